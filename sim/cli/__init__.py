@@ -1,0 +1,69 @@
+"""The ``patrolsim`` command line.
+
+Each sub-command lives in its own module under ``sim.cli`` and exposes
+``add_parser(subparsers)`` and ``run(args) -> int``. ``main`` turns every
+``InputError`` into one line on stderr and exit code 2, so a user mistake never
+shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim import __version__
+from sim.errors import InputError
+
+# Command name -> module under sim.cli. Modules are imported lazily so that
+# `patrolsim --help` stays fast and one broken optional dependency does not take
+# down every command.
+COMMANDS = {
+    "run": "sim.cli.run_cmd",
+    "network": "sim.cli.network_cmd",
+    "fit": "sim.cli.fit_cmd",
+    "analytic": "sim.cli.analytic_cmd",
+    "compare": "sim.cli.compare_cmd",
+    "sweep": "sim.cli.sweep_cmd",
+    "hold": "sim.cli.hold_cmd",
+    "schema": "sim.cli.schema_cmd",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="patrolsim",
+        description="Police patrol deployment simulator: do the 5-minute response and "
+                    "10-minute backup lines hold?",
+    )
+    parser.add_argument("--version", action="version", version=f"patrolsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # command not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"patrolsim: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("patrolsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""The scenario: every input of a run, validated and frozen.
+
+A scenario is plain data (pydantic models, extra keys forbidden). It is built
+from a dict (``scenario_from_dict``); reading YAML and applying ``--set``
+overrides happen in ``sim.scenario_file`` so that the core never imports yaml.
+Validation errors become one ``ScenarioError`` line naming the file, the key path
+and a fix. Paths inside a scenario are resolved against the scenario file's folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import ScenarioError
+
+ALERT_LEVELS = ("green", "yellow", "orange", "red")
+UNIT_KINDS = ("car", "bicycle", "foot")
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- network
+class Place(_Model):
+    """A named place given by coordinates (WGS84 degrees)."""
+
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class SyntheticNetwork(_Model):
+    """The embedded synthetic county town (no download needed)."""
+
+    seed: int = 7
+    area_km2: PositiveFloat = 17.4
+    population: Annotated[int, Field(gt=0)] = 200_000
+    block_m: Annotated[float, Field(ge=50, le=1000)] = 150.0
+    arterial_every: Annotated[int, Field(ge=2, le=50)] = 5
+    stations: Annotated[int, Field(ge=1, le=50)] = 4
+    exits: Annotated[int, Field(ge=0, le=16)] = 6
+    drop_share: Annotated[float, Field(ge=0, le=0.5)] = 0.12
+
+
+class OsmNetwork(_Model):
+    """A road network from an OpenStreetMap XML file, a place name or a bounding box."""
+
+    file: str | None = None
+    place: str | None = None
+    bbox: tuple[float, float, float, float] | None = Field(
+        default=None, description="south, west, north, east in degrees")
+    stations: list[Place] = Field(default_factory=list)
+    n_stations: Annotated[int, Field(ge=1, le=50)] = 4
+    bureau: Place | None = None
+    exits: list[Place] = Field(default_factory=list)
+    population: Annotated[int, Field(gt=0)] = 50_000
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "OsmNetwork":
+        given = [k for k in ("file", "place", "bbox") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of file, place or bbox"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.bbox is not None:
+            s, w, n, e = self.bbox
+            if not (s < n and w < e):
+                raise ValueError("bbox must be [south, west, north, east] with south < north and west < east")
+        return self
+
+
+class Speeds(_Model):
+    """Travel speeds. Cars use road speeds (maxspeed or the class table) times a factor."""
+
+    emergency_speed_factor: Annotated[float, Field(ge=0.5, le=3)] = 1.25
+    car_patrol_factor: Annotated[float, Field(gt=0, le=1.5)] = 0.6
+    bicycle_kph: PositiveFloat = 15.0
+    bicycle_patrol_kph: PositiveFloat = 10.0
+    foot_kph: PositiveFloat = 6.0
+    foot_patrol_kph: PositiveFloat = 4.0
+
+
+class NetworkSpec(_Model):
+    synthetic: SyntheticNetwork | None = None
+    osm: OsmNetwork | None = None
+    speeds: Speeds = Speeds()
+    max_snap_m: PositiveFloat = 300.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "NetworkSpec":
+        if (self.synthetic is None) == (self.osm is None):
+            raise ValueError("give exactly one of network.synthetic or network.osm")
+        return self
+
+
+# --------------------------------------------------------------------------- demand
+class IncidentType(_Model):
+    """A class of incident: how often, how urgent, how many units, how long on scene."""
+
+    name: str
+    share: PositiveFloat
+    priority: Annotated[int, Field(ge=1, le=9)] = 2
+    units_needed: Annotated[int, Field(ge=1, le=20)] = 1
+    on_scene_mean_s: PositiveFloat = 1800.0
+    on_scene_cv: Annotated[float, Field(ge=0, le=5)] = 0.6
+
+
+def _default_types() -> list[IncidentType]:
+    return [
+        IncidentType(name="violent", share=0.10, priority=1, units_needed=2, on_scene_mean_s=2700),
+        IncidentType(name="disturbance", share=0.30, priority=2, units_needed=1, on_scene_mean_s=1500),
+        IncidentType(name="traffic", share=0.20, priority=2, units_needed=1, on_scene_mean_s=1800),
+        IncidentType(name="theft", share=0.25, priority=3, units_needed=1, on_scene_mean_s=2400),
+        IncidentType(name="assistance", share=0.15, priority=3, units_needed=1, on_scene_mean_s=1200),
+    ]
+
+
+#: Relative call intensity by hour of day (00-23), a typical urban police profile:
+#: low before dawn, rising through the day, a peak in the evening.
+DEFAULT_HOUR_PROFILE = (0.75, 0.6, 0.5, 0.4, 0.35, 0.35, 0.45, 0.65, 0.85, 0.95, 1.0, 1.05,
+                        1.1, 1.1, 1.1, 1.15, 1.2, 1.3, 1.4, 1.45, 1.45, 1.35, 1.15, 0.95)
+
+
+class DemandSpec(_Model):
+    incidents_per_day: PositiveFloat = 120.0
+    hour_profile: tuple[NonNegFloat, ...] = DEFAULT_HOUR_PROFILE
+    day_profile: tuple[NonNegFloat, ...] = (1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1)
+    spatial: Literal["population", "uniform"] = "population"
+    call_handling_mean_s: NonNegFloat = 60.0
+    types: list[IncidentType] = Field(default_factory=_default_types)
+    fitted: str | None = None
+    replay: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "DemandSpec":
+        if len(self.hour_profile) != 24:
+            raise ValueError(f"hour_profile needs 24 values (one per hour), got {len(self.hour_profile)}")
+        if len(self.day_profile) != 7:
+            raise ValueError(f"day_profile needs 7 values (Monday first), got {len(self.day_profile)}")
+        if sum(self.hour_profile) <= 0 or sum(self.day_profile) <= 0:
+            raise ValueError("hour_profile and day_profile need at least one positive value")
+        if not self.types:
+            raise ValueError("types needs at least one incident type")
+        names = [t.name for t in self.types]
+        if len(set(names)) != len(names):
+            raise ValueError("incident type names must be unique")
+        if self.fitted and self.replay:
+            raise ValueError("give at most one of fitted or replay")
+        return self
+
+
+# --------------------------------------------------------------------------- force
+class ForceSpec(_Model):
+    total_officers: Annotated[int, Field(ge=1, le=100_000)] = 240
+    crew: dict[Literal["car", "bicycle", "foot"], Annotated[int, Field(ge=1, le=10)]] = Field(
+        default_factory=lambda: {"car": 2, "bicycle": 1, "foot": 2})
+    mix: dict[Literal["car", "bicycle", "foot"], Share] = Field(
+        default_factory=lambda: {"car": 0.6, "bicycle": 0.2, "foot": 0.2})
+    teams: Annotated[int, Field(ge=1, le=10)] = 4
+    turnout_s: NonNegFloat = 120.0
+    standby_kind: Literal["car", "bicycle", "foot"] = "car"
+
+    @model_validator(mode="after")
+    def _check(self) -> "ForceSpec":
+        if sum(self.mix.values()) <= 0:
+            raise ValueError("mix needs at least one kind with a positive share")
+        return self
+
+
+class AlertSpec(_Model):
+    level: Literal["green", "yellow", "orange", "red"] = "green"
+    patrol_share: dict[Literal["green", "yellow", "orange", "red"], Share] = Field(
+        default_factory=lambda: {"green": 0.2, "yellow": 0.4, "orange": 0.6, "red": 0.8})
+
+    @model_validator(mode="after")
+    def _check(self) -> "AlertSpec":
+        missing = [lvl for lvl in ALERT_LEVELS if lvl not in self.patrol_share]
+        if missing:
+            raise ValueError(f"patrol_share is missing {', '.join(missing)}")
+        return self
+
+
+class LinesSpec(_Model):
+    response_s: PositiveFloat = 300.0
+    backup_s: PositiveFloat = 600.0
+    target_compliance: Annotated[float, Field(gt=0, le=1)] = 0.9
+
+
+class DispatchSpec(_Model):
+    policy: Literal["nearest"] = "nearest"
+
+
+class Scenario(_Model):
+    """Everything a run needs. ``source_dir`` anchors relative paths (not a YAML key)."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    horizon_days: Annotated[float, Field(gt=0, le=3660)] = 7.0
+    warmup_days: Annotated[float, Field(ge=0, le=365)] = 1.0
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 5
+    network: NetworkSpec = NetworkSpec(synthetic=SyntheticNetwork())
+    demand: DemandSpec = DemandSpec()
+    force: ForceSpec = ForceSpec()
+    alert: AlertSpec = AlertSpec()
+    lines: LinesSpec = LinesSpec()
+    dispatch: DispatchSpec = DispatchSpec()
+    source_file: str | None = Field(default=None, exclude=True)
+
+    @property
+    def source_dir(self) -> Path:
+        return Path(self.source_file).resolve().parent if self.source_file else Path.cwd()
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the scenario, relative to the scenario file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.source_dir / p)
+
+    def to_dict(self) -> dict:
+        return self.model_dump(mode="json", exclude={"source_file"})
+
+
+# --------------------------------------------------------------------------- errors
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Valid keys at the place an unknown key was found, to suggest a fix."""
+    cls = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = cls.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        candidates = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
+        inner = [a for a in candidates if issubclass(a, BaseModel)]
+        if not inner:
+            args = [a for c in getattr(ann, "__args__", ()) for a in getattr(c, "__args__", (c,))]
+            inner = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            return []
+        cls = inner[0]
+    return list(cls.model_fields)
+
+
+def _key_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_to_error(exc: ValidationError, *, file: str | None, model=None) -> ScenarioError:
+    """Turn pydantic's report into one line: file, key path, what is wrong, the fix."""
+    model = model or Scenario
+    errors = exc.errors()
+    err = errors[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p and p.endswith("]")))
+    key = _key_path(loc) or "(top level)"
+    kind = err["type"]
+    more = f" ({len(errors) - 1} more problem(s) after this one)" if len(errors) > 1 else ""
+    if kind == "extra_forbidden":
+        valid = [k for k in _fields_at(model, loc) if k != "source_file"]
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        fix = f"did you mean '{close[0]}'?" if close else (
+            f"valid keys here: {', '.join(valid)}" if valid else "remove it")
+        return ScenarioError(f"unknown key{more}", file=file, key=key, fix=fix)
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    got = err.get("input")
+    got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    fix = "see docs/scenarios.md for this key"
+    if kind == "missing":
+        fix = "add this key"
+    elif kind == "literal_error":
+        fix = "use one of the values listed"
+    return ScenarioError(f"{msg}{got_text}{more}", file=file, key=key, fix=fix)
+
+
+def scenario_from_dict(data: dict, *, source_file: str | None = None) -> Scenario:
+    """Validate a plain dict into a frozen Scenario, raising ScenarioError on any problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario must be a mapping of keys to values", file=source_file,
+                            fix="start the file with 'name: my-scenario'")
+    if "source_file" in data:
+        raise ScenarioError("unknown key", file=source_file, key="source_file", fix="remove it")
+    try:
+        return Scenario.model_validate({**data, "source_file": source_file})
+    except ValidationError as exc:
+        raise validation_to_error(exc, file=source_file) from None
