@@ -37,6 +37,17 @@ class TravelOracle:
         self.edge_time_s = edge_time_s
         self._w = graph.matrix(edge_time_s)
         self._wt = self._w.T.tocsr()
+        # edge lookup by key u*n+v: the fastest edge between two nodes, its seconds and metres
+        n = graph.n_nodes
+        order = np.lexsort((edge_time_s, graph.edge_v, graph.edge_u))
+        key = graph.edge_u[order].astype(np.int64) * n + graph.edge_v[order]
+        first = np.ones(key.size, bool)
+        first[1:] = key[1:] != key[:-1]
+        self._edge_key = key[first]
+        self._edge_s = np.maximum(edge_time_s[order][first], 1e-6)
+        self._edge_m = graph.edge_length_m[order][first]
+        self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
+        self._max_routes = 200_000
         self._full: np.ndarray | None = None
         self._cols: OrderedDict[int, np.ndarray] = OrderedDict()
         self._preds: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -70,6 +81,12 @@ class TravelOracle:
             return self._full[source]
         return dijkstra(self._w, directed=True, indices=source)
 
+    def times_from_set(self, sources: np.ndarray) -> np.ndarray:
+        """Seconds from the nearest of ``sources`` to every node (one multi-source search)."""
+        if self._full is not None:
+            return self._full[np.asarray(sources)].min(axis=0)
+        return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
+
     def _pred_row(self, source: int) -> np.ndarray:
         row = self._preds.get(source)
         if row is None:
@@ -79,19 +96,38 @@ class TravelOracle:
                 self._preds.popitem(last=False)
         return row
 
-    def route(self, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes from ``source`` to ``target`` and the cumulative seconds at each."""
+    def edge_lookup(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds and metres of the edges u->v (which must exist)."""
+        k = np.searchsorted(self._edge_key, u.astype(np.int64) * self.graph.n_nodes + v)
+        return self._edge_s[k], self._edge_m[k]
+
+    def route(self, source: int, target: int) -> tuple[list, list, list]:
+        """Nodes from ``source`` to ``target``, cumulative seconds and cumulative metres at each.
+
+        Routes are cached: patrol units pick among a few dozen beat nodes, so the
+        same pairs recur all day.
+        """
+        key = (source, target)
+        hit = self._routes.get(key)
+        if hit is not None:
+            return hit
         if source == target:
-            return np.array([source], np.int64), np.zeros(1)
-        pred = self._pred_row(source)
-        nodes = [target]
-        while nodes[-1] != source:
-            p = pred[nodes[-1]]
-            if p < 0:
-                raise NetworkError(f"no route from node {source} to node {target} on the "
-                                   f"{self.graph.mode} network",
-                                   fix="keep only the largest strongly connected part")
-            nodes.append(int(p))
-        path = np.array(nodes[::-1], np.int64)
-        step = np.asarray(self._w[path[:-1], path[1:]]).ravel()
-        return path, np.concatenate([[0.0], np.cumsum(step)])
+            out = ([source], [0.0], [0.0])
+        else:
+            pred = self._pred_row(source)
+            nodes = [target]
+            while nodes[-1] != source:
+                p = pred[nodes[-1]]
+                if p < 0:
+                    raise NetworkError(f"no route from node {source} to node {target} on the "
+                                       f"{self.graph.mode} network",
+                                       fix="keep only the largest strongly connected part")
+                nodes.append(int(p))
+            nodes.reverse()
+            path = np.array(nodes, np.int64)
+            step_s, step_m = self.edge_lookup(path[:-1], path[1:])
+            out = (nodes, [0.0] + np.cumsum(step_s).tolist(), [0.0] + np.cumsum(step_m).tolist())
+        if len(self._routes) >= self._max_routes:
+            self._routes.clear()
+        self._routes[key] = out
+        return out

@@ -1,0 +1,164 @@
+"""The incident stream: when, where, what kind, how urgent, how many units, how long.
+
+Demand is resolved once per run (``build_demand``) into a ``DemandModel`` of
+plain arrays, then sampled per replication (``sample_incidents``) before the
+engine starts, so the engine never draws arrivals itself and every scenario with
+the same demand sees the same incidents in replication ``i`` (common random
+numbers). Arrivals are a Poisson process whose rate is constant within each hour
+of the week (168 bins), optionally with a day-level gamma multiplier for
+over-dispersed data (a negative-binomial count per day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.network.graph import City
+from sim.streams import stream
+
+HOURS_PER_WEEK = 168
+
+
+@dataclass(frozen=True)
+class DemandModel:
+    """Everything needed to sample incidents; built from the scenario and the city."""
+
+    rate_per_hour: np.ndarray          # (168,) expected incidents in each hour of the week (Monday 00:00 first)
+    place_prob: np.ndarray             # (n_places,) probability an incident is at each place
+    type_name: tuple[str, ...]
+    type_prob: np.ndarray
+    type_priority: np.ndarray          # int
+    type_units_needed: np.ndarray      # int
+    type_on_scene_mean_s: np.ndarray
+    type_on_scene_cv: np.ndarray
+    call_handling_mean_s: float
+    day_shape: float | None = None     # gamma shape of the day multiplier (None: plain Poisson)
+    multiplier: float = 1.0            # e.g. an alert level's demand multiplier
+    replay: "IncidentTable | None" = None
+
+    @property
+    def incidents_per_day(self) -> float:
+        return float(self.rate_per_hour.sum() / 7.0 * self.multiplier)
+
+
+@dataclass(frozen=True)
+class IncidentTable:
+    """One replication's incidents in call-time order (arrays of equal length)."""
+
+    call_s: np.ndarray
+    place: np.ndarray
+    type_idx: np.ndarray
+    priority: np.ndarray
+    units_needed: np.ndarray
+    handling_s: np.ndarray
+    on_scene_s: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.call_s.shape[0])
+
+
+def hour_of_week_profile(hour_profile, day_profile) -> np.ndarray:
+    """168 relative weights (mean 1) from a 24-hour and a 7-day profile."""
+    h = np.asarray(hour_profile, float)
+    d = np.asarray(day_profile, float)
+    w = (d[:, None] / d.mean()) * (h[None, :] / h.mean())
+    return (w / w.mean()).ravel()
+
+
+def lognormal_params(mean: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """mu, sigma of a lognormal with the given mean and coefficient of variation."""
+    sigma2 = np.log1p(np.asarray(cv, float) ** 2)
+    return np.log(np.asarray(mean, float)) - sigma2 / 2, np.sqrt(sigma2)
+
+
+def build_demand(spec, city: City, *, fitted: dict | None = None, replay: IncidentTable | None = None) -> DemandModel:
+    """Resolve a scenario's demand section against a city.
+
+    ``fitted`` is the parsed content of a fitted-demand file (see docs/demand.md);
+    its profile, spatial points and types replace the scenario's.
+    """
+    types = spec.types
+    day_shape = None
+    if fitted is not None:
+        profile = np.asarray(fitted["hour_of_week_profile"], float)
+        profile = profile / profile.mean()
+        per_day = float(fitted["incidents_per_day"])
+        pts = np.asarray(fitted["spatial"]["points"], float).reshape(-1, 3)
+        place_w = _snap_points(city, pts)
+        day_shape = (fitted.get("day_dispersion") or {}).get("shape")
+        if fitted.get("types"):
+            from sim.scenario import IncidentType
+
+            types = [IncidentType(**{k: t[k] for k in IncidentType.model_fields if k in t})
+                     for t in fitted["types"]]
+    else:
+        profile = hour_of_week_profile(spec.hour_profile, spec.day_profile)
+        per_day = spec.incidents_per_day
+        if spec.spatial == "population":
+            place_w = np.asarray(city.place_weight, float).copy()
+        else:
+            place_w = np.ones(city.n_places)
+    if place_w.sum() <= 0:
+        place_w = np.ones(city.n_places)
+    share = np.array([t.share for t in types], float)
+    return DemandModel(
+        rate_per_hour=profile * per_day / 24.0,
+        place_prob=place_w / place_w.sum(),
+        type_name=tuple(t.name for t in types),
+        type_prob=share / share.sum(),
+        type_priority=np.array([t.priority for t in types], int),
+        type_units_needed=np.array([t.units_needed for t in types], int),
+        type_on_scene_mean_s=np.array([t.on_scene_mean_s for t in types], float),
+        type_on_scene_cv=np.array([t.on_scene_cv for t in types], float),
+        call_handling_mean_s=float(spec.call_handling_mean_s),
+        day_shape=None if day_shape is None else float(day_shape),
+        replay=replay,
+    )
+
+
+def _snap_points(city: City, pts: np.ndarray) -> np.ndarray:
+    """Weights per place from (lon, lat, weight) points: each point goes to its nearest place."""
+    from sim.network.graph import project_lonlat
+
+    g = city.places
+    lon0, lat0 = float(np.median(g.lon)), float(np.median(g.lat))
+    gx, gy = project_lonlat(g.lon, g.lat, lon0=lon0, lat0=lat0)
+    px, py = project_lonlat(pts[:, 0], pts[:, 1], lon0=lon0, lat0=lat0)
+    from scipy.spatial import cKDTree
+
+    _, idx = cKDTree(np.column_stack([gx, gy])).query(np.column_stack([px, py]))
+    w = np.zeros(g.n_nodes)
+    np.add.at(w, idx, pts[:, 2])
+    return w
+
+
+def sample_incidents(model: DemandModel, rep: np.random.SeedSequence, *, horizon_s: float) -> IncidentTable:
+    """Draw one replication's incidents over ``[0, horizon_s)``; time 0 is Monday 00:00."""
+    if model.replay is not None:
+        keep = model.replay.call_s < horizon_s
+        return IncidentTable(**{k: getattr(model.replay, k)[keep] for k in IncidentTable.__dataclass_fields__})
+    n_hours = int(np.ceil(horizon_s / 3600.0))
+    hours = np.arange(n_hours)
+    rate = model.rate_per_hour[hours % HOURS_PER_WEEK] * model.multiplier
+    if model.day_shape:
+        days = hours // 24
+        n_days = int(days.max()) + 1
+        g = stream(rep, "day-intensity").gamma(model.day_shape, 1.0 / model.day_shape, n_days)
+        rate = rate * g[days]
+    counts = stream(rep, "arrival-counts").poisson(rate)
+    start = np.repeat(hours * 3600.0, counts)
+    call = start + stream(rep, "arrival-offsets").random(start.size) * 3600.0
+    call = np.sort(call)
+    call = call[call < horizon_s]
+    n = call.size
+    place = stream(rep, "places").choice(model.place_prob.size, size=n, p=model.place_prob)
+    tix = stream(rep, "types").choice(model.type_prob.size, size=n, p=model.type_prob)
+    mu, sigma = lognormal_params(model.type_on_scene_mean_s, model.type_on_scene_cv)
+    z = stream(rep, "on-scene").standard_normal(n)
+    on_scene = np.where(sigma[tix] > 0, np.exp(mu[tix] + sigma[tix] * z), model.type_on_scene_mean_s[tix])
+    handling = stream(rep, "call-handling").exponential(1.0, n) * model.call_handling_mean_s
+    return IncidentTable(call_s=call, place=place.astype(np.int64), type_idx=tix.astype(np.int64),
+                         priority=model.type_priority[tix], units_needed=model.type_units_needed[tix],
+                         handling_s=handling, on_scene_s=on_scene)

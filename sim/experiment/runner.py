@@ -1,0 +1,56 @@
+"""Run replications sequentially or in local worker processes; same numbers either way.
+
+Each worker process prepares the scenario once (the network comes from the
+on-disk cache) and then runs the replications it is given; results come back in
+replication order whatever the order they finish in.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+from typing import Callable
+
+from sim.experiment.replicate import Context, ReplicationOutput, prepare, run_replication
+
+_WORKER_CTX: Context | None = None
+
+
+def _init_worker(scenario_data: dict, source_file: str | None) -> None:
+    global _WORKER_CTX
+    from sim.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(scenario_data, source_file=source_file)
+    _WORKER_CTX = prepare(scenario, quiet=True)
+
+
+def _run_in_worker(replication: int) -> ReplicationOutput:
+    assert _WORKER_CTX is not None
+    return run_replication(_WORKER_CTX, replication)
+
+
+def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
+                     progress: Callable[[int, int], None] | None = None) -> list[ReplicationOutput]:
+    """Outputs of the given replications, in the order given."""
+    total = len(replications)
+    done = 0
+    if workers <= 1 or total <= 1:
+        out = []
+        for r in replications:
+            out.append(run_replication(ctx, r))
+            done += 1
+            if progress:
+                progress(done, total)
+        return out
+    sc = ctx.scenario
+    results: dict[int, ReplicationOutput] = {}
+    with cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn"),
+                                initializer=_init_worker,
+                                initargs=(sc.to_dict(), sc.source_file)) as pool:
+        futures = {pool.submit(_run_in_worker, r): r for r in replications}
+        for fut in cf.as_completed(futures):
+            results[futures[fut]] = fut.result()
+            done += 1
+            if progress:
+                progress(done, total)
+    return [results[r] for r in replications]

@@ -1,0 +1,1 @@
+"""Reports: terminal tables, figures and pages made from a run's outputs."""

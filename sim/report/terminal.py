@@ -1,0 +1,101 @@
+"""The short table a run prints: both lines with 95% CIs, response percentiles, utilisation."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def _pct(x) -> str:
+    return "   n/a" if x is None else f"{100 * x:5.1f}%"
+
+
+def _ci_pct(ci) -> str:
+    lo, hi = ci
+    return "" if lo is None else f"[{100 * lo:5.1f}%, {100 * hi:5.1f}%]"
+
+
+def _mmss(x) -> str:
+    if x is None:
+        return "  n/a"
+    m, s = divmod(int(round(x)), 60)
+    return f"{m:2d}:{s:02d}"
+
+
+def _ci_mmss(ci) -> str:
+    lo, hi = ci
+    return "" if lo is None else f"[{_mmss(lo).strip()}, {_mmss(hi).strip()}]"
+
+
+def metrics_rows(m: dict, lines: dict) -> list[tuple[str, str, str, str]]:
+    target = lines["target_compliance"]
+
+    def verdict(key):
+        v = m.get(key, {}).get("mean")
+        if v is None:
+            return "no such incidents"
+        lo = m[key]["ci95"][0]
+        word = "holds" if v >= target else "FAILS"
+        if lo is not None and v >= target > lo:
+            word += " (CI crosses target)"
+        return word
+
+    r, b = lines["response_s"], lines["backup_s"]
+    return [
+        (f"First unit within {r:.0f} s ({r / 60:g} min)", _pct(m["response_within_line"]["mean"]),
+         _ci_pct(m["response_within_line"]["ci95"]), verdict("response_within_line")),
+        (f"Backup within {b:.0f} s ({b / 60:g} min)", _pct(m["backup_within_line"]["mean"]),
+         _ci_pct(m["backup_within_line"]["ci95"]), verdict("backup_within_line")),
+        ("Response time, median (m:ss)", _mmss(m["response_time_p50_s"]["mean"]),
+         _ci_mmss(m["response_time_p50_s"]["ci95"]), ""),
+        ("Response time, 90th percentile", _mmss(m["response_time_p90_s"]["mean"]),
+         _ci_mmss(m["response_time_p90_s"]["ci95"]), ""),
+        ("Utilisation of units on duty", _pct(m["utilisation"]["mean"]), _ci_pct(m["utilisation"]["ci95"]), ""),
+    ]
+
+
+def summary_table(summary: dict) -> str:
+    lines = summary["lines"]
+    out = []
+    dep = summary["force"]
+    kinds = ", ".join(f"{n} {k}" for k, n in dep["patrol_units"].items() if n)
+    out.append(f"{summary['scenario']}: {summary['replications']} replication(s) x "
+               f"{summary['horizon_days']:g} days (warm-up {summary['warmup_days']:g}), seed {summary['seed']}, "
+               f"alert level {summary['alert_level']}")
+    net = summary["network"]
+    out.append(f"  network: {net['name']}, {net['places']} places, {net['street_km']:.0f} km of streets, "
+               f"{net['stations']} stations")
+    out.append(f"  force: {dep['patrol_officers']} of {dep['total_officers']} officers on patrol "
+               f"({kinds} units), {dep['standby_units']} standby units at stations")
+    out.append(f"  incidents: {summary['incidents_per_replication']:.0f} per replication after warm-up")
+    out.append("")
+    rows = metrics_rows(summary["metrics"], lines)
+    w = max(len(r[0]) for r in rows)
+    out.append(f"  {'':{w}}  {'mean':>7}  {'95% CI':<18}")
+    for name, mean, ci, verdict in rows:
+        out.append(f"  {name:<{w}}  {mean:>7}  {ci:<18}  {verdict}".rstrip())
+    out.append("")
+    word = "YES" if summary["lines_hold"] else "NO"
+    out.append(f"  Both lines hold at {100 * lines['target_compliance']:.0f}% compliance: {word}")
+    return "\n".join(out)
+
+
+class Progress:
+    """A one-line progress bar on stderr (silent when stderr is not a terminal, except at the end)."""
+
+    def __init__(self, label: str, *, stream=None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.t0 = time.perf_counter()
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.t0
+        width = 24
+        fill = int(width * done / max(total, 1))
+        line = f"  {self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}  {elapsed:5.1f} s"
+        if self.tty:
+            end = "\n" if done >= total else ""
+            print("\r" + line, end=end, file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
