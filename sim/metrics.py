@@ -120,10 +120,20 @@ def mean_ci95(values) -> dict:
     return {"mean": m, "ci95": [m - half, m + half]}
 
 
+#: Metrics that are shares: their confidence intervals are clipped to [0, 1].
+SHARE_METRICS = ("response_within_line", "backup_within_line", "utilisation")
+
+
 def summarise(per_rep: list[dict[str, float]]) -> dict[str, dict]:
     """{metric: {"mean": x, "ci95": [lo, hi]}} across replications."""
     keys = sorted({k for r in per_rep for k in r})
-    return {k: mean_ci95([r.get(k, math.nan) for r in per_rep]) for k in keys}
+    out = {}
+    for k in keys:
+        s = mean_ci95([r.get(k, math.nan) for r in per_rep])
+        if (k in SHARE_METRICS or k.endswith("_share")) and s["ci95"][0] is not None:
+            s["ci95"] = [max(0.0, s["ci95"][0]), min(1.0, s["ci95"][1])]
+        out[k] = s
+    return out
 
 
 def lines_hold(metrics: dict[str, dict], *, target: float) -> bool:

@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"patrolsim: error: {exc.one_line()}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        try:
+            sys.stdout = open(__import__("os").devnull, "w")
+        except OSError:
+            pass
+        return 0
     except KeyboardInterrupt:
         print("patrolsim: interrupted", file=sys.stderr)
         return 130

@@ -79,8 +79,8 @@ def synthetic_city(spec, *, name: str = "synthetic-county-town") -> City:
             start = int(ring_nodes[np.argmin(d)])
             r = np.hypot(x[start], y[start])
             far = len(node_x)
-            node_x.append(x[start] * (r + 400.0) / r)
-            node_y.append(y[start] * (r + 400.0) / r)
+            node_x.append(x[start] * (r + 150.0) / r)
+            node_y.append(y[start] * (r + 150.0) / r)
             add(np.array([start]), np.array([far]), np.array(["trunk"]))
             exit_nodes.append(far)
 
