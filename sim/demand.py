@@ -37,6 +37,8 @@ class DemandModel:
     day_shape: float | None = None     # gamma shape of the day multiplier (None: plain Poisson)
     multiplier: float = 1.0            # e.g. an alert level's demand multiplier
     replay: "IncidentTable | None" = None
+    place_prob_by_hour: np.ndarray | None = None   # (24, n_places) where hot spots vary by hour
+    day_multiplier: np.ndarray | None = None       # per simulated day (calendar alert levels)
 
     @property
     def incidents_per_day(self) -> float:
@@ -102,6 +104,7 @@ def build_demand(spec, city: City, *, fitted: dict | None = None, replay: Incide
             place_w = np.ones(city.n_places)
     if place_w.sum() <= 0:
         place_w = np.ones(city.n_places)
+    by_hour = hotspot_place_prob(place_w, city, spec.hotspots) if spec.hotspots else None
     share = np.array([t.share for t in types], float)
     return DemandModel(
         rate_per_hour=profile * per_day / 24.0,
@@ -115,7 +118,51 @@ def build_demand(spec, city: City, *, fitted: dict | None = None, replay: Incide
         call_handling_mean_s=float(spec.call_handling_mean_s),
         day_shape=None if day_shape is None else float(day_shape),
         replay=replay,
+        place_prob_by_hour=by_hour,
     )
+
+
+def hotspot_place_prob(place_w: np.ndarray, city: City, hotspots) -> np.ndarray:
+    """(24, n_places) place probabilities with each hot spot's multiplier in its hours."""
+    from sim.network.graph import project_lonlat
+
+    g = city.places
+    lon0, lat0 = float(np.median(g.lon)), float(np.median(g.lat))
+    gx, gy = project_lonlat(g.lon, g.lat, lon0=lon0, lat0=lat0)
+    out = np.tile(np.asarray(place_w, float), (24, 1))
+    for h in hotspots:
+        hx, hy = project_lonlat(np.array([h.lon]), np.array([h.lat]), lon0=lon0, lat0=lat0)
+        near = np.hypot(gx - hx[0], gy - hy[0]) <= h.radius_m
+        start, end = h.hours
+        hours = [x % 24 for x in (range(start, end) if start < end else range(start, end + 24))]
+        for hr in hours:
+            out[hr, near] *= h.multiplier
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def expected_by_hour(model: DemandModel) -> np.ndarray:
+    """(24, n_places) expected incidents per day at each place in each hour of the day."""
+    per_hour = model.rate_per_hour.reshape(7, 24).mean(axis=0) * model.multiplier
+    prob = model.place_prob_by_hour if model.place_prob_by_hour is not None else \
+        np.tile(model.place_prob, (24, 1))
+    return per_hour[:, None] * prob
+
+
+def expected_per_place(model: DemandModel) -> np.ndarray:
+    """Expected incidents per day at each place."""
+    return expected_by_hour(model).sum(axis=0)
+
+
+def expected_by_period(model: DemandModel, *, period_h: float) -> np.ndarray:
+    """(periods per day, n_places) expected incidents in each period of the day (e.g. 8-hour shifts)."""
+    by_hour = expected_by_hour(model)
+    n = max(1, int(round(24 / period_h)))
+    edges = np.linspace(0, 24, n + 1)
+    return np.vstack([by_hour[int(edges[i]):int(edges[i + 1])].sum(axis=0) for i in range(n)])
+
+
+def mean_on_scene_s(model: DemandModel) -> float:
+    return float((model.type_prob * model.type_on_scene_mean_s).sum())
 
 
 def _snap_points(city: City, pts: np.ndarray) -> np.ndarray:
@@ -142,18 +189,28 @@ def sample_incidents(model: DemandModel, rep: np.random.SeedSequence, *, horizon
     n_hours = int(np.ceil(horizon_s / 3600.0))
     hours = np.arange(n_hours)
     rate = model.rate_per_hour[hours % HOURS_PER_WEEK] * model.multiplier
+    days = hours // 24
     if model.day_shape:
-        days = hours // 24
         n_days = int(days.max()) + 1
         g = stream(rep, "day-intensity").gamma(model.day_shape, 1.0 / model.day_shape, n_days)
         rate = rate * g[days]
+    if model.day_multiplier is not None:
+        rate = rate * np.asarray(model.day_multiplier)[np.minimum(days, len(model.day_multiplier) - 1)]
     counts = stream(rep, "arrival-counts").poisson(rate)
     start = np.repeat(hours * 3600.0, counts)
     call = start + stream(rep, "arrival-offsets").random(start.size) * 3600.0
     call = np.sort(call)
     call = call[call < horizon_s]
     n = call.size
-    place = stream(rep, "places").choice(model.place_prob.size, size=n, p=model.place_prob)
+    places_rng = stream(rep, "places")
+    if model.place_prob_by_hour is None:
+        place = places_rng.choice(model.place_prob.size, size=n, p=model.place_prob)
+    else:
+        place = np.empty(n, np.int64)
+        hour = (call // 3600).astype(int) % 24
+        for h in range(24):
+            m = hour == h
+            place[m] = places_rng.choice(model.place_prob.size, size=int(m.sum()), p=model.place_prob_by_hour[h])
     tix = stream(rep, "types").choice(model.type_prob.size, size=n, p=model.type_prob)
     mu, sigma = lognormal_params(model.type_on_scene_mean_s, model.type_on_scene_cv)
     z = stream(rep, "on-scene").standard_normal(n)

@@ -1,12 +1,42 @@
 """Dispatch decisions as pure functions, testable without SimPy.
 
-The engine computes each available unit's estimated arrival time and asks the
-policy which one goes. Ties are broken by unit id so runs are reproducible.
+The engine gathers the available units with their estimated arrival times and
+asks ``select_unit`` which one goes. Rules (which kinds may answer which calls)
+and the policy (nearest anywhere, or own beat first) are data. Ties are broken
+by unit id so runs are reproducible.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Candidate:
+    uid: int
+    kind: str            # car | bicycle | foot | checkpoint
+    role: str            # patrol | standby | checkpoint | reserve
+    eta_s: float
+    owns_place: bool = False     # the incident lies in the unit's own beat
+    neighbour: bool = False      # the incident lies in a beat next to the unit's
+
+
+@dataclass(frozen=True)
+class DispatchRules:
+    policy: str = "nearest"                  # nearest | own_beat_first
+    foot_max_travel_s: float | None = None   # foot units answer farther calls only in their own beat
+    bicycle_max_travel_s: float | None = None
+    foot_own_beat_only: bool = False
+    backup_kinds: frozenset = frozenset({"car", "bicycle", "foot"})
+    reserve_for: frozenset = frozenset()     # {"major", "beyond_line"}
+
+    @classmethod
+    def from_spec(cls, spec) -> "DispatchRules":
+        return cls(policy=spec.policy, foot_max_travel_s=spec.foot_max_travel_s,
+                   bicycle_max_travel_s=spec.bicycle_max_travel_s, foot_own_beat_only=spec.foot_own_beat_only,
+                   backup_kinds=frozenset(spec.backup_kinds), reserve_for=frozenset(spec.reserve_for))
 
 
 def choose_nearest(eta_s: np.ndarray, unit_id: np.ndarray) -> int:
@@ -16,3 +46,56 @@ def choose_nearest(eta_s: np.ndarray, unit_id: np.ndarray) -> int:
         raise ValueError("no unit to choose from")
     order = np.lexsort((np.asarray(unit_id), eta_s))
     return int(order[0])
+
+
+def eligible(c: Candidate, *, rules: DispatchRules, is_backup: bool) -> bool:
+    """May this unit answer this request at all?"""
+    if c.role == "checkpoint":
+        return False
+    if is_backup and c.role != "reserve" and c.kind not in rules.backup_kinds:
+        return False
+    if c.kind == "foot":
+        if rules.foot_own_beat_only and not c.owns_place:
+            return False
+        if rules.foot_max_travel_s is not None and c.eta_s > rules.foot_max_travel_s and not c.owns_place:
+            return False
+    if c.kind == "bicycle" and rules.bicycle_max_travel_s is not None \
+            and c.eta_s > rules.bicycle_max_travel_s and not c.owns_place:
+        return False
+    return True
+
+
+def _nearest(cands: list[Candidate]) -> Candidate | None:
+    if not cands:
+        return None
+    return cands[choose_nearest(np.array([c.eta_s for c in cands]), np.array([c.uid for c in cands]))]
+
+
+def _by_policy(cands: list[Candidate], policy: str) -> Candidate | None:
+    if policy == "own_beat_first":
+        for tier in ([c for c in cands if c.owns_place], [c for c in cands if c.neighbour], cands):
+            if tier:
+                return _nearest(tier)
+        return None
+    return _nearest(cands)
+
+
+def select_unit(cands: list[Candidate], *, rules: DispatchRules, is_backup: bool = False,
+                major: bool = False, time_left_s: float = float("inf")) -> Candidate | None:
+    """The unit to send, or None when no eligible unit is free.
+
+    The mobile reserve answers major incidents like any unit when ``"major"`` is in
+    ``rules.reserve_for``; otherwise it answers only when no patrol unit can arrive
+    within ``time_left_s`` (what remains of the response line) and it can do better.
+    """
+    ok = [c for c in cands if eligible(c, rules=rules, is_backup=is_backup)]
+    regular = [c for c in ok if c.role != "reserve"]
+    reserve = [c for c in ok if c.role == "reserve"]
+    if reserve and major and "major" in rules.reserve_for:
+        return _by_policy(regular + reserve, rules.policy)
+    best = _by_policy(regular, rules.policy)
+    if reserve and "beyond_line" in rules.reserve_for and (best is None or best.eta_s > time_left_s):
+        r = _nearest(reserve)
+        if best is None or r.eta_s < best.eta_s:
+            return r
+    return best

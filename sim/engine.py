@@ -1,14 +1,16 @@
-"""The discrete-event engine (SimPy): call handling, dispatch, travel, on-scene time, backup, return.
+"""The discrete-event engine (SimPy): shifts, call handling, dispatch, travel, on-scene time, return.
 
-Patrolling makes no events: a free patrol unit follows its circuit
-(``sim.patrol``) and its position at any moment is derived from where and when
-it joined the circuit. SimPy events happen only for calls: handling, each unit's
-arrival and clearance. Dispatch asks a pure policy (``sim.dispatch``) for the
-unit with the smallest estimated arrival time; a lower bound per unit and place
-lets it skip units that cannot win without locating them. Incidents needing k
-units get the k nearest; requests no unit can take wait in a queue ordered by
-priority, then call time. A unit that clears takes the head of the queue, else
-rejoins its circuit (patrol units) or drives back to its station (standby).
+Patrolling makes no events: a free patrol unit follows its circuit (``sim.patrol``)
+and its position at any moment is derived from where and when it joined it.
+SimPy events happen only for calls (handling, each unit's arrival and clearance)
+and for shift changes, where the day's alert level (``sim.alert``) sets who is
+on patrol, on standby, at checkpoints or off duty (``sim.force``), and crews of
+busy units finish their call before they are relieved (overtime).
+
+Dispatch asks a pure policy (``sim.dispatch.select_unit``) over the eligible
+units' estimated arrival times; a lower bound per unit and place lets the engine
+leave out units that cannot be the nearest without locating them. Requests that
+no unit can take wait in a queue ordered by priority, then call time.
 
 Results are flat records (``EngineLog``).
 """
@@ -22,15 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from sim.alert import AlertPlan
 from sim.demand import IncidentTable
-from sim.dispatch import choose_nearest
-from sim.force import Deployment
+from sim.dispatch import Candidate, DispatchRules, select_unit
+from sim.force import Deployment, Unit
 from sim.network.graph import City
 from sim.network.travel import TravelOracle
 from sim.patrol import Circuit, build_circuit, choose_stops, circuit_lower_bound_s, order_stops
 from sim.streams import stream
 
 MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
+DAY_S = 86_400.0
 
 
 @dataclass
@@ -42,9 +46,22 @@ class ModeTravel:
     offset_speed_mps: float        # for the last metres from a mode's node to the place itself
 
 
+@dataclass(frozen=True)
+class PatrolSettings:
+    strategy: str = "uniform"                  # uniform | hotspot
+    circuit_stops: int = 10
+    period_weights: np.ndarray | None = None   # (periods per day, n_places) expected incidents, for hotspot
+
+
+@dataclass(frozen=True)
+class EncircleSettings:
+    radius_m: float = 1000.0
+    roads: str = "major"                       # major | all
+
+
 @dataclass
 class _Leg:
-    """A one-off drive (rejoining the circuit, returning to the station) with absolute times."""
+    """A one-off drive (joining a circuit, returning to the station) with absolute times."""
 
     nodes: list
     t: list
@@ -56,22 +73,32 @@ class _Leg:
 @dataclass
 class UnitState:
     uid: int
+    unit: Unit
     mode: str
     role: str
     home_node: int
-    circuit: Circuit | None
-    status: str = "patrol"         # patrol | station | busy
-    moving: str = "circuit"        # circuit | leg | still   (while status is patrol)
+    status: str = "station"        # patrol | station | busy | off | post
+    moving: str = "still"          # circuit | leg | still   (while status is patrol)
+    circuit: Circuit | None = None
+    circuit_key: tuple | None = None
+    level: str | None = None       # the level whose assignment the unit follows
+    beat: int = -1
     leg: _Leg | None = None
     anchor_t: float = 0.0          # on the circuit: at anchor_t the unit was at circuit time anchor_tau
     anchor_tau: float = 0.0
     since: float = 0.0
+    pending: bool = False          # a shift change waits for this unit to clear its call
+    overtime_from: float | None = None
     patrol_s: float = 0.0
     travel_s: float = 0.0
     scene_s: float = 0.0
     station_s: float = 0.0
+    off_s: float = 0.0
+    post_s: float = 0.0
+    overtime_s: float = 0.0        # officer-seconds worked past the end of a shift
     distance_m: float = 0.0
     calls: int = 0
+    cross_area_calls: int = 0
     trips: list = field(default_factory=list)
 
 
@@ -83,11 +110,18 @@ class EngineLog:
     dispatch_s: np.ndarray           # first dispatch time (nan if never)
     arrivals_s: list                 # per incident: sorted arrival times
     units_sent: list                 # per incident: unit ids in order of dispatch
+    first_unit: np.ndarray           # unit id that arrived first (-1 if none)
+    cross_area: np.ndarray           # per incident: the first unit sent came from outside its beat
     clear_s: np.ndarray              # when the last unit left the scene
+    encircle_s: np.ndarray           # per incident: seconds from call to a full cordon (nan: not major)
     units: list                      # UnitState per unit
     warmup_s: float
     horizon_s: float
     end_s: float
+    staffing: list                   # one dict per shift
+    alert_log: list                  # one dict per decision (day, area, level, observed, expected)
+    patrol_intervals: list           # (uid, t0, t1, circuit_key, anchor_t, anchor_tau)
+    circuits: dict                   # circuit_key -> Circuit
 
 
 def _clip(a: float, b: float, lo: float, hi: float) -> float:
@@ -99,52 +133,103 @@ class Engine:
 
     def __init__(self, *, city: City, deployment: Deployment, travel: dict[str, ModeTravel],
                  incidents: IncidentTable, rep: np.random.SeedSequence, warmup_s: float,
-                 horizon_s: float, turnout_s: float, circuit_stops: int = 10) -> None:
+                 horizon_s: float, turnout_s: float, circuit_stops: int = 10,
+                 rules: DispatchRules | None = None, patrol: PatrolSettings | None = None,
+                 alert: AlertPlan | None = None, response_line_s: float = 300.0,
+                 major_types: np.ndarray | None = None, encircle: EncircleSettings | None = None,
+                 exhaustive: bool = False) -> None:
         self.city = city
         self.dep = deployment
         self.travel = travel
         self.inc = incidents
+        self.rep = rep
         self.warmup_s = warmup_s
         self.horizon_s = horizon_s
         self.turnout_s = turnout_s
+        self.rules = rules or DispatchRules()
+        self.patrol = patrol or PatrolSettings(circuit_stops=circuit_stops)
+        self.alert = alert or deployment.alert_plan or AlertPlan(mode="fixed", base_level=deployment.alert_level)
+        self.response_line_s = response_line_s
+        self.major = np.zeros(len(incidents), bool) if major_types is None else \
+            np.asarray(major_types, bool)[incidents.type_idx]
+        self.encircle = encircle
+        self.exhaustive = exhaustive
+        self.shift_s = deployment.shift_s
         self.env = simpy.Environment()
         n = len(incidents)
         self.dispatch_s = np.full(n, np.nan)
         self.arrivals: list[list[float]] = [[] for _ in range(n)]
+        self.first_unit = np.full(n, -1, np.int64)
         self.sent: list[list[int]] = [[] for _ in range(n)]
+        self.cross_area = np.zeros(n, bool)
         self.clear_s = np.full(n, np.nan)
+        self.encircle_s = np.full(n, np.nan)
         self.queue: list = []
         self._seq = 0
         self.closed = False
-        self.units: list[UnitState] = []
-        # per mode, per place: the mode's node and the extra seconds from that node to the place
+        self.staffing_log: list[dict] = []
+        self.alert_log: list[dict] = []
+        self.intervals: list = []
+        self.circuits: dict = {}
+        self._lb: dict = {}
+        self._exits: dict = {}
+        self._beat_sets: dict = {}
         self.target = {m: city.place_node[m] for m in travel}
         self.extra_s = {m: city.place_offset_m[m] / travel[m].offset_speed_mps for m in travel}
-        n_units = len(deployment.units)
-        self.lower_bound = np.zeros((n_units, city.n_places))
+        areas = deployment.areas
+        self.area_of_place = areas.label if areas is not None else np.zeros(city.n_places, np.int64)
+        self.n_scope = (areas.n if areas is not None else 1) if self.alert.scope == "area" else 1
+        n_days = int(np.ceil((horizon_s + MAX_DRAIN_S) / DAY_S)) + 1
+        self.calls_by_day = np.zeros((self.n_scope, n_days))
+        self.levels = [self.alert.known_level(0)] * self.n_scope
+        self.lower_bound = np.full((len(deployment.units), city.n_places), -1.0)
+        self.units: list[UnitState] = []
         for u in deployment.units:
-            mt = travel[u.mode]
-            home = int(self.target[u.mode][city.station_place[u.station]])
-            circuit = None
-            if u.role == "patrol":
-                rng = stream(rep, f"patrol-unit-{u.uid}")
-                beat_nodes = np.unique(self.target[u.mode][u.beat_places])
-                stops = choose_stops(beat_nodes, rng, n_stops=circuit_stops)
-                stops = order_stops(stops, mt.oracle.time)
-                circuit = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
-                self.lower_bound[u.uid] = circuit_lower_bound_s(
-                    mt.oracle, [circuit], self.target[u.mode], self.extra_s[u.mode])
-                start_tau = float(rng.random() * circuit.duration_s)
-                st = UnitState(uid=u.uid, mode=u.mode, role=u.role, home_node=home, circuit=circuit,
-                               anchor_t=0.0, anchor_tau=start_tau)
-            else:
-                st = UnitState(uid=u.uid, mode=u.mode, role=u.role, home_node=home, circuit=None,
-                               status="station", moving="still")
-            self.units.append(st)
+            home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
+            home = int(self.target[u.mode][home_place]) if u.mode in self.target else home_place
+            self.units.append(UnitState(uid=u.uid, unit=u, mode=u.mode, role=u.role, home_node=home,
+                                        status="off"))
+        self._start_rng = {u.uid: stream(rep, f"patrol-start-{u.uid}") for u in deployment.units}
+
+    # ------------------------------------------------------------------ patrol circuits
+    def _circuit_for(self, st: UnitState, level: str, period: int) -> Circuit:
+        key = (st.uid, level, period)
+        c = self.circuits.get(key)
+        if c is None:
+            self._build_circuits(st, level)
+            c = self.circuits[key]
+        return c
+
+    def _periods(self) -> int:
+        return max(1, int(round(DAY_S / self.shift_s)))
+
+    def _build_circuits(self, st: UnitState, level: str) -> None:
+        """All periods' circuits of a unit at a level, and the lower bound over their union."""
+        u = st.unit
+        mt = self.travel[st.mode]
+        bid, places = u.assignment(level) if st.role != "reserve" else (u.beat, u.beat_places)
+        pn = self.target[st.mode]
+        nodes = pn[places]
+        beat_nodes = np.unique(nodes)
+        circuits = []
+        for period in range(self._periods()):
+            rng = stream(self.rep, f"patrol-unit-{u.uid}-{level}-{period}")
+            weights = None
+            pw = self.patrol.period_weights
+            if self.patrol.strategy == "hotspot" and pw is not None:
+                per_node = np.zeros(int(pn.max()) + 1)
+                np.add.at(per_node, nodes, pw[period % pw.shape[0], places])
+                weights = per_node[beat_nodes]
+            stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
+            stops = order_stops(stops, mt.oracle.time)
+            c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
+            self.circuits[(u.uid, level, period)] = c
+            circuits.append(c)
+        self._lb[(u.uid, level)] = circuit_lower_bound_s(mt.oracle, circuits, pn, self.extra_s[st.mode])
 
     # ------------------------------------------------------------------ movement
     def _leave_patrol(self, st: UnitState, t: float) -> None:
-        """Account the patrol (or return drive) that ends at ``t``."""
+        """Account the patrol (or a drive) that ends at ``t``."""
         if self.closed:      # accounts were closed at the horizon
             return
         if st.moving == "leg":
@@ -162,6 +247,8 @@ class Engine:
             inside = _clip(st.anchor_t, t, self.warmup_s, self.horizon_s)
             st.patrol_s += inside
             st.distance_m += inside * speed
+            if t > st.anchor_t:
+                self.intervals.append((st.uid, st.anchor_t, t, st.circuit_key, st.anchor_t, st.anchor_tau))
 
     def _account_drive(self, st: UnitState, t0: float, t1: float, metres: float, *, patrol: bool) -> None:
         inside = _clip(t0, t1, self.warmup_s, self.horizon_s)
@@ -173,9 +260,21 @@ class Engine:
         else:
             st.travel_s += inside
 
+    def _account_idle(self, st: UnitState, t: float) -> None:
+        """Close the station / off-duty / checkpoint time that ends at ``t``."""
+        if self.closed:
+            return
+        inside = _clip(st.since, t, self.warmup_s, self.horizon_s)
+        if st.status == "station":
+            st.station_s += inside
+        elif st.status == "off":
+            st.off_s += inside
+        elif st.status == "post":
+            st.post_s += inside
+
     def _sync(self, st: UnitState, t: float) -> None:
         """Finish a drive that ended by ``t``: join the circuit or park at the station."""
-        if st.moving == "leg" and st.leg.t[-1] <= t:
+        if st.status == "patrol" and st.moving == "leg" and st.leg.t[-1] <= t:
             leg = st.leg
             if not self.closed:
                 self._account_drive(st, leg.t[0], leg.t[-1], leg.dist[-1], patrol=leg.then == "circuit")
@@ -191,6 +290,8 @@ class Engine:
         """(node the unit heads to, seconds before it is there or can leave) if sent at ``t``."""
         if st.status == "station":
             return st.home_node, self.turnout_s
+        if st.status == "post":
+            return st.home_node, 0.0
         if st.moving == "still":      # at a scene, just cleared
             return st.leg.nodes[0], 0.0
         self._sync(st, t)
@@ -211,71 +312,257 @@ class Engine:
         return wait + self.travel[st.mode].oracle.time(node, int(self.target[st.mode][place])) \
             + self.extra_s[st.mode][place]
 
-    # ------------------------------------------------------------------ dispatch
-    def nearest_available(self, place: int, t: float) -> UnitState | None:
-        """The available unit with the smallest ETA (ties by id), skipping units whose bound loses."""
-        cand, bound = [], []
+    def _join_circuit(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
+        """Drive from ``node`` (reached after ``wait_s`` response-seconds) to the nearest node of the circuit."""
+        mt = self.travel[st.mode]
+        c = st.circuit
+        cn = np.asarray(c.nodes[:-1], np.int64)
+        g = self.city.graphs[st.mode]
+        d2 = (g.x_m[cn] - g.x_m[node]) ** 2 + (g.y_m[cn] - g.y_m[node]) ** 2
+        join = int(cn[int(np.argmin(d2))])
+        p_nodes, p_resp, p_dist = mt.oracle.route(node, join)
+        scale = mt.patrol_scale
+        t0 = t + wait_s * scale
+        nodes = [node] + p_nodes if wait_s > 0 else p_nodes
+        resp = [-wait_s] + p_resp if wait_s > 0 else p_resp
+        dist = [0.0] + p_dist if wait_s > 0 else p_dist
+        times = ([t] if wait_s > 0 else []) + [t0 + r * scale for r in p_resp]
+        st.status, st.moving = "patrol", "leg"
+        st.leg = _Leg(nodes, times, resp, dist, "circuit")
+        self._sync(st, t)
+
+    def _drive_home(self, st: UnitState, node: int, t: float) -> None:
+        if node == st.home_node:
+            st.status, st.moving, st.leg, st.since = "station", "still", None, t
+            return
+        mt = self.travel[st.mode]
+        p_nodes, p_resp, p_dist = mt.oracle.route(node, st.home_node)
+        st.status, st.moving, st.since = "patrol", "leg", t
+        st.leg = _Leg(p_nodes, [t + r * mt.patrol_scale for r in p_resp], p_resp, p_dist, "station")
+
+    # ------------------------------------------------------------------ shifts and alert levels
+    def _level_of(self, st: UnitState) -> str:
+        if self.n_scope == 1:
+            return self.levels[0]
+        return self.levels[int(st.unit.area)]
+
+    def _duty(self, st: UnitState, level: str) -> str:
+        u = st.unit
+        if st.role == "reserve":
+            return "patrol"
+        if not u.on_duty(level):
+            return "off"
+        if st.role == "patrol":
+            return "patrol" if u.assignment(level) is not None else "off"
+        return {"standby": "station", "checkpoint": "post"}[st.role]
+
+    def _apply_duty(self, st: UnitState, t: float) -> None:
+        """Put a free unit where the current level and shift want it."""
+        level = self._level_of(st)
+        want = self._duty(st, level)
+        period = int((t % DAY_S) // self.shift_s)
+        if want == "patrol":
+            key_level = "all" if st.role == "reserve" else level
+            st.level = key_level
+            st.beat = st.unit.beat if st.role == "reserve" else st.unit.assignment(level)[0]
+            circuit = self._circuit_for(st, key_level, period)
+            if st.status == "patrol" and st.moving != "still":
+                node, wait = self._from_here(st, t)
+                self._leave_patrol(st, t)
+            elif st.status == "patrol":          # just cleared a scene
+                node, wait = st.leg.nodes[0], 0.0
+            elif st.status in ("station", "off", "post"):
+                self._account_idle(st, t)
+                node, wait = st.home_node, 0.0
+            else:
+                return
+            st.circuit, st.circuit_key = circuit, (st.uid, key_level, period)
+            if st.status != "patrol" and t == 0.0:
+                # at the start every patrol unit is somewhere on its circuit already
+                st.status, st.moving = "patrol", "circuit"
+                st.anchor_t = 0.0
+                st.anchor_tau = float(self._start_rng[st.uid].random() * circuit.duration_s)
+                return
+            self._join_circuit(st, node, t, wait_s=wait)
+            return
+        # station, post or off
+        if st.status == "patrol":
+            if st.moving != "still":
+                node, wait = self._from_here(st, t)
+                self._leave_patrol(st, t)
+            else:
+                node = st.leg.nodes[0]
+            st.leg, st.circuit = None, None
+            if want == "station":
+                self._drive_home(st, node, t)
+                return
+            st.status, st.moving, st.since = want, "still", t
+            return
+        if st.status != want:
+            self._account_idle(st, t)
+            st.status, st.moving, st.since = want, "still", t
+
+    def _decide_levels(self, t: float) -> None:
+        day = int(t // DAY_S)
+        decided = self.alert.decide(day, self.calls_by_day)
+        names = self.dep.areas.names if (self.dep.areas is not None and self.n_scope > 1) else ("city",)
+        for a, (lvl, observed, expected) in enumerate(decided):
+            self.levels[a] = lvl
+            self.alert_log.append({"day": day, "area": names[a], "level": lvl, "decided_s": t,
+                                   "observed_per_day": observed, "expected_per_day": expected})
+
+    def _shift_change(self, t: float) -> None:
         for st in self.units:
             if st.status == "busy":
-                continue
-            cand.append(st)
-            if st.status == "patrol" and st.moving == "circuit":
-                bound.append(self.lower_bound[st.uid, place])
+                st.pending = True
+                if st.overtime_from is None:
+                    st.overtime_from = t
             else:
-                bound.append(-1.0)   # locate exactly
-        if not cand:
-            return None
-        order = np.argsort(np.asarray(bound), kind="stable")
-        best_eta, best_ids, etas = np.inf, [], []
+                self._apply_duty(st, t)
+        self._log_staffing(t)
+
+    def _log_staffing(self, t: float) -> None:
+        shift = int(t // self.shift_s)
+        row = {"shift": shift, "start_s": t, "day": int(t // DAY_S),
+               "period": int((t % DAY_S) // self.shift_s),
+               "levels": ",".join(sorted(set(self.levels)))}
+        lead = shift % max(1, self.dep.teams)
+        row["lead_team"] = lead + 1
+        staff = self.dep.staffing.get(self.levels[0]) if self.n_scope == 1 else None
+        row["teams_on_duty"] = staff.teams_on_duty if staff else None
+        for key in ("patrol", "station", "post", "off", "busy"):
+            row[f"units_{key}"] = 0
+        officers = 0
+        for st in self.units:
+            want = self._duty(st, self._level_of(st))
+            row[f"units_{st.status}"] = row.get(f"units_{st.status}", 0) + 1
+            if want != "off" and st.role != "reserve":
+                officers += st.unit.crew
+            if want == "patrol" and st.role != "reserve":
+                row[f"patrol_{st.unit.kind}"] = row.get(f"patrol_{st.unit.kind}", 0) + 1
+        row["officers_on_duty"] = officers
+        self.staffing_log.append(row)
+
+    def _shifts(self):
+        next_decision = self.alert.decision_hour * 3600.0
+        t = 0.0
+        while True:
+            if t >= next_decision:
+                self._decide_levels(t)
+                while next_decision <= t:
+                    next_decision += DAY_S
+            self._shift_change(t)
+            t += self.shift_s
+            if t >= self.horizon_s:
+                return
+            yield self.env.timeout(t - self.env.now)
+
+    # ------------------------------------------------------------------ dispatch
+    def _owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
+        if st.beat < 0:
+            return False, False
+        index = self.dep.beat_index.get((st.level, st.unit.kind)) if st.role == "patrol" else None
+        if index is None:
+            members = self._beat_sets.get(st.beat)
+            if members is None:
+                places = self.dep.beat_places.get(st.beat)
+                if places is None:
+                    places = st.unit.beat_places
+                members = self._beat_sets[st.beat] = frozenset(int(p) for p in places)
+            return place in members, False
+        b = int(index[place])
+        return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
+
+    def _candidate(self, st: UnitState, place: int, t: float) -> Candidate:
+        own, nb = self._owns(st, place)
+        return Candidate(st.uid, st.unit.kind, st.role, self.eta_s(st, place, t), own, nb)
+
+    def candidates(self, place: int, t: float, *, is_backup: bool) -> list[Candidate]:
+        """Available units with exact ETAs, leaving out those whose lower bound cannot win."""
+        avail = [st for st in self.units if st.status in ("patrol", "station")]
+        if self.exhaustive:
+            return [self._candidate(st, place, t) for st in avail]
+        exact: list[Candidate] = []
+        rest = []
+        own_first = self.rules.policy == "own_beat_first"
+        for st in avail:
+            if st.role == "reserve" or (own_first and any(self._owns(st, place))):
+                exact.append(self._candidate(st, place, t))
+            else:
+                rest.append(st)
+        bounds = []
+        for st in rest:
+            if st.status == "patrol" and st.moving == "circuit":
+                lb = self._lb[(st.uid, st.level)][place]
+            else:
+                lb = -1.0
+            bounds.append(lb)
+        order = np.argsort(np.asarray(bounds), kind="stable")
+        best = min((c.eta_s for c in exact if c.role != "reserve" and self._ok(c, is_backup)), default=np.inf)
         for k in order:
-            if bound[k] > best_eta:
+            if bounds[k] > best:
                 break
-            e = self.eta_s(cand[k], place, t)
-            etas.append(e)
-            best_ids.append(cand[k].uid)
-            best_eta = min(best_eta, e)
-        j = choose_nearest(np.array(etas), np.array(best_ids))
-        return self.units[best_ids[j]]
+            c = self._candidate(rest[k], place, t)
+            exact.append(c)
+            if self._ok(c, is_backup):
+                best = min(best, c.eta_s)
+        return exact
+
+    def _ok(self, c: Candidate, is_backup: bool) -> bool:
+        from sim.dispatch import eligible
+
+        return eligible(c, rules=self.rules, is_backup=is_backup)
 
     def _send(self, st: UnitState, i: int, t: float) -> None:
         """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip."""
         mt = self.travel[st.mode]
         place = int(self.inc.place[i])
+        own, _ = self._owns(st, place)
         node, wait = self._from_here(st, t)
         if st.status == "patrol":
             if st.moving != "still":
                 # the rest of the current street edge is counted in time (wait), not in distance
                 self._leave_patrol(st, t)
         elif st.status == "station":
-            st.station_s += _clip(st.since, t, self.warmup_s, self.horizon_s)
+            self._account_idle(st, t)
         target = int(self.target[st.mode][place])
         _, resp, dist = mt.oracle.route(node, target)
         offset_m = float(self.city.place_offset_m[st.mode][place])
         eta = wait + resp[-1] + self.extra_s[st.mode][place]
         metres = dist[-1] + offset_m
+        if not self.sent[i]:
+            self.dispatch_s[i] = t
+            self.cross_area[i] = st.role == "patrol" and not own
+        if st.role == "patrol" and not own:
+            st.cross_area_calls += 1
         st.status, st.moving, st.leg, st.since = "busy", "still", None, t
         st.calls += 1
         self.sent[i].append(st.uid)
-        if np.isnan(self.dispatch_s[i]):
-            self.dispatch_s[i] = t
         self.env.process(self._trip(st, i, eta, metres, target))
 
     def _request(self, i: int, count: int) -> None:
         t = self.env.now
         place = int(self.inc.place[i])
         for _ in range(count):
-            st = self.nearest_available(place, t)
-            if st is None:
+            is_backup = len(self.sent[i]) > 0
+            time_left = self.response_line_s - (t - float(self.inc.call_s[i]))
+            choice = select_unit(self.candidates(place, t, is_backup=is_backup), rules=self.rules,
+                                 is_backup=is_backup, major=bool(self.major[i]), time_left_s=time_left)
+            if choice is None:
                 heapq.heappush(self.queue, (int(self.inc.priority[i]), float(self.inc.call_s[i]), self._seq, i))
                 self._seq += 1
             else:
-                self._send(st, i, t)
+                self._send(self.units[choice.uid], i, t)
+        if self.encircle is not None and self.major[i]:
+            self.encircle_s[i] = self._encirclement(i, t)
 
     def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int):
         t0 = self.env.now
         yield self.env.timeout(eta)
         t1 = self.env.now
         arr = self.arrivals[i]
+        if not arr:
+            self.first_unit[i] = st.uid
         arr.append(t1)
         arr.sort()
         self._account_drive(st, t0, t1, metres, patrol=False)
@@ -287,32 +574,78 @@ class Engine:
         self._free(st, node, t2)
 
     def _free(self, st: UnitState, node: int, t: float) -> None:
-        """A unit clears the scene at ``node``: next queued call, else back to its circuit or station."""
+        """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
+        if st.overtime_from is not None:
+            st.overtime_s += st.unit.crew * _clip(st.overtime_from, t, self.warmup_s, self.horizon_s)
+            st.overtime_from = None
+        st.status, st.moving, st.since = "patrol", "still", t
+        st.leg = _Leg([node], [t], [0.0], [0.0], "circuit")
+        if st.pending:
+            st.pending = False
+            want = self._duty(st, self._level_of(st))
+            if want == "off":
+                st.status, st.leg, st.since = "off", None, t
+                return
         if self.queue:
             _, _, _, j = heapq.heappop(self.queue)
-            st.status, st.moving, st.leg = "patrol", "still", _Leg([node], [t], [0.0], [0.0], "circuit")
             self._send(st, j, t)
             return
-        mt = self.travel[st.mode]
-        st.since = t
-        if st.role == "patrol":
-            st.status = "patrol"
-            c = st.circuit
-            nodes = np.asarray(c.nodes[:-1], np.int64)
-            times = mt.oracle.times_from(node)[nodes]
-            join = int(nodes[int(np.argmin(times))])
-            then, to = "circuit", join
-        elif node == st.home_node:
-            st.status, st.moving, st.leg = "station", "still", None
-            return
+        want = self._duty(st, self._level_of(st))
+        if want == "patrol":
+            self._apply_duty(st, t)
+        elif want == "off":
+            st.status, st.leg, st.since = "off", None, t
         else:
-            st.status, then, to = "patrol", "station", st.home_node
-        p_nodes, p_resp, p_dist = mt.oracle.route(node, to)
-        scale = mt.patrol_scale
-        st.moving = "leg"
-        st.leg = _Leg(p_nodes, [t + r * scale for r in p_resp], p_resp, p_dist, then)
-        if len(p_nodes) == 1:
-            self._sync(st, t)
+            st.leg = None
+            self._drive_home(st, node, t)
+
+    # ------------------------------------------------------------------ encirclement (合围)
+    def _exit_places(self, place: int) -> np.ndarray:
+        """Places just outside the radius reached by a road from inside it."""
+        hit = self._exits.get(place)
+        if hit is not None:
+            return hit
+        g = self.city.places
+        d = np.hypot(g.x_m - g.x_m[place], g.y_m - g.y_m[place])
+        inside = d <= self.encircle.radius_m
+        cross = inside[g.edge_u] & ~inside[g.edge_v]
+        if self.encircle.roads == "major":
+            from sim.force import MAJOR_ROADS
+
+            cross &= np.isin(g.edge_class, MAJOR_ROADS)
+        hit = np.unique(g.edge_v[cross]).astype(np.int64)
+        self._exits[place] = hit
+        return hit
+
+    def _encirclement(self, i: int, t: float) -> float:
+        """Seconds from the call until units and checkpoints could hold every exit road (inf if never).
+
+        A measure, not an order: the free units are assigned greedily (shortest
+        arrival first) to the exits not already held by a checkpoint on duty.
+        """
+        exits = self._exit_places(int(self.inc.place[i]))
+        if exits.size == 0:
+            return t - float(self.inc.call_s[i])
+        held = {st.home_node for st in self.units if st.status == "post"}
+        todo = [int(p) for p in exits if int(p) not in held]
+        if not todo:
+            return t - float(self.inc.call_s[i])
+        free = [st for st in self.units if st.status in ("patrol", "station")]
+        if len(free) < len(todo):
+            return float("inf")
+        eta = np.empty((len(free), len(todo)))
+        for a, st in enumerate(free):
+            node, wait = self._from_here(st, t)
+            o = self.travel[st.mode].oracle
+            for b, p in enumerate(todo):
+                eta[a, b] = wait + o.time(node, int(self.target[st.mode][p])) + self.extra_s[st.mode][p]
+        worst = 0.0
+        for _ in range(len(todo)):
+            a, b = np.unravel_index(int(np.argmin(eta)), eta.shape)
+            worst = max(worst, float(eta[a, b]))
+            eta[a, :] = np.inf
+            eta[:, b] = np.inf
+        return t - float(self.inc.call_s[i]) + worst
 
     # ------------------------------------------------------------------ incidents
     def _incident(self, i: int):
@@ -321,29 +654,38 @@ class Engine:
 
     def _arrivals(self):
         call = self.inc.call_s
+        place = self.inc.place
         for i in range(len(self.inc)):
             yield self.env.timeout(float(call[i]) - self.env.now)
+            a = int(self.area_of_place[place[i]]) if self.n_scope > 1 else 0
+            self.calls_by_day[a, int(call[i] // DAY_S)] += 1
             self.env.process(self._incident(i))
 
     def run(self) -> EngineLog:
+        # the shift process is created first, so the first shift is set up before any call at time 0
+        self.env.process(self._shifts())
         self.env.process(self._arrivals())
         self.env.run(until=self.horizon_s)
         horizon = self.horizon_s
-        for st in self.units:   # close the accounts of patrol and station time at the horizon
-            if st.status == "patrol" and st.moving != "still":
-                self._sync(st, horizon)
+        for st in self.units:   # close the accounts at the horizon
+            self._sync(st, horizon)
             if st.status == "patrol" and st.moving != "still":
                 self._leave_patrol(st, horizon)
                 st.anchor_tau += horizon - st.anchor_t
                 st.anchor_t = horizon
-            elif st.status == "station":
-                st.station_s += _clip(st.since, horizon, self.warmup_s, horizon)
+            elif st.status in ("station", "off", "post"):
+                self._account_idle(st, horizon)
                 st.since = horizon
+            if st.overtime_from is not None:
+                st.overtime_s += st.unit.crew * _clip(st.overtime_from, horizon, self.warmup_s, horizon)
+                st.overtime_from = horizon
         self.closed = True
-        # drain: no new calls, serve those already made (bounded)
         limit = horizon + MAX_DRAIN_S
         while self.env.peek() < limit and (self.queue or any(u.status == "busy" for u in self.units)):
             self.env.step()
         return EngineLog(incidents=self.inc, dispatch_s=self.dispatch_s, arrivals_s=self.arrivals,
-                         units_sent=self.sent, clear_s=self.clear_s, units=self.units,
-                         warmup_s=self.warmup_s, horizon_s=self.horizon_s, end_s=self.env.now)
+                         units_sent=self.sent, first_unit=self.first_unit, cross_area=self.cross_area,
+                         clear_s=self.clear_s, encircle_s=self.encircle_s, units=self.units,
+                         warmup_s=self.warmup_s, horizon_s=self.horizon_s, end_s=self.env.now,
+                         staffing=self.staffing_log, alert_log=self.alert_log,
+                         patrol_intervals=self.intervals, circuits=self.circuits)

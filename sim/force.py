@@ -1,40 +1,68 @@
-"""The force on duty: which units exist, of what kind, where they are based and which beat each owns.
+"""The force: which units exist, of what kind, where they are based, which beat each owns at each level.
 
-The alert level's patrol share of the total force is on patrol, in units of
-each kind by ``force.mix`` and ``force.crew``. Officers of the team on duty who
-are not on patrol wait at the stations as standby units that respond after a
-turnout delay (docs/model.md states the assumption: on duty = max(one team,
-the patrol share)). Beats split the places by weighted k-means per unit kind,
-so each kind covers the whole town and busy areas get smaller beats.
+For every alert level the plan can meet (one for a fixed level, all four for
+adaptive levels) the roster (``sim.roster``) gives the officers on duty, on patrol,
+at checkpoints and on standby. Patrol officers form units of each kind by
+``force.mix`` and ``force.crew``; units are split across patrol areas by expected
+workload (or equally), and each area's units of a kind split its places into
+segments (``sim.beats``). Units form a pool: unit ``j`` of an area and kind is on
+patrol at a level when the level needs at least ``j + 1`` such units, and then
+owns segment ``j`` of that level's division. Standby units wait at the stations
+and respond after a turnout delay; checkpoints stand at city exits (and/or
+stations) and never move; the mobile reserve patrols the main roads from the
+bureau. Nothing here imports simpy: the plan is data the engine executes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.network.graph import MODE_OF_KIND, City
+from sim import beats as beatlib
+from sim.alert import LEVELS, AlertPlan
+from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
+from sim.network.graph import City
+from sim.roster import Staffing, staffing
 
 KINDS = ("car", "bicycle", "foot")
+MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link", "primary_link",
+               "secondary_link")
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit as deployed at the start of a run."""
+    """One unit of the pool.
+
+    ``beat``/``beat_places`` are its assignment at the deployment's nominal level;
+    ``assignments`` maps every level at which it patrols to (beat id, places);
+    ``duty_levels`` are the levels at which it is on duty at all (None: always).
+    """
 
     uid: int
     name: str
-    kind: str                 # car | bicycle | foot
-    role: str                 # patrol | standby
+    kind: str                 # car | bicycle | foot (checkpoints: "checkpoint")
+    role: str                 # patrol | standby | checkpoint | reserve
     crew: int
-    station: int              # index into city.station_place
-    beat: int                 # beat id (-1 for standby units)
-    beat_places: np.ndarray   # place indices of the beat (empty for standby)
+    station: int              # index into city.station_place (-1: the bureau or an exit)
+    beat: int                 # beat id at the nominal level (-1 if none)
+    beat_places: np.ndarray   # place indices of that beat
+    home_place: int = -1      # where it is based; -1 means the station's place
+    area: int = 0
+    assignments: dict = field(default_factory=dict)
+    duty_levels: frozenset | None = None
 
     @property
     def mode(self) -> str:
-        return MODE_OF_KIND[self.kind]
+        return "drive" if self.kind == "checkpoint" else {"car": "drive", "bicycle": "bike", "foot": "walk"}[self.kind]
+
+    def on_duty(self, level: str) -> bool:
+        return self.duty_levels is None or level in self.duty_levels
+
+    def assignment(self, level: str) -> tuple[int, np.ndarray] | None:
+        if self.assignments:
+            return self.assignments.get(level)
+        return (self.beat, self.beat_places) if self.role in ("patrol", "reserve") else None
 
 
 @dataclass(frozen=True)
@@ -44,11 +72,24 @@ class Deployment:
     patrol_officers: int
     standby_officers: int
     on_duty_officers: int
-    beat_of_place: dict[str, np.ndarray]   # per kind: beat id of each place (-1 where no beat)
+    beat_of_place: dict[str, np.ndarray]          # per kind: beat id of each place at the nominal level
+    staffing: dict[str, Staffing] = field(default_factory=dict)
+    areas: beatlib.Areas | None = None
+    beats: list = field(default_factory=list)     # one dict per beat (level, kind, area, stats)
+    beat_places: dict = field(default_factory=dict)  # beat id -> places
+    beat_owner: dict = field(default_factory=dict)   # beat id -> unit id
+    beat_neighbours: dict = field(default_factory=dict)  # beat id -> set of beat ids sharing a street
+    beat_index: dict = field(default_factory=dict)   # (level, kind) -> beat id per place (-1 none)
+    alert_plan: AlertPlan | None = None
+    shift_s: float = 8 * 3600.0
+    teams: int = 4
 
-    def count(self, *, kind: str | None = None, role: str | None = None) -> int:
+    def count(self, *, kind: str | None = None, role: str | None = None, level: str | None = None) -> int:
+        """Units on duty at ``level`` (default: the nominal level) of a kind and role."""
+        level = level or self.alert_level
         return sum(1 for u in self.units if (kind is None or u.kind == kind)
-                   and (role is None or u.role == role))
+                   and (role is None or u.role == role) and u.on_duty(level)
+                   and (u.role not in ("patrol",) or u.assignment(level) is not None))
 
 
 def officers_on_patrol(total_officers: int, share: float) -> int:
@@ -71,76 +112,170 @@ def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, 
     return {k: int(base[i] // crew[k]) for i, k in enumerate(kinds)}
 
 
-def weighted_kmeans(x: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, *, iters: int = 25) -> np.ndarray:
-    """Label of each point after weighted k-means with a deterministic farthest-point start."""
-    pts = np.column_stack([x, y])
-    n = len(pts)
-    k = max(1, min(k, n))
-    w = np.where(w > 0, w, w[w > 0].min() * 1e-3 if (w > 0).any() else 1.0)
-    first = int(np.argmax(w))
-    centres = [pts[first]]
-    d2 = ((pts - pts[first]) ** 2).sum(1)
-    for _ in range(1, k):
-        nxt = int(np.argmax(d2 * w))
-        centres.append(pts[nxt])
-        d2 = np.minimum(d2, ((pts - pts[nxt]) ** 2).sum(1))
-    cent = np.array(centres, float)
-    for _ in range(iters):
-        d = ((pts[:, None, :] - cent[None]) ** 2).sum(-1)
-        lab = np.argmin(d, axis=1)
-        new = cent.copy()
-        for j in range(k):
-            m = lab == j
-            if m.any():
-                new[j] = np.average(pts[m], axis=0, weights=w[m])
-        if np.allclose(new, cent):
-            break
-        cent = new
-    lab = np.argmin(((pts[:, None, :] - cent[None]) ** 2).sum(-1), axis=1)
-    # make sure no beat is empty: give an empty one the place nearest its centre
-    for j in range(k):
-        if not (lab == j).any():
-            lab[int(np.argmin(((pts - cent[j]) ** 2).sum(1)))] = j
-    return lab
+def alert_plan_for(scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
+    a = scenario.alert
+    if a.scope == "area":
+        expected = tuple(float(expected_per_place[areas.label == k].sum()) for k in range(areas.n))
+    else:
+        expected = (float(expected_per_place.sum()),)
+    return AlertPlan(mode=a.mode, base_level=a.level, scope=a.scope,
+                     calendar=tuple((c.day, c.level) for c in a.calendar),
+                     thresholds=tuple(sorted(a.thresholds.items())), lookback_days=a.lookback_days,
+                     decision_hour=a.decision_hour, expected_per_day=expected)
 
 
-def deploy(scenario, city: City, *, level: str | None = None) -> Deployment:
-    """Units and beats for the scenario's force at ``level`` (default: the scenario's alert level)."""
-    force = scenario.force
-    level = level or scenario.alert.level
-    share = scenario.alert.patrol_share[level]
-    total = force.total_officers
-    patrol = officers_on_patrol(total, share)
-    on_duty = max(int(round(total / force.teams)), patrol)
-    standby_officers = on_duty - patrol
-    counts = units_per_kind(patrol, mix=force.mix, crew=force.crew)
-
+def make_areas(scenario, city: City, travel_time_fn=None) -> beatlib.Areas:
+    spec = scenario.beats
     g = city.places
+    if spec.areas == "city":
+        return beatlib.city_area(g.n_nodes)
+    if spec.areas == "grid":
+        return beatlib.grid_areas(g.x_m, g.y_m, cell_km=spec.cell_km)
+    if spec.areas == "stations":
+        times = np.vstack([travel_time_fn(int(s)) for s in city.station_place])
+        return beatlib.station_areas(times, city.station_name)
+    path = scenario.resolve_path(spec.geojson)
+    return beatlib.polygon_areas(g.lon, g.lat, beatlib.read_geojson_polygons(path), file=str(path))
+
+
+def _neighbours(beat_index: np.ndarray, graph) -> dict[int, set]:
+    a, b = beat_index[graph.edge_u], beat_index[graph.edge_v]
+    m = (a != b) & (a >= 0) & (b >= 0)
+    out: dict[int, set] = {}
+    for x, y in zip(a[m].tolist(), b[m].tolist()):
+        out.setdefault(x, set()).add(y)
+    return out
+
+
+def deploy(scenario, city: City, *, level: str | None = None, expected_per_place: np.ndarray | None = None,
+           on_scene_mean_s: float = 1800.0, travel_time_fn=None) -> Deployment:
+    """The unit pool, beats and staffing for a scenario.
+
+    ``expected_per_place`` (expected incidents per day at each place) weights beats
+    and areas by workload; without it, population weights are used.
+    ``travel_time_fn(place) -> seconds from that place to every place`` is needed for
+    station catchment areas.
+    """
+    force = scenario.force
+    nominal = level or scenario.alert.level
+    g = city.places
+    w = expected_per_place if expected_per_place is not None else city.place_weight / max(
+        city.place_weight.sum(), 1e-12)
+    areas = make_areas(scenario, city, travel_time_fn)
+    plan = alert_plan_for(scenario, areas, w)
+    levels = plan.levels_used() if level is None else (nominal,)
+    if nominal not in levels:
+        levels = tuple(sorted({*levels, nominal}, key=LEVELS.index))
+    area_weight = np.array([w[areas.label == a].sum() for a in range(areas.n)], float)
+    if scenario.beats.allocation == "equal":
+        area_weight = np.ones(areas.n)
+
+    # checkpoints: where, and at which levels they are staffed
+    cp_places = []
+    if "exits" in force.checkpoints.at:
+        cp_places += [(int(p), -1, f"checkpoint-exit-{i + 1}") for i, p in enumerate(city.exit_place)]
+    if "stations" in force.checkpoints.at:
+        cp_places += [(int(p), s, f"checkpoint-{city.station_name[s]}") for s, p in enumerate(city.station_place)]
+    cp_levels = frozenset(force.checkpoints.levels)
+    cp_officers = len(cp_places) * force.checkpoints.officers_each
+
+    staff = {lvl: staffing(level=lvl, patrol_share=scenario.alert.patrol_share[lvl],
+                           total_officers=force.total_officers, teams=force.teams,
+                           checkpoint_officers=cp_officers if lvl in cp_levels else 0) for lvl in levels}
+
     stations_xy = np.column_stack([g.x_m[city.station_place], g.y_m[city.station_place]])
     units: list[Unit] = []
-    beat_of_place: dict[str, np.ndarray] = {}
-    beat_id = 0
-    for kind in KINDS:
-        n = counts.get(kind, 0)
-        if n <= 0:
-            continue
-        lab = weighted_kmeans(g.x_m, g.y_m, city.place_weight, n)
-        beat_of_place[kind] = lab + beat_id
-        for j in range(n):
-            places = np.flatnonzero(lab == j)
-            cx, cy = g.x_m[places].mean(), g.y_m[places].mean()
-            station = int(np.argmin(((stations_xy - [cx, cy]) ** 2).sum(1)))
-            uid = len(units)
-            units.append(Unit(uid=uid, name=f"{kind}-{j + 1:02d}", kind=kind, role="patrol",
-                              crew=force.crew[kind], station=station, beat=beat_id + j,
-                              beat_places=places))
-        beat_id += n
-    n_standby = standby_officers // force.crew[force.standby_kind]
-    for j in range(n_standby):
+    beats: list[dict] = []
+    beat_places: dict[int, np.ndarray] = {}
+    beat_owner: dict[int, int] = {}
+    beat_index: dict[tuple, np.ndarray] = {}
+    # per (area, kind): list over levels of the segment labelling and the number of units
+    per_level_units = {lvl: units_per_kind(staff[lvl].patrol_officers, mix=force.mix, crew=force.crew)
+                       for lvl in levels}
+    assignments: dict[tuple[int, str, int], dict] = {}
+    for lvl in levels:
+        for kind in KINDS:
+            n_kind = per_level_units[lvl].get(kind, 0)
+            index = np.full(g.n_nodes, -1, np.int64)
+            if n_kind > 0:
+                split = beatlib.split_units(n_kind, area_weight)
+                for a in range(areas.n):
+                    n = int(split[a])
+                    places = areas.places(a)
+                    if n <= 0 or places.size == 0:
+                        continue
+                    if scenario.beats.segments == "balanced":
+                        lab = beatlib.balanced_segments(g.x_m[places], g.y_m[places], w[places], n)
+                    else:
+                        lab = weighted_kmeans(g.x_m[places], g.y_m[places], w[places], n)
+                    for j in range(n):
+                        seg = places[lab == j]
+                        bid = len(beats)
+                        stats = beatlib.beat_stats(seg, g, incidents_per_day=w, on_scene_mean_s=on_scene_mean_s)
+                        beats.append({"beat": bid, "level": lvl, "kind": kind, "area": areas.names[a],
+                                      "segment": j, "places": int(seg.size), **stats})
+                        beat_places[bid] = seg
+                        index[seg] = bid
+                        assignments.setdefault((a, kind, j), {})[lvl] = (bid, seg)
+            beat_index[(lvl, kind)] = index
+
+    for (a, kind, j), assign in sorted(assignments.items(), key=lambda kv: (KINDS.index(kv[0][1]), kv[0][0], kv[0][2])):
+        first_places = next(iter(assign.values()))[1]
+        cx, cy = g.x_m[first_places].mean(), g.y_m[first_places].mean()
+        station = int(np.argmin(((stations_xy - [cx, cy]) ** 2).sum(1)))
         uid = len(units)
-        units.append(Unit(uid=uid, name=f"standby-{j + 1:02d}", kind=force.standby_kind, role="standby",
-                          crew=force.crew[force.standby_kind], station=j % len(city.station_place),
-                          beat=-1, beat_places=np.empty(0, np.int64)))
-    return Deployment(units=tuple(units), alert_level=level, patrol_officers=patrol,
-                      standby_officers=standby_officers, on_duty_officers=on_duty,
-                      beat_of_place=beat_of_place)
+        nominal_assign = assign.get(nominal, (-1, np.empty(0, np.int64)))
+        area_tag = "" if areas.n == 1 else f"{areas.names[a]}-"
+        units.append(Unit(uid=uid, name=f"{kind}-{area_tag}{j + 1:02d}", kind=kind, role="patrol",
+                          crew=force.crew[kind], station=station, beat=nominal_assign[0],
+                          beat_places=nominal_assign[1], home_place=int(city.station_place[station]),
+                          area=a, assignments=assign, duty_levels=frozenset(assign)))
+        for bid, _ in assign.values():
+            beat_owner[bid] = uid
+
+    crew = force.crew[force.standby_kind]
+    max_standby = max(staff[lvl].standby_officers // crew for lvl in levels)
+    for j in range(max_standby):
+        st = j % len(city.station_place)
+        duty = frozenset(lvl for lvl in levels if j < staff[lvl].standby_officers // crew)
+        units.append(Unit(uid=len(units), name=f"standby-{j + 1:02d}", kind=force.standby_kind, role="standby",
+                          crew=crew, station=st, beat=-1, beat_places=np.empty(0, np.int64),
+                          home_place=int(city.station_place[st]), duty_levels=duty))
+    for place, st, name in cp_places:
+        duty = frozenset(lvl for lvl in levels if lvl in cp_levels)
+        if not duty or force.checkpoints.officers_each == 0:
+            continue
+        units.append(Unit(uid=len(units), name=name, kind="checkpoint", role="checkpoint",
+                          crew=force.checkpoints.officers_each, station=st, beat=-1,
+                          beat_places=np.empty(0, np.int64), home_place=place, duty_levels=duty))
+    if force.reserve.units:
+        major = np.zeros(g.n_nodes, bool)
+        m = np.isin(g.edge_class, MAJOR_ROADS)
+        major[g.edge_u[m]] = True
+        major[g.edge_v[m]] = True
+        road_places = np.flatnonzero(major) if major.any() else np.arange(g.n_nodes)
+        lab = weighted_kmeans(g.x_m[road_places], g.y_m[road_places], w[road_places], force.reserve.units)
+        for j in range(force.reserve.units):
+            seg = road_places[lab == j]
+            bid = len(beats)
+            beats.append({"beat": bid, "level": "all", "kind": f"reserve-{force.reserve.kind}", "area": "main roads",
+                          "segment": j, "places": int(seg.size),
+                          **beatlib.beat_stats(seg, g, incidents_per_day=w, on_scene_mean_s=on_scene_mean_s)})
+            beat_places[bid] = seg
+            uid = len(units)
+            beat_owner[bid] = uid
+            units.append(Unit(uid=uid, name=f"reserve-{j + 1:02d}", kind=force.reserve.kind, role="reserve",
+                              crew=force.reserve.crew, station=-1, beat=bid, beat_places=seg,
+                              home_place=int(city.bureau_place), duty_levels=None))
+
+    nominal_index = {kind: beat_index.get((nominal, kind), np.full(g.n_nodes, -1, np.int64)) for kind in KINDS}
+    neighbours: dict[int, set] = {}
+    for idx in beat_index.values():
+        neighbours.update(_neighbours(idx, g))
+    s = staff[nominal]
+    return Deployment(units=tuple(units), alert_level=nominal, patrol_officers=s.patrol_officers,
+                      standby_officers=s.standby_officers, on_duty_officers=s.on_duty_officers,
+                      beat_of_place=nominal_index, staffing=staff, areas=areas, beats=beats,
+                      beat_places=beat_places, beat_owner=beat_owner, beat_neighbours=neighbours,
+                      beat_index=beat_index, alert_plan=plan, shift_s=force.shift_hours * 3600.0,
+                      teams=force.teams)

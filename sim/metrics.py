@@ -27,7 +27,8 @@ def grid_cell(x_m: np.ndarray, y_m: np.ndarray, *, x0: float, y0: float, cell_m:
     return np.char.add(np.char.add("r", r.astype(str)), np.char.add("c", c.astype(str)))
 
 
-def incident_records(log, *, city, deployment, demand, replication: int, lines) -> pd.DataFrame:
+def incident_records(log, *, city, deployment, demand, replication: int, lines,
+                     saw_patrol: np.ndarray | None = None) -> pd.DataFrame:
     """One row per incident of one replication, with every timestamp and the units sent."""
     inc = log.incidents
     n = len(inc)
@@ -67,6 +68,21 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines) 
         "served": ~np.isnan(first),
         "in_window": inc.call_s >= log.warmup_s,
     })
+    units = deployment.units
+    fu = getattr(log, "first_unit", None)
+    if fu is not None:
+        df["first_unit"] = [names[u] if u >= 0 else None for u in fu]
+        df["first_unit_kind"] = [units[u].kind if u >= 0 else None for u in fu]
+        df["first_unit_role"] = [units[u].role if u >= 0 else None for u in fu]
+        df["cross_area"] = np.asarray(log.cross_area, bool)
+        enc = np.asarray(log.encircle_s, float)
+        df["major"] = ~np.isnan(enc)
+        df["encircle_s"] = enc
+        df["encircled_within_line"] = np.where(np.isnan(enc), False, enc <= lines.backup_s)
+    if deployment.areas is not None and deployment.areas.n > 1:
+        df["patrol_area"] = np.asarray(deployment.areas.names, dtype=object)[deployment.areas.label[place]]
+    if saw_patrol is not None:
+        df["saw_patrol_last_hour"] = np.asarray(saw_patrol, bool)
     return df
 
 
@@ -77,13 +93,21 @@ def unit_records(log, *, deployment, replication: int) -> pd.DataFrame:
         rows.append({
             "replication": replication, "unit": u.name, "kind": u.kind, "role": u.role, "crew": u.crew,
             "beat": u.beat, "station": u.station, "patrol_s": st.patrol_s, "travel_s": st.travel_s,
-            "on_scene_s": st.scene_s, "station_s": st.station_s, "distance_km": st.distance_m / 1000.0,
-            "calls": st.calls,
+            "on_scene_s": st.scene_s, "station_s": st.station_s,
+            "off_duty_s": getattr(st, "off_s", 0.0), "checkpoint_s": getattr(st, "post_s", 0.0),
+            "overtime_officer_h": getattr(st, "overtime_s", 0.0) / 3600.0,
+            "distance_km": st.distance_m / 1000.0, "calls": st.calls,
+            "cross_area_calls": getattr(st, "cross_area_calls", 0),
         })
     df = pd.DataFrame(rows)
     window = log.horizon_s - log.warmup_s
     df["busy_share"] = (df["travel_s"] + df["on_scene_s"]) / window if window > 0 else np.nan
     return df
+
+
+def on_duty_s(units: pd.DataFrame) -> pd.Series:
+    """Seconds each unit was on duty and able to respond (patrol, travel, scene, station)."""
+    return units["patrol_s"] + units["travel_s"] + units["on_scene_s"] + units["station_s"]
 
 
 def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = None, *,
@@ -102,9 +126,41 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
         "response_time_p90_s": float(np.percentile(served, 90)) if served.size else math.nan,
         "unserved": float((~d["served"]).sum()),
     }
+    if "cross_area" in d:
+        out["cross_area_share"] = float(d["cross_area"].mean()) if len(d) else math.nan
+        maj = d[d["major"]]
+        out["encircled_within_line"] = float(maj["encircled_within_line"].mean()) if len(maj) else math.nan
+    if "saw_patrol_last_hour" in d:
+        out["saw_patrol_last_hour"] = float(d["saw_patrol_last_hour"].mean()) if len(d) else math.nan
     if units is not None and window_s:
         busy = units["travel_s"].sum() + units["on_scene_s"].sum()
-        out["utilisation"] = float(busy / (len(units) * window_s)) if len(units) else math.nan
+        duty = float(on_duty_s(units).sum()) if "off_duty_s" in units else len(units) * window_s
+        responders = units[units["role"] != "checkpoint"] if "role" in units else units
+        duty = float(on_duty_s(responders).sum()) if "off_duty_s" in units else duty
+        out["utilisation"] = float(busy / duty) if duty > 0 else math.nan
+        if "overtime_officer_h" in units:
+            out["overtime_officer_h_per_day"] = float(units["overtime_officer_h"].sum() / (window_s / 86_400.0))
+    return out
+
+
+def breakdown(incidents: pd.DataFrame, by: str, *, target: float) -> dict[str, dict]:
+    """Both lines' compliance per value of ``by`` (hour, cell, unit kind), mean and CI across replications."""
+    d = incidents[incidents["in_window"]]
+    if by not in d or d.empty:
+        return {}
+    out = {}
+    for value, g in d.groupby(by, sort=True):
+        per_rep = []
+        for _, r in g.groupby("replication"):
+            nb = r[r["units_needed"] >= 2]
+            per_rep.append({"incidents": float(len(r)),
+                            "response_within_line": float(r["response_within_line"].mean()),
+                            "backup_within_line": float(nb["backup_within_line"].mean()) if len(nb) else math.nan,
+                            "response_time_p90_s": float(np.nanpercentile(r["response_time_s"], 90))
+                            if r["response_time_s"].notna().any() else math.nan})
+        s = summarise(per_rep)
+        s["lines_hold"] = lines_hold(s, target=target)
+        out[str(value)] = s
     return out
 
 

@@ -111,11 +111,24 @@ class IncidentType(_Model):
     units_needed: Annotated[int, Field(ge=1, le=20)] = 1
     on_scene_mean_s: PositiveFloat = 1800.0
     on_scene_cv: Annotated[float, Field(ge=0, le=5)] = 0.6
+    major: bool = False
+
+
+class Hotspot(_Model):
+    """A place where calls concentrate at some hours (e.g. a night market 20:00-02:00)."""
+
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_m: PositiveFloat = 300.0
+    multiplier: PositiveFloat = 3.0
+    hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (0, 24)
 
 
 def _default_types() -> list[IncidentType]:
     return [
-        IncidentType(name="violent", share=0.10, priority=1, units_needed=2, on_scene_mean_s=2700),
+        IncidentType(name="violent", share=0.10, priority=1, units_needed=2, on_scene_mean_s=2700,
+                     major=True),
         IncidentType(name="disturbance", share=0.30, priority=2, units_needed=1, on_scene_mean_s=1500),
         IncidentType(name="traffic", share=0.20, priority=2, units_needed=1, on_scene_mean_s=1800),
         IncidentType(name="theft", share=0.25, priority=3, units_needed=1, on_scene_mean_s=2400),
@@ -136,6 +149,7 @@ class DemandSpec(_Model):
     spatial: Literal["population", "uniform"] = "population"
     call_handling_mean_s: NonNegFloat = 60.0
     types: list[IncidentType] = Field(default_factory=_default_types)
+    hotspots: list[Hotspot] = Field(default_factory=list)
     fitted: str | None = None
     replay: str | None = None
 
@@ -165,8 +179,11 @@ class ForceSpec(_Model):
     mix: dict[Literal["car", "bicycle", "foot"], Share] = Field(
         default_factory=lambda: {"car": 0.6, "bicycle": 0.2, "foot": 0.2})
     teams: Annotated[int, Field(ge=1, le=10)] = 4
+    shift_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
     turnout_s: NonNegFloat = 120.0
     standby_kind: Literal["car", "bicycle", "foot"] = "car"
+    checkpoints: "CheckpointSpec" = Field(default_factory=lambda: CheckpointSpec())
+    reserve: "ReserveSpec" = Field(default_factory=lambda: ReserveSpec())
 
     @model_validator(mode="after")
     def _check(self) -> "ForceSpec":
@@ -175,17 +192,95 @@ class ForceSpec(_Model):
         return self
 
 
+class CheckpointSpec(_Model):
+    """Fixed checkpoints (卡口, 设卡堵截): staffed posts that never patrol."""
+
+    at: list[Literal["exits", "stations"]] = Field(default_factory=lambda: ["exits"])
+    officers_each: Annotated[int, Field(ge=0, le=20)] = 2
+    levels: list[Literal["green", "yellow", "orange", "red"]] = Field(default_factory=lambda: ["orange", "red"])
+
+
+class ReserveSpec(_Model):
+    """The city bureau's mobile reserve (机动应急力量), in addition to ``total_officers``."""
+
+    units: Annotated[int, Field(ge=0, le=200)] = 0
+    kind: Literal["car", "bicycle", "foot"] = "car"
+    crew: Annotated[int, Field(ge=1, le=10)] = 2
+
+
+Level = Literal["green", "yellow", "orange", "red"]
+
+
+class CalendarEntry(_Model):
+    day: Annotated[int, Field(ge=0)]
+    level: Level
+
+
 class AlertSpec(_Model):
-    level: Literal["green", "yellow", "orange", "red"] = "green"
-    patrol_share: dict[Literal["green", "yellow", "orange", "red"], Share] = Field(
+    level: Level = "green"
+    mode: Literal["fixed", "calendar", "adaptive"] = "fixed"
+    scope: Literal["city", "area"] = "city"
+    patrol_share: dict[Level, Share] = Field(
         default_factory=lambda: {"green": 0.2, "yellow": 0.4, "orange": 0.6, "red": 0.8})
+    demand_multiplier: dict[Level, PositiveFloat] = Field(
+        default_factory=lambda: {"green": 1.0, "yellow": 1.0, "orange": 1.0, "red": 1.0})
+    calendar: list[CalendarEntry] = Field(default_factory=list)
+    thresholds: dict[Literal["yellow", "orange", "red"], PositiveFloat] = Field(
+        default_factory=lambda: {"yellow": 1.25, "orange": 1.5, "red": 2.0})
+    lookback_days: Annotated[int, Field(ge=1, le=60)] = 3
+    decision_hour: Annotated[float, Field(ge=0, lt=24)] = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> "AlertSpec":
         missing = [lvl for lvl in ALERT_LEVELS if lvl not in self.patrol_share]
         if missing:
             raise ValueError(f"patrol_share is missing {', '.join(missing)}")
+        shares = [self.patrol_share[lvl] for lvl in ALERT_LEVELS]
+        if any(b < a for a, b in zip(shares, shares[1:])):
+            raise ValueError("patrol_share must not fall as the level rises (green <= yellow <= orange <= red)")
+        if self.patrol_share["green"] < 0.2 - 1e-9:
+            raise ValueError("patrol_share.green is below 1/5: the doctrine never puts less than "
+                             "1/5 of the force on patrol")
+        missing = [lvl for lvl in ALERT_LEVELS if lvl not in self.demand_multiplier]
+        if missing:
+            raise ValueError(f"demand_multiplier is missing {', '.join(missing)}")
+        if self.mode == "calendar" and not self.calendar:
+            raise ValueError("mode calendar needs a calendar: [{day: 0, level: green}, ...]")
+        t = self.thresholds
+        order = [t[k] for k in ("yellow", "orange", "red") if k in t]
+        if any(b <= a for a, b in zip(order, order[1:])):
+            raise ValueError("thresholds must rise from yellow to orange to red")
         return self
+
+
+class BeatsSpec(_Model):
+    """How the town is divided: patrol areas (巡区), then segments (巡段, one per unit)."""
+
+    areas: Literal["city", "stations", "grid", "geojson"] = "city"
+    cell_km: Annotated[float, Field(gt=0.05, le=50)] = 1.0
+    geojson: str | None = None
+    segments: Literal["kmeans", "balanced"] = "kmeans"
+    allocation: Literal["workload", "equal"] = "workload"
+
+    @model_validator(mode="after")
+    def _check(self) -> "BeatsSpec":
+        if self.areas == "geojson" and not self.geojson:
+            raise ValueError("areas: geojson needs beats.geojson: PATH")
+        return self
+
+
+class PatrolSpec(_Model):
+    """How free units patrol their beat (警力跟着警情走: strategy hotspot)."""
+
+    strategy: Literal["uniform", "hotspot"] = "uniform"
+    circuit_stops: Annotated[int, Field(ge=1, le=200)] = 10
+
+
+class EncirclementSpec(_Model):
+    """合围: how fast units and checkpoints could hold every road leaving a radius around a major incident."""
+
+    radius_m: PositiveFloat = 1000.0
+    roads: Literal["major", "all"] = "major"
 
 
 class LinesSpec(_Model):
@@ -195,7 +290,16 @@ class LinesSpec(_Model):
 
 
 class DispatchSpec(_Model):
-    policy: Literal["nearest"] = "nearest"
+    """Which unit the command centre sends (point-to-point dispatch, 一级处警)."""
+
+    policy: Literal["nearest", "own_beat_first"] = "nearest"
+    foot_max_travel_s: PositiveFloat | None = 600.0
+    bicycle_max_travel_s: PositiveFloat | None = 900.0
+    foot_own_beat_only: bool = False
+    backup_kinds: list[Literal["car", "bicycle", "foot"]] = Field(
+        default_factory=lambda: ["car", "bicycle", "foot"])
+    reserve_for: list[Literal["major", "beyond_line"]] = Field(
+        default_factory=lambda: ["major", "beyond_line"])
 
 
 class Scenario(_Model):
@@ -213,6 +317,9 @@ class Scenario(_Model):
     alert: AlertSpec = AlertSpec()
     lines: LinesSpec = LinesSpec()
     dispatch: DispatchSpec = DispatchSpec()
+    beats: BeatsSpec = BeatsSpec()
+    patrol: PatrolSpec = PatrolSpec()
+    encirclement: EncirclementSpec = EncirclementSpec()
     source_file: str | None = Field(default=None, exclude=True)
 
     @property
@@ -299,3 +406,7 @@ def scenario_from_dict(data: dict, *, source_file: str | None = None) -> Scenari
         return Scenario.model_validate({**data, "source_file": source_file})
     except ValidationError as exc:
         raise validation_to_error(exc, file=source_file) from None
+
+
+ForceSpec.model_rebuild()
+Scenario.model_rebuild()

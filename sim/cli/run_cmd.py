@@ -46,9 +46,12 @@ def run(args: argparse.Namespace) -> int:
         write_json(tmp / "summary.json", result.summary)
         result.incidents.to_parquet(tmp / "incidents.parquet", index=False)
         result.units.to_parquet(tmp / "units.parquet", index=False)
+        for name, table in (result.tables or {}).items():
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "scenario.resolved.yaml").write_text(
             resolved_yaml(scenario, seed=scenario.seed, replications=scenario.replications), encoding="utf-8")
     if not args.quiet:
         print(summary_table(result.summary))
-        print(f"\n  wrote {out}/ (summary.json, incidents.parquet, units.parquet, scenario.resolved.yaml)")
+        extra = "".join(f", {n}.parquet" for n in (result.tables or {}))
+        print(f"\n  wrote {out}/ (summary.json, incidents.parquet, units.parquet{extra}, scenario.resolved.yaml)")
     return 0

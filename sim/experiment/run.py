@@ -18,6 +18,7 @@ class RunResult:
     incidents: pd.DataFrame
     units: pd.DataFrame
     outputs: list[ReplicationOutput]
+    tables: dict = None          # name -> DataFrame (beats, staffing, alert_levels, visibility)
 
 
 def summarise_run(ctx: Context, outputs: list[ReplicationOutput], *, runtime_s: float | None = None) -> dict:
@@ -64,13 +65,43 @@ def summarise_run(ctx: Context, outputs: list[ReplicationOutput], *, runtime_s: 
     }
 
 
+def breakdowns(incidents: pd.DataFrame, *, target: float) -> dict:
+    """Compliance of both lines by hour of day, grid cell, unit kind and patrol area."""
+    out = {"by_hour": metrics.breakdown(incidents, "hour_of_day", target=target),
+           "by_grid_cell": metrics.breakdown(incidents, "grid_cell", target=target),
+           "by_unit_kind": metrics.breakdown(incidents, "first_unit_kind", target=target)}
+    if "patrol_area" in incidents:
+        out["by_patrol_area"] = metrics.breakdown(incidents, "patrol_area", target=target)
+    return out
+
+
+def staffing_table(deployment) -> list[dict]:
+    """Officers by alert level: teams on duty, on patrol, at checkpoints, on standby."""
+    rows = []
+    for lvl, s in deployment.staffing.items():
+        rows.append({"level": lvl, "teams_on_duty": s.teams_on_duty, "on_duty_officers": s.on_duty_officers,
+                     "patrol_officers": s.patrol_officers, "checkpoint_officers": s.checkpoint_officers,
+                     "standby_officers": s.standby_officers,
+                     **{f"{k}_units": deployment.count(kind=k, role="patrol", level=lvl)
+                        for k in ("car", "bicycle", "foot")}})
+    return rows
+
+
 def run_scenario(scenario, *, workers: int = 1, progress=None, quiet: bool = False,
                  ctx: Context | None = None) -> RunResult:
     """Run every replication of ``scenario`` and reduce them."""
     t0 = time.perf_counter()
     ctx = ctx or prepare(scenario, quiet=quiet)
     outputs = run_replications(ctx, list(range(scenario.replications)), workers=workers, progress=progress)
-    summary = summarise_run(ctx, outputs, runtime_s=time.perf_counter() - t0)
     incidents = pd.concat([o.incidents for o in outputs], ignore_index=True)
     units = pd.concat([o.units for o in outputs], ignore_index=True)
-    return RunResult(summary, incidents, units, outputs)
+    summary = summarise_run(ctx, outputs, runtime_s=time.perf_counter() - t0)
+    summary.update(breakdowns(incidents, target=scenario.lines.target_compliance))
+    summary["staffing_by_level"] = staffing_table(ctx.deployment)
+    tables = {"beats": pd.DataFrame(ctx.deployment.beats)}
+    for name in ("staffing", "alert_levels", "visibility"):
+        parts = [o.tables[name] for o in outputs if o.tables and name in o.tables]
+        if parts:
+            tables[name] = pd.concat(parts, ignore_index=True)
+    summary["runtime_s"] = round(time.perf_counter() - t0, 3)
+    return RunResult(summary, incidents, units, outputs, tables)

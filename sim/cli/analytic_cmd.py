@@ -1,0 +1,188 @@
+"""``patrolsim analytic``: analytic estimates without simulation.
+
+Two forms, told apart by the first positional argument:
+
+* ``patrolsim analytic hypercube FILE.yaml [--method exact|approx] [--out OUT.json]``
+  solves Larson's hypercube model for a problem file (see docs/analytic.md),
+  prints a table and writes JSON (default ``results/analytic/<file stem>.json``).
+  ``--simulate --replications N`` also simulates the same problem when this
+  build has the hook ``sim.experiment.hypercube_sim.simulate_hypercube``.
+* ``patrolsim analytic SCENARIO.yaml`` estimates a full scenario through
+  ``sim.analytic.scenario_estimate.estimate_scenario(path, args)`` when this
+  build has it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from sim.cli.common import non_negative_int, positive_int
+from sim.errors import InputError
+
+HYPERCUBE = "hypercube"
+SIM_HOOK = ("sim.experiment.hypercube_sim", "simulate_hypercube")
+SCENARIO_HOOK = ("sim.analytic.scenario_estimate", "estimate_scenario")
+MAX_TABLE_ATOMS = 30
+MAX_TABLE_UNITS = 12
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "analytic", help="analytic models: Larson's hypercube (exact or approximate), scenario estimate",
+        description="Solve Larson's hypercube queueing model for a problem file "
+                    "('patrolsim analytic hypercube FILE.yaml'), or estimate a scenario analytically "
+                    "('patrolsim analytic SCENARIO.yaml'). See docs/analytic.md.")
+    p.add_argument("target", metavar="hypercube|SCENARIO",
+                   help="the word 'hypercube' followed by a problem file, or a scenario YAML file")
+    p.add_argument("file", nargs="?", default=None, metavar="FILE",
+                   help="hypercube problem YAML file (after the word 'hypercube')")
+    p.add_argument("--method", choices=("exact", "approx"), default="exact",
+                   help="exact: 2^N-state Markov chain, up to 16 units (default); "
+                        "approx: Larson (1975) approximation, any number of units")
+    p.add_argument("--out", type=Path, default=None,
+                   help="JSON output file (default: results/analytic/<file stem>.json)")
+    p.add_argument("--simulate", action="store_true",
+                   help="also simulate the same problem and report it next to the model")
+    p.add_argument("--replications", type=positive_int, default=None,
+                   help="replications for --simulate (default: the simulator's)")
+    p.add_argument("--seed", type=non_negative_int, default=None,
+                   help="random seed for --simulate (default: the simulator's)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.target == HYPERCUBE:
+        return _run_hypercube(args)
+    return _run_scenario(args)
+
+
+def _hook(module_name: str, attr: str, *, what: str, fix: str, file: str | None = None):
+    """The function ``module_name.attr``, or an InputError when this build does not have it."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        parents = {module_name.rsplit(".", i)[0] for i in range(module_name.count(".") + 1)}
+        if exc.name not in parents:
+            raise  # the hook exists but is broken: a bug, keep the traceback
+        module = None
+    func = getattr(module, attr, None) if module is not None else None
+    if func is None:
+        raise InputError(f"{what} is not available in this build", file=file, fix=fix)
+    return func
+
+
+def _run_scenario(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        raise InputError(f"unexpected extra argument '{args.file}'", key="FILE",
+                         fix="write 'patrolsim analytic hypercube FILE.yaml' for a hypercube problem, "
+                             "or 'patrolsim analytic SCENARIO.yaml' for a scenario")
+    estimate = _hook(*SCENARIO_HOOK, what="the analytic estimate of a full scenario", file=args.target,
+                     fix="use 'patrolsim run' to simulate it, or 'patrolsim analytic hypercube FILE.yaml'")
+    return int(estimate(Path(args.target), args) or 0)
+
+
+def _run_hypercube(args: argparse.Namespace) -> int:
+    from sim.analytic.hypercube import solve_hypercube
+    from sim.analytic.problem import load_problem
+
+    if args.file is None:
+        raise InputError("'patrolsim analytic hypercube' needs a problem file", key="FILE",
+                         fix="write patrolsim analytic hypercube scenarios/hypercube/larson_3units.yaml")
+    if not args.simulate and (args.replications is not None or args.seed is not None):
+        raise InputError("--replications and --seed only apply with --simulate", key="--simulate",
+                         fix="add --simulate, or drop --replications/--seed")
+    simulate = None
+    if args.simulate:  # fail before any work when the simulator hook is missing
+        simulate = _hook(*SIM_HOOK, what="simulation of hypercube problems", file=args.file,
+                         fix="run without --simulate")
+    path = Path(args.file)
+    out = args.out if args.out is not None else Path("results") / "analytic" / f"{path.stem}.json"
+    if out.is_dir():
+        raise InputError("--out is a folder", file=str(out), key="--out", fix="give a file name ending in .json")
+
+    problem = load_problem(path)
+    result = solve_hypercube(problem, method=args.method)
+    data = result.to_dict()
+    data["problem"] = {"file": str(path), "units": problem.n_units, "atoms": problem.n_atoms,
+                       "total_rate": problem.total_rate, "service_rate": problem.service_rate,
+                       "offered_load": problem.offered_load}
+    if simulate is not None:
+        kwargs = {k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
+        sim_out = simulate(problem, **kwargs)
+        data["simulation"] = sim_out.to_dict() if hasattr(sim_out, "to_dict") else sim_out
+
+    print(format_table(result, problem_file=str(path)))
+    _write_json_atomic(out, data)
+    print(f"\n  wrote {out}")
+    return 0
+
+
+def format_table(result, *, problem_file: str) -> str:
+    """A readable summary of a :class:`~sim.analytic.hypercube.HypercubeResult`."""
+    n, j = len(result.units), len(result.atoms)
+    what = "calls wait" if result.queue == "infinite" else "calls are lost"
+    lines = [f"Hypercube model ({result.method}, {result.queue} queue): {problem_file}",
+             f"  {n} units, {j} atoms, mean workload {float(result.workloads.mean()):.4f}", ""]
+    width = max(len("unit"), *(len(u) for u in result.units))
+    lines.append(f"  {'unit':<{width}}  workload")
+    for u, w in zip(result.units, result.workloads):
+        lines.append(f"  {u:<{width}}  {w:8.4f}")
+    lines += ["",
+              f"  P(all units busy at a call) = {result.p_queue:.4f}  ({what})",
+              f"  cross-area dispatch fraction = {result.cross_area_fraction:.4f}"]
+    if result.mean_travel_time is not None:
+        lines.append(f"  mean travel time = {result.mean_travel_time:.4f}")
+    lines.append("")
+    if j <= MAX_TABLE_ATOMS and n <= MAX_TABLE_UNITS:
+        aw = max(len("atom"), *(len(a) for a in result.atoms))
+        cw = max(7, *(len(u) for u in result.units))
+        lines.append("  dispatch fractions (share of all dispatches: atom row, unit column)")
+        lines.append(f"  {'atom':<{aw}}  " + "  ".join(f"{u:>{cw}}" for u in result.units))
+        for a, row in zip(result.atoms, result.dispatch_fractions):
+            lines.append(f"  {a:<{aw}}  " + "  ".join(f"{x:>{cw}.4f}" for x in row))
+    else:
+        lines.append(f"  dispatch fractions: {j} atoms x {n} units, see the JSON file")
+    return "\n".join(lines)
+
+
+def _jsonable(x):
+    """Numpy scalars and arrays become Python numbers and lists; NaN and inf become null."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        return _jsonable(x.tolist())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from sim.cli import main
+    sys.exit(main(["analytic", *sys.argv[1:]]))

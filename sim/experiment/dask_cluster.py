@@ -1,0 +1,161 @@
+"""Dask clusters for experiments: the only module that imports dask / distributed.
+
+Three ways to get workers:
+
+- a **local cluster** (default): one worker process per core, one thread each, on loopback,
+  no dashboard; it lives as long as the command;
+- a **running scheduler** (``--scheduler tcp://host:port``): workers started elsewhere with
+  ``dask scheduler`` / ``dask worker`` (patrolsim must be importable on every worker);
+- a **batch-queue cluster** (``--cluster slurm|pbs``): dask-jobqueue submits worker jobs,
+  configured by the usual dask config (``~/.config/dask/jobqueue.yaml``).
+
+Tasks are self-contained (a small dict) and pure functions of their content, so when a
+worker dies Dask simply runs its tasks again elsewhere and the numbers do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from sim.errors import InputError
+
+CLUSTERS = ("slurm", "pbs")
+
+
+class DaskExecutor:
+    """Runs tasks on a Dask client; results are yielded as they complete."""
+
+    def __init__(self, client, description: str, *, expected_workers: int | None = None) -> None:
+        self.client = client
+        self.description = description
+        self.expected_workers = expected_workers or 0
+
+    @property
+    def n_workers(self) -> int:
+        """Workers now (or the number asked for from a batch queue, whichever is larger)."""
+        try:
+            now = len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+        except Exception:  # pragma: no cover - scheduler unreachable
+            now = 0
+        return max(1, now, self.expected_workers)
+
+    def imap(self, fn: Callable, tasks: list) -> Iterator[tuple[int, object, BaseException | None]]:
+        """(index, result, exception) for every task, in completion order.
+
+        A task that fails (its function raised, or Dask gave up on it, e.g. ``KilledWorker``
+        after it took several workers down) is yielded with its exception; the others go on.
+        Closing the iterator (or Ctrl-C) cancels what has not finished.
+        """
+        from distributed import as_completed
+
+        if not tasks:
+            return
+        token = uuid.uuid4().hex[:10]
+        keys = [f"patrolsim-{token}-{i}" for i in range(len(tasks))]
+        futures = self.client.map(fn, tasks, key=keys, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for fut in as_completed(futures, loop=self.client.loop):
+                i = index[fut.key]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - reported per task
+                    yield i, None, exc
+                else:
+                    yield i, res, None
+                fut.release()
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                try:
+                    self.client.cancel(pending)
+                except Exception:  # pragma: no cover - client already gone
+                    pass
+
+    def map(self, fn: Callable, tasks: list) -> list:
+        """Results in task order; the first exception is raised."""
+        out = [None] * len(tasks)
+        for i, res, exc in self.imap(fn, tasks):
+            if exc is not None:
+                raise exc
+            out[i] = res
+        return out
+
+
+def _connect(address: str):
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach a Dask scheduler at {address} ({type(exc).__name__})",
+                         key="--scheduler",
+                         fix="start one with 'dask scheduler' (and workers with 'dask worker ADDRESS'), "
+                             "or check the address") from None
+    return client
+
+
+def _jobqueue_cluster(kind: str, workers: int | None):
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise InputError(f"--cluster {kind} needs dask-jobqueue", key="--cluster",
+                         fix="pip install dask-jobqueue (or pip install 'patrolsim[slurm]')") from None
+    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+    try:
+        cluster = cls()
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(f"cannot build a {kind} cluster: {exc}", key="--cluster",
+                         fix=f"describe the jobs in ~/.config/dask/jobqueue.yaml under jobqueue.{kind} "
+                             "(cores, memory, queue, walltime); see docs/scaling.md") from None
+    if workers:
+        cluster.scale(n=workers)
+    else:
+        cluster.scale(jobs=1)
+    return cluster
+
+
+@contextmanager
+def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, workers: int | None = None,
+                  quiet: bool = False):
+    """Yield a :class:`DaskExecutor` on the cluster the options describe; close what we opened."""
+    from distributed import Client, LocalCluster
+
+    own_cluster = None
+    if scheduler and cluster:
+        raise InputError("give --scheduler or --cluster, not both", key="--cluster",
+                         fix="drop one of them")
+    if scheduler:
+        client = _connect(scheduler)
+        n = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        description = f"Dask scheduler {scheduler} ({n} worker(s) now)"
+        if n == 0 and not quiet:
+            print(f"  no workers at {scheduler} yet: tasks wait until one joins", file=sys.stderr, flush=True)
+    elif cluster:
+        if cluster not in CLUSTERS:
+            raise InputError(f"unknown cluster kind '{cluster}'", key="--cluster",
+                             fix=f"use one of {', '.join(CLUSTERS)}")
+        own_cluster = _jobqueue_cluster(cluster, workers)
+        client = Client(own_cluster, set_as_default=False)
+        description = f"{cluster} cluster ({workers or 'one job of'} workers, via dask-jobqueue)"
+        if not quiet:
+            print(f"  submitted worker jobs to {cluster}; tasks start as they begin", file=sys.stderr,
+                  flush=True)
+    else:
+        n = max(1, int(workers or 1))
+        own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(own_cluster, set_as_default=False)
+        description = f"local Dask cluster ({n} worker processes)"
+    try:
+        yield DaskExecutor(client, description, expected_workers=workers if cluster else None)
+    finally:
+        try:
+            client.close()
+        finally:
+            if own_cluster is not None:
+                own_cluster.close()
