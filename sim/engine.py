@@ -26,7 +26,7 @@ import simpy
 
 from sim.alert import AlertPlan
 from sim.demand import IncidentTable
-from sim.dispatch import Candidate, DispatchRules, select_unit
+from sim.dispatch import Candidate, DispatchRules, eligible, select_unit
 from sim.force import Deployment, Unit
 from sim.network.graph import City
 from sim.network.travel import TravelOracle
@@ -494,6 +494,9 @@ class Engine:
         for st in rest:
             if st.status == "patrol" and st.moving == "circuit":
                 lb = self._lb[(st.uid, st.level)][place]
+            elif st.status == "station":   # exact and cheap: turnout plus one table look-up
+                lb = self.turnout_s + self.travel[st.mode].oracle.time(
+                    st.home_node, int(self.target[st.mode][place])) + self.extra_s[st.mode][place]
             else:
                 lb = -1.0
             bounds.append(lb)
@@ -509,8 +512,6 @@ class Engine:
         return exact
 
     def _ok(self, c: Candidate, is_backup: bool) -> bool:
-        from sim.dispatch import eligible
-
         return eligible(c, rules=self.rules, is_backup=is_backup)
 
     def _send(self, st: UnitState, i: int, t: float) -> None:

@@ -14,8 +14,8 @@ docs/validation.md for the textbook checks.
 
 from sim.analytic.erlang import (busy_servers_distribution, erlang_b, erlang_c, mmc_mean_wait,
                                  mmc_p_wait_exceeds, mmc_wait_quantile)
-from sim.analytic.hypercube import (MAX_EXACT_UNITS, HypercubeResult, correction_factors, solve_approx,
-                                    solve_exact, solve_hypercube)
+from sim.analytic.hypercube import (MAX_EXACT_UNITS, HypercubeResult, approx_workload_iterates, correction_factors,
+                                    solve_approx, solve_exact, solve_hypercube)
 from sim.analytic.problem import HypercubeProblem, load_problem, problem_from_dict
 from sim.analytic.sqrt_law import expected_nearest_distance, free_units
 
@@ -25,5 +25,5 @@ __all__ = [
     "expected_nearest_distance", "free_units",
     "HypercubeProblem", "load_problem", "problem_from_dict",
     "HypercubeResult", "MAX_EXACT_UNITS", "correction_factors", "solve_hypercube", "solve_exact",
-    "solve_approx",
+    "solve_approx", "approx_workload_iterates",
 ]

@@ -99,6 +99,7 @@ __all__ = [
     "solve_hypercube",
     "solve_exact",
     "solve_approx",
+    "approx_workload_iterates",
 ]
 
 #: Largest number of units the exact method accepts (2^16 = 65,536 states).
@@ -439,6 +440,55 @@ def correction_factors(*, servers: int, offered_load: float, queue: str = "infin
         return np.exp(log_q)
 
 
+class _Larson1975:
+    """The pieces of Larson's (1975) iteration for one problem."""
+
+    def __init__(self, problem: HypercubeProblem) -> None:
+        n, mu = problem.n_units, problem.service_rate
+        self.log_q, rho_mean, self.p_queue = _log_correction_factors(n, problem.offered_load, problem.queue)
+        self.prefs = problem.preferences
+        self.load = problem.arrival_rates / mu
+        self.n = n
+        self.d = problem.total_rate * self.p_queue / (n * mu) if problem.queue == "infinite" else 0.0
+        self.rho_mean = rho_mean
+        self.target = n * rho_mean
+
+    def reach(self, rho: np.ndarray) -> np.ndarray:
+        """Q(N, rho, k-1) times the product of the workloads of the first k-1 choices, shape (J, N)."""
+        with np.errstate(divide="ignore"):
+            log_rho = np.log(rho[self.prefs])
+        before = np.cumsum(log_rho, axis=1) - log_rho
+        return np.exp(self.log_q[None, :] + before)
+
+    def step(self, rho: np.ndarray) -> np.ndarray:
+        v = np.bincount(self.prefs.ravel(), weights=(self.load[:, None] * self.reach(rho)).ravel(),
+                        minlength=self.n)
+        new = (v + self.d) / (1.0 + v)
+        new *= self.target / new.sum()
+        return np.minimum(new, 1.0)
+
+
+def approx_workload_iterates(problem: HypercubeProblem, *, iterations: int) -> np.ndarray:
+    """The first ``iterations`` workload iterates of Larson's (1975) procedure.
+
+    Why: Larson & Odoni (1981), section 5.5.3, print the iterates of their
+    three-unit example; this lets a test (and a curious user) compare them
+    step by step. Iteration 0 is the starting point, equal workloads.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(iterations + 1, N)``.
+    """
+    it = _Larson1975(problem)
+    rho = np.full(problem.n_units, it.rho_mean)
+    out = [rho]
+    for _ in range(int(iterations)):
+        rho = it.step(rho)
+        out.append(rho)
+    return np.array(out)
+
+
 def solve_approx(problem: HypercubeProblem, *, tol: float = 1e-10, max_iter: int = 10_000) -> HypercubeResult:
     """Larson's (1975) approximation of the hypercube model, for any number of units.
 
@@ -467,27 +517,10 @@ def solve_approx(problem: HypercubeProblem, *, tol: float = 1e-10, max_iter: int
     ----------
     Larson (1975), Operations Research 23(5); Larson & Odoni (1981), 5.5.
     """
-    n, mu = problem.n_units, problem.service_rate
-    lam = problem.total_rate
-    log_q, rho_mean, p_queue = _log_correction_factors(n, problem.offered_load, problem.queue)
-    prefs = problem.preferences
-    load = problem.arrival_rates / mu
-    d = lam * p_queue / (n * mu) if problem.queue == "infinite" else 0.0
-    target = n * rho_mean
-
-    def reach(rho: np.ndarray) -> np.ndarray:
-        """Q(N, rho, k-1) times the product of the workloads of the first k-1 choices, shape (J, N)."""
-        with np.errstate(divide="ignore"):
-            log_rho = np.log(rho[prefs])
-        before = np.cumsum(log_rho, axis=1) - log_rho
-        return np.exp(log_q[None, :] + before)
-
-    rho = np.full(n, rho_mean)
+    larson = _Larson1975(problem)
+    rho = np.full(problem.n_units, larson.rho_mean)
     for it in range(1, max_iter + 1):
-        v = np.bincount(prefs.ravel(), weights=(load[:, None] * reach(rho)).ravel(), minlength=n)
-        new = (v + d) / (1.0 + v)
-        new *= target / new.sum()
-        new = np.minimum(new, 1.0)
+        new = larson.step(rho)
         change = float(np.abs(new - rho).max())
         rho = new
         if change < tol:
@@ -496,8 +529,10 @@ def solve_approx(problem: HypercubeProblem, *, tol: float = 1e-10, max_iter: int
         raise RuntimeError(f"hypercube approximation did not converge in {max_iter} iterations "
                            f"(last change {change:.3g})")
 
-    by_rank = reach(rho) * (1.0 - rho[prefs])  # P(k-th choice is the first free one), approx.
-    by_rank *= (1.0 - p_queue) / by_rank.sum(axis=1, keepdims=True)
-    served = np.zeros((problem.n_atoms, n))
+    prefs = problem.preferences
+    by_rank = larson.reach(rho) * (1.0 - rho[prefs])  # P(k-th choice is the first free one), approx.
+    by_rank *= (1.0 - larson.p_queue) / by_rank.sum(axis=1, keepdims=True)
+    served = np.zeros((problem.n_atoms, problem.n_units))
     np.put_along_axis(served, prefs, by_rank, axis=1)
-    return _finish(problem, method="approx", workloads=rho, p_queue=p_queue, served=served, iterations=it)
+    return _finish(problem, method="approx", workloads=rho, p_queue=larson.p_queue, served=served,
+                   iterations=it)

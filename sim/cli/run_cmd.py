@@ -19,6 +19,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/<scenario-name>/)")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="local worker processes for replications (results are identical for any number)")
+    p.add_argument("--all-levels", action="store_true",
+                   help="run the scenario at each alert level (green, yellow, orange, red) and print whether "
+                        "both lines hold at each")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)
 
@@ -40,8 +43,14 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / scenario.name
     if not args.quiet:
         print(f"patrolsim run: {scenario.name} ({scenario.source_file})", file=sys.stderr, flush=True)
-    progress = None if args.quiet else Progress("replications")
-    result = run_scenario(scenario, workers=args.workers, progress=progress, quiet=args.quiet)
+    if args.all_levels:
+        from sim.experiment.levels import run_all_levels
+
+        result = run_all_levels(scenario, workers=args.workers, quiet=args.quiet,
+                                progress_for=None if args.quiet else (lambda lvl: Progress(f"{lvl:<6} level")))
+    else:
+        progress = None if args.quiet else Progress("replications")
+        result = run_scenario(scenario, workers=args.workers, progress=progress, quiet=args.quiet)
     with atomic_folder(out) as tmp:
         write_json(tmp / "summary.json", result.summary)
         result.incidents.to_parquet(tmp / "incidents.parquet", index=False)
@@ -52,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
             resolved_yaml(scenario, seed=scenario.seed, replications=scenario.replications), encoding="utf-8")
     if not args.quiet:
         print(summary_table(result.summary))
+        if args.all_levels:
+            from sim.report.terminal import levels_table
+
+            print()
+            print(levels_table(result.summary))
         extra = "".join(f", {n}.parquet" for n in (result.tables or {}))
         print(f"\n  wrote {out}/ (summary.json, incidents.parquet, units.parquet{extra}, scenario.resolved.yaml)")
     return 0

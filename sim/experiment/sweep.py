@@ -106,6 +106,7 @@ class Point:
     params: dict            # key path -> value used (as validated), e.g. {"alert.level": "red"}
     scenario_data: dict     # the complete scenario (Scenario.to_dict()) of this point
     key: str                # hash of the scenario data and its source file
+    source_file: str | None = None  # when the point has its own scenario file (compare)
 
 
 @dataclass
@@ -143,7 +144,7 @@ class SweepPlan:
             reps = [r for r in range(self.replications) if only is None or (p.point_id, r) in only]
             for i in range(0, len(reps), max(1, chunk)):
                 out.append(make_task(p, reps[i:i + max(1, chunk)], sweep=self.name,
-                                     source_file=self.source_file, cache_dir=cache))
+                                     source_file=p.source_file or self.source_file, cache_dir=cache))
         return out
 
     def manifest(self) -> dict:

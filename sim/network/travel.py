@@ -49,6 +49,7 @@ class TravelOracle:
         self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
         self._max_routes = 200_000
         self._full: np.ndarray | None = None
+        self._pred_full: np.ndarray | None = None
         self._cols: OrderedDict[int, np.ndarray] = OrderedDict()
         self._preds: OrderedDict[int, np.ndarray] = OrderedDict()
         self._max_rows = max_cached_rows
@@ -88,6 +89,12 @@ class TravelOracle:
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
 
     def _pred_row(self, source: int) -> np.ndarray:
+        if self._full is not None:
+            if self._pred_full is None:
+                # one call for all sources: cheaper than a search per source once a few hundred are asked
+                _, pred = dijkstra(self._w, directed=True, return_predecessors=True)
+                self._pred_full = pred.astype(np.int32)
+            return self._pred_full[source]
         row = self._preds.get(source)
         if row is None:
             _, row = dijkstra(self._w, directed=True, indices=source, return_predecessors=True)

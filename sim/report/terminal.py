@@ -99,3 +99,22 @@ class Progress:
             print("\r" + line, end=end, file=self.stream, flush=True)
         else:
             print(line, file=self.stream, flush=True)
+
+
+def levels_table(summary: dict) -> str:
+    """At each alert level: officers on patrol, units, both lines with CIs, p90, and whether they hold."""
+    lines = summary["lines"]
+    r_min, b_min = lines["response_s"] / 60, lines["backup_s"] / 60
+    head = (f"  {'level':<7} {'on patrol':>9}  {'car/bike/foot':>13}  {f'{r_min:g}-min line':>22}  "
+            f"{f'{b_min:g}-min line':>22}  {'p90':>5}  holds")
+    out = [f"At each alert level (target {100 * lines['target_compliance']:.0f}% of incidents):", head]
+    for level, m in summary["by_alert_level"].items():
+        f = m.get("force", {})
+        pu = f.get("patrol_units", {})
+        units = f"{pu.get('car', 0)}/{pu.get('bicycle', 0)}/{pu.get('foot', 0)}"
+        r, b = m["response_within_line"], m["backup_within_line"]
+        rtxt = f"{_pct(r['mean'])} {_ci_pct(r['ci95'])}"
+        btxt = f"{_pct(b['mean'])} {_ci_pct(b['ci95'])}"
+        out.append(f"  {level:<7} {f.get('patrol_officers', ''):>9}  {units:>13}  {rtxt:>22}  {btxt:>22}  "
+                   f"{_mmss(m['response_time_p90_s']['mean']):>5}  {'YES' if m['lines_hold'] else 'no'}")
+    return "\n".join(out)
