@@ -463,7 +463,7 @@ class _Larson1975:
     def step(self, rho: np.ndarray) -> np.ndarray:
         v = np.bincount(self.prefs.ravel(), weights=(self.load[:, None] * self.reach(rho)).ravel(),
                         minlength=self.n)
-        new = (v + self.d) / (1.0 + v)
+        new = (1.0 - rho) * v + self.d
         new *= self.target / new.sum()
         return np.minimum(new, 1.0)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 def add_parser(sub) -> None:
     p = sub.add_parser("schema", help="print or write the JSON Schema of scenario files")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of printing")
+    p.add_argument("--markdown", action="store_true", help="the key reference table of docs/scenarios.md instead")
     p.set_defaults(func=run)
 
 
@@ -24,7 +25,12 @@ def scenario_schema() -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    text = json.dumps(scenario_schema(), indent=2) + "\n"
+    if args.markdown:
+        from sim.scenario_docs import markdown_table
+
+        text = markdown_table() + "\n"
+    else:
+        text = json.dumps(scenario_schema(), indent=2) + "\n"
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -114,7 +114,7 @@ def load_calls(path: Path, *, city: City, max_snap_m: float, fmt: columns.CallFo
     if start is None:
         start = recorded.min().normalize()
     if window_by_week:
-        start = start - pd.Timedelta(days=int(start.dayofweek))
+        start = start - pd.Timedelta(days=int(start.day_of_week))
     if end is None and not window_by_week:
         end = recorded.max().normalize() + pd.Timedelta(days=1)
     if end is not None and end <= start:

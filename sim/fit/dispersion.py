@@ -34,7 +34,7 @@ def daily_counts(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tu
 
 def expected_daily(days: pd.DatetimeIndex, rate_per_hour: np.ndarray, hours: pd.DatetimeIndex) -> np.ndarray:
     """Expected calls per day from hourly rates, over the real hours of each day (DST-aware)."""
-    how = (hours.dayofweek * 24 + hours.hour).to_numpy()
+    how = (hours.day_of_week * 24 + hours.hour).to_numpy()
     di = np.asarray((hours.normalize() - days[0]) / pd.Timedelta(days=1), float).astype(np.int64)
     out = np.zeros(len(days))
     np.add.at(out, di, rate_per_hour[how])

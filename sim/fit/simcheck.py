@@ -33,7 +33,7 @@ def observed_counts(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) ->
     h = np.asarray((t - start) / pd.Timedelta(hours=1), float).astype(np.int64)
     h = h[(h >= 0) & (h < n_days * 24)]
     hourly = np.bincount(h, minlength=n_days * 24).astype(float)
-    first_dow = int(start.dayofweek)
+    first_dow = int(start.day_of_week)
     return {"hourly": hourly, "daily": hourly.reshape(n_days, 24).sum(1),
             "dow": (np.arange(n_days) + first_dow) % 7}
 

@@ -23,7 +23,7 @@ POOL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 def hour_of_week(times: pd.Series) -> np.ndarray:
     """Hour of the week (0 = Monday 00:00-01:00) of local times."""
     t = pd.DatetimeIndex(times)
-    return (t.dayofweek * 24 + t.hour).to_numpy(np.int64)
+    return (t.day_of_week * 24 + t.hour).to_numpy(np.int64)
 
 
 def window_hours(start: pd.Timestamp, end: pd.Timestamp, time_zone: str | None) -> pd.DatetimeIndex:
@@ -169,7 +169,7 @@ def cumulative_rate(times: pd.Series, start: pd.Timestamp, rate_per_hour: np.nda
     """Expected calls from ``start`` to each time (piecewise-constant rate, wall-clock hours)."""
     t = pd.DatetimeIndex(times)
     hours_since = np.asarray((t - start) / pd.Timedelta(hours=1), float)
-    h0 = int(start.dayofweek * 24 + start.hour)
+    h0 = int(start.day_of_week * 24 + start.hour)
     weekly = float(rate_per_hour.sum())
     cum = np.concatenate([[0.0], np.cumsum(np.roll(rate_per_hour, -h0))])
     whole_weeks = np.floor(hours_since / HOURS_PER_WEEK)

@@ -1,0 +1,162 @@
+"""The scenario key reference: one line per key path, generated into docs/scenarios.md.
+
+Every key of ``sim.scenario.Scenario`` must have an entry here; a test checks it,
+so a new key cannot ship undocumented.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+
+from pydantic import BaseModel
+
+from sim.scenario import Scenario
+
+KEY_DOCS = {
+    "name": "Name of the scenario; results go to results/<name>/. Letters, digits, '.', '_' and '-'.",
+    "description": "Free text shown in summaries.",
+    "seed": "Random seed. Same seed and scenario, same numbers on any machine and any number of workers.",
+    "horizon_days": "Simulated days per replication (time 0 is a Monday 00:00).",
+    "warmup_days": "Days at the start that are simulated but not measured (units settle onto their beats).",
+    "replications": "Independent replications; metrics are means with 95% t-intervals across them.",
+    "network": "The road network: exactly one of `synthetic` or `osm`.",
+    "network.synthetic": "The embedded synthetic county town (no download).",
+    "network.synthetic.seed": "Seed of the town's layout (independent of the run seed).",
+    "network.synthetic.area_km2": "Area of the town's street grid (Guanghan's urban area is 17.4 km²).",
+    "network.synthetic.population": "Residents; spread over street nodes with a dense core.",
+    "network.synthetic.block_m": "Street spacing in metres.",
+    "network.synthetic.arterial_every": "Every n-th street is an arterial (45-50 km/h); the outer ring is a 60 km/h road.",
+    "network.synthetic.stations": "Police stations (派出所), on a ring around the centre; the city bureau is at the centre.",
+    "network.synthetic.exits": "Roads leaving the town (city exits, where checkpoints stand).",
+    "network.synthetic.drop_share": "Share of local street segments left out, so blocks are irregular.",
+    "network.osm": "A real network from OpenStreetMap: exactly one of `file` or `place`, or `bbox` alone (download); `bbox` with `file` crops the file.",
+    "network.osm.file": "An .osm, .osm.gz or .osm.bz2 XML export; relative paths start at the scenario file's folder.",
+    "network.osm.place": "A place name for osmnx to download (needs a machine that is online).",
+    "network.osm.bbox": "[south, west, north, east] in degrees: download this box, or crop `file` to it.",
+    "network.osm.stations": "Police stations as a list of {name, lat, lon}; snapped to the nearest drivable node (error beyond `max_snap_m`).",
+    "network.osm.n_stations": "Without `stations`: this many stations placed by population-weighted k-means.",
+    "network.osm.bureau": "The city bureau {name, lat, lon} (base of the mobile reserve); default: the weighted centre.",
+    "network.osm.exits": "City exits {name, lat, lon} for checkpoints; default: where major roads leave the extract.",
+    "network.osm.population": "Residents, spread along the streets (uniform per street metre).",
+    "network.speeds": "Travel speeds of each unit kind.",
+    "network.speeds.emergency_speed_factor": "Cars on a call drive at this multiple of the road speed (maxspeed, else the class table).",
+    "network.speeds.car_patrol_factor": "Patrolling cars drive at this multiple of the road speed.",
+    "network.speeds.bicycle_kph": "Bicycle speed on a call.",
+    "network.speeds.bicycle_patrol_kph": "Bicycle speed on patrol.",
+    "network.speeds.foot_kph": "Walking speed on a call (brisk walk or jog).",
+    "network.speeds.foot_patrol_kph": "Walking speed on patrol.",
+    "network.max_snap_m": "Largest distance from a given station, bureau or exit to the road network.",
+    "demand": "Where, when and what incidents happen.",
+    "demand.incidents_per_day": "Mean incidents needing a unit per day (before alert-level multipliers).",
+    "demand.hour_profile": "24 relative intensities by hour of day (00-23).",
+    "demand.day_profile": "7 relative intensities by day of week (Monday first).",
+    "demand.spatial": "`population`: incidents where people live; `uniform`: every street node alike.",
+    "demand.call_handling_mean_s": "Mean seconds from the call to dispatch (exponential).",
+    "demand.types": "Incident types: name, share, priority (1 most urgent), units_needed (2+ means backup), on_scene_mean_s, on_scene_cv (lognormal), major (counts for encirclement and may call the reserve).",
+    "demand.hotspots": "Hot spots by time and place: {name, lat, lon, radius_m, multiplier, hours: [start, end)}.",
+    "demand.fitted": "A fitted demand file written by `patrolsim fit` (replaces profile, places and types).",
+    "demand.replay": "A call-data CSV to replay as it happened (trace-driven).",
+    "force": "The police force.",
+    "force.total_officers": "All patrol-capable officers of the stations, across the four teams.",
+    "force.crew": "Officers per unit of each kind {car, bicycle, foot}.",
+    "force.mix": "Share of patrol officers in each kind {car, bicycle, foot}.",
+    "force.teams": "Teams in the roster (四班三运转: four); one leads each shift.",
+    "force.shift_hours": "Length of a shift; crews change and alert levels take effect at shift changes.",
+    "force.turnout_s": "Seconds for a unit waiting at a station to leave after dispatch.",
+    "force.standby_kind": "Kind of the standby units formed by on-duty officers not on patrol.",
+    "force.checkpoints": "Fixed checkpoints (卡口): where, how many officers each, at which levels.",
+    "force.checkpoints.at": "`exits` and/or `stations`.",
+    "force.checkpoints.officers_each": "Officers at each checkpoint (taken from the officers on duty).",
+    "force.checkpoints.levels": "Alert levels at which checkpoints are staffed.",
+    "force.reserve": "The city bureau's mobile reserve (机动应急力量), in addition to `total_officers`.",
+    "force.reserve.units": "Reserve units; they patrol the main roads and answer major incidents and calls no patrol unit can reach in time.",
+    "force.reserve.kind": "Kind of the reserve units.",
+    "force.reserve.crew": "Officers per reserve unit.",
+    "alert": "Four-colour alert levels (四色警情, 等级布警).",
+    "alert.level": "The level (fixed mode) or the starting level (calendar, adaptive).",
+    "alert.mode": "`fixed`, `calendar` (levels from given days) or `adaptive` (decided daily from the previous days' incidents).",
+    "alert.scope": "`city`: one level for all; `area`: each patrol area decides its own (adaptive).",
+    "alert.patrol_share": "Share of the whole force on patrol at each level (doctrine: at least 1/5, 2/5, 3/5; red 4/5 is an assumption).",
+    "alert.demand_multiplier": "Demand multiplier at each level (fixed and calendar modes).",
+    "alert.calendar": "List of {day, level}: the level from that day on.",
+    "alert.thresholds": "Adaptive mode: ratio of observed to expected daily incidents that raises the level {yellow, orange, red}.",
+    "alert.lookback_days": "Adaptive mode: days of incidents averaged for the daily decision.",
+    "alert.decision_hour": "Hour of the daily decision; it takes effect at the next shift change.",
+    "lines": "The two lines of defence.",
+    "lines.response_s": "Response line: first unit on scene within this many seconds of the call (5 minutes).",
+    "lines.backup_s": "Backup line: second unit on scene within this many seconds of the call (10 minutes).",
+    "lines.target_compliance": "A line holds when this share of incidents meets it.",
+    "dispatch": "How the command centre picks units (point-to-point, 一级处警).",
+    "dispatch.policy": "`nearest`: nearest available unit anywhere; `own_beat_first`: the beat's owner, then neighbouring beats, then anywhere.",
+    "dispatch.foot_max_travel_s": "Foot units answer calls outside their beat only within this travel time (null: no limit).",
+    "dispatch.bicycle_max_travel_s": "Bicycle units answer calls outside their beat only within this travel time (null: no limit).",
+    "dispatch.foot_own_beat_only": "Foot units answer only calls in their own beat.",
+    "dispatch.backup_kinds": "Kinds that may be sent as second and further units.",
+    "dispatch.reserve_for": "When the reserve is sent: `major` incidents, calls no patrol unit reaches within the line (`beyond_line`).",
+    "beats": "Grid deployment (网格化布警): patrol areas (巡区) and segments (巡段).",
+    "beats.areas": "`city` (one area), `stations` (catchments by drive time), `grid` (cells of `cell_km`), `geojson` (your polygons).",
+    "beats.cell_km": "Cell size for `areas: grid`.",
+    "beats.geojson": "GeoJSON FeatureCollection of polygons (lon/lat) for `areas: geojson`; property `name` names each area.",
+    "beats.segments": "`kmeans` (compact beats weighted by expected incidents) or `balanced` (even expected workload).",
+    "beats.allocation": "Units per area by expected `workload` or `equal` numbers.",
+    "patrol": "How free units patrol their beat (警力跟着警情走).",
+    "patrol.strategy": "`uniform`: any beat street alike; `hotspot`: streets weighted by the expected incidents of each shift.",
+    "patrol.circuit_stops": "Beat nodes on each shift's patrol circuit.",
+    "encirclement": "合围: measuring how fast a major incident could be sealed off.",
+    "encirclement.radius_m": "Radius of the cordon around the incident.",
+    "encirclement.roads": "Which roads leaving the radius must be held: `major` roads or `all`.",
+}
+
+
+LEAF_MODELS = ("Place",)  # {name, lat, lon}: documented as one value
+
+
+def key_paths(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, object, object]]:
+    """(key path, annotation, default) for every key, depth first."""
+    out = []
+    for name, field in model.model_fields.items():
+        if name == "source_file":
+            continue
+        path = f"{prefix}{name}"
+        out.append((path, field.annotation, field.get_default(call_default_factory=True)))
+        for sub in _models_in(field.annotation):
+            if sub.__name__ in LEAF_MODELS:
+                continue
+            out.extend(key_paths(sub, prefix=f"{path}."))
+    return out
+
+
+def _models_in(ann) -> list[type[BaseModel]]:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    if typing.get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return [a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return []
+
+
+def _type_text(ann) -> str:
+    text = str(ann).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    text = text.replace("sim.scenario.", "").replace("Annotated[", "").replace("NoneType", "null")
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def _default_text(value) -> str:
+    if type(value).__name__ == "PydanticUndefinedType":
+        return "required"
+    if isinstance(value, BaseModel):
+        return "(section)"
+    try:
+        text = json.dumps(value if not isinstance(value, tuple) else list(value), default=str)
+    except TypeError:
+        text = str(value)
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def markdown_table() -> str:
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for path, _, default in key_paths():
+        doc = KEY_DOCS.get(path, "")
+        d = _default_text(default)
+        rows.append(f"| `{path}` | {d if d == 'required' else f'`{d}`'} | {doc} |")
+    return "\n".join(rows)
