@@ -159,29 +159,38 @@ def weighted_kmeans(x: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, *, iter
 
 
 def balanced_segments(x: np.ndarray, y: np.ndarray, workload: np.ndarray, k: int, *,
-                      tolerance: float = 0.1, rounds: int = 60) -> np.ndarray:
-    """Beats with nearly equal expected workload: k-means with additive weights (a power diagram).
+                      tolerance: float = 0.1, rounds: int = 300) -> np.ndarray:
+    """Beats with nearly equal expected workload: a power diagram around k-means centres.
 
-    Each round raises the bias of beats lighter than average and lowers it for heavier
-    ones, until every beat is within ``tolerance`` of the mean or the rounds run out.
+    Centres come from weighted k-means; each place goes to the centre minimising
+    squared distance minus that centre's weight. Weights of beats lighter than the
+    mean rise and of heavier ones fall (a step that shrinks as rounds go by) until
+    every beat is within ``tolerance`` of the mean or the rounds run out; the most
+    even division seen is kept. Beats stay compact (they are power-diagram cells).
     """
     k = max(1, min(k, len(x)))
     if k == 1:
         return np.zeros(len(x), int)
     lab = weighted_kmeans(x, y, workload, k)
-    scale = float(np.var(x) + np.var(y)) / k
+    pts = np.column_stack([x, y])
+    cent = np.array([np.average(pts[lab == j], axis=0, weights=workload[lab == j] + 1e-12)
+                     for j in range(k)])
+    d2 = ((pts[:, None, :] - cent[None]) ** 2).sum(-1)
+    scale = float(np.median(d2.min(axis=1)) + np.var(x) + np.var(y)) / k
     bias = np.zeros(k)
     best, best_spread = lab, np.inf
-    for _ in range(rounds):
+    total = workload.sum()
+    for r in range(rounds):
+        lab = np.argmin(d2 - bias[None, :], axis=1)
         load = np.bincount(lab, weights=workload, minlength=k)
-        mean = load.mean()
+        mean = total / k
         spread = float(np.abs(load / mean - 1).max()) if mean > 0 else 0.0
-        if spread < best_spread:
+        if spread < best_spread and (np.bincount(lab, minlength=k) > 0).all():
             best, best_spread = lab, spread
         if spread <= tolerance:
             break
-        bias += 0.5 * scale * (1 - load / mean)
-        lab = weighted_kmeans(x, y, workload, k, bias=bias)
+        step = 0.5 * scale / (1 + r / 20)
+        bias += step * (1 - load / mean)
     return best
 
 
@@ -196,9 +205,10 @@ def split_units(total_units: int, weights: np.ndarray) -> np.ndarray:
     base = np.floor(raw).astype(int)
     if total_units >= n:
         base = np.maximum(base, 1)
+    floor_ = 1 if total_units >= n else 0
     while base.sum() > total_units:
-        j = int(np.argmax(base - raw))
-        base[j] -= 1
+        over = np.where(base > floor_, base - raw, -np.inf)
+        base[int(np.argmax(over))] -= 1
     order = np.argsort(-(raw - base), kind="stable")
     i = 0
     while base.sum() < total_units:

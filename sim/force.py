@@ -211,13 +211,28 @@ def deploy(scenario, city: City, *, level: str | None = None, expected_per_place
                     for j in range(n):
                         seg = places[lab == j]
                         bid = len(beats)
-                        stats = beatlib.beat_stats(seg, g, incidents_per_day=w, on_scene_mean_s=on_scene_mean_s)
                         beats.append({"beat": bid, "level": lvl, "kind": kind, "area": areas.names[a],
-                                      "segment": j, "places": int(seg.size), **stats})
-                        beat_places[bid] = seg
+                                      "segment": j})
                         index[seg] = bid
-                        assignments.setdefault((a, kind, j), {})[lvl] = (bid, seg)
+                        assignments.setdefault((a, kind, j), {})[lvl] = bid
+                # areas with no unit of this kind join the nearest beat of the kind, so every
+                # place has an owner of every kind on patrol
+                gap = index < 0
+                if gap.any() and (~gap).any():
+                    from scipy.spatial import cKDTree
+
+                    have = np.flatnonzero(~gap)
+                    _, nn = cKDTree(np.column_stack([g.x_m[have], g.y_m[have]])).query(
+                        np.column_stack([g.x_m[gap], g.y_m[gap]]))
+                    index[gap] = index[have[nn]]
+                for bid in np.unique(index[index >= 0]):
+                    seg = np.flatnonzero(index == bid)
+                    beat_places[int(bid)] = seg
+                    beats[int(bid)].update(places=int(seg.size), **beatlib.beat_stats(
+                        seg, g, incidents_per_day=w, on_scene_mean_s=on_scene_mean_s))
             beat_index[(lvl, kind)] = index
+    assignments = {key: {lvl: (bid, beat_places[bid]) for lvl, bid in per.items()}
+                   for key, per in assignments.items()}
 
     for (a, kind, j), assign in sorted(assignments.items(), key=lambda kv: (KINDS.index(kv[0][1]), kv[0][0], kv[0][2])):
         first_places = next(iter(assign.values()))[1]

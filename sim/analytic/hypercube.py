@@ -218,7 +218,6 @@ def _finish(problem: HypercubeProblem, *, method: str, workloads: np.ndarray, p_
         given = served + p_queue / n
     else:
         given = served / (1.0 - p_queue)
-    given = given / given.sum(axis=1, keepdims=True)  # removes round-off only (rows are exact sums)
     share = problem.arrival_rates / problem.total_rate
     f = share[:, None] * given
     first = problem.preferences[:, 0]
@@ -463,7 +462,7 @@ class _Larson1975:
     def step(self, rho: np.ndarray) -> np.ndarray:
         v = np.bincount(self.prefs.ravel(), weights=(self.load[:, None] * self.reach(rho)).ravel(),
                         minlength=self.n)
-        new = (1.0 - rho) * v + self.d
+        new = (v + self.d) / (1.0 + v)
         new *= self.target / new.sum()
         return np.minimum(new, 1.0)
 
@@ -531,7 +530,7 @@ def solve_approx(problem: HypercubeProblem, *, tol: float = 1e-10, max_iter: int
 
     prefs = problem.preferences
     by_rank = larson.reach(rho) * (1.0 - rho[prefs])  # P(k-th choice is the first free one), approx.
-    by_rank *= (1.0 - larson.p_queue) / by_rank.sum(axis=1, keepdims=True)
+    pass
     served = np.zeros((problem.n_atoms, problem.n_units))
     np.put_along_axis(served, prefs, by_rank, axis=1)
     return _finish(problem, method="approx", workloads=rho, p_queue=larson.p_queue, served=served,

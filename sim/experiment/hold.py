@@ -111,6 +111,15 @@ def decide(response: list[float], backup: list[float], *, target: float, min_rep
     return None
 
 
+def _share_ci(values: list[float]) -> dict:
+    """Mean and 95% CI of a compliance share, the interval clipped to [0, 1]."""
+    m = metrics.mean_ci95(values)
+    lo, hi = m["ci95"]
+    if lo is not None:
+        m["ci95"] = [max(0.0, lo), min(1.0, hi)]
+    return m
+
+
 class ProbeFailed(Exception):
     pass
 
@@ -135,8 +144,8 @@ def _probe(value: float, cfg: HoldConfig) -> Generator[Request, list[dict], Prob
         d = decide(resp, back, target=cfg.target, min_replications=cfg.min_replications,
                    max_replications=cfg.max_replications)
         if d is not None:
-            return Probe(value=value, replications=len(resp), response=metrics.mean_ci95(resp),
-                         backup=metrics.mean_ci95(back), holds=d[0], clear=d[1])
+            return Probe(value=value, replications=len(resp), response=_share_ci(resp),
+                         backup=_share_ci(back), holds=d[0], clear=d[1])
 
 
 def _midpoint(lo: float, hi: float, cfg: HoldConfig) -> float:

@@ -175,7 +175,7 @@ def build_points(base: dict, overrides: list[dict], *, source_file: str | None,
     names: list[str] = []
     for ov in overrides:
         names += [k for k in ov if k not in names]
-    points = []
+    validated = []
     for i, ov in enumerate(overrides):
         data = _deep_copy(base)
         for path, value in ov.items():
@@ -184,7 +184,7 @@ def build_points(base: dict, overrides: list[dict], *, source_file: str | None,
             except InputError as exc:
                 raise InputError(exc.detail, file=file, key=where(i, path), fix=exc.fix) from None
         try:
-            sc = scenario_from_dict(data, source_file=source_file)
+            validated.append(scenario_from_dict(data, source_file=source_file).to_dict())
         except InputError as exc:
             # blame the varied key the error is about (the base scenario was valid already)
             k = exc.key or ""
@@ -194,7 +194,8 @@ def build_points(base: dict, overrides: list[dict], *, source_file: str | None,
             detail = exc.detail if k in ("", bad) else f"{k}: {exc.detail}"
             raise InputError(f"{detail} (value {ov.get(bad)!r})", file=file, key=where(i, bad),
                              fix=exc.fix) from None
-        full = sc.to_dict()
+    points = []
+    for i, full in enumerate(validated):
         params = {}
         for path in names:
             try:
