@@ -77,6 +77,14 @@ class TravelOracle:
             return float(self._full[source, target])
         return float(self.times_to(target)[source])
 
+    def times_between(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """(len(sources), len(targets)) seconds."""
+        sources, targets = np.asarray(sources), np.asarray(targets)
+        if self._full is not None:
+            return self._full[np.ix_(sources, targets)]
+        return np.column_stack([self.times_to(int(t))[sources] for t in targets]) if targets.size else \
+            np.empty((sources.size, 0))
+
     def times_from(self, source: int) -> np.ndarray:
         if self._full is not None:
             return self._full[source]
