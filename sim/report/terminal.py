@@ -34,9 +34,9 @@ def metrics_rows(m: dict, lines: dict) -> list[tuple[str, str, str, str]]:
         v = m.get(key, {}).get("mean")
         if v is None:
             return "no such incidents"
-        lo = m[key]["ci95"][0]
+        lo, hi = m[key]["ci95"]
         word = "holds" if v >= target else "FAILS"
-        if lo is not None and v >= target > lo:
+        if lo is not None and lo < target <= hi:
             word += " (CI crosses target)"
         return word
 
