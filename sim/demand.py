@@ -34,6 +34,7 @@ class DemandModel:
     type_on_scene_mean_s: np.ndarray
     type_on_scene_cv: np.ndarray
     call_handling_mean_s: float
+    type_on_scene_exponential: np.ndarray | None = None   # bool per type
     day_shape: float | None = None     # gamma shape of the day multiplier (None: plain Poisson)
     multiplier: float = 1.0            # e.g. an alert level's demand multiplier
     replay: "IncidentTable | None" = None
@@ -115,6 +116,8 @@ def build_demand(spec, city: City, *, fitted: dict | None = None, replay: Incide
         type_units_needed=np.array([t.units_needed for t in types], int),
         type_on_scene_mean_s=np.array([t.on_scene_mean_s for t in types], float),
         type_on_scene_cv=np.array([t.on_scene_cv for t in types], float),
+        type_on_scene_exponential=np.array([getattr(t, "on_scene_dist", "lognormal") == "exponential"
+                                            for t in types], bool),
         call_handling_mean_s=float(spec.call_handling_mean_s),
         day_shape=None if day_shape is None else float(day_shape),
         replay=replay,
@@ -215,6 +218,10 @@ def sample_incidents(model: DemandModel, rep: np.random.SeedSequence, *, horizon
     mu, sigma = lognormal_params(model.type_on_scene_mean_s, model.type_on_scene_cv)
     z = stream(rep, "on-scene").standard_normal(n)
     on_scene = np.where(sigma[tix] > 0, np.exp(mu[tix] + sigma[tix] * z), model.type_on_scene_mean_s[tix])
+    if model.type_on_scene_exponential is not None and model.type_on_scene_exponential.any():
+        expo = model.type_on_scene_exponential[tix]
+        e = stream(rep, "on-scene-exponential").exponential(1.0, n)
+        on_scene = np.where(expo, e * model.type_on_scene_mean_s[tix], on_scene)
     handling = stream(rep, "call-handling").exponential(1.0, n) * model.call_handling_mean_s
     return IncidentTable(call_s=call, place=place.astype(np.int64), type_idx=tix.astype(np.int64),
                          priority=model.type_priority[tix], units_needed=model.type_units_needed[tix],

@@ -31,12 +31,14 @@ class DispatchRules:
     foot_own_beat_only: bool = False
     backup_kinds: frozenset = frozenset({"car", "bicycle", "foot"})
     reserve_for: frozenset = frozenset()     # {"major", "beyond_line"}
+    lost_when_all_busy: bool = False         # a loss system: requests no unit can take are dropped
 
     @classmethod
     def from_spec(cls, spec) -> "DispatchRules":
         return cls(policy=spec.policy, foot_max_travel_s=spec.foot_max_travel_s,
                    bicycle_max_travel_s=spec.bicycle_max_travel_s, foot_own_beat_only=spec.foot_own_beat_only,
-                   backup_kinds=frozenset(spec.backup_kinds), reserve_for=frozenset(spec.reserve_for))
+                   backup_kinds=frozenset(spec.backup_kinds), reserve_for=frozenset(spec.reserve_for),
+                   lost_when_all_busy=getattr(spec, "when_all_busy", "queue") == "lost")
 
 
 def choose_nearest(eta_s: np.ndarray, unit_id: np.ndarray) -> int:

@@ -122,6 +122,7 @@ class EngineLog:
     alert_log: list                  # one dict per decision (day, area, level, observed, expected)
     patrol_intervals: list           # (uid, t0, t1, circuit_key, anchor_t, anchor_tau)
     circuits: dict                   # circuit_key -> Circuit
+    lost: np.ndarray | None = None   # per incident: a request was dropped (loss system)
 
 
 def _clip(a: float, b: float, lo: float, hi: float) -> float:
@@ -164,6 +165,7 @@ class Engine:
         self.cross_area = np.zeros(n, bool)
         self.clear_s = np.full(n, np.nan)
         self.encircle_s = np.full(n, np.nan)
+        self.lost = np.zeros(n, bool)      # requests dropped in a loss system
         self.queue: list = []
         self._seq = 0
         self.closed = False
@@ -576,6 +578,9 @@ class Engine:
             choice = select_unit(self.candidates(place, t, is_backup=is_backup), rules=self.rules,
                                  is_backup=is_backup, major=bool(self.major[i]), time_left_s=time_left)
             if choice is None:
+                if self.rules.lost_when_all_busy:
+                    self.lost[i] = True
+                    continue
                 heapq.heappush(self.queue, (int(self.inc.priority[i]), float(self.inc.call_s[i]), self._seq, i))
                 self._seq += 1
             else:
@@ -735,4 +740,4 @@ class Engine:
                          clear_s=self.clear_s, encircle_s=self.encircle_s, units=self.units,
                          warmup_s=self.warmup_s, horizon_s=self.horizon_s, end_s=self.env.now,
                          staffing=self.staffing_log, alert_log=self.alert_log,
-                         patrol_intervals=self.intervals, circuits=self.circuits)
+                         patrol_intervals=self.intervals, circuits=self.circuits, lost=self.lost)

@@ -111,6 +111,7 @@ class IncidentType(_Model):
     units_needed: Annotated[int, Field(ge=1, le=20)] = 1
     on_scene_mean_s: PositiveFloat = 1800.0
     on_scene_cv: Annotated[float, Field(ge=0, le=5)] = 0.6
+    on_scene_dist: Literal["lognormal", "exponential"] = "lognormal"
     major: bool = False
 
 
@@ -300,6 +301,7 @@ class DispatchSpec(_Model):
         default_factory=lambda: ["car", "bicycle", "foot"])
     reserve_for: list[Literal["major", "beyond_line"]] = Field(
         default_factory=lambda: ["major", "beyond_line"])
+    when_all_busy: Literal["queue", "lost"] = "queue"
 
 
 class Scenario(_Model):

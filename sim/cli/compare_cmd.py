@@ -41,10 +41,18 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def is_share(metric: str) -> bool:
+    return metric in SHARES or metric.endswith(("_within_line", "_share"))
+
+
+def display_name(metric: str) -> str:
+    return NAMES.get(metric, metric.replace("_", " "))
+
+
 def fmt_value(metric: str, x) -> str:
     if x is None:
         return "n/a"
-    if metric in SHARES:
+    if is_share(metric):
         return f"{100 * x:.1f}%"
     if metric.endswith("_s"):
         m, s = divmod(int(round(x)), 60)
@@ -55,7 +63,7 @@ def fmt_value(metric: str, x) -> str:
 def fmt_diff(metric: str, d: dict) -> str:
     if d["mean"] is None:
         return "n/a"
-    scale, unit, nd = (100.0, " pts", 1) if metric in SHARES else ((1.0, " s", 0) if metric.endswith("_s")
+    scale, unit, nd = (100.0, " pts", 1) if is_share(metric) else ((1.0, " s", 0) if metric.endswith("_s")
                                                                     else (1.0, "", 1))
     m = d["mean"] * scale
     lo, hi = d["ci95"]
@@ -81,7 +89,7 @@ def comparison_table(comp: dict) -> str:
             sig = "n/a" if d["significant"] is None else ("yes" if d["significant"] else "no")
             if d["significant"] and d["verdict"]:
                 sig += f" ({d['verdict']})"
-            rows.append([NAMES.get(m, m), fmt_value(m, comp["metrics"][base][m]["mean"]),
+            rows.append([display_name(m), fmt_value(m, comp["metrics"][base][m]["mean"]),
                          fmt_value(m, comp["metrics"][lab][m]["mean"]), fmt_diff(m, d), sig])
         out.append("")
         out.append(format_table(["metric", base, lab, f"{lab} - {base} [95% CI]", "significant"], rows))
@@ -89,7 +97,7 @@ def comparison_table(comp: dict) -> str:
     out.append("")
     if sig:
         out.append("  Significant (95% CI excludes 0): " + "; ".join(
-            f"{NAMES.get(d['metric'], d['metric'])} ({d['scenario']}: {d['verdict']})" for d in sig))
+            f"{display_name(d['metric'])} ({d['scenario']}: {d['verdict']})" for d in sig))
     else:
         out.append("  No difference is significant at 95%.")
     return "\n".join(out)

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         for line in hold.report.lines():
             say("  hold-out " + line)
     say("  fitting: profile, dispersion, spatial intensity, types; checking simulated counts")
-    result = fit_demand(data, city=city, holdout_data=hold, seed=args.seed)
+    result = fit_demand(data, city=city, holdout_data=hold, seed=args.seed, network_label=str(args.network))
     out = args.out or Path("results") / "fit" / (args.calls.name.split(".")[0] + ".yaml")
     paths = write_outputs(result, out, figures=not args.no_figures)
     if not args.quiet:

@@ -16,6 +16,7 @@ worker dies Dask simply runs its tasks again elsewhere and the numbers do not ch
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import uuid
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from typing import Callable, Iterator
 from sim.errors import InputError
 
 CLUSTERS = ("slurm", "pbs")
+#: How long to keep trying to reach a --scheduler address before giving up.
+CONNECT_TIMEOUT = "20s"
 
 
 class DaskExecutor:
@@ -90,7 +93,7 @@ def _connect(address: str):
     from distributed import Client
 
     try:
-        client = Client(address, timeout="20s", set_as_default=False)
+        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach a Dask scheduler at {address} ({type(exc).__name__})",
                          key="--scheduler",
@@ -106,6 +109,11 @@ def _jobqueue_cluster(kind: str, workers: int | None):
         raise InputError(f"--cluster {kind} needs dask-jobqueue", key="--cluster",
                          fix="pip install dask-jobqueue (or pip install 'patrolsim[slurm]')") from None
     cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+    submit = getattr(cls.job_cls, "submit_command", None)
+    if submit and shutil.which(submit) is None:
+        raise InputError(f"--cluster {kind} submits jobs with '{submit}', which is not on this machine",
+                         key="--cluster", fix="run the sweep on a login node of the cluster, or start workers "
+                                              "yourself and use --scheduler") from None
     try:
         cluster = cls()
     except (ValueError, TypeError, KeyError) as exc:

@@ -51,8 +51,25 @@ class HoldConfig:
     levels: tuple[str, ...] = LEVELS
     per_level: bool = False         # vary.<level> (a per-level mapping such as alert.patrol_share)
 
+    monotone: bool = False          # per-level values must not fall as the level rises
+
     def path(self, level: str) -> str:
         return f"{self.vary}.{level}" if self.per_level else self.vary
+
+    def overrides(self, base: dict, level: str, value) -> dict:
+        """Key paths to set for a probe at ``level``. Varying one level's share of a mapping that must
+        not fall as the level rises moves the other levels just enough to stay valid (they do not
+        matter at a fixed level)."""
+        out = {"alert.level": level, self.path(level): value}
+        if self.per_level and self.monotone:
+            current = get_path(base, self.vary)
+            i = LEVELS.index(level)
+            for j, other in enumerate(LEVELS):
+                if j < i and current[other] > value:
+                    out[self.path(other)] = value
+                elif j > i and current[other] < value:
+                    out[self.path(other)] = value
+        return out
 
     def fmt(self, v) -> str:
         if v is None:
@@ -225,9 +242,11 @@ def hold_config(base: dict, vary: str, *, vmin=None, vmax=None, step=None, targe
         if step < 1:
             raise InputError("must be 1 or more for a whole-number key", key="--step", fix="use e.g. --step 5")
     else:
-        vmin = float(vmin) if vmin is not None else 0.05
-        vmax = float(vmax) if vmax is not None else 1.0
-        step = float(step) if step is not None else 0.01
+        share = per_level or "share" in vary.rsplit(".", 1)[-1]
+        # shares: the doctrine never puts less than 1/5 of the force on patrol
+        vmin = float(vmin) if vmin is not None else (0.2 if share else float(sample) / 8)
+        vmax = float(vmax) if vmax is not None else (1.0 if share else float(sample) * 4)
+        step = float(step) if step is not None else (0.01 if share else (vmax - vmin) / 100)
         if step <= 0:
             raise InputError("must be positive", key="--step", fix="use e.g. --step 0.01")
     if not vmin < vmax:
@@ -238,9 +257,10 @@ def hold_config(base: dict, vary: str, *, vmin=None, vmax=None, step=None, targe
                          fix="use 2 or more")
     if max_replications < min_replications:
         raise InputError("must be at least --min-replications", key="--max-replications", fix="raise it")
+    monotone = per_level and all(current[a] <= current[b] for a, b in zip(LEVELS, LEVELS[1:]))
     return HoldConfig(vary=vary, vmin=vmin, vmax=vmax, step=step, integer=integer, target=target,
                       min_replications=min_replications, max_replications=max_replications, batch=max(1, batch),
-                      levels=tuple(levels or LEVELS), per_level=per_level)
+                      levels=tuple(levels or LEVELS), per_level=per_level, monotone=monotone)
 
 
 def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=None,
@@ -251,8 +271,11 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
 
     base = set_path(base, "lines.target_compliance", cfg.target)
     for lvl in cfg.levels:  # catch bad keys and values before any work
-        build_points(base, [{"alert.level": lvl, cfg.path(lvl): cfg.vmin},
-                            {"alert.level": lvl, cfg.path(lvl): cfg.vmax}], source_file=source_file)
+        try:
+            build_points(base, [cfg.overrides(base, lvl, cfg.vmin), cfg.overrides(base, lvl, cfg.vmax)],
+                         source_file=source_file, where=lambda i, k: f"--vary {k}={(cfg.vmin, cfg.vmax)[i]}")
+        except InputError as exc:
+            raise InputError(exc.detail, key=exc.key, fix="change --min/--max or --vary") from None
     executor = executor or SequentialExecutor()
     cache = network_cache_dir()
     points: dict = {}
@@ -261,7 +284,7 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
         key = (level, value)
         if key not in points:
             v = int(value) if cfg.integer else float(value)
-            p = build_points(base, [{"alert.level": level, cfg.path(level): v}], source_file=source_file)[0]
+            p = build_points(base, [cfg.overrides(base, level, v)], source_file=source_file)[0]
             points[key] = p
         return points[key]
 

@@ -280,7 +280,10 @@ def parse_calls(df: pd.DataFrame, fmt: CallFormat, report: RowReport) -> pd.Data
             out[key] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
             continue
         raw = df[col]
-        t = parse_times(raw, time_format=fmt.time_format, time_zone=fmt.time_zone).reset_index(drop=True)
+        try:
+            t = parse_times(raw, time_format=fmt.time_format, time_zone=fmt.time_zone).reset_index(drop=True)
+        except DemandError as exc:
+            raise DemandError(exc.detail, file=report.file, key=f"columns.{key} ('{col}')", fix=exc.fix) from None
         out[key] = t.values
         blank = raw.astype(str).str.strip().eq("").to_numpy()
         bad = t.isna().to_numpy() & ~blank

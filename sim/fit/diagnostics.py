@@ -184,7 +184,7 @@ def _table(rows: list[dict], keys: list[str]) -> str:
 
 def _fmt(v) -> str:
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{v:.7g}"
     return "" if v is None else str(v)
 
 

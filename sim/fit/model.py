@@ -83,8 +83,12 @@ def model_of(fitted: dict, city: City) -> DemandModel:
 
 
 def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = None, seed: int = 0,
-               sim_replications: int = 20) -> FitResult:
-    """Fit the hour-of-week profile, day dispersion, spatial intensity and types of ``data``."""
+               sim_replications: int = 20, network_label: str | None = None) -> FitResult:
+    """Fit the hour-of-week profile, day dispersion, spatial intensity and types of ``data``.
+
+    ``network_label`` is how the network is recorded in the fitted file (default:
+    the city's source); the CLI records the ``--network`` argument as typed.
+    """
     _check_enough(data)
     calls = data.calls
     times = calls["time"]
@@ -126,7 +130,7 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
         "types": [{k: t[k] for k in ("name", "share", "priority", "units_needed", "on_scene_mean_s",
                                      "on_scene_cv", "calls", "on_scene_source")} for t in types],
         "source": record,
-        "network": {"source": city.source, "places": int(g.n_nodes)},
+        "network": {"source": network_label or city.source, "places": int(g.n_nodes)},
         "temporal": {
             "smoothing": {k: v for k, v in prof["smoothing"].items() if k != "grid"},
             "seasonal": seasonal,

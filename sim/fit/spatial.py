@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from sim.network.graph import City, RoadGraph, project_lonlat
 
-BANDWIDTHS_M = (25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0)
+BANDWIDTHS_M = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0)
 UNIFORM_SHARES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 KERNEL_CUTOFF_SD = 4.0
 

@@ -53,8 +53,8 @@ def write_compare_figure(comparison: dict, path: Path, *, dpi: int = 120) -> Pat
         ax.grid(axis="x", color="0.9")
     crn = "common random numbers" if comparison.get("common_random_numbers") else "shared seeds"
     fig.suptitle(f"Paired differences vs {base}: {comparison.get('replications', '?')} replications, {crn}, "
-                 "95% CI (filled: significant)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+                 "95% CI\n(filled: significant; green: better, red: worse)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     path = Path(path)
     fig.savefig(path, dpi=dpi)
     return path
