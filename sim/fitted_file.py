@@ -33,6 +33,7 @@ class FittedType(_Open):
     units_needed: Annotated[int, Field(ge=1, le=20)] = 1
     on_scene_mean_s: Annotated[float, Field(gt=0)] = 1800.0
     on_scene_cv: Annotated[float, Field(ge=0, le=5)] = 0.6
+    major: bool = False
 
 
 class FittedSpatial(_Open):

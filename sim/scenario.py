@@ -10,6 +10,7 @@ and a fix. Paths inside a scenario are resolved against the scenario file's fold
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -67,9 +68,9 @@ class OsmNetwork(_Model):
     @model_validator(mode="after")
     def _one_source(self) -> "OsmNetwork":
         given = [k for k in ("file", "place", "bbox") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of file, place or bbox"
-                             + (f" (got {', '.join(given)})" if given else ""))
+        if not given or (self.file and self.place) or (self.place and self.bbox):
+            raise ValueError("give one of file or place, or bbox alone (bbox with file crops the file)"
+                             + (f"; got {', '.join(given)}" if given else ""))
         if self.bbox is not None:
             s, w, n, e = self.bbox
             if not (s < n and w < e):
@@ -96,8 +97,11 @@ class NetworkSpec(_Model):
 
     @model_validator(mode="after")
     def _one_kind(self) -> "NetworkSpec":
-        if (self.synthetic is None) == (self.osm is None):
-            raise ValueError("give exactly one of network.synthetic or network.osm")
+        if self.synthetic is None and self.osm is None:
+            raise ValueError("give network.synthetic or network.osm")
+        if self.synthetic is not None and self.osm is not None:
+            raise ValueError("give network.synthetic or network.osm, not both "
+                             "(on the command line: --set network.synthetic=null)")
         return self
 
 
@@ -331,7 +335,7 @@ class Scenario(_Model):
     def resolve_path(self, value: str) -> Path:
         """A path from the scenario, relative to the scenario file's folder."""
         p = Path(value).expanduser()
-        return p if p.is_absolute() else (self.source_dir / p)
+        return Path(os.path.normpath(p if p.is_absolute() else (self.source_dir / p)))
 
     def to_dict(self) -> dict:
         return self.model_dump(mode="json", exclude={"source_file"})

@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
         "compare", help="paired comparison of two or more scenarios (common random numbers)",
         description="Run every scenario with the same seed and replications (replication i of each sees the "
                     "same incidents), then report the paired difference of every metric from the first "
-                    "scenario with a 95%% CI and whether it is significant; writes a table, a CSV and a figure.")
+                    "scenario with a 95% CI and whether it is significant; writes a table, a CSV and a figure.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario YAML files; "
                    "the first is the baseline")
     p.add_argument("--replications", type=positive_int, default=None,

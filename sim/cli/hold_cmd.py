@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "hold", help="smallest force (or patrol share) at which both lines hold, per alert level",
         description="For each alert level, bisect the varied parameter between --min and --max; at each value "
-                    "run replications until the 95%% CI of both line compliances is clearly above or below the "
+                    "run replications until the 95% CI of both line compliances is clearly above or below the "
                     "target (or --max-replications is reached, then decide on the mean and say so). Prints "
                     "level | smallest value | its interval | compliance there | replications used.")
     add_scenario_options(p, optional_scenario=False)
@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
                    help="key path to vary: force.total_officers (default), alert.patrol_share (each level's "
                         "own share) or any numeric scenario key")
     p.add_argument("--min", dest="vmin", type=_number, default=None,
-                   help="smallest value tried (default: 1/8 of the scenario's, or 0.05 for a share)")
+                   help="smallest value tried (default: 1/8 of the scenario's, or 0.2 for a patrol share)")
     p.add_argument("--max", dest="vmax", type=_number, default=None,
                    help="largest value tried (default: 4x the scenario's, or 1.0 for a share)")
     p.add_argument("--step", type=_number, default=None,

@@ -192,8 +192,9 @@ def build_points(base: dict, overrides: list[dict], *, source_file: str | None,
                        None) or next((p for p in ov if p.split(".")[0] == k.split(".")[0]), None) \
                 or next(iter(ov), k)
             detail = exc.detail if k in ("", bad) else f"{k}: {exc.detail}"
-            raise InputError(f"{detail} (value {ov.get(bad)!r})", file=file, key=where(i, bad),
-                             fix=exc.fix) from None
+            if "(got " not in detail:
+                detail += f" (value {ov.get(bad)!r})"
+            raise InputError(detail, file=file, key=where(i, bad), fix=exc.fix) from None
     points = []
     for i, full in enumerate(validated):
         params = {}

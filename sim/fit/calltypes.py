@@ -4,7 +4,9 @@ Dispatch systems have hundreds of call types; the simulator needs a few incident
 types, each with a priority (1 most urgent), the number of units sent and an
 on-scene time distribution. A mapping table (CSV) says, for each call type, which
 incident type it is and with which priority, units and default on-scene time.
-The table shipped with the project (``sim/data/seattle_call_types.csv``) covers
+An optional ``major`` column (0/1) marks incidents that call for encirclement
+(the scenario types' ``major`` flag). The table shipped with the project
+(``sim/data/seattle_call_types.csv``) covers
 the Seattle Police Department's call groups; its priorities follow SPD's 1-7
 scale and its on-scene times are documented assumptions (neither Seattle file
 carries clearance times), to be replaced by data where a file has them.
@@ -117,6 +119,13 @@ def read_type_table(path: Path | None = None) -> TypeTable:
                                   key="pattern", fix="correct the expression") from None
     if "note" not in df.columns:
         df["note"] = ""
+    major = df["major"].str.strip().str.lower() if "major" in df.columns else pd.Series("", index=df.index)
+    bad = ~major.isin(["", "0", "1", "true", "false", "yes", "no"])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DemandError(f"row {i + 2}: major must be 0 or 1 (got {df['major'].iloc[i]!r})", file=file,
+                          key="major", fix="correct that row")
+    df["major"] = major.isin(["1", "true", "yes"])
     return TypeTable(rules=df.reset_index(drop=True), file=file)
 
 
@@ -146,6 +155,7 @@ def assign_types(calls: pd.DataFrame, table: TypeTable, report: RowReport) -> pd
     out["units_needed"] = r["units_needed"].to_numpy(int)
     out["on_scene_default_mean_s"] = r["on_scene_mean_s"].to_numpy(float)
     out["on_scene_default_cv"] = r["on_scene_cv"].to_numpy(float)
+    out["major"] = r["major"].to_numpy(bool)
     fb = table.fallback_index
     if fb is not None:
         miss = idx == fb
@@ -206,7 +216,8 @@ def fitted_types(calls: pd.DataFrame) -> list[dict]:
                       f"type table default (only {o.size} clearance times, fewer than {MIN_ON_SCENE_N})")
         out.append({"name": label, "share": round(len(g) / n, 6), "priority": int(prio),
                     "units_needed": int(units), "on_scene_mean_s": round(mean, 1),
-                    "on_scene_cv": round(min(cv, 5.0), 4), "calls": int(len(g)), "on_scene_source": source})
+                    "on_scene_cv": round(min(cv, 5.0), 4), "major": bool(g["major"].mean() > 0.5),
+                    "calls": int(len(g)), "on_scene_source": source})
     out.sort(key=lambda t: (-t["share"], t["name"]))
     return out
 

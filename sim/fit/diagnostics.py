@@ -114,7 +114,6 @@ def fig_dispersion(res, path: Path) -> None:
 def fig_qq(res, path: Path) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 5))
-    top = 0.0
     for key, label, color in (("gaps", "constant level", "C0"), ("gaps_day", "level of each day", "C1")):
         g = np.sort(res.figures[key])
         if g.size == 0:
@@ -122,7 +121,6 @@ def fig_qq(res, path: Path) -> None:
         q = stats.expon.ppf((np.arange(1, g.size + 1) - 0.5) / g.size)
         ks = res.figures["ks"]["constant_level" if key == "gaps" else "daily_level"]
         ax.plot(q, g, ".", ms=2, color=color, label=f"{label} (KS {ks:.3f})")
-        top = max(top, q.max(), g.max())
     n = max(1, res.figures["gaps"].size)
     band = 1.36 / np.sqrt(n)
     p = np.linspace(0.001, 0.999, 400)
@@ -130,7 +128,14 @@ def fig_qq(res, path: Path) -> None:
     ax.plot(stats.expon.ppf(p[up]), stats.expon.ppf(p[up] + band), ":", color="0.5", lw=0.8)
     ax.plot(stats.expon.ppf(p[lo]), stats.expon.ppf(p[lo] - band), ":", color="0.5", lw=0.8,
             label="95% KS band (n calls)")
-    ax.plot([0, top], [0, top], color="0.3", lw=0.8)
+    lim = 1.15 * float(stats.expon.ppf(1 - 0.5 / n))
+    beyond = int((res.figures["gaps"] > lim).sum() + (res.figures["gaps_day"] > lim).sum())
+    ax.plot([0, lim], [0, lim], color="0.3", lw=0.8)
+    ax.set_xlim(0, lim)
+    ax.set_ylim(0, lim)
+    if beyond:
+        ax.text(0.02, 0.98, f"{beyond} point(s) above the frame (long gaps, e.g. days without calls)",
+                transform=ax.transAxes, va="top", fontsize=7, color="0.3")
     ax.set_xlabel("Exp(1) quantile")
     ax.set_ylabel("time-rescaled inter-arrival time")
     ax.set_title("QQ plot of time-rescaled inter-arrival times", fontsize=10)

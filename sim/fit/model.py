@@ -128,7 +128,7 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
             "hot_spots": hot,
         },
         "types": [{k: t[k] for k in ("name", "share", "priority", "units_needed", "on_scene_mean_s",
-                                     "on_scene_cv", "calls", "on_scene_source")} for t in types],
+                                     "on_scene_cv", "major", "calls", "on_scene_source")} for t in types],
         "source": record,
         "network": {"source": network_label or city.source, "places": int(g.n_nodes)},
         "temporal": {

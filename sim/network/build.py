@@ -30,12 +30,14 @@ def load_city(scenario, *, quiet: bool = False) -> City:
     if spec.synthetic is not None:
         return synthetic_city(spec.synthetic)
     osm = spec.osm
-    graphs, source = load_osm_graphs(osm, resolve=scenario.resolve_path, quiet=quiet)
+    graphs, source = load_osm_graphs(osm, resolve=scenario.resolve_path, quiet=quiet,
+                                     scenario_file=scenario.source_file)
     return city_from_graphs(graphs, osm, max_snap_m=spec.max_snap_m, source=source,
                             name=scenario.name, file=scenario.source_file)
 
 
-def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False) -> tuple[dict[str, RoadGraph], str]:
+def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False,
+                    scenario_file: str | None = None) -> tuple[dict[str, RoadGraph], str]:
     """Mode graphs for an ``osm`` spec, from the cache when the same source was built before."""
     from sim.network import osm as osm_io  # osmnx is imported only when really needed
 
@@ -57,7 +59,12 @@ def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False) -> tuple[dict[str
     if osm.file:
         g = osm_io.read_osm_file(path, quiet=quiet)
     else:
-        g = osm_io.download_osm(place=osm.place, bbox=osm.bbox, quiet=quiet)
+        try:
+            g = osm_io.download_osm(place=osm.place, bbox=osm.bbox, quiet=quiet)
+        except NetworkError as exc:
+            if exc.file is None and scenario_file is not None:
+                raise NetworkError(exc.detail, file=scenario_file, key=exc.key, fix=exc.fix) from None
+            raise
     if not quiet:
         print("  network: building drive, bike and walk graphs", file=sys.stderr, flush=True)
     graphs = osm_io.graphs_from_osmnx(g, bbox=osm.bbox if osm.file else None, source=source)
