@@ -157,6 +157,8 @@ class DemandSpec(_Model):
     hotspots: list[Hotspot] = Field(default_factory=list)
     fitted: str | None = None
     replay: str | None = None
+    replay_columns: str | None = None
+    replay_start: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "DemandSpec":

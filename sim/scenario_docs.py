@@ -57,6 +57,8 @@ KEY_DOCS = {
     "demand.hotspots": "Hot spots by time and place: {name, lat, lon, radius_m, multiplier, hours: [start, end)}.",
     "demand.fitted": "A fitted demand file written by `patrolsim fit` (replaces profile, places and types).",
     "demand.replay": "A call-data CSV to replay as it happened (trace-driven).",
+    "demand.replay_columns": "Column mapping (YAML) for a replay file in a format patrolsim does not recognise (default: CALLS.columns.yaml beside the calls).",
+    "demand.replay_start": "Replay from this date (YYYY-MM-DD): time 0 becomes Monday 00:00 of its week.",
     "force": "The police force.",
     "force.total_officers": "All patrol-capable officers of the stations, across the four teams.",
     "force.crew": "Officers per unit of each kind {car, bicycle, foot}.",

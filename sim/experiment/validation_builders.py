@@ -24,18 +24,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import dataclass
+
 from sim.demand import IncidentTable
 from sim.dispatch import DispatchRules
 from sim.engine import Engine, EngineLog, ModeTravel
 from sim.force import Deployment, Unit
 from sim.network.graph import City, RoadGraph, map_places
 from sim.network.travel import TravelOracle
-from sim.streams import stream
+from sim.streams import replication_seed, stream
 
 __all__ = [
     "HOUR_S", "PREFERENCE_BASE_S", "PREFERENCE_STEP_S", "RETURN_S",
     "preference_city", "grid_city", "stationed_deployment", "make_travel", "poisson_incidents",
-    "run_stationed", "busy_shares",
+    "run_stationed", "busy_shares", "MMcSimulation", "simulate_mmc", "NearestSimulation",
+    "simulate_nearest_distance", "lattice_nearest_distance",
 ]
 
 HOUR_S = 3600.0
@@ -218,3 +221,134 @@ def busy_shares(log: EngineLog) -> np.ndarray:
     """Fraction of the window ``[warmup, horizon)`` each unit was busy (travelling or on scene)."""
     window = log.horizon_s - log.warmup_s
     return np.array([(st.travel_s + st.scene_s) / window for st in log.units])
+
+
+# --------------------------------------------------------------------------- Erlang C (M/M/c)
+@dataclass(frozen=True)
+class MMcSimulation:
+    """Per-replication results of :func:`simulate_mmc` (times in mean service times)."""
+
+    servers: int
+    offered_load: float
+    p_wait: np.ndarray            # (R,) share of calls that waited
+    mean_wait: np.ndarray         # (R,) mean wait over all calls (0 for those that did not wait)
+    p_wait_exceeds: np.ndarray    # (R, len(t)) share of calls that waited longer than t
+    t: np.ndarray                 # the thresholds of p_wait_exceeds, in mean service times
+    utilisation: np.ndarray       # (R,) mean share of time a unit is busy
+    calls: np.ndarray             # (R,)
+
+
+def simulate_mmc(*, servers: int, offered_load: float, replications: int, seed: int,
+                 horizon_services: float, warmup_services: float, t=(0.25, 0.5, 1.0),
+                 service_s: float = HOUR_S) -> MMcSimulation:
+    """The engine as an M/M/c queue: ``servers`` identical units at their posts, one atom.
+
+    Calls arrive as a Poisson process at rate ``offered_load`` per mean service
+    time; on-scene times are exponential with mean ``service_s``; travel is at
+    most ``PREFERENCE_BASE_S + servers x PREFERENCE_STEP_S`` (0.1 s against a
+    service time of an hour); calls that find every unit busy wait first come
+    first served. A call waited when it was dispatched more than 1 ms after
+    it was made.
+    """
+    city, posts, atoms = preference_city([list(range(servers))])
+    dep = stationed_deployment(posts)
+    travel = make_travel(city)
+    warmup_s = warmup_services * service_s
+    horizon_s = warmup_s + horizon_services * service_s
+    t = np.asarray(t, float)
+    R = int(replications)
+    pw, mw, pex, util, calls = np.zeros(R), np.zeros(R), np.zeros((R, t.size)), np.zeros(R), np.zeros(R)
+    for r in range(R):
+        rep = replication_seed(seed, r)
+        inc = poisson_incidents(rep, rates_per_s=[offered_load / service_s], places=atoms,
+                                mean_service_s=service_s, horizon_s=horizon_s, name="mmc")
+        log = run_stationed(city=city, deployment=dep, travel=travel, incidents=inc, rep=rep,
+                            warmup_s=warmup_s, horizon_s=horizon_s)
+        m = (inc.call_s >= warmup_s) & (inc.call_s < horizon_s)
+        wait_s = log.dispatch_s[m] - inc.call_s[m]
+        wait_s = np.where(np.isnan(wait_s), np.inf, wait_s)     # never dispatched: waited "forever"
+        waited = wait_s > 1e-3
+        calls[r] = float(m.sum())
+        pw[r] = float(waited.mean())
+        mw[r] = float(np.where(waited, wait_s, 0.0).mean() / service_s)
+        pex[r] = (wait_s[:, None] / service_s > t[None, :]).mean(axis=0)
+        util[r] = float(busy_shares(log).mean())
+    return MMcSimulation(servers=servers, offered_load=float(offered_load), p_wait=pw, mean_wait=mw,
+                         p_wait_exceeds=pex, t=t, utilisation=util, calls=calls)
+
+
+# --------------------------------------------------------------------------- square-root law
+@dataclass(frozen=True)
+class NearestSimulation:
+    """Per-replication (one layout of units each) mean distance to the responding unit."""
+
+    side: int
+    torus: bool
+    n_units: int
+    spacing_m: float
+    area_m2: float                # side^2 cells of spacing^2 (one cell per node)
+    mean_distance_m: np.ndarray   # (R,)
+    calls: int                    # calls per replication
+
+
+def simulate_nearest_distance(*, side: int, n_units: int, replications: int, seed: int,
+                              calls_per_replication: int, torus: bool, spacing_m: float = 100.0,
+                              speed_kph: float = 360.0, gap_s: float = 600.0,
+                              city: City | None = None, travel: dict | None = None) -> NearestSimulation:
+    """Mean distance from a call to the unit the engine sends, units spread uniformly at random.
+
+    Each replication places ``n_units`` standby units at independent uniformly
+    random nodes of a grid (:func:`grid_city`; several may share a node) and
+    makes ``calls_per_replication`` calls at uniformly random nodes, ``gap_s``
+    seconds apart: with on-scene time 1 s and the default speed (a block in
+    1 s) every unit is back at its post before the next call, so every call
+    sees all ``n_units`` free. The distance is the engine's travel time
+    (arrival minus dispatch) times the speed.
+    """
+    city = city or grid_city(side=side, spacing_m=spacing_m, speed_kph=speed_kph, torus=torus)
+    travel = travel or make_travel(city)
+    n_nodes = city.n_places
+    speed_mps = speed_kph / 3.6
+    horizon_s = (calls_per_replication + 1) * gap_s
+    out = np.zeros(int(replications))
+    for r in range(int(replications)):
+        rep = replication_seed(seed, r)
+        posts = stream(rep, "sqrt-law-posts").integers(0, n_nodes, n_units)
+        k = int(calls_per_replication)
+        place = stream(rep, "sqrt-law-places").integers(0, n_nodes, k)
+        inc = IncidentTable(call_s=(np.arange(k) + 0.5) * gap_s, place=place.astype(np.int64),
+                            type_idx=np.zeros(k, np.int64), priority=np.ones(k, np.int64),
+                            units_needed=np.ones(k, np.int64), handling_s=np.zeros(k), on_scene_s=np.ones(k))
+        log = run_stationed(city=city, deployment=stationed_deployment(posts), travel=travel, incidents=inc,
+                            rep=rep, warmup_s=0.0, horizon_s=horizon_s)
+        first = np.array([a[0] for a in log.arrivals_s])
+        out[r] = float(((first - log.dispatch_s) * speed_mps).mean())
+    return NearestSimulation(side=side, torus=torus, n_units=n_units, spacing_m=spacing_m,
+                             area_m2=float(side * side * spacing_m ** 2), mean_distance_m=out,
+                             calls=int(calls_per_replication))
+
+
+def lattice_nearest_distance(*, side: int, n_units: int, torus: bool) -> float:
+    """Exact mean right-angle distance (in blocks) from a random node to the nearest of
+    ``n_units`` independent uniformly random nodes of a ``side x side`` grid.
+
+    ``P(D > r) = (1 - B_x(r) / M)^n`` for a call at node ``x``, where ``B_x(r)``
+    counts the ``M = side^2`` nodes within distance ``r`` of ``x``;
+    ``E[D] = mean over x of sum_r P(D > r)``. This is what the simulation of
+    :func:`simulate_nearest_distance` estimates, without the square-root law's
+    approximations (a continuum, a Poisson number of units, no edges).
+    """
+    m = side * side
+    if torus:
+        d1 = np.minimum(np.arange(side), side - np.arange(side))
+        dist = (d1[:, None] + d1[None, :]).ravel()
+        b = np.cumsum(np.bincount(dist))
+        return float(((1.0 - b / m) ** n_units).sum())
+    r, c = np.divmod(np.arange(m), side)
+    total = 0.0
+    width = 2 * side - 1
+    for x in range(m):
+        dist = np.abs(r - r[x]) + np.abs(c - c[x])
+        b = np.cumsum(np.bincount(dist, minlength=width))
+        total += float(((1.0 - b / m) ** n_units).sum())
+    return total / m
