@@ -178,6 +178,12 @@ class Engine:
         self._beat_sets: dict = {}
         self._lb_key: dict = {}
         self._major_edge = None
+        self._join_cache: dict = {}
+        r = self.rules
+        self._owns_matters = r.policy == "own_beat_first"
+        self._kinds_with_beat_rules = frozenset(
+            ({"foot"} if (r.foot_max_travel_s is not None or r.foot_own_beat_only) else set())
+            | ({"bicycle"} if r.bicycle_max_travel_s is not None else set()))
         self.target = {m: city.place_node[m] for m in travel}
         self.extra_s = {m: city.place_offset_m[m] / travel[m].offset_speed_mps for m in travel}
         areas = deployment.areas
@@ -336,10 +342,13 @@ class Engine:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) to the nearest node of the circuit."""
         mt = self.travel[st.mode]
         c = st.circuit
-        cn = np.asarray(c.nodes[:-1], np.int64)
-        g = self.city.graphs[st.mode]
-        d2 = (g.x_m[cn] - g.x_m[node]) ** 2 + (g.y_m[cn] - g.y_m[node]) ** 2
-        join = int(cn[int(np.argmin(d2))])
+        key = (st.circuit_key, node)
+        join = self._join_cache.get(key)
+        if join is None:
+            cn = np.asarray(c.nodes[:-1], np.int64)
+            g = self.city.graphs[st.mode]
+            d2 = (g.x_m[cn] - g.x_m[node]) ** 2 + (g.y_m[cn] - g.y_m[node]) ** 2
+            join = self._join_cache[key] = int(cn[int(np.argmin(d2))])
         p_nodes, p_resp, p_dist = mt.oracle.route(node, join)
         scale = mt.patrol_scale
         t0 = t + wait_s * scale
@@ -352,15 +361,23 @@ class Engine:
         self._refresh(st)
         self._sync(st, t)
 
-    def _drive_home(self, st: UnitState, node: int, t: float) -> None:
-        if node == st.home_node:
+    def _drive_home(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
+        """Drive from ``node`` (reached after ``wait_s`` response-seconds) back to the station."""
+        if node == st.home_node and wait_s <= 0:
             st.status, st.moving, st.leg, st.since = "station", "still", None, t
             self._refresh(st)
             return
         mt = self.travel[st.mode]
         p_nodes, p_resp, p_dist = mt.oracle.route(node, st.home_node)
+        scale = mt.patrol_scale
+        t0 = t + wait_s * scale
+        if wait_s > 0:
+            nodes, resp, dist = [node] + p_nodes, [-wait_s] + p_resp, [0.0] + p_dist
+            times = [t] + [t0 + r * scale for r in p_resp]
+        else:
+            nodes, resp, dist, times = p_nodes, p_resp, p_dist, [t0 + r * scale for r in p_resp]
         st.status, st.moving, st.since = "patrol", "leg", t
-        st.leg = _Leg(p_nodes, [t + r * mt.patrol_scale for r in p_resp], p_resp, p_dist, "station")
+        st.leg = _Leg(nodes, times, resp, dist, "station")
         self._refresh(st)
 
     # ------------------------------------------------------------------ shifts and alert levels
@@ -413,7 +430,9 @@ class Engine:
             self._join_circuit(st, node, t, wait_s=wait)
             return
         # station, post or off
+        self._sync(st, t)     # a drive home that ended before now parks the unit first
         if st.status == "patrol":
+            wait = 0.0
             if st.moving != "still":
                 node, wait = self._from_here(st, t)
                 self._leave_patrol(st, t)
@@ -421,7 +440,7 @@ class Engine:
                 node = st.leg.nodes[0]
             st.leg, st.circuit = None, None
             if want == "station":
-                self._drive_home(st, node, t)
+                self._drive_home(st, node, t, wait_s=wait)
                 return
             st.status, st.moving, st.since = want, "still", t
             return
@@ -501,7 +520,11 @@ class Engine:
         return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
 
     def _candidate(self, st: UnitState, place: int, t: float) -> Candidate:
-        own, nb = self._owns(st, place)
+        # beat ownership matters only to rules that read it; skip the look-up for the rest
+        if self._owns_matters or st.unit.kind in self._kinds_with_beat_rules:
+            own, nb = self._owns(st, place)
+        else:
+            own = nb = False
         return Candidate(st.uid, st.unit.kind, st.role, self.eta_s(st, place, t), own, nb)
 
     def candidates(self, place: int, t: float, *, is_backup: bool) -> list[Candidate]:
@@ -617,6 +640,20 @@ class Engine:
         st.trips.append((i, t0, t1, t2))
         self._free(st, node, t2)
 
+    def _next_queued_for(self, st: UnitState) -> int | None:
+        """The first queued request this unit may take: never a second place at an incident it already served."""
+        skipped, found = [], None
+        while self.queue:
+            item = heapq.heappop(self.queue)
+            if st.uid in self.sent[item[3]]:
+                skipped.append(item)
+                continue
+            found = item[3]
+            break
+        for item in skipped:
+            heapq.heappush(self.queue, item)
+        return found
+
     def _free(self, st: UnitState, node: int, t: float) -> None:
         """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
         self._free_inner(st, node, t)
@@ -634,8 +671,8 @@ class Engine:
             if want == "off":
                 st.status, st.leg, st.since = "off", None, t
                 return
-        if self.queue:
-            _, _, _, j = heapq.heappop(self.queue)
+        j = self._next_queued_for(st)
+        if j is not None:
             self._send(st, j, t)
             return
         want = self._duty(st, self._level_of(st))

@@ -21,6 +21,7 @@ import numpy as np
 
 from sim import beats as beatlib
 from sim.alert import LEVELS, AlertPlan
+from sim.errors import ScenarioError
 from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
 from sim.network.graph import City
 from sim.roster import Staffing, staffing
@@ -283,6 +284,13 @@ def deploy(scenario, city: City, *, level: str | None = None, expected_per_place
                               crew=force.reserve.crew, station=-1, beat=bid, beat_places=seg,
                               home_place=int(city.bureau_place), duty_levels=None))
 
+    responders = [u for u in units if u.role in ("patrol", "standby", "reserve") and u.on_duty(nominal)
+                  and (u.role != "patrol" or u.assignment(nominal) is not None)]
+    if not responders:
+        raise ScenarioError(f"{force.total_officers} officers at the {nominal} level form no unit that can "
+                            f"respond (patrol share {scenario.alert.patrol_share[nominal]:g}, crews {dict(force.crew)})",
+                            file=scenario.source_file, key="force.total_officers",
+                            fix="raise force.total_officers or make crews smaller")
     nominal_index = {kind: beat_index.get((nominal, kind), np.full(g.n_nodes, -1, np.int64)) for kind in KINDS}
     neighbours: dict[int, set] = {}
     for idx in beat_index.values():

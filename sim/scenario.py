@@ -396,7 +396,9 @@ def validation_to_error(exc: ValidationError, *, file: str | None, model=None) -
     got = err.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
     fix = "see docs/scenarios.md for this key"
-    if kind == "missing":
+    if kind == "string_type" and isinstance(got, (bool, int, float)):
+        fix = "put the value in quotes (YAML reads words like off, yes and no as true/false)"
+    elif kind == "missing":
         fix = "add this key"
     elif kind == "literal_error":
         fix = "use one of the values listed"

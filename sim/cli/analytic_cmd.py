@@ -119,6 +119,8 @@ def _run_hypercube(args: argparse.Namespace) -> int:
         data["simulation"] = sim_out.to_dict() if hasattr(sim_out, "to_dict") else sim_out
 
     print(format_table(result, problem_file=str(path)))
+    if simulate is not None and hasattr(sim_out, "format_comparison"):
+        print("\n" + sim_out.format_comparison(result))
     _write_json_atomic(out, data)
     print(f"\n  wrote {out}")
     return 0

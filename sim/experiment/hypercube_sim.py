@@ -71,6 +71,8 @@ class HypercubeSimulation:
     horizon: float                   # window per replication, problem time units (after the warm-up)
     warmup: float
     time_unit_s: float
+    total_rate: float                # calls per time unit (the problem's lambda)
+    service_rate: float              # the problem's mu
     workloads: np.ndarray            # (R, N)
     p_queue: np.ndarray              # (R,)
     dispatch_fractions: np.ndarray   # (R, J, N), each replication sums to 1
@@ -139,6 +141,12 @@ class HypercubeSimulation:
         d = s["cross_area_fraction"]
         lines.append(f"  {'cross-area fraction':<28}{result.cross_area_fraction:9.4f}  {cell(d)}"
                      f"{flag(result.cross_area_fraction, d)}")
+        if self.queue == "infinite":
+            from sim.analytic.erlang import mmc_mean_wait
+
+            wq = mmc_mean_wait(servers=len(self.units), arrival_rate=self.total_rate, service_rate=self.service_rate)
+            d = s["mean_wait"]
+            lines.append(f"  {'mean wait (M/M/N)':<28}{wq:9.4f}  {cell(d)}{flag(wq, d)}")
         if self.mean_travel_time is not None and result.mean_travel_time is not None:
             d = s["mean_travel_time"]
             lines.append(f"  {'mean travel time':<28}{result.mean_travel_time:9.4f}  {cell(d)}"
@@ -236,6 +244,7 @@ def simulate_hypercube(problem: HypercubeProblem, *, replications: int = DEFAULT
     return HypercubeSimulation(units=tuple(units), atoms=tuple(atoms), queue=problem.queue, seed=int(seed),
                                replications=R, horizon=horizon_services / problem.service_rate,
                                warmup=warmup_services / problem.service_rate, time_unit_s=time_unit_s,
+                               total_rate=problem.total_rate, service_rate=problem.service_rate,
                                workloads=work, p_queue=p_queue, dispatch_fractions=frac,
                                dispatch_given_atom=given, cross_area_fraction=cross, mean_wait=wait,
                                calls=calls, lost=lost, unserved=unserved, mean_travel_time=mtt)

@@ -70,7 +70,8 @@ def load_graphs(key: str) -> dict[str, RoadGraph] | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as z:
-            modes = sorted({k.split("__")[0] for k in z.files})
+            present = {k.split("__")[0] for k in z.files}
+            modes = [m for m in ("drive", "bike", "walk") if m in present] + sorted(present - {"drive", "bike", "walk"})
             graphs = {}
             for mode in modes:
                 dn, de = (int(v) for v in z[f"{mode}__dropped"])

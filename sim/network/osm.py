@@ -33,6 +33,7 @@ def _ox():
     ox.settings.log_console = False
     ox.settings.use_cache = False
     ox.settings.requests_timeout = 20
+    ox.settings.overpass_rate_limit = False   # offline, the status check would sleep 60 s before failing
     return ox
 
 
@@ -56,7 +57,7 @@ def _plain_xml(path: Path, tmpdir: str) -> Path:
                 shutil.copyfileobj(src, dst)
             return out
     except (OSError, EOFError, ValueError) as exc:
-        raise NetworkError(f"cannot decompress ({exc})", file=str(path),
+        raise NetworkError(f"cannot decompress ({exc})", file=str(path), key="network.osm.file",
                            fix="check the file is a complete OpenStreetMap XML export") from None
     return path
 
@@ -65,7 +66,7 @@ def read_osm_file(path: Path, *, quiet: bool = False):
     """A networkx MultiDiGraph of every way in the file (not yet filtered by mode)."""
     ox = _ox()
     if not path.exists():
-        raise NetworkError("file not found", file=str(path),
+        raise NetworkError("file not found", file=str(path), key="network.osm.file",
                            fix="check network.osm.file (relative paths start at the scenario's folder)")
     size_mb = path.stat().st_size / 1e6
     _say(f"reading {path.name} ({size_mb:.1f} MB) with osmnx; a large extract takes a while, "
@@ -80,7 +81,7 @@ def read_osm_file(path: Path, *, quiet: bool = False):
         except Exception as exc:  # osmnx/xml raise many kinds for a corrupt file
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NetworkError(f"not readable as OpenStreetMap XML ({type(exc).__name__}: {text})",
-                               file=str(path),
+                               file=str(path), key="network.osm.file",
                                fix="export the area again as .osm XML (or .osm.gz/.osm.bz2)") from None
     _say(f"read {len(g):,} nodes and {g.number_of_edges():,} ways' edges in "
          f"{time.perf_counter() - t0:.1f} s", quiet)

@@ -1,0 +1,605 @@
+"""First estimates for a full scenario at each alert level, in seconds (``patrolsim analytic SCENARIO.yaml``).
+
+Why: a simulation of a week takes a minute per level; a planner who is about to
+change the force or the demand wants the order of magnitude first. This module
+puts the analytic models of ``sim.analytic`` together into one estimate per
+alert level of: utilisation, probability that a call waits for a free unit,
+the mean wait, the expected travel and response times, and the expected
+compliance with the response line (first unit within 5 minutes) and the
+backup line (second unit within 10 minutes).
+
+The model, and every simplification it makes (printed with the table and
+written into the JSON file):
+
+* **Force.** The units on duty at the level come from ``sim.force.deploy``,
+  exactly as the simulation deploys them: patrol units (car, bicycle, foot),
+  standby units at the stations and the mobile reserve answer calls;
+  checkpoints do not. ``c`` is their number.
+* **Demand.** Calls are Poisson with the scenario's hour-of-week profile
+  (times the level's demand multiplier); a call of type ``k`` needs ``u_k``
+  units, each busy for the travel to the scene plus the type's mean on-scene
+  time. Each unit request is treated as a separate customer of an M/M/c
+  queue (exponential service with that mean).
+* **Queue.** For each of the 168 hours of the week the queue is taken to be
+  in the steady state of that hour's rate (the pointwise stationary
+  approximation): utilisation ``rho = lambda_u (S + T) / c``, P(wait) by
+  Erlang C, the wait by the M/M/c formulas. An hour whose load reaches ``c``
+  has no steady state: it is reported as unstable and its calls are counted
+  as missing both lines.
+* **Travel.** The free units, ``n_k (1 - rho)`` of each kind ``k``, are taken
+  to be scattered uniformly at random over the area of the road network (its
+  convex hull), travelling right-angle distances (the square-root law,
+  ``sim.analytic.sqrt_law``) at one response speed per kind: cars at the
+  length-weighted harmonic mean of the drive network's road speeds times the
+  emergency factor, bicycles and foot units at their scenario speeds, standby
+  units after their turnout delay. Then the number of free units that can
+  reach a call within ``t`` seconds is Poisson with mean
+  ``m(t) = sum_k 2 (n_k (1 - rho) / A) (v_k (t - d_k)_+)^2`` (the area of a
+  right-angle "circle" of radius ``r`` is ``2 r^2``), so the first unit's
+  travel time has ``P(T_1 > t) = exp(-m(t))`` and the i-th unit's
+  ``P(T_i > t) = P(Poisson(m(t)) < i)``. With one kind and no delay,
+  ``E[T_1]`` is the square-root law ``0.6267 sqrt(A / n_free) / v``.
+  Units are the nearest by arrival time, as the dispatcher picks them; own-beat
+  rules, the reserve's rules and the range limits of foot and bicycle units
+  are ignored, as are detours of the street network.
+* **Response.** Response time = call handling (exponential with the
+  scenario's mean, as the simulator draws it) + wait + travel, the three
+  independent; the backup's is the same with the second unit's travel
+  ``T_2``. Compliance is the probability of being within the line, averaged
+  over the hours weighted by their calls.
+
+What it leaves out, and which way that pushes the estimate: patrol units
+are spread more evenly than at random (beats), which shortens real travel;
+street detours and the last metres to the place lengthen it; the utilisation
+ignores standby units' drives back to the station (the simulator counts them
+as busy).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from sim.alert import LEVELS
+from sim.analytic.erlang import erlang_c
+from sim.analytic.sqrt_law import NEAREST_DISTANCE_CONSTANTS
+from sim.errors import InputError
+
+__all__ = ["FreeGroup", "LevelEstimate", "ScenarioEstimate", "travel_moments", "travel_cdf",
+           "response_cdf", "estimate", "format_estimate", "estimate_scenario"]
+
+HOURS_PER_WEEK = 168
+DT_S = 1.0                      # time grid of the distributions
+MIN_T_MAX_S = 7200.0
+
+
+@dataclass(frozen=True)
+class FreeGroup:
+    """Units of one kind available to answer: how many on duty, how fast, after what delay."""
+
+    kind: str            # car | bicycle | foot | standby-car ...
+    units: int
+    speed_mps: float
+    delay_s: float = 0.0
+
+
+def _reach_mean(t: np.ndarray, groups, *, area_m2: float, free_share: float) -> np.ndarray:
+    """m(t): expected number of free units that can reach a random call within ``t`` seconds."""
+    m = np.zeros_like(t)
+    for g in groups:
+        if g.units <= 0:
+            continue
+        r = g.speed_mps * np.maximum(t - g.delay_s, 0.0)
+        m += 2.0 * g.units * free_share / area_m2 * r * r
+    return m
+
+
+def _t_max(groups, *, area_m2: float, free_share: float, floor_s: float = MIN_T_MAX_S, order: int = 2) -> float:
+    """A horizon beyond which the travel-time tails are negligible (for the first ``order`` units)."""
+    dens = sum(g.units * free_share * g.speed_mps ** 2 for g in groups if g.units > 0)
+    if dens <= 0:
+        return math.inf
+    scale = math.sqrt(area_m2 / dens)                # seconds; E[T_1] = 0.6267 x scale without delays
+    delay = max((g.delay_s for g in groups if g.units > 0), default=0.0)
+    return max(floor_s, (12.0 + 2.0 * math.sqrt(order)) * scale + delay)
+
+
+def _poisson_below(order: int, m: np.ndarray) -> np.ndarray:
+    """``P(Poisson(m) < order)`` = ``exp(-m) sum_{j < order} m^j / j!`` (small ``order``)."""
+    term = np.exp(-m)
+    total = term.copy()
+    for j in range(1, order):
+        term = term * m / j
+        total += term
+    return np.minimum(total, 1.0)
+
+
+def travel_cdf(t: np.ndarray, order: int, groups, *, area_m2: float, free_share: float = 1.0) -> np.ndarray:
+    """``P(T_order <= t)``: the ``order``-th nearest free unit (by arrival time) arrives within ``t``."""
+    m = _reach_mean(np.asarray(t, float), groups, area_m2=area_m2, free_share=free_share)
+    return 1.0 - _poisson_below(order, m)
+
+
+def travel_moments(groups, *, area_m2: float, free_share: float, max_order: int) -> np.ndarray:
+    """``E[T_i]`` in seconds for ``i = 1..max_order`` (inf when no unit is free)."""
+    t_max = _t_max(groups, area_m2=area_m2, free_share=free_share, floor_s=0.0, order=max_order)
+    if not math.isfinite(t_max):
+        return np.full(max_order, math.inf)
+    dt = min(DT_S, t_max / 4000.0)
+    t = np.arange(0.0, t_max + dt, dt)
+    m = _reach_mean(t, groups, area_m2=area_m2, free_share=free_share)
+    out = np.empty(max_order)
+    term = np.exp(-m)
+    surv = term.copy()                                # P(T_i > t) = P(Poisson(m(t)) < i)
+    for i in range(1, max_order + 1):
+        if i > 1:
+            term = term * m / (i - 1)
+            surv = surv + term
+        out[i - 1] = float(dt * (surv.sum() - 0.5 * (surv[0] + surv[-1])))   # trapezoid rule
+    return out
+
+
+def _pmf_from_cdf(cdf: np.ndarray) -> np.ndarray:
+    """Mass of each grid cell [k dt, (k+1) dt) from a CDF sampled at the cell edges."""
+    pmf = np.diff(cdf)
+    return np.maximum(pmf, 0.0)
+
+
+def response_cdf(x: np.ndarray, *, handling_mean_s: float, p_wait: float, wait_rate: float, order: int,
+                 groups, area_m2: float, free_share: float) -> np.ndarray:
+    """``P(H + W + T_order <= x)`` for independent handling, wait and travel.
+
+    ``H`` is exponential with mean ``handling_mean_s`` (0: no handling);
+    ``W`` is 0 with probability ``1 - p_wait`` and else exponential with rate
+    ``wait_rate`` (per second; the M/M/c wait); ``T_order`` as in
+    :func:`travel_cdf`. Computed by convolving the three distributions on a
+    1-second grid (masses placed at cell midpoints, so the error is well under
+    a second).
+    """
+    x = np.asarray(x, float)
+    t_max = max(_t_max(groups, area_m2=area_m2, free_share=free_share), float(x.max()) + 10.0)
+    edges = np.arange(0.0, t_max + DT_S, DT_S)
+    travel = _pmf_from_cdf(travel_cdf(edges, order, groups, area_m2=area_m2, free_share=free_share))
+    pmf, parts = travel, 1
+    if handling_mean_s > 0:
+        pmf = np.maximum(fftconvolve(pmf, _pmf_from_cdf(1.0 - np.exp(-edges / handling_mean_s)))[: pmf.size], 0.0)
+        parts += 1
+    out = _grid_cdf(x, pmf, parts)
+    if p_wait > 0:
+        if wait_rate > 0 and math.isfinite(wait_rate):
+            waited = np.maximum(fftconvolve(pmf, _pmf_from_cdf(1.0 - np.exp(-wait_rate * edges)))[: pmf.size], 0.0)
+            out = (1.0 - p_wait) * out + p_wait * _grid_cdf(x, waited, parts + 1)
+        else:
+            out = (1.0 - p_wait) * out
+    return out
+
+
+def _grid_cdf(x: np.ndarray, pmf: np.ndarray, parts: int) -> np.ndarray:
+    """CDF at ``x`` of a sum of ``parts`` grid distributions whose masses sit at cell midpoints.
+
+    The sum's mass at index ``k`` sits at ``(k + parts/2) dt``, spread over a cell of
+    width ``dt``, so the cumulative mass up to ``k`` is reached at ``(k + parts/2 + 1/2) dt``.
+    """
+    right = (np.arange(pmf.size) + (parts + 1) / 2.0) * DT_S
+    cdf = np.cumsum(pmf)
+    return np.interp(x, np.concatenate([[0.0], right]), np.concatenate([[0.0], cdf]), right=float(cdf[-1]))
+
+
+# --------------------------------------------------------------------------- per level
+@dataclass(frozen=True)
+class LevelEstimate:
+    level: str
+    patrol_officers: int
+    on_duty_officers: int
+    units: dict                      # kind/role -> units answering calls
+    responders: int                  # c
+    calls_per_hour: float            # mean over the week
+    unit_requests_per_hour: float
+    utilisation: float               # time average over the week
+    utilisation_peak: float          # busiest hour of the week
+    p_wait: float                    # share of calls that wait for a free unit
+    mean_wait_s: float
+    travel_first_s: float            # mean travel of the first unit
+    travel_second_s: float | None    # mean travel of the second unit (incidents needing backup)
+    response_mean_s: float
+    response_p50_s: float
+    response_p90_s: float
+    response_within_line: float
+    backup_within_line: float | None
+    lines_hold: bool
+    unstable_hours: int
+
+
+@dataclass(frozen=True)
+class ScenarioEstimate:
+    scenario: str
+    file: str | None
+    area_km2: float
+    speeds_kph: dict
+    response_line_s: float
+    backup_line_s: float
+    target_compliance: float
+    call_handling_mean_s: float
+    levels: dict                     # level -> LevelEstimate
+    assumptions: tuple = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {"method": "analytic estimate", "scenario": self.scenario, "file": self.file,
+                "area_km2": self.area_km2, "speeds_kph": self.speeds_kph,
+                "lines": {"response_s": self.response_line_s, "backup_s": self.backup_line_s,
+                          "target_compliance": self.target_compliance},
+                "call_handling_mean_s": self.call_handling_mean_s,
+                "by_alert_level": {lvl: asdict(e) for lvl, e in self.levels.items()},
+                "assumptions": list(self.assumptions)}
+
+
+ASSUMPTIONS = (
+    "calls Poisson with the scenario's hour-of-week profile; each hour in its own steady state",
+    "each unit request an M/M/c customer: c = units on duty that answer calls (not checkpoints), "
+    "service = travel + mean on-scene time of its type, exponential",
+    "free units n x (1 - utilisation) of each kind scattered uniformly at random over the network's "
+    "convex hull, right-angle travel (square-root law), nearest by arrival time",
+    "one response speed per kind: cars at the network's length-weighted harmonic mean road speed x the "
+    "emergency factor; standby units after their turnout",
+    "handling (exponential), wait and travel independent; unstable hours count as missing both lines",
+    "ignored: beats spreading units evenly (shorter travel), street detours and last metres (longer), "
+    "own-beat, reserve and range rules, standby units' drives back to the station",
+)
+
+
+def _solve_hour(lam_u: float, *, c: int, on_scene_s: float, order_weights: np.ndarray, groups,
+                area_m2: float):
+    """(utilisation, mean service time per request, E[T_i]) at request rate ``lam_u`` per second.
+
+    ``rho = lam_u (S + sum_i q_i E[T_i](rho)) / c`` is solved by fixed-point
+    iteration (travel grows as units get busy). None when the hour has no steady state.
+    """
+    max_order = order_weights.size
+    if lam_u <= 0:
+        tt = travel_moments(groups, area_m2=area_m2, free_share=1.0, max_order=max_order)
+        return 0.0, on_scene_s + float(order_weights @ tt), tt
+    if lam_u * on_scene_s >= c:
+        return None
+    rho = lam_u * on_scene_s / c
+    for _ in range(1000):   # the map is increasing: from below, the iterates rise to the smallest root
+        tt = travel_moments(groups, area_m2=area_m2, free_share=1.0 - rho, max_order=max_order)
+        new = lam_u * (on_scene_s + float(order_weights @ tt)) / c
+        if not new < 1.0:
+            return None
+        done = abs(new - rho) < 1e-9
+        rho = new
+        if done:
+            break
+    tt = travel_moments(groups, area_m2=area_m2, free_share=1.0 - rho, max_order=max_order)
+    return rho, on_scene_s + float(order_weights @ tt), tt
+
+
+@dataclass(frozen=True)
+class _DemandSummary:
+    calls_per_hour: np.ndarray      # (168,) expected calls in each hour of the week
+    units_needed: np.ndarray        # per type
+    type_prob: np.ndarray
+    on_scene_per_request_s: float   # mean on-scene time of a unit request
+    handling_mean_s: float
+
+
+def _demand_summary(model, *, horizon_s: float) -> _DemandSummary:
+    """Rates and means from a ``DemandModel`` (or from the replayed calls when it replays a file)."""
+    if model.replay is not None:
+        inc = model.replay
+        keep = inc.call_s < horizon_s
+        call = inc.call_s[keep]
+        hours = int(math.ceil(horizon_s / 3600.0))
+        occurrences = np.bincount(np.arange(hours) % HOURS_PER_WEEK, minlength=HOURS_PER_WEEK).astype(float)
+        counts = np.bincount((call // 3600).astype(int) % HOURS_PER_WEEK, minlength=HOURS_PER_WEEK)
+        per_hour = np.divide(counts, occurrences, out=np.zeros(HOURS_PER_WEEK), where=occurrences > 0)
+        need = inc.units_needed[keep].astype(float)
+        values, idx = np.unique(need, return_inverse=True)
+        prob = np.bincount(idx, minlength=values.size) / max(idx.size, 1)
+        scene = float((inc.on_scene_s[keep] * need).sum() / max(need.sum(), 1.0))
+        return _DemandSummary(per_hour, values, prob, scene, float(inc.handling_s[keep].mean()) if keep.any() else 0.0)
+    per_hour = np.asarray(model.rate_per_hour, float) * model.multiplier
+    need = np.asarray(model.type_units_needed, float)
+    prob = np.asarray(model.type_prob, float)
+    scene = float((prob * need * model.type_on_scene_mean_s).sum() / (prob * need).sum())
+    return _DemandSummary(per_hour, need, prob, scene, float(model.call_handling_mean_s))
+
+
+def _order_weights(units_needed: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Share of unit requests that are the i-th unit of their incident, i = 1..max."""
+    top = int(units_needed.max())
+    counts = np.array([(prob * (units_needed >= i)).sum() for i in range(1, top + 1)])
+    return counts / counts.sum()
+
+
+def _groups(deployment, level: str, *, car_mps: float, speeds, turnout_s: float) -> list[FreeGroup]:
+    """Units on duty at ``level`` that answer calls, grouped by kind and role."""
+    speed = {"car": car_mps, "bicycle": speeds.bicycle_kph / 3.6, "foot": speeds.foot_kph / 3.6}
+    counts: dict[tuple[str, str], int] = {}
+    for u in deployment.units:
+        if u.role == "checkpoint" or not u.on_duty(level):
+            continue
+        if u.role == "patrol" and u.assignment(level) is None:
+            continue
+        key = (u.kind, "standby" if u.role == "standby" else "patrol")
+        counts[key] = counts.get(key, 0) + 1
+    out = []
+    for (kind, role), n in sorted(counts.items(), key=lambda kv: (kv[0][1], ("car", "bicycle", "foot").index(kv[0][0]))):
+        name = kind if role == "patrol" else f"standby-{kind}"
+        out.append(FreeGroup(kind=name, units=n, speed_mps=speed[kind], delay_s=turnout_s if role == "standby" else 0.0))
+    return out
+
+
+def _quantile(grid: np.ndarray, cdf: np.ndarray, q: float) -> float:
+    if cdf[-1] < q:
+        return math.inf
+    k = int(np.searchsorted(cdf, q))
+    if k == 0:
+        return float(grid[0])
+    x0, x1, y0, y1 = grid[k - 1], grid[k], cdf[k - 1], cdf[k]
+    return float(x0 + (q - y0) * (x1 - x0) / (y1 - y0)) if y1 > y0 else float(x1)
+
+
+def estimate_level(*, level: str, deployment, demand: _DemandSummary, groups: list[FreeGroup], area_m2: float,
+                   response_line_s: float, backup_line_s: float, target: float) -> LevelEstimate:
+    """The estimate at one alert level (see the module docstring for the model)."""
+    c = sum(g.units for g in groups)
+    ow = _order_weights(demand.units_needed, demand.type_prob)
+    mean_units = float((demand.type_prob * demand.units_needed).sum())
+    backup_share = float(demand.type_prob[demand.units_needed >= 2].sum())
+    calls = demand.calls_per_hour
+    total_calls = float(calls.sum())
+    grid = np.arange(0.0, 3 * 3600.0 + DT_S, DT_S)
+    cdf1 = np.zeros(grid.size)
+    rho_h = np.ones(HOURS_PER_WEEK)
+    acc = {"p_wait": 0.0, "wait": 0.0, "t1": 0.0, "t2": 0.0, "resp": 0.0, "line": 0.0, "backup": 0.0}
+    unstable = 0
+    cache: dict[float, tuple] = {}
+    for h in range(HOURS_PER_WEEK):
+        w = calls[h] / total_calls if total_calls > 0 else 1.0 / HOURS_PER_WEEK
+        lam_u = calls[h] * mean_units / 3600.0
+        key = round(lam_u, 12)
+        if key not in cache:
+            cache[key] = _hour(lam_u, c=c, demand=demand, ow=ow, groups=groups, area_m2=area_m2, grid=grid,
+                               response_line_s=response_line_s, backup_line_s=backup_line_s,
+                               need_backup=backup_share > 0)
+        res = cache[key]
+        if res is None:
+            unstable += 1
+            acc["p_wait"] += w
+            acc["wait"] = math.inf
+            acc["resp"] = math.inf
+            continue
+        rho_h[h] = res["rho"]
+        for k in acc:
+            acc[k] += w * res[k]
+        cdf1 += w * res["cdf"]
+    stable_w = sum(calls[h] for h in range(HOURS_PER_WEEK) if rho_h[h] < 1.0) / total_calls if total_calls else 1.0
+    p50 = _quantile(grid, cdf1, 0.5)
+    p90 = _quantile(grid, cdf1, 0.9)
+    line = acc["line"]
+    backup = acc["backup"] if backup_share > 0 else None
+    holds = line >= target and (backup is None or backup >= target)
+    staff = deployment.staffing.get(level)
+    return LevelEstimate(
+        level=level,
+        patrol_officers=int(staff.patrol_officers if staff else deployment.patrol_officers),
+        on_duty_officers=int(staff.on_duty_officers if staff else deployment.on_duty_officers),
+        units={g.kind: g.units for g in groups}, responders=c, calls_per_hour=total_calls / HOURS_PER_WEEK,
+        unit_requests_per_hour=total_calls * mean_units / HOURS_PER_WEEK,
+        utilisation=float(rho_h.mean()), utilisation_peak=float(rho_h.max()),
+        p_wait=acc["p_wait"], mean_wait_s=acc["wait"],
+        travel_first_s=acc["t1"] / stable_w if stable_w > 0 else math.inf,
+        travel_second_s=(acc["t2"] / stable_w if stable_w > 0 else math.inf) if backup_share > 0 else None,
+        response_mean_s=acc["resp"], response_p50_s=p50, response_p90_s=p90,
+        response_within_line=line, backup_within_line=backup, lines_hold=bool(holds), unstable_hours=unstable)
+
+
+def _hour(lam_u: float, *, c: int, demand: _DemandSummary, ow: np.ndarray, groups, area_m2: float, grid: np.ndarray,
+          response_line_s: float, backup_line_s: float, need_backup: bool) -> dict | None:
+    solved = _solve_hour(lam_u, c=c, on_scene_s=demand.on_scene_per_request_s, order_weights=ow, groups=groups,
+                         area_m2=area_m2)
+    if solved is None:
+        return None
+    rho, service_s, tt = solved
+    free = 1.0 - rho
+    if lam_u > 0:
+        p_wait = erlang_c(servers=c, offered_load=lam_u * service_s)
+        rate = c / service_s - lam_u                     # 1 / s: the conditional wait is exponential
+        mean_wait = p_wait / rate
+    else:
+        p_wait, rate, mean_wait = 0.0, math.inf, 0.0
+    common = dict(handling_mean_s=demand.handling_mean_s, p_wait=p_wait, wait_rate=rate, groups=groups,
+                  area_m2=area_m2, free_share=free)
+    cdf = response_cdf(grid, order=1, **common)
+    line = float(np.interp(response_line_s, grid, cdf))
+    backup = float(response_cdf(np.array([backup_line_s]), order=2, **common)[0]) if need_backup else 0.0
+    return {"rho": rho, "p_wait": p_wait, "wait": mean_wait, "t1": float(tt[0]),
+            "t2": float(tt[1]) if tt.size > 1 else 0.0,
+            "resp": demand.handling_mean_s + mean_wait + float(tt[0]), "line": line, "backup": backup, "cdf": cdf}
+
+
+# --------------------------------------------------------------------------- whole scenario
+def _at_level(scenario, level: str):
+    """The scenario held at one fixed level (what ``patrolsim run --all-levels`` runs)."""
+    alert = scenario.alert.model_copy(update={"level": level, "mode": "fixed"})
+    return scenario.model_copy(update={"alert": alert})
+
+
+def _demand_inputs(scenario, city):
+    spec = scenario.demand
+    fitted = replay = None
+    if spec.fitted:
+        from sim.fitted_file import read_fitted
+
+        fitted = read_fitted(scenario.resolve_path(spec.fitted))
+    if spec.replay:
+        from sim.replay import read_replay
+
+        replay = read_replay(scenario.resolve_path(spec.replay), city=city, scenario=scenario)
+    return fitted, replay
+
+
+def car_response_kph(graph, *, emergency_speed_factor: float) -> float:
+    """Typical car response speed: total street length / total time at road speed, x the emergency factor.
+
+    The length-weighted harmonic mean of the road speeds: the speed of a car that
+    drove every street once.
+    """
+    length = np.asarray(graph.edge_length_m, float)
+    kph = np.asarray(graph.edge_speed_kph, float)
+    return float(length.sum() / (length / kph).sum() * emergency_speed_factor)
+
+
+def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
+    """The analytic estimate of a validated ``Scenario`` at each of ``levels`` (all four by default)."""
+    from dataclasses import replace
+
+    from sim.demand import build_demand, expected_per_place, mean_on_scene_s
+    from sim.force import deploy
+    from sim.network import load_city
+    from sim.network.travel import TravelOracle
+
+    city = city or load_city(scenario, quiet=True)
+    fitted, replay = _demand_inputs(scenario, city)
+    base = build_demand(scenario.demand, city, fitted=fitted, replay=replay)
+    g = city.places
+    area_km2 = g.area_km2()
+    if area_km2 <= 0:
+        raise InputError("the road network has no area (fewer than three places, or all on a line)",
+                         file=scenario.source_file, key="network",
+                         fix="use a network that covers an area")
+    sp = scenario.network.speeds
+    car_kph = car_response_kph(g, emergency_speed_factor=sp.emergency_speed_factor)
+    oracle = None
+
+    def station_times(place: int):
+        nonlocal oracle
+        if oracle is None:
+            oracle = TravelOracle(g, speed_factor=sp.emergency_speed_factor)
+        return oracle.times_from(place)
+
+    horizon_s = scenario.horizon_days * 86_400.0
+    out = {}
+    for level in levels:
+        sc = _at_level(scenario, level)
+        demand = replace(base, multiplier=base.multiplier * sc.alert.demand_multiplier[level])
+        dep = deploy(sc, city, expected_per_place=expected_per_place(demand),
+                     on_scene_mean_s=mean_on_scene_s(demand), travel_time_fn=station_times)
+        groups = _groups(dep, level, car_mps=car_kph / 3.6, speeds=sp, turnout_s=sc.force.turnout_s)
+        if not groups:
+            raise InputError(f"no unit answers calls at the {level} level", file=scenario.source_file,
+                             key="force", fix="put officers on patrol or on standby")
+        out[level] = estimate_level(level=level, deployment=dep, demand=_demand_summary(demand, horizon_s=horizon_s),
+                                    groups=groups, area_m2=area_km2 * 1e6,
+                                    response_line_s=sc.lines.response_s, backup_line_s=sc.lines.backup_s,
+                                    target=sc.lines.target_compliance)
+    return ScenarioEstimate(
+        scenario=scenario.name, file=scenario.source_file, area_km2=area_km2,
+        speeds_kph={"car_response": car_kph, "bicycle": sp.bicycle_kph, "foot": sp.foot_kph},
+        response_line_s=scenario.lines.response_s, backup_line_s=scenario.lines.backup_s,
+        target_compliance=scenario.lines.target_compliance,
+        call_handling_mean_s=float(base.call_handling_mean_s), levels=out, assumptions=ASSUMPTIONS)
+
+
+def _mmss(x) -> str:
+    if x is None or not math.isfinite(x):
+        return "  -  "
+    s = int(round(x))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _pct(x) -> str:
+    return "    -" if x is None or not math.isfinite(x) else f"{100 * x:5.1f}%"
+
+
+def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> str:
+    """The terminal table: one row per level, then the simplifications."""
+    sp = est.speeds_kph
+    any_level = next(iter(est.levels.values()))
+    lines = [f"Analytic estimate: {est.file or est.scenario} ({est.scenario})"
+             + (f", {seconds:.1f} s" if seconds is not None else ""),
+             f"  area {est.area_km2:.1f} km2 (convex hull of the road network); "
+             f"{any_level.calls_per_hour * 24:.0f} calls a day at the first level",
+             f"  response speeds: cars {sp['car_response']:.1f} km/h, bicycles {sp['bicycle']:g} km/h, "
+             f"foot {sp['foot']:g} km/h; call handling {est.call_handling_mean_s:g} s on average",
+             f"  lines: first unit within {est.response_line_s:g} s, second within {est.backup_line_s:g} s, "
+             f"target {100 * est.target_compliance:g}% of incidents", ""]
+    head = (f"  {'level':<7}{'on patrol':>10}  {'units answering':<24}{'util':>6}  {'P(wait)':>8}  "
+            f"{'wait s':>6}  {'travel s':>8}  {'resp p50':>8}  {'p90':>5}  {'1st line':>8}  {'2nd line':>8}  holds")
+    lines.append(head)
+    for lvl, e in est.levels.items():
+        units = "/".join(str(v) for v in e.units.values())
+        kinds = "/".join(k.replace("standby-", "sb-").replace("bicycle", "bike") for k in e.units)
+        util = "unstbl" if e.unstable_hours else f"{100 * e.utilisation:5.1f}%"
+        wait = f"{e.mean_wait_s:6.1f}" if math.isfinite(e.mean_wait_s) else "   inf"
+        lines.append(f"  {lvl:<7}{e.patrol_officers:>10}  {f'{e.responders} ({units})':<24}{util:>6}  "
+                     f"{e.p_wait:8.4f}  {wait}  {e.travel_first_s:8.0f}  {_mmss(e.response_p50_s):>8}  "
+                     f"{_mmss(e.response_p90_s):>5}  {_pct(e.response_within_line):>8}  "
+                     f"{_pct(e.backup_within_line):>8}  {'YES' if e.lines_hold else 'no'}")
+    lines.append(f"  units answering: {kinds} (sb = standby at the stations)")
+    if any(e.unstable_hours for e in est.levels.values()):
+        lines.append("  unstbl: in some hours the calls need more units than are on duty (no steady state); "
+                     "those hours count as missing both lines")
+    lines += ["", "  simplifications (a ballpark, not a forecast; 'patrolsim run --all-levels' simulates it):"]
+    lines += [f"  - {a}" for a in est.assumptions]
+    return "\n".join(lines)
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    import json
+    import os
+    import tempfile
+
+    from sim.outputs import _clean
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(_clean(data), indent=2, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def estimate_scenario(path: Path, args) -> int:
+    """``patrolsim analytic SCENARIO.yaml [--out OUT.json]``: print the estimate, optionally write JSON.
+
+    Nothing is written without ``--out``. ``--simulate``, ``--replications``,
+    ``--seed`` and ``--method approx`` belong to the hypercube form and are refused.
+    """
+    import time
+
+    from sim.scenario_file import load_scenario
+
+    file = str(path)
+    if getattr(args, "simulate", False) or getattr(args, "replications", None) is not None \
+            or getattr(args, "seed", None) is not None:
+        raise InputError("--simulate, --replications and --seed apply to hypercube problems only", file=file,
+                         key="--simulate", fix=f"run 'patrolsim run {file} --all-levels' to simulate the scenario")
+    if getattr(args, "method", "exact") not in (None, "exact"):
+        raise InputError("--method applies to hypercube problems only", file=file, key="--method",
+                         fix="drop --method for a scenario estimate")
+    out = getattr(args, "out", None)
+    if out is not None and Path(out).is_dir():
+        raise InputError("--out is a folder", file=str(out), key="--out", fix="give a file name ending in .json")
+    t0 = time.perf_counter()
+    scenario = load_scenario(path)
+    est = estimate(scenario)
+    print(format_estimate(est, seconds=time.perf_counter() - t0))
+    if out is not None:
+        _write_json_atomic(Path(out), est.to_dict())
+        print(f"\n  wrote {out}")
+    return 0

@@ -1,0 +1,119 @@
+"""Dispatch decisions as pure functions, and the engine's pruning giving the same choices as a full search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.dispatch import Candidate, DispatchRules, choose_nearest, eligible, select_unit
+from sim.experiment import prepare
+from sim.experiment.replicate import make_engine
+from sim.demand import sample_incidents
+from sim.scenario import scenario_from_dict
+from sim.streams import replication_seed
+
+
+def cand(uid, eta, kind="car", role="patrol", own=False, nb=False) -> Candidate:
+    return Candidate(uid=uid, kind=kind, role=role, eta_s=eta, owns_place=own, neighbour=nb)
+
+
+# --------------------------------------------------------------------------- choose_nearest
+def test_choose_nearest_picks_the_smallest_eta():
+    assert choose_nearest(np.array([30.0, 10.0, 20.0]), np.array([0, 1, 2])) == 1
+
+
+def test_ties_go_to_the_smallest_unit_id_whatever_the_order():
+    assert choose_nearest(np.array([10.0, 10.0, 10.0]), np.array([7, 3, 5])) == 1
+
+
+def test_no_unit_is_an_error():
+    with pytest.raises(ValueError):
+        choose_nearest(np.array([]), np.array([]))
+
+
+# --------------------------------------------------------------------------- rules
+def test_checkpoints_never_answer():
+    assert not eligible(cand(0, 1.0, kind="checkpoint", role="checkpoint"), rules=DispatchRules(), is_backup=False)
+
+
+def test_foot_and_bicycle_travel_limits_except_in_their_own_beat():
+    rules = DispatchRules(foot_max_travel_s=600, bicycle_max_travel_s=900)
+    assert eligible(cand(0, 500, kind="foot"), rules=rules, is_backup=False)
+    assert not eligible(cand(0, 700, kind="foot"), rules=rules, is_backup=False)
+    assert eligible(cand(0, 700, kind="foot", own=True), rules=rules, is_backup=False)
+    assert eligible(cand(0, 800, kind="bicycle"), rules=rules, is_backup=False)
+    assert not eligible(cand(0, 1000, kind="bicycle"), rules=rules, is_backup=False)
+    assert eligible(cand(0, 5000, kind="car"), rules=rules, is_backup=False)
+
+
+def test_foot_own_beat_only():
+    rules = DispatchRules(foot_own_beat_only=True)
+    assert not eligible(cand(0, 10, kind="foot"), rules=rules, is_backup=False)
+    assert eligible(cand(0, 10, kind="foot", own=True), rules=rules, is_backup=False)
+
+
+def test_backup_kinds():
+    rules = DispatchRules(backup_kinds=frozenset({"car"}))
+    assert eligible(cand(0, 10, kind="foot"), rules=rules, is_backup=False)
+    assert not eligible(cand(0, 10, kind="foot"), rules=rules, is_backup=True)
+    assert eligible(cand(0, 10, kind="car"), rules=rules, is_backup=True)
+
+
+# --------------------------------------------------------------------------- policies
+def test_nearest_policy():
+    cands = [cand(0, 300, own=True), cand(1, 100), cand(2, 200)]
+    assert select_unit(cands, rules=DispatchRules()).uid == 1
+
+
+def test_own_beat_first_then_neighbours_then_anyone():
+    rules = DispatchRules(policy="own_beat_first")
+    assert select_unit([cand(0, 300, own=True), cand(1, 100), cand(2, 200, nb=True)], rules=rules).uid == 0
+    assert select_unit([cand(1, 100), cand(2, 200, nb=True), cand(3, 150, nb=True)], rules=rules).uid == 3
+    assert select_unit([cand(1, 100), cand(2, 200)], rules=rules).uid == 1
+
+
+def test_nothing_eligible_gives_none():
+    assert select_unit([], rules=DispatchRules()) is None
+    assert select_unit([cand(0, 1, kind="checkpoint", role="checkpoint")], rules=DispatchRules()) is None
+
+
+def test_reserve_for_major_incidents():
+    rules = DispatchRules(reserve_for=frozenset({"major"}))
+    cands = [cand(0, 200), cand(9, 100, role="reserve")]
+    assert select_unit(cands, rules=rules, major=True).uid == 9
+    assert select_unit(cands, rules=rules, major=False).uid == 0
+
+
+def test_reserve_only_when_no_patrol_unit_makes_the_line():
+    rules = DispatchRules(reserve_for=frozenset({"beyond_line"}))
+    cands = [cand(0, 400), cand(9, 250, role="reserve")]
+    assert select_unit(cands, rules=rules, time_left_s=300).uid == 9      # patrol unit would miss the line
+    assert select_unit(cands, rules=rules, time_left_s=500).uid == 0      # patrol unit makes it
+    assert select_unit([cand(0, 400), cand(9, 450, role="reserve")], rules=rules, time_left_s=300).uid == 0
+
+
+def test_rules_from_the_scenario():
+    sc = scenario_from_dict({"name": "d", "dispatch": {"policy": "own_beat_first", "backup_kinds": ["car"]}})
+    rules = DispatchRules.from_spec(sc.dispatch)
+    assert rules.policy == "own_beat_first"
+    assert rules.backup_kinds == frozenset({"car"})
+
+
+# --------------------------------------------------------------------------- engine pruning
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"force": {"total_officers": 60, "teams": 4}, "alert": {"level": "red"}, "demand": {"incidents_per_day": 150}},
+    {"force": {"total_officers": 60, "teams": 4, "reserve": {"units": 2}},
+     "dispatch": {"policy": "own_beat_first"}, "demand": {"incidents_per_day": 150}},
+])
+def test_lower_bound_pruning_gives_the_same_dispatches_as_a_full_search(small_town_dict, overrides):
+    """The engine skips units whose lower bound cannot win; a full search must choose the same units."""
+    ctx = prepare(scenario_from_dict(small_town_dict(**overrides)), quiet=True)
+    for r in range(2):
+        rep = replication_seed(ctx.scenario.seed, r)
+        inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+        fast = make_engine(ctx, inc, rep).run()
+        full = make_engine(ctx, inc, rep, exhaustive=True).run()
+        assert fast.units_sent == full.units_sent
+        np.testing.assert_array_equal(fast.dispatch_s, full.dispatch_s)
+        assert fast.arrivals_s == full.arrivals_s
