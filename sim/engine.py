@@ -707,8 +707,9 @@ class Engine:
     def _encirclement(self, i: int, t: float) -> float:
         """Seconds from the call until units and checkpoints could hold every exit road (inf if never).
 
-        A measure, not an order: the free units are assigned greedily (shortest
-        arrival first) to the exits not already held by a checkpoint on duty.
+        A measure, not an order: the free units (the 3k nearest the incident, for k
+        exits) are assigned greedily (shortest arrival first) to the exits not already
+        held by a checkpoint on duty.
         """
         exits = self._exit_places(int(self.inc.place[i]))
         if exits.size == 0:
@@ -717,9 +718,14 @@ class Engine:
         todo = [int(p) for p in exits if int(p) not in held]
         if not todo:
             return t - float(self.inc.call_s[i])
-        free = [st for st in self.units if st.status in ("patrol", "station")]
-        if len(free) < len(todo):
+        avail = np.flatnonzero(self.code > 0)
+        if avail.size < len(todo):
             return float("inf")
+        # the 3k units nearest the incident (by their lower bound) are enough to hold k exits
+        place = int(self.inc.place[i])
+        bound = np.where(self.code[avail] == 1, self.lb_rows[avail, place], -1.0)
+        keep = avail[np.argsort(bound, kind="stable")[:3 * len(todo)]]
+        free = [self.units[u] for u in keep]
         eta = np.empty((len(free), len(todo)))
         todo_arr = np.asarray(todo, np.int64)
         by_mode: dict[str, list[int]] = {}
