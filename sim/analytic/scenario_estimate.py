@@ -1,6 +1,6 @@
 """First estimates for a full scenario at each alert level, in seconds (``patrolsim analytic SCENARIO.yaml``).
 
-Why: a simulation of a week takes a minute per level; a planner who is about to
+Why: simulating a week takes tens of seconds per level; a planner who is about to
 change the force or the demand wants the order of magnitude first. This module
 puts the analytic models of ``sim.analytic`` together into one estimate per
 alert level of: utilisation, probability that a call waits for a free unit,
@@ -50,9 +50,11 @@ written into the JSON file):
 
 What it leaves out, and which way that pushes the estimate: patrol units
 are spread more evenly than at random (beats), which shortens real travel;
-street detours and the last metres to the place lengthen it; the utilisation
-ignores standby units' drives back to the station (the simulator counts them
-as busy).
+street detours and the last metres to the place lengthen it; busy units are
+the ones near the calls, so as utilisation grows the free units are farther
+than a uniform scatter (at 47 % utilisation the estimated travel was 30 %
+short of the simulated one, docs/validation.md); the utilisation ignores
+standby units' drives back to the station (the simulator counts them as busy).
 """
 
 from __future__ import annotations
@@ -66,13 +68,15 @@ from scipy.signal import fftconvolve
 
 from sim.alert import LEVELS
 from sim.analytic.erlang import erlang_c
-from sim.analytic.sqrt_law import NEAREST_DISTANCE_CONSTANTS
 from sim.errors import InputError
 
 __all__ = ["FreeGroup", "LevelEstimate", "ScenarioEstimate", "travel_moments", "travel_cdf",
            "response_cdf", "estimate", "format_estimate", "estimate_scenario"]
 
 HOURS_PER_WEEK = 168
+#: Compliance this close to the target (either side) is a close call: the estimate's error is of this
+#: order (docs/validation.md), so the table says "close" instead of YES / no.
+CLOSE_CALL = 0.02
 DT_S = 1.0                      # time grid of the distributions
 MIN_T_MAX_S = 7200.0
 
@@ -199,7 +203,7 @@ class LevelEstimate:
     responders: int                  # c
     calls_per_hour: float            # mean over the week
     unit_requests_per_hour: float
-    utilisation: float               # time average over the week
+    utilisation: float               # time average over the week (an unstable hour counts as 1)
     utilisation_peak: float          # busiest hour of the week
     p_wait: float                    # share of calls that wait for a free unit
     mean_wait_s: float
@@ -211,6 +215,7 @@ class LevelEstimate:
     response_within_line: float
     backup_within_line: float | None
     lines_hold: bool
+    close_call: bool                 # a line within CLOSE_CALL of the target: the estimate cannot decide
     unstable_hours: int
 
 
@@ -384,6 +389,7 @@ def estimate_level(*, level: str, deployment, demand: _DemandSummary, groups: li
     line = acc["line"]
     backup = acc["backup"] if backup_share > 0 else None
     holds = line >= target and (backup is None or backup >= target)
+    close = abs(line - target) < CLOSE_CALL or (backup is not None and abs(backup - target) < CLOSE_CALL)
     staff = deployment.staffing.get(level)
     return LevelEstimate(
         level=level,
@@ -396,7 +402,8 @@ def estimate_level(*, level: str, deployment, demand: _DemandSummary, groups: li
         travel_first_s=acc["t1"] / stable_w if stable_w > 0 else math.inf,
         travel_second_s=(acc["t2"] / stable_w if stable_w > 0 else math.inf) if backup_share > 0 else None,
         response_mean_s=acc["resp"], response_p50_s=p50, response_p90_s=p90,
-        response_within_line=line, backup_within_line=backup, lines_hold=bool(holds), unstable_hours=unstable)
+        response_within_line=line, backup_within_line=backup, lines_hold=bool(holds), close_call=bool(close),
+        unstable_hours=unstable)
 
 
 def _hour(lam_u: float, *, c: int, demand: _DemandSummary, ow: np.ndarray, groups, area_m2: float, grid: np.ndarray,
@@ -485,6 +492,7 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
 
     horizon_s = scenario.horizon_days * 86_400.0
     out = {}
+    summary = _demand_summary(base, horizon_s=horizon_s)
     for level in levels:
         sc = _at_level(scenario, level)
         demand = replace(base, multiplier=base.multiplier * sc.alert.demand_multiplier[level])
@@ -494,7 +502,8 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
         if not groups:
             raise InputError(f"no unit answers calls at the {level} level", file=scenario.source_file,
                              key="force", fix="put officers on patrol or on standby")
-        out[level] = estimate_level(level=level, deployment=dep, demand=_demand_summary(demand, horizon_s=horizon_s),
+        summary = _demand_summary(demand, horizon_s=horizon_s)
+        out[level] = estimate_level(level=level, deployment=dep, demand=summary,
                                     groups=groups, area_m2=area_km2 * 1e6,
                                     response_line_s=sc.lines.response_s, backup_line_s=sc.lines.backup_s,
                                     target=sc.lines.target_compliance)
@@ -503,7 +512,7 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
         speeds_kph={"car_response": car_kph, "bicycle": sp.bicycle_kph, "foot": sp.foot_kph},
         response_line_s=scenario.lines.response_s, backup_line_s=scenario.lines.backup_s,
         target_compliance=scenario.lines.target_compliance,
-        call_handling_mean_s=float(base.call_handling_mean_s), levels=out, assumptions=ASSUMPTIONS)
+        call_handling_mean_s=summary.handling_mean_s, levels=out, assumptions=ASSUMPTIONS)
 
 
 def _mmss(x) -> str:
@@ -513,6 +522,11 @@ def _mmss(x) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def _verdict(e: LevelEstimate) -> str:
+    word = "YES" if e.lines_hold else "no"
+    return f"close/{word}" if e.close_call else word
+
+
 def _pct(x) -> str:
     return "    -" if x is None or not math.isfinite(x) else f"{100 * x:5.1f}%"
 
@@ -520,13 +534,14 @@ def _pct(x) -> str:
 def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> str:
     """The terminal table: one row per level, then the simplifications."""
     sp = est.speeds_kph
-    any_level = next(iter(est.levels.values()))
+    per_day = {lvl: e.calls_per_hour * 24 for lvl, e in est.levels.items()}
+    calls = f"{next(iter(per_day.values())):.0f}" if len({round(v) for v in per_day.values()}) == 1 else \
+        "/".join(f"{v:.0f}" for v in per_day.values()) + " (by level)"
     lines = [f"Analytic estimate: {est.file or est.scenario} ({est.scenario})"
              + (f", {seconds:.1f} s" if seconds is not None else ""),
-             f"  area {est.area_km2:.1f} km2 (convex hull of the road network); "
-             f"{any_level.calls_per_hour * 24:.0f} calls a day at the first level",
+             f"  area {est.area_km2:.1f} km2 (convex hull of the road network); {calls} calls a day",
              f"  response speeds: cars {sp['car_response']:.1f} km/h, bicycles {sp['bicycle']:g} km/h, "
-             f"foot {sp['foot']:g} km/h; call handling {est.call_handling_mean_s:g} s on average",
+             f"foot {sp['foot']:g} km/h; call handling {est.call_handling_mean_s:.0f} s on average",
              f"  lines: first unit within {est.response_line_s:g} s, second within {est.backup_line_s:g} s, "
              f"target {100 * est.target_compliance:g}% of incidents", ""]
     head = (f"  {'level':<7}{'on patrol':>10}  {'units answering':<24}{'util':>6}  {'P(wait)':>8}  "
@@ -540,14 +555,31 @@ def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> s
         lines.append(f"  {lvl:<7}{e.patrol_officers:>10}  {f'{e.responders} ({units})':<24}{util:>6}  "
                      f"{e.p_wait:8.4f}  {wait}  {e.travel_first_s:8.0f}  {_mmss(e.response_p50_s):>8}  "
                      f"{_mmss(e.response_p90_s):>5}  {_pct(e.response_within_line):>8}  "
-                     f"{_pct(e.backup_within_line):>8}  {'YES' if e.lines_hold else 'no'}")
+                     f"{_pct(e.backup_within_line):>8}  {_verdict(e)}")
     lines.append(f"  units answering: {kinds} (sb = standby at the stations)")
-    if any(e.unstable_hours for e in est.levels.values()):
-        lines.append("  unstbl: in some hours the calls need more units than are on duty (no steady state); "
-                     "those hours count as missing both lines")
+    if any(e.close_call for e in est.levels.values()):
+        lines.append(f"  close: a line within {100 * CLOSE_CALL:g} points of the target, closer than this estimate "
+                     f"can tell (YES or no after the slash); simulate it")
+    unstable = [f"{lvl} {e.unstable_hours} of {HOURS_PER_WEEK}" for lvl, e in est.levels.items() if e.unstable_hours]
+    if unstable:
+        lines.append(f"  unstbl: in some hours ({', '.join(unstable)}) the calls need more units than are on duty "
+                     "(no steady state); those hours count as missing both lines")
     lines += ["", "  simplifications (a ballpark, not a forecast; 'patrolsim run --all-levels' simulates it):"]
     lines += [f"  - {a}" for a in est.assumptions]
     return "\n".join(lines)
+
+
+def _json_safe(x):
+    """Numpy numbers become Python numbers; NaN and inf become null."""
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
@@ -556,10 +588,8 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     import os
     import tempfile
 
-    from sim.outputs import _clean
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_clean(data), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -20,8 +20,8 @@ import pandas as pd
 from scipy import stats
 
 from sim import metrics
-from sim.experiment.sweep import Point, SequentialExecutor, chunk_size, make_task, network_cache_dir, \
-    run_task, scenario_key
+from sim.experiment.sweep import Point, SequentialExecutor, blocks, chunk_size, make_task, \
+    network_cache_dir, run_task, scenario_key
 
 #: Metrics compared, in table order (others found in the rows follow).
 ORDER = ("response_within_line", "backup_within_line", "response_time_p50_s", "response_time_p90_s",
@@ -68,9 +68,8 @@ def run_arms(arms: list[Arm], replications: int, *, executor=None, progress=None
         src = arm.scenario.source_file
         p = Point(point_id=i, params={"scenario": arm.label}, scenario_data=data,
                   key=scenario_key(data, src), source_file=src)
-        for j in range(0, replications, chunk):
-            tasks.append(make_task(p, list(range(j, min(replications, j + chunk))), sweep="compare",
-                                   source_file=src, cache_dir=cache))
+        for block in blocks(list(range(replications)), chunk):
+            tasks.append(make_task(p, block, sweep="compare", source_file=src, cache_dir=cache))
     rows: list[dict] = []
     total = len(arms) * replications
     if progress:

@@ -30,8 +30,8 @@ from typing import Callable, Generator
 
 from sim import metrics
 from sim.errors import InputError
-from sim.experiment.sweep import SequentialExecutor, build_points, chunk_size, error_rows, get_path, \
-    make_task, network_cache_dir, run_task, _error_text
+from sim.experiment.sweep import SequentialExecutor, _error_text, blocks, build_points, chunk_size, error_rows, \
+    get_path, make_task, network_cache_dir, run_task
 
 LEVELS = ("green", "yellow", "orange", "red")
 LINE_METRICS = ("response_within_line", "backup_within_line")
@@ -298,9 +298,8 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
         for lvl, (value, reps) in pending.items():
             p = point(lvl, value)
             chunk = chunk_size(n_reps, len(reps), getattr(executor, "n_workers", 1))
-            for i in range(0, len(reps), chunk):
-                tasks.append(make_task(p, reps[i:i + chunk], sweep=f"hold-{lvl}", source_file=source_file,
-                                       cache_dir=cache))
+            for block in blocks(reps, chunk):
+                tasks.append(make_task(p, block, sweep=f"hold-{lvl}", source_file=source_file, cache_dir=cache))
                 owner.append(lvl)
         rows: dict[str, list] = {lvl: [] for lvl in pending}
         for i, res, exc in executor.imap(run_task, tasks):

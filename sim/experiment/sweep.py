@@ -142,9 +142,9 @@ class SweepPlan:
         out = []
         for p in self.points:
             reps = [r for r in range(self.replications) if only is None or (p.point_id, r) in only]
-            for i in range(0, len(reps), max(1, chunk)):
-                out.append(make_task(p, reps[i:i + max(1, chunk)], sweep=self.name,
-                                     source_file=p.source_file or self.source_file, cache_dir=cache))
+            for block in blocks(reps, chunk):
+                out.append(make_task(p, block, sweep=self.name, source_file=p.source_file or self.source_file,
+                                     cache_dir=cache))
         return out
 
     def manifest(self) -> dict:
@@ -328,6 +328,20 @@ def run_task(task: dict) -> list[dict]:
                          **task["params"], **m, "lines_hold": holds, "error": None,
                          "runtime_s": time.perf_counter() - t0})
     return rows
+
+
+def blocks(reps: list[int], chunk: int) -> list[list[int]]:
+    """``reps`` cut into as few blocks of at most ``chunk`` as possible, of (nearly) equal size."""
+    if not reps:
+        return []
+    n = math.ceil(len(reps) / max(1, chunk))
+    size, extra = divmod(len(reps), n)
+    out, i = [], 0
+    for k in range(n):
+        j = i + size + (1 if k < extra else 0)
+        out.append(reps[i:j])
+        i = j
+    return out
 
 
 def chunk_size(n_tasks: int, replications: int, workers: int) -> int:

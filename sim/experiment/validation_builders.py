@@ -14,7 +14,10 @@ engine, not a copy of it, is what gets compared with the formulas:
 * :func:`stationed_deployment` - standby units at given posts, turnout 0;
 * :func:`poisson_incidents` - Poisson calls at given places with exponential
   service and no call handling, drawn from named streams;
-* :func:`run_stationed` - one replication of the engine on these inputs.
+* :func:`run_stationed` - one replication of the engine on these inputs;
+* :func:`simulate_mmc`, :func:`simulate_nearest_distance` - the Erlang C and
+  square-root-law experiments, and :func:`lattice_nearest_distance`, the exact
+  expectation of the latter on a finite lattice.
 
 Nothing here is used by a scenario run; it is shared by
 ``sim.experiment.hypercube_sim``, ``tests/validation`` and ``bench/validation_tables.py``.
@@ -22,9 +25,9 @@ Nothing here is used by a scenario run; it is shared by
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.demand import IncidentTable
 from sim.dispatch import DispatchRules
@@ -42,11 +45,12 @@ __all__ = [
 ]
 
 HOUR_S = 3600.0
-#: Star city: travel from a post to an atom takes ``PREFERENCE_BASE_S + rank x PREFERENCE_STEP_S``
-#: seconds (rank 0 = the atom's first choice), and the drive back from an atom to any post
-#: ``RETURN_S``. Any route through another node costs at least ``2 x PREFERENCE_BASE_S``, more
-#: than the slowest direct edge as long as ``units x PREFERENCE_STEP_S < PREFERENCE_BASE_S``,
-#: so the nearest unit by travel time is always the first free one of the list.
+#: Star city: travel from a post to an atom takes ``PREFERENCE_BASE_S + rank x step`` seconds
+#: (rank 0 = the atom's first choice; step ``PREFERENCE_STEP_S``, smaller beyond 50 units), and
+#: the drive back from an atom to any post ``RETURN_S``. Any route through another node costs at
+#: least ``2 x PREFERENCE_BASE_S``, more than the slowest direct edge as long as
+#: ``units x step < PREFERENCE_BASE_S``, so the nearest unit by travel time is always the first
+#: free one of the list.
 PREFERENCE_BASE_S = 0.1
 PREFERENCE_STEP_S = 1e-3
 RETURN_S = 1e-6
@@ -75,7 +79,7 @@ def _city(name: str, graph: RoadGraph, *, stations: np.ndarray, notes: tuple[str
                 place_node=node, place_offset_m=offset, notes=notes)
 
 
-def preference_city(preferences, *, base_s: float = PREFERENCE_BASE_S, step_s: float = PREFERENCE_STEP_S,
+def preference_city(preferences, *, base_s: float = PREFERENCE_BASE_S, step_s: float | None = None,
                     return_s: float = RETURN_S) -> tuple[City, np.ndarray, np.ndarray]:
     """A city whose travel times reproduce fixed dispatch preference lists.
 
@@ -88,6 +92,8 @@ def preference_city(preferences, *, base_s: float = PREFERENCE_BASE_S, step_s: f
     rule) and "first free unit of the list" (the hypercube's) are the same.
 
     Edges have speed 3.6 km/h (1 m/s), so lengths in metres equal seconds.
+    ``step_s`` defaults to ``PREFERENCE_STEP_S``, or ``base_s / (2 N)`` when there
+    are too many units for it.
 
     Parameters
     ----------
@@ -103,6 +109,8 @@ def preference_city(preferences, *, base_s: float = PREFERENCE_BASE_S, step_s: f
     if pref.ndim != 2 or sorted(pref[0].tolist()) != list(range(pref.shape[1])):
         raise ValueError("preferences must be a (J, N) array whose rows rank every unit")
     n_atoms, n_units = pref.shape
+    if step_s is None:
+        step_s = min(PREFERENCE_STEP_S, base_s / (2.0 * n_units))
     if n_units * step_s >= base_s:
         raise ValueError(f"{n_units} units x step {step_s} s must stay below the base {base_s} s")
     posts = np.arange(n_units)
