@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 GRID_CELL_M = 1000.0
 HEADLINE = ("response_within_line", "backup_within_line", "response_time_p50_s",
@@ -172,6 +171,8 @@ def mean_ci95(values) -> dict:
     m = float(x.mean())
     if x.size < 2:
         return {"mean": m, "ci95": [None, None]}
+    from scipy import stats   # imported here: it costs half a second at start-up
+
     half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return {"mean": m, "ci95": [m - half, m + half]}
 

@@ -21,20 +21,25 @@ from sim.metrics import GRID_CELL_M, grid_cell
 DAY_S = 86_400.0
 
 
+def _hours_before(t: np.ndarray) -> np.ndarray:
+    """(len(t), 24): seconds of [0, t) that fall in each hour of the day."""
+    t = np.asarray(t, float)[:, None]
+    days = np.floor(t / DAY_S)
+    in_day = t - days * DAY_S
+    return days * 3600.0 + np.clip(in_day - np.arange(24)[None, :] * 3600.0, 0.0, 3600.0)
+
+
+def hour_seconds_many(t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """(len(t0), 24): seconds of each [t0, t1) in each hour of the day (empty where t1 <= t0)."""
+    t0, t1 = np.asarray(t0, float), np.asarray(t1, float)
+    out = _hours_before(t1) - _hours_before(t0)
+    out[t1 <= t0] = 0.0
+    return out
+
+
 def hour_seconds(t0: float, t1: float) -> np.ndarray:
     """Seconds of [t0, t1) falling in each hour of the day (24 values)."""
-    out = np.zeros(24)
-    if t1 <= t0:
-        return out
-    full_days = np.floor((t1 - t0) / DAY_S)
-    out += full_days * 3600.0
-    t = t0 + full_days * DAY_S
-    while t < t1:
-        h = int((t % DAY_S) // 3600)
-        end = min(t1, (np.floor(t / 3600.0) + 1) * 3600.0)
-        out[h] += end - t
-        t = end
-    return out
+    return hour_seconds_many(np.array([t0]), np.array([t1]))[0]
 
 
 def circuit_cells(circuit, graph, *, x0: float, y0: float, cell_m: float = GRID_CELL_M) -> dict[str, float]:
@@ -60,10 +65,13 @@ def presence(log, *, city, modes: dict[int, str]) -> pd.DataFrame:
     drive = city.places
     x0, y0 = float(drive.x_m.min()), float(drive.y_m.min())
     by_key: dict = defaultdict(lambda: np.zeros(24))
-    for uid, t0, t1, key, _, _ in log.patrol_intervals:
-        a, b = max(t0, log.warmup_s), min(t1, log.horizon_s)
-        if b > a:
-            by_key[key] += hour_seconds(a, b)
+    if log.patrol_intervals:
+        keys = [iv[3] for iv in log.patrol_intervals]
+        a = np.maximum(np.array([iv[1] for iv in log.patrol_intervals]), log.warmup_s)
+        b = np.minimum(np.array([iv[2] for iv in log.patrol_intervals]), log.horizon_s)
+        hours = hour_seconds_many(a, b)
+        for key, row in zip(keys, hours):
+            by_key[key] += row
     acc: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(24))
     for key, hours in by_key.items():
         graph = city.graphs[modes[key[0]]]
