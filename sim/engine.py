@@ -345,7 +345,7 @@ class Engine:
             else:
                 f = (t - leg.t[k]) / (leg.t[k + 1] - leg.t[k]) if leg.t[k + 1] > leg.t[k] else 1.0
                 done = leg.dist[k] + f * (leg.dist[k + 1] - leg.dist[k])
-            self._account_drive(st, leg.t[0], t, done, patrol=leg.then == "circuit")
+            self._account_drive(st, leg.t[0], t, done, patrol=True)  # driving back, available: not busy
         elif st.moving == "circuit":
             c = st.circuit
             speed = c.length_m / c.duration_s
@@ -382,7 +382,7 @@ class Engine:
         if st.status == "patrol" and st.moving == "leg" and st.leg.t[-1] <= t:
             leg = st.leg
             if not self.closed:
-                self._account_drive(st, leg.t[0], leg.t[-1], leg.dist[-1], patrol=leg.then == "circuit")
+                self._account_drive(st, leg.t[0], leg.t[-1], leg.dist[-1], patrol=True)  # driving back, available: not busy
             if leg.then == "station":
                 st.status, st.moving, st.leg, st.since = "station", "still", None, leg.t[-1]
             else:

@@ -88,11 +88,12 @@ def test_standby_car_single_incident():
     assert log.units_sent[0] == [0]
     st = log.units[0]
     assert [tuple(map(float, t)) for t in st.trips] == [(0, 160.0, 430.0, 1030.0)]
-    # back at the station at 1030 + 150 s x patrol scale 2 = 1330
-    assert st.travel_s == pytest.approx(270.0 + 300.0)
+    # back at the station at 1030 + 150 s x patrol scale 2 = 1330; the drive back is available
+    # time (counted with patrol), not busy time
+    assert st.travel_s == pytest.approx(270.0)
     assert st.scene_s == pytest.approx(600.0)
     assert st.station_s == pytest.approx(160.0 + (3600.0 - 1330.0))
-    assert st.patrol_s == 0.0
+    assert st.patrol_s == pytest.approx(300.0)
     assert st.distance_m == pytest.approx(1500.0 + 1500.0)
     assert st.calls == 1
     assert accounts(st) == pytest.approx(3600.0)
@@ -107,7 +108,8 @@ def test_second_incident_waits_then_the_unit_goes_from_the_first_scene():
     assert log.clear_s[1] == pytest.approx(1380.0)
     st = log.units[0]
     # then home from node 1: 100 s x 2 = 200 s, at the station from 1580
-    assert st.travel_s == pytest.approx(270.0 + 50.0 + 200.0)
+    assert st.travel_s == pytest.approx(270.0 + 50.0)
+    assert st.patrol_s == pytest.approx(200.0)
     assert st.scene_s == pytest.approx(900.0)
     assert st.station_s == pytest.approx(160.0 + (3600.0 - 1580.0))
     assert st.distance_m == pytest.approx(1500.0 + 500.0 + 1000.0)
@@ -134,9 +136,10 @@ def test_queue_is_served_by_priority_then_call_time():
 def test_warmup_clips_the_accounts_to_the_window():
     log = run([standby(0)], incidents((100, 2, 60, 600, 1, 2)), warmup_s=1000.0)
     st = log.units[0]
-    # window [1000, 3600]: scene 1000-1030, drive home 1030-1330, station 1330-3600
+    # window [1000, 3600]: scene 1000-1030, drive home 1030-1330 (available), station 1330-3600
     assert st.scene_s == pytest.approx(30.0)
-    assert st.travel_s == pytest.approx(300.0)
+    assert st.travel_s == pytest.approx(0.0)
+    assert st.patrol_s == pytest.approx(300.0)
     assert st.station_s == pytest.approx(2270.0)
     assert accounts(st) == pytest.approx(2600.0)
 

@@ -159,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         where = f"{outcome.folder / 'results.parquet'}"
         print(f"\n{plan.name}: {len(outcome.results)} rows ({outcome.ran} run now, {outcome.skipped} already done, "
-              f"{outcome.errors} failed) in {outcome.runtime_s:.1f} s")
+              f"{outcome.errors} failed) in {outcome.runtime_s:.1f} s"
+              + (f", {60 * outcome.ran / outcome.runtime_s:.0f} replications/min" if outcome.ran else ""))
         print(summary_lines(outcome, plan))
         print(f"\n  wrote {where}")
     return 0
