@@ -125,68 +125,6 @@ class EngineLog:
     lost: np.ndarray | None = None   # per incident: a request was dropped (loss system)
 
 
-class CircuitRows:
-    """Every unit's current circuit as one padded row, to locate many units with one search.
-
-    Row ``u`` holds the circuit's cumulative patrol times shifted by ``u * SPAN`` (and
-    padded past the end), so the flattened array is sorted and one
-    ``np.searchsorted`` finds, for each unit, the street it is on at time ``t`` —
-    the same answer as ``Circuit.where`` for each unit on its own.
-    """
-
-    SPAN = 1e9   # seconds; longer than any circuit lap
-
-    def __init__(self, n_units: int, width: int = 64) -> None:
-        self.n = n_units
-        self.width = width
-        self.t = np.full((n_units, width), 0.0) + (np.arange(n_units)[:, None] + 0.5) * self.SPAN
-        self.node = np.zeros((n_units, width), np.int64)
-        self.resp = np.zeros((n_units, width))
-        self.length = np.full(n_units, 2, np.int64)
-        self.duration = np.ones(n_units)
-        self.anchor_t = np.zeros(n_units)
-        self.anchor_tau = np.zeros(n_units)
-        self.key: list = [None] * n_units
-
-    def _grow(self, width: int) -> None:
-        extra = width - self.width
-        pad_t = np.repeat((np.arange(self.n)[:, None] + 0.5) * self.SPAN, extra, axis=1)
-        self.t = np.hstack([self.t, pad_t])
-        self.node = np.hstack([self.node, np.zeros((self.n, extra), np.int64)])
-        self.resp = np.hstack([self.resp, np.zeros((self.n, extra))])
-        self.width = width
-
-    def load(self, u: int, key, circuit, anchor_t: float, anchor_tau: float) -> None:
-        self.anchor_t[u], self.anchor_tau[u] = anchor_t, anchor_tau
-        if self.key[u] == key:
-            return
-        n = len(circuit.t_s)
-        if n > self.width:
-            self._grow(max(n, 2 * self.width))
-        base = u * self.SPAN
-        self.t[u, :n] = base + np.asarray(circuit.t_s)
-        self.t[u, n:] = base + 0.5 * self.SPAN
-        self.node[u, :n] = circuit.nodes
-        self.resp[u, :n] = circuit.resp_s
-        self.length[u] = n
-        self.duration[u] = circuit.duration_s
-        self.key[u] = key
-
-    def positions(self, uids: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """(next node, response seconds to reach it) of each unit at time ``t``."""
-        tau = np.mod(self.anchor_tau[uids] + (t - self.anchor_t[uids]), self.duration[uids])
-        flat_t = self.t.ravel()
-        k = np.searchsorted(flat_t, uids * self.SPAN + tau, side="right") - 1
-        row0 = uids * self.width
-        k = np.clip(k, row0, row0 + self.length[uids] - 2)
-        t0 = flat_t[k] - uids * self.SPAN
-        t1 = flat_t[k + 1] - uids * self.SPAN
-        dt = t1 - t0
-        f = np.where(dt > 0, (tau - t0) / np.where(dt > 0, dt, 1.0), 1.0)
-        r = self.resp.ravel()
-        return self.node.ravel()[k + 1], (1.0 - f) * (r[k + 1] - r[k])
-
-
 def _clip(a: float, b: float, lo: float, hi: float) -> float:
     return max(0.0, min(b, hi) - max(a, lo))
 
@@ -255,15 +193,9 @@ class Engine:
         self.calls_by_day = np.zeros((self.n_scope, n_days))
         self.levels = [self.alert.known_level(0)] * self.n_scope
         # dispatch bookkeeping kept in arrays: 0 unavailable, 1 on a circuit (lower bound valid), 2 other
-        n_units = len(deployment.units)
-        self.code = np.zeros(n_units, np.int8)
-        self.lb_rows = np.zeros((n_units, city.n_places))
+        self.code = np.zeros(len(deployment.units), np.int8)
+        self.lb_rows = np.zeros((len(deployment.units), city.n_places))
         self.is_reserve = np.array([u.role == "reserve" for u in deployment.units], bool)
-        # every unit's current circuit, one padded row each, so positions are found for all units at once
-        self.has_full = np.array([u.mode in travel and travel[u.mode].oracle.has_full_matrix
-                                  for u in deployment.units], bool)
-        self.mode_of = np.array([u.mode for u in deployment.units], dtype=object)
-        self._rows = CircuitRows(n_units)
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
@@ -273,15 +205,12 @@ class Engine:
         self._start_rng = {u.uid: stream(rep, f"patrol-start-{u.uid}") for u in deployment.units}
 
     def _refresh(self, st: UnitState) -> None:
-        """Update the dispatch arrays after ``st`` changed status, movement or circuit."""
+        """Update the dispatch arrays after ``st`` changed status or movement."""
         if st.status == "patrol" and st.moving == "circuit" and st.role != "reserve":
-            u = st.uid
-            if self.has_full[u]:
-                self._rows.load(u, st.circuit_key, st.circuit, st.anchor_t, st.anchor_tau)
-            elif self.code[u] != 1 or self._lb_key.get(u) != st.level:
-                self.lb_rows[u] = self._lower_bound(st, st.level)
-                self._lb_key[u] = st.level
-            self.code[u] = 1
+            if self.code[st.uid] != 1 or self._lb_key.get(st.uid) != st.level:
+                self.lb_rows[st.uid] = self._lb[(st.uid, st.level)]
+                self._lb_key[st.uid] = st.level
+            self.code[st.uid] = 1
         elif st.status in ("patrol", "station"):
             self.code[st.uid] = 2
         else:
@@ -321,16 +250,7 @@ class Engine:
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.circuits[(u.uid, level, period)] = c
             circuits.append(c)
-
-    def _lower_bound(self, st: UnitState, level: str) -> np.ndarray:
-        """Per place, seconds no position on the unit's circuits at ``level`` can beat (cached)."""
-        key = (st.uid, level)
-        lb = self._lb.get(key)
-        if lb is None:
-            circuits = [self._circuit_for(st, level, p) for p in range(self._periods())]
-            lb = self._lb[key] = circuit_lower_bound_s(self.travel[st.mode].oracle, circuits,
-                                                       self.target[st.mode], self.extra_s[st.mode])
-        return lb
+        self._lb[(u.uid, level)] = circuit_lower_bound_s(mt.oracle, circuits, pn, self.extra_s[st.mode])
 
     # ------------------------------------------------------------------ movement
     def _leave_patrol(self, st: UnitState, t: float) -> None:
@@ -607,78 +527,39 @@ class Engine:
             own = nb = False
         return Candidate(st.uid, st.unit.kind, st.role, self.eta_s(st, place, t), own, nb)
 
-    def arrival_times(self, place: int, t: float) -> np.ndarray:
-        """Estimated seconds for every available unit to reach ``place`` (inf where unavailable).
-
-        Units on their circuit, on a mode with a full travel-time matrix, are located all
-        at once (``CircuitRows``); units on other graphs are located one by one, in order
-        of a lower bound, only while they could still beat the best unit found so far.
-        """
-        code = self.code
-        eta = np.full(code.size, np.inf)
-        circ = (code == 1) & self.has_full
-        if circ.any():
-            uids = np.flatnonzero(circ)
-            nxt, rem = self._rows.positions(uids, t)
-            for mode in set(self.mode_of[uids]):
-                m = self.mode_of[uids] == mode
-                target = int(self.target[mode][place])
-                col = self.travel[mode].oracle.times_to(target)
-                eta[uids[m]] = rem[m] + col[nxt[m]] + self.extra_s[mode][place]
-        for u in np.flatnonzero(code == 2):
-            eta[u] = self.eta_s(self.units[u], place, t)
-        slow = np.flatnonzero((code == 1) & ~self.has_full)
-        if slow.size:
-            best = eta[~self.is_reserve].min() if (~self.is_reserve).any() else np.inf
-            bound = self.lb_rows[slow, place]
-            for k in np.argsort(bound, kind="stable"):
-                if bound[k] > best:
-                    break
-                u = slow[k]
-                eta[u] = self.eta_s(self.units[u], place, t)
-                best = min(best, eta[u])
-        return eta
-
     def candidates(self, place: int, t: float, *, is_backup: bool) -> list[Candidate]:
-        """The units the dispatch policy has to see: enough to make the same choice as seeing all.
+        """Available units with exact ETAs, leaving out those whose lower bound cannot win.
 
-        Regular units in order of arrival time up to the first eligible one, every
-        reserve unit, and (``own_beat_first``) the owners and neighbours of the place.
+        Units on their circuit have a lower bound per place (``sim.patrol``); they are
+        visited in order of that bound and the search stops once the bound exceeds the
+        best eligible arrival found. The reserve, and the beat owners and neighbours
+        under ``own_beat_first``, are always located exactly.
         """
         code = self.code
         if self.exhaustive:
             return [self._candidate(self.units[u], place, t) for u in np.flatnonzero(code > 0)]
-        eta = self.arrival_times(place, t)
-        self._last_eta = (place, t, eta)
-        out: list[Candidate] = []
-        taken = np.zeros(code.size, bool)
-        for u in np.flatnonzero(self.is_reserve & (code > 0)):
-            out.append(self._candidate_at(self.units[u], place, eta[u]))
-            taken[u] = True
+        exact: list[Candidate] = []
+        skip = self.is_reserve.copy()
+        for u in np.flatnonzero(skip & (code > 0)):
+            exact.append(self._candidate(self.units[u], place, t))
         if self.rules.policy == "own_beat_first":
-            for u in np.flatnonzero((code > 0) & ~taken):
+            for u in np.flatnonzero((code > 0) & ~skip):
                 st = self.units[u]
                 if any(self._owns(st, place)):
-                    out.append(self._candidate_at(st, place, eta[u]))
-                    taken[u] = True
-        order = np.lexsort((np.arange(code.size), eta))
-        for u in order:
-            if eta[u] == np.inf:
+                    exact.append(self._candidate(st, place, t))
+                    skip[u] = True
+        bound = np.where(code == 1, self.lb_rows[:, place], np.where(code == 2, -1.0, np.inf))
+        bound[skip] = np.inf
+        best = min((c.eta_s for c in exact if c.role != "reserve" and self._ok(c, is_backup)), default=np.inf)
+        for u in np.argsort(bound, kind="stable"):
+            b = bound[u]
+            if b > best or b == np.inf:
                 break
-            if taken[u]:
-                continue
-            c = self._candidate_at(self.units[u], place, eta[u])
-            out.append(c)
+            c = self._candidate(self.units[u], place, t)
+            exact.append(c)
             if self._ok(c, is_backup):
-                break
-        return out
-
-    def _candidate_at(self, st: UnitState, place: int, eta: float) -> Candidate:
-        if self._owns_matters or st.unit.kind in self._kinds_with_beat_rules:
-            own, nb = self._owns(st, place)
-        else:
-            own = nb = False
-        return Candidate(st.uid, st.unit.kind, st.role, float(eta), own, nb)
+                best = min(best, c.eta_s)
+        return exact
 
     def _ok(self, c: Candidate, is_backup: bool) -> bool:
         return eligible(c, rules=self.rules, is_backup=is_backup)
@@ -840,12 +721,10 @@ class Engine:
         avail = np.flatnonzero(self.code > 0)
         if avail.size < len(todo):
             return float("inf")
-        # the 3k units nearest the incident are enough to hold k exits
+        # the 3k units nearest the incident (by their lower bound) are enough to hold k exits
         place = int(self.inc.place[i])
-        last = getattr(self, "_last_eta", None)
-        eta_here = last[2] if last is not None and last[0] == place and last[1] == t \
-            else self.arrival_times(place, t)
-        keep = avail[np.argsort(eta_here[avail], kind="stable")[:3 * len(todo)]]
+        bound = np.where(self.code[avail] == 1, self.lb_rows[avail, place], -1.0)
+        keep = avail[np.argsort(bound, kind="stable")[:3 * len(todo)]]
         free = [self.units[u] for u in keep]
         eta = np.empty((len(free), len(todo)))
         todo_arr = np.asarray(todo, np.int64)
@@ -889,7 +768,6 @@ class Engine:
                 self._leave_patrol(st, horizon)
                 st.anchor_tau += horizon - st.anchor_t
                 st.anchor_t = horizon
-                self._refresh(st)
             elif st.status in ("station", "off", "post"):
                 self._account_idle(st, horizon)
                 st.since = horizon

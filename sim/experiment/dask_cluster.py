@@ -25,6 +25,9 @@ from typing import Callable, Iterator
 from sim.errors import InputError
 
 CLUSTERS = ("slurm", "pbs")
+#: Worker settings for clusters this module starts (for others, see docs/scaling.md): no statistical
+#: profiler (DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False in a worker's environment does the same).
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 #: How long to keep trying to reach a --scheduler address before giving up.
 CONNECT_TIMEOUT = "20s"
 
@@ -147,16 +150,24 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
         if cluster not in CLUSTERS:
             raise InputError(f"unknown cluster kind '{cluster}'", key="--cluster",
                              fix=f"use one of {', '.join(CLUSTERS)}")
-        own_cluster = _jobqueue_cluster(cluster, workers)
+        import dask
+
+        with dask.config.set(WORKER_CONFIG):
+            own_cluster = _jobqueue_cluster(cluster, workers)
         client = Client(own_cluster, set_as_default=False)
         description = f"{cluster} cluster ({workers or 'one job of'} workers, via dask-jobqueue)"
         if not quiet:
             print(f"  submitted worker jobs to {cluster}; tasks start as they begin", file=sys.stderr,
                   flush=True)
     else:
+        import dask
+
         n = max(1, int(workers or 1))
-        own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+        # Dask's statistical profiler samples the worker's stack every 10 ms; on replication code
+        # (deep SimPy generator stacks) that costs about a third of the run time, so it is off here.
+        with dask.config.set(WORKER_CONFIG):
+            own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster, set_as_default=False)
         description = f"local Dask cluster ({n} worker processes)"
     try:

@@ -153,6 +153,11 @@ def _probe(value: float, cfg: HoldConfig) -> Generator[Request, list[dict], Prob
         size = max(1, min(size, cfg.max_replications - n))
         rows = yield value, list(range(n, n + size))
         bad = [r for r in rows if r.get("error")]
+        if bad and all("form no unit" in str(r["error"]) for r in bad):
+            # too few officers to form a single responding unit: the lines certainly fail here
+            zeros = [0.0] * max(1, len(rows))
+            return Probe(value=value, replications=len(rows), response=_share_ci(zeros),
+                         backup=_share_ci(zeros), holds=False, clear=True)
         if bad:
             raise ProbeFailed(f"replication {bad[0]['replication']} failed at {cfg.fmt(value)}: {bad[0]['error']}")
         for r in sorted(rows, key=lambda r: r["replication"]):
