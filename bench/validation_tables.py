@@ -137,12 +137,11 @@ def sqrt_law_table() -> None:
 
 def _des_levels(scenario, replications: int, levels):
     """Per-level DES summary plus travel (first arrival - dispatch) per replication."""
-    from sim.experiment.levels import scenario_at_level
     from sim.experiment.run import run_scenario
 
     out = {}
     for level in levels:
-        r = run_scenario(scenario_at_level(scenario, level).model_copy(update={"replications": replications}),
+        r = run_scenario(scenario.at_level(level).model_copy(update={"replications": replications}),
                          quiet=True)
         d = r.incidents[r.incidents["in_window"]]
         travel = (d["first_arrival_s"] - d["dispatch_s"]).groupby(d["replication"]).mean()

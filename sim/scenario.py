@@ -342,6 +342,10 @@ class Scenario(_Model):
     def to_dict(self) -> dict:
         return self.model_dump(mode="json", exclude={"source_file"})
 
+    def at_level(self, level: str) -> "Scenario":
+        """The same scenario at a fixed alert level."""
+        return self.model_copy(update={"alert": self.alert.model_copy(update={"level": level, "mode": "fixed"})})
+
 
 # --------------------------------------------------------------------------- errors
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:

@@ -62,7 +62,7 @@ def parse_override(text: str) -> tuple[list[str], object]:
 
 
 def apply_overrides(data: dict, overrides: list[str], *, file: str | None) -> dict:
-    out = _deep_copy(data)
+    out = deep_copy(data)
     for text in overrides or []:
         path, value = parse_override(text)
         node = out
@@ -82,11 +82,11 @@ def apply_overrides(data: dict, overrides: list[str], *, file: str | None) -> di
     return out
 
 
-def _deep_copy(x):
+def deep_copy(x):
     if isinstance(x, dict):
-        return {k: _deep_copy(v) for k, v in x.items()}
+        return {k: deep_copy(v) for k, v in x.items()}
     if isinstance(x, list):
-        return [_deep_copy(v) for v in x]
+        return [deep_copy(v) for v in x]
     return x
 
 

@@ -68,7 +68,9 @@ from scipy.signal import fftconvolve
 
 from sim.alert import LEVELS
 from sim.analytic.erlang import erlang_c
+from sim.demand_files import load_demand_inputs
 from sim.errors import InputError
+from sim.outputs import write_json_atomic
 
 __all__ = ["FreeGroup", "LevelEstimate", "ScenarioEstimate", "travel_moments", "travel_cdf",
            "response_cdf", "estimate", "format_estimate", "estimate_scenario"]
@@ -431,26 +433,6 @@ def _hour(lam_u: float, *, c: int, demand: _DemandSummary, ow: np.ndarray, group
 
 
 # --------------------------------------------------------------------------- whole scenario
-def _at_level(scenario, level: str):
-    """The scenario held at one fixed level (what ``patrolsim run --all-levels`` runs)."""
-    alert = scenario.alert.model_copy(update={"level": level, "mode": "fixed"})
-    return scenario.model_copy(update={"alert": alert})
-
-
-def _demand_inputs(scenario, city):
-    spec = scenario.demand
-    fitted = replay = None
-    if spec.fitted:
-        from sim.fitted_file import read_fitted
-
-        fitted = read_fitted(scenario.resolve_path(spec.fitted))
-    if spec.replay:
-        from sim.replay import read_replay
-
-        replay = read_replay(scenario.resolve_path(spec.replay), city=city, scenario=scenario)
-    return fitted, replay
-
-
 def car_response_kph(graph, *, emergency_speed_factor: float) -> float:
     """Typical car response speed: total street length / total time at road speed, x the emergency factor.
 
@@ -472,7 +454,7 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
     from sim.network.travel import TravelOracle
 
     city = city or load_city(scenario, quiet=True)
-    fitted, replay = _demand_inputs(scenario, city)
+    fitted, replay = load_demand_inputs(scenario, city)
     base = build_demand(scenario.demand, city, fitted=fitted, replay=replay)
     g = city.places
     area_km2 = g.area_km2()
@@ -494,7 +476,7 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
     out = {}
     summary = _demand_summary(base, horizon_s=horizon_s)
     for level in levels:
-        sc = _at_level(scenario, level)
+        sc = scenario.at_level(level)
         demand = replace(base, multiplier=base.multiplier * sc.alert.demand_multiplier[level])
         dep = deploy(sc, city, expected_per_place=expected_per_place(demand),
                      on_scene_mean_s=mean_on_scene_s(demand), travel_time_fn=station_times)
@@ -569,41 +551,6 @@ def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> s
     return "\n".join(lines)
 
 
-def _json_safe(x):
-    """Numpy numbers become Python numbers; NaN and inf become null."""
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    import json
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def estimate_scenario(path: Path, args) -> int:
     """``patrolsim analytic SCENARIO.yaml [--out OUT.json]``: print the estimate, optionally write JSON.
 
@@ -630,6 +577,6 @@ def estimate_scenario(path: Path, args) -> int:
     est = estimate(scenario)
     print(format_estimate(est, seconds=time.perf_counter() - t0))
     if out is not None:
-        _write_json_atomic(Path(out), est.to_dict())
+        write_json_atomic(Path(out), est.to_dict())
         print(f"\n  wrote {out}")
     return 0

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from sim.cli.common import non_negative_int, positive_int
 from sim.errors import InputError
+from sim.outputs import write_json_atomic
 
 HYPERCUBE = "hypercube"
 SIM_HOOK = ("sim.experiment.hypercube_sim", "simulate_hypercube")
@@ -121,7 +118,7 @@ def _run_hypercube(args: argparse.Namespace) -> int:
     print(format_table(result, problem_file=str(path)))
     if simulate is not None and hasattr(sim_out, "format_comparison"):
         print("\n" + sim_out.format_comparison(result))
-    _write_json_atomic(out, data)
+    write_json_atomic(out, data)
     print(f"\n  wrote {out}")
     return 0
 
@@ -152,37 +149,6 @@ def format_table(result, *, problem_file: str) -> str:
     else:
         lines.append(f"  dispatch fractions: {j} atoms x {n} units, see the JSON file")
     return "\n".join(lines)
-
-
-def _jsonable(x):
-    """Numpy scalars and arrays become Python numbers and lists; NaN and inf become null."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
-        return _jsonable(x.tolist())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,17 +13,12 @@ from sim.alert import LEVELS
 from sim.experiment.run import RunResult, run_scenario
 
 
-def scenario_at_level(scenario, level: str):
-    alert = scenario.alert.model_copy(update={"level": level, "mode": "fixed"})
-    return scenario.model_copy(update={"alert": alert})
-
-
 def run_all_levels(scenario, *, workers: int = 1, progress_for=None, quiet: bool = False) -> RunResult:
     """One RunResult whose ``by_alert_level`` holds every level; top-level metrics are the scenario's level."""
     results = {}
     for level in LEVELS:
         progress = progress_for(level) if progress_for else None
-        results[level] = run_scenario(scenario_at_level(scenario, level), workers=workers, progress=progress,
+        results[level] = run_scenario(scenario.at_level(level), workers=workers, progress=progress,
                                       quiet=quiet)
     nominal = results[scenario.alert.level]
     summary = dict(nominal.summary)

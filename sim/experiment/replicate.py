@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import metrics, visibility
+from sim.demand_files import load_demand_inputs
 from sim.demand import (DemandModel, build_demand, expected_by_period, expected_per_place, mean_on_scene_s,
                         sample_incidents)
 from sim.dispatch import DispatchRules
@@ -67,21 +68,6 @@ def build_travel(scenario, city: City, modes_needed) -> dict[str, ModeTravel]:
             oracle = TravelOracle(g, speed_kph_override=sp.foot_kph)
             out[mode] = ModeTravel(oracle, sp.foot_kph / sp.foot_patrol_kph, sp.foot_kph / 3.6)
     return out
-
-
-def load_demand_inputs(scenario, city: City):
-    """The fitted-demand file or replayed calls a scenario names (parsed outside the core)."""
-    spec = scenario.demand
-    fitted = replay = None
-    if spec.fitted:
-        from sim.fitted_file import read_fitted
-
-        fitted = read_fitted(scenario.resolve_path(spec.fitted))
-    if spec.replay:
-        from sim.replay import read_replay
-
-        replay = read_replay(scenario.resolve_path(spec.replay), city=city, scenario=scenario)
-    return fitted, replay
 
 
 def prepare(scenario, *, quiet: bool = False, city: City | None = None) -> Context:

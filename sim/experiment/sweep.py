@@ -46,6 +46,7 @@ import pandas as pd
 
 from sim import __version__, metrics
 from sim.errors import InputError
+from sim.scenario_file import deep_copy
 
 #: Columns every row has, in this order, before the parameters and the metrics.
 ID_COLUMNS = ("sweep", "point_id", "replication")
@@ -68,7 +69,7 @@ def get_path(data: dict, path: str):
 
 def set_path(data: dict, path: str, value) -> dict:
     """A copy of ``data`` with ``value`` at the dotted key path (sections are created)."""
-    out = _deep_copy(data)
+    out = deep_copy(data)
     node = out
     parts = path.split(".")
     for i, part in enumerate(parts[:-1]):
@@ -80,16 +81,8 @@ def set_path(data: dict, path: str, value) -> dict:
             raise InputError(f"'{'.'.join(parts[:i + 1])}' is not a section, so '{path}' cannot be set",
                              key=path, fix="vary a key inside a section (see docs/scenarios.md)")
         node = nxt
-    node[parts[-1]] = _deep_copy(value)
+    node[parts[-1]] = deep_copy(value)
     return out
-
-
-def _deep_copy(x):
-    if isinstance(x, dict):
-        return {k: _deep_copy(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_deep_copy(v) for v in x]
-    return x
 
 
 def scenario_key(data: dict, source_file: str | None) -> str:
@@ -177,7 +170,7 @@ def build_points(base: dict, overrides: list[dict], *, source_file: str | None,
         names += [k for k in ov if k not in names]
     validated = []
     for i, ov in enumerate(overrides):
-        data = _deep_copy(base)
+        data = deep_copy(base)
         for path, value in ov.items():
             try:
                 data = set_path(data, path, value)

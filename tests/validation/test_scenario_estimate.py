@@ -105,10 +105,9 @@ def test_estimate_is_in_the_simulators_ballpark(medium, medium_estimate, level):
     days): utilisation 35.0 % vs 35.9 % (green) and 16.5 % vs 16.6 % (yellow); compliance 96.0 % vs
     92.1 % and 98.4 % vs 98.1 %; median 2:02 vs 2:20 and 1:32 vs 1:41. The estimate is optimistic on
     travel at higher load (busy units are where the calls are, so the free ones are farther)."""
-    from sim.experiment.levels import scenario_at_level
     from sim.experiment.run import run_scenario
 
-    des = run_scenario(scenario_at_level(medium, level), quiet=True).summary["metrics"]
+    des = run_scenario(medium.at_level(level), quiet=True).summary["metrics"]
     est = medium_estimate.levels[level]
     assert est.utilisation == pytest.approx(des["utilisation"]["mean"], rel=0.20)
     assert est.response_within_line == pytest.approx(des["response_within_line"]["mean"], abs=0.06)
