@@ -369,7 +369,8 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(cls.model_fields)
 
 
-def _key_path(loc: tuple) -> str:
+def key_path(loc: tuple) -> str:
+    """pydantic's error location as a scenario key path: ('demand', 'types', 0, 'share') -> demand.types[0].share"""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -385,7 +386,7 @@ def validation_to_error(exc: ValidationError, *, file: str | None, model=None) -
     errors = exc.errors()
     err = errors[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p and p.endswith("]")))
-    key = _key_path(loc) or "(top level)"
+    key = key_path(loc) or "(top level)"
     kind = err["type"]
     more = f" ({len(errors) - 1} more problem(s) after this one)" if len(errors) > 1 else ""
     if kind == "extra_forbidden":

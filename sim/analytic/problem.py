@@ -44,10 +44,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError
+from sim.scenario import key_path
+from sim.scenario_file import read_yaml
 
 __all__ = ["HypercubeProblem", "load_problem", "problem_from_dict"]
 
@@ -191,16 +192,6 @@ class _ProblemFile(BaseModel):
     travel_times: dict[str, dict[str, float]] | None = None
 
 
-def _key_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 _FIXES = {
     "extra_forbidden": "remove it; allowed keys are service_rate, queue, units, atoms, travel_times "
                        "(and id, rate, preference inside an atom)",
@@ -211,7 +202,7 @@ _FIXES = {
 
 def _validation_error(exc: ValidationError, *, file: str | None) -> InputError:
     err = exc.errors()[0]
-    key = _key_path(tuple(err["loc"])) or "(top level)"
+    key = key_path(tuple(err["loc"])) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
         msg = f"unknown key '{err['loc'][-1]}'"
@@ -220,25 +211,6 @@ def _validation_error(exc: ValidationError, *, file: str | None) -> InputError:
     else:
         msg = err["msg"]
     return InputError(msg, file=file, key=key, fix=_FIXES.get(kind, "check the value's type and range"))
-
-
-def _read_yaml(path: Path) -> object:
-    if not path.exists():
-        raise InputError("file not found", file=str(path), fix="check the path of the hypercube problem file")
-    if path.is_dir():
-        raise InputError("is a folder, not a file", file=str(path), fix="name a hypercube problem .yaml file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=str(path), fix="save it as UTF-8 YAML") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"YAML syntax error{where}: {problem}", file=str(path),
-                         fix="check indentation, colons and brackets near that line") from None
 
 
 def load_problem(path: str | Path) -> HypercubeProblem:
@@ -260,7 +232,7 @@ def load_problem(path: str | Path) -> HypercubeProblem:
         the message names the file, the key path and the fix.
     """
     p = Path(path)
-    return problem_from_dict(_read_yaml(p), source=str(p))
+    return problem_from_dict(read_yaml(p, what="hypercube problem"), source=str(p))
 
 
 def _dupes(names: list[str]) -> list[str]:
