@@ -27,6 +27,7 @@ import simpy
 from sim.alert import AlertPlan
 from sim.demand import IncidentTable
 from sim.dispatch import Candidate, DispatchRules, eligible, select_unit
+from sim.encircle import exit_places, greedy_cordon_s
 from sim.force import Deployment, Unit
 from sim.network.graph import City
 from sim.network.travel import TravelOracle
@@ -686,22 +687,16 @@ class Engine:
 
     # ------------------------------------------------------------------ encirclement (合围)
     def _exit_places(self, place: int) -> np.ndarray:
-        """Places just outside the radius reached by a road from inside it."""
+        """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
         hit = self._exits.get(place)
-        if hit is not None:
-            return hit
-        g = self.city.places
-        d = np.hypot(g.x_m - g.x_m[place], g.y_m - g.y_m[place])
-        inside = d <= self.encircle.radius_m
-        cross = inside[g.edge_u] & ~inside[g.edge_v]
-        if self.encircle.roads == "major":
-            if self._major_edge is None:
+        if hit is None:
+            g = self.city.places
+            if self.encircle.roads == "major" and self._major_edge is None:
                 from sim.force import MAJOR_ROADS
 
                 self._major_edge = np.isin(g.edge_class, MAJOR_ROADS)
-            cross &= self._major_edge
-        hit = np.unique(g.edge_v[cross]).astype(np.int64)
-        self._exits[place] = hit
+            mask = self._major_edge if self.encircle.roads == "major" else None
+            hit = self._exits[place] = exit_places(g, place, radius_m=self.encircle.radius_m, road_mask=mask)
         return hit
 
     def _encirclement(self, i: int, t: float) -> float:
@@ -738,13 +733,7 @@ class Engine:
             waits = np.array([w[1] for w in where])
             targets = self.target[mode][todo_arr]
             eta[rows] = o.times_between(nodes, targets) + waits[:, None] + self.extra_s[mode][todo_arr][None, :]
-        worst = 0.0
-        for _ in range(len(todo)):
-            a, b = np.unravel_index(int(np.argmin(eta)), eta.shape)
-            worst = max(worst, float(eta[a, b]))
-            eta[a, :] = np.inf
-            eta[:, b] = np.inf
-        return t - float(self.inc.call_s[i]) + worst
+        return t - float(self.inc.call_s[i]) + greedy_cordon_s(eta)
 
     # ------------------------------------------------------------------ incidents
     def _call(self, i: int) -> None:

@@ -70,3 +70,26 @@ def test_visibility_presence_matches_patrol_time(make_small):
     # presence counts time on circuits; patrol time also includes the drives back onto a circuit
     assert 0.7 * patrol < seen <= patrol * (1 + 1e-9)
     assert 0 < out.metrics["saw_patrol_last_hour"] <= 1
+
+
+def test_greedy_cordon():
+    from sim.encircle import greedy_cordon_s
+
+    # two units, two exits: the greedy pairs (0,0)=10 then (1,1)=50 -> the cordon closes at 50
+    assert greedy_cordon_s(np.array([[10.0, 20.0], [30.0, 50.0]])) == 50.0
+    assert greedy_cordon_s(np.array([[10.0, 20.0]])) == float("inf")       # fewer units than exits
+    assert greedy_cordon_s(np.zeros((3, 0))) == 0.0                         # nothing to hold
+
+
+def test_exit_places_on_a_line():
+    from types import SimpleNamespace
+
+    from sim.encircle import exit_places
+
+    # nodes at x = 0, 100, ..., 500; two-way edges between neighbours
+    x = np.arange(6) * 100.0
+    u = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5])
+    v = np.array([1, 0, 2, 1, 3, 2, 4, 3, 5, 4])
+    g = SimpleNamespace(x_m=x, y_m=np.zeros(6), edge_u=u, edge_v=v)
+    assert exit_places(g, 2, radius_m=150).tolist() == [0, 4]
+    assert exit_places(g, 0, radius_m=250).tolist() == [3]
