@@ -15,21 +15,18 @@ def add_scenario_options(p: argparse.ArgumentParser, *, optional_scenario: bool 
                    help="override any scenario key, e.g. --set force.total_officers=300 (repeatable)")
 
 
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {v}")
-    return v
+def _int_at_least(minimum: int):
+    """An argparse type: a whole number no smaller than ``minimum``, with a readable error."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {v}")
+        return v
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {v}")
-    return v
+positive_int = _int_at_least(1)
+non_negative_int = _int_at_least(0)

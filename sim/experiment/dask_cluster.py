@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from sim.errors import InputError
+from sim.experiment.sweep import OrderedMap
 
 CLUSTERS = ("slurm", "pbs")
 #: Worker settings for clusters this module starts (for others, see docs/scaling.md): no statistical
@@ -32,7 +33,7 @@ WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 CONNECT_TIMEOUT = "20s"
 
 
-class DaskExecutor:
+class DaskExecutor(OrderedMap):
     """Runs tasks on a Dask client; results are yielded as they complete."""
 
     def __init__(self, client, description: str, *, expected_workers: int | None = None) -> None:
@@ -81,15 +82,6 @@ class DaskExecutor:
                     self.client.cancel(pending)
                 except Exception:  # pragma: no cover - client already gone
                     pass
-
-    def map(self, fn: Callable, tasks: list) -> list:
-        """Results in task order; the first exception is raised."""
-        out = [None] * len(tasks)
-        for i, res, exc in self.imap(fn, tasks):
-            if exc is not None:
-                raise exc
-            out[i] = res
-        return out
 
 
 def _connect(address: str):

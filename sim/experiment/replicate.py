@@ -8,7 +8,6 @@ the replication index, so it gives the same numbers in any process, in any order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -166,7 +165,3 @@ def make_engine(ctx: Context, incidents, rep, *, exhaustive: bool = False) -> En
                   major_types=major, encircle=EncircleSettings(radius_m=sc.encirclement.radius_m,
                                                                roads=sc.encirclement.roads),
                   exhaustive=exhaustive)
-
-
-def scenario_path(scenario) -> Path | None:
-    return Path(scenario.source_file) if scenario.source_file else None

@@ -346,15 +346,8 @@ def chunk_size(n_tasks: int, replications: int, workers: int) -> int:
 
 
 # --------------------------------------------------------------------------- executors
-class SequentialExecutor:
-    """Runs tasks one after the other in this process (no Dask, no start-up cost)."""
-
-    n_workers = 1
-    description = "this process (sequential)"
-
-    def imap(self, fn: Callable, tasks: list) -> Iterator[tuple[int, object, BaseException | None]]:
-        for i, t in enumerate(tasks):
-            yield i, fn(t), None
+class OrderedMap:
+    """``map`` on top of an executor's ``imap``: results in task order; the first exception is raised."""
 
     def map(self, fn: Callable, tasks: list) -> list:
         out = [None] * len(tasks)
@@ -363,6 +356,17 @@ class SequentialExecutor:
                 raise exc
             out[i] = res
         return out
+
+
+class SequentialExecutor(OrderedMap):
+    """Runs tasks one after the other in this process (no Dask, no start-up cost)."""
+
+    n_workers = 1
+    description = "this process (sequential)"
+
+    def imap(self, fn: Callable, tasks: list) -> Iterator[tuple[int, object, BaseException | None]]:
+        for i, t in enumerate(tasks):
+            yield i, fn(t), None
 
 
 @contextmanager

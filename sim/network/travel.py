@@ -57,10 +57,6 @@ class TravelOracle:
             self._full = dijkstra(self._w, directed=True).astype(np.float64)
 
     @property
-    def has_full_matrix(self) -> bool:
-        return self._full is not None
-
-    @property
     def n_nodes(self) -> int:
         return self.graph.n_nodes
 
