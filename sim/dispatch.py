@@ -9,12 +9,14 @@ by unit id so runs are reproducible.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A unit that could be sent, with its estimated arrival (a tuple: made at every dispatch)."""
+
     uid: int
     kind: str            # car | bicycle | foot | checkpoint
     role: str            # patrol | standby | checkpoint | reserve
@@ -68,9 +70,14 @@ def eligible(c: Candidate, *, rules: DispatchRules, is_backup: bool) -> bool:
 
 
 def _nearest(cands: list[Candidate]) -> Candidate | None:
+    """``choose_nearest`` over a handful of candidates, in plain Python (no arrays to build)."""
     if not cands:
         return None
-    return cands[choose_nearest(np.array([c.eta_s for c in cands]), np.array([c.uid for c in cands]))]
+    return min(cands, key=_eta_then_uid)
+
+
+def _eta_then_uid(c: Candidate) -> tuple[float, int]:
+    return c.eta_s, c.uid
 
 
 def _by_policy(cands: list[Candidate], policy: str) -> Candidate | None:

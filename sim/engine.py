@@ -62,13 +62,37 @@ class EncircleSettings:
 
 @dataclass
 class _Leg:
-    """A one-off drive (joining a circuit, returning to the station) with absolute times."""
+    """A one-off drive (joining a circuit, returning to the station) with absolute times.
 
-    nodes: list
-    t: list
-    resp: list
-    dist: list
+    Only its ends are known when it starts: most drives finish undisturbed, and their
+    duration and metres come from the travel matrices. The street-by-street path
+    (``path``) is built only when someone asks where the unit is in the middle of it.
+    The unit first needs ``wait_s`` response-seconds to reach ``src`` (the rest of
+    the street it was on), then follows the fastest path to ``dst``.
+    """
+
+    src: int
+    dst: int
+    t_start: float         # when the drive began
+    wait_s: float          # response seconds to reach src first
+    t_end: float           # when dst is reached
+    metres: float          # metres from src to dst
     then: str              # "circuit" or "station"
+    scale: float           # patrol seconds per response second
+    _path: tuple | None = None
+
+    def path(self, oracle: TravelOracle) -> tuple[list, list, list, list]:
+        """(nodes, absolute times, cumulative response seconds, cumulative metres)."""
+        if self._path is None:
+            p_nodes, p_resp, p_dist = oracle.route(self.src, self.dst)
+            t0 = self.t_start + self.wait_s * self.scale
+            times = [t0 + r * self.scale for r in p_resp]
+            if self.wait_s > 0:
+                self._path = ([self.src] + p_nodes, [self.t_start] + times, [-self.wait_s] + p_resp,
+                              [0.0] + p_dist)
+            else:
+                self._path = (p_nodes, times, p_resp, p_dist)
+        return self._path
 
 
 @dataclass
@@ -85,6 +109,7 @@ class UnitState:
     level: str | None = None       # the level whose assignment the unit follows
     beat: int = -1
     leg: _Leg | None = None
+    at_node: int = -1              # where a unit that just cleared a scene stands (moving "still")
     anchor_t: float = 0.0          # on the circuit: at anchor_t the unit was at circuit time anchor_tau
     anchor_tau: float = 0.0
     since: float = 0.0
@@ -128,6 +153,37 @@ class EngineLog:
 
 def _clip(a: float, b: float, lo: float, hi: float) -> float:
     return max(0.0, min(b, hi) - max(a, lo))
+
+
+class _NearestOnCircuit:
+    """``[node]``: the circuit node nearest to ``node`` in a straight line (where a unit rejoins).
+
+    On graphs up to ``TABLE_MAX_NODES`` the answer for every node is computed at once;
+    on larger ones each node's answer is computed when first asked, and kept.
+    """
+
+    TABLE_MAX_NODES = 10_000
+
+    def __init__(self, c: Circuit, graph) -> None:
+        self._cn = np.asarray(c.nodes[:-1], np.int64)
+        self._x, self._y = graph.x_m, graph.y_m
+        if graph.n_nodes <= self.TABLE_MAX_NODES:
+            cx, cy = self._x[self._cn][None, :], self._y[self._cn][None, :]
+            d2 = (self._x[:, None] - cx) ** 2 + (self._y[:, None] - cy) ** 2
+            self._table = self._cn[np.argmin(d2, axis=1)].astype(np.int32)
+        else:
+            self._table = None
+            self._known: dict[int, int] = {}
+
+    def __getitem__(self, node: int) -> int:
+        if self._table is not None:
+            return int(self._table[node])
+        hit = self._known.get(node)
+        if hit is None:
+            cn = self._cn
+            d2 = (self._x[cn] - self._x[node]) ** 2 + (self._y[cn] - self._y[node]) ** 2
+            hit = self._known[node] = int(cn[int(np.argmin(d2))])
+        return hit
 
 
 class Engine:
@@ -197,6 +253,11 @@ class Engine:
         self.code = np.zeros(len(deployment.units), np.int8)
         self.lb_rows = np.zeros((len(deployment.units), city.n_places))
         self.is_reserve = np.array([u.role == "reserve" for u in deployment.units], bool)
+        self.any_reserve = bool(self.is_reserve.any())
+        # added to a unit's lower bound: 0 on its circuit, -inf available elsewhere (always located),
+        # +inf unavailable or the reserve (located separately)
+        self.bias = np.full(len(deployment.units), np.inf)
+        self._time = {m: travel[m].oracle.time for m in travel}
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
@@ -207,15 +268,22 @@ class Engine:
 
     def _refresh(self, st: UnitState) -> None:
         """Update the dispatch arrays after ``st`` changed status or movement."""
+        u = st.uid
         if st.status == "patrol" and st.moving == "circuit" and st.role != "reserve":
-            if self.code[st.uid] != 1 or self._lb_key.get(st.uid) != st.level:
-                self.lb_rows[st.uid] = self._lb[(st.uid, st.level)]
-                self._lb_key[st.uid] = st.level
-            self.code[st.uid] = 1
+            if self.code[u] != 1 or self._lb_key.get(u) != st.circuit_key:
+                self.lb_rows[u] = self._lb[st.circuit_key]
+                self._lb_key[u] = st.circuit_key
+            self.code[u] = 1
+            self.bias[u] = 0.0 if not self.is_reserve[u] else np.inf
         elif st.status in ("patrol", "station"):
-            self.code[st.uid] = 2
+            self.code[u] = 2
+            self.bias[u] = -np.inf if not self.is_reserve[u] else np.inf
         else:
-            self.code[st.uid] = 0
+            self._unavailable(u)
+
+    def _unavailable(self, u: int) -> None:
+        self.code[u] = 0
+        self.bias[u] = np.inf
 
     # ------------------------------------------------------------------ patrol circuits
     def _circuit_for(self, st: UnitState, level: str, period: int) -> Circuit:
@@ -230,14 +298,13 @@ class Engine:
         return max(1, int(round(DAY_S / self.shift_s)))
 
     def _build_circuits(self, st: UnitState, level: str) -> None:
-        """All periods' circuits of a unit at a level, and the lower bound over their union."""
+        """All periods' circuits of a unit at a level, and the lower bound of each."""
         u = st.unit
         mt = self.travel[st.mode]
         bid, places = u.assignment(level) if st.role != "reserve" else (u.beat, u.beat_places)
         pn = self.target[st.mode]
         nodes = pn[places]
         beat_nodes = np.unique(nodes)
-        circuits = []
         for period in range(self._periods()):
             rng = stream(self.rep, f"patrol-unit-{u.uid}-{level}-{period}")
             weights = None
@@ -250,8 +317,8 @@ class Engine:
             stops = order_stops(stops, mt.oracle.time)
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.circuits[(u.uid, level, period)] = c
-            circuits.append(c)
-        self._lb[(u.uid, level)] = circuit_lower_bound_s(mt.oracle, circuits, pn, self.extra_s[st.mode])
+            # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
+            self._lb[(u.uid, level, period)] = circuit_lower_bound_s(mt.oracle, [c], pn, self.extra_s[st.mode])
 
     # ------------------------------------------------------------------ movement
     def _leave_patrol(self, st: UnitState, t: float) -> None:
@@ -260,13 +327,14 @@ class Engine:
             return
         if st.moving == "leg":
             leg = st.leg
-            k = bisect_right(leg.t, t) - 1
-            if k >= len(leg.t) - 1:
-                done = leg.dist[-1]
+            if t >= leg.t_end:
+                done = leg.metres
             else:
-                f = (t - leg.t[k]) / (leg.t[k + 1] - leg.t[k]) if leg.t[k + 1] > leg.t[k] else 1.0
-                done = leg.dist[k] + f * (leg.dist[k + 1] - leg.dist[k])
-            self._account_drive(st, leg.t[0], t, done, patrol=True)  # driving back, available: not busy
+                _, times, _, dist = leg.path(self.travel[st.mode].oracle)
+                k = min(bisect_right(times, t) - 1, len(times) - 2)
+                f = (t - times[k]) / (times[k + 1] - times[k]) if times[k + 1] > times[k] else 1.0
+                done = dist[k] + f * (dist[k + 1] - dist[k])
+            self._account_drive(st, leg.t_start, t, done, patrol=True)  # driving back, available: not busy
         elif st.moving == "circuit":
             c = st.circuit
             speed = c.length_m / c.duration_s
@@ -300,17 +368,16 @@ class Engine:
 
     def _sync(self, st: UnitState, t: float) -> None:
         """Finish a drive that ended by ``t``: join the circuit or park at the station."""
-        if st.status == "patrol" and st.moving == "leg" and st.leg.t[-1] <= t:
+        if st.moving == "leg" and st.status == "patrol" and st.leg.t_end <= t:
             leg = st.leg
             if not self.closed:
-                self._account_drive(st, leg.t[0], leg.t[-1], leg.dist[-1], patrol=True)  # driving back, available: not busy
+                self._account_drive(st, leg.t_start, leg.t_end, leg.metres, patrol=True)  # driving back, available: not busy
             if leg.then == "station":
-                st.status, st.moving, st.leg, st.since = "station", "still", None, leg.t[-1]
+                st.status, st.moving, st.leg, st.since = "station", "still", None, leg.t_end
             else:
-                node = leg.nodes[-1]
                 st.moving, st.leg = "circuit", None
-                st.anchor_t = leg.t[-1]
-                st.anchor_tau = st.circuit.t_s[st.circuit.nodes.index(node)]
+                st.anchor_t = leg.t_end
+                st.anchor_tau = st.circuit.tau_at(leg.dst)
             self._refresh(st)
 
     def _from_here(self, st: UnitState, t: float) -> tuple[int, float]:
@@ -320,45 +387,43 @@ class Engine:
         if st.status == "post":
             return st.home_node, 0.0
         if st.moving == "still":      # at a scene, just cleared
-            return st.leg.nodes[0], 0.0
+            return st.at_node, 0.0
         self._sync(st, t)
         if st.status == "station":
             return st.home_node, self.turnout_s
         if st.moving == "circuit":
             node, rem, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
             return node, rem
-        leg = st.leg
-        k = bisect_right(leg.t, t) - 1
-        t0, t1 = leg.t[k], leg.t[k + 1]
+        nodes, times, resp, _ = st.leg.path(self.travel[st.mode].oracle)
+        k = min(bisect_right(times, t) - 1, len(times) - 2)
+        t0, t1 = times[k], times[k + 1]
         f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-        return leg.nodes[k + 1], (1.0 - f) * (leg.resp[k + 1] - leg.resp[k])
+        return nodes[k + 1], (1.0 - f) * (resp[k + 1] - resp[k])
 
     def eta_s(self, st: UnitState, place: int, t: float) -> float:
         """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``."""
-        node, wait = self._from_here(st, t)
-        return wait + self.travel[st.mode].oracle.time(node, int(self.target[st.mode][place])) \
-            + self.extra_s[st.mode][place]
+        if st.moving == "circuit" and st.status == "patrol":     # the common case, without _from_here
+            node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+        else:
+            node, wait = self._from_here(st, t)
+        mode = st.mode
+        return wait + self._time[mode](node, int(self.target[mode][place])) + self.extra_s[mode][place]
+
+    def _start_leg(self, st: UnitState, node: int, dst: int, t: float, wait_s: float, then: str) -> None:
+        """Drive from ``node`` (reached after ``wait_s`` response-seconds) to ``dst``, at patrol speed."""
+        mt = self.travel[st.mode]
+        o = mt.oracle
+        scale = mt.patrol_scale
+        st.status, st.moving = "patrol", "leg"
+        st.leg = _Leg(node, dst, t, wait_s, t + (wait_s + o.time(node, dst)) * scale, o.metres(node, dst),
+                      then, scale)
 
     def _join_circuit(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) to the nearest node of the circuit."""
-        mt = self.travel[st.mode]
-        c = st.circuit
-        key = (st.circuit_key, node)
-        join = self._join_cache.get(key)
-        if join is None:
-            cn = np.asarray(c.nodes[:-1], np.int64)
-            g = self.city.graphs[st.mode]
-            d2 = (g.x_m[cn] - g.x_m[node]) ** 2 + (g.y_m[cn] - g.y_m[node]) ** 2
-            join = self._join_cache[key] = int(cn[int(np.argmin(d2))])
-        p_nodes, p_resp, p_dist = mt.oracle.route(node, join)
-        scale = mt.patrol_scale
-        t0 = t + wait_s * scale
-        nodes = [node] + p_nodes if wait_s > 0 else p_nodes
-        resp = [-wait_s] + p_resp if wait_s > 0 else p_resp
-        dist = [0.0] + p_dist if wait_s > 0 else p_dist
-        times = ([t] if wait_s > 0 else []) + [t0 + r * scale for r in p_resp]
-        st.status, st.moving = "patrol", "leg"
-        st.leg = _Leg(nodes, times, resp, dist, "circuit")
+        join_at = self._join_cache.get(st.circuit_key)
+        if join_at is None:
+            join_at = self._join_cache[st.circuit_key] = _NearestOnCircuit(st.circuit, self.city.graphs[st.mode])
+        self._start_leg(st, node, join_at[node], t, wait_s, "circuit")
         self._refresh(st)
         self._sync(st, t)
 
@@ -368,17 +433,8 @@ class Engine:
             st.status, st.moving, st.leg, st.since = "station", "still", None, t
             self._refresh(st)
             return
-        mt = self.travel[st.mode]
-        p_nodes, p_resp, p_dist = mt.oracle.route(node, st.home_node)
-        scale = mt.patrol_scale
-        t0 = t + wait_s * scale
-        if wait_s > 0:
-            nodes, resp, dist = [node] + p_nodes, [-wait_s] + p_resp, [0.0] + p_dist
-            times = [t] + [t0 + r * scale for r in p_resp]
-        else:
-            nodes, resp, dist, times = p_nodes, p_resp, p_dist, [t0 + r * scale for r in p_resp]
-        st.status, st.moving, st.since = "patrol", "leg", t
-        st.leg = _Leg(nodes, times, resp, dist, "station")
+        self._start_leg(st, node, st.home_node, t, wait_s, "station")
+        st.since = t
         self._refresh(st)
 
     # ------------------------------------------------------------------ shifts and alert levels
@@ -415,7 +471,7 @@ class Engine:
                 node, wait = self._from_here(st, t)
                 self._leave_patrol(st, t)
             elif st.status == "patrol":          # just cleared a scene
-                node, wait = st.leg.nodes[0], 0.0
+                node, wait = st.at_node, 0.0
             elif st.status in ("station", "off", "post"):
                 self._account_idle(st, t)
                 node, wait = st.home_node, 0.0
@@ -438,7 +494,7 @@ class Engine:
                 node, wait = self._from_here(st, t)
                 self._leave_patrol(st, t)
             else:
-                node = st.leg.nodes[0]
+                node = st.at_node
             st.leg, st.circuit = None, None
             if want == "station":
                 self._drive_home(st, node, t, wait_s=wait)
@@ -540,26 +596,26 @@ class Engine:
         if self.exhaustive:
             return [self._candidate(self.units[u], place, t) for u in np.flatnonzero(code > 0)]
         exact: list[Candidate] = []
-        skip = self.is_reserve.copy()
-        for u in np.flatnonzero(skip & (code > 0)):
-            exact.append(self._candidate(self.units[u], place, t))
-        if self.rules.policy == "own_beat_first":
-            for u in np.flatnonzero((code > 0) & ~skip):
+        if self.any_reserve:
+            for u in np.flatnonzero(self.is_reserve & (code > 0)):
+                exact.append(self._candidate(self.units[u], place, t))
+        bound = self.lb_rows[:, place] + self.bias
+        if self._owns_matters:
+            for u in np.flatnonzero((code > 0) & ~self.is_reserve):
                 st = self.units[u]
                 if any(self._owns(st, place)):
                     exact.append(self._candidate(st, place, t))
-                    skip[u] = True
-        bound = np.where(code == 1, self.lb_rows[:, place], np.where(code == 2, -1.0, np.inf))
-        bound[skip] = np.inf
+                    bound[u] = np.inf
         best = min((c.eta_s for c in exact if c.role != "reserve" and self._ok(c, is_backup)), default=np.inf)
-        for u in np.argsort(bound, kind="stable"):
-            b = bound[u]
+        values = bound.tolist()
+        for u in np.argsort(bound, kind="stable").tolist():
+            b = values[u]
             if b > best or b == np.inf:
                 break
             c = self._candidate(self.units[u], place, t)
             exact.append(c)
-            if self._ok(c, is_backup):
-                best = min(best, c.eta_s)
+            if c.eta_s < best and self._ok(c, is_backup):
+                best = c.eta_s
         return exact
 
     def _ok(self, c: Candidate, is_backup: bool) -> bool:
@@ -578,17 +634,18 @@ class Engine:
         elif st.status == "station":
             self._account_idle(st, t)
         target = int(self.target[st.mode][place])
-        _, resp, dist = mt.oracle.route(node, target)
-        offset_m = float(self.city.place_offset_m[st.mode][place])
-        eta = wait + resp[-1] + self.extra_s[st.mode][place]
-        metres = dist[-1] + offset_m
+        resp_s = mt.oracle.time(node, target)
+        if not resp_s < np.inf:
+            mt.oracle.route(node, target)      # raises the one-line "no route" error
+        eta = wait + resp_s + self.extra_s[st.mode][place]
+        metres = mt.oracle.metres(node, target) + float(self.city.place_offset_m[st.mode][place])
         if not self.sent[i]:
             self.dispatch_s[i] = t
             self.cross_area[i] = st.role == "patrol" and not own
         if st.role == "patrol" and not own:
             st.cross_area_calls += 1
         st.status, st.moving, st.leg, st.since = "busy", "still", None, t
-        self.code[st.uid] = 0
+        self._unavailable(st.uid)
         st.calls += 1
         self.sent[i].append(st.uid)
         self._trip(st, i, eta, metres, target)
@@ -622,17 +679,22 @@ class Engine:
         ev.callbacks.append(lambda _ev: fn(*args))
 
     def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int) -> None:
-        self._after(eta, self._arrive, st, i, self.env.now, metres, node)
+        """Drive to incident ``i`` and stay on scene; one event, at clearance.
 
-    def _arrive(self, st: UnitState, i: int, t0: float, metres: float, node: int) -> None:
-        t1 = self.env.now
-        arr = self.arrivals[i]
-        if not arr:
-            self.first_unit[i] = st.uid
-        arr.append(t1)
-        arr.sort()
-        self._account_drive(st, t0, t1, metres, patrol=False)
-        self._after(float(self.inc.on_scene_s[i]), self._clear, st, i, t1, t0, node)
+        Nothing can divert a unit on its way, so its arrival is known when it leaves
+        and is recorded now (unless it falls after the drain stops the run, like the
+        clearance that would follow it).
+        """
+        t0 = self.env.now
+        t1 = t0 + eta
+        if t1 < self.horizon_s + MAX_DRAIN_S:
+            arr = self.arrivals[i]
+            if not arr or t1 < arr[0]:       # equal times: the unit sent first arrived first
+                self.first_unit[i] = st.uid
+            arr.append(t1)
+            arr.sort()
+            self._account_drive(st, t0, t1, metres, patrol=False)
+        self._after(t1 + float(self.inc.on_scene_s[i]) - t0, self._clear, st, i, t1, t0, node)
 
     def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
         t2 = self.env.now
@@ -665,7 +727,7 @@ class Engine:
             st.overtime_s += st.unit.crew * _clip(st.overtime_from, t, self.warmup_s, self.horizon_s)
             st.overtime_from = None
         st.status, st.moving, st.since = "patrol", "still", t
-        st.leg = _Leg([node], [t], [0.0], [0.0], "circuit")
+        st.leg, st.at_node = None, node
         if st.pending:
             st.pending = False
             want = self._duty(st, self._level_of(st))

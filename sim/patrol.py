@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -37,6 +38,11 @@ class Circuit:
     resp_s: list
     dist_m: list
 
+    def __post_init__(self) -> None:
+        # where() runs for every unit considered at every dispatch: keep its inputs plain attributes
+        object.__setattr__(self, "_period_s", self.t_s[-1])
+        object.__setattr__(self, "_last_k", len(self.t_s) - 2)
+
     @property
     def duration_s(self) -> float:
         return self.t_s[-1]
@@ -48,15 +54,28 @@ class Circuit:
     def node_set(self) -> np.ndarray:
         return np.unique(np.asarray(self.nodes, np.int64))
 
+    @cached_property
+    def _first_index(self) -> dict:
+        out: dict = {}
+        for k, n in enumerate(self.nodes):
+            out.setdefault(n, k)
+        return out
+
+    def tau_at(self, node: int) -> float:
+        """Circuit time at the first visit of ``node`` (which must be on the circuit)."""
+        return self.t_s[self._first_index[node]]
+
     def where(self, tau_s: float) -> tuple[int, float, int]:
         """At circuit time ``tau_s`` (any real): (next node, response seconds to it, its index)."""
-        tau = tau_s % self.duration_s
-        k = bisect_right(self.t_s, tau) - 1
-        k = min(k, len(self.t_s) - 2)
-        t0, t1 = self.t_s[k], self.t_s[k + 1]
+        t_s = self.t_s
+        tau = tau_s % self._period_s
+        k = bisect_right(t_s, tau) - 1
+        if k > self._last_k:
+            k = self._last_k
+        t0, t1 = t_s[k], t_s[k + 1]
         f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
-        rem = (1.0 - f) * (self.resp_s[k + 1] - self.resp_s[k])
-        return self.nodes[k + 1], rem, k + 1
+        resp = self.resp_s
+        return self.nodes[k + 1], (1.0 - f) * (resp[k + 1] - resp[k]), k + 1
 
     def patrol_s_to(self, tau_s: float) -> float:
         """Patrol seconds from circuit time ``tau_s`` until the next node is reached."""

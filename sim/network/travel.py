@@ -53,12 +53,57 @@ class TravelOracle:
         self._cols: OrderedDict[int, np.ndarray] = OrderedDict()
         self._preds: OrderedDict[int, np.ndarray] = OrderedDict()
         self._max_rows = max_cached_rows
+        self._m_rows: OrderedDict[int, np.ndarray] = OrderedDict()
         if graph.n_nodes <= FULL_MATRIX_MAX_NODES:
-            self._full = dijkstra(self._w, directed=True).astype(np.float64)
+            # one all-pairs search gives the seconds and, for little more, the predecessors
+            # that routes and metres need
+            full, pred = dijkstra(self._w, directed=True, return_predecessors=True)
+            self._full = full.astype(np.float64)
+            self._pred_full = pred.astype(np.int32)
 
     @property
     def n_nodes(self) -> int:
         return self.graph.n_nodes
+
+    @property
+    def time_matrix(self) -> np.ndarray | None:
+        """All-pairs seconds ``[source, target]`` on small graphs (read only), else None."""
+        return self._full
+
+    def metres_from(self, source: int) -> np.ndarray:
+        """Metres from ``source`` to every node along the fastest paths (nan where unreachable).
+
+        Summed from the predecessor row by pointer jumping: ``up[t]`` is a node on the
+        path to ``t`` and ``m[t]`` the metres from it to ``t``; each round doubles the
+        stretch covered, so a path of L edges takes log2(L) vector rounds. Rows are
+        cached like predecessor rows: a patrol's units start from the same nodes all day.
+        """
+        row = self._m_rows.get(source)
+        if row is not None:
+            return row
+        pred = self._pred_row(source)
+        up = pred.astype(np.int64)
+        reach = up >= 0
+        up[~reach] = source
+        m = np.zeros(up.size)
+        dst = np.flatnonzero(reach)
+        m[dst] = self.edge_lookup(up[dst], dst)[1]
+        while True:
+            nxt = up[up]
+            if np.array_equal(nxt, up):
+                break
+            m += m[up]
+            up = nxt
+        m[~reach] = np.nan
+        m[source] = 0.0
+        self._m_rows[source] = m
+        if len(self._m_rows) > self._max_rows and self._full is None:
+            self._m_rows.popitem(last=False)
+        return m
+
+    def metres(self, source: int, target: int) -> float:
+        """Metres along the fastest path (the one ``route`` returns)."""
+        return float(self.metres_from(source)[target])
 
     def times_to(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target``."""
@@ -97,11 +142,7 @@ class TravelOracle:
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
 
     def _pred_row(self, source: int) -> np.ndarray:
-        if self._full is not None:
-            if self._pred_full is None:
-                # one call for all sources: cheaper than a search per source once a few hundred are asked
-                _, pred = dijkstra(self._w, directed=True, return_predecessors=True)
-                self._pred_full = pred.astype(np.int32)
+        if self._pred_full is not None:
             return self._pred_full[source]
         row = self._preds.get(source)
         if row is None:
