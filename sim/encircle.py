@@ -28,18 +28,31 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
 
     Each unit holds at most one exit; with fewer units than exits the cordon cannot
     be closed (inf). Greedy is not always optimal, but it is what a dispatcher
-    sending the closest free unit to each open road would achieve.
+    sending the closest free unit to each open road would achieve. Taking the
+    shortest remaining (unit, exit) pair again and again is the same as walking all
+    pairs once in order of time (ties: row-major order) and keeping each pair whose
+    unit and exit are both still free.
     """
-    eta = np.array(eta_s, float, copy=True)
+    eta = np.asarray(eta_s, float)
     n_units, n_exits = eta.shape
     if n_exits == 0:
         return 0.0
     if n_units < n_exits:
         return float("inf")
+    flat = eta.ravel()
+    order = flat.argsort(kind="stable").tolist()
+    values = flat.tolist()
+    used_units: set = set()
+    used_exits: set = set()
     worst = 0.0
-    for _ in range(n_exits):
-        a, b = np.unravel_index(int(np.argmin(eta)), eta.shape)
-        worst = max(worst, float(eta[a, b]))
-        eta[a, :] = np.inf
-        eta[:, b] = np.inf
+    for k in order:
+        a, b = divmod(k, n_exits)
+        if a in used_units or b in used_exits:
+            continue
+        used_units.add(a)
+        used_exits.add(b)
+        if values[k] > worst:
+            worst = values[k]
+        if len(used_exits) == n_exits:
+            break
     return worst

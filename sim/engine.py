@@ -152,7 +152,12 @@ class EngineLog:
 
 
 def _clip(a: float, b: float, lo: float, hi: float) -> float:
-    return max(0.0, min(b, hi) - max(a, lo))
+    """Length of [a, b] inside [lo, hi] (comparisons, not min/max calls: this runs for every event)."""
+    if a < lo:
+        a = lo
+    if b > hi:
+        b = hi
+    return b - a if b > a else 0.0
 
 
 class _NearestOnCircuit:
@@ -258,12 +263,15 @@ class Engine:
         # +inf unavailable or the reserve (located separately)
         self.bias = np.full(len(deployment.units), np.inf)
         self._time = {m: travel[m].oracle.time for m in travel}
+        self._T = {m: travel[m].oracle.time_matrix for m in travel}
+        self._reach_cache: dict[int, dict[str, tuple[int, float]]] = {}
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
             home = int(self.target[u.mode][home_place]) if u.mode in self.target else home_place
             self.units.append(UnitState(uid=u.uid, unit=u, mode=u.mode, role=u.role, home_node=home,
                                         status="off"))
+        self._posts = [st for st in self.units if st.role == "checkpoint"]
         self._start_rng = {u.uid: stream(rep, f"patrol-start-{u.uid}") for u in deployment.units}
 
     def _refresh(self, st: UnitState) -> None:
@@ -400,6 +408,14 @@ class Engine:
         f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
         return nodes[k + 1], (1.0 - f) * (resp[k + 1] - resp[k])
 
+    def _reach(self, place: int) -> dict[str, tuple[int, float]]:
+        """Per mode: the node a unit drives to for ``place`` and the seconds from there on foot."""
+        hit = self._reach_cache.get(place)
+        if hit is None:
+            hit = self._reach_cache[place] = {m: (int(self.target[m][place]), float(self.extra_s[m][place]))
+                                              for m in self.travel}
+        return hit
+
     def eta_s(self, st: UnitState, place: int, t: float) -> float:
         """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``."""
         if st.moving == "circuit" and st.status == "patrol":     # the common case, without _from_here
@@ -407,7 +423,9 @@ class Engine:
         else:
             node, wait = self._from_here(st, t)
         mode = st.mode
-        return wait + self._time[mode](node, int(self.target[mode][place])) + self.extra_s[mode][place]
+        target, extra = self._reach(place)[mode]
+        T = self._T[mode]
+        return wait + (T[node, target] if T is not None else self._time[mode](node, target)) + extra
 
     def _start_leg(self, st: UnitState, node: int, dst: int, t: float, wait_s: float, then: str) -> None:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) to ``dst``, at patrol speed."""
@@ -608,7 +626,7 @@ class Engine:
                     bound[u] = np.inf
         best = min((c.eta_s for c in exact if c.role != "reserve" and self._ok(c, is_backup)), default=np.inf)
         values = bound.tolist()
-        for u in np.argsort(bound, kind="stable").tolist():
+        for u in bound.argsort(kind="stable").tolist():
             b = values[u]
             if b > best or b == np.inf:
                 break
@@ -699,7 +717,8 @@ class Engine:
     def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
         t2 = self.env.now
         st.scene_s += _clip(t1, t2, self.warmup_s, self.horizon_s)
-        self.clear_s[i] = t2 if np.isnan(self.clear_s[i]) else max(self.clear_s[i], t2)
+        if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier
+            self.clear_s[i] = t2
         st.trips.append((i, t0, t1, t2))
         self._free(st, node, t2)
 
@@ -771,8 +790,8 @@ class Engine:
         exits = self._exit_places(int(self.inc.place[i]))
         if exits.size == 0:
             return t - float(self.inc.call_s[i])
-        held = {st.home_node for st in self.units if st.status == "post"}
-        todo = [int(p) for p in exits if int(p) not in held]
+        held = {st.home_node for st in self._posts if st.status == "post"}
+        todo = [p for p in exits.tolist() if p not in held]
         if not todo:
             return t - float(self.inc.call_s[i])
         avail = np.flatnonzero(self.code > 0)
@@ -781,7 +800,7 @@ class Engine:
         # the 3k units nearest the incident (by their lower bound) are enough to hold k exits
         place = int(self.inc.place[i])
         bound = np.where(self.code[avail] == 1, self.lb_rows[avail, place], -1.0)
-        keep = avail[np.argsort(bound, kind="stable")[:3 * len(todo)]]
+        keep = avail[bound.argsort(kind="stable")[:3 * len(todo)]]
         free = [self.units[u] for u in keep]
         eta = np.empty((len(free), len(todo)))
         todo_arr = np.asarray(todo, np.int64)

@@ -126,7 +126,7 @@ class TravelOracle:
         """(len(sources), len(targets)) seconds."""
         sources, targets = np.asarray(sources), np.asarray(targets)
         if self._full is not None:
-            return self._full[np.ix_(sources, targets)]
+            return self._full[sources[:, None], targets[None, :]]
         return np.column_stack([self.times_to(int(t))[sources] for t in targets]) if targets.size else \
             np.empty((sources.size, 0))
 
