@@ -102,6 +102,7 @@ class UnitState:
     mode: str
     role: str
     home_node: int
+    kind: str = ""
     status: str = "station"        # patrol | station | busy | off | post
     moving: str = "still"          # circuit | leg | still   (while status is patrol)
     circuit: Circuit | None = None
@@ -217,6 +218,14 @@ class Engine:
             np.asarray(major_types, bool)[incidents.type_idx]
         self.encircle = encircle
         self.exhaustive = exhaustive
+        # the incident columns as Python lists: the engine reads single items, which lists serve faster
+        self._place = incidents.place.tolist()
+        self._call_s = incidents.call_s.astype(float).tolist()
+        self._priority = incidents.priority.tolist()
+        self._on_scene_s = incidents.on_scene_s.astype(float).tolist()
+        self._handling_s = incidents.handling_s.astype(float).tolist()
+        self._needed = incidents.units_needed.tolist()
+        self._is_major = self.major.tolist()
         self.shift_s = deployment.shift_s
         self.env = simpy.Environment()
         n = len(incidents)
@@ -264,13 +273,16 @@ class Engine:
         self.bias = np.full(len(deployment.units), np.inf)
         self._time = {m: travel[m].oracle.time for m in travel}
         self._T = {m: travel[m].oracle.time_matrix for m in travel}
-        self._reach_cache: dict[int, dict[str, tuple[int, float]]] = {}
+        # per mode, per place: the node a unit drives to and the seconds from there on foot
+        self._target_of = {m: self.target[m].astype(np.int64).tolist() for m in travel}
+        self._extra_of = {m: self.extra_s[m].astype(float).tolist() for m in travel}
+        self._located: dict[int, tuple[int, float]] = {}
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
             home = int(self.target[u.mode][home_place]) if u.mode in self.target else home_place
             self.units.append(UnitState(uid=u.uid, unit=u, mode=u.mode, role=u.role, home_node=home,
-                                        status="off"))
+                                        kind=u.kind, status="off"))
         self._posts = [st for st in self.units if st.role == "checkpoint"]
         self._start_rng = {u.uid: stream(rep, f"patrol-start-{u.uid}") for u in deployment.units}
 
@@ -408,24 +420,22 @@ class Engine:
         f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
         return nodes[k + 1], (1.0 - f) * (resp[k + 1] - resp[k])
 
-    def _reach(self, place: int) -> dict[str, tuple[int, float]]:
-        """Per mode: the node a unit drives to for ``place`` and the seconds from there on foot."""
-        hit = self._reach_cache.get(place)
-        if hit is None:
-            hit = self._reach_cache[place] = {m: (int(self.target[m][place]), float(self.extra_s[m][place]))
-                                              for m in self.travel}
-        return hit
-
     def eta_s(self, st: UnitState, place: int, t: float) -> float:
-        """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``."""
+        """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``.
+
+        Where the unit is (``_from_here``) is kept in ``_located`` for this dispatch, so
+        that sending the chosen unit does not locate it again.
+        """
         if st.moving == "circuit" and st.status == "patrol":     # the common case, without _from_here
             node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
         else:
             node, wait = self._from_here(st, t)
+        self._located[st.uid] = (node, wait)
         mode = st.mode
-        target, extra = self._reach(place)[mode]
+        target = self._target_of[mode][place]
         T = self._T[mode]
-        return wait + (T[node, target] if T is not None else self._time[mode](node, target)) + extra
+        return wait + (T[node, target] if T is not None else self._time[mode](node, target)) \
+            + self._extra_of[mode][place]
 
     def _start_leg(self, st: UnitState, node: int, dst: int, t: float, wait_s: float, then: str) -> None:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) to ``dst``, at patrol speed."""
@@ -600,7 +610,7 @@ class Engine:
             own, nb = self._owns(st, place)
         else:
             own = nb = False
-        return Candidate(st.uid, st.unit.kind, st.role, self.eta_s(st, place, t), own, nb)
+        return Candidate(st.uid, st.kind, st.role, self.eta_s(st, place, t), own, nb)
 
     def candidates(self, place: int, t: float, *, is_backup: bool) -> list[Candidate]:
         """Available units with exact ETAs, leaving out those whose lower bound cannot win.
@@ -611,6 +621,7 @@ class Engine:
         under ``own_beat_first``, are always located exactly.
         """
         code = self.code
+        self._located = {}
         if self.exhaustive:
             return [self._candidate(self.units[u], place, t) for u in np.flatnonzero(code > 0)]
         exact: list[Candidate] = []
@@ -639,23 +650,26 @@ class Engine:
     def _ok(self, c: Candidate, is_backup: bool) -> bool:
         return eligible(c, rules=self.rules, is_backup=is_backup)
 
-    def _send(self, st: UnitState, i: int, t: float) -> None:
-        """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip."""
+    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None) -> None:
+        """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
+
+        ``located``: where the unit is now (node it heads to, seconds to it), if known.
+        """
         mt = self.travel[st.mode]
-        place = int(self.inc.place[i])
+        place = self._place[i]
         own, _ = self._owns(st, place)
-        node, wait = self._from_here(st, t)
+        node, wait = located if located is not None else self._from_here(st, t)
         if st.status == "patrol":
             if st.moving != "still":
                 # the rest of the current street edge is counted in time (wait), not in distance
                 self._leave_patrol(st, t)
         elif st.status == "station":
             self._account_idle(st, t)
-        target = int(self.target[st.mode][place])
+        target = self._target_of[st.mode][place]
         resp_s = mt.oracle.time(node, target)
         if not resp_s < np.inf:
             mt.oracle.route(node, target)      # raises the one-line "no route" error
-        eta = wait + resp_s + self.extra_s[st.mode][place]
+        eta = wait + resp_s + self._extra_of[st.mode][place]
         metres = mt.oracle.metres(node, target) + float(self.city.place_offset_m[st.mode][place])
         if not self.sent[i]:
             self.dispatch_s[i] = t
@@ -670,21 +684,21 @@ class Engine:
 
     def _request(self, i: int, count: int) -> None:
         t = self.env.now
-        place = int(self.inc.place[i])
+        place = self._place[i]
         for _ in range(count):
             is_backup = len(self.sent[i]) > 0
-            time_left = self.response_line_s - (t - float(self.inc.call_s[i]))
+            time_left = self.response_line_s - (t - self._call_s[i])
             choice = select_unit(self.candidates(place, t, is_backup=is_backup), rules=self.rules,
-                                 is_backup=is_backup, major=bool(self.major[i]), time_left_s=time_left)
+                                 is_backup=is_backup, major=self._is_major[i], time_left_s=time_left)
             if choice is None:
                 if self.rules.lost_when_all_busy:
                     self.lost[i] = True
                     continue
-                heapq.heappush(self.queue, (int(self.inc.priority[i]), float(self.inc.call_s[i]), self._seq, i))
+                heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
                 self._seq += 1
             else:
-                self._send(self.units[choice.uid], i, t)
-        if self.encircle is not None and self.major[i]:
+                self._send(self.units[choice.uid], i, t, self._located.get(choice.uid))
+        if self.encircle is not None and self._is_major[i]:
             self.encircle_s[i] = self._encirclement(i, t)
 
     def _after(self, delay_s: float, fn, *args) -> None:
@@ -712,7 +726,7 @@ class Engine:
             arr.append(t1)
             arr.sort()
             self._account_drive(st, t0, t1, metres, patrol=False)
-        self._after(t1 + float(self.inc.on_scene_s[i]) - t0, self._clear, st, i, t1, t0, node)
+        self._after(t1 + self._on_scene_s[i] - t0, self._clear, st, i, t1, t0, node)
 
     def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
         t2 = self.env.now
@@ -787,18 +801,18 @@ class Engine:
         exits) are assigned greedily (shortest arrival first) to the exits not already
         held by a checkpoint on duty.
         """
-        exits = self._exit_places(int(self.inc.place[i]))
+        exits = self._exit_places(self._place[i])
         if exits.size == 0:
-            return t - float(self.inc.call_s[i])
+            return t - self._call_s[i]
         held = {st.home_node for st in self._posts if st.status == "post"}
         todo = [p for p in exits.tolist() if p not in held]
         if not todo:
-            return t - float(self.inc.call_s[i])
+            return t - self._call_s[i]
         avail = np.flatnonzero(self.code > 0)
         if avail.size < len(todo):
             return float("inf")
         # the 3k units nearest the incident (by their lower bound) are enough to hold k exits
-        place = int(self.inc.place[i])
+        place = self._place[i]
         bound = np.where(self.code[avail] == 1, self.lb_rows[avail, place], -1.0)
         keep = avail[bound.argsort(kind="stable")[:3 * len(todo)]]
         free = [self.units[u] for u in keep]
@@ -814,22 +828,22 @@ class Engine:
             waits = np.array([w[1] for w in where])
             targets = self.target[mode][todo_arr]
             eta[rows] = o.times_between(nodes, targets) + waits[:, None] + self.extra_s[mode][todo_arr][None, :]
-        return t - float(self.inc.call_s[i]) + greedy_cordon_s(eta)
+        return t - self._call_s[i] + greedy_cordon_s(eta)
 
     # ------------------------------------------------------------------ incidents
     def _call(self, i: int) -> None:
         """A call reaches the command centre: count it, and dispatch after call handling."""
-        a = int(self.area_of_place[self.inc.place[i]]) if self.n_scope > 1 else 0
-        self.calls_by_day[a, int(self.inc.call_s[i] // DAY_S)] += 1
-        self._after(float(self.inc.handling_s[i]), self._request, i, int(self.inc.units_needed[i]))
+        a = int(self.area_of_place[self._place[i]]) if self.n_scope > 1 else 0
+        self.calls_by_day[a, int(self._call_s[i] // DAY_S)] += 1
+        self._after(self._handling_s[i], self._request, i, self._needed[i])
         if i + 1 < len(self.inc):
-            self._after(float(self.inc.call_s[i + 1]) - self.env.now, self._call, i + 1)
+            self._after(self._call_s[i + 1] - self.env.now, self._call, i + 1)
 
     def run(self) -> EngineLog:
         # the shift process is created first, so the first shift is set up before any call at time 0
         self.env.process(self._shifts())
         if len(self.inc):
-            self._after(float(self.inc.call_s[0]), self._call, 0)
+            self._after(self._call_s[0], self._call, 0)
         self.env.run(until=self.horizon_s)
         horizon = self.horizon_s
         for st in self.units:   # close the accounts at the horizon
