@@ -238,6 +238,7 @@ class Engine:
         self.encircle_s = np.full(n, np.nan)
         self.lost = np.zeros(n, bool)      # requests dropped in a loss system
         self.queue: list = []
+        self._in_handling = 0        # calls made whose dispatch request is still to come
         self._seq = 0
         self.closed = False
         self.staffing_log: list[dict] = []
@@ -683,6 +684,7 @@ class Engine:
         self._trip(st, i, eta, metres, target)
 
     def _request(self, i: int, count: int) -> None:
+        self._in_handling -= 1
         t = self.env.now
         place = self._place[i]
         for _ in range(count):
@@ -835,6 +837,7 @@ class Engine:
         """A call reaches the command centre: count it, and dispatch after call handling."""
         a = int(self.area_of_place[self._place[i]]) if self.n_scope > 1 else 0
         self.calls_by_day[a, int(self._call_s[i] // DAY_S)] += 1
+        self._in_handling += 1
         self._after(self._handling_s[i], self._request, i, self._needed[i])
         if i + 1 < len(self.inc):
             self._after(self._call_s[i + 1] - self.env.now, self._call, i + 1)
@@ -860,7 +863,9 @@ class Engine:
                 st.overtime_from = horizon
         self.closed = True
         limit = horizon + MAX_DRAIN_S
-        while self.env.peek() < limit and (self.queue or any(u.status == "busy" for u in self.units)):
+        # calls still in handling at the horizon are dispatched too (the drain serves every call made)
+        while self.env.peek() < limit and (self._in_handling or self.queue
+                                            or any(u.status == "busy" for u in self.units)):
             self.env.step()
         return EngineLog(incidents=self.inc, dispatch_s=self.dispatch_s, arrivals_s=self.arrivals,
                          units_sent=self.sent, first_unit=self.first_unit, cross_area=self.cross_area,

@@ -222,3 +222,13 @@ def test_accounts_survive_a_shift_change():
     # home at 1330; the 8-hour shift change at 28,800 s must not lose 1330-28,800 at the station
     assert st.station_s == pytest.approx(160.0 + (30_000.0 - 1330.0))
     assert accounts(st) == pytest.approx(30_000.0)
+
+
+def test_a_call_still_in_handling_at_the_horizon_is_dispatched_in_the_drain():
+    # call at 3500 s, 200 s of handling: the request falls at 3700 s, after the 3600 s horizon.
+    # The drain serves every call made before the horizon, including this one (it used to be
+    # dropped: no unit was busy and nothing was queued, so the drain stopped at once).
+    log = run([standby(0)], incidents((3500.0, 2, 200.0, 300.0, 1, 1)))
+    assert log.dispatch_s[0] == pytest.approx(3700.0)
+    assert log.arrivals_s[0] == [pytest.approx(3700.0 + TURNOUT_S + 150.0)]
+    assert log.clear_s[0] == pytest.approx(3700.0 + TURNOUT_S + 150.0 + 300.0)
