@@ -238,7 +238,11 @@ class Engine:
         self.encircle_s = np.full(n, np.nan)
         self.lost = np.zeros(n, bool)      # requests dropped in a loss system
         self.queue: list = []
-        self._in_handling = 0        # calls made whose dispatch request is still to come
+        # dispatch requests in time order (call + handling); ties keep the incidents' order
+        self._request_s = (incidents.call_s + incidents.handling_s).astype(float).tolist()
+        self._request_order = np.argsort(incidents.call_s + incidents.handling_s, kind="stable").tolist()
+        self._requested = 0          # requests made so far
+        self._counted = 0            # calls counted into calls_by_day so far
         self._seq = 0
         self.closed = False
         self.staffing_log: list[dict] = []
@@ -534,8 +538,20 @@ class Engine:
             self._account_idle(st, t)
             st.status, st.moving, st.since = want, "still", t
 
+    def _count_calls(self, t: float) -> None:
+        """Add the calls made before ``t`` to ``calls_by_day`` (what the command centre has received)."""
+        k = self._counted
+        call_s = self._call_s
+        n = len(call_s)
+        while k < n and call_s[k] < t:
+            a = int(self.area_of_place[self._place[k]]) if self.n_scope > 1 else 0
+            self.calls_by_day[a, int(call_s[k] // DAY_S)] += 1
+            k += 1
+        self._counted = k
+
     def _decide_levels(self, t: float) -> None:
         day = int(t // DAY_S)
+        self._count_calls(t)
         decided = self.alert.decide(day, self.calls_by_day)
         names = self.dep.areas.names if (self.dep.areas is not None and self.n_scope > 1) else ("city",)
         for a, (lvl, observed, expected) in enumerate(decided):
@@ -684,7 +700,7 @@ class Engine:
         self._trip(st, i, eta, metres, target)
 
     def _request(self, i: int, count: int) -> None:
-        self._in_handling -= 1
+        self._requested += 1
         t = self.env.now
         place = self._place[i]
         for _ in range(count):
@@ -833,20 +849,22 @@ class Engine:
         return t - self._call_s[i] + greedy_cordon_s(eta)
 
     # ------------------------------------------------------------------ incidents
-    def _call(self, i: int) -> None:
-        """A call reaches the command centre: count it, and dispatch after call handling."""
-        a = int(self.area_of_place[self._place[i]]) if self.n_scope > 1 else 0
-        self.calls_by_day[a, int(self._call_s[i] // DAY_S)] += 1
-        self._in_handling += 1
-        self._after(self._handling_s[i], self._request, i, self._needed[i])
-        if i + 1 < len(self.inc):
-            self._after(self._call_s[i + 1] - self.env.now, self._call, i + 1)
+    def _next_request(self, k: int) -> None:
+        """The ``k``-th dispatch request (in order of call + handling time), then schedule the next.
+
+        All incidents are known in advance, so the requests form one chain of events;
+        a call needs no event of its own (``_count_calls`` counts calls when a level is decided).
+        """
+        i = self._request_order[k]
+        if k + 1 < len(self._request_order):
+            self._after(self._request_s[self._request_order[k + 1]] - self.env.now, self._next_request, k + 1)
+        self._request(i, self._needed[i])
 
     def run(self) -> EngineLog:
         # the shift process is created first, so the first shift is set up before any call at time 0
         self.env.process(self._shifts())
         if len(self.inc):
-            self._after(self._call_s[0], self._call, 0)
+            self._after(self._request_s[self._request_order[0]], self._next_request, 0)
         self.env.run(until=self.horizon_s)
         horizon = self.horizon_s
         for st in self.units:   # close the accounts at the horizon
@@ -864,7 +882,7 @@ class Engine:
         self.closed = True
         limit = horizon + MAX_DRAIN_S
         # calls still in handling at the horizon are dispatched too (the drain serves every call made)
-        while self.env.peek() < limit and (self._in_handling or self.queue
+        while self.env.peek() < limit and (self._requested < len(self._request_order) or self.queue
                                             or any(u.status == "busy" for u in self.units)):
             self.env.step()
         return EngineLog(incidents=self.inc, dispatch_s=self.dispatch_s, arrivals_s=self.arrivals,
