@@ -10,6 +10,7 @@ independent and few). Only incidents called after the warm-up count.
 from __future__ import annotations
 
 import math
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -33,13 +34,13 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
     n = len(inc)
     g = city.places
     arrivals = log.arrivals_s
-    first = np.array([a[0] if a else np.nan for a in arrivals])
-    second = np.array([a[1] if len(a) > 1 else np.nan for a in arrivals])
+    first, second = _first_two(arrivals)
     response = first - inc.call_s
     backup = second - inc.call_s
     needs_backup = inc.units_needed >= 2
     names = [u.name for u in deployment.units]
     place = inc.place
+    cells = grid_cell(g.x_m, g.y_m, x0=float(g.x_m.min()), y0=float(g.y_m.min()))
     df = pd.DataFrame({
         "replication": np.full(n, replication, np.int32),
         "incident": np.arange(n, dtype=np.int64),
@@ -48,8 +49,8 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         "day": (inc.call_s // 86400).astype(np.int32),
         "place": place,
         "lon": g.lon[place], "lat": g.lat[place], "x_m": g.x_m[place], "y_m": g.y_m[place],
-        "grid_cell": grid_cell(g.x_m[place], g.y_m[place], x0=float(g.x_m.min()), y0=float(g.y_m.min())),
-        "type": np.asarray(demand.type_name, dtype=object)[inc.type_idx],
+        "grid_cell": _labels(cells, place),
+        "type": _labels(np.asarray(demand.type_name, dtype=object), inc.type_idx),
         "priority": inc.priority.astype(np.int16),
         "units_needed": inc.units_needed.astype(np.int16),
         "alert_level": deployment.alert_level,
@@ -70,19 +71,46 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
     units = deployment.units
     fu = getattr(log, "first_unit", None)
     if fu is not None:
-        df["first_unit"] = [names[u] if u >= 0 else None for u in fu]
-        df["first_unit_kind"] = [units[u].kind if u >= 0 else None for u in fu]
-        df["first_unit_role"] = [units[u].role if u >= 0 else None for u in fu]
+        fu = np.asarray(fu, np.int64)     # -1 (no unit) picks the None appended to each list below
+        df["first_unit"] = _labels(names + [None], fu)
+        df["first_unit_kind"] = _labels([u.kind for u in units] + [None], fu)
+        df["first_unit_role"] = _labels([u.role for u in units] + [None], fu)
         df["cross_area"] = np.asarray(log.cross_area, bool)
         enc = np.asarray(log.encircle_s, float)
         df["major"] = ~np.isnan(enc)
         df["encircle_s"] = enc
         df["encircled_within_line"] = np.where(np.isnan(enc), False, enc <= lines.backup_s)
     if deployment.areas is not None and deployment.areas.n > 1:
-        df["patrol_area"] = np.asarray(deployment.areas.names, dtype=object)[deployment.areas.label[place]]
+        df["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
     if saw_patrol is not None:
         df["saw_patrol_last_hour"] = np.asarray(saw_patrol, bool)
     return df
+
+
+def _first_two(arrivals: list) -> tuple[np.ndarray, np.ndarray]:
+    """First and second arrival time per incident (nan where fewer units arrived), from one flat array."""
+    count = np.fromiter(map(len, arrivals), np.int64, count=len(arrivals))
+    flat = np.fromiter(chain.from_iterable(arrivals), float, count=int(count.sum()))
+    start = np.cumsum(count) - count
+    first, second = np.full(len(arrivals), np.nan), np.full(len(arrivals), np.nan)
+    first[count >= 1] = flat[start[count >= 1]]
+    second[count >= 2] = flat[start[count >= 2] + 1]
+    return first, second
+
+
+def _labels(values: np.ndarray | list, index: np.ndarray):
+    """``values[index]`` as a text column, converted to pandas' text type once per distinct value.
+
+    Building the column from ~10^5 Python strings makes pandas check and convert every one;
+    taking from the few values used (from which pandas infers the same column type) gives the
+    same column at a fraction of the cost. With no rows it is the plain empty array (or list),
+    so that pandas types an empty table's columns as it always has.
+    """
+    index = np.asarray(index, np.int64)
+    if index.size == 0:
+        return values[index] if isinstance(values, np.ndarray) else []
+    used, where = np.unique(index, return_inverse=True)
+    return pd.Series(np.asarray(values, dtype=object)[used]).array.take(where.ravel())
 
 
 def unit_records(log, *, deployment, replication: int) -> pd.DataFrame:
@@ -109,10 +137,19 @@ def on_duty_s(units: pd.DataFrame) -> pd.Series:
     return units["patrol_s"] + units["travel_s"] + units["on_scene_s"] + units["station_s"]
 
 
+#: The incident columns that the headline metrics read.
+_METRIC_INPUTS = ("response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
+                  "cross_area", "major", "encircled_within_line", "saw_patrol_last_hour")
+
+
 def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = None, *,
                         window_s: float | None = None) -> dict[str, float]:
-    """Headline metrics of one replication (or of a subset of its incidents)."""
-    d = incidents[incidents["in_window"]]
+    """Headline metrics of one replication (or of a subset of its incidents).
+
+    Only the columns the metrics read are filtered to the window: copying a year's text and
+    list columns would cost more than the metrics themselves.
+    """
+    d = incidents.loc[incidents["in_window"], [c for c in _METRIC_INPUTS if c in incidents]]
     resp = d["response_time_s"].to_numpy()
     served = resp[~np.isnan(resp)]
     nb = d[d["units_needed"] >= 2]

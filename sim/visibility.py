@@ -6,12 +6,17 @@ Two measures, both pure functions of the log:
   proportion (exact over whole laps);
 - seen: for each incident, whether a patrol passed its place in the hour
   before the call (the share of demand that "saw police" recently).
+
+A year's log holds ~10^5 patrol intervals and ~10^5 incidents, so both work on
+whole columns: the intervals are read into arrays once, and every (incident,
+circuit pass) pair is tested at the same time rather than incident by incident.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
+from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -21,20 +26,33 @@ from sim.metrics import GRID_CELL_M, grid_cell
 DAY_S = 86_400.0
 
 
-def _hours_before(t: np.ndarray) -> np.ndarray:
-    """(len(t), 24): seconds of [0, t) that fall in each hour of the day."""
-    t = np.asarray(t, float)[:, None]
+def _hours_before_by_hour(t: np.ndarray) -> np.ndarray:
+    """(24, len(t)): seconds of [0, t) that fall in each hour of the day.
+
+    Hour-major, so that each hour's column is contiguous; computed in place to spare
+    the memory traffic of a year's worth of temporaries.
+    """
+    t = np.asarray(t, float)
     days = np.floor(t / DAY_S)
     in_day = t - days * DAY_S
-    return days * 3600.0 + np.clip(in_day - np.arange(24)[None, :] * 3600.0, 0.0, 3600.0)
+    out = in_day[None, :] - np.arange(24)[:, None] * 3600.0
+    np.clip(out, 0.0, 3600.0, out=out)
+    out += days * 3600.0
+    return out
+
+
+def _hour_seconds_by_hour(t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """(24, len(t0)): seconds of each [t0, t1) in each hour of the day (empty where t1 <= t0)."""
+    t0, t1 = np.asarray(t0, float), np.asarray(t1, float)
+    out = _hours_before_by_hour(t1)
+    out -= _hours_before_by_hour(t0)
+    out[:, t1 <= t0] = 0.0
+    return out
 
 
 def hour_seconds_many(t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     """(len(t0), 24): seconds of each [t0, t1) in each hour of the day (empty where t1 <= t0)."""
-    t0, t1 = np.asarray(t0, float), np.asarray(t1, float)
-    out = _hours_before(t1) - _hours_before(t0)
-    out[t1 <= t0] = 0.0
-    return out
+    return _hour_seconds_by_hour(t0, t1).T
 
 
 def hour_seconds(t0: float, t1: float) -> np.ndarray:
@@ -60,26 +78,78 @@ def circuit_cells(circuit, graph, *, x0: float, y0: float, cell_m: float = GRID_
     return dict(out)
 
 
+@dataclass
+class _Intervals:
+    """The patrol intervals as columns; circuit keys numbered in order of first appearance."""
+
+    keys: list
+    key_id: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    anchor_t: np.ndarray
+    anchor_tau: np.ndarray
+
+    def take(self, rows: np.ndarray) -> _Intervals:
+        """The given rows, in the given order."""
+        return _Intervals(self.keys, self.key_id[rows], self.t0[rows], self.t1[rows], self.anchor_t[rows],
+                          self.anchor_tau[rows])
+
+
+def _interval_columns(intervals: list) -> _Intervals:
+    """Columns of ``log.patrol_intervals`` (uid, t0, t1, circuit_key, anchor_t, anchor_tau), in log order.
+
+    Read field by field straight into arrays: transposing 10^5 tuples in Python allocates
+    enough objects to set off the garbage collector many times over.
+    """
+    def column(i: int) -> np.ndarray:
+        return np.fromiter(map(itemgetter(i), intervals), float, count=len(intervals))
+
+    return _Intervals(*_number_keys(list(map(itemgetter(3), intervals))),
+                      column(1), column(2), column(4), column(5))
+
+
+def _number_keys(keys: list) -> tuple[list, np.ndarray]:
+    """Distinct circuit keys in order of first appearance, and each entry's number among them."""
+    numbers = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    return list(numbers), np.fromiter(map(numbers.__getitem__, keys), np.int64, count=len(keys))
+
+
 def presence(log, *, city, modes: dict[int, str]) -> pd.DataFrame:
     """Patrol unit-seconds per (grid cell, hour of day) inside the measurement window."""
     drive = city.places
     x0, y0 = float(drive.x_m.min()), float(drive.y_m.min())
-    by_key: dict = defaultdict(lambda: np.zeros(24))
-    if log.patrol_intervals:
-        keys = [iv[3] for iv in log.patrol_intervals]
-        a = np.maximum(np.array([iv[1] for iv in log.patrol_intervals]), log.warmup_s)
-        b = np.minimum(np.array([iv[2] for iv in log.patrol_intervals]), log.horizon_s)
-        hours = hour_seconds_many(a, b)
-        for key, row in zip(keys, hours):
-            by_key[key] += row
     acc: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(24))
-    for key, hours in by_key.items():
-        graph = city.graphs[modes[key[0]]]
-        for cell, share in circuit_cells(log.circuits[key], graph, x0=x0, y0=y0).items():
-            acc[cell] += share * hours
-    rows = [{"grid_cell": c, "hour_of_day": h, "patrol_unit_s": float(v[h])}
-            for c, v in sorted(acc.items()) for h in range(24)]
-    return pd.DataFrame(rows, columns=["grid_cell", "hour_of_day", "patrol_unit_s"])
+    if log.patrol_intervals:
+        ivs = _interval_columns(log.patrol_intervals)
+        by_hour = _hour_seconds_by_hour(np.maximum(ivs.t0, log.warmup_s), np.minimum(ivs.t1, log.horizon_s))
+        per_key = _sum_by_key(by_hour, ivs.key_id, len(ivs.keys))
+        for key, key_hours in zip(ivs.keys, per_key):
+            graph = city.graphs[modes[key[0]]]
+            for cell, share in circuit_cells(log.circuits[key], graph, x0=x0, y0=y0).items():
+                acc[cell] += share * key_hours
+    return _presence_table(acc)
+
+
+def _sum_by_key(by_hour: np.ndarray, key_id: np.ndarray, n_keys: int) -> np.ndarray:
+    """(n_keys, 24): each key's intervals added up hour by hour, in log order.
+
+    ``bincount`` adds its weights one after another in input order, so every total is the
+    same floating-point sum as adding the intervals one by one.
+    """
+    return np.stack([np.bincount(key_id, weights=h, minlength=n_keys) for h in by_hour], axis=1)
+
+
+def _presence_table(acc: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long table: one row per (cell, hour), cells in sorted order."""
+    columns = ["grid_cell", "hour_of_day", "patrol_unit_s"]
+    if not acc:
+        return pd.DataFrame([], columns=columns)
+    cells = sorted(acc)
+    return pd.DataFrame({
+        "grid_cell": np.repeat(np.array(cells, dtype=object), 24),
+        "hour_of_day": np.tile(np.arange(24, dtype=np.int64), len(cells)),
+        "patrol_unit_s": np.stack([acc[c] for c in cells]).ravel(),
+    }, columns=columns)
 
 
 def cell_street_km(city) -> dict[str, float]:
@@ -96,48 +166,115 @@ def cell_street_km(city) -> dict[str, float]:
 
 
 def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0) -> np.ndarray:
-    """Per incident: did a patrolling unit pass the incident's place in the ``window_s`` before the call?"""
+    """Per incident: did a patrolling unit pass the incident's place in the ``window_s`` before the call?
+
+    Every pass of a patrolled circuit through the incident's node (in each mode) is a candidate;
+    for each, the last three intervals on that circuit starting before the call are checked.
+    """
     inc = log.incidents
-    # intervals per circuit key, sorted by start
-    by_key: dict = defaultdict(list)
-    for uid, t0, t1, key, at, atau in log.patrol_intervals:
-        by_key[key].append((t0, t1, at, atau))
-    for v in by_key.values():
-        v.sort()
-    starts = {k: [iv[0] for iv in v] for k, v in by_key.items()}
-    # circuit times at which each circuit passes each node, per mode
-    visits: dict = defaultdict(list)   # (mode, node) -> [(key, tau_k, duration)]
-    for key, c in log.circuits.items():
-        if key not in by_key:
-            continue
-        mode = modes[key[0]]
-        seen_nodes = set()
-        for k, n in enumerate(c.nodes[:-1]):
-            visits[(mode, n)].append((key, c.t_s[k], c.duration_s))
-            seen_nodes.add(n)
     out = np.zeros(len(inc), bool)
+    if not log.patrol_intervals or len(inc) == 0:
+        return out
+    ivs, first = _by_key_and_start(_interval_columns(log.patrol_intervals))
     used_modes = sorted(set(modes.values()))
-    for i in range(len(inc)):
-        call = float(inc.call_s[i])
-        lo = call - window_s
-        place = int(inc.place[i])
-        hit = False
-        for mode in used_modes:
-            node = int(city.place_node[mode][place])
-            for key, tau_k, dur in visits.get((mode, node), ()):
-                ivs = by_key[key]
-                j = bisect_left(starts[key], call)  # intervals starting before the call
-                for t0, t1, at, atau in reversed(ivs[max(0, j - 3):j]):
-                    a, b = max(t0, lo), min(t1, call)
-                    if a > b:
-                        continue
-                    ta = atau + (a - at)
-                    if dur > 0 and (tau_k - ta) % dur <= b - a:
-                        hit = True
-                        break
-                if hit:
-                    break
-            if hit:
-                break
-        out[i] = hit
+    visits = _circuit_visits(log.circuits, ivs.keys, modes, used_modes)
+    place = np.asarray(inc.place, np.int64)
+    pair_inc, pair_visit = _incident_visit_pairs(
+        [np.asarray(city.place_node[m], np.int64)[place] for m in used_modes], visits)
+    call = np.asarray(inc.call_s, float)[pair_inc]
+    key = visits.key_id[pair_visit]
+    tau, lap = visits.tau[pair_visit], visits.duration[pair_visit]
+    end, key_first = _rows_starting_before(ivs.t0, first, key, call), first[key]
+    lo = call - window_s
+    for back in (1, 2, 3):
+        row = end - back
+        # most candidate intervals ended before the window opened: only the others are tested in full
+        p = np.flatnonzero((row >= key_first) & (ivs.t1[np.maximum(row, key_first)] >= lo))
+        hit = _passes(ivs, row[p], tau[p], lap[p], lo[p], call[p])
+        out[pair_inc[p[hit]]] = True
     return out
+
+
+def _passes(ivs: _Intervals, row: np.ndarray, tau: np.ndarray, lap: np.ndarray, lo: np.ndarray,
+            hi: np.ndarray) -> np.ndarray:
+    """Does patrol interval ``row``, clipped to [lo, hi], pass lap time ``tau``?
+
+    On the interval the unit is at lap time ``anchor_tau + (t - anchor_t)`` (modulo the lap), so it
+    passes ``tau`` during [a, b] when ``(tau - lap time at a) mod lap <= b - a``.
+    """
+    a, b = np.maximum(ivs.t0[row], lo), np.minimum(ivs.t1[row], hi)
+    at_a = ivs.anchor_tau[row] + (a - ivs.anchor_t[row])
+    return (a <= b) & (np.remainder(tau - at_a, lap) <= b - a)
+
+
+def _by_key_and_start(ivs: _Intervals) -> tuple[_Intervals, np.ndarray]:
+    """Intervals ordered by key, then as tuples (t0, t1, anchor_t, anchor_tau); and where each key starts.
+
+    Rows ``first[k]`` to ``first[k + 1]`` are key ``k``'s intervals. A unit's intervals do not
+    share a start, so sorting by (key, t0) is enough; the full order is only needed for a tie.
+    """
+    order = np.lexsort((ivs.t0, ivs.key_id))
+    k, t0 = ivs.key_id[order], ivs.t0[order]
+    if np.any((k[1:] == k[:-1]) & (t0[1:] == t0[:-1])):
+        order = np.lexsort((ivs.anchor_tau, ivs.anchor_t, ivs.t1, ivs.t0, ivs.key_id))
+    return ivs.take(order), np.searchsorted(ivs.key_id[order], np.arange(len(ivs.keys) + 1))
+
+
+def _rows_starting_before(t0: np.ndarray, first: np.ndarray, key: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per query (key, t): the row just past the key's last interval with ``t0 < t``."""
+    out = np.empty(len(key), np.int64)
+    order = np.argsort(key)
+    bounds = np.searchsorted(key[order], np.arange(len(first)))
+    for k in range(len(first) - 1):
+        q = order[bounds[k]:bounds[k + 1]]
+        if q.size:
+            out[q] = first[k] + np.searchsorted(t0[first[k]:first[k + 1]], t[q], side="left")
+    return out
+
+
+@dataclass
+class _Visits:
+    """Every pass of a patrolled circuit through a node: mode number, node, circuit key, lap time, lap length."""
+
+    mode: np.ndarray
+    node: np.ndarray
+    key_id: np.ndarray
+    tau: np.ndarray
+    duration: np.ndarray
+
+
+def _circuit_visits(circuits: dict, keys: list, modes: dict[int, str], used_modes: list[str]) -> _Visits:
+    """The node passes of the circuits that were patrolled (the closing node is the first one again).
+
+    Circuits of zero length are left out: no time on them passes a node.
+    """
+    parts = []
+    for k, key in enumerate(keys):
+        c = circuits[key]
+        if not c.duration_s > 0:
+            continue
+        n = len(c.nodes) - 1
+        parts.append((np.full(n, used_modes.index(modes[key[0]])), np.asarray(c.nodes[:-1], np.int64),
+                      np.full(n, k), np.asarray(c.t_s[:-1], float), np.full(n, float(c.duration_s))))
+    if not parts:
+        return _Visits(*(np.empty(0, dt) for dt in (np.int64, np.int64, np.int64, float, float)))
+    return _Visits(*(np.concatenate(col) for col in zip(*parts)))
+
+
+def _incident_visit_pairs(place_nodes: list[np.ndarray], visits: _Visits) -> tuple[np.ndarray, np.ndarray]:
+    """All (incident, visit) pairs where the visit passes the incident's node in the visit's mode.
+
+    ``place_nodes[m]`` is each incident's node in mode ``m``. Visits are sorted by (mode, node);
+    each incident's run of matching visits is found by binary search and then spelled out.
+    """
+    n_nodes = 1 + max([int(visits.node.max(initial=-1))] + [int(p.max(initial=-1)) for p in place_nodes])
+    code = visits.mode * n_nodes + visits.node
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    want = np.concatenate([m * n_nodes + nodes for m, nodes in enumerate(place_nodes)])
+    incident = np.tile(np.arange(len(place_nodes[0])), len(place_nodes))
+    lo, hi = np.searchsorted(code, want, side="left"), np.searchsorted(code, want, side="right")
+    count = hi - lo
+    run_start = np.repeat(np.cumsum(count) - count, count)
+    pos = np.repeat(lo, count) + np.arange(int(count.sum())) - run_start
+    return np.repeat(incident, count), order[pos]

@@ -197,3 +197,19 @@ def test_grid_cells():
     cells = metrics.grid_cell(np.array([0.0, 999.0, 1000.0, 2500.0]), np.array([0.0, 0.0, 1500.0, 0.0]),
                               x0=0.0, y0=0.0)
     assert list(cells) == ["r0c0", "r0c0", "r1c1", "r0c2"]
+
+
+@pytest.mark.parametrize("values, index", [
+    (["standby-0", "standby-1", None], [0, 1, 2, 1, -1]),   # -1 (no unit) picks the trailing None
+    (["standby-0", None], [1, 1]),                           # no text at all: pandas keeps objects
+    (np.array(["r0c0", "r1c1", "r0c2"]), [2, 0, 0]),
+    (np.array(["violent", "theft"], dtype=object), [1, 0]),
+    (["standby-0", None], []),
+    (np.array(["r0c0"]), []),
+    (np.array(["violent"], dtype=object), []),
+])
+def test_text_columns_are_what_pandas_makes_of_the_values(values, index):
+    index = np.array(index, np.int64)
+    plain = values[index] if isinstance(values, np.ndarray) else [values[i] for i in index]
+    expected = pd.DataFrame({"c": plain})["c"]
+    pd.testing.assert_series_equal(pd.DataFrame({"c": metrics._labels(values, index)})["c"], expected)
