@@ -20,7 +20,7 @@ import numpy as np
 from sim.network.graph import RoadGraph
 
 #: Bump when the way graphs are built changes, so old cache entries are not reused.
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 _FIELDS = ("node_id", "x_m", "y_m", "lon", "lat", "edge_u", "edge_v", "edge_length_m",
            "edge_speed_kph", "edge_class")
 

@@ -63,16 +63,28 @@ def parse_maxspeed_kph(value) -> float | None:
     return min(speeds) if speeds else None
 
 
+#: Road hierarchy, most important first: a simplified edge that merges ways of several
+#: classes takes the most important one (osmnx merges their values into a list in set
+#: order, which changes from run to run; a rank makes the choice the same every time).
+CLASS_RANK = (
+    "motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+    "primary_link", "secondary_link", "tertiary_link", "unclassified", "residential", "road",
+    "living_street", "service", "track", "cycleway", "pedestrian", "bridleway", "path", "footway",
+    "steps", "corridor", "elevator",
+)
+_RANK = {c: k for k, c in enumerate(CLASS_RANK)}
+
+
 def highway_class(value) -> str | None:
-    """The class of a way: the first class osmnx kept for it, without 'planned' or 'razed'."""
+    """The class of a way (or of ways merged by osmnx: the most important, by ``CLASS_RANK``).
+
+    Values outside the known classes (and 'planned' or 'razed') are ignored.
+    """
     values = value if isinstance(value, (list, tuple)) else [value]
-    for v in values:
-        if v is None:
-            continue
-        s = str(v)
-        if s in DEFAULT_SPEED_KPH or any(s in c for c in MODE_CLASSES.values()):
-            return s
-    return None
+    known = [str(v) for v in values if v is not None and str(v) in _RANK]
+    if not known:
+        return None
+    return min(known, key=_RANK.__getitem__)
 
 
 def allowed(mode: str, cls: str | None, tags: dict) -> bool:
