@@ -295,7 +295,8 @@ class Engine:
         """Update the dispatch arrays after ``st`` changed status or movement."""
         u = st.uid
         if st.status == "patrol" and st.moving == "circuit" and st.role != "reserve":
-            if self.code[u] != 1 or self._lb_key.get(u) != st.circuit_key:
+            # the row stays while the unit is away from its circuit (its bias masks it then)
+            if self._lb_key.get(u) != st.circuit_key:
                 self.lb_rows[u] = self._lb[st.circuit_key]
                 self._lb_key[u] = st.circuit_key
             self.code[u] = 1
@@ -652,7 +653,8 @@ class Engine:
                 if any(self._owns(st, place)):
                     exact.append(self._candidate(st, place, t))
                     bound[u] = np.inf
-        best = min((c.eta_s for c in exact if c.role != "reserve" and self._ok(c, is_backup)), default=np.inf)
+        best = min((c.eta_s for c in exact if c.role != "reserve" and self._ok(c, is_backup)), default=np.inf) \
+            if exact else np.inf
         values = bound.tolist()
         for u in bound.argsort(kind="stable").tolist():
             b = values[u]
