@@ -260,6 +260,10 @@ class Engine:
         self._kinds_with_beat_rules = frozenset(
             ({"foot"} if (r.foot_max_travel_s is not None or r.foot_own_beat_only) else set())
             | ({"bicycle"} if r.bicycle_max_travel_s is not None else set()))
+        # nearest-unit dispatch without a reserve: the choice is the eligible unit with the smallest
+        # (arrival, unit id), found without building a list of candidates (``_nearest_unit``)
+        self._plain_nearest = r.policy == "nearest" and not any(u.role == "reserve" for u in deployment.units)
+        self._backup_kinds = frozenset(r.backup_kinds)
         self.target = {m: city.place_node[m] for m in travel}
         self.extra_s = {m: city.place_offset_m[m] / travel[m].offset_speed_mps for m in travel}
         areas = deployment.areas
@@ -666,6 +670,33 @@ class Engine:
                 best = c.eta_s
         return exact
 
+    def _nearest_unit(self, place: int, t: float, is_backup: bool) -> int | None:
+        """The uid ``select_unit`` would pick under ``_plain_nearest`` rules (None: no unit free).
+
+        The same search as ``candidates`` (units by lower bound, stopping once a bound
+        exceeds the best eligible arrival), keeping only the best (arrival, uid) instead
+        of a list of candidates. Only units of a kind some rule applies to are checked
+        with ``eligible``. Tests check the result against the exhaustive search.
+        """
+        self._located = {}
+        bound = self.lb_rows[:, place] + self.bias
+        values = bound.tolist()
+        units = self.units
+        ruled = self._kinds_with_beat_rules
+        best, best_uid = np.inf, None
+        for u in bound.argsort(kind="stable").tolist():
+            b = values[u]
+            if b > best or b == np.inf:
+                break
+            st = units[u]
+            eta = self.eta_s(st, place, t)
+            if (st.kind in ruled or (is_backup and st.kind not in self._backup_kinds)) \
+                    and not self._ok(Candidate(u, st.kind, st.role, eta, *self._owns(st, place)), is_backup):
+                continue
+            if best_uid is None or eta < best or (eta == best and u < best_uid):
+                best, best_uid = eta, u
+        return best_uid
+
     def _ok(self, c: Candidate, is_backup: bool) -> bool:
         return eligible(c, rules=self.rules, is_backup=is_backup)
 
@@ -708,16 +739,20 @@ class Engine:
         for _ in range(count):
             is_backup = len(self.sent[i]) > 0
             time_left = self.response_line_s - (t - self._call_s[i])
-            choice = select_unit(self.candidates(place, t, is_backup=is_backup), rules=self.rules,
-                                 is_backup=is_backup, major=self._is_major[i], time_left_s=time_left)
-            if choice is None:
+            if self._plain_nearest and not self.exhaustive:
+                uid = self._nearest_unit(place, t, is_backup)
+            else:
+                choice = select_unit(self.candidates(place, t, is_backup=is_backup), rules=self.rules,
+                                     is_backup=is_backup, major=self._is_major[i], time_left_s=time_left)
+                uid = None if choice is None else choice.uid
+            if uid is None:
                 if self.rules.lost_when_all_busy:
                     self.lost[i] = True
                     continue
                 heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
                 self._seq += 1
             else:
-                self._send(self.units[choice.uid], i, t, self._located.get(choice.uid))
+                self._send(self.units[uid], i, t, self._located.get(uid))
         if self.encircle is not None and self._is_major[i]:
             self.encircle_s[i] = self._encirclement(i, t)
 

@@ -100,19 +100,30 @@ def test_rules_from_the_scenario():
 
 
 # --------------------------------------------------------------------------- engine pruning
-@pytest.mark.parametrize("overrides", [
-    {},
-    {"force": {"total_officers": 60, "teams": 4}, "alert": {"level": "red"}, "demand": {"incidents_per_day": 150}},
-    {"force": {"total_officers": 60, "teams": 4, "reserve": {"units": 2}},
-     "dispatch": {"policy": "own_beat_first"}, "demand": {"incidents_per_day": 150}},
+@pytest.mark.parametrize("overrides, shortcut", [
+    ({}, True),
+    ({"force": {"total_officers": 60, "teams": 4}, "alert": {"level": "red"}, "demand": {"incidents_per_day": 150}},
+     True),
+    # foot units answer only in their own beat and only cars back up: eligibility inside the shortcut
+    ({"force": {"total_officers": 60, "teams": 4, "mix": {"car": 0.4, "bicycle": 0.2, "foot": 0.4}},
+      "dispatch": {"foot_own_beat_only": True, "backup_kinds": ["car"]},
+      "demand": {"incidents_per_day": 150}}, True),
+    ({"force": {"total_officers": 60, "teams": 4, "reserve": {"units": 2}},
+      "dispatch": {"policy": "own_beat_first"}, "demand": {"incidents_per_day": 150}}, False),
 ])
-def test_lower_bound_pruning_gives_the_same_dispatches_as_a_full_search(small_town_dict, overrides):
-    """The engine skips units whose lower bound cannot win; a full search must choose the same units."""
+def test_lower_bound_pruning_gives_the_same_dispatches_as_a_full_search(small_town_dict, overrides, shortcut):
+    """The engine skips units whose lower bound cannot win; a full search must choose the same units.
+
+    With nearest-unit dispatch and no reserve the engine also takes a shortcut (no list of
+    candidates, no ``select_unit``); the last case goes through ``select_unit``.
+    """
     ctx = prepare(scenario_from_dict(small_town_dict(**overrides)), quiet=True)
     for r in range(2):
         rep = replication_seed(ctx.scenario.seed, r)
         inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
-        fast = make_engine(ctx, inc, rep).run()
+        engine = make_engine(ctx, inc, rep)
+        assert engine._plain_nearest == shortcut
+        fast = engine.run()
         full = make_engine(ctx, inc, rep, exhaustive=True).run()
         assert fast.units_sent == full.units_sent
         np.testing.assert_array_equal(fast.dispatch_s, full.dispatch_s)
