@@ -853,9 +853,10 @@ class Engine:
     def _encirclement(self, i: int, t: float) -> float:
         """Seconds from the call until units and checkpoints could hold every exit road (inf if never).
 
-        A measure, not an order: the free units (the 3k nearest the incident, for k
-        exits) are assigned greedily (shortest arrival first) to the exits not already
-        held by a checkpoint on duty.
+        A measure, not an order: the free units (for k exits, the 3k with the smallest
+        lower bound on their arrival at the incident: the bound of the circuit they are
+        on, and every unit off a circuit) are assigned greedily (shortest arrival first)
+        to the exits not already held by a checkpoint on duty.
         """
         exits = self._exit_places(self._place[i])
         if exits.size == 0:
