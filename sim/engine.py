@@ -286,6 +286,7 @@ class Engine:
         self._target_of = {m: self.target[m].astype(np.int64).tolist() for m in travel}
         self._extra_of = {m: self.extra_s[m].astype(float).tolist() for m in travel}
         self._located: dict[int, tuple[int, float]] = {}
+        self._located_t = -1.0               # the time the units in _located were located
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
@@ -644,7 +645,7 @@ class Engine:
         under ``own_beat_first``, are always located exactly.
         """
         code = self.code
-        self._located = {}
+        self._located, self._located_t = {}, t
         if self.exhaustive:
             return [self._candidate(self.units[u], place, t) for u in np.flatnonzero(code > 0)]
         exact: list[Candidate] = []
@@ -679,7 +680,7 @@ class Engine:
         of a list of candidates. Only units of a kind some rule applies to are checked
         with ``eligible``. Tests check the result against the exhaustive search.
         """
-        self._located = {}
+        self._located, self._located_t = {}, t
         bound = self.lb_rows[:, place] + self.bias
         values = bound.tolist()
         units = self.units
@@ -872,19 +873,23 @@ class Engine:
         place = self._place[i]
         bound = np.where(self.code[avail] == 1, self.lb_rows[avail, place], -1.0)
         keep = avail[bound.argsort(kind="stable")[:3 * len(todo)]]
-        free = [self.units[u] for u in keep]
-        eta = np.empty((len(free), len(todo)))
+        free = [self.units[u] for u in keep.tolist()]
+        # units located for this dispatch a moment ago (same time, same state) need no second look
+        located = self._located if self._located_t == t else {}
+        where = [located.get(st.uid) or self._from_here(st, t) for st in free]
         todo_arr = np.asarray(todo, np.int64)
-        by_mode: dict[str, list[int]] = {}
-        for a, st in enumerate(free):
-            by_mode.setdefault(st.mode, []).append(a)
-        for mode, rows in by_mode.items():
-            o = self.travel[mode].oracle
-            where = [self._from_here(free[a], t) for a in rows]
-            nodes = np.array([w[0] for w in where], np.int64)
-            waits = np.array([w[1] for w in where])
+        modes = {st.mode for st in free}
+        if len(modes) == 1:
+            groups = {modes.pop(): slice(None)}
+        else:
+            groups = {m: [a for a, st in enumerate(free) if st.mode == m] for m in sorted(modes)}
+        eta = np.empty((len(free), len(todo)))
+        nodes = np.array([w[0] for w in where], np.int64)
+        waits = np.array([w[1] for w in where])
+        for mode, rows in groups.items():
             targets = self.target[mode][todo_arr]
-            eta[rows] = o.times_between(nodes, targets) + waits[:, None] + self.extra_s[mode][todo_arr][None, :]
+            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets) + waits[rows, None] \
+                + self.extra_s[mode][todo_arr][None, :]
         return t - self._call_s[i] + greedy_cordon_s(eta)
 
     # ------------------------------------------------------------------ incidents
