@@ -7,7 +7,7 @@ sampling code does not.
 from __future__ import annotations
 
 
-def load_demand_inputs(scenario, city):
+def load_demand_inputs(scenario, city, *, quiet: bool = False):
     """(fitted dict or None, replayed IncidentTable or None) for a scenario."""
     spec = scenario.demand
     fitted = replay = None
@@ -18,5 +18,5 @@ def load_demand_inputs(scenario, city):
     if spec.replay:
         from sim.replay import read_replay
 
-        replay = read_replay(scenario.resolve_path(spec.replay), city=city, scenario=scenario)
+        replay = read_replay(scenario.resolve_path(spec.replay), city=city, scenario=scenario, quiet=quiet)
     return fitted, replay

@@ -57,8 +57,11 @@ def replay_format(path: Path, scenario):
     return read_format_file(side) if side.exists() else None
 
 
-def read_replay(path: Path, *, city, scenario) -> IncidentTable:
-    """The incidents of a call file, ready for the engine (see the module docstring)."""
+def read_replay(path: Path, *, city, scenario, quiet: bool = False) -> IncidentTable:
+    """The incidents of a call file, ready for the engine (see the module docstring).
+
+    Unless ``quiet``, one line on stderr says how many rows were used, left out and replayed.
+    """
     from sim.fit.calls import load_calls
 
     path = Path(path)
@@ -95,7 +98,8 @@ def read_replay(path: Path, *, city, scenario) -> IncidentTable:
     msg = (f"  replay: {path.name}: {rep.rows_read} rows, {n} usable, {rep.rows_dropped} left out"
            + "".join(f"; {k} {r}" for r, k in rep.dropped.items())
            + f"; {inside} calls fall within the {scenario.horizon_days:g}-day horizon from Monday {origin.date()}")
-    print(msg, file=sys.stderr, flush=True)
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
     index = {name: i for i, name in enumerate(names)}
     return IncidentTable(
         call_s=call_s[order],

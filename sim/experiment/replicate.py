@@ -72,7 +72,7 @@ def build_travel(scenario, city: City, modes_needed) -> dict[str, ModeTravel]:
 def prepare(scenario, *, quiet: bool = False, city: City | None = None) -> Context:
     """Everything a replication needs that does not depend on the replication."""
     city = city or load_city(scenario, quiet=quiet)
-    fitted, replay = load_demand_inputs(scenario, city)
+    fitted, replay = load_demand_inputs(scenario, city, quiet=quiet)
     demand = build_demand(scenario.demand, city, fitted=fitted, replay=replay)
     demand = _with_level_multipliers(scenario, demand)
     drive = None

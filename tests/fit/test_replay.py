@@ -134,3 +134,14 @@ def test_shipped_seattle_scenarios_validate(repo_root, seattle_osm):
     fit = load_scenario(repo_root / "scenarios" / "seattle_fitted.yaml")
     assert fit.resolve_path(fit.demand.fitted).parent.name == "fit"
     assert fit.resolve_path(fit.network.osm.file).is_file()
+
+
+def test_the_replay_report_line_obeys_quiet(tmp_path, capsys):
+    city = _town()
+    write_csv(tmp_path / "one.csv", ["Q", "D", "A", "C", "Lat", "Lon", "Kind", "P"], _town_rows(city)[1:2])
+    (tmp_path / "one.columns.yaml").write_text("columns: {queued: Q, latitude: Lat, longitude: Lon, type: Kind}\n")
+    sc = _town_scenario(tmp_path, "one.csv")
+    read_replay(tmp_path / "one.csv", city=city, scenario=sc)
+    assert "replay: one.csv: 1 rows, 1 usable" in capsys.readouterr().err
+    read_replay(tmp_path / "one.csv", city=city, scenario=sc, quiet=True)
+    assert capsys.readouterr().err == ""
