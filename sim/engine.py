@@ -60,7 +60,7 @@ class EncircleSettings:
     roads: str = "major"                       # major | all
 
 
-@dataclass
+@dataclass(slots=True)
 class _Leg:
     """A one-off drive (joining a circuit, returning to the station) with absolute times.
 
@@ -95,7 +95,7 @@ class _Leg:
         return self._path
 
 
-@dataclass
+@dataclass(slots=True)       # slots: the engine reads and writes these attributes at every event
 class UnitState:
     uid: int
     unit: Unit
@@ -824,7 +824,7 @@ class Engine:
             if want == "off":
                 st.status, st.leg, st.since = "off", None, t
                 return
-        j = self._next_queued_for(st)
+        j = self._next_queued_for(st) if self.queue else None
         if j is not None:
             self._send(st, j, t)
             return
