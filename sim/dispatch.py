@@ -9,9 +9,7 @@ by unit id so runs are reproducible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
-
-import numpy as np
+from typing import NamedTuple, Sequence
 
 
 class Candidate(NamedTuple):
@@ -43,13 +41,14 @@ class DispatchRules:
                    lost_when_all_busy=getattr(spec, "when_all_busy", "queue") == "lost")
 
 
-def choose_nearest(eta_s: np.ndarray, unit_id: np.ndarray) -> int:
-    """Index of the unit with the smallest estimated arrival time (ties: smallest id)."""
-    eta_s = np.asarray(eta_s, float)
-    if eta_s.size == 0:
+def choose_nearest(eta_s: Sequence[float], unit_id: Sequence[int]) -> int:
+    """Index of the unit with the smallest estimated arrival time (ties: smallest id).
+
+    Plain Python: it runs at every dispatch over a handful of units, too few for arrays to pay.
+    """
+    if len(eta_s) == 0:
         raise ValueError("no unit to choose from")
-    order = np.lexsort((np.asarray(unit_id), eta_s))
-    return int(order[0])
+    return min(range(len(eta_s)), key=lambda k: (eta_s[k], unit_id[k]))
 
 
 def eligible(c: Candidate, *, rules: DispatchRules, is_backup: bool) -> bool:
@@ -70,14 +69,9 @@ def eligible(c: Candidate, *, rules: DispatchRules, is_backup: bool) -> bool:
 
 
 def _nearest(cands: list[Candidate]) -> Candidate | None:
-    """``choose_nearest`` over a handful of candidates, in plain Python (no arrays to build)."""
     if not cands:
         return None
-    return min(cands, key=_eta_then_uid)
-
-
-def _eta_then_uid(c: Candidate) -> tuple[float, int]:
-    return c.eta_s, c.uid
+    return cands[choose_nearest([c.eta_s for c in cands], [c.uid for c in cands])]
 
 
 def _by_policy(cands: list[Candidate], policy: str) -> Candidate | None:

@@ -214,8 +214,6 @@ class Engine:
         self.patrol = patrol or PatrolSettings(circuit_stops=circuit_stops)
         self.alert = alert or deployment.alert_plan or AlertPlan(mode="fixed", base_level=deployment.alert_level)
         self.response_line_s = response_line_s
-        self.major = np.zeros(len(incidents), bool) if major_types is None else \
-            np.asarray(major_types, bool)[incidents.type_idx]
         self.encircle = encircle
         self.exhaustive = exhaustive
         # the incident columns as Python lists: the engine reads single items, which lists serve faster
@@ -225,7 +223,8 @@ class Engine:
         self._on_scene_s = incidents.on_scene_s.astype(float).tolist()
         self._handling_s = incidents.handling_s.astype(float).tolist()
         self._needed = incidents.units_needed.tolist()
-        self._is_major = self.major.tolist()
+        self._is_major = ([False] * len(incidents) if major_types is None
+                          else np.asarray(major_types, bool)[incidents.type_idx].tolist())
         self.shift_s = deployment.shift_s
         self.env = simpy.Environment()
         n = len(incidents)
@@ -645,14 +644,13 @@ class Engine:
         under ``own_beat_first``, are always located exactly.
         """
         code = self.code
-        self._located, self._located_t = {}, t
+        bound = self._bounds(place, t)
         if self.exhaustive:
             return [self._candidate(self.units[u], place, t) for u in np.flatnonzero(code > 0)]
         exact: list[Candidate] = []
         if self.any_reserve:
             for u in np.flatnonzero(self.is_reserve & (code > 0)):
                 exact.append(self._candidate(self.units[u], place, t))
-        bound = self.lb_rows[:, place] + self.bias
         if self._owns_matters:
             for u in np.flatnonzero((code > 0) & ~self.is_reserve):
                 st = self.units[u]
@@ -672,6 +670,15 @@ class Engine:
                 best = c.eta_s
         return exact
 
+    def _bounds(self, place: int, t: float) -> np.ndarray:
+        """Per unit, a lower bound on its arrival at ``place`` for a search starting at ``t``.
+
+        On its circuit: the circuit's bound; available elsewhere: -inf (always located);
+        unavailable or the reserve: +inf. Also starts a new ``_located`` for this search.
+        """
+        self._located, self._located_t = {}, t
+        return self.lb_rows[:, place] + self.bias
+
     def _nearest_unit(self, place: int, t: float, is_backup: bool) -> int | None:
         """The uid ``select_unit`` would pick under ``_plain_nearest`` rules (None: no unit free).
 
@@ -680,8 +687,7 @@ class Engine:
         of a list of candidates. Only units of a kind some rule applies to are checked
         with ``eligible``. Tests check the result against the exhaustive search.
         """
-        self._located, self._located_t = {}, t
-        bound = self.lb_rows[:, place] + self.bias
+        bound = self._bounds(place, t)
         values = bound.tolist()
         units = self.units
         ruled = self._kinds_with_beat_rules
@@ -740,10 +746,10 @@ class Engine:
         place = self._place[i]
         for _ in range(count):
             is_backup = len(self.sent[i]) > 0
-            time_left = self.response_line_s - (t - self._call_s[i])
             if self._plain_nearest and not self.exhaustive:
                 uid = self._nearest_unit(place, t, is_backup)
             else:
+                time_left = self.response_line_s - (t - self._call_s[i])
                 choice = select_unit(self.candidates(place, t, is_backup=is_backup), rules=self.rules,
                                      is_backup=is_backup, major=self._is_major[i], time_left_s=time_left)
                 uid = None if choice is None else choice.uid

@@ -45,7 +45,7 @@ class Circuit:
 
     @property
     def duration_s(self) -> float:
-        return self.t_s[-1]
+        return self._period_s
 
     @property
     def length_m(self) -> float:

@@ -29,6 +29,13 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path) -> None:
+    """Lay out, write and close a figure (closing frees it: a fit draws several)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+
+
 def fig_profile(res, path: Path) -> None:
     plt = _plt()
     prof = res.figures["profile"]
@@ -45,9 +52,7 @@ def fig_profile(res, path: Path) -> None:
     ax.set_ylabel("calls per hour")
     ax.set_title("Hour-of-week profile (local time, Monday 00:00 first)")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def fig_map(res, city, path: Path) -> None:
@@ -78,9 +83,7 @@ def fig_map(res, city, path: Path) -> None:
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.text(0.99, 0.01, ATTRIBUTION, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def fig_dispersion(res, path: Path) -> None:
@@ -106,9 +109,7 @@ def fig_dispersion(res, path: Path) -> None:
     b.set_xlabel("calls per day")
     b.set_ylabel("share of days")
     b.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def fig_qq(res, path: Path) -> None:
@@ -140,9 +141,7 @@ def fig_qq(res, path: Path) -> None:
     ax.set_ylabel("time-rescaled inter-arrival time")
     ax.set_title("QQ plot of time-rescaled inter-arrival times", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def fig_simcheck(res, path: Path) -> None:
@@ -175,9 +174,7 @@ def fig_simcheck(res, path: Path) -> None:
     c.set_ylabel("share of hours")
     c.set_title(f"hourly counts (KS {summ['hourly_counts']['ks_statistic']:.3f})", fontsize=10)
     c.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
