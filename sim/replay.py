@@ -3,7 +3,7 @@
 ``demand: {replay: CALLS.csv}`` makes a run trace-driven: every usable call of
 the file becomes an incident at its (snapped) place and call time, so a planner
 can ask what another deployment would have done with last year's calls. The file
-is read by the same pipeline as ``patrolsim fit`` (``sim.fit.calls``): the two
+is read by the same pipeline as ``patrolsim fit`` (``sim.calls``): the two
 Seattle formats are recognised from their headers; any other needs a column
 mapping, given as a sidecar file next to the calls (``CALLS.columns.yaml`` for
 ``CALLS.csv``) or by the scenario key ``demand.replay_columns`` where the
@@ -47,7 +47,7 @@ def sidecar_path(path: Path) -> Path:
 
 def replay_format(path: Path, scenario):
     """The column mapping for a replay file: the scenario's, the sidecar's, or None (detect)."""
-    from sim.fit.columns import read_format_file
+    from sim.calls.columns import read_format_file
 
     spec = scenario.demand
     named = getattr(spec, "replay_columns", None)
@@ -62,7 +62,7 @@ def read_replay(path: Path, *, city, scenario, quiet: bool = False) -> IncidentT
 
     Unless ``quiet``, one line on stderr says how many rows were used, left out and replayed.
     """
-    from sim.fit.calls import load_calls
+    from sim.calls.load import load_calls
 
     path = Path(path)
     fmt = replay_format(path, scenario)

@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
 
 def _format(args):
     """The column map from --columns and --col (None: recognise a known format from the header)."""
-    from sim.fit.columns import apply_column_options, read_format_file
+    from sim.calls.columns import apply_column_options, read_format_file
 
     fmt = read_format_file(args.columns) if args.columns else None
     if args.col:
@@ -59,11 +59,11 @@ def _format(args):
 
 def _delays(path: Path, table):
     """Response delays estimated from a file with both call and arrival times."""
+    from sim.calls.calltypes import assign_types
+    from sim.calls.columns import parse_calls, read_table, resolve_format
+    from sim.calls.delay import estimate_delays
+    from sim.calls.rows import RowReport
     from sim.errors import DemandError
-    from sim.fit.calltypes import assign_types
-    from sim.fit.columns import parse_calls, read_table, resolve_format
-    from sim.fit.delay import estimate_delays
-    from sim.fit.rows import RowReport
 
     raw = read_table(path)
     fmt = resolve_format(raw, file=str(path))
@@ -79,9 +79,9 @@ def _delays(path: Path, table):
 
 
 def run(args: argparse.Namespace) -> int:
+    from sim.calls.calltypes import read_type_table
+    from sim.calls.load import load_calls, parse_date
     from sim.errors import InputError
-    from sim.fit.calls import load_calls, parse_date
-    from sim.fit.calltypes import read_type_table
     from sim.fit.model import fit_demand, write_outputs
     from sim.fit.network import load_network
 

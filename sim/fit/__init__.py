@@ -1,9 +1,8 @@
-"""Fitting demand from real call data (``patrolsim fit``) and reading calls for replay.
+"""Fitting demand from real call data (``patrolsim fit``).
 
-One module per job: ``columns`` (column map, known formats, parsing), ``rows``
-(counting what is left out), ``calltypes`` (call type to incident type),
-``delay`` (response-delay shift for arrival-only data), ``calls`` (the reading
-pipeline), ``temporal``, ``dispersion``, ``spatial``, ``holdout``, ``simcheck``,
-``model`` (assembling and writing) and ``diagnostics`` (figures; the only
-module importing matplotlib).
+The calls are read by ``sim.calls`` (shared with replay). One module per job here:
+``calltypes`` (incident types and on-scene times from the typed calls),
+``temporal``, ``dispersion``, ``spatial``, ``holdout``, ``simcheck``, ``model``
+(assembling and writing), ``network`` (the ``--network`` option) and
+``diagnostics`` (figures; the only module importing matplotlib).
 """

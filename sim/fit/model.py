@@ -23,7 +23,7 @@ from sim import __version__
 from sim.demand import DemandModel, build_demand
 from sim.errors import DemandError
 from sim.fit import calltypes, dispersion, holdout, simcheck, spatial, temporal
-from sim.fit.calls import CallData
+from sim.calls.load import CallData
 from sim.network.graph import City
 
 FORMAT_NAME = "patrolsim-fitted-demand"

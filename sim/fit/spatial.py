@@ -1,7 +1,8 @@
-"""Where calls happen: snapping to the road network and a smoothed intensity over places.
+"""Where calls happen: a smoothed intensity over places.
 
-Calls are snapped to the nearest place (drive-graph node), the same rule the
-simulator uses for a fitted file's points. Raw counts per node are too rough
+Calls come snapped to the nearest place (drive-graph node) by
+``sim.calls.places``, the same rule the simulator uses for a fitted file's
+points. Raw counts per node are too rough
 (a node with no call in six months is not a node where calls cannot happen) and a
 uniform spread over the streets ignores hot spots, so the intensity is a kernel
 smoothing in between: each call's weight is spread over nearby nodes with a
@@ -19,27 +20,11 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from sim.network.graph import City, RoadGraph, project_lonlat
+from sim.network.graph import RoadGraph
 
 BANDWIDTHS_M = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 300.0, 400.0, 600.0, 800.0, 1200.0)
 UNIFORM_SHARES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 KERNEL_CUTOFF_SD = 4.0
-
-
-def _projection(g: RoadGraph) -> tuple[float, float]:
-    return float(np.median(g.lon)), float(np.median(g.lat))
-
-
-def snap_to_places(city: City, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest place (drive node) and the straight-line distance to it in metres, per point."""
-    g = city.places
-    lon0, lat0 = _projection(g)
-    gx, gy = project_lonlat(g.lon, g.lat, lon0=lon0, lat0=lat0)
-    px, py = project_lonlat(np.asarray(lon, float), np.asarray(lat, float), lon0=lon0, lat0=lat0)
-    if px.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0)
-    dist, idx = cKDTree(np.column_stack([gx, gy])).query(np.column_stack([px, py]))
-    return idx.astype(np.int64), dist
 
 
 def street_weight(g: RoadGraph) -> np.ndarray:
@@ -140,12 +125,3 @@ def hot_spots(g: RoadGraph, prob: np.ndarray, place: np.ndarray, address: np.nda
                     "share": round(float(prob[j]), 5), "lift_over_uniform": round(float(prob[j] / base[j]), 2),
                     "calls_snapped": int(here.sum()), "label": label})
     return out
-
-
-def snap_summary(dist_m: np.ndarray) -> dict:
-    """Quantiles of snap distances in metres."""
-    if dist_m.size == 0:
-        return {}
-    q = np.quantile(dist_m, [0.5, 0.9, 0.98])
-    return {"median_m": round(float(q[0]), 1), "p90_m": round(float(q[1]), 1),
-            "p98_m": round(float(q[2]), 1), "max_m": round(float(dist_m.max()), 1)}

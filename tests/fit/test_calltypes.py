@@ -1,4 +1,4 @@
-"""The call-type mapping table and the fitted incident types."""
+"""The fitted incident types (one per type, priority and units seen; on-scene times from the data)."""
 
 from __future__ import annotations
 
@@ -6,42 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.errors import DemandError
+from sim.calls.calltypes import assign_types, read_type_table
+from sim.calls.rows import RowReport
 from sim.fit import calltypes
-from sim.fit.rows import RowReport
 
 
 @pytest.fixture(scope="module")
 def table():
-    return calltypes.read_type_table()
-
-
-def test_default_table_covers_every_seattle_2015_group_exactly(table, seattle_2015):
-    df = pd.read_csv(seattle_2015, dtype=str, keep_default_na=False)
-    fb = table.fallback_index
-    for col in ("initial_type_group", "event_clearance_group"):
-        idx = table.match(df[col].unique())
-        missing = df[col].unique()[idx == fb]
-        assert missing.size == 0, f"{col} groups without a row: {list(missing)}"
-        # and they match an exact row, not a regular expression meant for the newer call types
-        assert not any(table.rules["pattern"].iloc[i].startswith("re:") for i in idx)
-
-
-def test_default_table_maps_most_newer_seattle_call_types(table, seattle_2018):
-    df = pd.read_csv(seattle_2018, dtype=str, keep_default_na=False)
-    for col in ("Initial Call Type", "Final Call Type"):
-        idx = table.match(df[col])
-        assert (idx == table.fallback_index).mean() < 0.10, col
-
-
-def test_default_table_uses_the_simulators_default_type_names(table):
-    from sim.scenario import DemandSpec
-
-    assert set(table.rules["type"]) <= {t.name for t in DemandSpec().types}
-
-
-def test_normalise_ignores_case_commas_spaces_and_leading_dashes():
-    assert calltypes.normalise("--Threats,  Harassment ") == "THREATS HARASSMENT"
+    return read_type_table()
 
 
 def _calls(types, priority_data=None):
@@ -51,18 +23,8 @@ def _calls(types, priority_data=None):
                          "arrived": pd.NaT, "cleared": pd.NaT})
 
 
-def test_priority_from_data_overrides_the_table(table):
-    rep = RowReport("x")
-    out = calltypes.assign_types(_calls(["ASSAULTS", "ASSAULTS", "something odd"], np.array([3.0, np.nan, 12.0])),
-                                 table, rep)
-    assert list(out["priority"]) == [3, 1, 3]            # data, table, table (12 is out of range)
-    assert list(out["type"]) == ["violent", "violent", "assistance"]
-    assert any("outside 1-9" in n for n in rep.notes)
-    assert any("does not list" in n and "something odd" in n for n in rep.notes)
-
-
 def test_fitted_types_keep_the_workload_of_the_table_defaults(table):
-    calls = calltypes.assign_types(_calls(["THEFT"] * 30 + ["SHOPLIFTING"] * 10), table, RowReport("x"))
+    calls = assign_types(_calls(["THEFT"] * 30 + ["SHOPLIFTING"] * 10), table, RowReport("x"))
     types = calltypes.fitted_types(calls)
     assert len(types) == 1 and types[0]["name"] == "theft" and types[0]["share"] == 1.0
     # mixture mean of 2100 s (x30) and 2700 s (x10)
@@ -76,7 +38,7 @@ def test_fitted_types_use_on_scene_times_from_the_data_when_there_are_enough(tab
     arrived = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(n) * 3600, unit="s")
     on_scene = rng.lognormal(np.log(1000), 0.5, n)
     calls = _calls(["THEFT"] * n).assign(arrived=arrived, cleared=arrived + pd.to_timedelta(on_scene, unit="s"))
-    types = calltypes.fitted_types(calltypes.assign_types(calls, table, RowReport("x")))
+    types = calltypes.fitted_types(assign_types(calls, table, RowReport("x")))
     t = types[0]
     assert t["on_scene_source"].startswith("data")
     # lognormal(mu=log 1000, sigma=0.5): mean 1000 e^0.125 = 1133, cv sqrt(e^0.25 - 1) = 0.533;
@@ -86,22 +48,6 @@ def test_fitted_types_use_on_scene_times_from_the_data_when_there_are_enough(tab
 
 
 def test_types_split_by_priority_get_distinct_names(table):
-    calls = calltypes.assign_types(_calls(["DISTURBANCES", "NOISE DISTURBANCE", "DISTURBANCES"]), table, RowReport("x"))
+    calls = assign_types(_calls(["DISTURBANCES", "NOISE DISTURBANCE", "DISTURBANCES"]), table, RowReport("x"))
     names = [t["name"] for t in calltypes.fitted_types(calls)]
     assert sorted(names) == ["disturbance-p2", "disturbance-p3"]
-
-
-def test_bad_tables_are_reported(tmp_path):
-    p = tmp_path / "t.csv"
-    p.write_text("pattern,type,priority\nX,a,1\n")
-    with pytest.raises(DemandError, match="no column units_needed"):
-        calltypes.read_type_table(p)
-    p.write_text("pattern,type,priority,units_needed,on_scene_mean_s,on_scene_cv\nX,a,high,1,100,0.5\n")
-    with pytest.raises(DemandError, match="row 2: priority"):
-        calltypes.read_type_table(p)
-    p.write_text("pattern,type,priority,units_needed,on_scene_mean_s,on_scene_cv\nre:(,a,1,1,100,0.5\n")
-    with pytest.raises(DemandError, match="regular expression"):
-        calltypes.read_type_table(p)
-    p.write_text("pattern,type,priority,units_needed,on_scene_mean_s,on_scene_cv\nX,a,1,1,100,0.5\n")
-    with pytest.raises(DemandError, match="match no row"):
-        calltypes.assign_types(_calls(["Y"]), calltypes.read_type_table(p), RowReport("x"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sim.cli import main
-from tests.fit.conftest import write_csv
+from tests.calls.conftest import write_csv
 
 
 # --------------------------------------------------------------------------- the real fit

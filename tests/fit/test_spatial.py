@@ -1,4 +1,4 @@
-"""Snapping and the smoothed spatial intensity, with the bandwidth chosen by held-out calls."""
+"""The smoothed spatial intensity, with the bandwidth chosen by held-out calls."""
 
 from __future__ import annotations
 
@@ -13,15 +13,6 @@ def town(small_scenario):
     from sim.network import load_city
 
     return load_city(small_scenario, quiet=True)
-
-
-def test_points_on_nodes_snap_with_zero_distance(town):
-    g = town.places
-    idx, dist = spatial.snap_to_places(town, g.lon[:5], g.lat[:5])
-    assert list(idx) == [0, 1, 2, 3, 4] and np.allclose(dist, 0, atol=1e-6)
-    # 0.01 degree of latitude north of a node is about 1.1 km away
-    _, far = spatial.snap_to_places(town, g.lon[:1], g.lat[:1] + 0.01 + (g.lat.max() - g.lat[0]))
-    assert far[0] > 1000
 
 
 def test_spread_rows_sum_to_one_and_wide_kernels_tend_to_uniform(town):

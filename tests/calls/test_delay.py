@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.fit import columns, delay
-from sim.fit.calltypes import assign_types, read_type_table
-from sim.fit.rows import RowReport
+from sim.calls import columns, delay
+from sim.calls.calltypes import assign_types, read_type_table
+from sim.calls.rows import RowReport
 
 
 def test_default_delays_are_the_medians_of_the_seattle_call_data_sample(seattle_2018):

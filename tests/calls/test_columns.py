@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calls import columns
+from sim.calls.rows import RowReport
 from sim.errors import DemandError
-from sim.fit import columns
-from sim.fit.rows import RowReport
-from tests.fit.conftest import write_csv
+from tests.calls.conftest import write_csv
 
 
 def _parse(path, fmt=None):

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from sim.calls.rows import RowReport
 from sim.errors import DemandError
-from sim.fit.rows import RowReport
 
 TIME_FIELDS = ("time", "queued", "dispatched", "arrived", "cleared")
 
@@ -99,7 +99,7 @@ class CallFormat(BaseModel):
 
 #: Seattle Police Department "911 Incident Response" (2010-2017 export): only the
 #: officer's arrival time on scene is given, so call times are estimated by
-#: shifting arrivals back by a response delay (see sim.fit.delay).
+#: shifting arrivals back by a response delay (see sim.calls.delay).
 SEATTLE_2015 = CallFormat(
     format="seattle-incident-response",
     columns=ColumnNames(arrived="at_scene_time", latitude="latitude", longitude="longitude",

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import DemandError
-from sim.fit import columns, delay
-from sim.fit.calltypes import TypeTable, assign_types, read_type_table
-from sim.fit.rows import RowReport
-from sim.fit.spatial import snap_summary, snap_to_places
+from sim.calls import columns, delay
+from sim.calls.calltypes import TypeTable, assign_types, read_type_table
+from sim.calls.places import snap_summary, snap_to_places
+from sim.calls.rows import RowReport
 from sim.network.graph import City
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from sim.calls.calltypes import read_type_table
+from sim.calls.delay import default_delays, delay_for
 from sim.errors import DemandError
-from sim.fit.calltypes import read_type_table
-from sim.fit.delay import default_delays, delay_for
 from sim.replay import read_replay, sidecar_path
-from tests.fit.conftest import write_csv
+from tests.calls.conftest import write_csv
 
 
 def _seattle_scenario(csv, osm, **extra):
@@ -48,7 +54,7 @@ def test_seattle_replay_runs_and_its_incidents_are_the_files_rows(seattle_2015, 
 
 
 def _off_network(rows, city) -> int:
-    from sim.fit.spatial import snap_to_places
+    from sim.calls.places import snap_to_places
 
     _, d = snap_to_places(city, rows["longitude"].astype(float).to_numpy(), rows["latitude"].astype(float).to_numpy())
     return int((d > 300).sum())
@@ -145,3 +151,29 @@ def test_the_replay_report_line_obeys_quiet(tmp_path, capsys):
     assert "replay: one.csv: 1 rows, 1 usable" in capsys.readouterr().err
     read_replay(tmp_path / "one.csv", city=city, scenario=sc, quiet=True)
     assert capsys.readouterr().err == ""
+
+
+def test_a_replay_run_never_imports_the_fitting_code(tmp_path, repo_root):
+    """Replay reads its calls through sim.calls: a whole run, CLI included, leaves sim.fit unimported."""
+    city = _town()
+    write_csv(tmp_path / "calls.csv", ["Q", "D", "A", "C", "Lat", "Lon", "Kind", "P"], _town_rows(city))
+    (tmp_path / "calls.columns.yaml").write_text(
+        "columns: {queued: Q, dispatched: D, arrived: A, cleared: C, latitude: Lat, longitude: Lon, "
+        "type: Kind, priority: P}\nreplay_start: 2021-03-01\n")
+    from tests.conftest import small_town
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(small_town(demand={"replay": "calls.csv"}, horizon_days=7.0,
+                                                               replications=1)))
+    code = (
+        "import json, sys\n"
+        "from sim.cli import main\n"
+        f"rc = main(['run', {str(tmp_path / 's.yaml')!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet'])\n"
+        "fit = sorted(m for m in sys.modules if m == 'sim.fit' or m.startswith('sim.fit.'))\n"
+        "print(json.dumps({'rc': rc, 'fit': fit, 'calls': 'sim.calls.load' in sys.modules}))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo_root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {"rc": 0, "fit": [], "calls": True}
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["incidents"] == 2
