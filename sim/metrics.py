@@ -64,7 +64,9 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         "response_time_s": response,
         "backup_time_s": np.where(needs_backup, backup, np.nan),
         "response_within_line": np.nan_to_num(response, nan=np.inf) <= lines.response_s,
-        "backup_within_line": np.where(needs_backup, np.nan_to_num(backup, nan=np.inf) <= lines.backup_s, False),
+        # null (not False) where the incident needs one unit: the line does not apply, and a mean over
+        # the column's non-null rows is the reported backup compliance
+        "backup_within_line": _where_applies(np.nan_to_num(backup, nan=np.inf) <= lines.backup_s, needs_backup),
         "served": ~np.isnan(first),
         "in_window": inc.call_s >= log.warmup_s,
     })
@@ -79,12 +81,17 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         enc = np.asarray(log.encircle_s, float)
         df["major"] = ~np.isnan(enc)
         df["encircle_s"] = enc
-        df["encircled_within_line"] = np.where(np.isnan(enc), False, enc <= lines.backup_s)
+        df["encircled_within_line"] = _where_applies(enc <= lines.backup_s, ~np.isnan(enc))   # null: not major
     if deployment.areas is not None and deployment.areas.n > 1:
         df["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
     if saw_patrol is not None:
         df["saw_patrol_last_hour"] = np.asarray(saw_patrol, bool)
     return df
+
+
+def _where_applies(values: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:
+    """A nullable boolean column: ``values`` where the line applies to the incident, null elsewhere."""
+    return pd.arrays.BooleanArray(np.asarray(values, bool) & applies, ~np.asarray(applies, bool))
 
 
 def _first_two(arrivals: list) -> tuple[np.ndarray, np.ndarray]:
@@ -154,13 +161,13 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
     served = resp[~np.isnan(resp)]
     nb = d[d["units_needed"] >= 2]
     out = {
-        "incidents": float(len(d)),
+        "incidents": int(len(d)),
         "response_within_line": float(d["response_within_line"].mean()) if len(d) else math.nan,
         "backup_within_line": float(nb["backup_within_line"].mean()) if len(nb) else math.nan,
         "response_time_mean_s": float(served.mean()) if served.size else math.nan,
         "response_time_p50_s": float(np.percentile(served, 50)) if served.size else math.nan,
         "response_time_p90_s": float(np.percentile(served, 90)) if served.size else math.nan,
-        "unserved": float((~d["served"]).sum()),
+        "unserved": int((~d["served"]).sum()),
     }
     if "cross_area" in d:
         out["cross_area_share"] = float(d["cross_area"].mean()) if len(d) else math.nan
@@ -189,7 +196,7 @@ def breakdown(incidents: pd.DataFrame, by: str, *, target: float) -> dict[str, d
         per_rep = []
         for _, r in g.groupby("replication"):
             nb = r[r["units_needed"] >= 2]
-            per_rep.append({"incidents": float(len(r)),
+            per_rep.append({"incidents": int(len(r)),
                             "response_within_line": float(r["response_within_line"].mean()),
                             "backup_within_line": float(nb["backup_within_line"].mean()) if len(nb) else math.nan,
                             "response_time_p90_s": float(np.nanpercentile(r["response_time_s"], 90))
@@ -216,16 +223,23 @@ def mean_ci95(values) -> dict:
 
 #: Metrics that are shares: their confidence intervals are clipped to [0, 1].
 SHARE_METRICS = ("response_within_line", "backup_within_line", "utilisation")
+#: Metrics that are counts (integers per replication): their summary adds the integer ``total``.
+COUNT_METRICS = ("incidents", "unserved")
 
 
 def summarise(per_rep: list[dict[str, float]]) -> dict[str, dict]:
-    """{metric: {"mean": x, "ci95": [lo, hi]}} across replications."""
+    """{metric: {"mean": x, "ci95": [lo, hi]}} across replications.
+
+    Counts (``COUNT_METRICS``) also get ``"total"``: the integer sum over replications.
+    """
     keys = sorted({k for r in per_rep for k in r})
     out = {}
     for k in keys:
         s = mean_ci95([r.get(k, math.nan) for r in per_rep])
         if (k in SHARE_METRICS or k.endswith("_share")) and s["ci95"][0] is not None:
             s["ci95"] = [max(0.0, s["ci95"][0]), min(1.0, s["ci95"][1])]
+        if k in COUNT_METRICS:
+            s["total"] = int(sum(int(r[k]) for r in per_rep if k in r))
         out[k] = s
     return out
 

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.outputs import atomic_folder, write_json
     from sim.report.terminal import Progress, summary_table
     from sim.scenario_file import load_scenario, resolved_yaml
+    from sim.tables import write_parquet
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     update = {}
@@ -51,12 +52,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         progress = None if args.quiet else Progress("replications")
         result = run_scenario(scenario, workers=args.workers, progress=progress, quiet=args.quiet)
+    described = dict(lines=scenario.lines.model_dump(), run_level=scenario.alert.level)
     with atomic_folder(out) as tmp:
         write_json(tmp / "summary.json", result.summary)
-        result.incidents.to_parquet(tmp / "incidents.parquet", index=False)
-        result.units.to_parquet(tmp / "units.parquet", index=False)
+        write_parquet(result.incidents, tmp / "incidents.parquet", **described)
+        write_parquet(result.units, tmp / "units.parquet", **described)
         for name, table in (result.tables or {}).items():
-            table.to_parquet(tmp / f"{name}.parquet", index=False)
+            write_parquet(table, tmp / f"{name}.parquet", **described)
         (tmp / "scenario.resolved.yaml").write_text(
             resolved_yaml(scenario, seed=scenario.seed, replications=scenario.replications), encoding="utf-8")
     if not args.quiet:

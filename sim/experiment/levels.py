@@ -28,8 +28,8 @@ def run_all_levels(scenario, *, workers: int = 1, progress_for=None, quiet: bool
         s = r.summary
         summary["by_alert_level"][level] = {**s["metrics"], "lines_hold": s["lines_hold"], "force": s["force"]}
     summary["levels_run"] = list(LEVELS)
-    incidents = pd.concat([r.incidents for r in results.values()], ignore_index=True)
-    units = pd.concat([r.units.assign(alert_level=lvl) for lvl, r in results.items()], ignore_index=True)
+    incidents = pd.concat([r.incidents.assign(run_level=lvl) for lvl, r in results.items()], ignore_index=True)
+    units = pd.concat([r.units.assign(run_level=lvl) for lvl, r in results.items()], ignore_index=True)
     tables = {}
     for name in nominal.tables or {}:
         parts = [r.tables[name].assign(run_level=lvl) for lvl, r in results.items() if name in (r.tables or {})]
