@@ -107,6 +107,14 @@ UNIT_KINDS: tuple[UnitKind, ...] = (
         max_travel=MaxTravel(600.0, "Foot units answer calls outside their beat only within this travel "
                                     "time (null: no limit)."),
         own_beat_only_doc="Foot units answer only calls in their own beat."),
+    UnitKind(
+        name="motorbike", graph="drive", travel="motorbike", crew=1, mix=0.0, last_metres_on_foot=True,
+        doc="Motorbike (摩托车巡逻) on the drive graph at its own factor on road speeds: one officer, "
+            "quicker through traffic than a car, slower on patrol.",
+        response=Speed("motorbike_speed_factor", 1.35, "road", ge=0.5, le=3,
+                       doc="Motorbikes on a call ride at this multiple of the road speed."),
+        patrol=Speed("motorbike_patrol_factor", 0.5, "road", gt=0, le=1.5,
+                     doc="Patrolling motorbikes ride at this multiple of the road speed.")),
 )
 
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in UNIT_KINDS)
