@@ -16,6 +16,7 @@ bureau. Nothing here imports simpy: the plan is data the engine executes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from sim.errors import ScenarioError
 from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
 from sim.network.graph import City
 from sim.roster import Staffing, staffing
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 KINDS = kindreg.KIND_NAMES            # patrol unit kinds, in registry order (sim.kinds)
 MAJOR_ROADS = MAJOR_ROAD_CLASSES      # where the reserve patrols and cordons hold (sim.kinds)
@@ -109,7 +113,7 @@ def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, 
     return {k: int(base[i] // crew[k]) for i, k in enumerate(kinds)}
 
 
-def alert_plan_for(scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
+def alert_plan_for(scenario: Scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
     a = scenario.alert
     if a.scope == "area":
         expected = tuple(float(expected_per_place[areas.label == k].sum()) for k in range(areas.n))
@@ -121,7 +125,7 @@ def alert_plan_for(scenario, areas: beatlib.Areas, expected_per_place: np.ndarra
                      decision_hour=a.decision_hour, expected_per_day=expected)
 
 
-def make_areas(scenario, city: City, travel_time_fn=None) -> beatlib.Areas:
+def make_areas(scenario: Scenario, city: City, travel_time_fn=None) -> beatlib.Areas:
     spec = scenario.beats
     g = city.places
     if spec.areas == "city":
@@ -144,7 +148,7 @@ def _neighbours(beat_index: np.ndarray, graph) -> dict[int, set]:
     return out
 
 
-def deploy(scenario, city: City, *, level: str | None = None, expected_per_place: np.ndarray | None = None,
+def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected_per_place: np.ndarray | None = None,
            on_scene_mean_s: float = 1800.0, travel_time_fn=None) -> Deployment:
     """The unit pool, beats and staffing for a scenario.
 

@@ -166,8 +166,8 @@ def check_registry(units: tuple[UnitKind, ...] = UNIT_KINDS) -> None:
                              "graph or speeds; give it its own travel key")
         if k.travel in GRAPHS and k.travel != k.graph:
             raise ValueError(f"unit kind {k.name!r}: travel key {k.travel!r} names another graph")
-    if FOOT not in names:
-        raise ValueError("the registry needs the foot kind (walking speed for the last metres)")
+    if FOOT not in names or next(k for k in units if k.name == FOOT).response.per != "kph":
+        raise ValueError("the registry needs the foot kind with a km/h speed (walking speed for the last metres)")
 
 
 check_registry()

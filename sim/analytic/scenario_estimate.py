@@ -12,7 +12,7 @@ The model, and every simplification it makes (printed with the table and
 written into the JSON file):
 
 * **Force.** The units on duty at the level come from ``sim.force.deploy``,
-  exactly as the simulation deploys them: patrol units (car, bicycle, foot),
+  exactly as the simulation deploys them (through ``sim.world.prepare``): patrol units of every kind,
   standby units at the stations and the mobile reserve answer calls;
   checkpoints do not. ``c`` is their number.
 * **Demand.** Calls are Poisson with the scenario's hour-of-week profile
@@ -29,9 +29,9 @@ written into the JSON file):
 * **Travel.** The free units, ``n_k (1 - rho)`` of each kind ``k``, are taken
   to be scattered uniformly at random over the area of the road network (its
   convex hull), travelling right-angle distances (the square-root law,
-  ``sim.analytic.sqrt_law``) at one response speed per kind: cars at the
-  length-weighted harmonic mean of the drive network's road speeds times the
-  emergency factor, bicycles and foot units at their scenario speeds, standby
+  ``sim.analytic.sqrt_law``) at one response speed per kind (``sim.kinds``): kinds
+  on road speeds (cars, motorbikes) at the length-weighted harmonic mean of their
+  network's road speeds times their factor, bicycles and foot units at their speeds, standby
   units after their turnout delay. Then the number of free units that can
   reach a call within ``t`` seconds is Poisson with mean
   ``m(t) = sum_k 2 (n_k (1 - rho) / A) (v_k (t - d_k)_+)^2`` (the area of a
@@ -250,8 +250,8 @@ ASSUMPTIONS = (
     "service = travel + mean on-scene time of its type, exponential",
     "free units n x (1 - utilisation) of each kind scattered uniformly at random over the network's "
     "convex hull, right-angle travel (square-root law), nearest by arrival time",
-    "one response speed per kind: cars at the network's length-weighted harmonic mean road speed x the "
-    "emergency factor; standby units after their turnout",
+    "one response speed per kind: kinds on road speeds (cars, motorbikes) at the network's length-weighted "
+    "harmonic mean road speed x their factor, the others at their set speed; standby units after their turnout",
     "handling (exponential), wait and travel independent; unstable hours count as missing both lines",
     "ignored: beats spreading units evenly (shorter travel), street detours and last metres (longer), "
     "own-beat, reserve and range rules, standby units' drives back to the station",
