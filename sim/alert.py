@@ -15,16 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LEVELS = ("green", "yellow", "orange", "red")
-RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
+from sim.kinds import LEVELS, RANK  # noqa: F401  (the one definition; re-exported)
 
 
 def decide_level(observed_per_day: float, expected_per_day: float, thresholds: dict[str, float]) -> str:
     """The highest level whose threshold ratio the observed/expected ratio reaches (green otherwise)."""
     if expected_per_day <= 0:
-        return "green"
+        return LEVELS[0]
     ratio = observed_per_day / expected_per_day
-    level = "green"
+    level = LEVELS[0]
     for lvl in LEVELS[1:]:
         t = thresholds.get(lvl)
         if t is not None and ratio >= t:

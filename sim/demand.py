@@ -41,10 +41,6 @@ class DemandModel:
     place_prob_by_hour: np.ndarray | None = None   # (24, n_places) where hot spots vary by hour
     day_multiplier: np.ndarray | None = None       # per simulated day (calendar alert levels)
 
-    @property
-    def incidents_per_day(self) -> float:
-        return float(self.rate_per_hour.sum() / 7.0 * self.multiplier)
-
 
 @dataclass(frozen=True)
 class IncidentTable:

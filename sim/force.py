@@ -16,19 +16,24 @@ bureau. Nothing here imports simpy: the plan is data the engine executes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import beats as beatlib
-from sim.alert import LEVELS, AlertPlan
+from sim import kinds as kindreg
+from sim.alert import AlertPlan
+from sim.kinds import LEVELS, MAJOR_ROAD_CLASSES
 from sim.errors import ScenarioError
 from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
 from sim.network.graph import City
 from sim.roster import Staffing, staffing
 
-KINDS = ("car", "bicycle", "foot")
-MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link", "primary_link",
-               "secondary_link")
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+KINDS = kindreg.KIND_NAMES            # patrol unit kinds, in registry order (sim.kinds)
+MAJOR_ROADS = MAJOR_ROAD_CLASSES      # where the reserve patrols and cordons hold (sim.kinds)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Unit:
 
     uid: int
     name: str
-    kind: str                 # car | bicycle | foot (checkpoints: "checkpoint")
+    kind: str                 # a kind of sim.kinds (checkpoints: "checkpoint")
     role: str                 # patrol | standby | checkpoint | reserve
     crew: int
     station: int              # index into city.station_place (-1: the bureau or an exit)
@@ -55,7 +60,8 @@ class Unit:
 
     @property
     def mode(self) -> str:
-        return "drive" if self.kind == "checkpoint" else {"car": "drive", "bicycle": "bike", "foot": "walk"}[self.kind]
+        """The travel key (sim.kinds): which graph and speeds the unit moves with."""
+        return kindreg.travel_of(self.kind)
 
     def on_duty(self, level: str) -> bool:
         return self.duty_levels is None or level in self.duty_levels
@@ -73,12 +79,10 @@ class Deployment:
     patrol_officers: int
     standby_officers: int
     on_duty_officers: int
-    beat_of_place: dict[str, np.ndarray]          # per kind: beat id of each place at the nominal level
     staffing: dict[str, Staffing] = field(default_factory=dict)
     areas: beatlib.Areas | None = None
     beats: list = field(default_factory=list)     # one dict per beat (level, kind, area, stats)
     beat_places: dict = field(default_factory=dict)  # beat id -> places
-    beat_owner: dict = field(default_factory=dict)   # beat id -> unit id
     beat_neighbours: dict = field(default_factory=dict)  # beat id -> set of beat ids sharing a street
     beat_index: dict = field(default_factory=dict)   # (level, kind) -> beat id per place (-1 none)
     alert_plan: AlertPlan | None = None
@@ -91,10 +95,6 @@ class Deployment:
         return sum(1 for u in self.units if (kind is None or u.kind == kind)
                    and (role is None or u.role == role) and u.on_duty(level)
                    and (u.role not in ("patrol",) or u.assignment(level) is not None))
-
-
-def officers_on_patrol(total_officers: int, share: float) -> int:
-    return int(round(total_officers * share))
 
 
 def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, int]:
@@ -113,7 +113,7 @@ def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, 
     return {k: int(base[i] // crew[k]) for i, k in enumerate(kinds)}
 
 
-def alert_plan_for(scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
+def alert_plan_for(scenario: Scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
     a = scenario.alert
     if a.scope == "area":
         expected = tuple(float(expected_per_place[areas.label == k].sum()) for k in range(areas.n))
@@ -125,7 +125,7 @@ def alert_plan_for(scenario, areas: beatlib.Areas, expected_per_place: np.ndarra
                      decision_hour=a.decision_hour, expected_per_day=expected)
 
 
-def make_areas(scenario, city: City, travel_time_fn=None) -> beatlib.Areas:
+def make_areas(scenario: Scenario, city: City, travel_time_fn=None) -> beatlib.Areas:
     spec = scenario.beats
     g = city.places
     if spec.areas == "city":
@@ -148,7 +148,7 @@ def _neighbours(beat_index: np.ndarray, graph) -> dict[int, set]:
     return out
 
 
-def deploy(scenario, city: City, *, level: str | None = None, expected_per_place: np.ndarray | None = None,
+def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected_per_place: np.ndarray | None = None,
            on_scene_mean_s: float = 1800.0, travel_time_fn=None) -> Deployment:
     """The unit pool, beats and staffing for a scenario.
 
@@ -188,7 +188,6 @@ def deploy(scenario, city: City, *, level: str | None = None, expected_per_place
     units: list[Unit] = []
     beats: list[dict] = []
     beat_places: dict[int, np.ndarray] = {}
-    beat_owner: dict[int, int] = {}
     beat_index: dict[tuple, np.ndarray] = {}
     # per (area, kind): list over levels of the segment labelling and the number of units
     per_level_units = {lvl: units_per_kind(staff[lvl].patrol_officers, mix=force.mix, crew=force.crew)
@@ -246,8 +245,6 @@ def deploy(scenario, city: City, *, level: str | None = None, expected_per_place
                           crew=force.crew[kind], station=station, beat=nominal_assign[0],
                           beat_places=nominal_assign[1], home_place=int(city.station_place[station]),
                           area=a, assignments=assign, duty_levels=frozenset(assign)))
-        for bid, _ in assign.values():
-            beat_owner[bid] = uid
 
     crew = force.crew[force.standby_kind]
     max_standby = max(staff[lvl].standby_officers // crew for lvl in levels)
@@ -279,7 +276,6 @@ def deploy(scenario, city: City, *, level: str | None = None, expected_per_place
                           **beatlib.beat_stats(seg, g, incidents_per_day=w, on_scene_mean_s=on_scene_mean_s)})
             beat_places[bid] = seg
             uid = len(units)
-            beat_owner[bid] = uid
             units.append(Unit(uid=uid, name=f"reserve-{j + 1:02d}", kind=force.reserve.kind, role="reserve",
                               crew=force.reserve.crew, station=-1, beat=bid, beat_places=seg,
                               home_place=int(city.bureau_place), duty_levels=None))
@@ -291,14 +287,13 @@ def deploy(scenario, city: City, *, level: str | None = None, expected_per_place
                             f"respond (patrol share {scenario.alert.patrol_share[nominal]:g}, crews {dict(force.crew)})",
                             file=scenario.source_file, key="force.total_officers",
                             fix="raise force.total_officers or make crews smaller")
-    nominal_index = {kind: beat_index.get((nominal, kind), np.full(g.n_nodes, -1, np.int64)) for kind in KINDS}
     neighbours: dict[int, set] = {}
     for idx in beat_index.values():
         neighbours.update(_neighbours(idx, g))
     s = staff[nominal]
     return Deployment(units=tuple(units), alert_level=nominal, patrol_officers=s.patrol_officers,
                       standby_officers=s.standby_officers, on_duty_officers=s.on_duty_officers,
-                      beat_of_place=nominal_index, staffing=staff, areas=areas, beats=beats,
-                      beat_places=beat_places, beat_owner=beat_owner, beat_neighbours=neighbours,
+                      staffing=staff, areas=areas, beats=beats,
+                      beat_places=beat_places, beat_neighbours=neighbours,
                       beat_index=beat_index, alert_plan=plan, shift_s=force.shift_hours * 3600.0,
                       teams=force.teams)

@@ -14,12 +14,18 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
+from sim import kinds
 from sim.errors import ScenarioError
 
-ALERT_LEVELS = ("green", "yellow", "orange", "red")
-UNIT_KINDS = ("car", "bicycle", "foot")
+# The kind and level lists come from the one registry (sim.kinds): a kind added there is a valid
+# value of every kind key below, and brings its speed, crew, mix and dispatch keys with it.
+ALERT_LEVELS = kinds.LEVELS
+UNIT_KINDS = kinds.KIND_NAMES
+KindName = Literal[kinds.KIND_NAMES]
+Level = Literal[kinds.LEVELS]
+RaisedLevel = Literal[kinds.LEVELS[1:]]      # the levels an adaptive threshold can raise to
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
@@ -78,15 +84,16 @@ class OsmNetwork(_Model):
         return self
 
 
-class Speeds(_Model):
-    """Travel speeds. Cars use road speeds (maxspeed or the class table) times a factor."""
+def _bounded(spec: kinds.Speed):
+    return Annotated[float, Field(gt=spec.gt, ge=spec.ge, le=spec.le, description=spec.doc)]
 
-    emergency_speed_factor: Annotated[float, Field(ge=0.5, le=3)] = 1.25
-    car_patrol_factor: Annotated[float, Field(gt=0, le=1.5)] = 0.6
-    bicycle_kph: PositiveFloat = 15.0
-    bicycle_patrol_kph: PositiveFloat = 10.0
-    foot_kph: PositiveFloat = 6.0
-    foot_patrol_kph: PositiveFloat = 4.0
+
+#: Travel speeds: two keys per unit kind (response and patrol), generated from ``sim.kinds``.
+Speeds = create_model(
+    "Speeds", __base__=_Model, __module__=__name__,
+    **{s.key: (_bounded(s), s.default) for k in kinds.UNIT_KINDS for s in (k.response, k.patrol)})
+Speeds.__doc__ = ("Travel speeds of each unit kind (keys from sim.kinds): a factor on road speeds "
+                  "(cars) or one speed in km/h.")
 
 
 class NetworkSpec(_Model):
@@ -181,16 +188,22 @@ class DemandSpec(_Model):
 # --------------------------------------------------------------------------- force
 class ForceSpec(_Model):
     total_officers: Annotated[int, Field(ge=1, le=100_000)] = 240
-    crew: dict[Literal["car", "bicycle", "foot"], Annotated[int, Field(ge=1, le=10)]] = Field(
-        default_factory=lambda: {"car": 2, "bicycle": 1, "foot": 2})
-    mix: dict[Literal["car", "bicycle", "foot"], Share] = Field(
-        default_factory=lambda: {"car": 0.6, "bicycle": 0.2, "foot": 0.2})
+    crew: dict[KindName, Annotated[int, Field(ge=1, le=10)]] = Field(
+        default_factory=lambda: {k.name: k.crew for k in kinds.UNIT_KINDS})
+    mix: dict[KindName, Share] = Field(
+        default_factory=lambda: {k.name: k.mix for k in kinds.UNIT_KINDS})
     teams: Annotated[int, Field(ge=1, le=10)] = 4
     shift_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
     turnout_s: NonNegFloat = 120.0
-    standby_kind: Literal["car", "bicycle", "foot"] = "car"
+    standby_kind: KindName = kinds.DEFAULT_STATION_KIND
     checkpoints: "CheckpointSpec" = Field(default_factory=lambda: CheckpointSpec())
     reserve: "ReserveSpec" = Field(default_factory=lambda: ReserveSpec())
+
+    @field_validator("crew", mode="after")
+    @classmethod
+    def _default_crews(cls, crew: dict) -> dict:
+        """A kind left out of ``crew`` keeps the registry's crew (so a mix may name any kind)."""
+        return {k.name: crew.get(k.name, k.crew) for k in kinds.UNIT_KINDS}
 
     @model_validator(mode="after")
     def _check(self) -> "ForceSpec":
@@ -204,18 +217,16 @@ class CheckpointSpec(_Model):
 
     at: list[Literal["exits", "stations"]] = Field(default_factory=lambda: ["exits"])
     officers_each: Annotated[int, Field(ge=0, le=20)] = 2
-    levels: list[Literal["green", "yellow", "orange", "red"]] = Field(default_factory=lambda: ["orange", "red"])
+    levels: list[Level] = Field(default_factory=lambda: list(kinds.DEFAULT_CHECKPOINT_LEVELS))
 
 
 class ReserveSpec(_Model):
     """The city bureau's mobile reserve (机动应急力量), in addition to ``total_officers``."""
 
     units: Annotated[int, Field(ge=0, le=200)] = 0
-    kind: Literal["car", "bicycle", "foot"] = "car"
+    kind: KindName = kinds.DEFAULT_STATION_KIND
     crew: Annotated[int, Field(ge=1, le=10)] = 2
 
-
-Level = Literal["green", "yellow", "orange", "red"]
 
 
 class CalendarEntry(_Model):
@@ -224,16 +235,16 @@ class CalendarEntry(_Model):
 
 
 class AlertSpec(_Model):
-    level: Level = "green"
+    level: Level = kinds.LEVELS[0]
     mode: Literal["fixed", "calendar", "adaptive"] = "fixed"
     scope: Literal["city", "area"] = "city"
     patrol_share: dict[Level, Share] = Field(
-        default_factory=lambda: {"green": 0.2, "yellow": 0.4, "orange": 0.6, "red": 0.8})
+        default_factory=lambda: {a.name: a.patrol_share for a in kinds.ALERT_LEVELS_SPEC})
     demand_multiplier: dict[Level, PositiveFloat] = Field(
-        default_factory=lambda: {"green": 1.0, "yellow": 1.0, "orange": 1.0, "red": 1.0})
+        default_factory=lambda: {a.name: a.demand_multiplier for a in kinds.ALERT_LEVELS_SPEC})
     calendar: list[CalendarEntry] = Field(default_factory=list)
-    thresholds: dict[Literal["yellow", "orange", "red"], PositiveFloat] = Field(
-        default_factory=lambda: {"yellow": 1.25, "orange": 1.5, "red": 2.0})
+    thresholds: dict[RaisedLevel, PositiveFloat] = Field(
+        default_factory=lambda: {a.name: a.threshold for a in kinds.ALERT_LEVELS_SPEC if a.threshold is not None})
     lookback_days: Annotated[int, Field(ge=1, le=60)] = 3
     decision_hour: Annotated[float, Field(ge=0, lt=24)] = 0.0
 
@@ -244,9 +255,10 @@ class AlertSpec(_Model):
             raise ValueError(f"patrol_share is missing {', '.join(missing)}")
         shares = [self.patrol_share[lvl] for lvl in ALERT_LEVELS]
         if any(b < a for a, b in zip(shares, shares[1:])):
-            raise ValueError("patrol_share must not fall as the level rises (green <= yellow <= orange <= red)")
-        if self.patrol_share["green"] < 0.2 - 1e-9:
-            raise ValueError("patrol_share.green is below 1/5: the doctrine never puts less than "
+            raise ValueError(f"patrol_share must not fall as the level rises ({' <= '.join(ALERT_LEVELS)})")
+        lowest = ALERT_LEVELS[0]
+        if self.patrol_share[lowest] < kinds.MIN_PATROL_SHARE - 1e-9:
+            raise ValueError(f"patrol_share.{lowest} is below 1/5: the doctrine never puts less than "
                              "1/5 of the force on patrol")
         missing = [lvl for lvl in ALERT_LEVELS if lvl not in self.demand_multiplier]
         if missing:
@@ -254,9 +266,9 @@ class AlertSpec(_Model):
         if self.mode == "calendar" and not self.calendar:
             raise ValueError("mode calendar needs a calendar: [{day: 0, level: green}, ...]")
         t = self.thresholds
-        order = [t[k] for k in ("yellow", "orange", "red") if k in t]
+        order = [t[k] for k in ALERT_LEVELS[1:] if k in t]
         if any(b <= a for a, b in zip(order, order[1:])):
-            raise ValueError("thresholds must rise from yellow to orange to red")
+            raise ValueError(f"thresholds must rise from {' to '.join(ALERT_LEVELS[1:])}")
         return self
 
 
@@ -296,18 +308,29 @@ class LinesSpec(_Model):
     target_compliance: Annotated[float, Field(gt=0, le=1)] = 0.9
 
 
-class DispatchSpec(_Model):
-    """Which unit the command centre sends (point-to-point dispatch, 一级处警)."""
+def _dispatch_kind_fields() -> dict:
+    """The per-kind dispatch keys of the registry: ``<kind>_max_travel_s`` and ``<kind>_own_beat_only``."""
+    out = {}
+    for k in kinds.UNIT_KINDS:
+        if k.max_travel is not None:
+            out[f"{k.name}_max_travel_s"] = (PositiveFloat | None, Field(k.max_travel.default_s,
+                                                                         description=k.max_travel.doc))
+    for k in kinds.UNIT_KINDS:
+        if k.own_beat_only_doc is not None:
+            out[f"{k.name}_own_beat_only"] = (bool, Field(False, description=k.own_beat_only_doc))
+    return out
 
-    policy: Literal["nearest", "own_beat_first"] = "nearest"
-    foot_max_travel_s: PositiveFloat | None = 600.0
-    bicycle_max_travel_s: PositiveFloat | None = 900.0
-    foot_own_beat_only: bool = False
-    backup_kinds: list[Literal["car", "bicycle", "foot"]] = Field(
-        default_factory=lambda: ["car", "bicycle", "foot"])
-    reserve_for: list[Literal["major", "beyond_line"]] = Field(
-        default_factory=lambda: ["major", "beyond_line"])
-    when_all_busy: Literal["queue", "lost"] = "queue"
+
+#: Which unit the command centre sends (point-to-point dispatch, 一级处警); the per-kind keys come
+#: from ``sim.kinds``.
+DispatchSpec = create_model(
+    "DispatchSpec", __base__=_Model, __module__=__name__,
+    policy=(Literal["nearest", "own_beat_first"], "nearest"),
+    **_dispatch_kind_fields(),
+    backup_kinds=(list[KindName], Field(default_factory=lambda: list(kinds.KIND_NAMES))),
+    reserve_for=(list[Literal["major", "beyond_line"]], Field(default_factory=lambda: ["major", "beyond_line"])),
+    when_all_busy=(Literal["queue", "lost"], "queue"))
+DispatchSpec.__doc__ = "Which unit the command centre sends (point-to-point dispatch, 一级处警)."
 
 
 class Scenario(_Model):

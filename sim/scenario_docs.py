@@ -11,6 +11,7 @@ import typing
 
 from pydantic import BaseModel
 
+from sim import kinds
 from sim.scenario import Scenario
 
 KEY_DOCS = {
@@ -40,12 +41,6 @@ KEY_DOCS = {
     "network.osm.exits": "City exits {name, lat, lon} for checkpoints; default: where major roads leave the extract.",
     "network.osm.population": "Residents, spread along the streets (uniform per street metre).",
     "network.speeds": "Travel speeds of each unit kind.",
-    "network.speeds.emergency_speed_factor": "Cars on a call drive at this multiple of the road speed (maxspeed, else the class table).",
-    "network.speeds.car_patrol_factor": "Patrolling cars drive at this multiple of the road speed.",
-    "network.speeds.bicycle_kph": "Bicycle speed on a call.",
-    "network.speeds.bicycle_patrol_kph": "Bicycle speed on patrol.",
-    "network.speeds.foot_kph": "Walking speed on a call (brisk walk or jog).",
-    "network.speeds.foot_patrol_kph": "Walking speed on patrol.",
     "network.max_snap_m": "Largest distance from a given station, bureau or exit to the road network.",
     "demand": "Where, when and what incidents happen.",
     "demand.incidents_per_day": "Mean incidents needing a unit per day (before alert-level multipliers).",
@@ -61,8 +56,8 @@ KEY_DOCS = {
     "demand.replay_start": "Replay from this date (YYYY-MM-DD): time 0 becomes Monday 00:00 of its week.",
     "force": "The police force.",
     "force.total_officers": "All patrol-capable officers of the stations, across the four teams.",
-    "force.crew": "Officers per unit of each kind {car, bicycle, foot}.",
-    "force.mix": "Share of patrol officers in each kind {car, bicycle, foot}.",
+    "force.crew": f"Officers per unit of each kind {{{', '.join(kinds.KIND_NAMES)}}}; a kind left out keeps its default.",
+    "force.mix": f"Share of patrol officers in each kind {{{', '.join(kinds.KIND_NAMES)}}}.",
     "force.teams": "Teams in the roster (四班三运转: four); one leads each shift.",
     "force.shift_hours": "Length of a shift; crews change and alert levels take effect at shift changes.",
     "force.turnout_s": "Seconds for a unit waiting at a station to leave after dispatch.",
@@ -91,9 +86,6 @@ KEY_DOCS = {
     "lines.target_compliance": "A line holds when this share of incidents meets it.",
     "dispatch": "How the command centre picks units (point-to-point, 一级处警).",
     "dispatch.policy": "`nearest`: nearest available unit anywhere; `own_beat_first`: the beat's owner, then neighbouring beats, then anywhere.",
-    "dispatch.foot_max_travel_s": "Foot units answer calls outside their beat only within this travel time (null: no limit).",
-    "dispatch.bicycle_max_travel_s": "Bicycle units answer calls outside their beat only within this travel time (null: no limit).",
-    "dispatch.foot_own_beat_only": "Foot units answer only calls in their own beat.",
     "dispatch.backup_kinds": "Kinds that may be sent as second and further units.",
     "dispatch.reserve_for": "When the reserve is sent: `major` incidents, calls no patrol unit reaches within the line (`beyond_line`).",
     "dispatch.when_all_busy": "`queue`: requests wait for the next free unit (priority, then call time); `lost`: they are dropped (a loss system, as in Erlang B).",
@@ -111,6 +103,11 @@ KEY_DOCS = {
     "encirclement.roads": "Which roads leaving the radius must be held: `major` roads or `all`.",
 }
 
+# the keys each unit kind brings (network.speeds.*, dispatch.<kind>_*) are documented in sim.kinds
+KEY_DOCS.update({f"network.speeds.{s.key}": s.doc for k in kinds.UNIT_KINDS for s in (k.response, k.patrol)})
+KEY_DOCS.update({f"dispatch.{k.name}_max_travel_s": k.max_travel.doc for k in kinds.UNIT_KINDS if k.max_travel})
+KEY_DOCS.update({f"dispatch.{k.name}_own_beat_only": k.own_beat_only_doc for k in kinds.UNIT_KINDS
+                 if k.own_beat_only_doc})
 
 LEAF_MODELS = ("Place",)  # {name, lat, lon}: documented as one value
 

@@ -54,7 +54,7 @@ def patrol_at(uid: int, node: int) -> Unit:
 
 def deployment(*units: Unit) -> Deployment:
     return Deployment(units=tuple(units), alert_level="green", patrol_officers=0, standby_officers=0,
-                      on_duty_officers=2 * len(units), beat_of_place={})
+                      on_duty_officers=2 * len(units))
 
 
 def incidents(*rows) -> IncidentTable:

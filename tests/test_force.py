@@ -5,16 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.force import KINDS, deploy, officers_on_patrol, units_per_kind, weighted_kmeans
+from sim.force import KINDS, deploy, units_per_kind, weighted_kmeans
 from sim.scenario import scenario_from_dict
 
 MIX = {"car": 0.6, "bicycle": 0.2, "foot": 0.2}
 CREW = {"car": 2, "bicycle": 1, "foot": 2}
-
-
-def test_officers_on_patrol_rounds():
-    assert officers_on_patrol(240, 0.2) == 48
-    assert officers_on_patrol(16, 0.4) == 6
 
 
 def test_units_per_kind_largest_remainder_then_whole_crews():
@@ -60,7 +55,7 @@ def test_patrol_units_follow_staffing_and_mix(town, small_town_dict, level):
     sc = scenario_from_dict(small_town_dict(force={"total_officers": 60, "teams": 4}, alert={"level": level}))
     dep = deploy(sc, town)
     s = dep.staffing[level]
-    assert s.patrol_officers == officers_on_patrol(60, sc.alert.patrol_share[level])
+    assert s.patrol_officers == round(60 * sc.alert.patrol_share[level])
     assert s.on_duty_officers >= s.patrol_officers + s.checkpoint_officers
     assert s.standby_officers == s.on_duty_officers - s.patrol_officers - s.checkpoint_officers
     want = units_per_kind(s.patrol_officers, mix=sc.force.mix, crew=sc.force.crew)
@@ -88,7 +83,7 @@ def test_beats_of_a_kind_cover_every_place_once(town, small_town_dict):
         assert np.array_equal(np.sort(places), np.arange(town.n_places)), kind
         for u in units:
             assert len(u.beat_places) > 0
-            np.testing.assert_array_equal(dep.beat_of_place[kind][u.beat_places], u.beat)
+            np.testing.assert_array_equal(dep.beat_index[(dep.alert_level, kind)][u.beat_places], u.beat)
 
 
 def test_patrol_units_are_based_at_the_nearest_station(town, small_town_dict):

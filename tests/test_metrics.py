@@ -50,8 +50,7 @@ def trace():
     city = _line_city()
     units = tuple(Unit(uid=i, name=f"standby-{i}", kind="car", role="standby", crew=2, station=i, beat=-1,
                        beat_places=np.empty(0, np.int64)) for i in range(2))
-    dep = Deployment(units=units, alert_level="green", patrol_officers=0, standby_officers=4, on_duty_officers=4,
-                     beat_of_place={})
+    dep = Deployment(units=units, alert_level="green", patrol_officers=0, standby_officers=4, on_duty_officers=4)
     order = np.argsort([100.0, 2000.0, 50.0], kind="stable")
     rows = np.array([[100.0, 1, 0, 1, 2, 60.0, 400.0], [2000.0, 2, 1, 3, 1, 100.0, 300.0],
                      [50.0, 0, 1, 3, 1, 0.0, 100.0]])[order]

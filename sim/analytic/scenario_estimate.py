@@ -12,7 +12,7 @@ The model, and every simplification it makes (printed with the table and
 written into the JSON file):
 
 * **Force.** The units on duty at the level come from ``sim.force.deploy``,
-  exactly as the simulation deploys them: patrol units (car, bicycle, foot),
+  exactly as the simulation deploys them (through ``sim.world.prepare``): patrol units of every kind,
   standby units at the stations and the mobile reserve answer calls;
   checkpoints do not. ``c`` is their number.
 * **Demand.** Calls are Poisson with the scenario's hour-of-week profile
@@ -29,9 +29,9 @@ written into the JSON file):
 * **Travel.** The free units, ``n_k (1 - rho)`` of each kind ``k``, are taken
   to be scattered uniformly at random over the area of the road network (its
   convex hull), travelling right-angle distances (the square-root law,
-  ``sim.analytic.sqrt_law``) at one response speed per kind: cars at the
-  length-weighted harmonic mean of the drive network's road speeds times the
-  emergency factor, bicycles and foot units at their scenario speeds, standby
+  ``sim.analytic.sqrt_law``) at one response speed per kind (``sim.kinds``): kinds
+  on road speeds (cars, motorbikes) at the length-weighted harmonic mean of their
+  network's road speeds times their factor, bicycles and foot units at their speeds, standby
   units after their turnout delay. Then the number of free units that can
   reach a call within ``t`` seconds is Poisson with mean
   ``m(t) = sum_k 2 (n_k (1 - rho) / A) (v_k (t - d_k)_+)^2`` (the area of a
@@ -66,10 +66,10 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import fftconvolve
 
-from sim.alert import LEVELS
+from sim import kinds
 from sim.analytic.erlang import erlang_c
-from sim.demand_files import load_demand_inputs
 from sim.errors import InputError
+from sim.kinds import LEVELS
 from sim.outputs import write_json_atomic
 
 __all__ = ["FreeGroup", "LevelEstimate", "ScenarioEstimate", "travel_moments", "travel_cdf",
@@ -87,7 +87,7 @@ MIN_T_MAX_S = 7200.0
 class FreeGroup:
     """Units of one kind available to answer: how many on duty, how fast, after what delay."""
 
-    kind: str            # car | bicycle | foot | standby-car ...
+    kind: str            # a kind of sim.kinds, or standby-<kind>
     units: int
     speed_mps: float
     delay_s: float = 0.0
@@ -250,8 +250,8 @@ ASSUMPTIONS = (
     "service = travel + mean on-scene time of its type, exponential",
     "free units n x (1 - utilisation) of each kind scattered uniformly at random over the network's "
     "convex hull, right-angle travel (square-root law), nearest by arrival time",
-    "one response speed per kind: cars at the network's length-weighted harmonic mean road speed x the "
-    "emergency factor; standby units after their turnout",
+    "one response speed per kind: kinds on road speeds (cars, motorbikes) at the network's length-weighted "
+    "harmonic mean road speed x their factor, the others at their set speed; standby units after their turnout",
     "handling (exponential), wait and travel independent; unstable hours count as missing both lines",
     "ignored: beats spreading units evenly (shorter travel), street detours and last metres (longer), "
     "own-beat, reserve and range rules, standby units' drives back to the station",
@@ -323,9 +323,8 @@ def _order_weights(units_needed: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return counts / counts.sum()
 
 
-def _groups(deployment, level: str, *, car_mps: float, speeds, turnout_s: float) -> list[FreeGroup]:
+def _groups(deployment, level: str, *, speed_kph: dict[str, float], turnout_s: float) -> list[FreeGroup]:
     """Units on duty at ``level`` that answer calls, grouped by kind and role."""
-    speed = {"car": car_mps, "bicycle": speeds.bicycle_kph / 3.6, "foot": speeds.foot_kph / 3.6}
     counts: dict[tuple[str, str], int] = {}
     for u in deployment.units:
         if u.role == "checkpoint" or not u.on_duty(level):
@@ -335,9 +334,10 @@ def _groups(deployment, level: str, *, car_mps: float, speeds, turnout_s: float)
         key = (u.kind, "standby" if u.role == "standby" else "patrol")
         counts[key] = counts.get(key, 0) + 1
     out = []
-    for (kind, role), n in sorted(counts.items(), key=lambda kv: (kv[0][1], ("car", "bicycle", "foot").index(kv[0][0]))):
+    for (kind, role), n in sorted(counts.items(), key=lambda kv: (kv[0][1], kinds.KIND_NAMES.index(kv[0][0]))):
         name = kind if role == "patrol" else f"standby-{kind}"
-        out.append(FreeGroup(kind=name, units=n, speed_mps=speed[kind], delay_s=turnout_s if role == "standby" else 0.0))
+        out.append(FreeGroup(kind=name, units=n, speed_mps=speed_kph[kind] / 3.6,
+                             delay_s=turnout_s if role == "standby" else 0.0))
     return out
 
 
@@ -444,43 +444,41 @@ def car_response_kph(graph, *, emergency_speed_factor: float) -> float:
     return float(length.sum() / (length / kph).sum() * emergency_speed_factor)
 
 
-def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
-    """The analytic estimate of a validated ``Scenario`` at each of ``levels`` (all four by default)."""
-    from dataclasses import replace
+def response_speeds_kph(scenario, graphs) -> dict[str, float]:
+    """One typical response speed per kind (sim.kinds): road-speed kinds at their graph's
+    ``car_response_kph`` (the length-weighted harmonic mean) times their factor, the others at
+    their fixed speed."""
+    sp = scenario.network.speeds
+    return {k.name: k.response_kph(sp, road_kph=car_response_kph(graphs[k.graph], emergency_speed_factor=1.0))
+            for k in kinds.UNIT_KINDS}
 
-    from sim.demand import build_demand, expected_per_place, mean_on_scene_s
-    from sim.force import deploy
+
+def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
+    """The analytic estimate of a validated ``Scenario`` at each of ``levels`` (all four by default).
+
+    Each level's force and demand come from ``sim.world.prepare`` of the scenario at that level,
+    exactly as a run prepares them (travel oracles are not built: the estimate needs none).
+    """
     from sim.network import load_city
-    from sim.network.travel import TravelOracle
+    from sim.world import base_demand, prepare
 
     city = city or load_city(scenario, quiet=True)
-    fitted, replay = load_demand_inputs(scenario, city)
-    base = build_demand(scenario.demand, city, fitted=fitted, replay=replay)
+    base = base_demand(scenario, city, quiet=True)
     g = city.places
     area_km2 = g.area_km2()
     if area_km2 <= 0:
         raise InputError("the road network has no area (fewer than three places, or all on a line)",
                          file=scenario.source_file, key="network",
                          fix="use a network that covers an area")
-    sp = scenario.network.speeds
-    car_kph = car_response_kph(g, emergency_speed_factor=sp.emergency_speed_factor)
-    oracle = None
-
-    def station_times(place: int):
-        nonlocal oracle
-        if oracle is None:
-            oracle = TravelOracle(g, speed_factor=sp.emergency_speed_factor)
-        return oracle.times_from(place)
-
+    speed_kph = response_speeds_kph(scenario, city.graphs)
     horizon_s = scenario.horizon_days * 86_400.0
     out = {}
     summary = _demand_summary(base, horizon_s=horizon_s)
     for level in levels:
         sc = scenario.at_level(level)
-        demand = replace(base, multiplier=base.multiplier * sc.alert.demand_multiplier[level])
-        dep = deploy(sc, city, expected_per_place=expected_per_place(demand),
-                     on_scene_mean_s=mean_on_scene_s(demand), travel_time_fn=station_times)
-        groups = _groups(dep, level, car_mps=car_kph / 3.6, speeds=sp, turnout_s=sc.force.turnout_s)
+        world = prepare(sc, city=city, demand=base, with_travel=False)
+        demand, dep = world.demand, world.deployment
+        groups = _groups(dep, level, speed_kph=speed_kph, turnout_s=sc.force.turnout_s)
         if not groups:
             raise InputError(f"no unit answers calls at the {level} level", file=scenario.source_file,
                              key="force", fix="put officers on patrol or on standby")
@@ -491,7 +489,8 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
                                     target=sc.lines.target_compliance)
     return ScenarioEstimate(
         scenario=scenario.name, file=scenario.source_file, area_km2=area_km2,
-        speeds_kph={"car_response": car_kph, "bicycle": sp.bicycle_kph, "foot": sp.foot_kph},
+        speeds_kph={(f"{k}_response" if kinds.kind(k).response.per == "road" else k): v
+                    for k, v in speed_kph.items()},
         response_line_s=scenario.lines.response_s, backup_line_s=scenario.lines.backup_s,
         target_compliance=scenario.lines.target_compliance,
         call_handling_mean_s=summary.handling_mean_s, levels=out, assumptions=ASSUMPTIONS)
@@ -522,8 +521,8 @@ def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> s
     lines = [f"Analytic estimate: {est.file or est.scenario} ({est.scenario})"
              + (f", {seconds:.1f} s" if seconds is not None else ""),
              f"  area {est.area_km2:.1f} km2 (convex hull of the road network); {calls} calls a day",
-             f"  response speeds: cars {sp['car_response']:.1f} km/h, bicycles {sp['bicycle']:g} km/h, "
-             f"foot {sp['foot']:g} km/h; call handling {est.call_handling_mean_s:.0f} s on average",
+             "  response speeds: " + ", ".join(f"{k.replace('_response', '')} {v:.1f} km/h" for k, v in sp.items())
+             + f"; call handling {est.call_handling_mean_s:.0f} s on average",
              f"  lines: first unit within {est.response_line_s:g} s, second within {est.backup_line_s:g} s, "
              f"target {100 * est.target_compliance:g}% of incidents", ""]
     head = (f"  {'level':<7}{'on patrol':>10}  {'units answering':<24}{'util':>6}  {'P(wait)':>8}  "
@@ -531,14 +530,14 @@ def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> s
     lines.append(head)
     for lvl, e in est.levels.items():
         units = "/".join(str(v) for v in e.units.values())
-        kinds = "/".join(k.replace("standby-", "sb-").replace("bicycle", "bike") for k in e.units)
+        answering = "/".join(k.replace("standby-", "sb-").replace("bicycle", "bike") for k in e.units)
         util = "unstbl" if e.unstable_hours else f"{100 * e.utilisation:5.1f}%"
         wait = f"{e.mean_wait_s:6.1f}" if math.isfinite(e.mean_wait_s) else "   inf"
         lines.append(f"  {lvl:<7}{e.patrol_officers:>10}  {f'{e.responders} ({units})':<24}{util:>6}  "
                      f"{e.p_wait:8.4f}  {wait}  {e.travel_first_s:8.0f}  {_mmss(e.response_p50_s):>8}  "
                      f"{_mmss(e.response_p90_s):>5}  {_pct(e.response_within_line):>8}  "
                      f"{_pct(e.backup_within_line):>8}  {_verdict(e)}")
-    lines.append(f"  units answering: {kinds} (sb = standby at the stations)")
+    lines.append(f"  units answering: {answering} (sb = standby at the stations)")
     if any(e.close_call for e in est.levels.values()):
         lines.append(f"  close: a line within {100 * CLOSE_CALL:g} points of the target, closer than this estimate "
                      f"can tell (YES or no after the slash); simulate it")

@@ -1,8 +1,9 @@
-"""One replication, from a prepared context to tidy tables and headline metrics.
+"""One replication, from a prepared world to tidy tables and headline metrics.
 
-``prepare`` does the per-scenario work once (network, travel oracles, demand
-model, deployment); ``run_replication`` is a pure function of the context and
-the replication index, so it gives the same numbers in any process, in any order.
+``sim.world.prepare`` does the per-scenario work once (network, travel oracles, demand
+model, deployment; re-exported here as ``prepare``); ``run_replication`` is a pure
+function of the world and the replication index, so it gives the same numbers in any
+process, in any order.
 """
 
 from __future__ import annotations
@@ -13,33 +14,16 @@ import numpy as np
 import pandas as pd
 
 from sim import metrics, visibility
-from sim.demand_files import load_demand_inputs
-from sim.demand import (DemandModel, build_demand, expected_by_period, expected_per_place, mean_on_scene_s,
-                        sample_incidents)
+from sim.demand import expected_by_period, sample_incidents
 from sim.dispatch import DispatchRules
-from sim.engine import EncircleSettings, Engine, ModeTravel, PatrolSettings
-from sim.force import Deployment, deploy
-from sim.network import City, TravelOracle, load_city
+from sim.engine import EncircleSettings, Engine, PatrolSettings
 from sim.streams import replication_seed
+from sim.world import World, build_travel, prepare, with_level_multipliers  # noqa: F401  (re-exported)
 
 DAY_S = 86_400.0
 
-
-@dataclass
-class Context:
-    scenario: object
-    city: City
-    demand: DemandModel
-    deployment: Deployment
-    travel: dict[str, ModeTravel]
-
-    @property
-    def horizon_s(self) -> float:
-        return self.scenario.horizon_days * DAY_S
-
-    @property
-    def warmup_s(self) -> float:
-        return min(self.scenario.warmup_days * DAY_S, self.horizon_s)
+#: The prepared world (``sim.world``); ``Context`` is its former name, kept for callers.
+Context = World
 
 
 @dataclass
@@ -50,63 +34,6 @@ class ReplicationOutput:
     metrics: dict[str, float]
     by_alert_level: dict[str, dict[str, float]]
     tables: dict = None
-
-
-def build_travel(scenario, city: City, modes_needed) -> dict[str, ModeTravel]:
-    sp = scenario.network.speeds
-    out = {}
-    for mode in sorted(set(modes_needed)):
-        g = city.graphs[mode]
-        if mode == "drive":
-            oracle = TravelOracle(g, speed_factor=sp.emergency_speed_factor)
-            out[mode] = ModeTravel(oracle, sp.emergency_speed_factor / sp.car_patrol_factor, sp.foot_kph / 3.6)
-        elif mode == "bike":
-            oracle = TravelOracle(g, speed_kph_override=sp.bicycle_kph)
-            out[mode] = ModeTravel(oracle, sp.bicycle_kph / sp.bicycle_patrol_kph, sp.bicycle_kph / 3.6)
-        else:
-            oracle = TravelOracle(g, speed_kph_override=sp.foot_kph)
-            out[mode] = ModeTravel(oracle, sp.foot_kph / sp.foot_patrol_kph, sp.foot_kph / 3.6)
-    return out
-
-
-def prepare(scenario, *, quiet: bool = False, city: City | None = None) -> Context:
-    """Everything a replication needs that does not depend on the replication."""
-    city = city or load_city(scenario, quiet=quiet)
-    fitted, replay = load_demand_inputs(scenario, city, quiet=quiet)
-    demand = build_demand(scenario.demand, city, fitted=fitted, replay=replay)
-    demand = _with_level_multipliers(scenario, demand)
-    drive = None
-
-    def station_times(place: int):
-        nonlocal drive
-        if drive is None:
-            drive = build_travel(scenario, city, ["drive"])["drive"].oracle
-        return drive.times_from(place)
-
-    deployment = deploy(scenario, city, expected_per_place=expected_per_place(demand),
-                        on_scene_mean_s=mean_on_scene_s(demand), travel_time_fn=station_times)
-    travel = build_travel(scenario, city, [u.mode for u in deployment.units])
-    return Context(scenario=scenario, city=city, demand=demand, deployment=deployment, travel=travel)
-
-
-def _with_level_multipliers(scenario, demand: DemandModel) -> DemandModel:
-    """Demand scaled by the alert level's multiplier (fixed) or per day (calendar).
-
-    Adaptive levels respond to demand and do not scale it (that would feed back on itself).
-    """
-    from dataclasses import replace
-
-    a = scenario.alert
-    if a.mode == "fixed":
-        return replace(demand, multiplier=demand.multiplier * a.demand_multiplier[a.level])
-    if a.mode == "calendar":
-        from sim.alert import calendar_level
-
-        days = int(np.ceil(scenario.horizon_days)) + 1
-        cal = [(c.day, c.level) for c in a.calendar]
-        mult = np.array([a.demand_multiplier[calendar_level(d, base=a.level, calendar=cal)] for d in range(days)])
-        return replace(demand, day_multiplier=mult)
-    return demand
 
 
 def run_replication(ctx: Context, replication: int) -> ReplicationOutput:

@@ -174,7 +174,7 @@ def stationed_deployment(posts) -> Deployment:
     units = tuple(Unit(uid=i, name=f"unit-{i + 1}", kind="car", role="standby", crew=1, station=i, beat=-1,
                        beat_places=np.empty(0, np.int64), home_place=int(p)) for i, p in enumerate(posts))
     return Deployment(units=units, alert_level="green", patrol_officers=0, standby_officers=len(units),
-                      on_duty_officers=len(units), beat_of_place={})
+                      on_duty_officers=len(units))
 
 
 def make_travel(city: City, oracle: TravelOracle | None = None) -> dict[str, ModeTravel]:

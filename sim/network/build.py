@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import NetworkError
+from sim.kinds import MAJOR_ROAD_CLASSES
 from sim.network import cache
 from sim.network.graph import City, RoadGraph, map_places, project_lonlat
 from sim.network.synthetic import synthetic_city
 
-MAJOR_CLASSES = ("motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
-                 "primary_link")
+MAJOR_CLASSES = MAJOR_ROAD_CLASSES   # the registry's one set (sim.kinds)
 
 
 def load_city(scenario, *, quiet: bool = False) -> City:

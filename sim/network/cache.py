@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.kinds import GRAPHS
 from sim.network.graph import RoadGraph
 
 #: Bump when the way graphs are built changes, so old cache entries are not reused.
@@ -71,7 +72,7 @@ def load_graphs(key: str) -> dict[str, RoadGraph] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             present = {k.split("__")[0] for k in z.files}
-            modes = [m for m in ("drive", "bike", "walk") if m in present] + sorted(present - {"drive", "bike", "walk"})
+            modes = [m for m in GRAPHS if m in present] + sorted(present - set(GRAPHS))
             graphs = {}
             for mode in modes:
                 dn, de = (int(v) for v in z[f"{mode}__dropped"])

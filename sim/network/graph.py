@@ -17,9 +17,12 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, cKDTree
 
+from sim import kinds
+
 EARTH_RADIUS_M = 6_371_008.8
-MODES = ("drive", "bike", "walk")
-MODE_OF_KIND = {"car": "drive", "bicycle": "bike", "foot": "walk"}
+MODES = kinds.GRAPHS
+#: travel key of each unit kind (from the registry, sim.kinds)
+MODE_OF_KIND = {k.name: k.travel for k in kinds.UNIT_KINDS}
 
 
 def project_lonlat(lon: np.ndarray, lat: np.ndarray, *, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -161,6 +164,24 @@ class City:
     @property
     def n_places(self) -> int:
         return self.places.n_nodes
+
+    def with_travel(self, graph_of_travel: dict[str, str]) -> "City":
+        """The same city where every travel key also names its graph's arrays.
+
+        The engine looks a unit's graph, place nodes and offsets up by the unit's travel key
+        (``Unit.mode``). Kinds on their graph's own key (car: drive) need nothing; a kind that
+        shares a graph at other speeds (a motorbike on the drive graph) has its own key, which
+        here points at the same graph objects (no copy).
+        """
+        extra = {t: g for t, g in graph_of_travel.items() if t not in self.graphs and g in self.graphs}
+        if not extra:
+            return self
+        from dataclasses import replace
+
+        return replace(self, graphs={**self.graphs, **{t: self.graphs[g] for t, g in extra.items()}},
+                       place_node={**self.place_node, **{t: self.place_node[g] for t, g in extra.items()}},
+                       place_offset_m={**self.place_offset_m,
+                                       **{t: self.place_offset_m[g] for t, g in extra.items()}})
 
 
 def map_places(city_graphs: dict[str, RoadGraph]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import NetworkError
+from sim.kinds import GRAPHS
 from sim.network import modes
 from sim.network.graph import RoadGraph, largest_strong_component, project_lonlat
 
@@ -182,6 +183,6 @@ def graphs_from_osmnx(g, *, bbox: tuple | None = None, source: str = "",
             continue
         graphs[mode] = largest_strong_component(road_graph_from_nx(h, mode, lon0=lon0, lat0=lat0))
     # a mode with no ways of its own uses the drive graph (e.g. an extract of one arterial)
-    for mode in ("bike", "walk"):
+    for mode in GRAPHS:
         graphs.setdefault(mode, RoadGraph(**{**graphs["drive"].__dict__, "mode": mode}))
     return graphs

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kinds import GRAPHS
 from sim.network.graph import City, RoadGraph, largest_strong_component, map_places
 
 #: Where the synthetic town sits on the globe (Guanghan, Sichuan), only so that
@@ -99,7 +100,7 @@ def synthetic_city(spec, *, name: str = "synthetic-county-town") -> City:
                      edge_length_m=length, edge_speed_kph=speed.astype(float), edge_class=cls)
     drive = largest_strong_component(base)
     keep_ids = drive.node_id
-    graphs = {m: RoadGraph(**{**drive.__dict__, "mode": m}) for m in ("drive", "bike", "walk")}
+    graphs = {m: RoadGraph(**{**drive.__dict__, "mode": m}) for m in GRAPHS}
 
     # population: a dense core fading to the edge, none on the exit roads
     r = np.hypot(drive.x_m, drive.y_m)

@@ -1,0 +1,78 @@
+"""sim.world.prepare: the one preparation, used by runs (old names kept) and by the analytic estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import world
+from sim.demand import expected_per_place
+from sim.scenario import scenario_from_dict
+
+
+def test_old_names_are_the_world_s():
+    import sim.experiment as ex
+    from sim.experiment import replicate, run
+
+    assert ex.prepare is replicate.prepare is run.prepare is world.prepare
+    assert ex.Context is replicate.Context is world.World
+
+
+def test_world_holds_what_a_run_needs(small_ctx):
+    w = small_ctx
+    assert isinstance(w, world.World)
+    assert set(w.travel) == {u.mode for u in w.deployment.units}
+    sp = w.scenario.network.speeds
+    drive = w.travel["drive"]
+    assert drive.patrol_scale == sp.emergency_speed_factor / sp.car_patrol_factor
+    assert drive.offset_speed_mps == sp.foot_kph / 3.6          # cars park; the last metres on foot
+    g = w.city.graphs["drive"]
+    np.testing.assert_allclose(drive.oracle.edge_time_s, g.edge_length_m / (g.edge_speed_kph * 1.25 / 3.6))
+
+
+@pytest.mark.parametrize("mode", ["fixed", "calendar"])
+def test_level_multipliers(small_town_dict, mode):
+    alert = {"level": "yellow", "mode": mode, "demand_multiplier": {"green": 1, "yellow": 2, "orange": 3, "red": 4}}
+    if mode == "calendar":
+        alert["calendar"] = [{"day": 1, "level": "red"}]
+    sc = scenario_from_dict(small_town_dict(alert=alert, horizon_days=2))
+    w = world.prepare(sc, quiet=True, with_travel=False)
+    base = world.base_demand(sc, w.city)
+    if mode == "fixed":
+        assert w.demand.multiplier == 2 * base.multiplier
+        assert w.travel == {}
+    else:
+        assert list(w.demand.day_multiplier) == [2, 4, 4]
+
+
+def test_the_analytic_estimate_uses_the_world_s_force_and_demand(small_town_dict):
+    from sim.analytic.scenario_estimate import estimate
+
+    sc = scenario_from_dict(small_town_dict(alert={"demand_multiplier": {"green": 1, "yellow": 1.5,
+                                                                         "orange": 2, "red": 3}}))
+    est = estimate(sc, levels=("yellow", "red"))
+    for level in ("yellow", "red"):
+        w = world.prepare(sc.at_level(level), quiet=True)
+        dep = w.deployment
+        e = est.levels[level]
+        answering = [u for u in dep.units if u.role != "checkpoint" and u.on_duty(level)
+                     and (u.role != "patrol" or u.assignment(level) is not None)]
+        assert e.responders == len(answering)
+        assert e.patrol_officers == dep.staffing[level].patrol_officers
+        assert e.calls_per_hour * 24 == pytest.approx(expected_per_place(w.demand).sum())
+    assert est.levels["red"].calls_per_hour == pytest.approx(2 * est.levels["yellow"].calls_per_hour)
+
+
+def test_the_estimate_prepares_each_level_through_the_world(small_scenario, monkeypatch):
+    from sim.analytic.scenario_estimate import estimate
+
+    seen = []
+    real = world.prepare
+
+    def spy(scenario, **kw):
+        seen.append(scenario.alert.level)
+        return real(scenario, **kw)
+
+    monkeypatch.setattr(world, "prepare", spy)
+    estimate(small_scenario, levels=("green", "orange"))
+    assert seen == ["green", "orange"]
