@@ -25,8 +25,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.outputs import atomic_folder
-    from sim.report.gis import export
+    from sim.report.gis import check_results_dir, export
 
+    check_results_dir(args.results)  # before any output folder is made
     out = args.out or Path(args.results) / "gis"
     if not args.quiet:
         print(f"patrolsim export: {args.results} -> {out} ({args.fmt})", file=sys.stderr, flush=True)

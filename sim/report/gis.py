@@ -37,11 +37,8 @@ INCIDENT_FIELDS = ("replication", "incident", "call_s", "day", "hour_of_day", "t
 
 
 # --------------------------------------------------------------------------- reading a results folder
-def load_run(results_dir: Path):
-    """(context rebuilt from the resolved scenario, incidents table) of a ``patrolsim run`` folder."""
-    from sim.experiment.replicate import prepare
-    from sim.scenario_file import load_scenario
-
+def check_results_dir(results_dir: Path) -> None:
+    """A one-line InputError unless ``results_dir`` is a folder written by ``patrolsim run``."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise InputError("results folder not found", file=str(results_dir),
@@ -51,6 +48,15 @@ def load_run(results_dir: Path):
             raise InputError(f"has no {name}", file=str(results_dir),
                              fix="name a folder written by patrolsim run (compare, sweep and hold folders "
                                  "have no incident table)")
+
+
+def load_run(results_dir: Path):
+    """(context rebuilt from the resolved scenario, incidents table) of a ``patrolsim run`` folder."""
+    from sim.experiment.replicate import prepare
+    from sim.scenario_file import load_scenario
+
+    results_dir = Path(results_dir)
+    check_results_dir(results_dir)
     scenario = load_scenario(results_dir / "scenario.resolved.yaml")
     ctx = prepare(scenario, quiet=True)
     try:
