@@ -166,16 +166,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _run_changes(scenario: Scenario, data: dict) -> tuple[dict, set]:
+def _run_changes(scenario: Scenario, data: dict) -> tuple[dict | None, set]:
     """(origins, keys changed for this run) of a scenario loaded from a file: a key whose value
-    differs from what its files give was changed by --set, a sweep, hold or a command option."""
+    differs from what its files give was changed by --set, a sweep, hold or a command option.
+    Origins are None when they cannot be known (no file, or the file no longer loads)."""
     if not scenario.source_file:
-        return {}, set()
+        return None, set()
     try:
         merged, origins = read_scenario_data(scenario.source_file)
         from_files = scenario_from_dict(merged, source_file=scenario.source_file).to_dict()
-    except ScenarioError:  # the file changed or went away since the run started
-        return {}, set()
+    except ScenarioError:  # the file changed or went away since the run started: origins unknown
+        return None, set()
     changed: set = set()
 
     def walk(ours, theirs, here: tuple) -> None:
@@ -215,13 +216,13 @@ def resolved_yaml(scenario: Scenario, *, seed: int, replications: int, extra: di
         data["beats"]["geojson"] = str(scenario.resolve_path(data["beats"]["geojson"]).resolve())
 
     def note(key: tuple) -> str | None:
-        if isinstance(_get(data, key), dict) and _get(data, key):
-            return None  # a section: its keys say where they came from
+        if origins is None or (isinstance(_get(data, key), dict) and _get(data, key)):
+            return None  # origins unknown; or a section, whose keys say where they came from
         if key in changed:
             return "set for this run"
         if key in origins:
             return f"from {origins[key]}"
-        return "default" if scenario.source_file else None
+        return "default"
 
     body = annotated_yaml(data, note)
     meta = {"source_file": scenario.source_file, "versions": versions(), **(extra or {})}

@@ -214,3 +214,23 @@ def test_compare_reads_variants(tmp_path, town, capsys):
     comp = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     assert comp["scenarios"] == ["a", "b"]
     assert "# from town.yaml" in (out / "b.resolved.yaml").read_text(encoding="utf-8")
+
+
+def test_hold_command_on_a_variant_varies_a_list_item(tmp_path, town, capsys):
+    v = _write(tmp_path / "v.yaml", "base: town.yaml\nname: v\n")
+    out = tmp_path / "hold"
+    assert main(["hold", str(v), "--vary", "demand.types[0].share", "--levels", "green", "--min", "0.05",
+                 "--max", "0.8", "--step", "0.25", "--min-replications", "2", "--max-replications", "2",
+                 "--workers", "1", "--out", str(out)]) == 0
+    report = json.loads((out / "hold.json").read_text(encoding="utf-8"))
+    assert report["vary"] == "demand.types[0].share"
+    assert all(0.05 <= p["value"] <= 0.8 for lv in report["levels"] for p in lv["probes"])
+    assert "# from town.yaml" in (out / "scenario.resolved.yaml").read_text(encoding="utf-8")
+
+
+def test_resolved_scenario_without_a_file_has_no_origin_notes(small_town_dict):
+    sc = scenario_from_dict(small_town_dict())
+    text = resolved_yaml(sc, seed=1, replications=1)
+    body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert body and not any("#" in ln for ln in body)
+    assert scenario_from_dict(yaml.safe_load(text)).force == sc.force

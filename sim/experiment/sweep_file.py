@@ -20,7 +20,9 @@
     #   ranges: {force.total_officers: [120, 360], alert.patrol_share.red: [0.5, 0.9]}
     #   choices: {alert.level: [orange, red]}
 
-Every point's scenario is validated before any work starts, so a misspelt key path or a
+Keys are scenario key paths, list items included (``demand.types[2].share``,
+``network.osm.stations[0].lat``), parsed by ``sim.keypath`` as for ``--set``; ``scenario:`` may be
+a variant (``base: ...``). Every point's scenario is validated before any work starts, so a misspelt key path or a
 bad value is one ``InputError`` naming the sweep file and the key (``grid.force.total_oficers``).
 This module reads YAML and so stays out of the core modules.
 """
