@@ -14,7 +14,6 @@ from typing import Callable
 
 from sim.errors import ScenarioError
 
-_NAME = re.compile(r"[A-Za-z0-9_\-]+")
 _SEGMENT = re.compile(r"^([A-Za-z0-9_\-]+)((?:\[[^\]]*\])*)$")
 _INDEX = re.compile(r"\[([^\]]*)\]")
 

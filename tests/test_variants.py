@@ -53,7 +53,8 @@ def test_a_list_in_the_variant_replaces_the_base_list(tmp_path, town):
 def test_chains_resolve_in_order_and_null_replaces(tmp_path, town):
     _write(tmp_path / "sub" / "b.yaml", "base: ../town.yaml\nname: b\nforce: {total_officers: 30}\n"
                                         "dispatch: {foot_max_travel_s: 300}\n")
-    c = _write(tmp_path / "c.yaml", "base: sub/b.yaml\nname: c\nforce: {teams: 3}\ndispatch: {foot_max_travel_s: null}\n")
+    c = _write(tmp_path / "c.yaml",
+               "base: sub/b.yaml\nname: c\nforce: {teams: 3}\ndispatch: {foot_max_travel_s: null}\n")
     sc = load_scenario(c)
     assert (sc.name, sc.force.total_officers, sc.force.teams) == ("c", 30, 3)
     assert sc.dispatch.foot_max_travel_s is None          # null in the variant wins over the base's 300
