@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_results_dir(args.results)  # before any output folder is made
     out = args.out or Path(args.results) / "gis"
+    _check_out(out, Path(args.results))
     if not args.quiet:
         print(f"patrolsim export: {args.results} -> {out} ({args.fmt})", file=sys.stderr, flush=True)
     with atomic_folder(out) as tmp:
@@ -38,3 +39,18 @@ def run(args: argparse.Namespace) -> int:
         print("  " + ", ".join(f"{n}: {c} features" for n, c in counts.items()))
         print(f"  wrote {out}/ ({files}), WGS84 (EPSG:4326)")
     return 0
+
+
+def _check_out(out: Path, results: Path) -> None:
+    """The output folder is replaced whole: refuse one that holds the run, or files of anything else."""
+    from sim.errors import InputError
+    from sim.report.gis import GPKG_NAME, LAYERS
+
+    o, r = out.resolve(), results.resolve()
+    if o == r or o in r.parents:
+        raise InputError("would replace the results folder it exports", key="--out",
+                         fix=f"choose a folder of its own, e.g. {results / 'gis'}")
+    ours = {f"{n}.geojson" for n in LAYERS} | {GPKG_NAME}
+    if out.is_dir() and any(p.name not in ours for p in out.iterdir()):
+        raise InputError(f"'{out}' holds files that patrolsim export did not write", key="--out",
+                         fix="name a new or empty folder (the folder is replaced whole)")

@@ -138,3 +138,13 @@ def test_not_a_run_folder_is_one_line_and_exit_2(tmp_path, capsys, make):
     err = capsys.readouterr().err.strip()
     assert err.startswith("patrolsim: error: ") and "\n" not in err and "patrolsim run" in err
     assert not (target / "gis").exists() and (make == "empty" or not target.exists())
+
+
+def test_export_never_replaces_the_run_or_a_folder_of_other_files(run_dir, tmp_path, capsys):
+    assert main(["export", str(run_dir), "--out", str(run_dir), "--quiet"]) == 2
+    assert "--out" in capsys.readouterr().err and (run_dir / "incidents.parquet").is_file()
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["export", str(run_dir), "--out", str(other), "--quiet"]) == 2
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
