@@ -151,3 +151,68 @@ def test_resolved_yaml_makes_the_osm_path_absolute(tmp_path):
     sc = load_scenario(src)
     data = yaml.safe_load(resolved_yaml(sc, seed=1, replications=1))
     assert data["network"]["osm"]["file"] == str((tmp_path / "maps" / "town.osm").resolve())
+
+
+# --------------------------------------------------------------------------- list items in key paths
+def test_parse_override_reads_list_indices():
+    assert parse_override("network.osm.stations[0].lat=47.66") == (["network", "osm", "stations", 0, "lat"], 47.66)
+    assert parse_override("demand.types[2].share=0.1") == (["demand", "types", 2, "share"], 0.1)
+    assert parse_override("a.m[1][2]=3") == (["a", "m", 1, 2], 3)
+
+
+@pytest.mark.parametrize("text", ["demand.types[x].share=1", "demand.types[-1].share=1", "demand.types[.share=1",
+                                  "demand.[0]=1", "demand.types[0]x=1"])
+def test_parse_override_rejects_malformed_indices(text):
+    with pytest.raises(ScenarioError) as info:
+        parse_override(text)
+    assert "\n" not in str(info.value) and info.value.fix
+
+
+def test_set_an_item_of_a_list_in_the_file():
+    data = {"name": "a", "network": {"osm": {"file": "x.osm", "stations": [{"name": "A", "lat": 1, "lon": 2},
+                                                                          {"name": "B", "lat": 3, "lon": 4}]}}}
+    out = apply_overrides(data, ["network.osm.stations[1].lat=47.66"], file="a.yaml")
+    assert out["network"]["osm"]["stations"][1] == {"name": "B", "lat": 47.66, "lon": 4}
+    assert data["network"]["osm"]["stations"][1]["lat"] == 3   # the input is not touched
+
+
+def test_set_an_item_of_a_default_list(tmp_path):
+    # the file keeps the built-in incident types; the override still reaches the third one
+    p = _write(tmp_path / "s.yaml", "name: s\n")
+    sc = load_scenario(p, overrides=["demand.types[2].share=0.05"])
+    assert sc.demand.types[2].name == "traffic" and sc.demand.types[2].share == 0.05
+    assert [t.share for t in sc.demand.types][:2] == [0.1, 0.3]
+
+
+def test_index_out_of_range_names_the_index_and_the_length(tmp_path):
+    p = _write(tmp_path / "s.yaml", "name: s\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p, overrides=["demand.types[7].share=0.1"])
+    e = info.value
+    assert str(e) == (f"{p}: demand.types[7]: index out of range (the list has 5 items) "
+                      "(fix: use an index from 0 to 4)")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p, overrides=["demand.hotspots[0].multiplier=3"])
+    assert info.value.key == "demand.hotspots[0]" and "empty" in info.value.detail
+
+
+def test_index_into_a_value_that_is_not_a_list(tmp_path):
+    p = _write(tmp_path / "s.yaml", "name: s\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p, overrides=["force.total_officers[0]=3"])
+    assert info.value.key == "force.total_officers" and "not a list" in info.value.detail
+
+
+def test_unknown_key_inside_a_list_item_is_named_with_its_index(tmp_path):
+    p = _write(tmp_path / "s.yaml", "name: s\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p, overrides=["demand.types[0].shar=0.1"])
+    assert info.value.key == "demand.types[0].shar" and "share" in info.value.fix
+
+
+def test_cli_set_on_a_list_item(tmp_path, capsys):
+    from sim.cli import main
+
+    assert main(["run", "--set", "demand.types[9].share=0.1", "--quiet", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "demand.types[9]: index out of range (the list has 5 items)" in err and "unknown key" not in err

@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
     add_scenario_options(p, optional_scenario=False)
     p.add_argument("--vary", default="force.total_officers",
                    help="key path to vary: force.total_officers (default), alert.patrol_share (each level's "
-                        "own share) or any numeric scenario key")
+                        "own share) or any numeric scenario key, list items too (demand.hotspots[0].multiplier)")
     p.add_argument("--min", dest="vmin", type=_number, default=None,
                    help="smallest value tried (default: 1/8 of the scenario's, or 0.2 for a patrol share)")
     p.add_argument("--max", dest="vmax", type=_number, default=None,

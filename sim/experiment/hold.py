@@ -228,6 +228,9 @@ def hold_config(base: dict, vary: str, *, vmin=None, vmax=None, step=None, targe
     except KeyError:
         raise InputError("no such scenario key", key=f"--vary {vary}",
                          fix="vary force.total_officers, alert.patrol_share or another numeric key") from None
+    except InputError as exc:  # a malformed path, or a list index out of range
+        raise InputError(f"{exc.key}: {exc.detail}" if exc.key and exc.key != vary else exc.detail,
+                         key=f"--vary {vary}", fix=exc.fix) from None
     per_level = isinstance(current, dict)
     if per_level:
         if not set(LEVELS) <= set(current):

@@ -46,6 +46,7 @@ import pandas as pd
 
 from sim import __version__, metrics
 from sim.errors import InputError
+from sim.keypath import get_key, parse_key, set_key
 from sim.scenario_file import deep_copy
 
 #: Columns every row has, in this order, before the parameters and the metrics.
@@ -58,30 +59,15 @@ PARTS = "parts"
 
 # --------------------------------------------------------------------------- key paths
 def get_path(data: dict, path: str):
-    """The value at a dotted key path of a nested dict (KeyError when absent)."""
-    node = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(path)
-        node = node[part]
-    return node
+    """The value at a key path (``force.total_officers``, ``demand.types[2].share``) of a nested
+    dict: KeyError when a key is absent, InputError naming the index when a list is too short."""
+    return get_key(data, parse_key(path))
 
 
 def set_path(data: dict, path: str, value) -> dict:
-    """A copy of ``data`` with ``value`` at the dotted key path (sections are created)."""
+    """A copy of ``data`` with ``value`` at the key path (sections are created; list items must exist)."""
     out = deep_copy(data)
-    node = out
-    parts = path.split(".")
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = {}
-            node[part] = nxt
-        if not isinstance(nxt, dict):
-            raise InputError(f"'{'.'.join(parts[:i + 1])}' is not a section, so '{path}' cannot be set",
-                             key=path, fix="vary a key inside a section (see docs/scenarios.md)")
-        node = nxt
-    node[parts[-1]] = deep_copy(value)
+    set_key(out, parse_key(path), deep_copy(value))
     return out
 
 

@@ -20,7 +20,9 @@
     #   ranges: {force.total_officers: [120, 360], alert.patrol_share.red: [0.5, 0.9]}
     #   choices: {alert.level: [orange, red]}
 
-Every point's scenario is validated before any work starts, so a misspelt key path or a
+Keys are scenario key paths, list items included (``demand.types[2].share``,
+``network.osm.stations[0].lat``), parsed by ``sim.keypath`` as for ``--set``; ``scenario:`` may be
+a variant (``base: ...``). Every point's scenario is validated before any work starts, so a misspelt key path or a
 bad value is one ``InputError`` naming the sweep file and the key (``grid.force.total_oficers``).
 This module reads YAML and so stays out of the core modules.
 """
@@ -29,17 +31,29 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, ScenarioError
+from sim.errors import InputError
 from sim.experiment.sweep import SweepPlan, build_points, set_path
+from sim.keypath import parse_key
 
 Scalar = Union[bool, int, float, str]
-KeyPath = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")]
+
+
+def _key_path(text: str) -> str:
+    """A scenario key path, checked by the one parser of --set, sweeps and hold (sim.keypath)."""
+    parse_key(text)  # its InputError (a ValueError) reaches _error through pydantic's ctx
+    return text
+
+
+KeyPath = Annotated[str, AfterValidator(_key_path)]
+# pydantic's own location tags (e.g. 'function-after[...]', 'list[...]', '[key]'), not key paths
+_TAG = re.compile(r"^(?:[a-z_\-]+\[.*\]|\[key\])$")
 
 
 class _Model(BaseModel):
@@ -98,7 +112,7 @@ def _error(exc: ValidationError, file: str) -> InputError:
     loc = tuple(err["loc"])
     # drop pydantic's union/type tags (e.g. 'function-after[...]', 'int', 'list[...]')
     clean = tuple(p for p in loc if isinstance(p, int) or not (
-        "[" in p or p in ("bool", "int", "float", "str", "list", "dict", "tuple")))
+        _TAG.match(p) or p in ("bool", "int", "float", "str", "list", "dict", "tuple")))
     key = ""
     for p in clean:
         key += f"[{p}]" if isinstance(p, int) else ("." if key else "") + str(p)
@@ -114,8 +128,9 @@ def _error(exc: ValidationError, file: str) -> InputError:
     got = err.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
     fix = "add this key" if err["type"] == "missing" else "see docs/experiments.md (sweep files)"
-    if err["type"] == "string_pattern_mismatch" and "." in key:
-        msg, fix = "is not a key path", "write a dotted scenario key path such as force.total_officers"
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, InputError):  # a malformed key path (sim.keypath)
+        msg, fix, got_text = cause.detail, cause.fix, ""
     return InputError(f"{msg}{got_text}{more_text}", file=file, key=key or None, fix=fix)
 
 
@@ -184,7 +199,7 @@ def load_sweep(path: str | Path, *, overrides: list[str] | None = None, replicat
                seed: int | None = None) -> SweepPlan:
     """Read and validate a sweep file and the scenario of every point (no work is done)."""
     from sim.scenario import scenario_from_dict
-    from sim.scenario_file import apply_overrides, default_scenario_path, read_yaml
+    from sim.scenario_file import apply_overrides, default_scenario_path, read_scenario_data
 
     path = Path(path)
     spec = read_sweep_spec(path)
@@ -193,10 +208,7 @@ def load_sweep(path: str | Path, *, overrides: list[str] | None = None, replicat
     if not sc_path.exists():
         raise InputError(f"scenario file '{spec.scenario}' not found (looked beside the sweep file and in "
                          "the current folder)", file=file, key="scenario", fix="check the path")
-    data = read_yaml(sc_path)
-    if not isinstance(data, dict):
-        raise ScenarioError("a scenario must be a mapping of keys to values", file=str(sc_path),
-                            fix="start the file with 'name: my-scenario'")
+    data, _ = read_scenario_data(sc_path)  # a variant's chain of bases, merged
     source_file = str(sc_path.resolve())
     base_sc = scenario_from_dict(data, source_file=source_file)  # the file itself is valid
     base = base_sc.to_dict()

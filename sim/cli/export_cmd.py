@@ -1,0 +1,56 @@
+"""``patrolsim export RESULTS_DIR --format geojson|gpkg``: a run's GIS layers for QGIS or ArcGIS."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "export", help="write a run's GIS layers (beats, grid cells, stations, exits, incidents) in WGS84",
+        description="Rebuild the network and beats from RESULTS_DIR/scenario.resolved.yaml and write five layers "
+                    "in WGS84 (EPSG:4326): beats (streets as lines, with their owner unit), grid_cells (polygons "
+                    "with both lines' compliance overall and per alert level), stations, exits and incidents "
+                    "(points with their outcome). GeoJSON: one .geojson file per layer; GeoPackage: one "
+                    "patrolsim.gpkg with a table per layer.")
+    p.add_argument("results", type=Path, metavar="RESULTS_DIR", help="a folder written by patrolsim run")
+    p.add_argument("--format", dest="fmt", choices=("geojson", "gpkg"), default="geojson",
+                   help="geojson (default: one file per layer) or gpkg (one GeoPackage)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: RESULTS_DIR/gis/)")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.outputs import atomic_folder
+    from sim.report.gis import check_results_dir, export
+
+    check_results_dir(args.results)  # before any output folder is made
+    out = args.out or Path(args.results) / "gis"
+    _check_out(out, Path(args.results))
+    if not args.quiet:
+        print(f"patrolsim export: {args.results} -> {out} ({args.fmt})", file=sys.stderr, flush=True)
+    with atomic_folder(out) as tmp:
+        counts = export(args.results, fmt=args.fmt, folder=tmp)
+    if not args.quiet:
+        files = "patrolsim.gpkg" if args.fmt == "gpkg" else ", ".join(f"{n}.geojson" for n in counts)
+        print("  " + ", ".join(f"{n}: {c} features" for n, c in counts.items()))
+        print(f"  wrote {out}/ ({files}), WGS84 (EPSG:4326)")
+    return 0
+
+
+def _check_out(out: Path, results: Path) -> None:
+    """The output folder is replaced whole: refuse one that holds the run, or files of anything else."""
+    from sim.errors import InputError
+    from sim.report.gis import GPKG_NAME, LAYERS
+
+    o, r = out.resolve(), results.resolve()
+    if o == r or o in r.parents:
+        raise InputError("would replace the results folder it exports", key="--out",
+                         fix=f"choose a folder of its own, e.g. {results / 'gis'}")
+    ours = {f"{n}.geojson" for n in LAYERS} | {GPKG_NAME}
+    if out.is_dir() and any(p.name not in ours for p in out.iterdir()):
+        raise InputError(f"'{out}' holds files that patrolsim export did not write", key="--out",
+                         fix="name a new or empty folder (the folder is replaced whole)")
