@@ -30,11 +30,9 @@ from typing import Callable, Generator
 
 from sim import metrics
 from sim.errors import InputError
-from sim.experiment.sweep import SequentialExecutor, _error_text, blocks, build_points, chunk_size, error_rows, \
-    get_path, make_task, network_cache_dir, run_task
-
-LEVELS = ("green", "yellow", "orange", "red")
-LINE_METRICS = ("response_within_line", "backup_within_line")
+from sim.alert import LEVELS
+from sim.experiment.points import build_points, get_path, set_path
+from sim.experiment.tasks import chunk_size, n_workers, point_tasks, run_tasks
 
 
 @dataclass
@@ -108,6 +106,19 @@ class LevelResult:
     def at_answer(self) -> Probe | None:
         return next((p for p in self.probes if p.value == self.answer), None)
 
+    @property
+    def largest_failing(self) -> float | None:
+        """The largest value probed at which the lines failed (None: none did); with the answer
+        (the smallest value that held) it brackets the threshold to the search's resolution."""
+        fails = [p.value for p in self.probes if not p.holds]
+        return max(fails) if fails else None
+
+    @property
+    def smallest_holding(self) -> float | None:
+        """The smallest value probed at which the lines held (None: none did)."""
+        holds = [p.value for p in self.probes if p.holds]
+        return min(holds) if holds else None
+
 
 def decide(response: list[float], backup: list[float], *, target: float, min_replications: int,
            max_replications: int) -> tuple[bool, bool] | None:
@@ -124,7 +135,7 @@ def decide(response: list[float], backup: list[float], *, target: float, min_rep
         if r["ci95"][1] < target or backup_fails:
             return False, True
     if n >= max_replications:
-        return metrics.lines_hold({"response_within_line": r, "backup_within_line": b}, target=target), False
+        return metrics.lines_hold({metrics.RESPONSE_LINE: r, metrics.BACKUP_LINE: b}, target=target), False
     return None
 
 
@@ -161,8 +172,8 @@ def _probe(value: float, cfg: HoldConfig) -> Generator[Request, list[dict], Prob
         if bad:
             raise ProbeFailed(f"replication {bad[0]['replication']} failed at {cfg.fmt(value)}: {bad[0]['error']}")
         for r in sorted(rows, key=lambda r: r["replication"]):
-            resp.append(r.get("response_within_line", math.nan))
-            back.append(r.get("backup_within_line", math.nan))
+            resp.append(r.get(metrics.RESPONSE_LINE, math.nan))
+            back.append(r.get(metrics.BACKUP_LINE, math.nan))
         d = decide(resp, back, target=cfg.target, min_replications=cfg.min_replications,
                    max_replications=cfg.max_replications)
         if d is not None:
@@ -272,8 +283,6 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
              progress: Callable[[int], None] | None = None) -> list[LevelResult]:
     """Bisect every level at once: each round gathers the pending probes of all levels and runs
     their replications together, so every worker stays busy."""
-    from sim.experiment.sweep import set_path
-
     base = set_path(base, "lines.target_compliance", cfg.target)
     for lvl in cfg.levels:  # catch bad keys and values before any work
         try:
@@ -281,8 +290,6 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
                          source_file=source_file, where=lambda i, k: f"--vary {k}={(cfg.vmin, cfg.vmax)[i]}")
         except InputError as exc:
             raise InputError(exc.detail, key=exc.key, fix="change --min/--max or --vary") from None
-    executor = executor or SequentialExecutor()
-    cache = network_cache_dir()
     points: dict = {}
 
     def point(level, value):
@@ -302,13 +309,13 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
         n_reps = sum(len(r) for _, r in pending.values())
         for lvl, (value, reps) in pending.items():
             p = point(lvl, value)
-            chunk = chunk_size(n_reps, len(reps), getattr(executor, "n_workers", 1))
-            for block in blocks(reps, chunk):
-                tasks.append(make_task(p, block, sweep=f"hold-{lvl}", source_file=source_file, cache_dir=cache))
-                owner.append(lvl)
+            chunk = chunk_size(n_reps, len(reps), n_workers(executor))
+            mine = point_tasks(p, reps, sweep=f"hold-{lvl}", chunk=chunk, source_file=source_file)
+            tasks += mine
+            owner += [lvl] * len(mine)
         rows: dict[str, list] = {lvl: [] for lvl in pending}
-        for i, res, exc in executor.imap(run_task, tasks):
-            rows[owner[i]].extend(error_rows(tasks[i], _error_text(exc)) if exc is not None else res)
+        for i, res in run_tasks(executor, tasks):
+            rows[owner[i]].extend(res)
             done += len(tasks[i]["replications"])
             if progress:
                 progress(done)

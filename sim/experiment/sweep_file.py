@@ -36,7 +36,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError, ScenarioError
-from sim.experiment.sweep import SweepPlan, build_points, set_path
+from sim.experiment.points import build_points, set_path
+from sim.experiment.sweep import SweepPlan
 
 Scalar = Union[bool, int, float, str]
 KeyPath = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")]

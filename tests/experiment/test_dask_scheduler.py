@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.experiment import sweep as sw
+from sim.experiment import tasks
 
 GRID = ("name: killed-worker\nreplications: 6\ngrid:\n  alert.level: [green, red]\n"
         "  force.total_officers: [12, 24, 36]\n")
@@ -61,7 +61,7 @@ def test_sweep_on_a_scheduler_survives_a_killed_worker(dask_loopback, write_swee
     # the survivor loaded the network once and prepared each point at most once
     survivor = next(n for n in dask_loopback.workers if n != killer.killed)
     with dask_loopback.client() as c:
-        stats = c.run(sw.worker_stats)
+        stats = c.run(tasks.worker_stats)
         assert len(stats) == 1
         (s,) = stats.values()
     assert s["networks_loaded"] == 1
