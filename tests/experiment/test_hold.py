@@ -9,7 +9,8 @@ import pytest
 
 from sim.cli import main
 from sim.errors import InputError
-from sim.experiment.hold import HoldConfig, bisect_level, decide, hold_config
+from sim.experiment.bisect import HoldConfig, bisect_level, decide
+from sim.experiment.hold import hold_config
 
 
 def drive(cfg: HoldConfig, compliance, backup=lambda v, r: math.nan):
