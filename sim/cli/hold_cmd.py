@@ -35,8 +35,8 @@ def add_parser(sub) -> None:
         description="For each alert level, bisect the varied parameter between --min and --max; at each value "
                     "run replications until the 95% CI of both line compliances is clearly above or below the "
                     "target (or --max-replications is reached, then decide on the mean and say so). Prints, per level, "
-                    "where the smallest value lies and the probes that bracket it (e.g. 'between 11 and 12 "
-                    "officers (12 holds, 10 fails)'), compliance there and the replications used.")
+                    "where the smallest value lies and the probes that bracket it (e.g. 'between 10 and 11 "
+                    "officers (11 holds, 10 fails)'), compliance there and the replications used.")
     add_scenario_options(p, optional_scenario=False)
     p.add_argument("--vary", default="force.total_officers",
                    help="key path to vary: force.total_officers (default), alert.patrol_share (each level's "
