@@ -42,7 +42,8 @@ def _noop(x):
 
 
 def build_plan(args):
-    from sim.experiment.sweep import SweepPlan, build_points
+    from sim.experiment.points import build_points
+    from sim.experiment.sweep import SweepPlan
     from sim.scenario_file import load_scenario
 
     sc = load_scenario(REPO / "scenarios" / "default.yaml",
@@ -59,14 +60,14 @@ def projected_s(*, replications: int, points: int, workers: int, rep_s: float, p
     """Wall time of a sweep on ``workers`` single-threaded Dask workers, from measured unit costs.
 
     Each point's replications are cut into equal blocks, about four per worker
-    (``sim.experiment.sweep.chunk_size`` and ``blocks``). Dask hands the next block to the next
+    (``sim.experiment.tasks.chunk_size`` and ``blocks``). Dask hands the next block to the next
     free worker, so the compute phase ends at most one block after total work / workers (the
     bound of greedy list scheduling); a worker prepares a point at most once per block; the
     scheduler handles the tasks one after the other; the cluster starts once.
     """
     import math
 
-    from sim.experiment.sweep import blocks, chunk_size
+    from sim.experiment.tasks import blocks, chunk_size
 
     per_point = max(1, replications // max(1, points))
     chunk = chunk_size(replications, per_point, workers)
@@ -99,6 +100,7 @@ def main(argv=None) -> int:
     import pandas as pd
 
     from sim.experiment import sweep as sw
+    from sim.experiment.tasks import clear_worker_cache
     from sim.experiment.dask_cluster import dask_executor
 
     plan = build_plan(args)
@@ -113,7 +115,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         # 1. sequential
-        sw.clear_worker_cache()
+        clear_worker_cache()
         t0 = time.perf_counter()
         seq = sw.run_sweep(plan, Path(tmp) / "seq")
         t_seq = time.perf_counter() - t0
@@ -130,7 +132,7 @@ def main(argv=None) -> int:
         with dask_executor(workers=args.workers, quiet=True) as ex:
             ex.client.run(importlib.import_module, "sim.experiment.replicate")  # workers import sim now
             t_start = time.perf_counter() - t0
-            ex.client.run(sw.clear_worker_cache)
+            ex.client.run(clear_worker_cache)
             t1 = time.perf_counter()
             dsk = sw.run_sweep(plan, Path(tmp) / "dask", executor=ex)
             t_run = time.perf_counter() - t1

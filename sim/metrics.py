@@ -5,19 +5,106 @@
 reduces those rows to the headline numbers; ``summarise`` gives the mean and a
 95% confidence interval across replications (Student t, since replications are
 independent and few). Only incidents called after the warm-up count.
+
+:data:`METRICS` is the one table of metrics: name (the key in summary.json, the
+sweep rows and comparison.json), label, unit, kind of figure, whether it is a
+headline, which way is better, and the short column header of sweep and hold
+tables. Every table, figure and summary reads it; to add a metric, compute it in
+``replication_metrics`` and add its row here (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 import pandas as pd
 
 GRID_CELL_M = 1000.0
-HEADLINE = ("response_within_line", "backup_within_line", "response_time_p50_s",
-            "response_time_p90_s", "utilisation")
+
+#: Kinds of figure, and how each is shown (``sim.report.formats``): a share as a percentage
+#: (differences in percentage points), seconds as m:ss, counts and hours as plain numbers.
+KINDS = ("share", "seconds", "count", "hours")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the metric table."""
+
+    name: str                 # key in summary.json, sweep rows, comparison.json
+    label: str                # what a planner reads in a table or a figure title
+    unit: str                 # in words, for figure axes and docs
+    kind: str                 # one of KINDS: decides the format
+    headline: bool = False    # in the run's terminal table and the comparison figure
+    direction: int = 0        # +1 higher is better, -1 lower is better, 0 neither (or not judged)
+    short: str | None = None  # column header in sweep and hold tables (None: not shown there)
+    line: str | None = None   # "response" / "backup": compliance with that line (its threshold names it)
+    clip_ci: bool = False     # a share whose 95% CI is clipped to [0, 1] in summaries
+
+
+#: The metric table, in the order tables list metrics (metrics found but not listed follow, sorted).
+METRICS: tuple[Metric, ...] = (
+    Metric("response_within_line", "First unit within response line", "share of incidents", "share",
+           headline=True, direction=1, short="first unit in line", line="response", clip_ci=True),
+    Metric("backup_within_line", "Backup within backup line", "share of incidents needing backup", "share",
+           headline=True, direction=1, short="backup in line", line="backup", clip_ci=True),
+    Metric("response_time_p50_s", "Response time, median", "seconds", "seconds", headline=True, direction=-1),
+    Metric("response_time_p90_s", "Response time, 90th percentile", "seconds", "seconds", headline=True,
+           direction=-1, short="p90 response"),
+    Metric("response_time_mean_s", "Response time, mean", "seconds", "seconds", direction=-1),
+    Metric("utilisation", "Utilisation of units on duty", "share of duty time busy", "share", headline=True,
+           short="utilisation", clip_ci=True),
+    Metric("unserved", "Incidents never reached", "incidents per replication", "count", direction=-1),
+    Metric("incidents", "Incidents after warm-up", "incidents per replication", "count"),
+    # judged neither way in comparisons (as before this table): their verdict says higher / lower
+    Metric("cross_area_share", "First unit from outside the incident's beat", "share of incidents", "share",
+           clip_ci=True),
+    Metric("encircled_within_line", "Major incidents encircled within backup line",
+           "share of major incidents", "share"),
+    Metric("overtime_officer_h_per_day", "Overtime", "officer-hours per day", "hours"),
+    Metric("saw_patrol_last_hour", "Saw a patrol in the hour before the call", "share of incidents", "share",
+           direction=1),
+)
+BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+RESPONSE_LINE = "response_within_line"
+BACKUP_LINE = "backup_within_line"
+HEADLINE = tuple(m.name for m in METRICS if m.headline)
+
+
+def names(*, view: str | None = None) -> tuple[str, ...]:
+    """Metric names in table order: all, the ``headline`` ones, or those with a ``sweep`` column."""
+    if view is None:
+        return tuple(BY_NAME)
+    if view == "headline":
+        return HEADLINE
+    if view == "sweep":
+        return tuple(m.name for m in METRICS if m.short)
+    raise ValueError(f"unknown metric view {view!r}")
+
+
+def kind(name: str) -> str:
+    """The kind of figure of a metric; one not in the table is judged by its name's ending."""
+    if name in BY_NAME:
+        return BY_NAME[name].kind
+    if name.endswith(("_within_line", "_share")):
+        return "share"
+    return "seconds" if name.endswith("_s") else "count"
+
+
+def label(name: str) -> str:
+    return BY_NAME[name].label if name in BY_NAME else name.replace("_", " ")
+
+
+def direction(name: str) -> int:
+    return BY_NAME[name].direction if name in BY_NAME else 0
+
+
+def in_table_order(found) -> list[str]:
+    """``found`` names: those of the table in its order, then the others sorted."""
+    found = list(found)
+    return [m for m in BY_NAME if m in found] + sorted(m for m in found if m not in BY_NAME)
 
 
 def grid_cell(x_m: np.ndarray, y_m: np.ndarray, *, x0: float, y0: float, cell_m: float = GRID_CELL_M) -> np.ndarray:
@@ -221,8 +308,11 @@ def mean_ci95(values) -> dict:
     return {"mean": m, "ci95": [m - half, m + half]}
 
 
-#: Metrics that are shares: their confidence intervals are clipped to [0, 1].
-SHARE_METRICS = ("response_within_line", "backup_within_line", "utilisation")
+def _clipped(name: str) -> bool:
+    """Shares whose confidence intervals are clipped to [0, 1] (and any other ``*_share``)."""
+    return BY_NAME[name].clip_ci if name in BY_NAME else name.endswith("_share")
+
+
 #: Metrics that are counts (integers per replication): their summary adds the integer ``total``.
 COUNT_METRICS = ("incidents", "unserved")
 
@@ -236,7 +326,7 @@ def summarise(per_rep: list[dict[str, float]]) -> dict[str, dict]:
     out = {}
     for k in keys:
         s = mean_ci95([r.get(k, math.nan) for r in per_rep])
-        if (k in SHARE_METRICS or k.endswith("_share")) and s["ci95"][0] is not None:
+        if _clipped(k) and s["ci95"][0] is not None:
             s["ci95"] = [max(0.0, s["ci95"][0]), min(1.0, s["ci95"][1])]
         if k in COUNT_METRICS:
             s["total"] = int(sum(int(r[k]) for r in per_rep if k in r))
@@ -249,6 +339,14 @@ def lines_hold(metrics: dict[str, dict], *, target: float) -> bool:
 
     Incidents needing backup may be absent (no backup demand): then only the response line counts.
     """
-    r = metrics.get("response_within_line", {}).get("mean")
-    b = metrics.get("backup_within_line", {}).get("mean")
+    r = metrics.get(RESPONSE_LINE, {}).get("mean")
+    b = metrics.get(BACKUP_LINE, {}).get("mean")
     return r is not None and r >= target and (b is None or b >= target)
+
+
+def replication_lines_hold(values: dict[str, float], *, target: float) -> bool | None:
+    """Both lines meet the target in one replication (None: no incident in the window)."""
+    r, b = values.get(RESPONSE_LINE, math.nan), values.get(BACKUP_LINE, math.nan)
+    if math.isnan(r):
+        return None
+    return bool(r >= target and (math.isnan(b) or b >= target))

@@ -74,3 +74,42 @@ def atomic_folder(target: Path):
     os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- single files, atomically
+def _file_mode() -> int:
+    """rw for everyone the umask allows (``mkstemp`` alone would make result files private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(target: Path, write) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it into place.
+
+    Readers see the old file or the complete new one, never half of it; on any error the
+    temporary file is removed. The one atomic single-file writer of the package (sweep parts,
+    consolidated tables, manifests); a whole folder goes through :func:`atomic_folder`.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def atomic_write_text(target: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    return atomic_write(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def atomic_write_parquet(target: Path, frame) -> Path:
+    """Write a pandas DataFrame to ``target`` as parquet (no index), atomically."""
+    return atomic_write(target, lambda tmp: frame.to_parquet(tmp, index=False))

@@ -63,6 +63,19 @@ def test_summary_follows_the_contract(default_run):
     assert s["lines_hold"] == (r >= target and (b is None or b >= target))
 
 
+def test_every_metric_in_summary_json_is_in_the_metric_table(default_run):
+    """summary.json, sweep rows and comparisons name their metrics from one table (sim.metrics.METRICS)."""
+    from sim import metrics
+
+    s = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
+    assert set(s["metrics"]) <= set(metrics.BY_NAME), set(s["metrics"]) - set(metrics.BY_NAME)
+    for level, block in s["by_alert_level"].items():
+        keys = set(block) - {"lines_hold", "force"}
+        assert keys <= set(metrics.BY_NAME), (level, keys - set(metrics.BY_NAME))
+    # the contract's metrics are headlines of the table
+    assert set(METRICS) <= set(metrics.names(view="headline"))
+
+
 def test_incidents_parquet(default_run):
     s = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
     df = pd.read_parquet(default_run / "incidents.parquet")
@@ -113,6 +126,14 @@ def test_table_and_progress_are_printed(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Both lines hold" in captured.out
     assert "300 s" in captured.out
+    # one row per headline metric, labelled from the metric table
+    from sim import metrics
+    from sim.report.terminal import run_label
+
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for i, name in enumerate(metrics.names(view="headline")):
+        assert "  " + run_label(name, s["lines"], first_time=(name == "response_time_p50_s")) in captured.out
+    assert "First unit within 300 s (5 min)" in captured.out and "Response time, median (m:ss)" in captured.out
     assert "replications" in captured.err                         # progress goes to stderr
 
 

@@ -212,3 +212,67 @@ def test_text_columns_are_what_pandas_makes_of_the_values(values, index):
     plain = values[index] if isinstance(values, np.ndarray) else [values[i] for i in index]
     expected = pd.DataFrame({"c": plain})["c"]
     pd.testing.assert_series_equal(pd.DataFrame({"c": metrics._labels(values, index)})["c"], expected)
+
+
+# --------------------------------------------------------------------------- the metric table
+def test_the_metric_table_is_well_formed():
+    names = [m.name for m in metrics.METRICS]
+    assert len(names) == len(set(names))
+    assert {m.kind for m in metrics.METRICS} <= set(metrics.KINDS)
+    assert metrics.HEADLINE[:2] == (metrics.RESPONSE_LINE, metrics.BACKUP_LINE)
+    for m in metrics.METRICS:
+        assert m.direction in (-1, 0, 1) and m.label and m.unit
+        assert m.kind != "seconds" or m.name.endswith("_s"), m.name   # names carry units
+        assert m.line in (None, "response", "backup")
+    # a metric the table does not know is judged by its name
+    assert metrics.kind("x_share") == "share" and metrics.kind("wait_s") == "seconds" and metrics.kind("n") == "count"
+    assert metrics.in_table_order(["zzz", "utilisation", "response_within_line"]) == \
+        ["response_within_line", "utilisation", "zzz"]
+
+
+def test_replication_metrics_are_all_in_the_table(small_ctx):
+    from sim.experiment.replicate import run_replication
+
+    out = run_replication(small_ctx, 0)
+    assert set(out.metrics) <= set(metrics.BY_NAME), set(out.metrics) - set(metrics.BY_NAME)
+
+
+def test_labels_are_spelled_only_in_the_table():
+    """No other module of sim/ spells a metric's label: tables and figures read it from the table."""
+    from pathlib import Path
+
+    root = Path(metrics.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "metrics.py" and path.parent == root:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for m in metrics.METRICS:
+            if len(m.label.split()) >= 3:   # a one- or two-word label ("Overtime") may be ordinary prose
+                assert m.label not in text, f"{path.relative_to(root.parent)} spells the label of {m.name}"
+
+
+def test_tables_follow_the_metric_table(monkeypatch):
+    """Change a label or a short header in the table, and the run, compare and sweep tables change."""
+    from dataclasses import replace
+
+    from sim.report.experiments import comparison_table, sweep_table
+    from sim.report.terminal import metrics_rows
+
+    by_name = dict(metrics.BY_NAME)
+    by_name["utilisation"] = replace(by_name["utilisation"], label="Busy share of duty", short="busy")
+    monkeypatch.setattr(metrics, "BY_NAME", by_name)
+    m = {k: {"mean": 0.5, "ci95": [0.4, 0.6]} for k in metrics.HEADLINE}
+    lines = {"response_s": 300.0, "backup_s": 600.0, "target_compliance": 0.9}
+    assert [r[0] for r in metrics_rows(m, lines)] == [
+        "First unit within 300 s (5 min)", "Backup within 600 s (10 min)", "Response time, median (m:ss)",
+        "Response time, 90th percentile", "Busy share of duty"]
+    d = {"scenario": "b", "baseline": "a", "metric": "utilisation", "mean": 0.1, "ci95": [0.05, 0.15],
+         "significant": True, "verdict": "higher"}
+    comp = {"baseline": "a", "scenarios": ["a", "b"], "replications": 3, "seed": 1, "common_random_numbers": True,
+            "metrics": {"a": m, "b": m}, "differences": [d]}
+    text = comparison_table(comp)
+    assert "Busy share of duty" in text and "+10.0 pts [+5.0, +15.0]" in text
+    summ = [{"point_id": 0, "params": {"x": 1}, "ok": 3, "failed": 0, "metrics": m, "lines_hold": False,
+             "first_error": None}]
+    header = sweep_table(summ, ["x"]).splitlines()[0].split()
+    assert "busy" in header and "utilisation" not in header

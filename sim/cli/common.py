@@ -30,3 +30,16 @@ def _int_at_least(minimum: int):
 
 positive_int = _int_at_least(1)
 non_negative_int = _int_at_least(0)
+
+
+def add_cluster_options(p: argparse.ArgumentParser, *, default_workers: str) -> None:
+    """--scheduler / --cluster / --workers, shared by sweep, compare and hold."""
+    g = p.add_argument_group("where replications run")
+    ex = g.add_mutually_exclusive_group()
+    ex.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="use a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    ex.add_argument("--cluster", choices=("slurm", "pbs"), default=None,
+                    help="start Dask workers as batch jobs (dask-jobqueue; see docs/scaling.md)")
+    g.add_argument("--workers", type=positive_int, default=None,
+                   help=f"worker processes (default: {default_workers}); 1 runs in this process without Dask; "
+                        "with --cluster, the number of Dask workers to ask for")

@@ -6,19 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import non_negative_int, positive_int
-from sim.cli.sweep_cmd import Throttled, add_cluster_options, format_table
-
-SHARES = {"response_within_line", "backup_within_line", "utilisation", "saw_patrol_last_hour"}
-NAMES = {"response_within_line": "First unit within response line",
-         "backup_within_line": "Backup within backup line",
-         "response_time_p50_s": "Response time, median",
-         "response_time_p90_s": "Response time, 90th percentile",
-         "response_time_mean_s": "Response time, mean",
-         "utilisation": "Utilisation of units on duty",
-         "unserved": "Incidents never reached",
-         "incidents": "Incidents after warm-up"}
-
+from sim.cli.common import add_cluster_options, non_negative_int, positive_int
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -41,75 +29,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def is_share(metric: str) -> bool:
-    return metric in SHARES or metric.endswith(("_within_line", "_share"))
-
-
-def display_name(metric: str) -> str:
-    return NAMES.get(metric, metric.replace("_", " "))
-
-
-def fmt_value(metric: str, x) -> str:
-    if x is None:
-        return "n/a"
-    if is_share(metric):
-        return f"{100 * x:.1f}%"
-    if metric.endswith("_s"):
-        m, s = divmod(int(round(x)), 60)
-        return f"{m}:{s:02d}"
-    return f"{x:.1f}"
-
-
-def fmt_diff(metric: str, d: dict) -> str:
-    if d["mean"] is None:
-        return "n/a"
-    scale, unit, nd = (100.0, " pts", 1) if is_share(metric) else ((1.0, " s", 0) if metric.endswith("_s")
-                                                                    else (1.0, "", 1))
-    m = d["mean"] * scale
-    lo, hi = d["ci95"]
-    text = f"{m:+.{nd}f}{unit}"
-    if lo is not None:
-        text += f" [{lo * scale:+.{nd}f}, {hi * scale:+.{nd}f}]"
-    return text
-
-
-def comparison_table(comp: dict) -> str:
-    base = comp["baseline"]
-    out = []
-    crn = ("same incidents in replication i of every scenario (common random numbers)"
-           if comp["common_random_numbers"] else
-           "demand, network or horizon differ: replications share seeds, not incidents")
-    out.append(f"Paired differences from {base}: {comp['replications']} replications, seed {comp['seed']}; {crn}")
-    for lab in comp["scenarios"]:
-        if lab == base:
-            continue
-        rows = []
-        for d in (x for x in comp["differences"] if x["scenario"] == lab):
-            m = d["metric"]
-            sig = "n/a" if d["significant"] is None else ("yes" if d["significant"] else "no")
-            if d["significant"] and d["verdict"]:
-                sig += f" ({d['verdict']})"
-            rows.append([display_name(m), fmt_value(m, comp["metrics"][base][m]["mean"]),
-                         fmt_value(m, comp["metrics"][lab][m]["mean"]), fmt_diff(m, d), sig])
-        out.append("")
-        out.append(format_table(["metric", base, lab, f"{lab} - {base} [95% CI]", "significant"], rows))
-    sig = [d for d in comp["differences"] if d["significant"]]
-    out.append("")
-    if sig:
-        out.append("  Significant (95% CI excludes 0): " + "; ".join(
-            f"{display_name(d['metric'])} ({d['scenario']}: {d['verdict']})" for d in sig))
-    else:
-        out.append("  No difference is significant at 95%.")
-    return "\n".join(out)
-
-
 def run(args: argparse.Namespace) -> int:
     from sim.errors import InputError
     from sim.experiment.compare import compare, differences_frame
-    from sim.experiment.sweep import open_executor
+    from sim.experiment.tasks import open_executor
     from sim.outputs import atomic_folder, write_json
     from sim.report.compare_figure import write_compare_figure
-    from sim.report.terminal import Progress
+    from sim.report.experiments import comparison_table
+    from sim.report.terminal import Progress, Throttled
     from sim.scenario_file import load_scenario, resolved_yaml
 
     if len(args.scenarios) < 2:

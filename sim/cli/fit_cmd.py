@@ -113,23 +113,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / "fit" / (args.calls.name.split(".")[0] + ".yaml")
     paths = write_outputs(result, out, figures=not args.no_figures)
     if not args.quiet:
-        _print_summary(result, paths)
+        from sim.report.fit import fit_summary_text
+
+        print(fit_summary_text(result, paths))
     return 0
-
-
-def _print_summary(result, paths) -> None:
-    f = result.fitted
-    d = f["dispersion_test"]["constant_level"]
-    print(f"\n  calls used            {f['source']['rows_used']} of {f['source']['rows_read']} "
-          f"({f['source']['window']['start']} to {f['source']['window']['end']})")
-    print(f"  incidents per day     {f['incidents_per_day']:.2f}")
-    print(f"  dispersion            X2 = {d['pearson_chi2']:.1f} on {d['df']} df, p = {d['p_value']:.3g}; "
-          + (f"gamma day shape {f['day_dispersion']['shape']:.3g}" if f["day_dispersion"] else "Poisson"))
-    print(f"  spatial bandwidth     {f['spatial']['bandwidth_m']:g} m ({100 * f['spatial']['uniform_share']:g}% uniform)")
-    if result.holdout:
-        h = result.holdout
-        ll = h["holdout_loglik_per_incident"]
-        print(f"  hold-out              {h['holdout_incidents']} incidents: log-likelihood per incident "
-              f"fitted {ll['fitted']:.4f}, baseline {ll['baseline']:.4f}")
-    print(f"\n  wrote {paths['fitted']} and {paths['diagnostics']}/"
-          + (f" and {paths['holdout']}" if result.holdout else ""))

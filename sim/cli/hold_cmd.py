@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli.common import add_scenario_options, non_negative_int, positive_int
-from sim.cli.sweep_cmd import add_cluster_options, format_table, pct_ci
+from sim.alert import LEVELS
+from sim.cli.common import add_cluster_options, add_scenario_options, non_negative_int, positive_int
 
 
 def _number(text: str) -> float:
@@ -34,8 +34,9 @@ def add_parser(sub) -> None:
         "hold", help="smallest force (or patrol share) at which both lines hold, per alert level",
         description="For each alert level, bisect the varied parameter between --min and --max; at each value "
                     "run replications until the 95% CI of both line compliances is clearly above or below the "
-                    "target (or --max-replications is reached, then decide on the mean and say so). Prints "
-                    "level | smallest value | its interval | compliance there | replications used.")
+                    "target (or --max-replications is reached, then decide on the mean and say so). Prints, per level, "
+                    "where the smallest value lies and the probes that bracket it (e.g. 'between 10 and 11 "
+                    "officers (11 holds, 10 fails)'), compliance there and the replications used.")
     add_scenario_options(p, optional_scenario=False)
     p.add_argument("--vary", default="force.total_officers",
                    help="key path to vary: force.total_officers (default), alert.patrol_share (each level's "
@@ -46,7 +47,7 @@ def add_parser(sub) -> None:
                    help="largest value tried (default: 4x the scenario's, or 1.0 for a share)")
     p.add_argument("--step", type=_number, default=None,
                    help="resolution of the answer (default: 1 for whole numbers, 0.01 for shares)")
-    p.add_argument("--levels", default=",".join(("green", "yellow", "orange", "red")),
+    p.add_argument("--levels", default=",".join(LEVELS),
                    help="comma-separated alert levels (default: all four)")
     p.add_argument("--target", type=_share, default=None,
                    help="compliance both lines must reach (default: the scenario's lines.target_compliance)")
@@ -62,39 +63,12 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def hold_table(results, cfg) -> str:
-    rows = []
-    for r in results:
-        at = r.at_answer
-        if r.status == "found":
-            value = cfg.fmt(r.answer)
-        elif r.status == "at-min":
-            value = f"<= {cfg.fmt(r.answer)}"
-        elif r.status == "above-max":
-            value = f"> {cfg.fmt(cfg.vmax)}"
-        else:
-            value = "error"
-        if r.status == "found" and r.low is not None:
-            ci = cfg.fmt(r.answer) if r.low == r.high else f"[{cfg.fmt(r.low)}, {cfg.fmt(r.high)}]"
-        elif r.status == "at-min":
-            ci = f"<= {cfg.fmt(r.high)}"
-        else:
-            ci = ""
-        rows.append([r.level, value, ci, pct_ci(at.response) if at else "",
-                     pct_ci(at.backup) if at else "", str(r.replications), r.note])
-    name = cfg.vary + (".<level>" if cfg.per_level else "")
-    head = (f"Smallest {name} at which both lines hold ({100 * cfg.target:.0f}% compliance), "
-            f"searched in [{cfg.fmt(cfg.vmin)}, {cfg.fmt(cfg.vmax)}] to a resolution of {cfg.fmt(cfg.step)}")
-    table = format_table(["level", "smallest value", "95% interval", "first unit in line there",
-                          "backup in line there", "replications", "note"], rows)
-    return head + "\n" + table
-
-
 def run(args: argparse.Namespace) -> int:
     from sim.errors import InputError
-    from sim.experiment.hold import LEVELS, hold_config, run_hold
-    from sim.experiment.sweep import open_executor
+    from sim.experiment.hold import hold_config, run_hold
+    from sim.experiment.tasks import open_executor
     from sim.outputs import atomic_folder, write_json
+    from sim.report.experiments import hold_progress_line, hold_table
     from sim.scenario_file import load_scenario, resolved_yaml
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
@@ -117,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         if now - state["last"] >= (0.25 if sys.stderr.isatty() else 10.0):
             state["last"] = now
             end = "" if sys.stderr.isatty() else "\n"
-            print(f"\r  replications run: {done}  {now - t0:5.1f} s", end=end, file=sys.stderr, flush=True)
+            print("\r" + hold_progress_line(done, now - t0), end=end, file=sys.stderr, flush=True)
 
     if not args.quiet:
         print(f"patrolsim hold: {scenario.name}: vary {args.vary} in [{cfg.fmt(cfg.vmin)}, {cfg.fmt(cfg.vmax)}] "

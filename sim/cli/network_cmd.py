@@ -31,35 +31,10 @@ def scenario_for(source: str, overrides: list[str]):
     return load_scenario(source, overrides=overrides)
 
 
-def network_info(city) -> list[dict]:
-    rows = []
-    for mode, g in city.graphs.items():
-        rows.append({"mode": mode, "nodes": g.n_nodes, "edges": g.n_edges,
-                     "street_km": g.street_km(), "area_km2": g.area_km2(),
-                     "dropped_nodes": g.dropped_nodes, "dropped_edges": g.dropped_edges})
-    return rows
-
-
 def run_info(args: argparse.Namespace) -> int:
     from sim.network import load_city
+    from sim.report.network import network_info_text
 
     scenario = scenario_for(args.source, args.overrides)
-    city = load_city(scenario)
-    print(f"network: {city.name}  source: {city.source}")
-    print(f"  {'mode':<6} {'nodes':>7} {'edges':>7} {'street km':>10} {'area km2':>9}   dropped (largest strongly connected part kept)")
-    for r in network_info(city):
-        print(f"  {r['mode']:<6} {r['nodes']:>7,} {r['edges']:>7,} {r['street_km']:>10.1f} {r['area_km2']:>9.2f}"
-              f"   {r['dropped_nodes']:,} nodes, {r['dropped_edges']:,} edges")
-    names = ", ".join(city.station_name)
-    print(f"  places (incident locations = drive nodes): {city.n_places:,}; population weight "
-          f"{city.place_weight.sum():,.0f}")
-    print(f"  stations ({len(city.station_place)}): {names}; bureau at place {city.bureau_place}; "
-          f"exits: {len(city.exit_place)}")
-    for mode in ("bike", "walk"):
-        off = city.place_offset_m.get(mode)
-        if off is not None and off.size and off.max() > 0:
-            print(f"  {mode} graph to places: median {float(__import__('numpy').median(off)):.0f} m, "
-                  f"max {off.max():.0f} m")
-    for note in city.notes:
-        print(f"  note: {note}")
+    print(network_info_text(load_city(scenario)))
     return 0

@@ -4,69 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from sim.cli.common import non_negative_int, positive_int
-
-
-def add_cluster_options(p: argparse.ArgumentParser, *, default_workers: str) -> None:
-    """--scheduler / --cluster / --workers, shared by sweep, compare and hold."""
-    g = p.add_argument_group("where replications run")
-    ex = g.add_mutually_exclusive_group()
-    ex.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                    help="use a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    ex.add_argument("--cluster", choices=("slurm", "pbs"), default=None,
-                    help="start Dask workers as batch jobs (dask-jobqueue; see docs/scaling.md)")
-    g.add_argument("--workers", type=positive_int, default=None,
-                   help=f"worker processes (default: {default_workers}); 1 runs in this process without Dask; "
-                        "with --cluster, the number of Dask workers to ask for")
-
-
-def format_table(headers: list[str], rows: list[list[str]], *, indent: str = "  ") -> str:
-    """A plain text table: left-aligned text, columns separated by two spaces."""
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
-              for i, h in enumerate(headers)]
-    lines = [indent + "  ".join(f"{h:<{w}}" for h, w in zip(headers, widths)).rstrip()]
-    lines.append(indent + "  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append(indent + "  ".join(f"{str(c):<{w}}" for c, w in zip(r, widths)).rstrip())
-    return "\n".join(lines)
-
-
-def pct(x) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
-def pct_ci(m: dict | None) -> str:
-    if not m or m.get("mean") is None:
-        return "n/a"
-    lo, hi = m["ci95"]
-    ci = "" if lo is None else f" [{100 * lo:.1f}, {100 * hi:.1f}]"
-    return f"{100 * m['mean']:.1f}%{ci}"
-
-
-def mmss(x) -> str:
-    if x is None:
-        return "n/a"
-    m, s = divmod(int(round(x)), 60)
-    return f"{m}:{s:02d}"
-
-
-class Throttled:
-    """Calls a progress bar at most every ``every_s`` seconds (and always at the start and end)."""
-
-    def __init__(self, progress, every_s: float | None = None) -> None:
-        self.progress = progress
-        tty = getattr(progress, "tty", True)
-        self.every_s = every_s if every_s is not None else (0.25 if tty else 10.0)
-        self.last = -1e9
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done == 0 or done >= total or now - self.last >= self.every_s:
-            self.last = now
-            self.progress(done, total)
+from sim.cli.common import add_cluster_options, non_negative_int, positive_int
 
 
 def add_parser(sub) -> None:
@@ -90,32 +30,8 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def summary_lines(outcome, plan) -> str:
-    from sim.experiment.sweep import point_summary
-
-    summ = point_summary(outcome.results, plan)
-    headers = [*plan.param_names, "reps", "first unit in line", "backup in line", "p90 response",
-               "utilisation", "both lines"]
-    rows = []
-    for s in summ:
-        m = s["metrics"]
-        reps = f"{s['ok']}" + (f" ({s['failed']} failed)" if s["failed"] else "")
-        hold = "n/a" if s["lines_hold"] is None else ("holds" if s["lines_hold"] else "FAILS")
-        rows.append([*(str(s["params"][k]) for k in plan.param_names), reps,
-                     pct_ci(m.get("response_within_line")), pct_ci(m.get("backup_within_line")),
-                     mmss((m.get("response_time_p90_s") or {}).get("mean")),
-                     pct((m.get("utilisation") or {}).get("mean")), hold])
-    out = [format_table(headers, rows)]
-    errs = [s for s in summ if s["first_error"]]
-    for s in errs[:5]:
-        out.append(f"  point {s['point_id']}: {s['failed']} failed replication(s), e.g. {s['first_error']}")
-    if len(errs) > 5:
-        out.append(f"  ... and {len(errs) - 5} more point(s) with failures (see the error column)")
-    return "\n".join(out)
-
-
 def _write_resolved(plan, out: Path) -> None:
-    from sim.experiment.sweep import _atomic_text
+    from sim.experiment.store import ResultStore
     from sim.scenario import scenario_from_dict
     from sim.scenario_file import resolved_yaml
 
@@ -125,13 +41,16 @@ def _write_resolved(plan, out: Path) -> None:
     text = resolved_yaml(sc, seed=plan.seed, replications=plan.replications,
                          extra={"sweep": plan.name, "sweep_file": plan.sweep_file,
                                 "note": "base scenario; each point changes the keys in sweep.json"})
-    _atomic_text(text, out / "scenario.resolved.yaml")
+    ResultStore(out).write_text("scenario.resolved.yaml", text)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.experiment.sweep import ResultStore, open_executor, run_sweep
+    from sim.experiment.store import ResultStore
+    from sim.experiment.sweep import point_summary, run_sweep
     from sim.experiment.sweep_file import load_sweep
-    from sim.report.terminal import Progress
+    from sim.experiment.tasks import open_executor
+    from sim.report.experiments import sweep_outcome_line, sweep_table
+    from sim.report.terminal import Progress, Throttled
 
     plan = load_sweep(args.sweep_file, overrides=args.overrides, replications=args.replications, seed=args.seed)
     out = args.out or Path("results") / "sweeps" / plan.name
@@ -158,9 +77,7 @@ def run(args: argparse.Namespace) -> int:
     _write_resolved(plan, out)
     if not args.quiet:
         where = f"{outcome.folder / 'results.parquet'}"
-        print(f"\n{plan.name}: {len(outcome.results)} rows ({outcome.ran} run now, {outcome.skipped} already done, "
-              f"{outcome.errors} failed) in {outcome.runtime_s:.1f} s"
-              + (f", {60 * outcome.ran / outcome.runtime_s:.0f} replications/min" if outcome.ran else ""))
-        print(summary_lines(outcome, plan))
+        print("\n" + sweep_outcome_line(plan.name, outcome))
+        print(sweep_table(point_summary(outcome.results, plan), plan.param_names))
         print(f"\n  wrote {where}")
     return 0

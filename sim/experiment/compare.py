@@ -20,16 +20,9 @@ import pandas as pd
 from scipy import stats
 
 from sim import metrics
-from sim.experiment.sweep import Point, SequentialExecutor, blocks, chunk_size, make_task, \
-    network_cache_dir, run_task, scenario_key
+from sim.experiment.points import point_of_scenario
+from sim.experiment.tasks import chunk_size, n_workers, point_tasks, run_tasks
 
-#: Metrics compared, in table order (others found in the rows follow).
-ORDER = ("response_within_line", "backup_within_line", "response_time_p50_s", "response_time_p90_s",
-         "response_time_mean_s", "utilisation", "unserved", "incidents")
-#: +1: higher is better; -1: lower is better; 0: neither.
-DIRECTION = {"response_within_line": 1, "backup_within_line": 1, "response_time_p50_s": -1,
-             "response_time_p90_s": -1, "response_time_mean_s": -1, "unserved": -1,
-             "utilisation": 0, "incidents": 0, "saw_patrol_last_hour": 1}
 #: Parts of a scenario that decide the incident stream.
 STREAM_KEYS = ("seed", "demand", "network", "horizon_days")
 
@@ -59,25 +52,16 @@ def same_incidents(scenarios: list) -> bool:
 
 def run_arms(arms: list[Arm], replications: int, *, executor=None, progress=None) -> pd.DataFrame:
     """One row per scenario and replication: ``scenario`` (label), ``replication``, every metric."""
-    executor = executor or SequentialExecutor()
-    cache = network_cache_dir()
     tasks = []
-    chunk = chunk_size(len(arms) * replications, replications, getattr(executor, "n_workers", 1))
+    chunk = chunk_size(len(arms) * replications, replications, n_workers(executor))
     for i, arm in enumerate(arms):
-        data = arm.scenario.to_dict()
-        src = arm.scenario.source_file
-        p = Point(point_id=i, params={"scenario": arm.label}, scenario_data=data,
-                  key=scenario_key(data, src), source_file=src)
-        for block in blocks(list(range(replications)), chunk):
-            tasks.append(make_task(p, block, sweep="compare", source_file=src, cache_dir=cache))
+        p = point_of_scenario(i, arm.scenario, {"scenario": arm.label})
+        tasks += point_tasks(p, list(range(replications)), sweep="compare", chunk=chunk)
     rows: list[dict] = []
     total = len(arms) * replications
     if progress:
         progress(0, total)
-    for i, res, exc in executor.imap(run_task, tasks):
-        if exc is not None:
-            raise RuntimeError(f"replications {tasks[i]['replications']} of {tasks[i]['params']['scenario']} "
-                               f"failed: {exc}") from exc
+    for _, res in run_tasks(executor, tasks):
         rows.extend(res)
         if progress:
             progress(len(rows), total)
@@ -115,9 +99,10 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict:
 
 
 def metric_names(df: pd.DataFrame) -> list[str]:
+    """The metric columns of the rows: those of the metric table in its order, then any others."""
     skip = {"scenario", "replication", "runtime_s"}
     found = [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])]
-    return [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER)
+    return metrics.in_table_order(found)
 
 
 def compare_rows(df: pd.DataFrame, labels: list[str], *, baseline: str | None = None) -> dict:
@@ -136,7 +121,7 @@ def compare_rows(df: pd.DataFrame, labels: list[str], *, baseline: str | None = 
         reps = base.index.intersection(other.index)
         for m in names:
             d = paired_difference(base.loc[reps, m].to_numpy(), other.loc[reps, m].to_numpy())
-            sign = DIRECTION.get(m, 0)
+            sign = metrics.direction(m)
             verdict = None
             if d["significant"]:
                 verdict = "higher" if d["mean"] > 0 else "lower"

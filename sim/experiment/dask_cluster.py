@@ -11,6 +11,10 @@ Three ways to get workers:
 
 Tasks are self-contained (a small dict) and pure functions of their content, so when a
 worker dies Dask simply runs its tasks again elsewhere and the numbers do not change.
+
+Every worker is told, when it joins, where the submitting command keeps its network cache
+(:class:`NetworkCacheFolder`), unless the worker has its own ``PATROLSIM_CACHE_DIR``: it then
+reads built networks from there instead of building them again (see docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -20,10 +24,16 @@ import shutil
 import sys
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 from sim.errors import InputError
-from sim.experiment.sweep import OrderedMap
+from sim.experiment.executor import OrderedMap
+
+try:  # the plugin base class (only where distributed is installed: this module needs it anyway)
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # pragma: no cover - dask_executor raises a clear error first
+    WorkerPlugin = object
 
 CLUSTERS = ("slurm", "pbs")
 #: Worker settings for clusters this module starts (for others, see docs/scaling.md): no statistical
@@ -31,6 +41,32 @@ CLUSTERS = ("slurm", "pbs")
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 #: How long to keep trying to reach a --scheduler address before giving up.
 CONNECT_TIMEOUT = "20s"
+
+
+class NetworkCacheFolder(WorkerPlugin):
+    """Points a joining worker without ``PATROLSIM_CACHE_DIR`` at the submitting command's cache folder.
+
+    The network cache reads its folder from the environment (``sim.network.cache``), so this
+    is the one place that sets it, in the worker process, at set-up, and never over a value the
+    worker was started with.
+    """
+
+    name = "patrolsim-network-cache"
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def setup(self, worker) -> None:
+        import os
+
+        os.environ.setdefault("PATROLSIM_CACHE_DIR", self.folder)
+
+
+def network_cache_dir() -> str:
+    """The network cache folder of this process, as an absolute path workers can share."""
+    from sim.network.cache import cache_dir
+
+    return str(Path(cache_dir()).resolve())
 
 
 class DaskExecutor(OrderedMap):
@@ -163,6 +199,7 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
         client = Client(own_cluster, set_as_default=False)
         description = f"local Dask cluster ({n} worker processes)"
     try:
+        client.register_plugin(NetworkCacheFolder(network_cache_dir()))
         yield DaskExecutor(client, description, expected_workers=workers if cluster else None)
     finally:
         try:

@@ -1,8 +1,11 @@
-"""Run replications sequentially or in local worker processes; same numbers either way.
+"""Run replications of one scenario sequentially or in local worker processes; same numbers either way.
 
-Each worker process prepares the scenario once (the network comes from the
-on-disk cache) and then runs the replications it is given; results come back in
-replication order whatever the order they finish in.
+Used by ``patrolsim run``, which needs each replication's full tables (not just the
+rows of ``sim.experiment.tasks``). Each worker process prepares the scenario once,
+through the same per-process cache as every experiment
+(``sim.experiment.tasks.WORKER_CACHE``; the network comes from the on-disk cache),
+and then runs the replications it is given; results come back in replication order
+whatever the order they finish in.
 """
 
 from __future__ import annotations
@@ -11,22 +14,12 @@ import concurrent.futures as cf
 import multiprocessing as mp
 from typing import Callable
 
-from sim.experiment.replicate import Context, ReplicationOutput, prepare, run_replication
-
-_WORKER_CTX: Context | None = None
-
-
-def _init_worker(scenario_data: dict, source_file: str | None) -> None:
-    global _WORKER_CTX
-    from sim.scenario import scenario_from_dict
-
-    scenario = scenario_from_dict(scenario_data, source_file=source_file)
-    _WORKER_CTX = prepare(scenario, quiet=True)
+from sim.experiment.replicate import Context, ReplicationOutput, run_replication
+from sim.experiment.tasks import WORKER_CACHE
 
 
-def _run_in_worker(replication: int) -> ReplicationOutput:
-    assert _WORKER_CTX is not None
-    return run_replication(_WORKER_CTX, replication)
+def _run_in_worker(scenario_data: dict, source_file: str | None, replication: int) -> ReplicationOutput:
+    return run_replication(WORKER_CACHE.context(scenario_data, source_file), replication)
 
 
 def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
@@ -43,11 +36,10 @@ def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
                 progress(done, total)
         return out
     sc = ctx.scenario
+    data, source = sc.to_dict(), sc.source_file
     results: dict[int, ReplicationOutput] = {}
-    with cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn"),
-                                initializer=_init_worker,
-                                initargs=(sc.to_dict(), sc.source_file)) as pool:
-        futures = {pool.submit(_run_in_worker, r): r for r in replications}
+    with cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_run_in_worker, data, source, r): r for r in replications}
         for fut in cf.as_completed(futures):
             results[futures[fut]] = fut.result()
             done += 1

@@ -1,6 +1,6 @@
 """The figure of a paired comparison: each metric's difference from the baseline with its 95% CI.
 
-One panel per headline metric, one row per compared scenario; a filled marker is a
+One panel per headline metric (``sim.metrics.METRICS``), one row per compared scenario; a filled marker is a
 significant difference (its interval excludes zero). Uses matplotlib's object API on
 the Agg canvas, so it needs no display and changes no global matplotlib state.
 """
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PANELS = (
-    ("response_within_line", "First unit within the response line", 100.0, "percentage points"),
-    ("backup_within_line", "Backup within the backup line", 100.0, "percentage points"),
-    ("response_time_p50_s", "Median response time", 1.0, "seconds"),
-    ("response_time_p90_s", "90th percentile response time", 1.0, "seconds"),
-    ("utilisation", "Utilisation of units on duty", 100.0, "percentage points"),
-)
+from sim import metrics
+
+#: How a difference of each kind of figure is drawn: scale and axis unit.
+DIFFERENCE_AXES = {"share": (100.0, "percentage points"), "seconds": (1.0, "seconds"),
+                   "count": (1.0, "incidents"), "hours": (1.0, "hours")}
+
+
+def panels() -> list[tuple[str, str, float, str]]:
+    """(metric, title, scale, unit) of each panel: the headline metrics of ``sim.metrics.METRICS``."""
+    return [(m, metrics.label(m), *DIFFERENCE_AXES[metrics.kind(m)]) for m in metrics.names(view="headline")]
 
 
 def write_compare_figure(comparison: dict, path: Path, *, dpi: int = 120) -> Path:
@@ -25,12 +28,12 @@ def write_compare_figure(comparison: dict, path: Path, *, dpi: int = 120) -> Pat
 
     base = comparison["baseline"]
     others = [s for s in comparison["scenarios"] if s != base]
-    panels = [p for p in PANELS if any(d["metric"] == p[0] for d in comparison["differences"])]
-    height = 1.0 + len(panels) * (0.55 + 0.35 * len(others))
+    shown = [p for p in panels() if any(d["metric"] == p[0] for d in comparison["differences"])]
+    height = 1.0 + len(shown) * (0.55 + 0.35 * len(others))
     fig = Figure(figsize=(7.5, height))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
-    for ax, (metric, title, scale, unit) in zip(axes, panels):
+    axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
+    for ax, (metric, title, scale, unit) in zip(axes, shown):
         rows = [d for d in comparison["differences"] if d["metric"] == metric]
         for y, lab in enumerate(others):
             d = next((r for r in rows if r["scenario"] == lab), None)

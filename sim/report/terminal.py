@@ -1,9 +1,12 @@
-"""The short table a run prints: both lines with 95% CIs, response percentiles, utilisation."""
+"""The tables a run prints (both lines with 95% CIs, response percentiles, utilisation; the same
+at every alert level) and the progress bar. Labels and order come from ``sim.metrics.METRICS``."""
 
 from __future__ import annotations
 
 import sys
 import time
+
+from sim import metrics
 
 
 def _pct(x) -> str:
@@ -27,7 +30,21 @@ def _ci_mmss(ci) -> str:
     return "" if lo is None else f"[{_mmss(lo).strip()}, {_mmss(hi).strip()}]"
 
 
+def run_label(metric: str, lines: dict, *, first_time: bool = False) -> str:
+    """The run table's label of a headline metric: a line names its threshold ("within 300 s
+    (5 min)"); the first time metric says its format."""
+    spec = metrics.BY_NAME[metric]
+    text = spec.label
+    if spec.line:
+        s = lines[f"{spec.line}_s"]
+        text = text.replace(f"{spec.line} line", f"{s:.0f} s ({s / 60:g} min)")
+    if first_time:
+        text += " (m:ss)"
+    return text
+
+
 def metrics_rows(m: dict, lines: dict) -> list[tuple[str, str, str, str]]:
+    """(label, mean, 95% CI, verdict) of every headline metric, in the metric table's order."""
     target = lines["target_compliance"]
 
     def verdict(key):
@@ -40,18 +57,19 @@ def metrics_rows(m: dict, lines: dict) -> list[tuple[str, str, str, str]]:
             word += " (CI crosses target)"
         return word
 
-    r, b = lines["response_s"], lines["backup_s"]
-    return [
-        (f"First unit within {r:.0f} s ({r / 60:g} min)", _pct(m["response_within_line"]["mean"]),
-         _ci_pct(m["response_within_line"]["ci95"]), verdict("response_within_line")),
-        (f"Backup within {b:.0f} s ({b / 60:g} min)", _pct(m["backup_within_line"]["mean"]),
-         _ci_pct(m["backup_within_line"]["ci95"]), verdict("backup_within_line")),
-        ("Response time, median (m:ss)", _mmss(m["response_time_p50_s"]["mean"]),
-         _ci_mmss(m["response_time_p50_s"]["ci95"]), ""),
-        ("Response time, 90th percentile", _mmss(m["response_time_p90_s"]["mean"]),
-         _ci_mmss(m["response_time_p90_s"]["ci95"]), ""),
-        ("Utilisation of units on duty", _pct(m["utilisation"]["mean"]), _ci_pct(m["utilisation"]["ci95"]), ""),
-    ]
+    rows, seen_time = [], False
+    for name in metrics.names(view="headline"):
+        spec = metrics.BY_NAME[name]
+        first_time = spec.kind == "seconds" and not seen_time
+        seen_time = seen_time or spec.kind == "seconds"
+        mean, ci = m[name]["mean"], m[name]["ci95"]
+        if spec.kind == "seconds":
+            shown, interval = _mmss(mean), _ci_mmss(ci)
+        else:
+            shown, interval = _pct(mean), _ci_pct(ci)
+        rows.append((run_label(name, lines, first_time=first_time), shown, interval,
+                     verdict(name) if spec.line else ""))
+    return rows
 
 
 def summary_table(summary: dict) -> str:
@@ -112,9 +130,25 @@ def levels_table(summary: dict) -> str:
         f = m.get("force", {})
         pu = f.get("patrol_units", {})
         units = f"{pu.get('car', 0)}/{pu.get('bicycle', 0)}/{pu.get('foot', 0)}"
-        r, b = m["response_within_line"], m["backup_within_line"]
+        r, b = m[metrics.RESPONSE_LINE], m[metrics.BACKUP_LINE]
         rtxt = f"{_pct(r['mean'])} {_ci_pct(r['ci95'])}"
         btxt = f"{_pct(b['mean'])} {_ci_pct(b['ci95'])}"
         out.append(f"  {level:<7} {f.get('patrol_officers', ''):>9}  {units:>13}  {rtxt:>22}  {btxt:>22}  "
                    f"{_mmss(m['response_time_p90_s']['mean']):>5}  {'YES' if m['lines_hold'] else 'no'}")
     return "\n".join(out)
+
+
+class Throttled:
+    """Calls a progress bar at most every ``every_s`` seconds (and always at the start and end)."""
+
+    def __init__(self, progress, every_s: float | None = None) -> None:
+        self.progress = progress
+        tty = getattr(progress, "tty", True)
+        self.every_s = every_s if every_s is not None else (0.25 if tty else 10.0)
+        self.last = -1e9
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done == 0 or done >= total or now - self.last >= self.every_s:
+            self.last = now
+            self.progress(done, total)

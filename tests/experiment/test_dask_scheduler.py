@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.experiment import sweep as sw
+from sim.experiment import tasks
 
 GRID = ("name: killed-worker\nreplications: 6\ngrid:\n  alert.level: [green, red]\n"
         "  force.total_officers: [12, 24, 36]\n")
@@ -61,7 +61,7 @@ def test_sweep_on_a_scheduler_survives_a_killed_worker(dask_loopback, write_swee
     # the survivor loaded the network once and prepared each point at most once
     survivor = next(n for n in dask_loopback.workers if n != killer.killed)
     with dask_loopback.client() as c:
-        stats = c.run(sw.worker_stats)
+        stats = c.run(tasks.worker_stats)
         assert len(stats) == 1
         (s,) = stats.values()
     assert s["networks_loaded"] == 1
@@ -98,3 +98,21 @@ def test_batch_queue_cluster_that_cannot_start_says_what_to_do(write_sweep, tmp_
     assert code == 2
     assert "--cluster" in err and ("dask-jobqueue" in err or "jobqueue.yaml" in err or "login node" in err)
     assert not (tmp_path / "x").exists()
+
+
+def _cache_env() -> str | None:
+    import os
+
+    return os.environ.get("PATROLSIM_CACHE_DIR")
+
+
+def test_workers_are_told_the_commands_network_cache(monkeypatch, tmp_path):
+    """A worker without PATROLSIM_CACHE_DIR reads built networks from the submitting command's cache folder."""
+    from sim.experiment.dask_cluster import dask_executor, network_cache_dir
+
+    monkeypatch.delenv("PATROLSIM_CACHE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)          # the default cache folder is networks/cache under the current folder
+    with dask_executor(workers=1, quiet=True) as ex:
+        seen = ex.client.run(_cache_env)
+    assert list(seen.values()) == [network_cache_dir()]
+    assert network_cache_dir() == str((tmp_path / "networks" / "cache").resolve())

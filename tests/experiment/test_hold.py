@@ -9,7 +9,8 @@ import pytest
 
 from sim.cli import main
 from sim.errors import InputError
-from sim.experiment.hold import HoldConfig, bisect_level, decide, hold_config
+from sim.experiment.bisect import HoldConfig, bisect_level, decide
+from sim.experiment.hold import hold_config
 
 
 def drive(cfg: HoldConfig, compliance, backup=lambda v, r: math.nan):
@@ -102,9 +103,14 @@ def test_hold_command_prints_the_planners_table(town_file, tmp_path, capsys):
                  "--max-replications", "6", "--workers", "1", "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "level" in text and "smallest value" in text and "95% interval" in text and "replications" in text
+    assert "level" in text and "smallest value that holds" in text and "replications" in text
     assert "green" in text and "red" in text
     report = json.loads((out / "hold.json").read_text())
+    for lv in report["levels"]:  # the bracket of every level, in words, from the probes in hold.json
+        if lv["status"] == "found":
+            fails = max(p["value"] for p in lv["probes"] if not p["holds"])
+            v = lv["smallest_value"]
+            assert f"between {fails} and {v} officers ({v} holds, {fails} fails)" in text
     assert [lv["level"] for lv in report["levels"]] == ["green", "red"]
     for lv in report["levels"]:
         assert lv["status"] in ("found", "at-min", "above-max")
@@ -118,3 +124,23 @@ def test_hold_rejects_bad_options_before_running(town_file, capsys):
     assert "purple" in capsys.readouterr().err
     assert main(["hold", str(town_file), "--vary", "alert.patrol_share", "--min", "0.05", "--workers", "1"]) == 2
     assert "--vary" in capsys.readouterr().err
+
+
+def test_the_bracket_reads_as_the_two_probes_around_the_answer():
+    from sim.report.experiments import hold_bracket, hold_interval
+
+    c = cfg()
+    r = drive(c, lambda v, rep: 0.95 + 0.001 * rep if v >= 57 else 0.5 + 0.001 * rep)
+    assert (r.status, r.answer, r.largest_failing) == ("found", 57, 56)
+    assert hold_bracket(r, c) == "between 56 and 57 officers (57 holds, 56 fails)"
+    assert hold_interval(r, c) == ""      # every probe was clear: the 95% interval is the bracket
+    # the lines hold everywhere / nowhere in the range
+    low = drive(c, lambda v, rep: 0.95 + 0.001 * rep)
+    assert hold_bracket(low, c) == "10 officers or fewer (10 holds)"
+    high = drive(c, lambda v, rep: 0.5 + 0.001 * rep)
+    assert hold_bracket(high, c) == "more than 200 officers (200 fails)"
+    # a share: no noun, the step's decimals
+    s = cfg(vary="alert.patrol_share", vmin=0.2, vmax=1.0, step=0.01, integer=False, per_level=True)
+    r = drive(s, lambda v, rep: 0.95 + 0.001 * rep if v >= 0.455 else 0.5 + 0.001 * rep)
+    assert hold_bracket(r, s).startswith("between 0.4") and hold_bracket(r, s).endswith(" fails)")
+    assert "officers" not in hold_bracket(r, s)

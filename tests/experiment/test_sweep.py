@@ -13,7 +13,7 @@ import pytest
 
 from sim.cli import main
 from sim.errors import InputError
-from sim.experiment import sweep as sw
+from sim.experiment import store, sweep as sw, tasks
 from sim.experiment.sweep_file import load_sweep
 
 from tests.experiment.conftest import _env
@@ -30,7 +30,7 @@ def values(df: pd.DataFrame) -> pd.DataFrame:
 def reference(write_sweep, tmp_path):
     """The grid run sequentially, uninterrupted."""
     plan = load_sweep(write_sweep(GRID))
-    sw.clear_worker_cache()
+    tasks.clear_worker_cache()
     out = sw.run_sweep(plan, tmp_path / "reference")
     return plan, out.results
 
@@ -48,17 +48,18 @@ def test_one_row_per_point_and_replication_with_params_and_metrics(reference):
     # common random numbers: every point sees the same incidents in replication i
     assert df.groupby("replication")["incidents"].nunique().eq(1).all()
     # each point prepared once, one network for the whole sweep
-    assert sw.STATS["networks_loaded"] == 1 and sw.STATS["points_prepared"] == 4
+    stats = tasks.worker_stats()
+    assert stats["networks_loaded"] == 1 and stats["points_prepared"] == 4
 
 
 def test_rows_depend_only_on_scenario_seed_and_replication(reference, write_sweep, tmp_path):
     plan, df = reference
     # a different order of work (one point alone, replications reversed) gives the same numbers
-    sw.clear_worker_cache()
+    tasks.clear_worker_cache()
     p = plan.points[2]
-    rows = [row for r in (2, 0, 1) for row in sw.run_task(sw.make_task(p, [r], sweep=plan.name,
+    rows = [row for r in (2, 0, 1) for row in tasks.run_task(tasks.make_task(p, [r], sweep=plan.name,
                                                                          source_file=plan.source_file))]
-    got = sw.rows_frame(rows, plan.param_names)
+    got = store.rows_frame(rows, plan.param_names)
     want = df[df["point_id"] == 2]
     assert values(got).equals(values(want).reset_index(drop=True))
 
@@ -83,7 +84,7 @@ def test_a_replication_that_raises_is_recorded_and_the_sweep_goes_on(write_sweep
 
     monkeypatch.setattr(replicate, "run_replication", flaky)
     f = write_sweep(GRID)
-    sw.clear_worker_cache()
+    tasks.clear_worker_cache()
     assert main(["sweep", str(f), "--workers", "1", "--out", str(tmp_path / "s")]) == 0
     text = capsys.readouterr().out
     assert "1 failed" in text and "ZeroDivisionError: boom in the engine" in text
@@ -168,26 +169,26 @@ def test_ctrl_c_on_the_command_line(write_sweep, tmp_path, reference):
 
 
 def test_store_prefers_success_and_ignores_unreadable_parts(tmp_path):
-    store = sw.ResultStore(tmp_path)
+    st = store.ResultStore(tmp_path)
     base = {"sweep": "s", "point_id": 0, "replication": 0, "x": 1}
-    store.write_part([{**base, "error": "Boom", "response_within_line": None}], ["x"])
-    store.write_part([{**base, "error": None, "response_within_line": 0.9}], ["x"])
+    st.write_part([{**base, "error": "Boom", "response_within_line": None}], ["x"])
+    st.write_part([{**base, "error": None, "response_within_line": 0.9}], ["x"])
     (tmp_path / "parts" / "part-zzz-garbage.parquet").write_bytes(b"not parquet")
     (tmp_path / "parts" / ".part-x.parquet.tmp").write_bytes(b"half written")
-    df = store.consolidate(["x"])
+    df = st.consolidate(["x"])
     assert len(df) == 1 and df.iloc[0]["error"] is None and df.iloc[0]["response_within_line"] == 0.9
     assert pd.read_parquet(tmp_path / "results.parquet").equals(df)
 
 
 def test_chunks_balance_work_and_keep_one_worker_simple():
-    assert sw.chunk_size(100, 10, 1) == 1
-    assert sw.chunk_size(10_000, 100, 64) == 40
-    assert sw.chunk_size(8, 2, 2) == 1
-    assert sw.chunk_size(64, 8, 2) == 8
+    assert tasks.chunk_size(100, 10, 1) == 1
+    assert tasks.chunk_size(10_000, 100, 64) == 40
+    assert tasks.chunk_size(8, 2, 2) == 1
+    assert tasks.chunk_size(64, 8, 2) == 8
     # blocks of a point's replications are as equal as possible
-    assert [len(b) for b in sw.blocks(list(range(100)), 79)] == [50, 50]
-    assert [len(b) for b in sw.blocks(list(range(10)), 3)] == [3, 3, 2, 2]
-    assert sum(sw.blocks([4, 7, 9], 1), []) == [4, 7, 9] and sw.blocks([], 5) == []
+    assert [len(b) for b in tasks.blocks(list(range(100)), 79)] == [50, 50]
+    assert [len(b) for b in tasks.blocks(list(range(10)), 3)] == [3, 3, 2, 2]
+    assert sum(tasks.blocks([4, 7, 9], 1), []) == [4, 7, 9] and tasks.blocks([], 5) == []
 
 
 def test_results_folder_and_resolved_scenario_from_the_cli(write_sweep, tmp_path, monkeypatch, capsys):
