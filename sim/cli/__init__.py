@@ -27,6 +27,7 @@ COMMANDS = {
     "sweep": "sim.cli.sweep_cmd",
     "hold": "sim.cli.hold_cmd",
     "schema": "sim.cli.schema_cmd",
+    "report": "sim.cli.report_cmd",
 }
 
 

@@ -16,6 +16,12 @@ def add_parser(sub) -> None:
     info.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
     info.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     info.set_defaults(func=run_info)
+    plot = verbs.add_parser("plot", help="a map of the network: streets, stations, exits and a lat/lon grid")
+    plot.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
+    plot.add_argument("--out", type=Path, default=None,
+                      help="picture to write, .png or .svg (default: <network name>-network.png here)")
+    plot.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    plot.set_defaults(func=run_plot)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -46,6 +52,12 @@ def run_info(args: argparse.Namespace) -> int:
     scenario = scenario_for(args.source, args.overrides)
     city = load_city(scenario)
     print(f"network: {city.name}  source: {city.source}")
+    from sim.report.network_plot import bounds
+
+    b = bounds(city)
+    print(f"  bounding box (lat/lon): south {b['south']:.6f}, west {b['west']:.6f}, north {b['north']:.6f}, "
+          f"east {b['east']:.6f}  ({b['width_km']:.2f} km x {b['height_km']:.2f} km)")
+    print(f"  centre (lat, lon): {b['centre_lat']:.6f}, {b['centre_lon']:.6f}")
     print(f"  {'mode':<6} {'nodes':>7} {'edges':>7} {'street km':>10} {'area km2':>9}   dropped (largest strongly connected part kept)")
     for r in network_info(city):
         print(f"  {r['mode']:<6} {r['nodes']:>7,} {r['edges']:>7,} {r['street_km']:>10.1f} {r['area_km2']:>9.2f}"
@@ -62,4 +74,18 @@ def run_info(args: argparse.Namespace) -> int:
                   f"max {off.max():.0f} m")
     for note in city.notes:
         print(f"  note: {note}")
+    return 0
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    import sys
+
+    from sim.network import load_city
+    from sim.report.network_plot import write_network_plot
+
+    scenario = scenario_for(args.source, args.overrides)
+    city = load_city(scenario)
+    out = args.out or Path(f"{scenario.name}-network.png")
+    path = write_network_plot(city, out)
+    print(f"  wrote {path}", file=sys.stderr)
     return 0
