@@ -89,3 +89,25 @@ def is_blank(png: bytes, *, min_std: float = 0.02) -> bool:
     """True when the picture is (nearly) one colour: a page that failed to draw."""
     px = png_pixels(png)[..., :3]
     return float(px.std()) < min_std
+
+
+def save_screenshot(page: Path, out: Path, *, window=(1600, 1560), width_px: int = 1100) -> Path:
+    """A small PNG of the top of a page (for docs/img): shot in Chromium, scaled, 256 colours."""
+    from PIL import Image
+
+    driver = start_browser(width=window[0], height=window[1])
+    try:
+        driver.get(Path(page).resolve().as_uri())
+        png = driver.get_screenshot_as_png()
+    finally:
+        close_browser(driver)
+    im = Image.open(io.BytesIO(png)).convert("RGB")
+    im = im.resize((width_px, round(im.size[1] * width_px / im.size[0])), Image.LANCZOS)
+    im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(out, optimize=True)
+    return Path(out)
+
+
+if __name__ == "__main__":  # python -m tests.report.browser results/default/report.html docs/img/report.png
+    import sys
+
+    print(save_screenshot(Path(sys.argv[1]), Path(sys.argv[2])))
