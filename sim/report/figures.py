@@ -119,8 +119,9 @@ def level_figure(summary: dict):
 def response_time_figure(incidents: pd.DataFrame, lines: dict):
     """Distribution of first-unit and backup times (s from the call), with the two lines marked."""
     d = incidents[incidents["in_window"]] if "in_window" in incidents else incidents
-    first = d["response_time_s"].dropna().to_numpy(float)
-    backup = d.loc[d["units_needed"] >= 2, "backup_time_s"].dropna().to_numpy(float)
+    all_first = d["response_time_s"].to_numpy(float)
+    all_backup = d.loc[d["units_needed"] >= 2, "backup_time_s"].to_numpy(float)
+    first, backup = all_first[np.isfinite(all_first)], all_backup[np.isfinite(all_backup)]  # unserved: none
     if first.size == 0:
         return None
     r_s, b_s = lines["response_s"], lines["backup_s"]
@@ -133,9 +134,10 @@ def response_time_figure(incidents: pd.DataFrame, lines: dict):
     if backup.size:
         ax.hist(np.clip(backup, 0, top), bins=bins, histtype="step", color=BACKUP_COLOUR, lw=1.8,
                 label=f"Backup, second unit ({backup.size:,} incidents; median {np.median(backup):.0f} s)")
-    late_r = float((first > r_s).mean())
+    # shares over every incident: one never reached counts as late
+    late_r = 1.0 - float((first <= r_s).sum()) / all_first.size
     ax.axvline(r_s, color=MISSED, lw=1.8, ls="--", label=f"Response line {r_s:.0f} s: {100 * late_r:.1f}% later")
-    late_b = float((backup > b_s).mean()) if backup.size else 0.0
+    late_b = 1.0 - float((backup <= b_s).sum()) / all_backup.size if all_backup.size else 0.0
     ax.axvline(b_s, color=BACKUP_MISSED, lw=1.8, ls="-.",
                label=f"Backup line {b_s:.0f} s: {100 * late_b:.1f}% of backups later")
     ax.set_xlim(0, top)
@@ -212,8 +214,8 @@ def encirclement_figure(incidents: pd.DataFrame, lines: dict):
     t = d["encircle_s"].to_numpy(float)
     if t.size == 0:
         return None
-    never = int(np.isnan(t).sum())
-    t = t[~np.isnan(t)]
+    never = int((~np.isfinite(t)).sum())   # NaN or inf: some exit road was never held
+    t = t[np.isfinite(t)]
     b_s = lines["backup_s"]
     fig = new_figure(8.0, 3.4)
     ax = fig.add_subplot(1, 1, 1)

@@ -15,28 +15,39 @@ from sim.metrics import GRID_CELL_M
 from sim.report import basemap
 from sim.report.figure_io import BACKUP_MISSED, MET, MISSED, new_figure
 
-MAP_SIZE_IN = (6.4, 6.0)
+MAP_WIDTH_IN = 6.4
+TITLE_IN, LEGEND_IN = 0.4, 0.75   # room above the map for its title, below it for the legend
 JITTER_M = 45.0   # display only: spreads incidents that share a street node
 
 
 def _base(city, title: str, *, colorbar: bool = False, cells: bool = False):
-    fig = new_figure(*MAP_SIZE_IN)
+    """A figure sized to the map's shape (no empty bands), the map axes, extent and title."""
+    g = city.places
+    fig = new_figure(MAP_WIDTH_IN, 6.0)
     ax = fig.add_subplot(1, 1, 1)
-    fig.subplots_adjust(left=0.01, right=0.84 if colorbar else 0.99, bottom=0.01, top=0.94)
-    basemap.fit_extent(ax, city.places)
+    basemap.fit_extent(ax, g)
     if cells:
-        _extend_to_cells(ax, city.places)
+        _extend_to_cells(ax, g)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    right = 0.84 if colorbar else 0.99
+    map_h_in = (right - 0.01) * MAP_WIDTH_IN * min(max((y1 - y0) / (x1 - x0), 0.35), 1.6)
+    height_in = map_h_in + TITLE_IN + LEGEND_IN
+    fig.set_size_inches(MAP_WIDTH_IN, height_in)
+    fig.subplots_adjust(left=0.01, right=right, bottom=LEGEND_IN / height_in, top=1 - TITLE_IN / height_in)
     basemap.hide_ticks(ax)
     ax.set_title(title, fontsize=11, loc="left")
     return fig, ax
 
 
-def _finish(ax, city, handles, *, legend_loc: str = "upper left") -> None:
+def _finish(ax, city, handles) -> None:
+    """Scale bar, north arrow, attribution; the legend below the map so it hides no street."""
     basemap.add_scale_bar(ax)
     basemap.add_north_arrow(ax)
     basemap.add_attribution(ax, city)
     if handles:
-        ax.legend(handles=handles, loc=legend_loc, fontsize=7, framealpha=0.9)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=7,
+                  frameon=False, borderaxespad=0.2)
 
 
 def beats_map(city, deployment, *, kind: str = "car"):
@@ -89,7 +100,8 @@ def _extend_to_cells(ax, g) -> None:
 
 def _colorbar(fig, mappable, label: str, **kw):
     """A colour bar in its own axes on the right, so it never squeezes or overlaps the map."""
-    cax = fig.add_axes((0.86, 0.08, 0.03, 0.78))
+    pos = fig.axes[0].get_position()
+    cax = fig.add_axes((0.87, pos.y0, 0.03, pos.height))
     cb = fig.colorbar(mappable, cax=cax, **kw)
     cb.set_label(label, fontsize=8)
     cb.ax.tick_params(labelsize=7)
@@ -184,7 +196,7 @@ def compliance_map(city, by_cell: dict, lines: dict, *, metric: str = "response_
                    ticks=edges)
     cb.ax.set_yticklabels([f"{100 * e:.0f}%" for e in edges])
     cb.ax.axhline(target, color="black", lw=2.5)
-    _finish(ax, city, handles, legend_loc="upper left")
+    _finish(ax, city, handles)
     return fig if shown else None
 
 
