@@ -88,7 +88,7 @@ def level_figure(summary: dict):
     if not levels:
         return None
     lines = summary["lines"]
-    fig = new_figure(max(4.8, 1.6 + 1.3 * len(levels)), 3.8)
+    fig = new_figure(max(5.6, 1.6 + 1.3 * len(levels)), 4.3)
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(levels))
     width = 0.36
@@ -110,9 +110,9 @@ def level_figure(summary: dict):
     ax.set_ylabel("Incidents within the line (%)")
     ax.set_ylim(0, 105)
     ax.set_title("Compliance by alert level (95% CI)", fontsize=11, loc="left")
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     ax.grid(axis="y", color="0.92")
-    margins(fig, left=0.12, bottom=0.2)
+    margins(fig, left=0.12, bottom=0.3)
     return fig
 
 
