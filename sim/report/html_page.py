@@ -21,7 +21,8 @@ main{padding:8px 32px 32px 32px;max-width:1400px}
 section{background:#fff;border-radius:6px;padding:14px 20px;margin:16px 0;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 section h2{margin:4px 0 10px 0;font-size:19px;color:#0b2545}
 .verdict{font-size:18px;font-weight:600;padding:12px 16px;border-radius:6px;margin:6px 0 12px 0}
-.verdict.hold{background:#e5f5e0;border-left:8px solid #1a9850} .verdict.fail{background:#fde0dd;border-left:8px solid #d73027}
+.verdict.hold{background:#e5f5e0;border-left:8px solid #1a9850}
+.verdict.fail{background:#fde0dd;border-left:8px solid #d73027}
 table{border-collapse:collapse;font-size:13.5px;margin:6px 0}
 th,td{padding:4px 9px;border-bottom:1px solid #e3e3e3;text-align:right} th{background:#f0f2f5}
 td:first-child,th:first-child{text-align:left}

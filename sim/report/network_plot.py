@@ -69,5 +69,6 @@ def write_network_plot(city, path: Path) -> Path:
 
     # SVG text stays text, so the station names and coordinates can be searched and edited
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": city.name}):
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Date": None} if suffix == ".svg" else {"Software": None})
+        meta = {"Date": None} if suffix == ".svg" else {"Software": None}
+        fig.savefig(path, dpi=150, bbox_inches="tight", metadata=meta)
     return path

@@ -143,7 +143,8 @@ def _maps_html(res: RunResults) -> str:
                   "Streets coloured by patrol beat (car units, nominal alert level); numbered circles mark each "
                   "beat; stations, the bureau and the city exits."),
              _png(run_maps.incidents_map(res.city, inc, s["lines"]), "map-incidents",
-                  "Every counted incident, coloured by the line it missed (red drawn on top; points spread by up to 45 m so incidents at the same street corner show)."),
+                  "Every counted incident, coloured by the line it missed (red drawn on top; points spread by "
+                  "up to 45 m so incidents at the same street corner show)."),
              _png(run_maps.compliance_map(res.city, s.get("by_grid_cell") or {}, s["lines"]), "map-compliance",
                   "Response-line compliance per grid cell (mean over replications); black bar on the scale: "
                   "the target."),

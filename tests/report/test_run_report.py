@@ -7,7 +7,6 @@ by its id, and the numbers in the verdict are checked against summary.json.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import shutil
