@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.report.browser import close_browser, is_blank, png_pixels, require_browser, severe_console_entries
-from tests.report.test_run_report import FIGURES, SECTIONS
+from tests.report.page_parts import FIGURES, SECTIONS
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,7 @@ import pytest
 
 from sim.cli import main
 from tests.report.browser import is_blank
-
-SECTIONS = ("verdict", "maps", "by-hour", "by-level", "response-times", "utilisation", "encirclement",
-            "visibility", "about")
-FIGURES = ("fig-map-beats", "fig-map-incidents", "fig-map-compliance", "fig-map-backup", "fig-by-hour",
-           "fig-by-level", "fig-response-times", "fig-utilisation", "fig-encirclement", "fig-visibility-hour",
-           "fig-map-presence")
+from tests.report.page_parts import FIGURES, SECTIONS
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +151,26 @@ def test_bad_results_folder_is_one_line_and_exit_2(reported_run, tmp_path, capsy
     assert len(err) == 1 and err[0].startswith("patrolsim: error: ") and "fix:" in err[0]
     assert str(folder.name) in err[0]
     assert not (folder / "report.html").exists()
+
+
+def test_osm_run_report_credits_openstreetmap(tmp_path, test_data, monkeypatch):
+    """A run on an OpenStreetMap extract: the page and every map carry the ODbL attribution."""
+    import yaml
+
+    from sim.report import run_maps
+    from sim.report.basemap import OSM_ATTRIBUTION
+    from sim.report.results_folder import read_results
+
+    monkeypatch.setenv("PATROLSIM_CACHE_DIR", str(tmp_path / "cache"))
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "tiny-osm", "horizon_days": 1, "warmup_days": 0.1, "replications": 2,
+        "network": {"osm": {"file": str(test_data / "tiny_town.osm"), "n_stations": 2}},
+        "demand": {"incidents_per_day": 30}, "force": {"total_officers": 20}}), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--report", "--quiet"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"Street data {OSM_ATTRIBUTION}" in page
+    res = read_results(out)
+    fig = run_maps.beats_map(res.city, res.deployment)
+    assert any(t.get_text() == OSM_ATTRIBUTION for t in fig.axes[0].texts)
