@@ -28,6 +28,7 @@ COMMANDS = {
     "hold": "sim.cli.hold_cmd",
     "schema": "sim.cli.schema_cmd",
     "export": "sim.cli.export_cmd",
+    "report": "sim.cli.report_cmd",
 }
 
 

@@ -16,6 +16,12 @@ def add_parser(sub) -> None:
     info.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
     info.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     info.set_defaults(func=run_info)
+    plot = verbs.add_parser("plot", help="a map of the network: streets, stations, exits and a lat/lon grid")
+    plot.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
+    plot.add_argument("--out", type=Path, default=None,
+                      help="picture to write, .png or .svg (default: <network name>-network.png here)")
+    plot.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    plot.set_defaults(func=run_plot)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -37,4 +43,18 @@ def run_info(args: argparse.Namespace) -> int:
 
     scenario = scenario_for(args.source, args.overrides)
     print(network_info_text(load_city(scenario)))
+    return 0
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    import sys
+
+    from sim.network import load_city
+    from sim.report.network_plot import write_network_plot
+
+    scenario = scenario_for(args.source, args.overrides)
+    city = load_city(scenario)
+    out = args.out or Path(f"{scenario.name}-network.png")
+    path = write_network_plot(city, out)
+    print(f"  wrote {path}", file=sys.stderr)
     return 0

@@ -22,6 +22,8 @@ def add_parser(sub) -> None:
     p.add_argument("--all-levels", action="store_true",
                    help="run the scenario at each alert level (green, yellow, orange, red) and print whether "
                         "both lines hold at each")
+    p.add_argument("--report", action="store_true",
+                   help="also write report.html (table, maps, figures) into the output folder")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)
 
@@ -70,4 +72,10 @@ def run(args: argparse.Namespace) -> int:
             print(levels_table(result.summary))
         extra = "".join(f", {n}.parquet" for n in (result.tables or {}))
         print(f"\n  wrote {out}/ (summary.json, incidents.parquet, units.parquet{extra}, scenario.resolved.yaml)")
+    if args.report:
+        from sim.report.run_report import write_run_report
+
+        path = write_run_report(out)
+        if not args.quiet:
+            print(f"  wrote {path}")
     return 0

@@ -16,7 +16,13 @@ def network_info(city) -> list[dict]:
 
 
 def network_info_text(city) -> str:
+    from sim.report.network_plot import bounds
+
+    b = bounds(city)
     out = [f"network: {city.name}  source: {city.source}",
+           f"  bounding box (lat/lon): south {b['south']:.6f}, west {b['west']:.6f}, north {b['north']:.6f}, "
+           f"east {b['east']:.6f}  ({b['width_km']:.2f} km x {b['height_km']:.2f} km)",
+           f"  centre (lat, lon): {b['centre_lat']:.6f}, {b['centre_lon']:.6f}",
            f"  {'mode':<6} {'nodes':>7} {'edges':>7} {'street km':>10} {'area km2':>9}   "
            "dropped (largest strongly connected part kept)"]
     for r in network_info(city):
