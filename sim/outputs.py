@@ -44,6 +44,16 @@ class OutputError(InputError):
     """An output path patrolsim refuses to write (it would destroy something, or cannot be written)."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, with the one line to show: what was (not) written where.
+
+    The command line prints the message and exits with code 130."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _clean(x):
     """JSON-safe: NaN and inf become null; numpy scalars become Python numbers."""
     if isinstance(x, dict):
@@ -275,7 +285,12 @@ def output_folder(target: Path, *, command: str, overwrite: bool = False, key: s
         except OSError as exc:
             raise _os_error(exc, target, key) from None
         try:
-            yield tmp
+            try:
+                yield tmp
+            except Interrupted:
+                raise
+            except KeyboardInterrupt:
+                raise Interrupted(f"interrupted; nothing written to {target}") from None
             try:
                 _mark(tmp, command)
                 _replace(tmp, target)
@@ -324,6 +339,7 @@ def marked_folder(target: Path, *, command: str, overwrite: bool = False, key: s
     except OSError as exc:
         raise _os_error(exc, target, key) from None
     with folder_lock(target, key=key):
+        created = not target.exists()
         try:
             target.mkdir(exist_ok=True)
             if read_marker(target) is None:
@@ -334,7 +350,13 @@ def marked_folder(target: Path, *, command: str, overwrite: bool = False, key: s
                      "files": []}, indent=2) + "\n")
         except OSError as exc:
             raise _os_error(exc, target, key) from None
-        yield target
+        try:
+            yield target
+        except BaseException:
+            # a folder made for this command that got nothing but the marker is not left behind
+            if created and [p.name for p in target.iterdir()] == [MARKER]:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
 
 
 # --------------------------------------------------------------------------- files

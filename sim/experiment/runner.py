@@ -18,7 +18,13 @@ _WORKER_CTX: Context | None = None
 
 def _init_worker(scenario_data: dict, source_file: str | None) -> None:
     global _WORKER_CTX
+    import signal
+
     from sim.scenario import scenario_from_dict
+
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it (it
+    # stops the pool), so workers print no KeyboardInterrupt tracebacks of their own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     scenario = scenario_from_dict(scenario_data, source_file=source_file)
     _WORKER_CTX = prepare(scenario, quiet=True)
@@ -44,13 +50,28 @@ def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
         return out
     sc = ctx.scenario
     results: dict[int, ReplicationOutput] = {}
-    with cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn"),
-                                initializer=_init_worker,
-                                initargs=(sc.to_dict(), sc.source_file)) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn"),
+                                  initializer=_init_worker, initargs=(sc.to_dict(), sc.source_file))
+    try:
         futures = {pool.submit(_run_in_worker, r): r for r in replications}
         for fut in cf.as_completed(futures):
             results[futures[fut]] = fut.result()
             done += 1
             if progress:
                 progress(done, total)
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failed replication: stop the workers now rather than finish the queue
+        _stop(pool)
+        raise
+    pool.shutdown()
     return [results[r] for r in replications]
+
+
+def _stop(pool: cf.ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
