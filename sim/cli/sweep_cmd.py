@@ -129,8 +129,17 @@ def _write_resolved(plan, out: Path) -> None:
     _atomic_text(text, out / "scenario.resolved.yaml")
 
 
+def _saved(plan, out: Path, n_tasks: int) -> str:
+    from sim.experiment.sweep import ResultStore
+
+    store = ResultStore(out)
+    saved = len(store.read(plan.param_names)[0]) if store.results.exists() else 0
+    return f"saved {saved} of {n_tasks} rows in {out}"
+
+
 def run(args: argparse.Namespace) -> int:
-    from sim.experiment.sweep import ResultStore, open_executor, run_sweep
+    from sim.experiment.dask_cluster import WorkersGone
+    from sim.experiment.sweep import open_executor, run_sweep
     from sim.experiment.sweep_file import load_sweep
     from sim.outputs import Interrupted, default_folder, marked_folder
     from sim.report.terminal import Progress
@@ -153,10 +162,13 @@ def run(args: argparse.Namespace) -> int:
                                     retry_errors=args.retry_errors, progress=progress)
         except KeyboardInterrupt:
             _write_resolved(plan, out)
-            store = ResultStore(out)
-            saved = len(store.read(plan.param_names)[0]) if store.results.exists() else 0
-            raise Interrupted(f"interrupted; saved {saved} of {n_tasks} rows in {out}; "
+            raise Interrupted(f"interrupted; {_saved(plan, out, n_tasks)}; "
                               "run the same command with --resume to finish") from None
+        except WorkersGone as exc:
+            _write_resolved(plan, out)
+            print(f"patrolsim: {exc}; {_saved(plan, out, n_tasks)}; start workers and run the same "
+                  "command with --resume to finish", file=sys.stderr, flush=True)
+            return 1
         _write_resolved(plan, out)
     if not args.quiet:
         where = f"{outcome.folder / 'results.parquet'}"
