@@ -269,3 +269,14 @@ def test_same_scenario_and_seed_give_byte_identical_folders(tmp_path):
     assert "runtime_s" not in json.loads(fa["summary.json"])
     log = json.loads(fa["run.log.json"])
     assert log["runtime_s"] >= 0
+
+
+def test_compare_folders_are_byte_identical_too(tmp_path):
+    """compare's replications.parquet used to carry each replication's runtime_s."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    files = [town(tmp_path), town(tmp_path, name="b", filename="b.yaml", force={"total_officers": 20})]
+    for out in (a, b):
+        assert main(["compare", *files, "--replications", "2", "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    fa, fb = snapshot(a), snapshot(b)
+    assert sorted(fa) == sorted(fb) and "replications.parquet" in fa and "compare.png" in fa
+    assert [n for n in fa if fa[n] != fb[n]] == ["run.log.json"]
