@@ -133,7 +133,13 @@ def _os_error(exc: OSError, target: Path, key: str) -> OutputError:
         fix = "choose a folder you can write to"
     else:
         fix = "choose another place"
-    return OutputError(f"cannot be written ({reason})", file=str(target), key=key, fix=fix)
+    return OutputError(f"cannot be written ({reason})", file=_shown(target), key=key, fix=fix)
+
+
+def _shown(path: Path) -> str:
+    """A path short enough for a one-line error."""
+    text = str(path)
+    return text if len(text) <= 120 else text[:60] + "..." + text[-40:]
 
 
 def check_folder(target: Path, *, overwrite: bool = False, key: str = "--out") -> None:
@@ -143,19 +149,25 @@ def check_folder(target: Path, *, overwrite: bool = False, key: str = "--out") -
     folder patrolsim wrote (its marker lists every file in it), and, with ``overwrite``, a
     folder patrolsim wrote that holds other files too.
     """
-    target = Path(target)
+    try:
+        _check_folder(Path(target), overwrite=overwrite, key=key)
+    except OSError as exc:  # a name too long, a folder we may not list, ...
+        raise _os_error(exc, Path(target), key) from None
+
+
+def _check_folder(target: Path, *, overwrite: bool, key: str) -> None:
     fix_name = "give another --out name" if key == "--out" else "give --out a new folder name"
     blocker = _under_a_file(target)
     if blocker is not None:
-        raise OutputError(f"is under {blocker}, which is a file, not a folder", file=str(target), key=key,
+        raise OutputError(f"is under {blocker}, which is a file, not a folder", file=_shown(target), key=key,
                           fix=fix_name)
     if target.exists() and not target.is_dir():
-        raise OutputError("is a file, not a folder; patrolsim will not replace it", file=str(target), key=key,
+        raise OutputError("is a file, not a folder; patrolsim will not replace it", file=_shown(target), key=key,
                           fix=f"{fix_name}, or move the file away")
     here = Path.cwd().resolve()
     resolved = target.resolve()
     if resolved == here or resolved in here.parents:
-        raise OutputError("is the current folder (or holds it); a run cannot replace it", file=str(target),
+        raise OutputError("is the current folder (or holds it); a run cannot replace it", file=_shown(target),
                           key=key, fix=fix_name)
     if not target.is_dir():
         return
@@ -168,26 +180,32 @@ def check_folder(target: Path, *, overwrite: bool = False, key: str = "--out") -
     marker = read_marker(target)
     if marker is None:
         raise OutputError("is a folder patrolsim did not write and it is not empty; patrolsim will not replace it "
-                          "(not even with --overwrite)", file=str(target), key=key,
+                          "(not even with --overwrite)", file=_shown(target), key=key,
                           fix=f"{fix_name}, or empty or remove the folder yourself")
     ours = set(marker.get("files") or []) | {MARKER}
     extra = [n for n in names if n not in ours]
     if extra and not overwrite:
         listed = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
-        raise OutputError(f"holds files patrolsim did not write ({listed})", file=str(target), key=key,
+        raise OutputError(f"holds files patrolsim did not write ({listed})", file=_shown(target), key=key,
                           fix=f"move them away, {fix_name}, or add --overwrite to replace the folder and them")
 
 
 def check_file(target: Path, *, key: str = "--out") -> None:
     """Raise :class:`OutputError` unless ``target`` can be written as a file (an existing
     file is replaced atomically; a folder or a path under a file is refused)."""
-    target = Path(target)
+    try:
+        _check_file(Path(target), key=key)
+    except OSError as exc:
+        raise _os_error(exc, Path(target), key) from None
+
+
+def _check_file(target: Path, *, key: str) -> None:
     blocker = _under_a_file(target)
     if blocker is not None:
-        raise OutputError(f"is under {blocker}, which is a file, not a folder", file=str(target), key=key,
+        raise OutputError(f"is under {blocker}, which is a file, not a folder", file=_shown(target), key=key,
                           fix="give another file name")
     if target.is_dir():
-        raise OutputError("is a folder, not a file; patrolsim will not replace it", file=str(target), key=key,
+        raise OutputError("is a folder, not a file; patrolsim will not replace it", file=_shown(target), key=key,
                           fix="give a file name, e.g. inside that folder")
 
 
@@ -220,7 +238,7 @@ def folder_lock(target: Path, *, key: str = "--out"):
                 holder = "?"
             os.close(fd)
             raise OutputError(f"another patrolsim (process {holder}) is writing this folder now",
-                              file=str(target), key=key,
+                              file=_shown(target), key=key,
                               fix="wait for it to finish, or give another --out name") from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino

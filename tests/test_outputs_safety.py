@@ -280,3 +280,12 @@ def test_compare_folders_are_byte_identical_too(tmp_path):
     fa, fb = snapshot(a), snapshot(b)
     assert sorted(fa) == sorted(fb) and "replications.parquet" in fa and "compare.png" in fa
     assert [n for n in fa if fa[n] != fb[n]] == ["run.log.json"]
+
+
+@pytest.mark.parametrize("length", [250, 300])
+def test_a_very_long_out_name_is_one_line(tmp_path, capsys, length):
+    """A name the file system cannot hold (with patrolsim's temporary prefix and suffix, or alone)."""
+    out = tmp_path / ("y" * length)
+    line = one_error(capsys, main(["run", town(tmp_path), *QUICK, "--out", str(out)]))
+    assert "--out" in line and "too long" in line and len(line) < 400
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["town.yaml"]
