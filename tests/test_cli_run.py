@@ -34,7 +34,7 @@ def _check_metric(entry: dict, name: str):
 def test_run_writes_every_file_and_nothing_else_half_done(default_run):
     names = {p.name for p in default_run.iterdir()}
     assert {"summary.json", "incidents.parquet", "units.parquet", "scenario.resolved.yaml"} <= names
-    assert not [n for n in names if "partial" in n or n.startswith(".")]
+    assert not [n for n in names if "partial" in n or (n.startswith(".") and n != ".patrolsim-results")]
     assert not [p for p in default_run.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -147,14 +147,19 @@ def test_seed_and_replications_options_win_over_the_file(tmp_path):
 
 
 def test_an_older_result_is_replaced_whole(tmp_path):
+    """A folder patrolsim wrote is replaced whole by the next run; files the user put in it need
+    --overwrite, and a folder patrolsim did not write is never replaced (tests/test_outputs_safety.py)."""
     out = tmp_path / "again"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an older run", encoding="utf-8")
-    assert main(["run", "--quiet", "--replications", "1", "--set", "horizon_days=0.2", "--set", "warmup_days=0",
-                 "--set", "network.synthetic.area_km2=2", "--out", str(out)]) == 0
+    argv = ["run", "--quiet", "--replications", "1", "--set", "horizon_days=0.2", "--set", "warmup_days=0",
+            "--set", "network.synthetic.area_km2=2", "--out", str(out)]
+    assert main(argv) == 0
+    (out / "visibility.parquet").write_bytes(b"an older, different table")
+    assert main([*argv, "--set", "seed=5"]) == 0
+    assert (out / "visibility.parquet").read_bytes() != b"an older, different table"
+    (out / "stale.txt").write_text("from the user", encoding="utf-8")
+    assert main([*argv, "--overwrite"]) == 0
     assert not (out / "stale.txt").exists()
     assert (out / "summary.json").exists()
-
 
 
 @pytest.mark.slow

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 from sim import __version__
 from sim.errors import InputError
@@ -51,6 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+    """SIGTERM (kill, a batch system's time limit) ends a command like Ctrl-C: cleanly, exit 130."""
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """Within the block, SIGTERM raises KeyboardInterrupt (main thread only; restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -58,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except InputError as exc:
         print(f"patrolsim: error: {exc.one_line()}", file=sys.stderr)
         return 2
@@ -68,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
-    except KeyboardInterrupt:
-        print("patrolsim: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: one line, exit 130
+        message = getattr(exc, "message", None) or "interrupted"
+        lead = "\n" if sys.stderr.isatty() else ""  # end a progress line first
+        print(f"{lead}patrolsim: {message}", file=sys.stderr, flush=True)
         return 130
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sim.cli.common import non_negative_int, positive_int
 from sim.errors import InputError
-from sim.outputs import write_json_atomic
+from sim.outputs import check_file, write_json_atomic
 from sim.report.analytic import hypercube_table
 
 HYPERCUBE = "hypercube"
@@ -100,8 +100,7 @@ def _run_hypercube(args: argparse.Namespace) -> int:
                          fix="run without --simulate")
     path = Path(args.file)
     out = args.out if args.out is not None else Path("results") / "analytic" / f"{path.stem}.json"
-    if out.is_dir():
-        raise InputError("--out is a folder", file=str(out), key="--out", fix="give a file name ending in .json")
+    check_file(out)  # a folder, or a path under a file, is refused before any work
 
     problem = load_problem(path)
     result = solve_hypercube(problem, method=args.method)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sim.cli.common import add_cluster_options, non_negative_int, positive_int
@@ -24,6 +26,9 @@ def add_parser(sub) -> None:
                    help="override a key in every scenario, e.g. --set horizon_days=2 (repeatable)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: results/compare/<A>-vs-<B>/)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a results folder patrolsim wrote even when it holds other files too "
+                        "(a folder patrolsim did not write is never replaced)")
     add_cluster_options(p, default_workers="one per core, on a local Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)
@@ -31,9 +36,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.errors import InputError
-    from sim.experiment.compare import compare, differences_frame
+    from sim.experiment.compare import compare, differences_frame, labels_for
     from sim.experiment.tasks import open_executor
-    from sim.outputs import atomic_folder, write_json
+    from sim.outputs import default_folder, output_folder, write_json, write_run_log
     from sim.report.compare_figure import write_compare_figure
     from sim.report.experiments import comparison_table
     from sim.report.terminal import Progress, Throttled
@@ -51,27 +56,33 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"patrolsim compare: {', '.join(s.name for s in scenarios)}: {reps} replications each, seed {seed}",
               file=sys.stderr, flush=True)
+    labels = labels_for(scenarios)
+    out = args.out or default_folder("-vs-".join(labels).replace("#", "_"), "compare",
+                                     file=scenarios[0].source_file)
     progress = None if args.quiet else Throttled(Progress("replications"))
-    with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
-                       quiet=args.quiet) as ex:
-        if not args.quiet:
-            print(f"  running on {ex.description}", file=sys.stderr, flush=True)
-        try:
-            result = compare(scenarios, replications=reps, seed=seed, executor=ex, progress=progress)
-        except RuntimeError as exc:
-            print(f"patrolsim compare: {exc}", file=sys.stderr)
-            return 1
-    comp = result["comparison"]
-    labels = comp["scenarios"]
-    out = args.out or Path("results") / "compare" / "-vs-".join(labels).replace("#", "_")
-    with atomic_folder(out) as tmp:
+    with output_folder(out, command="compare", overwrite=args.overwrite) as tmp:
+        started = datetime.now(timezone.utc)
+        t0 = time.perf_counter()
+        with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
+                           quiet=args.quiet) as ex:
+            if not args.quiet:
+                print(f"  running on {ex.description}", file=sys.stderr, flush=True)
+            try:
+                result = compare(scenarios, replications=reps, seed=seed, executor=ex, progress=progress)
+            except RuntimeError as exc:
+                print(f"patrolsim compare: {exc}", file=sys.stderr)
+                return 1
+        comp = result["comparison"]
         write_json(tmp / "comparison.json", comp)
         differences_frame(comp).to_csv(tmp / "differences.csv", index=False)
-        result["rows"].to_parquet(tmp / "replications.parquet", index=False)
+        result["rows"].drop(columns=["runtime_s"], errors="ignore").to_parquet(tmp / "replications.parquet",
+                                                                               index=False)
         write_compare_figure(comp, tmp / "compare.png")
         for lab, sc in result["scenarios"].items():
             (tmp / f"{lab.replace('#', '_')}.resolved.yaml").write_text(
                 resolved_yaml(sc, seed=seed, replications=reps), encoding="utf-8")
+        write_run_log(tmp, {"command": "compare", "started_utc": started.isoformat(timespec="seconds"),
+                            "runtime_s": round(time.perf_counter() - t0, 3), "executor": ex.description})
     if not args.quiet:
         print(comparison_table(comp))
         print(f"\n  wrote {out}/ (comparison.json, differences.csv, replications.parquet, compare.png)")

@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.outputs import atomic_folder
+    from sim.outputs import adopt, output_folder
     from sim.report.gis import check_results_dir, export
 
     check_results_dir(args.results)  # before any output folder is made
@@ -32,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
     _check_out(out, Path(args.results))
     if not args.quiet:
         print(f"patrolsim export: {args.results} -> {out} ({args.fmt})", file=sys.stderr, flush=True)
-    with atomic_folder(out) as tmp:
+    with output_folder(out, command="export") as tmp:
         counts = export(args.results, fmt=args.fmt, folder=tmp)
+    if out.resolve().parent == Path(args.results).resolve():
+        adopt(args.results, out.name)  # gis/ inside the run's folder is the run's own from now on
     if not args.quiet:
         files = "patrolsim.gpkg" if args.fmt == "gpkg" else ", ".join(f"{n}.geojson" for n in counts)
         print("  " + ", ".join(f"{n}: {c} features" for n, c in counts.items()))
@@ -42,15 +44,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_out(out: Path, results: Path) -> None:
-    """The output folder is replaced whole: refuse one that holds the run, or files of anything else."""
+    """The output folder is replaced whole: refuse the run's own folder or one above it (a folder
+    holding files patrolsim did not write is refused by ``sim.outputs.output_folder``)."""
     from sim.errors import InputError
-    from sim.report.gis import GPKG_NAME, LAYERS
 
     o, r = out.resolve(), results.resolve()
     if o == r or o in r.parents:
         raise InputError("would replace the results folder it exports", key="--out",
                          fix=f"choose a folder of its own, e.g. {results / 'gis'}")
-    ours = {f"{n}.geojson" for n in LAYERS} | {GPKG_NAME}
-    if out.is_dir() and any(p.name not in ours for p in out.iterdir()):
-        raise InputError(f"'{out}' holds files that patrolsim export did not write", key="--out",
-                         fix="name a new or empty folder (the folder is replaced whole)")

@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if (args.holdout_from or args.holdout_to) and not args.holdout:
         raise InputError("--holdout-from/--holdout-to need --holdout CALLS.csv", key="--holdout",
                          fix="name the hold-out calls (it may be the same file as the fitting calls)")
+    out = args.out or Path("results") / "fit" / (args.calls.name.split(".")[0] + ".yaml")
+    _check_outputs(out)
     window = {"start": parse_date(args.start, option="--from"), "end": parse_date(args.end, option="--to")}
     hold_window = {"start": parse_date(args.holdout_from, option="--holdout-from"),
                    "end": parse_date(args.holdout_to, option="--holdout-to")}
@@ -110,10 +112,21 @@ def run(args: argparse.Namespace) -> int:
             say("  hold-out " + line)
     say("  fitting: profile, dispersion, spatial intensity, types; checking simulated counts")
     result = fit_demand(data, city=city, holdout_data=hold, seed=args.seed, network_label=str(args.network))
-    out = args.out or Path("results") / "fit" / (args.calls.name.split(".")[0] + ".yaml")
     paths = write_outputs(result, out, figures=not args.no_figures)
     if not args.quiet:
         from sim.report.fit import fit_summary_text
 
         print(fit_summary_text(result, paths))
     return 0
+
+
+def _check_outputs(out: Path) -> None:
+    """Refuse, before any work, an --out that is a folder, lies under a file, or whose diagnostics
+    folder holds files patrolsim did not write."""
+    from sim.fit.model import output_paths
+    from sim.outputs import check_file, check_folder
+
+    paths = output_paths(out)
+    check_file(paths["fitted"])
+    check_file(paths["holdout"])
+    check_folder(paths["diagnostics"])

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.alert import LEVELS
+from sim.kinds import LEVELS
 from sim.cli.common import add_cluster_options, add_scenario_options, non_negative_int, positive_int
 
 
@@ -58,6 +58,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: the scenario's)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: results/hold/<scenario-name>/)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a results folder patrolsim wrote even when it holds other files too "
+                        "(a folder patrolsim did not write is never replaced)")
     add_cluster_options(p, default_workers="one per core, on a local Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.errors import InputError
     from sim.experiment.hold import hold_config, run_hold
     from sim.experiment.tasks import open_executor
-    from sim.outputs import atomic_folder, write_json
+    from sim.outputs import default_folder, output_folder, write_json, write_run_log
     from sim.report.experiments import hold_progress_line, hold_table
     from sim.scenario_file import load_scenario, resolved_yaml
 
@@ -83,46 +86,47 @@ def run(args: argparse.Namespace) -> int:
     cfg = hold_config(base, args.vary, vmin=args.vmin, vmax=args.vmax, step=args.step, target=args.target,
                       levels=levels, min_replications=args.min_replications,
                       max_replications=args.max_replications)
-    t0 = time.perf_counter()
-    state = {"last": 0.0}
+    out = args.out or default_folder(scenario.name, "hold", file=scenario.source_file)
+    with output_folder(out, command="hold", overwrite=args.overwrite) as tmp:
+        t0 = time.perf_counter()
+        state = {"last": 0.0}
 
-    def progress(done: int) -> None:
-        now = time.perf_counter()
-        if now - state["last"] >= (0.25 if sys.stderr.isatty() else 10.0):
-            state["last"] = now
-            end = "" if sys.stderr.isatty() else "\n"
-            print("\r" + hold_progress_line(done, now - t0), end=end, file=sys.stderr, flush=True)
+        def progress(done: int) -> None:
+            now = time.perf_counter()
+            if now - state["last"] >= (0.25 if sys.stderr.isatty() else 10.0):
+                state["last"] = now
+                end = "" if sys.stderr.isatty() else "\n"
+                print("\r" + hold_progress_line(done, now - t0), end=end, file=sys.stderr, flush=True)
 
-    if not args.quiet:
-        print(f"patrolsim hold: {scenario.name}: vary {args.vary} in [{cfg.fmt(cfg.vmin)}, {cfg.fmt(cfg.vmax)}] "
-              f"for {', '.join(cfg.levels)}; {cfg.min_replications}-{cfg.max_replications} replications per value",
-              file=sys.stderr, flush=True)
-    with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
-                       quiet=args.quiet) as ex:
         if not args.quiet:
-            print(f"  running on {ex.description}", file=sys.stderr, flush=True)
-        cfg.batch = max(2, -(-getattr(ex, "n_workers", 1) // len(cfg.levels)))
-        results = run_hold(base, cfg, source_file=scenario.source_file, executor=ex,
-                           progress=None if args.quiet else progress)
-    if not args.quiet and sys.stderr.isatty():
-        print(file=sys.stderr)
-    out = args.out or Path("results") / "hold" / scenario.name
-    report = {
-        "scenario": scenario.name, "vary": cfg.vary, "per_level": cfg.per_level, "min": cfg.vmin, "max": cfg.vmax,
-        "step": cfg.step, "target_compliance": cfg.target, "seed": scenario.seed,
-        "min_replications": cfg.min_replications, "max_replications": cfg.max_replications,
-        "runtime_s": round(time.perf_counter() - t0, 3),
-        "levels": [{"level": r.level, "status": r.status, "smallest_value": r.answer, "interval": [r.low, r.high],
-                    "replications": r.replications, "note": r.note,
-                    "probes": [{"value": p.value, "replications": p.replications, "holds": p.holds,
-                                "clear": p.clear, "response_within_line": p.response,
-                                "backup_within_line": p.backup} for p in r.probes]} for r in results],
-    }
-    with atomic_folder(out) as tmp:
+            print(f"patrolsim hold: {scenario.name}: vary {args.vary} in [{cfg.fmt(cfg.vmin)}, {cfg.fmt(cfg.vmax)}] "
+                  f"for {', '.join(cfg.levels)}; {cfg.min_replications}-{cfg.max_replications} replications per value",
+                  file=sys.stderr, flush=True)
+        with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
+                           quiet=args.quiet) as ex:
+            if not args.quiet:
+                print(f"  running on {ex.description}", file=sys.stderr, flush=True)
+            cfg.batch = max(2, -(-getattr(ex, "n_workers", 1) // len(cfg.levels)))
+            results = run_hold(base, cfg, source_file=scenario.source_file, executor=ex,
+                               progress=None if args.quiet else progress)
+        if not args.quiet and sys.stderr.isatty():
+            print(file=sys.stderr)
+        report = {
+            "scenario": scenario.name, "vary": cfg.vary, "per_level": cfg.per_level, "min": cfg.vmin, "max": cfg.vmax,
+            "step": cfg.step, "target_compliance": cfg.target, "seed": scenario.seed,
+            "min_replications": cfg.min_replications, "max_replications": cfg.max_replications,
+            "levels": [{"level": r.level, "status": r.status, "smallest_value": r.answer, "interval": [r.low, r.high],
+                        "replications": r.replications, "note": r.note,
+                        "probes": [{"value": p.value, "replications": p.replications, "holds": p.holds,
+                                    "clear": p.clear, "response_within_line": p.response,
+                                    "backup_within_line": p.backup} for p in r.probes]} for r in results],
+        }
         write_json(tmp / "hold.json", report)
         (tmp / "scenario.resolved.yaml").write_text(
             resolved_yaml(scenario, seed=scenario.seed, replications=cfg.max_replications,
                           extra={"hold": {"vary": cfg.vary, "levels": list(cfg.levels)}}), encoding="utf-8")
+        write_run_log(tmp, {"command": "hold", "runtime_s": round(time.perf_counter() - t0, 3),
+                            "executor": ex.description})
     if not args.quiet:
         print(hold_table(results, cfg))
         print(f"\n  wrote {out}/hold.json")

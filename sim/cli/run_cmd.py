@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sim.cli.common import add_scenario_options, non_negative_int, positive_int
@@ -17,6 +19,9 @@ def add_parser(sub) -> None:
     p.add_argument("--replications", type=positive_int, default=None, help="replications (default: scenario's)")
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: scenario's)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/<scenario-name>/)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a results folder patrolsim wrote even when it holds other files too "
+                        "(a folder patrolsim did not write is never replaced)")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="local worker processes for replications (results are identical for any number)")
     p.add_argument("--all-levels", action="store_true",
@@ -30,7 +35,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.experiment.run import run_scenario
-    from sim.outputs import atomic_folder, write_json
+    from sim.outputs import default_folder, output_folder, write_json, write_run_log
     from sim.report.terminal import Progress, summary_table
     from sim.scenario_file import load_scenario, resolved_yaml
     from sim.tables import write_parquet
@@ -43,19 +48,24 @@ def run(args: argparse.Namespace) -> int:
         update["replications"] = args.replications
     if update:
         scenario = scenario.model_copy(update=update)
-    out = args.out or Path("results") / scenario.name
-    if not args.quiet:
-        print(f"patrolsim run: {scenario.name} ({scenario.source_file})", file=sys.stderr, flush=True)
-    if args.all_levels:
-        from sim.experiment.levels import run_all_levels
+    out = args.out or default_folder(scenario.name, file=scenario.source_file)
+    # checked, locked and a temporary folder made before the simulation: an unwritable or
+    # foreign --out, or a second run on the same folder, fails now, not after the run
+    with output_folder(out, command="run", overwrite=args.overwrite) as tmp:
+        if not args.quiet:
+            print(f"patrolsim run: {scenario.name} ({scenario.source_file})", file=sys.stderr, flush=True)
+        started = datetime.now(timezone.utc)
+        t0 = time.perf_counter()
+        if args.all_levels:
+            from sim.experiment.levels import run_all_levels
 
-        result = run_all_levels(scenario, workers=args.workers, quiet=args.quiet,
-                                progress_for=None if args.quiet else (lambda lvl: Progress(f"{lvl:<6} level")))
-    else:
-        progress = None if args.quiet else Progress("replications")
-        result = run_scenario(scenario, workers=args.workers, progress=progress, quiet=args.quiet)
-    described = dict(lines=scenario.lines.model_dump(), run_level=scenario.alert.level)
-    with atomic_folder(out) as tmp:
+            result = run_all_levels(scenario, workers=args.workers, quiet=args.quiet,
+                                    progress_for=None if args.quiet else (lambda lvl: Progress(f"{lvl:<6} level")))
+        else:
+            progress = None if args.quiet else Progress("replications")
+            result = run_scenario(scenario, workers=args.workers, progress=progress, quiet=args.quiet)
+        runtime_s = time.perf_counter() - t0
+        described = dict(lines=scenario.lines.model_dump(), run_level=scenario.alert.level)
         write_json(tmp / "summary.json", result.summary)
         write_parquet(result.incidents, tmp / "incidents.parquet", **described)
         write_parquet(result.units, tmp / "units.parquet", **described)
@@ -63,6 +73,13 @@ def run(args: argparse.Namespace) -> int:
             write_parquet(table, tmp / f"{name}.parquet", **described)
         (tmp / "scenario.resolved.yaml").write_text(
             resolved_yaml(scenario, seed=scenario.seed, replications=scenario.replications), encoding="utf-8")
+        write_run_log(tmp, {"command": "run", "started_utc": started.isoformat(timespec="seconds"),
+                            "runtime_s": round(runtime_s, 3), "workers": args.workers,
+                            "replications": scenario.replications})
+        if args.report:  # inside the folder before it is renamed into place: part of the same atomic write
+            from sim.report.run_report import write_run_report
+
+            write_run_report(tmp)
     if not args.quiet:
         print(summary_table(result.summary))
         if args.all_levels:
@@ -71,11 +88,6 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(levels_table(result.summary))
         extra = "".join(f", {n}.parquet" for n in (result.tables or {}))
-        print(f"\n  wrote {out}/ (summary.json, incidents.parquet, units.parquet{extra}, scenario.resolved.yaml)")
-    if args.report:
-        from sim.report.run_report import write_run_report
-
-        path = write_run_report(out)
-        if not args.quiet:
-            print(f"  wrote {path}")
+        print(f"\n  wrote {out}/ (summary.json, incidents.parquet, units.parquet{extra}, scenario.resolved.yaml, "
+              f"run.log.json{', report.html' if args.report else ''})")
     return 0

@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(scenario_schema(), indent=2) + "\n"
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        from sim.outputs import write_text_atomic
+
+        write_text_atomic(args.out, text)
     else:
         print(text, end="")
     return 0

@@ -18,7 +18,8 @@ def add_parser(sub) -> None:
     p.add_argument("sweep_file", help="sweep YAML file (see docs/experiments.md)")
     add_cluster_options(p, default_workers="one per core, on a local Dask cluster")
     p.add_argument("--resume", action="store_true", help="run only the rows the results table lacks")
-    p.add_argument("--overwrite", action="store_true", help="delete earlier results in --out and start again")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete earlier results in --out and start again (only a folder patrolsim wrote)")
     p.add_argument("--retry-errors", action="store_true", help="with --resume, run failed replications again")
     p.add_argument("--replications", type=positive_int, default=None,
                    help="replications per point (default: the sweep file's, else the scenario's)")
@@ -44,37 +45,49 @@ def _write_resolved(plan, out: Path) -> None:
     ResultStore(out).write_text("scenario.resolved.yaml", text)
 
 
-def run(args: argparse.Namespace) -> int:
+def _saved(plan, out: Path, n_tasks: int) -> str:
     from sim.experiment.store import ResultStore
+
+    store = ResultStore(out)
+    saved = len(store.read(plan.param_names)[0]) if store.results.exists() else 0
+    return f"saved {saved} of {n_tasks} rows in {out}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.experiment.dask_cluster import WorkersGone
     from sim.experiment.sweep import point_summary, run_sweep
     from sim.experiment.sweep_file import load_sweep
     from sim.experiment.tasks import open_executor
+    from sim.outputs import Interrupted, default_folder, marked_folder
     from sim.report.experiments import sweep_outcome_line, sweep_table
     from sim.report.terminal import Progress, Throttled
 
     plan = load_sweep(args.sweep_file, overrides=args.overrides, replications=args.replications, seed=args.seed)
-    out = args.out or Path("results") / "sweeps" / plan.name
+    out = args.out or default_folder(plan.name, "sweeps", file=plan.sweep_file)
     n_tasks = len(plan.points) * plan.replications
     if not args.quiet:
         print(f"patrolsim sweep: {plan.name}: {len(plan.points)} point(s) x {plan.replications} replication(s) "
               f"= {n_tasks} rows, seed {plan.seed}", file=sys.stderr, flush=True)
     progress = None if args.quiet else Throttled(Progress("replications"))
-    try:
-        with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
-                           quiet=args.quiet) as ex:
-            if not args.quiet:
-                print(f"  running on {ex.description}", file=sys.stderr, flush=True)
-            outcome = run_sweep(plan, out, executor=ex, resume=args.resume, overwrite=args.overwrite,
-                                retry_errors=args.retry_errors, progress=progress)
-    except KeyboardInterrupt:
+    # the folder is checked (missing, empty or a sweep patrolsim wrote), marked and locked first
+    with marked_folder(out, command="sweep", overwrite=args.overwrite):
+        try:
+            with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
+                               quiet=args.quiet) as ex:
+                if not args.quiet:
+                    print(f"  running on {ex.description}", file=sys.stderr, flush=True)
+                outcome = run_sweep(plan, out, executor=ex, resume=args.resume, overwrite=args.overwrite,
+                                    retry_errors=args.retry_errors, progress=progress)
+        except KeyboardInterrupt:
+            _write_resolved(plan, out)
+            raise Interrupted(f"interrupted; {_saved(plan, out, n_tasks)}; "
+                              "run the same command with --resume to finish") from None
+        except WorkersGone as exc:
+            _write_resolved(plan, out)
+            print(f"patrolsim: {exc}; {_saved(plan, out, n_tasks)}; start workers and run the same "
+                  "command with --resume to finish", file=sys.stderr, flush=True)
+            return 1
         _write_resolved(plan, out)
-        store = ResultStore(out)
-        if store.results.exists():
-            done, _ = store.read(plan.param_names)
-            print(f"\n  saved {len(done)} of {n_tasks} rows in {store.results}; "
-                  "run the same command with --resume to finish", file=sys.stderr, flush=True)
-        raise
-    _write_resolved(plan, out)
     if not args.quiet:
         where = f"{outcome.folder / 'results.parquet'}"
         print("\n" + sweep_outcome_line(plan.name, outcome))

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import sys
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +44,10 @@ CLUSTERS = ("slurm", "pbs")
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 #: How long to keep trying to reach a --scheduler address before giving up.
 CONNECT_TIMEOUT = "20s"
+#: How often the workers are counted while tasks run, and how long a scheduler that had workers
+#: may have none before the run stops (a worker restarting after a crash comes back well within it).
+WATCH_EVERY_S = 2.0
+WORKERS_GONE_S = 30.0
 
 
 class NetworkCacheFolder(WorkerPlugin):
@@ -101,8 +108,11 @@ class DaskExecutor(OrderedMap):
         keys = [f"patrolsim-{token}-{i}" for i in range(len(tasks))]
         futures = self.client.map(fn, tasks, key=keys, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
+        watch = _WorkerWatch(self, futures)
         try:
             for fut in as_completed(futures, loop=self.client.loop):
+                if watch.gone:
+                    raise WorkersGone(watch.gone)
                 i = index[fut.key]
                 try:
                     res = fut.result()
@@ -111,7 +121,10 @@ class DaskExecutor(OrderedMap):
                 else:
                     yield i, res, None
                 fut.release()
+            if watch.gone:
+                raise WorkersGone(watch.gone)
         finally:
+            watch.stop()
             pending = [f for f in futures if not f.done()]
             if pending:
                 try:
@@ -120,9 +133,97 @@ class DaskExecutor(OrderedMap):
                     pass
 
 
+class WorkersGone(RuntimeError):
+    """Every worker of the scheduler left and none came back: the tasks would wait for ever."""
+
+
+class _WorkerWatch:
+    """Watches the scheduler's workers while tasks run, in a background thread.
+
+    When the scheduler had workers and then has none for ``WORKERS_GONE_S``, it records why
+    and cancels the tasks still waiting, so that ``imap`` stops (the sweep saves what it has)
+    instead of waiting without a word. A scheduler that has no workers yet is waited for.
+    """
+
+    def __init__(self, executor: "DaskExecutor", futures: list) -> None:
+        self.executor = executor
+        self.futures = futures
+        self.gone: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="patrolsim-worker-watch", daemon=True)
+        self._thread.start()
+
+    def _workers(self) -> int | None:
+        try:
+            return len(self.executor.client.scheduler_info(n_workers=-1).get("workers", {}))
+        except Exception:  # noqa: BLE001 - the scheduler itself is unreachable
+            return None
+
+    def _run(self) -> None:
+        had = False
+        empty_since = None
+        while not self._stop.wait(WATCH_EVERY_S):
+            n = self._workers()
+            if n:
+                had, empty_since = True, None
+                continue
+            if not had and n is not None:
+                continue  # no worker has joined yet: keep waiting, as the user was told
+            empty_since = empty_since or time.monotonic()
+            if time.monotonic() - empty_since >= WORKERS_GONE_S:
+                what = "the scheduler is unreachable" if n is None else "every worker of the scheduler is gone"
+                self.gone = f"{what} (for {WORKERS_GONE_S:.0f} s)"
+                try:
+                    self.executor.client.cancel([f for f in self.futures if not f.done()])
+                except Exception:  # noqa: BLE001 - client already gone: imap ends anyway
+                    pass
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _timeout_s(text: str) -> float:
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(text, default="seconds"))
+
+
+def _check_address(address: str) -> None:
+    """Refuse a malformed or unreachable address *before* a Client exists: a Client whose
+    constructor fails still closes itself from ``__del__`` later and prints a traceback
+    (about 40 s after the error line)."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    fix = "give tcp://HOST:PORT of a running 'dask scheduler', e.g. tcp://10.0.0.5:8786"
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location) if scheme in ("tcp", "tls") else (None, None)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"'{address}' is not a scheduler address ({exc})", key="--scheduler", fix=fix) from None
+    if host is None:
+        return  # another transport (inproc, ucx): let the Client try
+    deadline = time.monotonic() + _timeout_s(CONNECT_TIMEOUT)
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=2.0):
+                return
+        except OSError as exc:
+            if time.monotonic() >= deadline:
+                raise InputError(f"cannot reach a Dask scheduler at {address} ({type(exc).__name__})",
+                                 key="--scheduler",
+                                 fix="start one with 'dask scheduler' (and workers with 'dask worker ADDRESS'), "
+                                     "or check the address") from None
+            time.sleep(0.5)
+
+
 def _connect(address: str):
     from distributed import Client
 
+    _check_address(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -156,6 +257,23 @@ def _jobqueue_cluster(kind: str, workers: int | None):
     else:
         cluster.scale(jobs=1)
     return cluster
+
+
+@contextmanager
+def _workers_ignore_ctrl_c():
+    """Worker processes started in this block ignore SIGINT (they inherit SIG_IGN).
+
+    Ctrl-C reaches every process of the terminal's group; only patrolsim itself should act on
+    it (it cancels the tasks and closes the cluster in order), so workers print no tracebacks.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -193,7 +311,7 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
         n = max(1, int(workers or 1))
         # Dask's statistical profiler samples the worker's stack every 10 ms; on replication code
         # (deep SimPy generator stacks) that costs about a third of the run time, so it is off here.
-        with dask.config.set(WORKER_CONFIG):
+        with dask.config.set(WORKER_CONFIG), _workers_ignore_ctrl_c():
             own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster, set_as_default=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,7 +20,9 @@ class RunResult:
     tables: dict = None          # name -> DataFrame (beats, staffing, alert_levels, visibility)
 
 
-def summarise_run(ctx: Context, outputs: list[ReplicationOutput], *, runtime_s: float | None = None) -> dict:
+def summarise_run(ctx: Context, outputs: list[ReplicationOutput]) -> dict:
+    """The summary of the output contract. No timings: they go to the run log (sim.outputs.RUN_LOG),
+    so the same scenario and seed give a byte-identical summary.json."""
     sc = ctx.scenario
     per_rep = [o.metrics for o in outputs]
     m = metrics.summarise(per_rep)
@@ -61,7 +62,6 @@ def summarise_run(ctx: Context, outputs: list[ReplicationOutput], *, runtime_s: 
             "street_km": round(g.street_km(), 3), "area_km2": round(g.area_km2(), 3),
             "stations": len(city.station_place),
         },
-        "runtime_s": None if runtime_s is None else round(runtime_s, 3),
     }
 
 
@@ -90,12 +90,11 @@ def staffing_table(deployment) -> list[dict]:
 def run_scenario(scenario, *, workers: int = 1, progress=None, quiet: bool = False,
                  ctx: Context | None = None) -> RunResult:
     """Run every replication of ``scenario`` and reduce them."""
-    t0 = time.perf_counter()
     ctx = ctx or prepare(scenario, quiet=quiet)
     outputs = run_replications(ctx, list(range(scenario.replications)), workers=workers, progress=progress)
     incidents = pd.concat([o.incidents for o in outputs], ignore_index=True)
     units = pd.concat([o.units for o in outputs], ignore_index=True)
-    summary = summarise_run(ctx, outputs, runtime_s=time.perf_counter() - t0)
+    summary = summarise_run(ctx, outputs)
     summary.update(breakdowns(incidents, target=scenario.lines.target_compliance))
     summary["staffing_by_level"] = staffing_table(ctx.deployment)
     tables = {"beats": pd.DataFrame(ctx.deployment.beats)}
@@ -103,5 +102,4 @@ def run_scenario(scenario, *, workers: int = 1, progress=None, quiet: bool = Fal
         parts = [o.tables[name] for o in outputs if o.tables and name in o.tables]
         if parts:
             tables[name] = pd.concat(parts, ignore_index=True)
-    summary["runtime_s"] = round(time.perf_counter() - t0, 3)
     return RunResult(summary, incidents, units, outputs, tables)

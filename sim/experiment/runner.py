@@ -5,17 +5,26 @@ rows of ``sim.experiment.tasks``). Each worker process prepares the scenario onc
 through the same per-process cache as every experiment
 (``sim.experiment.tasks.WORKER_CACHE``; the network comes from the on-disk cache),
 and then runs the replications it is given; results come back in replication order
-whatever the order they finish in.
+whatever the order they finish in. Workers ignore Ctrl-C: the parent alone handles it.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import signal
+import threading
+from contextlib import contextmanager
 from typing import Callable
 
 from sim.experiment.replicate import Context, ReplicationOutput, run_replication
 from sim.experiment.tasks import WORKER_CACHE
+
+
+def _init_worker() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it (it
+    # stops the pool), so workers print no KeyboardInterrupt tracebacks of their own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_in_worker(scenario_data: dict, source_file: str | None, replication: int) -> ReplicationOutput:
@@ -38,11 +47,43 @@ def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
     sc = ctx.scenario
     data, source = sc.to_dict(), sc.source_file
     results: dict[int, ReplicationOutput] = {}
-    with cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_in_worker, data, source, r): r for r in replications}
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn"),
+                                  initializer=_init_worker)
+    try:
+        with _children_ignore_ctrl_c():  # workers start at the first submit and inherit SIG_IGN
+            futures = {pool.submit(_run_in_worker, data, source, r): r for r in replications}
         for fut in cf.as_completed(futures):
             results[futures[fut]] = fut.result()
             done += 1
             if progress:
                 progress(done, total)
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failed replication: stop the workers now rather than finish the queue
+        _stop(pool)
+        raise
+    pool.shutdown()
     return [results[r] for r in replications]
+
+
+@contextmanager
+def _children_ignore_ctrl_c():
+    """SIGINT ignored while worker processes start, so that they ignore it from their first
+    instruction (Ctrl-C reaches the whole process group; only the parent acts on it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop(pool: cf.ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)

@@ -7,8 +7,6 @@ temporary file renamed into place), so a half-written report is never left behin
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from sim.report import figures, headline, html_page, run_maps
@@ -21,22 +19,12 @@ REPORT_NAME = "report.html"
 
 def write_run_report(folder: Path) -> Path:
     """Write ``folder/report.html`` from the run's files and return its path."""
+    from sim.outputs import adopt, atomic_write_text
+
     res = read_results(Path(folder))
     text = build_page(res)
-    return _write_atomic(res.folder / REPORT_NAME, text)
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    path = atomic_write_text(res.folder / REPORT_NAME, text)
+    adopt(res.folder, REPORT_NAME)  # the folder's own file from now on (a later run may replace it)
     return path
 
 

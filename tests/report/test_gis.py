@@ -56,7 +56,9 @@ def _expected_counts(run_dir) -> dict:
 
 
 def test_geojson_layers_read_back(run_dir, geojson_dir):
-    assert sorted(p.name for p in geojson_dir.iterdir()) == sorted(f"{n}.geojson" for n in LAYERS)
+    assert sorted(p.name for p in geojson_dir.iterdir() if not p.name.startswith(".")) == \
+        sorted(f"{n}.geojson" for n in LAYERS)
+    assert (geojson_dir / ".patrolsim-results").is_file()  # a folder patrolsim wrote (sim.outputs)
     expected = _expected_counts(run_dir)
     for name in LAYERS:
         info = pyogrio.read_info(geojson_dir / f"{name}.geojson")

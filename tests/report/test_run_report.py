@@ -116,7 +116,9 @@ def test_report_command_is_deterministic_and_matches_run_report(reported_run, tm
     assert main(["report", str(copy), "--quiet"]) == 0
     assert (copy / "report.html").read_bytes() == first
     assert first == (reported_run / "report.html").read_bytes()
-    assert not [p for p in copy.iterdir() if p.name.startswith(".")]
+    # no temporary files left; the one hidden file is the results marker, which now lists the report
+    assert [p.name for p in copy.iterdir() if p.name.startswith(".")] == [".patrolsim-results"]
+    assert "report.html" in json.loads((copy / ".patrolsim-results").read_text())["files"]
 
 
 def test_missing_scenario_file_still_gives_a_report_that_says_why(reported_run, tmp_path):
