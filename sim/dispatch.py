@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
+from sim.kinds import Role
+
+_CHECKPOINT, _RESERVE = Role.CHECKPOINT, Role.RESERVE   # module names: eligible() runs per candidate
+
 
 class Candidate(NamedTuple):
     """A unit that could be sent, with its estimated arrival (a tuple: made at every dispatch)."""
 
     uid: int
     kind: str            # car | bicycle | foot | checkpoint
-    role: str            # patrol | standby | checkpoint | reserve
+    role: str            # a ``sim.kinds.Role`` (patrol | standby | checkpoint | reserve)
     eta_s: float
     owns_place: bool = False     # the incident lies in the unit's own beat
     neighbour: bool = False      # the incident lies in a beat next to the unit's
@@ -41,6 +45,37 @@ class DispatchRules:
                    lost_when_all_busy=getattr(spec, "when_all_busy", "queue") == "lost")
 
 
+@dataclass(frozen=True)
+class SearchNeeds:
+    """What the dispatch search must locate for ``select_unit`` to choose as over every unit.
+
+    The engine's search (``sim.engine.search``) visits units in order of a lower bound
+    on their arrival and stops once no further unit can beat the best eligible one. The
+    rules say what else it must do: which units to locate whatever their bound, which
+    kinds' eligibility depends on their beat, and whether the best (arrival, unit id)
+    is all the policy reads.
+    """
+
+    best_only: bool              # the choice is the eligible unit with the smallest (arrival, id)
+    owners: bool                 # beat owners and neighbours are located whatever their bound
+    reserve: bool                # the reserve is located whatever its bound
+    ruled_kinds: frozenset       # kinds whose eligibility reads their arrival or their beat
+    backup_kinds: frozenset      # kinds that may back up (others are checked with ``eligible``)
+
+
+def search_needs(rules: DispatchRules, *, has_reserve: bool) -> SearchNeeds:
+    """What the search must locate under ``rules`` (``has_reserve``: the force has a mobile reserve).
+
+    Nearest-unit dispatch without a reserve picks the eligible unit with the smallest
+    (arrival, unit id): the search need not build a list of candidates at all.
+    """
+    ruled = ({"foot"} if (rules.foot_max_travel_s is not None or rules.foot_own_beat_only) else set()) \
+        | ({"bicycle"} if rules.bicycle_max_travel_s is not None else set())
+    return SearchNeeds(best_only=rules.policy == "nearest" and not has_reserve,
+                       owners=rules.policy == "own_beat_first", reserve=has_reserve,
+                       ruled_kinds=frozenset(ruled), backup_kinds=frozenset(rules.backup_kinds))
+
+
 def choose_nearest(eta_s: Sequence[float], unit_id: Sequence[int]) -> int:
     """Index of the unit with the smallest estimated arrival time (ties: smallest id).
 
@@ -53,9 +88,9 @@ def choose_nearest(eta_s: Sequence[float], unit_id: Sequence[int]) -> int:
 
 def eligible(c: Candidate, *, rules: DispatchRules, is_backup: bool) -> bool:
     """May this unit answer this request at all?"""
-    if c.role == "checkpoint":
+    if c.role == _CHECKPOINT:
         return False
-    if is_backup and c.role != "reserve" and c.kind not in rules.backup_kinds:
+    if is_backup and c.role != _RESERVE and c.kind not in rules.backup_kinds:
         return False
     if c.kind == "foot":
         if rules.foot_own_beat_only and not c.owns_place:
@@ -92,8 +127,8 @@ def select_unit(cands: list[Candidate], *, rules: DispatchRules, is_backup: bool
     within ``time_left_s`` (what remains of the response line) and it can do better.
     """
     ok = [c for c in cands if eligible(c, rules=rules, is_backup=is_backup)]
-    regular = [c for c in ok if c.role != "reserve"]
-    reserve = [c for c in ok if c.role == "reserve"]
+    regular = [c for c in ok if c.role != Role.RESERVE]
+    reserve = [c for c in ok if c.role == Role.RESERVE]
     if reserve and major and "major" in rules.reserve_for:
         return _by_policy(regular + reserve, rules.policy)
     best = _by_policy(regular, rules.policy)

@@ -122,7 +122,7 @@ def test_lower_bound_pruning_gives_the_same_dispatches_as_a_full_search(small_to
         rep = replication_seed(ctx.scenario.seed, r)
         inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
         engine = make_engine(ctx, inc, rep)
-        assert engine._plain_nearest == shortcut
+        assert engine.needs.best_only == shortcut
         fast = engine.run()
         full = make_engine(ctx, inc, rep, exhaustive=True).run()
         assert fast.units_sent == full.units_sent
