@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.dispatch import Candidate, DispatchRules, choose_nearest, eligible, select_unit
+from sim.dispatch import Candidate, DispatchRules, choose_nearest, eligible, search_needs, select_unit
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
 from sim.demand import sample_incidents
@@ -90,6 +90,21 @@ def test_reserve_only_when_no_patrol_unit_makes_the_line():
     assert select_unit(cands, rules=rules, time_left_s=300).uid == 9      # patrol unit would miss the line
     assert select_unit(cands, rules=rules, time_left_s=500).uid == 0      # patrol unit makes it
     assert select_unit([cand(0, 400), cand(9, 450, role="reserve")], rules=rules, time_left_s=300).uid == 0
+
+
+def test_search_needs_follow_the_rules():
+    """What the engine's one search must locate is read from the rules, not hard-wired in the engine."""
+    plain = search_needs(DispatchRules(), has_reserve=False)
+    assert plain.best_only and not plain.owners and not plain.reserve and plain.ruled_kinds == frozenset()
+    # a reserve needs select_unit's reserve rules, so the search hands over a list of candidates
+    assert not search_needs(DispatchRules(), has_reserve=True).best_only
+    assert search_needs(DispatchRules(), has_reserve=True).reserve
+    owners = search_needs(DispatchRules(policy="own_beat_first"), has_reserve=False)
+    assert owners.owners and not owners.best_only
+    ruled = search_needs(DispatchRules(foot_own_beat_only=True, bicycle_max_travel_s=300.0,
+                                       backup_kinds=frozenset({"car"})), has_reserve=False)
+    assert ruled.best_only and ruled.ruled_kinds == {"foot", "bicycle"} and ruled.backup_kinds == {"car"}
+    assert search_needs(DispatchRules(foot_max_travel_s=600.0), has_reserve=False).ruled_kinds == {"foot"}
 
 
 def test_rules_from_the_scenario():

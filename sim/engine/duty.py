@@ -26,6 +26,7 @@ from sim.streams import stream
 DAY_S = 86_400.0
 ALL_LEVELS = "all"       # the reserve's circuits do not depend on the level
 _BY_ROLE = {Role.STANDBY: STATION, Role.CHECKPOINT: POST}
+_COUNT_KEY = {status: f"units_{status}" for status in Status}   # staffing-log columns, formatted once
 
 
 @dataclass(frozen=True)
@@ -222,11 +223,11 @@ class Duty:
         row["lead_team"] = on_duty[0] + 1
         row["teams_on_duty"] = staff.teams_on_duty if staff else None
         for status in (PATROL, STATION, POST, OFF, Status.BUSY):
-            row[f"units_{status}"] = 0
+            row[_COUNT_KEY[status]] = 0
         officers = 0
         for st in self.units:
             want = self.wants(st)
-            row[f"units_{st.status}"] = row.get(f"units_{st.status}", 0) + 1
+            row[_COUNT_KEY[st.status]] += 1
             if want is not OFF and st.role is not Role.RESERVE:
                 officers += st.unit.crew
             if want is PATROL and st.role is not Role.RESERVE:
