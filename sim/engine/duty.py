@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.alert import AlertPlan
 from sim.engine.search import DispatchIndex
-from sim.engine.units import CIRCUIT, LEG, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
+from sim.engine.units import CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role, Status
 from sim.patrol import Circuit, build_circuit, choose_stops, circuit_lower_bound_s, order_stops
