@@ -154,10 +154,8 @@ class Engine:
         search = self.search
         for _ in range(count):
             is_backup = len(self.sent[i]) > 0
-            found = search.search(place, t, is_backup=is_backup)
-            if search.best_only:             # the search's answer is the choice itself
-                uid = found[0].uid if found else None
-            else:
+            uid, found = search.search(place, t, is_backup=is_backup)
+            if not search.best_only:         # else the search made the choice
                 time_left = self.response_line_s - (t - self._call_s[i])
                 choice = select_unit(found, rules=self.rules, is_backup=is_backup, major=self._is_major[i],
                                      time_left_s=time_left)
@@ -232,7 +230,7 @@ class Engine:
             self.clear_s[i] = t2
         st.trips.append((i, t0, t1, t2))
         self._free(st, node, t2)
-        self.index.refresh(st)
+        self.index.refresh(st)               # whichever way _free left the unit
 
     def _next_queued_for(self, st: UnitState) -> int | None:
         """The first queued request this unit may take: never a second place at an incident it already served."""
@@ -258,14 +256,14 @@ class Engine:
         duty = self.duty
         if st.pending:
             st.pending = False
-            if duty.wants(st) is OFF:
+            if duty.wants(st, duty.level_of(st)) is OFF:
                 st.status, st.leg, st.since = OFF, None, t
                 return
         j = self._next_queued_for(st) if self.queue else None
         if j is not None:
             self._send(st, j, t)
             return
-        want = duty.wants(st)
+        want = duty.wants(st, duty.level_of(st))
         if want is PATROL:
             duty.apply(st, t)
         elif want is OFF:

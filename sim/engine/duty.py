@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.alert import AlertPlan
 from sim.engine.search import DispatchIndex
-from sim.engine.units import CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
+from sim.engine.units import BUSY, CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role, Status
 from sim.patrol import Circuit, build_circuit, choose_stops, circuit_lower_bound_s, order_stops
@@ -25,6 +25,7 @@ from sim.streams import stream
 
 DAY_S = 86_400.0
 ALL_LEVELS = "all"       # the reserve's circuits do not depend on the level
+ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE    # module names: compared at every clearance
 _BY_ROLE = {Role.STANDBY: STATION, Role.CHECKPOINT: POST}
 _COUNT_KEY = {status: f"units_{status}" for status in Status}   # staffing-log columns, formatted once
 
@@ -61,7 +62,7 @@ class Circuits:
         """All periods' circuits of a unit at a level, and the lower bound of each."""
         u = st.unit
         mt = self.travel[st.mode]
-        bid, places = u.assignment(level) if st.role is not Role.RESERVE else (u.beat, u.beat_places)
+        bid, places = u.assignment(level) if st.role is not RESERVE else (u.beat, u.beat_places)
         pn = self.target[st.mode]
         nodes = pn[places]
         beat_nodes = np.unique(nodes)
@@ -112,18 +113,17 @@ class Duty:
             return self.levels[0]
         return self.levels[int(st.unit.area)]
 
-    def wants(self, st: UnitState, level: str | None = None) -> Status:
-        """Where the unit's duty puts it at ``level`` (default: its area's level now)."""
-        if level is None:
-            level = self.level_of(st)
-        u = st.unit
-        if st.role is Role.RESERVE:
+    def wants(self, st: UnitState, level: str) -> Status:
+        """Where the unit's duty puts it at ``level`` (``level_of(st)``: its area's level now)."""
+        role = st.role
+        if role is RESERVE:
             return PATROL
+        u = st.unit
         if not u.on_duty(level):
             return OFF
-        if st.role is Role.PATROL:
+        if role is ROLE_PATROL:
             return PATROL if u.assignment(level) is not None else OFF
-        return _BY_ROLE[st.role]
+        return _BY_ROLE[role]
 
     def apply(self, st: UnitState, t: float) -> None:
         """Put a free unit where the current level and shift want it."""
@@ -136,7 +136,7 @@ class Duty:
         want = self.wants(st, level)
         period = int((t % DAY_S) // self.shift_s)
         if want is PATROL:
-            reserve = st.role is Role.RESERVE
+            reserve = st.role is RESERVE
             key_level = ALL_LEVELS if reserve else level
             st.level = key_level
             st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
@@ -204,7 +204,7 @@ class Duty:
     # ------------------------------------------------------------------ shifts
     def shift_change(self, t: float) -> None:
         for st in self.units:
-            if st.status is Status.BUSY:
+            if st.status is BUSY:
                 st.pending = True
                 if st.overtime_from is None:
                     st.overtime_from = t
@@ -222,15 +222,15 @@ class Duty:
                                   n_teams_on_duty=staff.teams_on_duty if staff else 1)
         row["lead_team"] = on_duty[0] + 1
         row["teams_on_duty"] = staff.teams_on_duty if staff else None
-        for status in (PATROL, STATION, POST, OFF, Status.BUSY):
+        for status in (PATROL, STATION, POST, OFF, BUSY):
             row[_COUNT_KEY[status]] = 0
         officers = 0
         for st in self.units:
-            want = self.wants(st)
+            want = self.wants(st, self.level_of(st))
             row[_COUNT_KEY[st.status]] += 1
-            if want is not OFF and st.role is not Role.RESERVE:
+            if want is not OFF and st.role is not RESERVE:
                 officers += st.unit.crew
-            if want is PATROL and st.role is not Role.RESERVE:
+            if want is PATROL and st.role is not RESERVE:
                 row[f"patrol_{st.unit.kind}"] = row.get(f"patrol_{st.unit.kind}", 0) + 1
         row["officers_on_duty"] = officers
         self.staffing_log.append(row)

@@ -21,14 +21,16 @@ from sim.kinds import Role
 
 INF = float("inf")
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
+_FREE = (PATROL, STATION)          # statuses in which a unit can be sent
 
 
 class DispatchIndex:
     """Per unit, kept in arrays as units change: can it be sent, and a lower bound per place.
 
     ``code``: 0 unavailable, 1 on a circuit (its lower-bound row is valid), 2 free elsewhere.
-    ``bias`` is added to the bound row: 0 on a circuit, -inf free elsewhere (always
-    located), +inf unavailable or the reserve (located separately).
+    ``bias`` is added to the bound row (``lb_rows[:, place] + bias`` bounds every unit's
+    arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
+    unavailable or the reserve (located separately).
     """
 
     def __init__(self, units: list[UnitState], n_places: int) -> None:
@@ -44,15 +46,14 @@ class DispatchIndex:
     def refresh(self, st: UnitState) -> None:
         """Update the arrays after ``st`` changed status or movement."""
         u = st.uid
-        status = st.status
-        if status is PATROL and st.moving is CIRCUIT and st.role is not RESERVE:
+        if st.status is PATROL and st.moving is CIRCUIT and st.role is not RESERVE:
             # the row stays while the unit is away from its circuit (its bias masks it then)
             if self._row_key.get(u) != st.circuit_key:
                 self.lb_rows[u] = self.circuit_bound[st.circuit_key]
                 self._row_key[u] = st.circuit_key
             self.code[u] = 1
             self.bias[u] = 0.0 if not self.is_reserve[u] else np.inf
-        elif status is PATROL or status is STATION:
+        elif st.status in _FREE:
             self.code[u] = 2
             self.bias[u] = -np.inf if not self.is_reserve[u] else np.inf
         else:
@@ -62,9 +63,6 @@ class DispatchIndex:
         self.code[u] = 0
         self.bias[u] = np.inf
 
-    def bounds(self, place: int) -> np.ndarray:
-        """Per unit, a lower bound on its arrival at ``place`` (a new array, free to modify)."""
-        return self.lb_rows[:, place] + self.bias
 
 
 class UnitSearch:
@@ -88,6 +86,8 @@ class UnitSearch:
         self._time = {m: travel[m].oracle.time for m in travel}
         self._T = {m: travel[m].oracle.time_matrix for m in travel}
         self._beat_sets: dict = {}
+        self._located_first = needs.reserve or needs.owners
+        self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
         self.located_t = -1.0                               # the time of the last search
 
@@ -133,64 +133,67 @@ class UnitSearch:
             own = nb = False
         return Candidate(st.uid, st.kind, st.role, self.eta_s(st, place, t), own, nb)
 
-    def search(self, place: int, t: float, *, is_backup: bool) -> list[Candidate]:
-        """The units ``select_unit`` needs to see for a request at ``place`` at ``t``.
+    def _always_located(self, place: int, t: float, bound: np.ndarray, *, is_backup: bool
+                        ) -> tuple[list[Candidate], float]:
+        """The units located whatever their bound (the reserve; beat owners under ``own_beat_first``).
 
-        Two modes, one walk. With ``best_only`` the answer is the choice itself: a list of
-        the one eligible unit with the smallest (arrival, unit id), or empty when none is
-        free. Otherwise it is a list of candidates with exact arrivals that contains every
-        unit that could win (plus the reserve and, under ``own_beat_first``, the beat
-        owners and neighbours), for ``select_unit`` to choose from.
+        Returns them with the best eligible non-reserve arrival among them; owners' bounds
+        are set to inf so that the walk does not locate them twice.
         """
-        needs, rules, units, index = self.needs, self.rules, self.units, self.index
+        units, index, found = self.units, self.index, []
+        if self.needs.reserve:
+            for u in np.flatnonzero(index.is_reserve & (index.code > 0)).tolist():
+                found.append(self._candidate(units[u], place, t))
+        if self.needs.owners:
+            for u in np.flatnonzero((index.code > 0) & ~index.is_reserve).tolist():
+                st = units[u]
+                if any(self.owns(st, place)):
+                    found.append(self._candidate(st, place, t))
+                    bound[u] = INF
+        best = min((c.eta_s for c in found
+                    if c.role is not RESERVE and eligible(c, rules=self.rules, is_backup=is_backup)), default=INF)
+        return found, best
+
+    def search(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list[Candidate]]:
+        """Locate the units a request at ``place`` at ``t`` needs: ``(choice, candidates)``.
+
+        Two modes, one walk. With ``best_only`` the choice is made here: the uid of the
+        eligible unit with the smallest (arrival, unit id), None when no unit is free, and
+        no candidates. Otherwise the choice is None and the candidates (exact arrivals)
+        include every unit that could win, plus the reserve and, under ``own_beat_first``,
+        the beat owners and neighbours, for ``select_unit`` to choose from.
+        """
         self.located, self.located_t = {}, t
-        found: list[Candidate] = []
-        best = INF
+        index = self.index
         if self.exhaustive:
+            found, best = [], INF
             order = np.flatnonzero(index.code > 0).tolist()
-            values = [-INF] * len(units)
+            values = [-INF] * len(self.units)
         else:
-            bound = index.bounds(place)
-            if needs.reserve:
-                for u in np.flatnonzero(index.is_reserve & (index.code > 0)).tolist():
-                    found.append(self._candidate(units[u], place, t))
-            if needs.owners:
-                for u in np.flatnonzero((index.code > 0) & ~index.is_reserve).tolist():
-                    st = units[u]
-                    if any(self.owns(st, place)):
-                        found.append(self._candidate(st, place, t))
-                        bound[u] = INF
-            if found:
-                best = min((c.eta_s for c in found
-                            if c.role is not RESERVE and eligible(c, rules=rules, is_backup=is_backup)),
-                           default=INF)
+            bound = index.lb_rows[:, place] + index.bias
+            found, best = self._always_located(place, t, bound, is_backup=is_backup) \
+                if self._located_first else ([], INF)
             values = bound.tolist()
             order = bound.argsort(kind="stable").tolist()
-        best_only = self.best_only
-        ruled, backup_kinds = needs.ruled_kinds, needs.backup_kinds
+        units, rules, best_only, ruled = self.units, self.rules, self.best_only, self._ruled
         best_uid = None
         for u in order:
             b = values[u]
             if b > best or b == INF:
                 break
             st = units[u]
-            if not best_only:
+            if best_only:
+                eta = self.eta_s(st, place, t)
+                # only units of a kind some rule applies to need the eligibility check
+                if (st.kind in ruled or (is_backup and st.kind not in self._backup_kinds)) \
+                        and not eligible(Candidate(u, st.kind, st.role, eta, *self.owns(st, place)), rules=rules,
+                                         is_backup=is_backup):
+                    continue
+                if best_uid is None or eta < best or (eta == best and u < best_uid):
+                    best, best_uid = eta, u
+            else:
                 c = self._candidate(st, place, t)
                 found.append(c)
                 if c.eta_s < best and eligible(c, rules=rules, is_backup=is_backup):
                     best = c.eta_s
-                continue
-            eta = self.eta_s(st, place, t)
-            # only units of a kind some rule applies to need the eligibility check
-            if (st.kind in ruled or (is_backup and st.kind not in backup_kinds)) \
-                    and not eligible(Candidate(u, st.kind, st.role, eta, *self.owns(st, place)), rules=rules,
-                                     is_backup=is_backup):
-                continue
-            if best_uid is None or eta < best or (eta == best and u < best_uid):
-                best, best_uid = eta, u
-        if best_only:
-            if best_uid is None:
-                return []
-            st = units[best_uid]
-            return [Candidate(best_uid, st.kind, st.role, best)]
-        return found
+        return best_uid, found
