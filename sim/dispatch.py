@@ -8,16 +8,20 @@ by unit id so runs are reproducible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
+
+from sim.kinds import KIND_NAMES, UNIT_KINDS, Role
+
+_CHECKPOINT, _RESERVE = Role.CHECKPOINT, Role.RESERVE   # module names: eligible() runs per candidate
 
 
 class Candidate(NamedTuple):
     """A unit that could be sent, with its estimated arrival (a tuple: made at every dispatch)."""
 
     uid: int
-    kind: str            # car | bicycle | foot | checkpoint
-    role: str            # patrol | standby | checkpoint | reserve
+    kind: str            # a unit kind of the registry (sim.kinds)
+    role: str            # a ``sim.kinds.Role`` (patrol | standby | checkpoint | reserve)
     eta_s: float
     owns_place: bool = False     # the incident lies in the unit's own beat
     neighbour: bool = False      # the incident lies in a beat next to the unit's
@@ -25,20 +29,58 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True)
 class DispatchRules:
+    """Which units may answer which requests, and how one is chosen.
+
+    The per-kind rules are keyed by kind name, so a kind added to the registry
+    (``sim.kinds``) with a ``max_travel`` or ``own_beat_only`` rule needs no change here.
+    """
+
     policy: str = "nearest"                  # nearest | own_beat_first
-    foot_max_travel_s: float | None = None   # foot units answer farther calls only in their own beat
-    bicycle_max_travel_s: float | None = None
-    foot_own_beat_only: bool = False
-    backup_kinds: frozenset = frozenset({"car", "bicycle", "foot"})
+    max_travel_s: dict = field(default_factory=dict)   # kind -> answers farther calls only in its own beat
+    own_beat_only: frozenset = frozenset()   # kinds that answer only calls in their own beat
+    backup_kinds: frozenset = frozenset(KIND_NAMES)
     reserve_for: frozenset = frozenset()     # {"major", "beyond_line"}
     lost_when_all_busy: bool = False         # a loss system: requests no unit can take are dropped
 
     @classmethod
     def from_spec(cls, spec) -> "DispatchRules":
-        return cls(policy=spec.policy, foot_max_travel_s=spec.foot_max_travel_s,
-                   bicycle_max_travel_s=spec.bicycle_max_travel_s, foot_own_beat_only=spec.foot_own_beat_only,
+        """The rules of a scenario's ``dispatch`` section (its per-kind keys come from the registry)."""
+        limits = {k.name: getattr(spec, f"{k.name}_max_travel_s") for k in UNIT_KINDS if k.max_travel}
+        own = {k.name for k in UNIT_KINDS if k.own_beat_only_doc and getattr(spec, f"{k.name}_own_beat_only")}
+        return cls(policy=spec.policy, max_travel_s={k: v for k, v in limits.items() if v is not None},
+                   own_beat_only=frozenset(own),
                    backup_kinds=frozenset(spec.backup_kinds), reserve_for=frozenset(spec.reserve_for),
                    lost_when_all_busy=getattr(spec, "when_all_busy", "queue") == "lost")
+
+
+@dataclass(frozen=True)
+class SearchNeeds:
+    """What the dispatch search must locate for ``select_unit`` to choose as over every unit.
+
+    The engine's search (``sim.engine.search``) visits units in order of a lower bound
+    on their arrival and stops once no further unit can beat the best eligible one. The
+    rules say what else it must do: which units to locate whatever their bound, which
+    kinds' eligibility depends on their beat, and whether the best (arrival, unit id)
+    is all the policy reads.
+    """
+
+    best_only: bool              # the choice is the eligible unit with the smallest (arrival, id)
+    owners: bool                 # beat owners and neighbours are located whatever their bound
+    reserve: bool                # the reserve is located whatever its bound
+    ruled_kinds: frozenset       # kinds whose eligibility reads their arrival or their beat
+    backup_kinds: frozenset      # kinds that may back up (others are checked with ``eligible``)
+
+
+def search_needs(rules: DispatchRules, *, has_reserve: bool) -> SearchNeeds:
+    """What the search must locate under ``rules`` (``has_reserve``: the force has a mobile reserve).
+
+    Nearest-unit dispatch without a reserve picks the eligible unit with the smallest
+    (arrival, unit id): the search need not build a list of candidates at all.
+    """
+    ruled = set(rules.max_travel_s) | set(rules.own_beat_only)
+    return SearchNeeds(best_only=rules.policy == "nearest" and not has_reserve,
+                       owners=rules.policy == "own_beat_first", reserve=has_reserve,
+                       ruled_kinds=frozenset(ruled), backup_kinds=frozenset(rules.backup_kinds))
 
 
 def choose_nearest(eta_s: Sequence[float], unit_id: Sequence[int]) -> int:
@@ -53,19 +95,16 @@ def choose_nearest(eta_s: Sequence[float], unit_id: Sequence[int]) -> int:
 
 def eligible(c: Candidate, *, rules: DispatchRules, is_backup: bool) -> bool:
     """May this unit answer this request at all?"""
-    if c.role == "checkpoint":
+    if c.role == _CHECKPOINT:
         return False
-    if is_backup and c.role != "reserve" and c.kind not in rules.backup_kinds:
+    if is_backup and c.role != _RESERVE and c.kind not in rules.backup_kinds:
         return False
-    if c.kind == "foot":
-        if rules.foot_own_beat_only and not c.owns_place:
-            return False
-        if rules.foot_max_travel_s is not None and c.eta_s > rules.foot_max_travel_s and not c.owns_place:
-            return False
-    if c.kind == "bicycle" and rules.bicycle_max_travel_s is not None \
-            and c.eta_s > rules.bicycle_max_travel_s and not c.owns_place:
+    if c.owns_place:
+        return True
+    if c.kind in rules.own_beat_only:
         return False
-    return True
+    limit = rules.max_travel_s.get(c.kind)
+    return limit is None or c.eta_s <= limit
 
 
 def _nearest(cands: list[Candidate]) -> Candidate | None:
@@ -92,8 +131,8 @@ def select_unit(cands: list[Candidate], *, rules: DispatchRules, is_backup: bool
     within ``time_left_s`` (what remains of the response line) and it can do better.
     """
     ok = [c for c in cands if eligible(c, rules=rules, is_backup=is_backup)]
-    regular = [c for c in ok if c.role != "reserve"]
-    reserve = [c for c in ok if c.role == "reserve"]
+    regular = [c for c in ok if c.role != Role.RESERVE]
+    reserve = [c for c in ok if c.role == Role.RESERVE]
     if reserve and major and "major" in rules.reserve_for:
         return _by_policy(regular + reserve, rules.policy)
     best = _by_policy(regular, rules.policy)

@@ -1,4 +1,4 @@
-"""The one registry of unit kinds, alert levels and major road classes.
+"""The one registry of unit kinds, unit states and roles, alert levels and major road classes.
 
 Why one place: a unit kind (car, bicycle, foot, ...) used to be spelled out in about ten
 modules (scenario schema, force, travel, analytic estimate, ...). Here each kind is one
@@ -14,6 +14,46 @@ Nothing here imports anything but the standard library: every other module may i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+# --------------------------------------------------------------------------- plain string enums
+class PlainEnum(str, Enum):
+    """A string enum that prints, formats and compares as its plain value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+# --------------------------------------------------------------------------- unit states and roles
+class Role(PlainEnum):
+    """What a unit is for (fixed for the run; ``sim.force`` assigns it)."""
+
+    PATROL = "patrol"          # drives a circuit through its beat
+    STANDBY = "standby"        # waits at its station
+    CHECKPOINT = "checkpoint"  # holds a fixed post; never dispatched
+    RESERVE = "reserve"        # mobile reserve: patrols, answers by the reserve rules
+
+
+class Status(PlainEnum):
+    """What a unit is doing now (changes at shifts, dispatches and clearances)."""
+
+    PATROL = "patrol"          # free and moving (on its circuit, or driving to it or home)
+    STATION = "station"        # free at its station
+    BUSY = "busy"              # sent to an incident, until it clears the scene
+    OFF = "off"                # off duty
+    POST = "post"              # at its checkpoint
+
+
+class Motion(PlainEnum):
+    """How a unit with status ``patrol`` moves."""
+
+    CIRCUIT = "circuit"        # on its patrol circuit
+    LEG = "leg"                # a one-off drive to the circuit or to the station
+    STILL = "still"            # standing where it just cleared a scene (or not moving at all)
+
 
 # --------------------------------------------------------------------------- travel graphs
 #: The road graphs a city has, one per way of moving (built by ``sim.network``): ``drive``

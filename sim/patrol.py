@@ -77,12 +77,6 @@ class Circuit:
         resp = self.resp_s
         return self.nodes[k + 1], (1.0 - f) * (resp[k + 1] - resp[k]), k + 1
 
-    def patrol_s_to(self, tau_s: float) -> float:
-        """Patrol seconds from circuit time ``tau_s`` until the next node is reached."""
-        tau = tau_s % self.duration_s
-        k = min(bisect_right(self.t_s, tau) - 1, len(self.t_s) - 2)
-        return self.t_s[k + 1] - tau
-
 
 def choose_stops(beat_nodes: np.ndarray, rng: np.random.Generator, *, n_stops: int,
                  weights: np.ndarray | None = None) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.dispatch import Candidate, DispatchRules, choose_nearest, eligible, select_unit
+from sim.dispatch import Candidate, DispatchRules, choose_nearest, eligible, search_needs, select_unit
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
 from sim.demand import sample_incidents
@@ -37,7 +37,7 @@ def test_checkpoints_never_answer():
 
 
 def test_foot_and_bicycle_travel_limits_except_in_their_own_beat():
-    rules = DispatchRules(foot_max_travel_s=600, bicycle_max_travel_s=900)
+    rules = DispatchRules(max_travel_s={"foot": 600, "bicycle": 900})
     assert eligible(cand(0, 500, kind="foot"), rules=rules, is_backup=False)
     assert not eligible(cand(0, 700, kind="foot"), rules=rules, is_backup=False)
     assert eligible(cand(0, 700, kind="foot", own=True), rules=rules, is_backup=False)
@@ -47,7 +47,7 @@ def test_foot_and_bicycle_travel_limits_except_in_their_own_beat():
 
 
 def test_foot_own_beat_only():
-    rules = DispatchRules(foot_own_beat_only=True)
+    rules = DispatchRules(own_beat_only=frozenset({"foot"}))
     assert not eligible(cand(0, 10, kind="foot"), rules=rules, is_backup=False)
     assert eligible(cand(0, 10, kind="foot", own=True), rules=rules, is_backup=False)
 
@@ -92,6 +92,21 @@ def test_reserve_only_when_no_patrol_unit_makes_the_line():
     assert select_unit([cand(0, 400), cand(9, 450, role="reserve")], rules=rules, time_left_s=300).uid == 0
 
 
+def test_search_needs_follow_the_rules():
+    """What the engine's one search must locate is read from the rules, not hard-wired in the engine."""
+    plain = search_needs(DispatchRules(), has_reserve=False)
+    assert plain.best_only and not plain.owners and not plain.reserve and plain.ruled_kinds == frozenset()
+    # a reserve needs select_unit's reserve rules, so the search hands over a list of candidates
+    assert not search_needs(DispatchRules(), has_reserve=True).best_only
+    assert search_needs(DispatchRules(), has_reserve=True).reserve
+    owners = search_needs(DispatchRules(policy="own_beat_first"), has_reserve=False)
+    assert owners.owners and not owners.best_only
+    ruled = search_needs(DispatchRules(own_beat_only=frozenset({"foot"}), max_travel_s={"bicycle": 300.0},
+                                       backup_kinds=frozenset({"car"})), has_reserve=False)
+    assert ruled.best_only and ruled.ruled_kinds == {"foot", "bicycle"} and ruled.backup_kinds == {"car"}
+    assert search_needs(DispatchRules(max_travel_s={"foot": 600.0}), has_reserve=False).ruled_kinds == {"foot"}
+
+
 def test_rules_from_the_scenario():
     sc = scenario_from_dict({"name": "d", "dispatch": {"policy": "own_beat_first", "backup_kinds": ["car"]}})
     rules = DispatchRules.from_spec(sc.dispatch)
@@ -122,7 +137,7 @@ def test_lower_bound_pruning_gives_the_same_dispatches_as_a_full_search(small_to
         rep = replication_seed(ctx.scenario.seed, r)
         inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
         engine = make_engine(ctx, inc, rep)
-        assert engine._plain_nearest == shortcut
+        assert engine.needs.best_only == shortcut
         fast = engine.run()
         full = make_engine(ctx, inc, rep, exhaustive=True).run()
         assert fast.units_sent == full.units_sent

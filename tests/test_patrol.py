@@ -37,13 +37,6 @@ def test_where_on_a_circuit():
     assert c.where(-550.0)[:2] == c.where(50.0)[:2]
 
 
-def test_patrol_seconds_to_the_next_node():
-    c = square()
-    assert c.patrol_s_to(0.0) == pytest.approx(100.0)
-    assert c.patrol_s_to(250.0) == pytest.approx(50.0)
-    assert c.patrol_s_to(599.0) == pytest.approx(1.0)
-
-
 def test_choose_stops_are_distinct_beat_nodes():
     beat = np.arange(100, 130)
     rng = np.random.default_rng(0)

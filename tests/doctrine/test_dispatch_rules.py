@@ -26,11 +26,11 @@ def test_ties_go_to_the_lower_unit_id():
 
 
 def test_foot_units_answer_far_calls_only_in_their_beat():
-    rules = DispatchRules(foot_max_travel_s=600)
+    rules = DispatchRules(max_travel_s={"foot": 600})
     assert eligible(c(0, 500, kind="foot"), rules=rules, is_backup=False)
     assert not eligible(c(0, 700, kind="foot"), rules=rules, is_backup=False)
     assert eligible(c(0, 700, kind="foot", own=True), rules=rules, is_backup=False)
-    strict = DispatchRules(foot_own_beat_only=True)
+    strict = DispatchRules(own_beat_only=frozenset({"foot"}))
     assert not eligible(c(0, 10, kind="foot"), rules=strict, is_backup=False)
     cars_only = DispatchRules(backup_kinds=frozenset({"car"}))
     assert not eligible(c(0, 10, kind="bicycle"), rules=cars_only, is_backup=True)

@@ -73,7 +73,7 @@ def test_visibility_presence_matches_patrol_time(make_small):
 
 
 def test_greedy_cordon():
-    from sim.encircle import greedy_cordon_s
+    from sim.engine.encircle import greedy_cordon_s
 
     # two units, two exits: the greedy pairs (0,0)=10 then (1,1)=50 -> the cordon closes at 50
     assert greedy_cordon_s(np.array([[10.0, 20.0], [30.0, 50.0]])) == 50.0
@@ -84,7 +84,7 @@ def test_greedy_cordon():
 def test_exit_places_on_a_line():
     from types import SimpleNamespace
 
-    from sim.encircle import exit_places
+    from sim.engine.encircle import exit_places
 
     # nodes at x = 0, 100, ..., 500; two-way edges between neighbours
     x = np.arange(6) * 100.0

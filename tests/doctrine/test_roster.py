@@ -37,6 +37,10 @@ def test_every_shift_has_the_level_s_units_on_patrol(make_small, level):
     st = out.tables["staffing"]
     # one row per 8-hour shift over the horizon, starting at time 0
     assert list(st["start_s"]) == [k * 8 * 3600.0 for k in range(6)]
+    # the engine's log follows the rotation (shift_index, teams_for_shift): team k mod teams leads shift k
+    assert list(st["shift"]) == list(range(6))
+    assert list(st["lead_team"]) == [k % ctx.deployment.teams + 1 for k in range(6)]
+    assert ctx.deployment.teams > 1
     expected = units_per_kind(ctx.deployment.staffing[level].patrol_officers, mix=sc.force.mix, crew=sc.force.crew)
     for kind, n in expected.items():
         assert (st[f"patrol_{kind}"] == n).all(), kind

@@ -1,0 +1,296 @@
+"""The event core: the clock, the chain of dispatch requests, the call queue, trips and the run loop.
+
+Patrolling makes no events (``sim.engine.units``). SimPy events happen only for
+dispatch requests (one chain in order of call + handling time: incidents are drawn in
+advance), for each unit's clearance (nothing diverts a unit on its way, so its
+arrival is recorded when it leaves) and for shift changes (``sim.engine.duty``).
+Which unit goes is decided by the pure policy ``sim.dispatch.select_unit`` over the
+units the one search (``sim.engine.search``) located. Requests that no unit can take
+wait in a queue ordered by priority, then call time. ``Engine`` wires the pieces
+together; results are flat records (``sim.engine.log.EngineLog``).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import simpy
+
+from sim.alert import AlertPlan
+from sim.demand import IncidentTable
+from sim.dispatch import DispatchRules, search_needs, select_unit
+from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
+from sim.engine.encircle import EncircleSettings, Encirclement
+from sim.engine.log import EngineLog
+from sim.engine.search import DispatchIndex, UnitSearch
+from sim.engine.units import BUSY, OFF, PATROL, STATION, STILL, ModeTravel, Movement, UnitState, clip
+from sim.force import Deployment
+from sim.kinds import Role
+from sim.network.graph import City
+
+MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
+ROLE_PATROL = Role.PATROL
+
+
+class Engine:
+    """One replication: ``Engine(...).run()`` returns an ``EngineLog``."""
+
+    def __init__(self, *, city: City, deployment: Deployment, travel: dict[str, ModeTravel],
+                 incidents: IncidentTable, rep: np.random.SeedSequence, warmup_s: float,
+                 horizon_s: float, turnout_s: float, circuit_stops: int = 10,
+                 rules: DispatchRules | None = None, patrol: PatrolSettings | None = None,
+                 alert: AlertPlan | None = None, response_line_s: float = 300.0,
+                 major_types: np.ndarray | None = None, encircle: EncircleSettings | None = None,
+                 exhaustive: bool = False) -> None:
+        self.city = city
+        self.inc = incidents
+        self.warmup_s = warmup_s
+        self.horizon_s = horizon_s
+        self.rules = rules or DispatchRules()
+        self.response_line_s = response_line_s
+        alert = alert or deployment.alert_plan or AlertPlan(mode="fixed", base_level=deployment.alert_level)
+        # the incident columns as Python lists: the engine reads single items, which lists serve faster
+        self._place = incidents.place.tolist()
+        self._call_s = incidents.call_s.astype(float).tolist()
+        self._priority = incidents.priority.tolist()
+        self._on_scene_s = incidents.on_scene_s.astype(float).tolist()
+        self._needed = incidents.units_needed.tolist()
+        self._is_major = ([False] * len(incidents) if major_types is None
+                          else np.asarray(major_types, bool)[incidents.type_idx].tolist())
+        self.env = simpy.Environment()
+        n = len(incidents)
+        self.dispatch_s = np.full(n, np.nan)
+        self.arrivals: list[list[float]] = [[] for _ in range(n)]
+        self.first_unit = np.full(n, -1, np.int64)
+        self.sent: list[list[int]] = [[] for _ in range(n)]
+        self.cross_area = np.zeros(n, bool)
+        self.clear_s = np.full(n, np.nan)
+        self.encircle_s = np.full(n, np.nan)
+        self.lost = np.zeros(n, bool)      # requests dropped in a loss system
+        self.queue: list = []              # (priority, call_s, seq, incident) waiting for a unit
+        self._seq = 0
+        # dispatch requests in time order (call + handling); ties keep the incidents' order
+        self._request_s = (incidents.call_s + incidents.handling_s).astype(float).tolist()
+        self._request_order = np.argsort(incidents.call_s + incidents.handling_s, kind="stable").tolist()
+        self._requested = 0          # requests made so far
+
+        # per mode, per place: the node a unit drives to and the seconds from there on foot
+        target = {m: city.place_node[m] for m in travel}
+        extra_s = {m: city.place_offset_m[m] / travel[m].offset_speed_mps for m in travel}
+        self._target_of = {m: target[m].astype(np.int64).tolist() for m in travel}
+        self._extra_of = {m: extra_s[m].astype(float).tolist() for m in travel}
+        self._offset_m = city.place_offset_m
+        self.travel = travel
+        self.units: list[UnitState] = []
+        for u in deployment.units:
+            home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
+            home = int(target[u.mode][home_place]) if u.mode in target else home_place
+            self.units.append(UnitState(uid=u.uid, unit=u, mode=u.mode, role=Role(u.role), home_node=home,
+                                        kind=u.kind, status=OFF))
+
+        # the collaborators: dispatch index and search, movement, duty, encirclement
+        self.index = DispatchIndex(self.units, city.n_places)
+        self.move = Movement(city=city, travel=travel, turnout_s=turnout_s, warmup_s=warmup_s,
+                             horizon_s=horizon_s, on_change=self.index.refresh)
+        self.needs = search_needs(self.rules, has_reserve=self.index.any_reserve)
+        self.search = UnitSearch(units=self.units, index=self.index, movement=self.move, deployment=deployment,
+                                 rules=self.rules, needs=self.needs, target_of=self._target_of,
+                                 extra_of=self._extra_of, exhaustive=exhaustive)
+        self.circuits = Circuits(rep=rep, travel=travel, target=target, extra_s=extra_s,
+                                 patrol=patrol or PatrolSettings(circuit_stops=circuit_stops), index=self.index,
+                                 periods=max(1, int(round(DAY_S / deployment.shift_s))))
+        areas = deployment.areas
+        self.duty = Duty(units=self.units, deployment=deployment, alert=alert, movement=self.move,
+                         index=self.index, circuits=self.circuits, rep=rep,
+                         area_of_place=areas.label if areas is not None else np.zeros(city.n_places, np.int64),
+                         n_days=int(np.ceil((horizon_s + MAX_DRAIN_S) / DAY_S)) + 1,
+                         call_s=self._call_s, place=self._place)
+        self.encircle = None if encircle is None else Encirclement(
+            encircle, city=city, units=self.units, index=self.index, search=self.search, movement=self.move,
+            travel=travel, target=target, extra_s=extra_s)
+
+    # ------------------------------------------------------------------ events
+    def _after(self, delay_s: float, fn, *args) -> None:
+        """Call ``fn(*args)`` after ``delay_s`` simulated seconds (a SimPy timeout with a callback).
+
+        Callbacks instead of generator processes halve the work per event; the order of
+        events at equal times is still SimPy's (first scheduled, first run).
+        """
+        ev = self.env.timeout(delay_s)
+        ev.callbacks.append(lambda _ev: fn(*args))
+
+    def _next_request(self, k: int) -> None:
+        """The ``k``-th dispatch request (in order of call + handling time), then schedule the next.
+
+        All incidents are known in advance, so the requests form one chain of events;
+        a call needs no event of its own (calls are counted when a level is decided).
+        """
+        i = self._request_order[k]
+        if k + 1 < len(self._request_order):
+            self._after(self._request_s[self._request_order[k + 1]] - self.env.now, self._next_request, k + 1)
+        self._request(i, self._needed[i])
+
+    def _shifts(self):
+        duty = self.duty
+        next_decision = duty.alert.decision_hour * 3600.0
+        t = 0.0
+        while True:
+            if t >= next_decision:
+                duty.decide_levels(t)
+                while next_decision <= t:
+                    next_decision += DAY_S
+            duty.shift_change(t)
+            t += duty.shift_s
+            if t >= self.horizon_s:
+                return
+            yield self.env.timeout(t - self.env.now)
+
+    # ------------------------------------------------------------------ dispatch
+    def _request(self, i: int, count: int) -> None:
+        self._requested += 1
+        t = self.env.now
+        place = self._place[i]
+        search = self.search
+        for _ in range(count):
+            is_backup = len(self.sent[i]) > 0
+            uid, found = search.search(place, t, is_backup=is_backup)
+            if not search.best_only:         # else the search made the choice
+                time_left = self.response_line_s - (t - self._call_s[i])
+                choice = select_unit(found, rules=self.rules, is_backup=is_backup, major=self._is_major[i],
+                                     time_left_s=time_left)
+                uid = None if choice is None else choice.uid
+            if uid is None:
+                if self.rules.lost_when_all_busy:
+                    self.lost[i] = True
+                    continue
+                heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
+                self._seq += 1
+            else:
+                self._send(self.units[uid], i, t, search.located.get(uid))
+        if self.encircle is not None and self._is_major[i]:
+            self.encircle_s[i] = t - self._call_s[i] + self.encircle.seconds_s(place, t)
+
+    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None) -> None:
+        """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
+
+        ``located``: where the unit is now (node it heads to, seconds to it), if known.
+        """
+        move = self.move
+        mt = self.travel[st.mode]
+        place = self._place[i]
+        own, _ = self.search.owns(st, place)
+        node, wait = located if located is not None else move.where(st, t)
+        if st.status is PATROL:
+            if st.moving is not STILL:
+                # the rest of the current street edge is counted in time (wait), not in distance
+                move.leave_patrol(st, t)
+        elif st.status is STATION:
+            move.account_idle(st, t)
+        target = self._target_of[st.mode][place]
+        resp_s = mt.oracle.time(node, target)
+        if not resp_s < np.inf:
+            mt.oracle.route(node, target)      # raises the one-line "no route" error
+        eta = wait + resp_s + self._extra_of[st.mode][place]
+        metres = mt.oracle.metres(node, target) + float(self._offset_m[st.mode][place])
+        cross = st.role is ROLE_PATROL and not own
+        if not self.sent[i]:
+            self.dispatch_s[i] = t
+            self.cross_area[i] = cross
+        if cross:
+            st.cross_area_calls += 1
+        st.status, st.moving, st.leg, st.since = BUSY, STILL, None, t
+        self.index.unavailable(st.uid)
+        st.calls += 1
+        self.sent[i].append(st.uid)
+        self._trip(st, i, eta, metres, target)
+
+    def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int) -> None:
+        """Drive to incident ``i`` and stay on scene; one event, at clearance.
+
+        Nothing can divert a unit on its way, so its arrival is known when it leaves
+        and is recorded now (unless it falls after the drain stops the run, like the
+        clearance that would follow it).
+        """
+        t0 = self.env.now
+        t1 = t0 + eta
+        if t1 < self.horizon_s + MAX_DRAIN_S:
+            arr = self.arrivals[i]
+            if not arr or t1 < arr[0]:       # equal times: the unit sent first arrived first
+                self.first_unit[i] = st.uid
+            arr.append(t1)
+            arr.sort()
+            self.move.account_drive(st, t0, t1, metres, patrol=False)
+        self._after(t1 + self._on_scene_s[i] - t0, self._clear, st, i, t1, t0, node)
+
+    def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
+        t2 = self.env.now
+        st.scene_s += clip(t1, t2, self.warmup_s, self.horizon_s)
+        if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier
+            self.clear_s[i] = t2
+        st.trips.append((i, t0, t1, t2))
+        self._free(st, node, t2)
+        self.index.refresh(st)               # whichever way _free left the unit
+
+    def _next_queued_for(self, st: UnitState) -> int | None:
+        """The first queued request this unit may take: never a second place at an incident it already served."""
+        skipped, found = [], None
+        while self.queue:
+            item = heapq.heappop(self.queue)
+            if st.uid in self.sent[item[3]]:
+                skipped.append(item)
+                continue
+            found = item[3]
+            break
+        for item in skipped:
+            heapq.heappush(self.queue, item)
+        return found
+
+    def _free(self, st: UnitState, node: int, t: float) -> None:
+        """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
+        if st.overtime_from is not None:
+            self.move.end_overtime(st, t)
+            st.overtime_from = None
+        st.status, st.moving, st.since = PATROL, STILL, t
+        st.leg, st.at_node = None, node
+        duty = self.duty
+        if st.pending:
+            st.pending = False
+            if duty.wants(st, duty.level_of(st)) is OFF:
+                st.status, st.leg, st.since = OFF, None, t
+                return
+        j = self._next_queued_for(st) if self.queue else None
+        if j is not None:
+            self._send(st, j, t)
+            return
+        want = duty.wants(st, duty.level_of(st))
+        if want is PATROL:
+            duty.apply(st, t)
+        elif want is OFF:
+            st.status, st.leg, st.since = OFF, None, t
+        else:
+            st.leg = None
+            self.move.drive_home(st, node, t)
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> EngineLog:
+        # the shift process is created first, so the first shift is set up before any call at time 0
+        self.env.process(self._shifts())
+        if len(self.inc):
+            self._after(self._request_s[self._request_order[0]], self._next_request, 0)
+        self.env.run(until=self.horizon_s)
+        horizon = self.horizon_s
+        for st in self.units:   # close the accounts at the horizon
+            self.move.close(st, horizon)
+        self.move.closed = True
+        limit = horizon + MAX_DRAIN_S
+        # calls still in handling at the horizon are dispatched too (the drain serves every call made)
+        while self.env.peek() < limit and (self._requested < len(self._request_order) or self.queue
+                                            or any(u.status is BUSY for u in self.units)):
+            self.env.step()
+        return EngineLog(incidents=self.inc, dispatch_s=self.dispatch_s, arrivals_s=self.arrivals,
+                         units_sent=self.sent, first_unit=self.first_unit, cross_area=self.cross_area,
+                         clear_s=self.clear_s, encircle_s=self.encircle_s, units=self.units,
+                         warmup_s=self.warmup_s, horizon_s=self.horizon_s, end_s=self.env.now,
+                         staffing=self.duty.staffing_log, alert_log=self.duty.alert_log,
+                         patrol_intervals=self.move.intervals, circuits=self.circuits.by_key, lost=self.lost)

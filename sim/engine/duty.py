@@ -1,0 +1,236 @@
+"""Duty: shifts, alert levels and patrol circuits, i.e. where each free unit should be, and on what route.
+
+At every shift change the day's alert level (``sim.alert``, decided once a day from
+the calls received) sets who is on patrol, on standby, at a checkpoint or off duty
+(``sim.force``); busy crews finish their call first (overtime). Each patrol unit
+drives one circuit per level and period of the day, drawn from its own named random
+stream (``patrol-unit-{uid}-{level}-{period}``; its start point at time 0 from
+``patrol-start-{uid}``), so the routes do not depend on what else happens in the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.alert import AlertPlan
+from sim.engine.search import DispatchIndex
+from sim.engine.units import BUSY, CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
+from sim.force import Deployment
+from sim.kinds import Role, Status
+from sim.patrol import Circuit, build_circuit, choose_stops, circuit_lower_bound_s, order_stops
+from sim.roster import shift_index, teams_for_shift
+from sim.streams import stream
+
+DAY_S = 86_400.0
+ALL_LEVELS = "all"       # the reserve's circuits do not depend on the level
+ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE    # module names: compared at every clearance
+_BY_ROLE = {Role.STANDBY: STATION, Role.CHECKPOINT: POST}
+_COUNT_KEY = {status: f"units_{status}" for status in Status}   # staffing-log columns, formatted once
+
+
+@dataclass(frozen=True)
+class PatrolSettings:
+    strategy: str = "uniform"                  # uniform | hotspot
+    circuit_stops: int = 10
+    period_weights: np.ndarray | None = None   # (periods per day, n_places) expected incidents, for hotspot
+
+
+class Circuits:
+    """Every unit's patrol circuits (built when first needed) and the lower bound of each."""
+
+    def __init__(self, *, rep: np.random.SeedSequence, travel: dict[str, ModeTravel], target: dict,
+                 extra_s: dict, patrol, index: DispatchIndex, periods: int) -> None:
+        self.rep = rep
+        self.travel = travel
+        self.target = target
+        self.extra_s = extra_s
+        self.patrol = patrol
+        self.index = index
+        self.periods = periods
+        self.by_key: dict = {}         # (uid, level, period) -> Circuit
+
+    def get(self, st: UnitState, level: str, period: int) -> Circuit:
+        c = self.by_key.get((st.uid, level, period))
+        if c is None:
+            self._build(st, level)
+            c = self.by_key[(st.uid, level, period)]
+        return c
+
+    def _build(self, st: UnitState, level: str) -> None:
+        """All periods' circuits of a unit at a level, and the lower bound of each."""
+        u = st.unit
+        mt = self.travel[st.mode]
+        bid, places = u.assignment(level) if st.role is not RESERVE else (u.beat, u.beat_places)
+        pn = self.target[st.mode]
+        nodes = pn[places]
+        beat_nodes = np.unique(nodes)
+        for period in range(self.periods):
+            rng = stream(self.rep, f"patrol-unit-{u.uid}-{level}-{period}")
+            weights = None
+            pw = self.patrol.period_weights
+            if self.patrol.strategy == "hotspot" and pw is not None:
+                per_node = np.zeros(int(pn.max()) + 1)
+                np.add.at(per_node, nodes, pw[period % pw.shape[0], places])
+                weights = per_node[beat_nodes]
+            stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
+            stops = order_stops(stops, mt.oracle.time)
+            c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
+            self.by_key[(u.uid, level, period)] = c
+            # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
+            self.index.circuit_bound[(u.uid, level, period)] = circuit_lower_bound_s(
+                mt.oracle, [c], pn, self.extra_s[st.mode])
+
+
+class Duty:
+    """Alert levels, shift changes and where each unit's duty puts it."""
+
+    def __init__(self, *, units: list[UnitState], deployment: Deployment, alert: AlertPlan,
+                 movement: Movement, index: DispatchIndex, circuits: Circuits, rep: np.random.SeedSequence,
+                 area_of_place: np.ndarray, n_days: int, call_s: list, place: list) -> None:
+        self.units = units
+        self.dep = deployment
+        self.alert = alert
+        self.move = movement
+        self.index = index
+        self.circuits = circuits
+        self.shift_s = deployment.shift_s
+        self.area_of_place = area_of_place
+        self.n_scope = ((deployment.areas.n if deployment.areas is not None else 1)
+                        if alert.scope == "area" else 1)
+        self.calls_by_day = np.zeros((self.n_scope, n_days))
+        self.levels = [alert.known_level(0)] * self.n_scope
+        self._call_s, self._place = call_s, place
+        self._counted = 0            # calls counted into calls_by_day so far
+        self.staffing_log: list[dict] = []
+        self.alert_log: list[dict] = []
+        self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
+
+    # ------------------------------------------------------------------ what duty wants
+    def level_of(self, st: UnitState) -> str:
+        if self.n_scope == 1:
+            return self.levels[0]
+        return self.levels[int(st.unit.area)]
+
+    def wants(self, st: UnitState, level: str) -> Status:
+        """Where the unit's duty puts it at ``level`` (``level_of(st)``: its area's level now)."""
+        role = st.role
+        if role is RESERVE:
+            return PATROL
+        u = st.unit
+        if not u.on_duty(level):
+            return OFF
+        if role is ROLE_PATROL:
+            return PATROL if u.assignment(level) is not None else OFF
+        return _BY_ROLE[role]
+
+    def apply(self, st: UnitState, t: float) -> None:
+        """Put a free unit where the current level and shift want it."""
+        self._apply(st, t)
+        self.index.refresh(st)
+
+    def _apply(self, st: UnitState, t: float) -> None:
+        move = self.move
+        level = self.level_of(st)
+        want = self.wants(st, level)
+        period = int((t % DAY_S) // self.shift_s)
+        if want is PATROL:
+            reserve = st.role is RESERVE
+            key_level = ALL_LEVELS if reserve else level
+            st.level = key_level
+            st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
+            circuit = self.circuits.get(st, key_level, period)
+            if st.status is PATROL and st.moving is not STILL:
+                node, wait = move.where(st, t)
+                move.leave_patrol(st, t)
+            elif st.status is PATROL:          # just cleared a scene
+                node, wait = st.at_node, 0.0
+            elif st.status is STATION or st.status is OFF or st.status is POST:
+                move.account_idle(st, t)
+                node, wait = st.home_node, 0.0
+            else:
+                return
+            st.circuit, st.circuit_key = circuit, (st.uid, key_level, period)
+            if st.status is not PATROL and t == 0.0:
+                # at the start every patrol unit is somewhere on its circuit already
+                st.status, st.moving = PATROL, CIRCUIT
+                st.anchor_t = 0.0
+                st.anchor_tau = float(self._start_rng[st.uid].random() * circuit.duration_s)
+                return
+            move.join_circuit(st, node, t, wait_s=wait)
+            return
+        # station, post or off
+        move.sync(st, t)     # a drive home that ended before now parks the unit first
+        if st.status is PATROL:
+            wait = 0.0
+            if st.moving is not STILL:
+                node, wait = move.where(st, t)
+                move.leave_patrol(st, t)
+            else:
+                node = st.at_node
+            st.leg, st.circuit = None, None
+            if want is STATION:
+                move.drive_home(st, node, t, wait_s=wait)
+                return
+            st.status, st.moving, st.since = want, STILL, t
+            return
+        if st.status is not want:
+            move.account_idle(st, t)
+            st.status, st.moving, st.since = want, STILL, t
+
+    # ------------------------------------------------------------------ alert levels
+    def _count_calls(self, t: float) -> None:
+        """Add the calls made before ``t`` to ``calls_by_day`` (what the command centre has received)."""
+        k = self._counted
+        call_s = self._call_s
+        n = len(call_s)
+        while k < n and call_s[k] < t:
+            a = int(self.area_of_place[self._place[k]]) if self.n_scope > 1 else 0
+            self.calls_by_day[a, int(call_s[k] // DAY_S)] += 1
+            k += 1
+        self._counted = k
+
+    def decide_levels(self, t: float) -> None:
+        day = int(t // DAY_S)
+        self._count_calls(t)
+        decided = self.alert.decide(day, self.calls_by_day)
+        names = self.dep.areas.names if (self.dep.areas is not None and self.n_scope > 1) else ("city",)
+        for a, (lvl, observed, expected) in enumerate(decided):
+            self.levels[a] = lvl
+            self.alert_log.append({"day": day, "area": names[a], "level": lvl, "decided_s": t,
+                                   "observed_per_day": observed, "expected_per_day": expected})
+
+    # ------------------------------------------------------------------ shifts
+    def shift_change(self, t: float) -> None:
+        for st in self.units:
+            if st.status is BUSY:
+                st.pending = True
+                if st.overtime_from is None:
+                    st.overtime_from = t
+            else:
+                self.apply(st, t)
+        self._log_staffing(t)
+
+    def _log_staffing(self, t: float) -> None:
+        shift = shift_index(t, shift_s=self.shift_s)
+        row = {"shift": shift, "start_s": t, "day": int(t // DAY_S),
+               "period": int((t % DAY_S) // self.shift_s),
+               "levels": ",".join(sorted(set(self.levels)))}
+        staff = self.dep.staffing.get(self.levels[0]) if self.n_scope == 1 else None
+        on_duty = teams_for_shift(shift, teams=max(1, self.dep.teams),
+                                  n_teams_on_duty=staff.teams_on_duty if staff else 1)
+        row["lead_team"] = on_duty[0] + 1
+        row["teams_on_duty"] = staff.teams_on_duty if staff else None
+        for status in (PATROL, STATION, POST, OFF, BUSY):
+            row[_COUNT_KEY[status]] = 0
+        officers = 0
+        for st in self.units:
+            want = self.wants(st, self.level_of(st))
+            row[_COUNT_KEY[st.status]] += 1
+            if want is not OFF and st.role is not RESERVE:
+                officers += st.unit.crew
+            if want is PATROL and st.role is not RESERVE:
+                row[f"patrol_{st.unit.kind}"] = row.get(f"patrol_{st.unit.kind}", 0) + 1
+        row["officers_on_duty"] = officers
+        self.staffing_log.append(row)

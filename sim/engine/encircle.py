@@ -1,0 +1,142 @@
+"""Encirclement (合围): which roads leave a circle, and how fast the free units could hold them all.
+
+Measured at dispatch time for major incidents, with the free units' arrival times at
+each exit; the result is a measure of capacity (could the cordon be closed within the
+backup line?), not an order the engine carries out. ``exit_places`` and
+``greedy_cordon_s`` are pure functions; ``Encirclement`` applies them to the units'
+positions at the moment of dispatch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine.search import DispatchIndex, UnitSearch
+from sim.engine.units import POST, ModeTravel, Movement, UnitState
+from sim.kinds import MAJOR_ROAD_CLASSES as MAJOR_ROADS
+from sim.kinds import Role
+
+
+@dataclass(frozen=True)
+class EncircleSettings:
+    radius_m: float = 1000.0
+    roads: str = "major"                       # major | all
+
+
+def exit_places(graph, place: int, *, radius_m: float, road_mask: np.ndarray | None = None) -> np.ndarray:
+    """Places just outside ``radius_m`` of ``place`` that a road from inside reaches.
+
+    ``road_mask`` (one bool per edge) keeps only some roads, e.g. the major ones.
+    """
+    d = np.hypot(graph.x_m - graph.x_m[place], graph.y_m - graph.y_m[place])
+    inside = d <= radius_m
+    cross = inside[graph.edge_u] & ~inside[graph.edge_v]
+    if road_mask is not None:
+        cross &= road_mask
+    return np.unique(graph.edge_v[cross]).astype(np.int64)
+
+
+def greedy_cordon_s(eta_s: np.ndarray) -> float:
+    """Seconds until every exit (column) is held, assigning units (rows) greedily, shortest first.
+
+    Each unit holds at most one exit; with fewer units than exits the cordon cannot
+    be closed (inf). Greedy is not always optimal, but it is what a dispatcher
+    sending the closest free unit to each open road would achieve. Taking the
+    shortest remaining (unit, exit) pair again and again is the same as walking all
+    pairs once in order of time (ties: row-major order) and keeping each pair whose
+    unit and exit are both still free.
+    """
+    eta = np.asarray(eta_s, float)
+    n_units, n_exits = eta.shape
+    if n_exits == 0:
+        return 0.0
+    if n_units < n_exits:
+        return float("inf")
+    flat = eta.ravel()
+    order = flat.argsort(kind="stable").tolist()
+    values = flat.tolist()
+    used_units: set = set()
+    used_exits: set = set()
+    worst = 0.0
+    for k in order:
+        a, b = divmod(k, n_exits)
+        if a in used_units or b in used_exits:
+            continue
+        used_units.add(a)
+        used_exits.add(b)
+        if values[k] > worst:
+            worst = values[k]
+        if len(used_exits) == n_exits:
+            break
+    return worst
+
+
+class Encirclement:
+    """The encirclement measure over the engine's units (``seconds_s`` per major incident)."""
+
+    def __init__(self, settings: EncircleSettings, *, city, units: list[UnitState], index: DispatchIndex,
+                 search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
+                 extra_s: dict) -> None:
+        self.settings = settings
+        self.places = city.places
+        self.units = units
+        self.index = index
+        self.search = search
+        self.where = movement.where
+        self.travel = travel
+        self.target = target
+        self.extra_s = extra_s
+        self._posts = [st for st in units if st.role is Role.CHECKPOINT]
+        self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
+        self._exits: dict = {}
+
+    def exits(self, place: int) -> np.ndarray:
+        """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
+        hit = self._exits.get(place)
+        if hit is None:
+            hit = self._exits[place] = exit_places(self.places, place, radius_m=self.settings.radius_m,
+                                                   road_mask=self._road_mask)
+        return hit
+
+    def seconds_s(self, place: int, t: float) -> float:
+        """Seconds from ``t`` until units and checkpoints could hold every exit road (inf if never).
+
+        A measure, not an order: the free units (for k exits, the 3k with the smallest
+        lower bound on their arrival at the incident: the bound of the circuit they are
+        on, and every unit off a circuit) are assigned greedily (shortest arrival first)
+        to the exits not already held by a checkpoint on duty.
+        """
+        exits = self.exits(place)
+        if exits.size == 0:
+            return 0.0
+        held = {st.home_node for st in self._posts if st.status is POST}
+        todo = [p for p in exits.tolist() if p not in held]
+        if not todo:
+            return 0.0
+        code = self.index.code
+        avail = np.flatnonzero(code > 0)
+        if avail.size < len(todo):
+            return float("inf")
+        # the 3k units nearest the incident (by their lower bound) are enough to hold k exits
+        bound = np.where(code[avail] == 1, self.index.lb_rows[avail, place], -1.0)
+        keep = avail[bound.argsort(kind="stable")[:3 * len(todo)]]
+        free = [self.units[u] for u in keep.tolist()]
+        # units located for this dispatch a moment ago (same time, same state) need no second look
+        located = self.search.located if self.search.located_t == t else {}
+        where = [located.get(st.uid) or self.where(st, t) for st in free]
+        todo_arr = np.asarray(todo, np.int64)
+        modes = {st.mode for st in free}
+        if len(modes) == 1:
+            groups = {modes.pop(): slice(None)}
+        else:
+            groups = {m: [a for a, st in enumerate(free) if st.mode == m] for m in sorted(modes)}
+        eta = np.empty((len(free), len(todo)))
+        nodes = np.array([w[0] for w in where], np.int64)
+        waits = np.array([w[1] for w in where])
+        for mode, rows in groups.items():
+            targets = self.target[mode][todo_arr]
+            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets) + waits[rows, None] \
+                + self.extra_s[mode][todo_arr][None, :]
+        return greedy_cordon_s(eta)

@@ -1,0 +1,199 @@
+"""The dispatch search: which free units could answer a call at a place, with their exact arrival times.
+
+There is one search. Units on their patrol circuit have a lower bound on their arrival
+at every place (``sim.patrol.circuit_lower_bound_s``); the search visits units in
+order of that bound and stops once no further unit can beat the best eligible arrival
+found, so most units are never located. What else it must locate comes from the
+rules (``sim.dispatch.search_needs``): the reserve and beat owners are located
+whatever their bound; and when the policy reads only the best (arrival, unit id),
+the search keeps just that instead of a list of candidates. ``exhaustive`` locates
+every free unit (tests compare it with the pruned search).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
+from sim.engine.units import CIRCUIT, PATROL, STATION, Movement, UnitState
+from sim.force import Deployment
+from sim.kinds import Role
+
+INF = float("inf")
+ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
+_FREE = (PATROL, STATION)          # statuses in which a unit can be sent
+
+
+class DispatchIndex:
+    """Per unit, kept in arrays as units change: can it be sent, and a lower bound per place.
+
+    ``code``: 0 unavailable, 1 on a circuit (its lower-bound row is valid), 2 free elsewhere.
+    ``bias`` is added to the bound row (``lb_rows[:, place] + bias`` bounds every unit's
+    arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
+    unavailable or the reserve (located separately).
+    """
+
+    def __init__(self, units: list[UnitState], n_places: int) -> None:
+        n = len(units)
+        self.code = np.zeros(n, np.int8)
+        self.lb_rows = np.zeros((n, n_places))
+        self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
+        self.any_reserve = bool(self.is_reserve.any())
+        self.bias = np.full(n, np.inf)
+        self.circuit_bound: dict = {}      # circuit_key -> lower bound per place
+        self._row_key: dict = {}           # uid -> circuit_key whose bound is in lb_rows
+
+    def refresh(self, st: UnitState) -> None:
+        """Update the arrays after ``st`` changed status or movement."""
+        u = st.uid
+        if st.status is PATROL and st.moving is CIRCUIT and st.role is not RESERVE:
+            # the row stays while the unit is away from its circuit (its bias masks it then)
+            if self._row_key.get(u) != st.circuit_key:
+                self.lb_rows[u] = self.circuit_bound[st.circuit_key]
+                self._row_key[u] = st.circuit_key
+            self.code[u] = 1
+            self.bias[u] = 0.0 if not self.is_reserve[u] else np.inf
+        elif st.status in _FREE:
+            self.code[u] = 2
+            self.bias[u] = -np.inf if not self.is_reserve[u] else np.inf
+        else:
+            self.unavailable(u)
+
+    def unavailable(self, u: int) -> None:
+        self.code[u] = 0
+        self.bias[u] = np.inf
+
+
+
+class UnitSearch:
+    """Locates units for dispatch (``search``) and answers whose beat a place is in (``owns``)."""
+
+    def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
+                 deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
+                 extra_of: dict, exhaustive: bool) -> None:
+        self.units = units
+        self.index = index
+        self.where = movement.where
+        self.dep = deployment
+        self.rules = rules
+        self.needs = needs
+        # the search keeps only the best (arrival, uid): nothing to compare it with when exhaustive
+        self.best_only = needs.best_only and not exhaustive
+        self.exhaustive = exhaustive
+        self._target_of = target_of        # per mode, per place: the node a unit drives to
+        self._extra_of = extra_of          # per mode, per place: seconds from that node on foot
+        travel = movement.travel
+        self._time = {m: travel[m].oracle.time for m in travel}
+        self._T = {m: travel[m].oracle.time_matrix for m in travel}
+        self._beat_sets: dict = {}
+        self._located_first = needs.reserve or needs.owners
+        self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
+        self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
+        self.located_t = -1.0                               # the time of the last search
+
+    def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
+        """(the place is in the unit's beat, the place is in a beat next to it)."""
+        if st.beat < 0:
+            return False, False
+        index = self.dep.beat_index.get((st.level, st.unit.kind)) if st.role is ROLE_PATROL else None
+        if index is None:
+            members = self._beat_sets.get(st.beat)
+            if members is None:
+                places = self.dep.beat_places.get(st.beat)
+                if places is None:
+                    places = st.unit.beat_places
+                members = self._beat_sets[st.beat] = frozenset(int(p) for p in places)
+            return place in members, False
+        b = int(index[place])
+        return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
+
+    def eta_s(self, st: UnitState, place: int, t: float) -> float:
+        """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``.
+
+        Where the unit is, is kept in ``located`` for this search, so that sending the
+        chosen unit (or the encirclement measure at the same moment) does not locate it again.
+        """
+        if st.moving is CIRCUIT and st.status is PATROL:     # the common case, without where()
+            node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+        else:
+            node, wait = self.where(st, t)
+        self.located[st.uid] = (node, wait)
+        mode = st.mode
+        target = self._target_of[mode][place]
+        T = self._T[mode]
+        # float(): the sums and comparisons that follow are several times faster on Python floats
+        return wait + (float(T[node, target]) if T is not None else self._time[mode](node, target)) \
+            + self._extra_of[mode][place]
+
+    def _candidate(self, st: UnitState, place: int, t: float) -> Candidate:
+        # beat ownership matters only to rules that read it; skip the look-up for the rest
+        if self.needs.owners or st.kind in self.needs.ruled_kinds:
+            own, nb = self.owns(st, place)
+        else:
+            own = nb = False
+        return Candidate(st.uid, st.kind, st.role, self.eta_s(st, place, t), own, nb)
+
+    def _always_located(self, place: int, t: float, bound: np.ndarray, *, is_backup: bool
+                        ) -> tuple[list[Candidate], float]:
+        """The units located whatever their bound (the reserve; beat owners under ``own_beat_first``).
+
+        Returns them with the best eligible non-reserve arrival among them; owners' bounds
+        are set to inf so that the walk does not locate them twice.
+        """
+        units, index, found = self.units, self.index, []
+        if self.needs.reserve:
+            for u in np.flatnonzero(index.is_reserve & (index.code > 0)).tolist():
+                found.append(self._candidate(units[u], place, t))
+        if self.needs.owners:
+            for u in np.flatnonzero((index.code > 0) & ~index.is_reserve).tolist():
+                st = units[u]
+                if any(self.owns(st, place)):
+                    found.append(self._candidate(st, place, t))
+                    bound[u] = INF
+        best = min((c.eta_s for c in found
+                    if c.role is not RESERVE and eligible(c, rules=self.rules, is_backup=is_backup)), default=INF)
+        return found, best
+
+    def search(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list[Candidate]]:
+        """Locate the units a request at ``place`` at ``t`` needs: ``(choice, candidates)``.
+
+        Two modes, one walk. With ``best_only`` the choice is made here: the uid of the
+        eligible unit with the smallest (arrival, unit id), None when no unit is free, and
+        no candidates. Otherwise the choice is None and the candidates (exact arrivals)
+        include every unit that could win, plus the reserve and, under ``own_beat_first``,
+        the beat owners and neighbours, for ``select_unit`` to choose from.
+        """
+        self.located, self.located_t = {}, t
+        index = self.index
+        if self.exhaustive:
+            found, best = [], INF
+            order = np.flatnonzero(index.code > 0).tolist()
+            values = [-INF] * len(self.units)
+        else:
+            bound = index.lb_rows[:, place] + index.bias
+            found, best = self._always_located(place, t, bound, is_backup=is_backup) \
+                if self._located_first else ([], INF)
+            values = bound.tolist()
+            order = bound.argsort(kind="stable").tolist()
+        units, rules, best_only, ruled = self.units, self.rules, self.best_only, self._ruled
+        best_uid = None
+        for u in order:
+            b = values[u]
+            if b > best or b == INF:
+                break
+            st = units[u]
+            if best_only:
+                eta = self.eta_s(st, place, t)
+                # only units of a kind some rule applies to need the eligibility check
+                if (st.kind in ruled or (is_backup and st.kind not in self._backup_kinds)) \
+                        and not eligible(Candidate(u, st.kind, st.role, eta, *self.owns(st, place)), rules=rules,
+                                         is_backup=is_backup):
+                    continue
+                if best_uid is None or eta < best or (eta == best and u < best_uid):
+                    best, best_uid = eta, u
+            else:
+                c = self._candidate(st, place, t)
+                found.append(c)
+                if c.eta_s < best and eligible(c, rules=rules, is_backup=is_backup):
+                    best = c.eta_s
+        return best_uid, found

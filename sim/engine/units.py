@@ -1,0 +1,292 @@
+"""Unit state, drives and time accounting: where a unit is at time t, and what its time was spent on.
+
+A patrolling unit makes no events: on its circuit its position follows from where
+and when it joined it (``Circuit.where``); on a one-off drive (``Leg``: joining a
+circuit, driving home) from the drive's ends and start. ``Movement`` moves units
+between these states and books every second inside the measured window to one
+account (patrol, travel, scene, station, off duty, post).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.force import Unit
+from sim.kinds import Motion, Role, Status
+from sim.network.travel import TravelOracle
+from sim.patrol import Circuit
+
+# module names (not Enum attribute look-ups): these are compared at every event
+PATROL, STATION, BUSY, OFF, POST = Status.PATROL, Status.STATION, Status.BUSY, Status.OFF, Status.POST
+CIRCUIT, LEG, STILL = Motion.CIRCUIT, Motion.LEG, Motion.STILL
+
+
+@dataclass
+class ModeTravel:
+    """Response-speed oracle of one mode plus how much slower the same streets are at patrol speed."""
+
+    oracle: TravelOracle
+    patrol_scale: float            # patrol time = response time x patrol_scale
+    offset_speed_mps: float        # for the last metres from a mode's node to the place itself
+
+
+def clip(a: float, b: float, lo: float, hi: float) -> float:
+    """Length of [a, b] inside [lo, hi] (comparisons, not min/max calls: this runs for every event)."""
+    if a < lo:
+        a = lo
+    if b > hi:
+        b = hi
+    return b - a if b > a else 0.0
+
+
+@dataclass(slots=True)
+class Leg:
+    """A one-off drive (joining a circuit, returning to the station) with absolute times.
+
+    Only its ends are known when it starts: most drives finish undisturbed, and their
+    duration and metres come from the travel matrices. The street-by-street path
+    (``path``) is built only when someone asks where the unit is in the middle of it.
+    The unit first needs ``wait_s`` response-seconds to reach ``src`` (the rest of
+    the street it was on), then follows the fastest path to ``dst``.
+    """
+
+    src: int
+    dst: int
+    t_start: float         # when the drive began
+    wait_s: float          # response seconds to reach src first
+    t_end: float           # when dst is reached
+    metres: float          # metres from src to dst
+    to_station: bool       # parks at the station at the end (else joins the circuit)
+    scale: float           # patrol seconds per response second
+    _path: tuple | None = None
+
+    def path(self, oracle: TravelOracle) -> tuple[list, list, list, list]:
+        """(nodes, absolute times, cumulative response seconds, cumulative metres)."""
+        if self._path is None:
+            p_nodes, p_resp, p_dist = oracle.route(self.src, self.dst)
+            t0 = self.t_start + self.wait_s * self.scale
+            times = [t0 + r * self.scale for r in p_resp]
+            if self.wait_s > 0:
+                self._path = ([self.src] + p_nodes, [self.t_start] + times, [-self.wait_s] + p_resp,
+                              [0.0] + p_dist)
+            else:
+                self._path = (p_nodes, times, p_resp, p_dist)
+        return self._path
+
+
+@dataclass(slots=True)       # slots: the engine reads and writes these attributes at every event
+class UnitState:
+    uid: int
+    unit: Unit
+    mode: str
+    role: Role
+    home_node: int
+    kind: str = ""
+    status: Status = Status.STATION
+    moving: Motion = Motion.STILL  # meaningful while status is patrol
+    circuit: Circuit | None = None
+    circuit_key: tuple | None = None
+    level: str | None = None       # the level whose assignment the unit follows
+    beat: int = -1
+    leg: Leg | None = None
+    at_node: int = -1              # where a unit that just cleared a scene stands (moving STILL)
+    anchor_t: float = 0.0          # on the circuit: at anchor_t the unit was at circuit time anchor_tau
+    anchor_tau: float = 0.0
+    since: float = 0.0
+    pending: bool = False          # a shift change waits for this unit to clear its call
+    overtime_from: float | None = None
+    patrol_s: float = 0.0
+    travel_s: float = 0.0
+    scene_s: float = 0.0
+    station_s: float = 0.0
+    off_s: float = 0.0
+    post_s: float = 0.0
+    overtime_s: float = 0.0        # officer-seconds worked past the end of a shift
+    distance_m: float = 0.0
+    calls: int = 0
+    cross_area_calls: int = 0
+    trips: list = field(default_factory=list)
+
+
+class NearestOnCircuit:
+    """``[node]``: the circuit node nearest to ``node`` in a straight line (where a unit rejoins).
+
+    On graphs up to ``TABLE_MAX_NODES`` the answer for every node is computed at once;
+    on larger ones each node's answer is computed when first asked, and kept.
+    """
+
+    TABLE_MAX_NODES = 10_000
+
+    def __init__(self, c: Circuit, graph) -> None:
+        self._cn = np.asarray(c.nodes[:-1], np.int64)
+        self._x, self._y = graph.x_m, graph.y_m
+        if graph.n_nodes <= self.TABLE_MAX_NODES:
+            cx, cy = self._x[self._cn][None, :], self._y[self._cn][None, :]
+            d2 = (self._x[:, None] - cx) ** 2 + (self._y[:, None] - cy) ** 2
+            self._table = self._cn[np.argmin(d2, axis=1)].astype(np.int32)
+        else:
+            self._table = None
+            self._known: dict[int, int] = {}
+
+    def __getitem__(self, node: int) -> int:
+        if self._table is not None:
+            return int(self._table[node])
+        hit = self._known.get(node)
+        if hit is None:
+            cn = self._cn
+            d2 = (self._x[cn] - self._x[node]) ** 2 + (self._y[cn] - self._y[node]) ** 2
+            hit = self._known[node] = int(cn[int(np.argmin(d2))])
+        return hit
+
+
+class Movement:
+    """Moves units between circuit, drive, station and scene, and keeps their time accounts.
+
+    ``on_change(st)`` is called whenever a unit's availability or movement changed
+    (the dispatch index keeps its arrays up to date through it). After ``closed`` is
+    set (the horizon), nothing more is booked.
+    """
+
+    def __init__(self, *, city, travel: dict[str, ModeTravel], turnout_s: float, warmup_s: float,
+                 horizon_s: float, on_change) -> None:
+        self.graphs = city.graphs
+        self.travel = travel
+        self.turnout_s = turnout_s
+        self.warmup_s = warmup_s
+        self.horizon_s = horizon_s
+        self.on_change = on_change
+        self.closed = False
+        self.intervals: list = []          # (uid, t0, t1, circuit_key, anchor_t, anchor_tau) on a circuit
+        self._join: dict = {}              # circuit_key -> NearestOnCircuit
+
+    # ------------------------------------------------------------------ accounts
+    def account_drive(self, st: UnitState, t0: float, t1: float, metres: float, *, patrol: bool) -> None:
+        inside = clip(t0, t1, self.warmup_s, self.horizon_s)
+        if inside <= 0:
+            return
+        st.distance_m += metres * inside / (t1 - t0)
+        if patrol:
+            st.patrol_s += inside
+        else:
+            st.travel_s += inside
+
+    def account_idle(self, st: UnitState, t: float) -> None:
+        """Close the station / off-duty / checkpoint time that ends at ``t``."""
+        if self.closed:
+            return
+        inside = clip(st.since, t, self.warmup_s, self.horizon_s)
+        status = st.status
+        if status is STATION:
+            st.station_s += inside
+        elif status is OFF:
+            st.off_s += inside
+        elif status is POST:
+            st.post_s += inside
+
+    def end_overtime(self, st: UnitState, t: float) -> None:
+        """Book the officer-seconds worked since the shift ended (up to ``t``)."""
+        st.overtime_s += st.unit.crew * clip(st.overtime_from, t, self.warmup_s, self.horizon_s)
+
+    def leave_patrol(self, st: UnitState, t: float) -> None:
+        """Account the patrol (or a drive) that ends at ``t``."""
+        if self.closed:      # accounts were closed at the horizon
+            return
+        if st.moving is LEG:
+            leg = st.leg
+            if t >= leg.t_end:
+                done = leg.metres
+            else:
+                _, times, _, dist = leg.path(self.travel[st.mode].oracle)
+                k = min(bisect_right(times, t) - 1, len(times) - 2)
+                f = (t - times[k]) / (times[k + 1] - times[k]) if times[k + 1] > times[k] else 1.0
+                done = dist[k] + f * (dist[k + 1] - dist[k])
+            self.account_drive(st, leg.t_start, t, done, patrol=True)  # driving back, available: not busy
+        elif st.moving is CIRCUIT:
+            c = st.circuit
+            speed = c.length_m / c.duration_s
+            inside = clip(st.anchor_t, t, self.warmup_s, self.horizon_s)
+            st.patrol_s += inside
+            st.distance_m += inside * speed
+            if t > st.anchor_t:
+                self.intervals.append((st.uid, st.anchor_t, t, st.circuit_key, st.anchor_t, st.anchor_tau))
+
+    def close(self, st: UnitState, horizon_s: float) -> None:
+        """Close the unit's accounts at the horizon (what it is doing goes on, unbooked)."""
+        self.sync(st, horizon_s)
+        if st.status is PATROL and st.moving is not STILL:
+            self.leave_patrol(st, horizon_s)
+            st.anchor_tau += horizon_s - st.anchor_t
+            st.anchor_t = horizon_s
+        elif st.status is STATION or st.status is OFF or st.status is POST:
+            self.account_idle(st, horizon_s)
+            st.since = horizon_s
+        if st.overtime_from is not None:
+            self.end_overtime(st, horizon_s)
+            st.overtime_from = horizon_s
+
+    # ------------------------------------------------------------------ where a unit is
+    def sync(self, st: UnitState, t: float) -> None:
+        """Finish a drive that ended by ``t``: join the circuit or park at the station."""
+        if st.moving is LEG and st.status is PATROL and st.leg.t_end <= t:
+            leg = st.leg
+            if not self.closed:
+                self.account_drive(st, leg.t_start, leg.t_end, leg.metres, patrol=True)
+            if leg.to_station:
+                st.status, st.moving, st.leg, st.since = STATION, STILL, None, leg.t_end
+            else:
+                st.moving, st.leg = CIRCUIT, None
+                st.anchor_t = leg.t_end
+                st.anchor_tau = st.circuit.tau_at(leg.dst)
+            self.on_change(st)
+
+    def where(self, st: UnitState, t: float) -> tuple[int, float]:
+        """(node the unit heads to, seconds before it is there or can leave) if sent at ``t``."""
+        if st.status is STATION:
+            return st.home_node, self.turnout_s
+        if st.status is POST:
+            return st.home_node, 0.0
+        if st.moving is STILL:      # at a scene, just cleared
+            return st.at_node, 0.0
+        self.sync(st, t)
+        if st.status is STATION:
+            return st.home_node, self.turnout_s
+        if st.moving is CIRCUIT:
+            node, rem, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+            return node, rem
+        nodes, times, resp, _ = st.leg.path(self.travel[st.mode].oracle)
+        k = min(bisect_right(times, t) - 1, len(times) - 2)
+        t0, t1 = times[k], times[k + 1]
+        f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
+        return nodes[k + 1], (1.0 - f) * (resp[k + 1] - resp[k])
+
+    # ------------------------------------------------------------------ drives
+    def _start_leg(self, st: UnitState, node: int, dst: int, t: float, wait_s: float, to_station: bool) -> None:
+        """Drive from ``node`` (reached after ``wait_s`` response-seconds) to ``dst``, at patrol speed."""
+        mt = self.travel[st.mode]
+        o = mt.oracle
+        scale = mt.patrol_scale
+        st.status, st.moving = PATROL, LEG
+        st.leg = Leg(node, dst, t, wait_s, t + (wait_s + o.time(node, dst)) * scale, o.metres(node, dst),
+                     to_station, scale)
+
+    def join_circuit(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
+        """Drive from ``node`` (reached after ``wait_s`` response-seconds) to the nearest node of the circuit."""
+        join_at = self._join.get(st.circuit_key)
+        if join_at is None:
+            join_at = self._join[st.circuit_key] = NearestOnCircuit(st.circuit, self.graphs[st.mode])
+        self._start_leg(st, node, join_at[node], t, wait_s, False)
+        self.on_change(st)
+        self.sync(st, t)
+
+    def drive_home(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
+        """Drive from ``node`` (reached after ``wait_s`` response-seconds) back to the station."""
+        if node == st.home_node and wait_s <= 0:
+            st.status, st.moving, st.leg, st.since = STATION, STILL, None, t
+            self.on_change(st)
+            return
+        self._start_leg(st, node, st.home_node, t, wait_s, True)
+        st.since = t
+        self.on_change(st)
