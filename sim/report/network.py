@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kinds import GRAPHS
+
 
 def network_info(city) -> list[dict]:
     """One row per travel mode: nodes, edges, street km, area and what was dropped."""
@@ -33,7 +35,7 @@ def network_info_text(city) -> str:
                f"{city.place_weight.sum():,.0f}")
     out.append(f"  stations ({len(city.station_place)}): {names}; bureau at place {city.bureau_place}; "
                f"exits: {len(city.exit_place)}")
-    for mode in ("bike", "walk"):
+    for mode in (g for g in GRAPHS if g != "drive"):
         off = city.place_offset_m.get(mode)
         if off is not None and off.size and off.max() > 0:
             out.append(f"  {mode} graph to places: median {float(np.median(off)):.0f} m, max {off.max():.0f} m")
