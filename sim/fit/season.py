@@ -18,11 +18,14 @@ near the mean instead of exploding.
 What is estimated depends on the window (the rule, stated in the fitted file and
 printed by ``patrolsim fit``):
 
-- **trend**: at least ``MIN_TREND_DAYS`` days and ``MIN_TREND_CALLS`` calls, and,
-  when month effects are fitted too, at least ``MIN_TREND_WITH_MONTHS_MONTHS``
-  months (within one year a trend and a season cannot be told apart);
 - **month effects**: at least ``MIN_MONTHS`` whole calendar months (so every
-  month of the year is seen) and on average ``MIN_CALLS_PER_MONTH`` calls a month.
+  month of the year is seen) and on average ``MIN_CALLS_PER_MONTH`` calls a month;
+- **trend**: at least ``MIN_TREND_MONTHS`` whole months and ``MIN_TREND_CALLS``
+  calls. Within a year a trend and the season cannot be told apart: a trend
+  fitted on part of a year follows the season's slope and extrapolates it. On
+  Seattle 2015 a trend fitted on January-June, -July or -August over-predicted
+  the following months by 19-38% and lowered the hold-out likelihood in two of
+  the three splits (docs/demand.md), which set this rule.
 
 The resulting day factor ``exp(a + b x + s_m)`` has mean 1 over the window's days
 (the Poisson score equation for ``a``), so ``incidents_per_day`` keeps its meaning.
@@ -37,11 +40,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-MIN_TREND_DAYS = 90
-MIN_TREND_CALLS = 200
 MIN_MONTHS = 12
 MIN_CALLS_PER_MONTH = 30
-MIN_TREND_WITH_MONTHS_MONTHS = 24
+MIN_TREND_MONTHS = 24
+MIN_TREND_CALLS = 200
 MONTH_PRIOR_SD = 0.2          # log scale: a month within about +-40% of the mean is plausible a priori
 TREND_PRIOR_SD_PER_YEAR = 0.5  # log per year
 DAYS_PER_YEAR = 365.25
@@ -66,13 +68,11 @@ def what_to_fit(n_calls: int, start: pd.Timestamp, end: pd.Timestamp) -> dict:
         month_why = (f"{n_calls} calls over {months} months is fewer than {MIN_CALLS_PER_MONTH} a month")
     else:
         month_why = None
-    if days < MIN_TREND_DAYS:
-        trend_why = f"the window has {days:.0f} days; a trend needs at least {MIN_TREND_DAYS}"
+    if months < MIN_TREND_MONTHS:
+        trend_why = (f"the window has {months} whole calendar month(s); a trend needs at least {MIN_TREND_MONTHS} "
+                     "(within a year a trend cannot be told apart from the season)")
     elif n_calls < MIN_TREND_CALLS:
         trend_why = f"{n_calls} calls; a trend needs at least {MIN_TREND_CALLS}"
-    elif month_ok and months < MIN_TREND_WITH_MONTHS_MONTHS:
-        trend_why = (f"with month effects, a trend needs at least {MIN_TREND_WITH_MONTHS_MONTHS} months (in "
-                     f"{months} a trend and the season cannot be told apart)")
     else:
         trend_why = None
     return {"months": bool(month_ok), "trend": trend_why is None, "months_why_not": month_why,
@@ -97,9 +97,8 @@ def fit_season(days: pd.DatetimeIndex, counts: np.ndarray, expected: np.ndarray,
     out = {"estimated": {"trend": rule["trend"], "month_of_year": rule["months"]},
            "why_not": {k: v for k, v in (("trend", rule["trend_why_not"]),
                                          ("month_of_year", rule["months_why_not"])) if v},
-           "rule": {"min_trend_days": MIN_TREND_DAYS, "min_trend_calls": MIN_TREND_CALLS,
-                    "min_whole_months_for_month_effects": MIN_MONTHS, "min_calls_per_month": MIN_CALLS_PER_MONTH,
-                    "min_months_for_trend_with_month_effects": MIN_TREND_WITH_MONTHS_MONTHS,
+           "rule": {"min_whole_months_for_month_effects": MIN_MONTHS, "min_calls_per_month": MIN_CALLS_PER_MONTH,
+                    "min_whole_months_for_trend": MIN_TREND_MONTHS, "min_calls_for_trend": MIN_TREND_CALLS,
                     "month_prior_sd_log": MONTH_PRIOR_SD, "trend_prior_sd_log_per_year": TREND_PRIOR_SD_PER_YEAR},
            "reference_date": str(ref.date()), "level_log": 0.0, "trend_log_per_year": None,
            "month_log_effect": None, "window": [str(start.date()), str(end.date())],
