@@ -231,7 +231,8 @@ def sample_incidents(model: DemandModel, rep: np.random.SeedSequence, *, horizon
         g = stream(rep, "day-intensity").gamma(model.day_shape, 1.0 / model.day_shape, n_days)
         rate = rate * g[days]
     if model.season is not None:
-        rate = rate * season_day_factors(model.season, start_date=model.start_date, n_days=int(days.max()) + 1)[days]
+        season = season_day_factors(model.season, start_date=model.start_date, n_days=int(days.max()) + 1)
+        rate = rate * season[days]
     if model.day_multiplier is not None:
         rate = rate * np.asarray(model.day_multiplier)[np.minimum(days, len(model.day_multiplier) - 1)]
     counts = stream(rep, "arrival-counts").poisson(rate)

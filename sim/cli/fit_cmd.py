@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -137,8 +138,9 @@ def _print_summary(result, paths) -> None:
         sea = h.get("season")
         if sea and sea["season_used"]:
             cw, co = sea["daily_calibration"]["with_season"], sea["daily_calibration"]["without_season"]
-            print(f"  hold-out season       log-likelihood per incident {sea['loglik_per_incident']['with_season']:.4f} "
-                  f"with season/trend, {sea['loglik_per_incident']['without_season']:.4f} without; "
+            ll = sea["loglik_per_incident"]
+            print(f"  hold-out season       log-likelihood per incident {ll['with_season']:.4f} "
+                  f"with season/trend, {ll['without_season']:.4f} without; "
                   f"observed/expected calls {cw['observed_over_expected']:.3f} with, "
                   f"{co['observed_over_expected']:.3f} without")
     print(f"\n  wrote {paths['fitted']} and {paths['diagnostics']}/"
@@ -150,14 +152,15 @@ def _season_lines(season: dict) -> list[str]:
     out = []
     b, m = season.get("trend_log_per_year"), season.get("month_log_effect")
     if b is not None:
-        out.append(f"  trend                 {100 * (2.718281828459045 ** b - 1):+.1f}% a year (log {b:+.3f} a year, "
+        pct = 100 * (math.exp(b) - 1)
+        out.append(f"  trend                 {pct:+.1f}% a year (log {b:+.3f} a year, "
                    f"held within {season['trend_dates'][0]} to {season['trend_dates'][1]})")
     if m:
-        months = " ".join(f"{2.718281828459045 ** v:.2f}" for v in m)
+        months = " ".join(f"{math.exp(v):.2f}" for v in m)
         out.append(f"  month of year         x {months} (January first)")
     for part, why in season.get("why_not", {}).items():
         out.append(f"  {part.replace('_', '-') + ':':<21} not estimated: {why}")
     if b is not None or m:
-        out.append(f"  season start date     simulated day 0 is {season['default_start_date']} unless the scenario "
-                   "sets demand.start_date")
+        out.append(f"  season start date     simulated day 0 is {season['default_start_date']} "
+                   "unless the scenario sets demand.start_date")
     return out

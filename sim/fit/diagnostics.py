@@ -198,7 +198,8 @@ def _kv(d: dict) -> str:
 def _season_html(season: dict) -> str:
     """What was estimated of the season and trend, and why not the rest."""
     e = html.escape
-    out = [f"<p>Not estimated ({e(k.replace('_', '-'))}): {e(v)}.</p>" for k, v in season.get("why_not", {}).items()]
+    out = [f"<p>Not estimated ({e(k.replace('_', '-'))}): {e(v)}.</p>"
+           for k, v in season.get("why_not", {}).items()]
     if season.get("trend_log_per_year") is not None:
         out.append(f"<p>Trend: {season['trend_log_per_year']:+.4f} (log) a year from {e(season['reference_date'])}, "
                    f"held within {e(season['trend_dates'][0])} to {e(season['trend_dates'][1])}.</p>")

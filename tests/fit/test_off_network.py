@@ -6,6 +6,7 @@ point snapped to the nearest (edge) node, so all incidents landed on one corner.
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from sim.cli import main
@@ -56,8 +57,8 @@ def test_seattle_fit_on_the_default_town_is_an_error(tmp_path, seattle_2015_rows
     assert not (tmp_path / "out").exists()
 
 
-def test_seattle_fit_on_a_small_osm_fixture_of_part_of_its_area_is_an_error(tmp_path, seattle_2015_rows, seattle_osm, test_data,
-                                                       capsys):
+def test_seattle_fit_on_a_small_osm_fixture_of_part_of_its_area_is_an_error(
+        tmp_path, seattle_2015_rows, seattle_osm, test_data, capsys):
     fitted = _fit_small(tmp_path, seattle_2015_rows, seattle_osm)
     capsys.readouterr()
     net = {"osm": {"file": str(test_data / "tiny_town.osm"), "n_stations": 1}}
@@ -87,7 +88,6 @@ def test_one_point_beyond_the_snap_distance_is_an_error(tmp_path, small_town_dic
     from sim.network import load_city
     from sim.scenario import scenario_from_dict
 
-    import pytest
 
     probe = scenario_from_dict(small_town_dict())
     g = load_city(probe, quiet=True).places
@@ -121,7 +121,6 @@ def test_a_replay_with_most_calls_elsewhere_is_an_error(tmp_path, seattle_2015_r
     from sim.replay import read_replay
     from sim.scenario import scenario_from_dict
 
-    import pytest
 
     header, rows = seattle_2015_rows
     lat = header.index("latitude")
