@@ -148,7 +148,7 @@ def fitted_from_dict(data, *, file: str | None = None) -> dict:
         more = f" ({len(errs) - 1} more problem(s) after this one)" if len(errs) > 1 else ""
         fix = "add this key" if err["type"] == "missing" else FIX
         raise DemandError(msg + more, file=file, key=key, fix=fix) from None
-    out = model.model_dump(mode="json")
+    out = model.model_dump()
     if out.get("types") == []:
         out["types"] = None
     return out
