@@ -6,7 +6,9 @@ engine starts, so the engine never draws arrivals itself and every scenario with
 the same demand sees the same incidents in replication ``i`` (common random
 numbers). Arrivals are a Poisson process whose rate is constant within each hour
 of the week (168 bins), optionally with a day-level gamma multiplier for
-over-dispersed data (a negative-binomial count per day).
+over-dispersed data (a negative-binomial count per day), and, for a fitted file
+with a season, a factor per simulated day from its calendar date (the scenario's
+``demand.start_date``): month-of-year effect times a log-linear trend.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class DemandModel:
     replay: "IncidentTable | None" = None
     place_prob_by_hour: np.ndarray | None = None   # (24, n_places) where hot spots vary by hour
     day_multiplier: np.ndarray | None = None       # per simulated day (calendar alert levels)
+    season: dict | None = None         # a fitted file's season and trend (None: the level is constant)
+    start_date: str | None = None      # calendar date (a Monday) of simulated day 0, for the season
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,10 @@ def build_demand(spec, city: City, *, fitted: dict | None = None, replay: Incide
     """
     types = spec.types
     day_shape = None
+    season, start_date = None, None
+    if fitted is not None and has_season(fitted.get("season")):
+        season = fitted["season"]
+        start_date = str(spec.start_date or season["default_start_date"])
     if fitted is not None:
         profile = np.asarray(fitted["hour_of_week_profile"], float)
         profile = profile / profile.mean()
@@ -118,7 +126,36 @@ def build_demand(spec, city: City, *, fitted: dict | None = None, replay: Incide
         day_shape=None if day_shape is None else float(day_shape),
         replay=replay,
         place_prob_by_hour=by_hour,
+        season=season,
+        start_date=start_date,
     )
+
+
+def has_season(season: dict | None) -> bool:
+    """Whether a fitted file's ``season`` estimated anything (a trend or month effects)."""
+    return bool(season) and (season.get("trend_log_per_year") is not None or bool(season.get("month_log_effect")))
+
+
+def season_day_factors(season: dict | None, *, start_date, n_days: int) -> np.ndarray:
+    """The season-and-trend multiplier of ``n_days`` calendar days from ``start_date``.
+
+    ``exp(level_log + trend_log_per_year * years from reference_date + month_log_effect[month])``,
+    the trend's date held within ``trend_dates`` (see ``sim.fit.season``). Ones
+    when the file has no season.
+    """
+    if not has_season(season):
+        return np.ones(n_days)
+    days = np.datetime64(str(start_date), "D") + np.arange(n_days)
+    f = np.full(n_days, float(season.get("level_log") or 0.0))
+    b = season.get("trend_log_per_year")
+    if b is not None:
+        lo, hi = (np.datetime64(str(x), "D") for x in season["trend_dates"])
+        t = np.clip(days, lo, hi)
+        f += float(b) * (t - np.datetime64(str(season["reference_date"]), "D")).astype(float) / 365.25
+    m = season.get("month_log_effect")
+    if m:
+        f += np.asarray(m, float)[days.astype("datetime64[M]").astype(np.int64) % 12]
+    return np.exp(f)
 
 
 def hotspot_place_prob(place_w: np.ndarray, city: City, hotspots) -> np.ndarray:
@@ -193,6 +230,9 @@ def sample_incidents(model: DemandModel, rep: np.random.SeedSequence, *, horizon
         n_days = int(days.max()) + 1
         g = stream(rep, "day-intensity").gamma(model.day_shape, 1.0 / model.day_shape, n_days)
         rate = rate * g[days]
+    if model.season is not None:
+        season = season_day_factors(model.season, start_date=model.start_date, n_days=int(days.max()) + 1)
+        rate = rate * season[days]
     if model.day_multiplier is not None:
         rate = rate * np.asarray(model.day_multiplier)[np.minimum(days, len(model.day_multiplier) - 1)]
     counts = stream(rep, "arrival-counts").poisson(rate)

@@ -8,13 +8,26 @@ from __future__ import annotations
 
 
 def load_demand_inputs(scenario, city, *, quiet: bool = False):
-    """(fitted dict or None, replayed IncidentTable or None) for a scenario."""
+    """(fitted dict or None, replayed IncidentTable or None) for a scenario.
+
+    Both are checked against the scenario's network: a fitted file whose places
+    lie farther than ``network.max_snap_m`` from it, or a replay file most of whose
+    calls do, was made for another area and is an error (``DemandError``), not a
+    run with every call piled on the network's edge.
+    """
     spec = scenario.demand
     fitted = replay = None
     if spec.fitted:
         from sim.fitted_file import read_fitted
 
-        fitted = read_fitted(scenario.resolve_path(spec.fitted))
+        import numpy as np
+
+        from sim.calls.places import check_fitted_points
+
+        path = scenario.resolve_path(spec.fitted)
+        fitted = read_fitted(path)
+        check_fitted_points(city, np.asarray(fitted["spatial"]["points"], float),
+                            max_snap_m=float(scenario.network.max_snap_m), file=str(path))
     if spec.replay:
         from sim.replay import read_replay
 

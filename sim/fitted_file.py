@@ -9,6 +9,7 @@ Kept outside the core (it reads YAML), like ``sim.scenario_file``.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.errors import DemandError
 
 HOURS_PER_WEEK = 168
+FORMAT_VERSION = 2   # 2 added ``season``; version 1 files (no season) still load, with a constant level
 FIX = "re-create it with patrolsim fit (see docs/demand.md)"
 
 
@@ -57,14 +59,54 @@ class DayDispersion(_Open):
     shape: Annotated[float, Field(gt=0)] | None = None
 
 
+class FittedSeason(_Open):
+    """Version 2: the daily level's month-of-year effect and log-linear trend (``sim.fit.season``).
+
+    The day factor is ``exp(level_log + trend_log_per_year * years from
+    reference_date + month_log_effect[month])``, the trend's date held within
+    ``trend_dates``; a part not estimated is null.
+    """
+
+    level_log: Annotated[float, Field(ge=-5, le=5)] = 0.0
+    trend_log_per_year: Annotated[float, Field(ge=-10, le=10)] | None = None
+    month_log_effect: list[Annotated[float, Field(ge=-5, le=5)]] | None = None
+    reference_date: date
+    trend_dates: tuple[date, date]
+    default_start_date: date
+
+    @field_validator("month_log_effect")
+    @classmethod
+    def _twelve(cls, v):
+        if v is not None and len(v) != 12:
+            raise ValueError(f"needs 12 values (January first), got {len(v)}")
+        return v
+
+    @field_validator("default_start_date")
+    @classmethod
+    def _monday(cls, v):
+        if v.weekday() != 0:
+            raise ValueError(f"{v} is not a Monday (simulated time 0 is Monday 00:00)")
+        return v
+
+
 class FittedDemand(_Open):
     """The keys the simulator reads; everything else is metadata."""
 
+    version: Annotated[int, Field(ge=1)] = 1
     incidents_per_day: Annotated[float, Field(gt=0)]
     hour_of_week_profile: list[Annotated[float, Field(ge=0)]]
     spatial: FittedSpatial
     day_dispersion: DayDispersion | None = None
     types: list[FittedType] | None = None
+    season: FittedSeason | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v):
+        if v > FORMAT_VERSION:
+            raise ValueError(f"version {v} was written by a newer patrolsim (this one reads versions 1 to "
+                             f"{FORMAT_VERSION})")
+        return v
 
     @field_validator("hour_of_week_profile")
     @classmethod

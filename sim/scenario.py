@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -166,6 +167,17 @@ class DemandSpec(_Model):
     replay: str | None = None
     replay_columns: str | None = None
     replay_start: str | None = None
+    start_date: date | None = None
+
+    @field_validator("start_date", mode="after")
+    @classmethod
+    def _monday(cls, v: date | None) -> date | None:
+        """Simulated time 0 is Monday 00:00, so the calendar date of day 0 must be a Monday."""
+        if v is not None and v.weekday() != 0:
+            monday = v - timedelta(days=v.weekday())
+            raise ValueError(f"{v.isoformat()} is a {v.strftime('%A')}; simulated time 0 is Monday 00:00, so "
+                             f"give a Monday (the Monday of that week is {monday.isoformat()})")
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> "DemandSpec":

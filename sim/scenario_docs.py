@@ -53,6 +53,7 @@ KEY_DOCS = {
     "demand.fitted": "A fitted demand file written by `patrolsim fit` (replaces profile, places and types).",
     "demand.replay": "A call-data CSV to replay as it happened (trace-driven).",
     "demand.replay_columns": "Column mapping (YAML) for a replay file in a format patrolsim does not recognise (default: CALLS.columns.yaml beside the calls).",
+    "demand.start_date": "Calendar date of simulated day 0 (a Monday, YYYY-MM-DD) for a fitted file's season and trend (docs/demand.md). Default: the Monday on or after the end of the fitting window (the weeks just after the data). Ignored by demand without a season.",
     "demand.replay_start": "Replay from this date (YYYY-MM-DD): time 0 becomes Monday 00:00 of its week.",
     "force": "The police force.",
     "force.total_officers": "All patrol-capable officers of the stations, across the four teams.",

@@ -16,7 +16,7 @@ import pandas as pd
 from sim.errors import DemandError
 from sim.calls import columns, delay
 from sim.calls.calltypes import TypeTable, assign_types, read_type_table
-from sim.calls.places import snap_summary, snap_to_places
+from sim.calls.places import great_circle_m, off_network_error, snap_summary, snap_to_places
 from sim.calls.rows import RowReport
 from sim.network.graph import City
 
@@ -129,6 +129,9 @@ def load_calls(path: Path, *, city: City, max_snap_m: float, fmt: columns.CallFo
     _require_some(calls, report, file, f"no call falls in the time window ({window})")
     place, dist = snap_to_places(city, calls["lon"].to_numpy(), calls["lat"].to_numpy())
     far = dist > max_snap_m
+    if far.sum() * 2 > far.size:
+        gc = great_circle_m(city, calls["lon"].to_numpy(float)[far], calls["lat"].to_numpy(float)[far], place[far])
+        raise _mostly_off(far, gc, file, max_snap_m, report)
     shown = [f"{lo:.5f}, {la:.5f} is {d:,.0f} m away" for lo, la, d in
              zip(calls["lon"].to_numpy()[far], calls["lat"].to_numpy()[far], dist[far])]
     report.drop(f"off the road network (more than {max_snap_m:g} m from the nearest drivable node)",
@@ -152,3 +155,20 @@ def _require_some(calls: pd.DataFrame, report: RowReport, file: str, why: str) -
         raise DemandError(f"{why}: {report.rows_read} rows read, none usable"
                           + (f" ({reasons})" if reasons else ""), file=file,
                           fix="check the column mapping, the dates and the network")
+
+
+OFF_NETWORK_FIX = ("use calls of this network's area, or a network that covers the calls (--network, or the "
+                   "scenario's network.*); network.max_snap_m or --max-snap-m sets the distance")
+
+
+def _mostly_off(far, dist_far_m, file: str, max_snap_m: float, report: RowReport) -> DemandError:
+    """More than half of the calls are off the network: the file is of another area (an error).
+
+    A few calls beyond ``max_snap_m`` (at the edge of the area) are left out and
+    counted; a majority means the calls and the network do not match, and the
+    rest would crowd onto the network's edge.
+    """
+    err = off_network_error(int(far.sum()), int(far.size), dist_far_m, what="calls in the time window",
+                            max_snap_m=max_snap_m, file=file, key=None, fix=OFF_NETWORK_FIX)
+    lead = "no call lies on the road network" if far.all() else "most calls lie off the road network"
+    return DemandError(f"{lead}: {err.detail}; {report.rows_read} rows read", file=file, fix=OFF_NETWORK_FIX)

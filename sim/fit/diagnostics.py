@@ -195,6 +195,21 @@ def _kv(d: dict) -> str:
                   ["key", "value"])
 
 
+def _season_html(season: dict) -> str:
+    """What was estimated of the season and trend, and why not the rest."""
+    e = html.escape
+    out = [f"<p>Not estimated ({e(k.replace('_', '-'))}): {e(v)}.</p>"
+           for k, v in season.get("why_not", {}).items()]
+    if season.get("trend_log_per_year") is not None:
+        out.append(f"<p>Trend: {season['trend_log_per_year']:+.4f} (log) a year from {e(season['reference_date'])}, "
+                   f"held within {e(season['trend_dates'][0])} to {e(season['trend_dates'][1])}.</p>")
+    if season.get("month_log_effect"):
+        out.append(_table([{"month": i + 1, "log_effect": v} for i, v in enumerate(season["month_log_effect"])],
+                          ["month", "log_effect"]))
+    out.append(f"<p>Rule: {e(json.dumps(season.get('rule', {})))}.</p>")
+    return "".join(out)
+
+
 def page_html(res, names: dict, figures: bool) -> str:
     f = res.fitted
     src = f["source"]
@@ -221,6 +236,8 @@ def page_html(res, names: dict, figures: bool) -> str:
         f"{e(json.dumps(f['temporal']['smoothing']))}</p>",
         "<img src='hour_of_week.png' alt='hour-of-week profile'>" if figures else "",
         f"<p>Seasonal level (calls per day by month): {e(json.dumps(f['temporal']['seasonal']['by_month_per_day']))}</p>",
+        "<h3>Season and trend (applied by the simulator per calendar day)</h3>",
+        _season_html(f["season"]),
         "<h2>Dispersion test</h2>",
         f"<p>{e(disp['decision'])}.</p>",
         _table([{"levels": k, **{kk: v[kk] for kk in ("days", "mean_per_day", "variance_per_day", "pearson_chi2",
@@ -258,6 +275,15 @@ def page_html(res, names: dict, figures: bool) -> str:
                   _table([{"model": k, "loglik_per_incident": v} for k, v in h["holdout_loglik_per_incident"].items()],
                          ["model", "loglik_per_incident"]),
                   f"<p>Units: {e(h['units'])}. Baseline: {e(h['baseline'])}.</p>"]
+        sea = h.get("season")
+        if sea and sea["season_used"]:
+            cal = sea["daily_calibration"]
+            parts += ["<h3>With and without the season and trend</h3>",
+                      _table([{"model": k, "loglik_per_incident": sea["loglik_per_incident"][k], **cal[k]}
+                              for k in ("with_season", "without_season")],
+                             ["model", "loglik_per_incident", "observed_total", "expected_total",
+                              "observed_over_expected", "mean_abs_error_per_day", "pearson_ratio",
+                              "share_of_days_in_90pct_interval"])]
     parts.append(f"<p style='color:#666;font-size:80%'>Map data {ATTRIBUTION}.</p></body></html>")
     return "\n".join(p for p in parts if p)
 

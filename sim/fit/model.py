@@ -20,14 +20,14 @@ import pandas as pd
 from scipy import stats
 
 from sim import __version__
-from sim.demand import DemandModel, build_demand
+from sim.demand import DemandModel, build_demand, has_season
 from sim.errors import DemandError
-from sim.fit import calltypes, dispersion, holdout, simcheck, spatial, temporal
+from sim.fit import calltypes, dispersion, holdout, season as season_fit, simcheck, spatial, temporal
 from sim.calls.load import CallData
 from sim.network.graph import City
 
 FORMAT_NAME = "patrolsim-fitted-demand"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: the season and trend (``season``); see sim/fitted_file.py
 MIN_CALLS = 20
 MIN_WINDOW_DAYS = 7
 
@@ -75,11 +75,14 @@ def _rescaled_gaps(times: pd.Series, start, rate, *, daily_scale=None, days=None
     return np.diff(cum)
 
 
-def model_of(fitted: dict, city: City) -> DemandModel:
-    """The simulator's reading of a fitted file (the same code path as a run)."""
+def model_of(fitted: dict, city: City, *, start_date=None) -> DemandModel:
+    """The simulator's reading of a fitted file (the same code path as a run).
+
+    ``start_date`` is the scenario's ``demand.start_date`` (a Monday; None: the file's default).
+    """
     from sim.scenario import DemandSpec
 
-    return build_demand(DemandSpec(), city, fitted=fitted)
+    return build_demand(DemandSpec(start_date=start_date), city, fitted=fitted)
 
 
 def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = None, seed: int = 0,
@@ -100,6 +103,16 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
     disp = dispersion.check_days(times, start, end, rate, hours)
     test = disp["constant_level"]
     shape = test["gamma_shape"] if test["overdispersed"] else None
+    shape_constant = shape
+    season = season_fit.fit_season(disp["days"], disp["counts"], disp["expected"], n_calls=data.n,
+                                   start=start, end=end, dispersion_ratio=test["dispersion_ratio"])
+    season_test = None
+    if has_season(season):
+        # the day multiplier now varies around the season, not around a constant level
+        factor = season_fit.day_factor(season, disp["days"])
+        n_par = 1 + (season["trend_log_per_year"] is not None) + 12 * bool(season["month_log_effect"])
+        season_test = dispersion.dispersion_test(disp["counts"], disp["expected"] * factor, params=n_par)
+        shape = season_test["gamma_shape"] if season_test["overdispersed"] else None
     g = city.places
     weeks = temporal.week_index(times, start)
     folds = prof["smoothing"]["folds"]
@@ -134,16 +147,19 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
         "temporal": {
             "smoothing": {k: v for k, v in prof["smoothing"].items() if k != "grid"},
             "seasonal": seasonal,
-            "note": "incidents_per_day is the mean over the fitting window; the simulator has no season, "
-                    "see seasonal.by_month_relative to scale it for a given month",
+            "note": "incidents_per_day is the mean over the fitting window; the season and trend the "
+                    "simulator applies per calendar day are in season (see docs/demand.md)",
         },
+        "season": season,
         "dispersion_test": {"constant_level": test, "monthly_levels": disp["monthly_levels"],
+                            "season_and_trend": season_test,
                             "decision": ("over-dispersed: a gamma day multiplier of shape "
                                          f"{shape:.3g} is used" if shape is not None else
                                          "no over-dispersion detected: plain Poisson arrivals")},
         "type_mapping": calltypes.mapping_summary(calls, data.table),
     }
-    model = model_of(fitted, city)
+    # the simulated-count check runs over the fitting window's own calendar (from its first Monday)
+    model = model_of(fitted, city, start_date=(start - pd.Timedelta(days=int(start.day_of_week))).date())
     check = simcheck.check(model, times, start, end, replications=sim_replications, seed=seed)
     fitted["simulated_vs_observed"] = check["summary"]
     gaps = _rescaled_gaps(times, start, rate, seed=seed)
@@ -154,14 +170,16 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
     fitted["time_rescaling_ks"] = {k: round(v, 4) for k, v in ks.items()}
     hold = None
     if holdout_data is not None:
-        hold = holdout.evaluate(holdout_data.calls, model=model,
+        plain = {**fitted, "season": None,
+                 "day_dispersion": None if shape_constant is None else {"shape": shape_constant}}
+        hold = holdout.evaluate(holdout_data.calls, model=model, model_without_season=model_of(plain, city),
                                 baseline_rate_per_hour=prof["incidents_per_day"] / 24.0,
                                 baseline_place_prob=base, start=holdout_data.start, end=holdout_data.end,
                                 time_zone=holdout_data.fmt.time_zone)
         hold["source"] = holdout_data.record()
         hold["fit_window"] = record["window"]
         fitted["holdout"] = {k: hold[k] for k in ("holdout_incidents", "holdout_loglik_per_incident",
-                                                  "difference_per_incident", "window")}
+                                                  "difference_per_incident", "window", "season")}
     figures = {"profile": prof, "dispersion": disp, "prob": prob, "base": base, "gaps": gaps,
                "gaps_day": gaps_day, "check": check, "hot": hot, "shape": shape, "ks": ks,
                "spatial_grid": sp["grid"], "temporal_grid": prof["smoothing"]["grid"], "city": city}

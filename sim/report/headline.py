@@ -7,6 +7,9 @@ more replications are needed to be sure.
 
 from __future__ import annotations
 
+from sim import metrics
+from sim.report.terminal import run_label
+
 
 def pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
@@ -36,44 +39,44 @@ def line_verdict(stat: dict, target: float) -> tuple[str, str]:
     return ("fails (CI crosses target)", "warn") if crosses else ("fails", "bad")
 
 
+def _fmt(metric: str):
+    """How a value of ``metric`` is shown in the report: by its kind in the metric table."""
+    return {"share": pct, "seconds": mmss}.get(metrics.kind(metric), lambda x: f"{x:,.1f}")
+
+
 def headline_rows(summary: dict) -> tuple[list[str], list[list[str]], list[list[str]]]:
-    """Headers, rows and per-cell CSS classes of the headline table."""
+    """Headers, rows and per-cell CSS classes of the headline table (the metric table's headline
+    metrics, labelled as in the terminal; the two lines with their target and verdict)."""
     m, lines = summary["metrics"], summary["lines"]
     t = lines["target_compliance"]
-    r, b = lines["response_s"], lines["backup_s"]
     rows, classes = [], []
-    for key, name in (("response_within_line", f"First unit within {r:.0f} s ({r / 60:g} min)"),
-                      ("backup_within_line", f"Backup within {b:.0f} s ({b / 60:g} min)")):
-        words, cls = line_verdict(m.get(key), t)
-        rows.append([name, pct((m.get(key) or {}).get("mean")), _ci(m.get(key), pct), f"{100 * t:.0f}%", words])
-        classes.append(["", "", "", "", cls])
-    for key, name, fmt in (("response_time_p50_s", "Response time, median (m:ss)", mmss),
-                           ("response_time_p90_s", "Response time, 90th percentile (m:ss)", mmss),
-                           ("utilisation", "Utilisation of units on duty", pct)):
-        if key in m:
+    for key in metrics.names(view="headline"):
+        if key not in m:
+            continue
+        fmt = _fmt(key)
+        name = run_label(key, lines, first_time=metrics.kind(key) == "seconds")
+        if metrics.BY_NAME[key].line:
+            words, cls = line_verdict(m.get(key), t)
+            rows.append([name, pct((m.get(key) or {}).get("mean")), _ci(m.get(key), pct), f"{100 * t:.0f}%", words])
+            classes.append(["", "", "", "", cls])
+        else:
             rows.append([name, fmt(m[key]["mean"]), _ci(m[key], fmt), "", ""])
             classes.append([""] * 5)
     return ["Measure", "Mean", "95% CI", "Target", "Verdict"], rows, classes
 
 
-OTHER = (
-    ("incidents", "Incidents per replication (after warm-up)", lambda x: f"{x:,.0f}"),
-    ("unserved", "Incidents never reached per replication", lambda x: f"{x:,.1f}"),
-    ("response_time_mean_s", "Response time, mean (m:ss)", mmss),
-    ("cross_area_share", "First unit from outside the incident's area", pct),
-    ("encircled_within_line", "Major incidents encircled within the backup line", pct),
-    ("saw_patrol_last_hour", "Incident places patrolled in the hour before the call", pct),
-    ("overtime_officer_h_per_day", "Overtime (officer-hours per day)", lambda x: f"{x:,.1f}"),
-)
-
-
 def other_rows(summary: dict) -> list[list[str]]:
+    """The other measures of the metric table (not headline), labelled and formatted by it."""
     m = summary["metrics"]
     out = []
-    for key, name, fmt in OTHER:
+    for key in metrics.in_table_order(m):
+        if key in metrics.names(view="headline"):
+            continue
         s = m.get(key)
         if s and s.get("mean") is not None:
-            out.append([name, fmt(s["mean"]), _ci(s, fmt)])
+            fmt = _fmt(key)
+            out.append([run_label(key, summary["lines"], first_time=metrics.kind(key) == "seconds"),
+                        fmt(s["mean"]), _ci(s, fmt)])
     return out
 
 

@@ -94,7 +94,7 @@ def test_all_times_unparseable(tmp_path, seattle_2015_rows, seattle_osm, capsys)
 def test_coordinates_far_from_the_network(tmp_path, seattle_2018, seattle_osm, capsys):
     rc, out = _fit(tmp_path, seattle_2018, seattle_osm)
     err = _assert_failed(rc, out, capsys, "no call lies on the road network")
-    assert "222 off the road network" in err
+    assert "222 of 222 calls in the time window lie outside the network" in err and "nearest 2," in err
 
 
 def test_empty_file(tmp_path, seattle_osm, capsys):
