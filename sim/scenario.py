@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from sim.errors import ScenarioError
 
@@ -24,10 +24,47 @@ UNIT_KINDS = ("car", "bicycle", "foot")
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+# Ranges the model can run: every number is finite (``allow_inf_nan=False``) and bounded, so a
+# typo like 1e300 or .inf is an error here instead of an overflow or a silent 0% inside the model.
+DAY_S = 86_400.0
+Seconds = Annotated[float, Field(gt=0, le=DAY_S)]                # a duration up to a day
+NonNegSeconds = Annotated[float, Field(ge=0, le=DAY_S)]
+Relative = Annotated[float, Field(ge=0, le=1000)]                # a relative intensity or weight
+Multiplier = Annotated[float, Field(gt=0, le=100)]
+Metres = Annotated[float, Field(gt=0, le=100_000)]
+Population = Annotated[int, Field(gt=0, le=50_000_000)]
+
+
+def _admits_bool(ann) -> bool:
+    """Whether a field's annotation accepts true/false anywhere (``major: bool``, ``list[Scalar]``)."""
+    if ann is bool:
+        return True
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return True                      # a sub-section checks its own fields
+    return any(_admits_bool(a) for a in getattr(ann, "__args__", ()) or ())
+
+
+def _has_bool(value) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return any(_has_bool(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_bool(v) for v in value)
+    return False
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value, info: ValidationInfo):
+        """YAML reads ``true`` as a bool and pydantic would take it as 1: a number key refuses it."""
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and _has_bool(value) and not _admits_bool(field.annotation):
+            raise ValueError("expected a number, got true/false")
+        return value
 
 
 # --------------------------------------------------------------------------- network
@@ -42,9 +79,9 @@ class Place(_Model):
 class SyntheticNetwork(_Model):
     """The embedded synthetic county town (no download needed)."""
 
-    seed: int = 7
-    area_km2: PositiveFloat = 17.4
-    population: Annotated[int, Field(gt=0)] = 200_000
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 7
+    area_km2: Annotated[float, Field(ge=0.05, le=2500)] = 17.4
+    population: Population = 200_000
     block_m: Annotated[float, Field(ge=50, le=1000)] = 150.0
     arterial_every: Annotated[int, Field(ge=2, le=50)] = 5
     stations: Annotated[int, Field(ge=1, le=50)] = 4
@@ -63,7 +100,7 @@ class OsmNetwork(_Model):
     n_stations: Annotated[int, Field(ge=1, le=50)] = 4
     bureau: Place | None = None
     exits: list[Place] = Field(default_factory=list)
-    population: Annotated[int, Field(gt=0)] = 50_000
+    population: Population = 50_000
 
     @model_validator(mode="after")
     def _one_source(self) -> "OsmNetwork":
@@ -73,6 +110,8 @@ class OsmNetwork(_Model):
                              + (f"; got {', '.join(given)}" if given else ""))
         if self.bbox is not None:
             s, w, n, e = self.bbox
+            if not all(-90 <= v <= 90 for v in (s, n)) or not all(-180 <= v <= 180 for v in (w, e)):
+                raise ValueError("bbox latitudes must lie in [-90, 90] and longitudes in [-180, 180]")
             if not (s < n and w < e):
                 raise ValueError("bbox must be [south, west, north, east] with south < north and west < east")
         return self
@@ -83,17 +122,17 @@ class Speeds(_Model):
 
     emergency_speed_factor: Annotated[float, Field(ge=0.5, le=3)] = 1.25
     car_patrol_factor: Annotated[float, Field(gt=0, le=1.5)] = 0.6
-    bicycle_kph: PositiveFloat = 15.0
-    bicycle_patrol_kph: PositiveFloat = 10.0
-    foot_kph: PositiveFloat = 6.0
-    foot_patrol_kph: PositiveFloat = 4.0
+    bicycle_kph: Annotated[float, Field(ge=1, le=60)] = 15.0
+    bicycle_patrol_kph: Annotated[float, Field(ge=1, le=60)] = 10.0
+    foot_kph: Annotated[float, Field(ge=0.5, le=25)] = 6.0
+    foot_patrol_kph: Annotated[float, Field(ge=0.5, le=25)] = 4.0
 
 
 class NetworkSpec(_Model):
     synthetic: SyntheticNetwork | None = None
     osm: OsmNetwork | None = None
     speeds: Speeds = Speeds()
-    max_snap_m: PositiveFloat = 300.0
+    max_snap_m: Metres = 300.0
 
     @model_validator(mode="after")
     def _one_kind(self) -> "NetworkSpec":
@@ -110,10 +149,10 @@ class IncidentType(_Model):
     """A class of incident: how often, how urgent, how many units, how long on scene."""
 
     name: str
-    share: PositiveFloat
+    share: Annotated[float, Field(gt=0, le=1000)]
     priority: Annotated[int, Field(ge=1, le=9)] = 2
     units_needed: Annotated[int, Field(ge=1, le=20)] = 1
-    on_scene_mean_s: PositiveFloat = 1800.0
+    on_scene_mean_s: Seconds = 1800.0
     on_scene_cv: Annotated[float, Field(ge=0, le=5)] = 0.6
     on_scene_dist: Literal["lognormal", "exponential"] = "lognormal"
     major: bool = False
@@ -125,8 +164,8 @@ class Hotspot(_Model):
     name: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    radius_m: PositiveFloat = 300.0
-    multiplier: PositiveFloat = 3.0
+    radius_m: Annotated[float, Field(gt=0, le=50_000)] = 300.0
+    multiplier: Multiplier = 3.0
     hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (0, 24)
 
 
@@ -148,11 +187,11 @@ DEFAULT_HOUR_PROFILE = (0.75, 0.6, 0.5, 0.4, 0.35, 0.35, 0.45, 0.65, 0.85, 0.95,
 
 
 class DemandSpec(_Model):
-    incidents_per_day: PositiveFloat = 120.0
-    hour_profile: tuple[NonNegFloat, ...] = DEFAULT_HOUR_PROFILE
-    day_profile: tuple[NonNegFloat, ...] = (1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1)
+    incidents_per_day: Annotated[float, Field(gt=0, le=100_000)] = 120.0
+    hour_profile: tuple[Relative, ...] = DEFAULT_HOUR_PROFILE
+    day_profile: tuple[Relative, ...] = (1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1)
     spatial: Literal["population", "uniform"] = "population"
-    call_handling_mean_s: NonNegFloat = 60.0
+    call_handling_mean_s: NonNegSeconds = 60.0
     types: list[IncidentType] = Field(default_factory=_default_types)
     hotspots: list[Hotspot] = Field(default_factory=list)
     fitted: str | None = None
@@ -186,8 +225,8 @@ class ForceSpec(_Model):
     mix: dict[Literal["car", "bicycle", "foot"], Share] = Field(
         default_factory=lambda: {"car": 0.6, "bicycle": 0.2, "foot": 0.2})
     teams: Annotated[int, Field(ge=1, le=10)] = 4
-    shift_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
-    turnout_s: NonNegFloat = 120.0
+    shift_hours: Annotated[float, Field(ge=1, le=24)] = 8.0
+    turnout_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
     standby_kind: Literal["car", "bicycle", "foot"] = "car"
     checkpoints: "CheckpointSpec" = Field(default_factory=lambda: CheckpointSpec())
     reserve: "ReserveSpec" = Field(default_factory=lambda: ReserveSpec())
@@ -219,7 +258,7 @@ Level = Literal["green", "yellow", "orange", "red"]
 
 
 class CalendarEntry(_Model):
-    day: Annotated[int, Field(ge=0)]
+    day: Annotated[int, Field(ge=0, le=3660)]
     level: Level
 
 
@@ -229,10 +268,10 @@ class AlertSpec(_Model):
     scope: Literal["city", "area"] = "city"
     patrol_share: dict[Level, Share] = Field(
         default_factory=lambda: {"green": 0.2, "yellow": 0.4, "orange": 0.6, "red": 0.8})
-    demand_multiplier: dict[Level, PositiveFloat] = Field(
+    demand_multiplier: dict[Level, Multiplier] = Field(
         default_factory=lambda: {"green": 1.0, "yellow": 1.0, "orange": 1.0, "red": 1.0})
     calendar: list[CalendarEntry] = Field(default_factory=list)
-    thresholds: dict[Literal["yellow", "orange", "red"], PositiveFloat] = Field(
+    thresholds: dict[Literal["yellow", "orange", "red"], Multiplier] = Field(
         default_factory=lambda: {"yellow": 1.25, "orange": 1.5, "red": 2.0})
     lookback_days: Annotated[int, Field(ge=1, le=60)] = 3
     decision_hour: Annotated[float, Field(ge=0, lt=24)] = 0.0
@@ -286,13 +325,13 @@ class PatrolSpec(_Model):
 class EncirclementSpec(_Model):
     """合围: how fast units and checkpoints could hold every road leaving a radius around a major incident."""
 
-    radius_m: PositiveFloat = 1000.0
+    radius_m: Annotated[float, Field(gt=0, le=50_000)] = 1000.0
     roads: Literal["major", "all"] = "major"
 
 
 class LinesSpec(_Model):
-    response_s: PositiveFloat = 300.0
-    backup_s: PositiveFloat = 600.0
+    response_s: Seconds = 300.0
+    backup_s: Seconds = 600.0
     target_compliance: Annotated[float, Field(gt=0, le=1)] = 0.9
 
 
@@ -300,8 +339,8 @@ class DispatchSpec(_Model):
     """Which unit the command centre sends (point-to-point dispatch, 一级处警)."""
 
     policy: Literal["nearest", "own_beat_first"] = "nearest"
-    foot_max_travel_s: PositiveFloat | None = 600.0
-    bicycle_max_travel_s: PositiveFloat | None = 900.0
+    foot_max_travel_s: Seconds | None = 600.0
+    bicycle_max_travel_s: Seconds | None = 900.0
     foot_own_beat_only: bool = False
     backup_kinds: list[Literal["car", "bicycle", "foot"]] = Field(
         default_factory=lambda: ["car", "bicycle", "foot"])
@@ -313,9 +352,9 @@ class DispatchSpec(_Model):
 class Scenario(_Model):
     """Everything a run needs. ``source_dir`` anchors relative paths (not a YAML key)."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     horizon_days: Annotated[float, Field(gt=0, le=3660)] = 7.0
     warmup_days: Annotated[float, Field(ge=0, le=365)] = 1.0
     replications: Annotated[int, Field(ge=1, le=100_000)] = 5
@@ -401,7 +440,11 @@ def validation_to_error(exc: ValidationError, *, file: str | None, model=None) -
     got = err.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
     fix = "see docs/scenarios.md for this key"
-    if kind == "string_type" and isinstance(got, (bool, int, float)):
+    if kind == "finite_number":
+        fix = "give a finite number (.inf and .nan are not allowed)"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        fix = "use a value in the range docs/scenarios.md gives for this key"
+    elif kind == "string_type" and isinstance(got, (bool, int, float)):
         fix = "put the value in quotes (YAML reads words like off, yes and no as true/false)"
     elif kind == "missing":
         fix = "add this key"
@@ -418,9 +461,13 @@ def scenario_from_dict(data: dict, *, source_file: str | None = None) -> Scenari
     if "source_file" in data:
         raise ScenarioError("unknown key", file=source_file, key="source_file", fix="remove it")
     try:
-        return Scenario.model_validate({**data, "source_file": source_file})
+        scenario = Scenario.model_validate({**data, "source_file": source_file})
     except ValidationError as exc:
         raise validation_to_error(exc, file=source_file) from None
+    from sim.validate import check_scenario
+
+    check_scenario(scenario)
+    return scenario
 
 
 ForceSpec.model_rebuild()
