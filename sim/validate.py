@@ -35,6 +35,11 @@ def check_scenario(sc) -> None:
                    "make warmup_days smaller than horizon_days (e.g. --set warmup_days=0)")
     _check_force(sc)
     _check_network(sc)
+    from sim.budget import check as check_budget
+
+    # one replication here (--replications may still change the count); all of them in
+    # check_against_network, once the network's size and the final count are known
+    check_budget(sc, replications=1)
 
 
 def _check_force(sc) -> None:
@@ -86,6 +91,9 @@ def check_against_network(sc, city) -> None:
     Called at the top of ``sim.force.deploy``, which every command reaches before simulating.
     """
     places = int(city.places.n_nodes)
+    from sim.budget import check as check_budget
+
+    check_budget(sc, nodes=places)
     share = max(sc.alert.patrol_share.values())
     for kind, n in _patrol_units(sc, share).items():
         if n * MIN_PLACES_PER_UNIT > places:
