@@ -25,7 +25,7 @@ from sim.errors import ScenarioError
 
 BASE_BYTES = 300e6            # interpreter, numpy, pandas, simpy and the default town (measured ~200 MB)
 BYTES_PER_INCIDENT = 8e3
-BYTES_PER_NODE = 50e3
+BYTES_PER_NODE = 20e3           # measured ~3 kB (9,031 nodes: +21 MB); travel caches grow with use
 SECONDS_PER_INCIDENT = 0.5e-3
 SECONDS_PER_NODE = 2e-3       # building graphs, beats and travel caches per street node
 MEMORY_SHARE = 0.8            # of MemAvailable; the rest is left to the system and other processes

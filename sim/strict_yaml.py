@@ -90,11 +90,12 @@ def loads(text: str, *, file: str | None, error: type[InputError] = ScenarioErro
 
 
 def read_text(path: Path, *, error: type[InputError] = ScenarioError, what: str = "YAML",
-              max_bytes: int = MAX_FILE_BYTES) -> str:
+              max_bytes: int | None = None) -> str:
     """A YAML file's text, refusing files too large to be an input and text that is not UTF-8."""
     size = path.stat().st_size
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     if size > max_bytes:
-        raise error(f"is {size / 1e6:.1f} MB, larger than the {max_bytes / 1e6:.0f} MB a {what} file may be",
+        raise error(f"is {size / 1e6:.3g} MB, larger than the {max_bytes / 1e6:.3g} MB a {what} file may be",
                     file=str(path), fix=f"check that this is the {what} file you meant")
     try:
         return path.read_text(encoding="utf-8")

@@ -20,6 +20,8 @@ from sim.errors import ScenarioError
 MIN_BLOCKS_PER_SIDE = 4
 #: A beat needs at least this many street nodes; more units of one kind than places / this fail.
 MIN_PLACES_PER_UNIT = 2
+#: Fewest street nodes a network needs to hold stations, beats and exits.
+MIN_PLACES = 10
 KINDS = ("car", "bicycle", "foot")
 
 
@@ -91,6 +93,10 @@ def check_against_network(sc, city) -> None:
     Called at the top of ``sim.force.deploy``, which every command reaches before simulating.
     """
     places = int(city.places.n_nodes)
+    if places < MIN_PLACES:
+        key = "network.osm.file" if sc.network.osm is not None and sc.network.osm.file else "network"
+        raise _err(sc, key, f"the road network has only {places} street node(s) that cars can reach both ways",
+                   "use a larger extract (a town needs streets, not a single road)")
     from sim.budget import check as check_budget
 
     check_budget(sc, nodes=places)
