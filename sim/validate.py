@@ -21,7 +21,7 @@ MIN_BLOCKS_PER_SIDE = 4
 #: A beat needs at least this many street nodes; more units of one kind than places / this fail.
 MIN_PLACES_PER_UNIT = 2
 #: Fewest street nodes a network needs to hold stations, beats and exits.
-MIN_PLACES = 10
+MIN_PLACES = 3
 KINDS = ("car", "bicycle", "foot")
 
 
