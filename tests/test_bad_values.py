@@ -81,7 +81,7 @@ SET_CASES = [
     ("foot-patrol-speed-inf", ["network.speeds.foot_patrol_kph=.inf"], "network.speeds.foot_patrol_kph"),
     ("foot-max-travel-inf", ["dispatch.foot_max_travel_s=.inf"], "dispatch.foot_max_travel_s"),
     ("horizon-true", ["horizon_days=true"], "horizon_days"),
-    ("officers-true", ["force.total_officers=true"], "force.total_officers"),
+    ("teams-true", ["force.teams=true"], "force.teams"),
     ("mix-share-true", ["force.mix={car: true}"], "force.mix"),
     ("hotspot-off-the-map", ["demand.hotspots=[{name: Harbour, lat: 0.0, lon: 0.0}]"], "demand.hotspots[0]"),
     ("memory-budget", ["demand.incidents_per_day=100000", "horizon_days=3000", "warmup_days=0"], "horizon_days"),
