@@ -5,7 +5,8 @@ files, sweep files, hypercube problems, call CSVs; valid and broken), runs each 
 through ``sim.cli.main`` and counts the outcomes:
 
     cases, exit 0 (complete outputs), exit 2 (one line), tracebacks, bad messages,
-    incomplete outputs, leftovers, hangs (over --timeout seconds)
+    incomplete outputs, leftovers, hangs (over --timeout seconds), and exit 0 although an input
+    file held .inf/.nan (accepted silently)
 
 Usage (from the repository root)::
 
@@ -90,13 +91,14 @@ def main() -> int:
     total = sum(counts.values(), collections.Counter())
     cols = [("cases", sum(total.values())), ("exit 0", total["ok"]), ("exit 2", total["error"]),
             ("tracebacks", total["traceback"]), ("bad messages", total["bad_message"]),
-            ("incomplete", total["incomplete"]), ("leftovers", total["leftover"]), ("hangs", total["hang"])]
+            ("incomplete", total["incomplete"]), ("leftovers", total["leftover"]), ("hangs", total["hang"]),
+            ("exit 0 with .inf/.nan", total["accepted_non_finite"])]
     print("| kind | " + " | ".join(c for c, _ in cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for kind in kinds:
         c = counts[kind]
         row = [sum(c.values()), c["ok"], c["error"], c["traceback"], c["bad_message"], c["incomplete"],
-               c["leftover"], c["hang"]]
+               c["leftover"], c["hang"], c["accepted_non_finite"]]
         print(f"| {kind} | " + " | ".join(str(v) for v in row) + " |")
     print("| all | " + " | ".join(str(v) for _, v in cols) + " |")
     print(f"\n{time.perf_counter() - t0:.0f} s", file=sys.stderr)

@@ -11,7 +11,9 @@ in minutes) and classifies the outcome:
 * ``bad_message``: exit 2 without that one line, or any other exit code;
 * ``incomplete``: exit 0 with a promised output missing;
 * ``leftover``: a ``*.partial*`` or temporary entry next to the output, or an output after an error;
-* ``hang``: the case ran past its time limit (SIGALRM).
+* ``hang``: the case ran past its time limit (SIGALRM);
+* ``accepted_non_finite``: exit 0 although an input YAML file holds .inf or .nan (a wrong answer
+  given silently: no input of patrolsim has a meaning for an infinite number).
 
 Shared by tests/fuzz/test_fuzz.py (a few hundred derandomized examples) and bench/fuzz.py.
 """
@@ -25,7 +27,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OUTCOMES = ("ok", "error", "traceback", "bad_message", "incomplete", "leftover", "hang")
+OUTCOMES = ("ok", "error", "traceback", "bad_message", "incomplete", "leftover", "hang", "accepted_non_finite")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,28 @@ def write_files(case: Case, folder: Path) -> None:
             path.write_bytes(content)
 
 
+def _non_finite(content: bytes | None) -> bool:
+    """Whether a YAML file (as plain safe_load reads it) holds an infinite or NaN number anywhere."""
+    import math
+
+    import yaml
+
+    try:
+        data = yaml.safe_load(content or b"")
+    except Exception:  # noqa: BLE001 - unreadable YAML holds no number
+        return False
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, float) and not math.isfinite(x):
+            return True
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return False
+
+
 def run_case(case: Case, folder: Path, *, timeout_s: float = 60.0) -> Outcome:
     """Write the case into ``folder`` (fresh), run it, and classify the result."""
     from sim.cli import main
@@ -95,7 +119,10 @@ def run_case(case: Case, folder: Path, *, timeout_s: float = 60.0) -> Outcome:
         return Outcome("leftover", f"{case.kind}: {leftovers}")
     if rc == 0:
         missing = [p for p in case.promises if not (out / p if p else out).exists()]
-        return Outcome("incomplete", f"{case.kind}: missing {missing}") if missing else Outcome("ok")
+        if missing:
+            return Outcome("incomplete", f"{case.kind}: missing {missing}")
+        bad = [name for name, content in case.files.items() if name.endswith(".yaml") and _non_finite(content)]
+        return Outcome("accepted_non_finite", f"{case.kind}: {bad}") if bad else Outcome("ok")
     lines = [line for line in text.splitlines() if line.strip()]
     if rc != 2 or len(lines) != 1 or not lines[0].startswith("patrolsim: error: ") or "(fix: " not in lines[0]:
         return Outcome("bad_message", f"{case.kind}: exit {rc}: {text[-500:]}")
