@@ -39,8 +39,21 @@ def _leaf_paths() -> list[str]:
 
 
 LEAVES = _leaf_paths()
+NUMERIC_LEAVES = ["horizon_days", "warmup_days", "demand.incidents_per_day", "demand.call_handling_mean_s",
+                  "force.total_officers", "force.turnout_s", "force.shift_hours", "force.teams",
+                  "lines.response_s", "lines.backup_s", "lines.target_compliance", "network.max_snap_m",
+                  "network.synthetic.area_km2", "network.synthetic.seed", "network.synthetic.block_m",
+                  "network.speeds.bicycle_kph", "network.speeds.foot_kph", "network.speeds.foot_patrol_kph",
+                  "encirclement.radius_m", "dispatch.foot_max_travel_s", "alert.demand_multiplier.green",
+                  "force.mix.car", "force.crew.car", "alert.patrol_share.green"]
+EXTREMES = st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e300, 1e9, 0, -1, True, 7, 0.01, 1e-300])
 
 # values that are valid somewhere and wrong elsewhere; the big ones are out of every range
+def mostly(valid, junk_one_in: int = 8):
+    """``valid`` most of the time, a value from VALUES one time in ``junk_one_in``."""
+    return st.integers(0, junk_one_in - 1).flatmap(lambda i: VALUES if i == 0 else valid)
+
+
 VALUES = st.one_of(
     st.sampled_from([0, 1, 2, 3, -1, 0.5, 0.9, 24, 1e9, 1e300, -1e300, float("inf"), float("-inf"), float("nan"),
                      True, False, None, "", "green", "red", "car", "x", [], {}, [1, 2], {"a": 1}, "1e5"]),
@@ -72,8 +85,10 @@ def scenario_dicts(draw) -> dict:
     """A small scenario, then 0-3 mutations: a value set anywhere, a typo, an unknown key, a deletion."""
     data = small_scenario()
     for _ in range(draw(st.integers(0, 3))):
-        op = draw(st.sampled_from(["set", "set", "set", "typo", "unknown", "delete", "synthetic-to-osm"]))
-        if op == "set":
+        op = draw(st.sampled_from(["set", "set", "number", "number", "typo", "unknown", "delete", "synthetic-to-osm"]))
+        if op == "number":     # a numeric key given an extreme, non-finite or boolean value
+            _set(data, draw(st.sampled_from(NUMERIC_LEAVES)), draw(EXTREMES))
+        elif op == "set":
             _set(data, draw(st.sampled_from(LEAVES)), draw(VALUES))
         elif op == "typo":
             section = draw(st.sampled_from(["force", "demand", "network", None]))
@@ -190,16 +205,16 @@ def sweep_cases(draw) -> Case:
 def hypercube_cases(draw) -> Case:
     n_units = draw(st.integers(1, 4))
     units = [f"u{i}" for i in range(n_units)]
-    mu = draw(st.one_of(st.sampled_from([1.0, 2.0]), VALUES))
+    mu = draw(mostly(st.sampled_from([1.0, 2.0, 3.0])))
     atoms = []
     for j in range(draw(st.integers(0, 4))):
         pref = draw(st.permutations(units))[:draw(st.integers(1, n_units))]
-        rate = draw(st.one_of(st.floats(min_value=0.01, max_value=3), VALUES))
+        rate = draw(mostly(st.floats(min_value=0.01, max_value=1)))
         atoms.append({"id": f"a{j}", "rate": rate, "preference": list(pref)})
-    problem = {"service_rate": mu, "queue": draw(st.sampled_from(["infinite", "loss", "lifo"])), "units": units,
+    problem = {"service_rate": mu, "queue": draw(st.sampled_from(["infinite", "loss", "loss", "lifo"])), "units": units,
                "atoms": atoms}
     if draw(st.booleans()):
-        problem["travel_times"] = {a["id"]: {u: draw(st.one_of(st.floats(0, 10), VALUES)) for u in units}
+        problem["travel_times"] = {a["id"]: {u: draw(mostly(st.floats(0, 10))) for u in units}
                                    for a in atoms}
     if draw(st.integers(0, 4)) == 0:
         problem[draw(st.sampled_from(["extra", "service_rate", "units"]))] = draw(VALUES)
@@ -210,22 +225,24 @@ def hypercube_cases(draw) -> Case:
 
 # Times of calls in the test town's year; the far-future timestamps of issue 11 (year 2999) belong to the
 # call readers and are not drawn here.
-TIMES = st.one_of(st.datetimes(min_value=__import__("datetime").datetime(2015, 1, 1),
-                               max_value=__import__("datetime").datetime(2015, 3, 1)).map(lambda t: t.isoformat(" ")),
-                  st.sampled_from(["", "yesterday", "2015-13-45 25:61:00", "0"]))
+TIMES = st.integers(0, 7).flatmap(lambda i: st.sampled_from(["", "yesterday", "2015-13-45 25:61:00", "0"]) if i == 0
+                                  else GOOD_TIMES)
+GOOD_TIMES = st.one_of(st.datetimes(min_value=__import__("datetime").datetime(2015, 1, 1),
+                               max_value=__import__("datetime").datetime(2015, 3, 1)).map(
+                      lambda t: t.strftime("%Y-%m-%d %H:%M:%S")))
 
 
 @st.composite
 def calls_cases(draw) -> Case:
     """A call CSV in a custom format (mapping file) around the test town, valid rows and broken ones."""
-    n = draw(st.sampled_from([0, 1, 25, 30, 40]))
+    n = draw(st.sampled_from([0, 1, 30, 40, 60]))
     rows = []
     for _ in range(n):
-        if draw(st.integers(0, 9)) == 0:
+        if draw(st.integers(0, 19)) == 0:
             rows.append([draw(TIMES), draw(st.sampled_from(["", "x", "nan", "91"])), "-122.30", "Theft"])
         else:
-            rows.append([draw(TIMES), f"{47.645 + draw(st.floats(0, 0.01)):.6f}",
-                         f"{-122.305 + draw(st.floats(0, 0.01)):.6f}", draw(st.sampled_from(["Theft", "Traffic"]))])
+            rows.append([draw(TIMES), f"{47.6482 + draw(st.floats(0, 0.0027)):.6f}",
+                         f"{-122.302 + draw(st.floats(0, 0.0053)):.6f}", draw(st.sampled_from(["Theft", "Traffic"]))])
     header = ["Call Time", "Lat", "Lon", "Group"]
     if draw(st.integers(0, 5)) == 0:
         header[draw(st.integers(0, 3))] = "Other"
