@@ -16,7 +16,7 @@ from contract import run_case
 from strategies import STRATEGIES, describe
 
 # examples per input kind: a few hundred in all, about a minute on a laptop core
-EXAMPLES = {"scenario": 60, "osm": 20, "sweep": 30, "hypercube": 100, "calls": 15}
+EXAMPLES = {"scenario": 50, "osm": 15, "sweep": 30, "hypercube": 100, "calls": 10}
 _counter = itertools.count()
 
 
