@@ -70,12 +70,16 @@ class _StrictLoader(yaml.SafeLoader):
 
 def loads(text: str, *, file: str | None, error: type[InputError] = ScenarioError, fix: str | None = None):
     """Parse YAML text strictly; any problem is one ``error`` line with the file and the line."""
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)      # the reader already refuses control characters here
         return loader.get_single_data()
     except StrictYamlProblem as exc:
         where = f"line {exc.line}: " if exc.line else ""
         raise error(f"{where}{exc.problem}", file=file, fix=exc.fix) from None
+    except yaml.reader.ReaderError as exc:
+        raise error(f"character #x{exc.character:04x} at position {exc.position} is not allowed in YAML",
+                    file=file, fix="save the file as plain UTF-8 text without control characters") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -86,7 +90,8 @@ def loads(text: str, *, file: str | None, error: type[InputError] = ScenarioErro
         raise error(f"nested deeper than {MAX_DEPTH} levels", file=file,
                     fix="check the brackets and indentation") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_text(path: Path, *, error: type[InputError] = ScenarioError, what: str = "YAML",

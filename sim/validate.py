@@ -100,11 +100,13 @@ def check_against_network(sc, city) -> None:
     from sim.budget import check as check_budget
 
     check_budget(sc, nodes=places)
-    share = max(sc.alert.patrol_share.values())
+    a = sc.alert
+    # a fixed level deploys that level only; calendar and adaptive plans may reach any level
+    share = a.patrol_share[a.level] if a.mode == "fixed" else max(a.patrol_share.values())
     for kind, n in _patrol_units(sc, share).items():
         if n * MIN_PLACES_PER_UNIT > places:
             raise _err(sc, "force.total_officers",
-                       f"{n} {kind} units on patrol (at the highest patrol share, {share:g}) need at least "
+                       f"{n} {kind} units on patrol (patrol share {share:g}) need at least "
                        f"{n * MIN_PLACES_PER_UNIT} street nodes for their beats; the network has {places}",
                        "lower force.total_officers or force.mix, or use a larger network")
     if sc.force.reserve.units * MIN_PLACES_PER_UNIT > places:

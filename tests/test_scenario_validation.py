@@ -83,3 +83,8 @@ def test_cross_key_problems(data, key):
 ])
 def test_cross_key_rules_allow_what_the_model_runs(data):
     scenario_from_dict({"name": "x", **data})
+
+
+def test_control_character_is_one_line():
+    with pytest.raises(ScenarioError, match="f.yaml: character #x007f"):
+        loads("\x7f", file="f.yaml")
