@@ -67,22 +67,26 @@ def main() -> int:
     t0 = time.perf_counter()
     try:
         for kind in kinds:
-            n = iter(range(10**9))
+            cases = []
 
+            # draw first, run after: the cases depend on the seed only, never on the code under test,
+            # so two checkouts are run on exactly the same inputs
             @seed(args.seed)
             @settings(max_examples=per_kind, deadline=None, database=None, phases=[Phase.generate],
                       suppress_health_check=list(HealthCheck))
             @given(case=STRATEGIES[kind])
-            def one(case):
-                folder = work / f"{kind}-{next(n)}"
+            def draw(case):
+                cases.append(case)
+
+            draw()
+            for i, case in enumerate(cases):
+                folder = work / f"{kind}-{i}"
                 outcome = run_case(case, folder, timeout_s=args.timeout)
                 counts[kind][outcome.kind] += 1
                 if details and outcome.kind not in ("ok", "error"):
                     details.write(json.dumps({"outcome": outcome.kind, "detail": outcome.detail,
                                               "case": describe(case)}) + "\n")
                 shutil.rmtree(folder, ignore_errors=True)
-
-            one()
             print(f"  {kind:<9} {dict(counts[kind])}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
