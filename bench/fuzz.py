@@ -11,7 +11,11 @@ through ``sim.cli.main`` and counts the outcomes:
 Usage (from the repository root)::
 
     python bench/fuzz.py --cases 10000                 # this checkout
-    PYTHONPATH=OTHER_CHECKOUT python bench/fuzz.py --cases 1000   # the same cases on another version
+    python bench/fuzz.py --cases 1000 --save-cases cases.pkl
+    PYTHONPATH=OTHER_CHECKOUT python bench/fuzz.py --load-cases cases.pkl   # the very same cases
+
+Hypothesis draws the same cases for the same --seed within one checkout, but not always across
+two (its generation adapts as it goes), hence --save-cases/--load-cases for before/after counts.
 
 The process is capped at --max-memory-gb of address space so that an input asking for
 billions of incidents fails with MemoryError (counted as a traceback) instead of taking the
@@ -46,6 +50,9 @@ def main() -> int:
     p.add_argument("--max-memory-gb", type=float, default=4.0, help="address-space cap of this process")
     p.add_argument("--seed", type=int, default=0, help="Hypothesis seed (same seed, same cases)")
     p.add_argument("--details", type=Path, default=None, help="write the cases that broke the contract here (JSONL)")
+    p.add_argument("--save-cases", type=Path, default=None,
+                   help="write the drawn cases to this file (pickle) so that another checkout runs the very same")
+    p.add_argument("--load-cases", type=Path, default=None, help="run the cases saved by --save-cases instead of drawing")
     args = p.parse_args()
 
     cap = int(args.max_memory_gb * 1e9)
@@ -66,8 +73,15 @@ def main() -> int:
           file=sys.stderr)
     t0 = time.perf_counter()
     try:
+        saved = {}
+        if args.load_cases:
+            import pickle
+
+            saved = pickle.loads(args.load_cases.read_bytes())
+            kinds[:] = list(saved)
+            counts.update({k: collections.Counter() for k in kinds})
         for kind in kinds:
-            cases = []
+            cases = list(saved.get(kind, []))
 
             # draw first, run after: the cases depend on the seed only, never on the code under test,
             # so two checkouts are run on exactly the same inputs
@@ -78,7 +92,10 @@ def main() -> int:
             def draw(case):
                 cases.append(case)
 
-            draw()
+            if not args.load_cases:
+                draw()
+            if args.save_cases:
+                saved[kind] = cases
             for i, case in enumerate(cases):
                 folder = work / f"{kind}-{i}"
                 outcome = run_case(case, folder, timeout_s=args.timeout)
@@ -88,6 +105,10 @@ def main() -> int:
                                               "case": describe(case)}) + "\n")
                 shutil.rmtree(folder, ignore_errors=True)
             print(f"  {kind:<9} {dict(counts[kind])}", file=sys.stderr, flush=True)
+        if args.save_cases:
+            import pickle
+
+            args.save_cases.write_bytes(pickle.dumps(saved))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if details:
