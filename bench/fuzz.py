@@ -69,8 +69,8 @@ def main() -> int:
     counts: dict[str, collections.Counter] = {k: collections.Counter() for k in kinds}
     details = open(args.details, "w", encoding="utf-8") if args.details else None
     work = Path(tempfile.mkdtemp(prefix="patrolsim-fuzz-"))
-    print(f"patrolsim from {Path(sim.__file__).parent}; {per_kind} cases per kind; timeout {args.timeout:g} s",
-          file=sys.stderr)
+    what = f"cases from {args.load_cases}" if args.load_cases else f"{per_kind} cases per kind"
+    print(f"patrolsim from {Path(sim.__file__).parent}; {what}; timeout {args.timeout:g} s", file=sys.stderr)
     t0 = time.perf_counter()
     try:
         saved = {}
