@@ -10,6 +10,7 @@ of cases run in a minute.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from pathlib import Path
@@ -227,8 +228,8 @@ def hypercube_cases(draw) -> Case:
 # call readers and are not drawn here.
 TIMES = st.integers(0, 7).flatmap(lambda i: st.sampled_from(["", "yesterday", "2015-13-45 25:61:00", "0"]) if i == 0
                                   else GOOD_TIMES)
-GOOD_TIMES = st.one_of(st.datetimes(min_value=__import__("datetime").datetime(2015, 1, 1),
-                               max_value=__import__("datetime").datetime(2015, 3, 1)).map(
+GOOD_TIMES = st.one_of(st.datetimes(min_value=dt.datetime(2015, 1, 1),
+                               max_value=dt.datetime(2015, 3, 1)).map(
                       lambda t: t.strftime("%Y-%m-%d %H:%M:%S")))
 
 

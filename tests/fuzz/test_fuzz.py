@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from contract import run_case
 from strategies import STRATEGIES, describe
 
-# examples per input kind: a few hundred in all, about a minute on a laptop core
-EXAMPLES = {"scenario": 50, "osm": 15, "sweep": 30, "hypercube": 100, "calls": 10}
+# examples per input kind: 400 in all, about 20 s on one idle core here
+EXAMPLES = {"scenario": 120, "osm": 40, "sweep": 60, "hypercube": 150, "calls": 30}
 _counter = itertools.count()
 
 
