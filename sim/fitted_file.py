@@ -155,9 +155,7 @@ def fitted_from_dict(data, *, file: str | None = None) -> dict:
 
 
 def read_fitted(path: Path) -> dict:
-    """Read and validate a fitted-demand YAML file."""
-    import yaml
-
+    """Read and validate a fitted-demand YAML file (strict YAML, see ``sim.strict_yaml``)."""
     path = Path(path)
     file = str(path)
     if not path.exists():
@@ -166,15 +164,9 @@ def read_fitted(path: Path) -> dict:
     if path.is_dir():
         raise DemandError("is a folder, not a fitted-demand file", file=file, key="demand.fitted",
                           fix="name the .yaml file patrolsim fit wrote")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise DemandError("is not UTF-8 text", file=file, fix=FIX) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise DemandError(f"YAML syntax error{where}: {getattr(exc, 'problem', None) or 'cannot parse'}",
-                          file=file, fix=FIX) from None
+    from sim.strict_yaml import loads, read_text
+
+    data = loads(read_text(path, error=DemandError, what="fitted-demand"), file=file, error=DemandError, fix=FIX)
     if data is None:
         raise DemandError("is empty", file=file, fix=FIX)
     return fitted_from_dict(data, file=file)

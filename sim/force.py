@@ -157,6 +157,9 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
     ``travel_time_fn(place) -> seconds from that place to every place`` is needed for
     station catchment areas.
     """
+    from sim.validate import check_against_network
+
+    check_against_network(scenario, city)  # a force that fits the network, hot spots on it (one-line errors)
     force = scenario.force
     nominal = level or scenario.alert.level
     g = city.places

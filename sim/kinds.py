@@ -135,15 +135,15 @@ UNIT_KINDS: tuple[UnitKind, ...] = (
     UnitKind(
         name="bicycle", graph="bike", travel="bike", crew=1, mix=0.2,
         doc="Bicycle unit on the bike graph at one speed.",
-        response=Speed("bicycle_kph", 15.0, "kph", gt=0, doc="Bicycle speed on a call."),
-        patrol=Speed("bicycle_patrol_kph", 10.0, "kph", gt=0, doc="Bicycle speed on patrol."),
+        response=Speed("bicycle_kph", 15.0, "kph", ge=1, le=60, doc="Bicycle speed on a call."),
+        patrol=Speed("bicycle_patrol_kph", 10.0, "kph", ge=1, le=60, doc="Bicycle speed on patrol."),
         max_travel=MaxTravel(900.0, "Bicycle units answer calls outside their beat only within this "
                                     "travel time (null: no limit).")),
     UnitKind(
         name="foot", graph="walk", travel="walk", crew=2, mix=0.2,
         doc="Foot patrol on the walk graph at one speed.",
-        response=Speed("foot_kph", 6.0, "kph", gt=0, doc="Walking speed on a call (brisk walk or jog)."),
-        patrol=Speed("foot_patrol_kph", 4.0, "kph", gt=0, doc="Walking speed on patrol."),
+        response=Speed("foot_kph", 6.0, "kph", ge=0.5, le=25, doc="Walking speed on a call (brisk walk or jog)."),
+        patrol=Speed("foot_patrol_kph", 4.0, "kph", ge=0.5, le=25, doc="Walking speed on patrol."),
         max_travel=MaxTravel(600.0, "Foot units answer calls outside their beat only within this travel "
                                     "time (null: no limit)."),
         own_beat_only_doc="Foot units answer only calls in their own beat."),

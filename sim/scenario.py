@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
+                      model_validator)
 
 from sim import kinds
 from sim.errors import ScenarioError
@@ -31,10 +32,47 @@ RaisedLevel = Literal[kinds.LEVELS[1:]]      # the levels an adaptive threshold 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+# Ranges the model can run: every number is finite (``allow_inf_nan=False``) and bounded, so a
+# typo like 1e300 or .inf is an error here instead of an overflow or a silent 0% inside the model.
+DAY_S = 86_400.0
+Seconds = Annotated[float, Field(gt=0, le=DAY_S)]                # a duration up to a day
+NonNegSeconds = Annotated[float, Field(ge=0, le=DAY_S)]
+Relative = Annotated[float, Field(ge=0, le=1000)]                # a relative intensity or weight
+Multiplier = Annotated[float, Field(gt=0, le=100)]
+Metres = Annotated[float, Field(gt=0, le=100_000)]
+Population = Annotated[int, Field(gt=0, le=50_000_000)]
+
+
+def _admits_bool(ann) -> bool:
+    """Whether a field's annotation accepts true/false anywhere (``major: bool``, ``list[Scalar]``)."""
+    if ann is bool:
+        return True
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return True                      # a sub-section checks its own fields
+    return any(_admits_bool(a) for a in getattr(ann, "__args__", ()) or ())
+
+
+def _has_bool(value) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return any(_has_bool(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_bool(v) for v in value)
+    return False
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value, info: ValidationInfo):
+        """YAML reads ``true`` as a bool and pydantic would take it as 1: a number key refuses it."""
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and _has_bool(value) and not _admits_bool(field.annotation):
+            raise ValueError("expected a number, got true/false")
+        return value
 
 
 # --------------------------------------------------------------------------- network
@@ -49,9 +87,9 @@ class Place(_Model):
 class SyntheticNetwork(_Model):
     """The embedded synthetic county town (no download needed)."""
 
-    seed: int = 7
-    area_km2: PositiveFloat = 17.4
-    population: Annotated[int, Field(gt=0)] = 200_000
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 7
+    area_km2: Annotated[float, Field(ge=0.05, le=2500)] = 17.4
+    population: Population = 200_000
     block_m: Annotated[float, Field(ge=50, le=1000)] = 150.0
     arterial_every: Annotated[int, Field(ge=2, le=50)] = 5
     stations: Annotated[int, Field(ge=1, le=50)] = 4
@@ -70,7 +108,7 @@ class OsmNetwork(_Model):
     n_stations: Annotated[int, Field(ge=1, le=50)] = 4
     bureau: Place | None = None
     exits: list[Place] = Field(default_factory=list)
-    population: Annotated[int, Field(gt=0)] = 50_000
+    population: Population = 50_000
 
     @model_validator(mode="after")
     def _one_source(self) -> "OsmNetwork":
@@ -80,6 +118,8 @@ class OsmNetwork(_Model):
                              + (f"; got {', '.join(given)}" if given else ""))
         if self.bbox is not None:
             s, w, n, e = self.bbox
+            if not all(-90 <= v <= 90 for v in (s, n)) or not all(-180 <= v <= 180 for v in (w, e)):
+                raise ValueError("bbox latitudes must lie in [-90, 90] and longitudes in [-180, 180]")
             if not (s < n and w < e):
                 raise ValueError("bbox must be [south, west, north, east] with south < north and west < east")
         return self
@@ -101,7 +141,7 @@ class NetworkSpec(_Model):
     synthetic: SyntheticNetwork | None = None
     osm: OsmNetwork | None = None
     speeds: Speeds = Speeds()
-    max_snap_m: PositiveFloat = 300.0
+    max_snap_m: Metres = 300.0
 
     @model_validator(mode="after")
     def _one_kind(self) -> "NetworkSpec":
@@ -118,10 +158,10 @@ class IncidentType(_Model):
     """A class of incident: how often, how urgent, how many units, how long on scene."""
 
     name: str
-    share: PositiveFloat
+    share: Annotated[float, Field(gt=0, le=1000)]
     priority: Annotated[int, Field(ge=1, le=9)] = 2
     units_needed: Annotated[int, Field(ge=1, le=20)] = 1
-    on_scene_mean_s: PositiveFloat = 1800.0
+    on_scene_mean_s: Seconds = 1800.0
     on_scene_cv: Annotated[float, Field(ge=0, le=5)] = 0.6
     on_scene_dist: Literal["lognormal", "exponential"] = "lognormal"
     major: bool = False
@@ -133,8 +173,8 @@ class Hotspot(_Model):
     name: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    radius_m: PositiveFloat = 300.0
-    multiplier: PositiveFloat = 3.0
+    radius_m: Annotated[float, Field(gt=0, le=50_000)] = 300.0
+    multiplier: Multiplier = 3.0
     hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (0, 24)
 
 
@@ -156,11 +196,11 @@ DEFAULT_HOUR_PROFILE = (0.75, 0.6, 0.5, 0.4, 0.35, 0.35, 0.45, 0.65, 0.85, 0.95,
 
 
 class DemandSpec(_Model):
-    incidents_per_day: PositiveFloat = 120.0
-    hour_profile: tuple[NonNegFloat, ...] = DEFAULT_HOUR_PROFILE
-    day_profile: tuple[NonNegFloat, ...] = (1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1)
+    incidents_per_day: Annotated[float, Field(gt=0, le=100_000)] = 120.0
+    hour_profile: tuple[Relative, ...] = DEFAULT_HOUR_PROFILE
+    day_profile: tuple[Relative, ...] = (1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1)
     spatial: Literal["population", "uniform"] = "population"
-    call_handling_mean_s: NonNegFloat = 60.0
+    call_handling_mean_s: NonNegSeconds = 60.0
     types: list[IncidentType] = Field(default_factory=_default_types)
     hotspots: list[Hotspot] = Field(default_factory=list)
     fitted: str | None = None
@@ -205,8 +245,8 @@ class ForceSpec(_Model):
     mix: dict[KindName, Share] = Field(
         default_factory=lambda: {k.name: k.mix for k in kinds.UNIT_KINDS})
     teams: Annotated[int, Field(ge=1, le=10)] = 4
-    shift_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
-    turnout_s: NonNegFloat = 120.0
+    shift_hours: Annotated[float, Field(ge=1, le=24)] = 8.0
+    turnout_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
     standby_kind: KindName = kinds.DEFAULT_STATION_KIND
     checkpoints: "CheckpointSpec" = Field(default_factory=lambda: CheckpointSpec())
     reserve: "ReserveSpec" = Field(default_factory=lambda: ReserveSpec())
@@ -242,7 +282,7 @@ class ReserveSpec(_Model):
 
 
 class CalendarEntry(_Model):
-    day: Annotated[int, Field(ge=0)]
+    day: Annotated[int, Field(ge=0, le=3660)]
     level: Level
 
 
@@ -252,10 +292,10 @@ class AlertSpec(_Model):
     scope: Literal["city", "area"] = "city"
     patrol_share: dict[Level, Share] = Field(
         default_factory=lambda: {a.name: a.patrol_share for a in kinds.ALERT_LEVELS_SPEC})
-    demand_multiplier: dict[Level, PositiveFloat] = Field(
+    demand_multiplier: dict[Level, Multiplier] = Field(
         default_factory=lambda: {a.name: a.demand_multiplier for a in kinds.ALERT_LEVELS_SPEC})
     calendar: list[CalendarEntry] = Field(default_factory=list)
-    thresholds: dict[RaisedLevel, PositiveFloat] = Field(
+    thresholds: dict[RaisedLevel, Multiplier] = Field(
         default_factory=lambda: {a.name: a.threshold for a in kinds.ALERT_LEVELS_SPEC if a.threshold is not None})
     lookback_days: Annotated[int, Field(ge=1, le=60)] = 3
     decision_hour: Annotated[float, Field(ge=0, lt=24)] = 0.0
@@ -310,13 +350,13 @@ class PatrolSpec(_Model):
 class EncirclementSpec(_Model):
     """合围: how fast units and checkpoints could hold every road leaving a radius around a major incident."""
 
-    radius_m: PositiveFloat = 1000.0
+    radius_m: Annotated[float, Field(gt=0, le=50_000)] = 1000.0
     roads: Literal["major", "all"] = "major"
 
 
 class LinesSpec(_Model):
-    response_s: PositiveFloat = 300.0
-    backup_s: PositiveFloat = 600.0
+    response_s: Seconds = 300.0
+    backup_s: Seconds = 600.0
     target_compliance: Annotated[float, Field(gt=0, le=1)] = 0.9
 
 
@@ -325,7 +365,7 @@ def _dispatch_kind_fields() -> dict:
     out = {}
     for k in kinds.UNIT_KINDS:
         if k.max_travel is not None:
-            out[f"{k.name}_max_travel_s"] = (PositiveFloat | None, Field(k.max_travel.default_s,
+            out[f"{k.name}_max_travel_s"] = (Seconds | None, Field(k.max_travel.default_s,
                                                                          description=k.max_travel.doc))
     for k in kinds.UNIT_KINDS:
         if k.own_beat_only_doc is not None:
@@ -348,9 +388,9 @@ DispatchSpec.__doc__ = "Which unit the command centre sends (point-to-point disp
 class Scenario(_Model):
     """Everything a run needs. ``source_dir`` anchors relative paths (not a YAML key)."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     horizon_days: Annotated[float, Field(gt=0, le=3660)] = 7.0
     warmup_days: Annotated[float, Field(ge=0, le=365)] = 1.0
     replications: Annotated[int, Field(ge=1, le=100_000)] = 5
@@ -436,7 +476,11 @@ def validation_to_error(exc: ValidationError, *, file: str | None, model=None) -
     got = err.get("input")
     got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
     fix = "see docs/scenarios.md for this key"
-    if kind == "string_type" and isinstance(got, (bool, int, float)):
+    if kind == "finite_number":
+        fix = "give a finite number (.inf and .nan are not allowed)"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        fix = "use a value in the range docs/scenarios.md gives for this key"
+    elif kind == "string_type" and isinstance(got, (bool, int, float)):
         fix = "put the value in quotes (YAML reads words like off, yes and no as true/false)"
     elif kind == "missing":
         fix = "add this key"
@@ -453,9 +497,13 @@ def scenario_from_dict(data: dict, *, source_file: str | None = None) -> Scenari
     if "source_file" in data:
         raise ScenarioError("unknown key", file=source_file, key="source_file", fix="remove it")
     try:
-        return Scenario.model_validate({**data, "source_file": source_file})
+        scenario = Scenario.model_validate({**data, "source_file": source_file})
     except ValidationError as exc:
         raise validation_to_error(exc, file=source_file) from None
+    from sim.validate import check_scenario
+
+    check_scenario(scenario)
+    return scenario
 
 
 ForceSpec.model_rebuild()

@@ -19,12 +19,12 @@ KEY_DOCS = {
     "description": "Free text shown in summaries.",
     "seed": "Random seed. Same seed and scenario, same numbers on any machine and any number of workers.",
     "horizon_days": "Simulated days per replication (time 0 is a Monday 00:00).",
-    "warmup_days": "Days at the start that are simulated but not measured (units settle onto their beats).",
+    "warmup_days": "Days at the start that are simulated but not measured (units settle onto their beats). Must be shorter than `horizon_days`.",
     "replications": "Independent replications; metrics are means with 95% t-intervals across them.",
     "network": "The road network: exactly one of `synthetic` or `osm`.",
     "network.synthetic": "The embedded synthetic county town (no download).",
     "network.synthetic.seed": "Seed of the town's layout (independent of the run seed).",
-    "network.synthetic.area_km2": "Area of the town's street grid (Guanghan's urban area is 17.4 km²).",
+    "network.synthetic.area_km2": "Area of the town's street grid (Guanghan's urban area is 17.4 km²). At least 4 blocks (`block_m`) a side.",
     "network.synthetic.population": "Residents; spread over street nodes with a dense core.",
     "network.synthetic.block_m": "Street spacing in metres.",
     "network.synthetic.arterial_every": "Every n-th street is an arterial (45-50 km/h); the outer ring is a 60 km/h road.",
@@ -32,7 +32,7 @@ KEY_DOCS = {
     "network.synthetic.exits": "Roads leaving the town (city exits, where checkpoints stand).",
     "network.synthetic.drop_share": "Share of local street segments left out, so blocks are irregular.",
     "network.osm": "A real network from OpenStreetMap: exactly one of `file` or `place`, or `bbox` alone (download); `bbox` with `file` crops the file.",
-    "network.osm.file": "An .osm, .osm.gz or .osm.bz2 XML export; relative paths start at the scenario file's folder.",
+    "network.osm.file": "An .osm, .osm.gz or .osm.bz2 XML export (a non-empty file, not a folder); relative paths start at the scenario file's folder.",
     "network.osm.place": "A place name for osmnx to download (needs a machine that is online).",
     "network.osm.bbox": "[south, west, north, east] in degrees: download this box, or crop `file` to it.",
     "network.osm.stations": "Police stations as a list of {name, lat, lon}; snapped to the nearest drivable node (error beyond `max_snap_m`).",
@@ -49,18 +49,18 @@ KEY_DOCS = {
     "demand.spatial": "`population`: incidents where people live; `uniform`: every street node alike.",
     "demand.call_handling_mean_s": "Mean seconds from the call to dispatch (exponential).",
     "demand.types": "Incident types: name, share, priority (1 most urgent), units_needed (2+ means backup), on_scene_mean_s, on_scene_cv and on_scene_dist (lognormal, or exponential as queueing theory assumes), major (counts for encirclement and may call the reserve).",
-    "demand.hotspots": "Hot spots by time and place: {name, lat, lon, radius_m, multiplier, hours: [start, end)}.",
+    "demand.hotspots": "Hot spots by time and place: {name, lat, lon, radius_m (<= 50,000), multiplier (<= 100), hours: [start, end)}; each within its radius of the network's bounding box.",
     "demand.fitted": "A fitted demand file written by `patrolsim fit` (replaces profile, places and types).",
     "demand.replay": "A call-data CSV to replay as it happened (trace-driven).",
     "demand.replay_columns": "Column mapping (YAML) for a replay file in a format patrolsim does not recognise (default: CALLS.columns.yaml beside the calls).",
     "demand.start_date": "Calendar date of simulated day 0 (a Monday, YYYY-MM-DD) for a fitted file's season and trend (docs/demand.md). Default: the Monday on or after the end of the fitting window (the weeks just after the data). Ignored by demand without a season.",
     "demand.replay_start": "Replay from this date (YYYY-MM-DD): time 0 becomes Monday 00:00 of its week.",
     "force": "The police force.",
-    "force.total_officers": "All patrol-capable officers of the stations, across the four teams.",
+    "force.total_officers": "All patrol-capable officers of the stations, across the four teams. Checked against the network once it loads: each unit of a kind needs at least 2 street nodes for its beat.",
     "force.crew": f"Officers per unit of each kind {{{', '.join(kinds.KIND_NAMES)}}}; a kind left out keeps its default.",
     "force.mix": f"Share of patrol officers in each kind {{{', '.join(kinds.KIND_NAMES)}}}.",
     "force.teams": "Teams in the roster (四班三运转: four); one leads each shift.",
-    "force.shift_hours": "Length of a shift; crews change and alert levels take effect at shift changes.",
+    "force.shift_hours": "Length of a shift; crews change and alert levels take effect at shift changes. Must divide 24 hours (1, 2, 3, 4, 6, 8, 12, 24).",
     "force.turnout_s": "Seconds for a unit waiting at a station to leave after dispatch.",
     "force.standby_kind": "Kind of the standby units formed by on-duty officers not on patrol.",
     "force.checkpoints": "Fixed checkpoints (卡口): where, how many officers each, at which levels.",
@@ -154,10 +154,54 @@ def _default_text(value) -> str:
     return text if len(text) < 60 else text[:57] + "..."
 
 
+def _bounds(items) -> list[str]:
+    """'>= 0', '<= 86400', ... from pydantic constraint objects (annotated_types)."""
+    out = []
+    for m in items:
+        for attr, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="), ("max_length", "length <=")):
+            v = getattr(m, attr, None)
+            if v is not None and not isinstance(v, type):
+                out.append(f"{sign} {v:,}" if isinstance(v, (int, float)) else f"{sign} {v}")
+    return out
+
+
+def _inner_bounds(ann) -> list[str]:
+    """Bounds on the items of a list, tuple or dict value (e.g. each hour_profile entry)."""
+    out = []
+    for a in typing.get_args(ann):
+        if typing.get_origin(a) is typing.Annotated:
+            out += _bounds(a.__metadata__)
+        elif typing.get_args(a):
+            out += _inner_bounds(a)
+    return out
+
+
+def key_ranges(model: type[BaseModel] = Scenario, prefix: str = "") -> dict[str, str]:
+    """The allowed range of every numeric key, as documented in docs/scenarios.md ("" when none).
+
+    Every number must also be finite: .inf and .nan are refused everywhere.
+    """
+    out = {}
+    for name, field in model.model_fields.items():
+        if name == "source_file":
+            continue
+        path = f"{prefix}{name}"
+        bounds = _bounds(field.metadata)
+        if not bounds:
+            inner = _inner_bounds(field.annotation)
+            bounds = [f"each {b}" for b in dict.fromkeys(inner)]
+        out[path] = ", ".join(bounds)
+        for sub in _models_in(field.annotation):
+            if sub.__name__ not in LEAF_MODELS:
+                out.update(key_ranges(sub, prefix=f"{path}."))
+    return out
+
+
 def markdown_table() -> str:
-    rows = ["| key | default | meaning |", "|---|---|---|"]
+    rows = ["| key | default | range | meaning |", "|---|---|---|---|"]
+    ranges = key_ranges()
     for path, _, default in key_paths():
         doc = KEY_DOCS.get(path, "")
         d = _default_text(default)
-        rows.append(f"| `{path}` | {d if d == 'required' else f'`{d}`'} | {doc} |")
+        rows.append(f"| `{path}` | {d if d == 'required' else f'`{d}`'} | {ranges.get(path, '')} | {doc} |")
     return "\n".join(rows)

@@ -25,24 +25,16 @@ DEPENDENCIES = ("numpy", "scipy", "networkx", "osmnx", "simpy", "pandas", "pyarr
 
 
 def read_yaml(path: Path, *, what: str = "scenario") -> dict:
-    """Parse a YAML file; a missing file or bad syntax is a one-line ScenarioError."""
+    """Parse a YAML file strictly (``sim.strict_yaml``); any problem is a one-line ScenarioError."""
     if not path.exists():
         raise ScenarioError("file not found", file=str(path),
                             fix=f"check the path of the {what} file")
     if path.is_dir():
         raise ScenarioError("is a folder, not a file", file=str(path), fix=f"name a {what} .yaml file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError("is not UTF-8 text", file=str(path), fix="save it as UTF-8 YAML") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"YAML syntax error at {where}{problem}", file=str(path),
-                            fix="check indentation and quoting near that line") from None
+    from sim.strict_yaml import loads, read_text
+
+    # strict: duplicate keys, anchors/aliases, deep nesting and huge files are one-line errors
+    data = loads(read_text(path, what=what), file=str(path))
     if data is None:
         raise ScenarioError("is empty", file=str(path), fix="start with 'name: my-scenario'")
     return data

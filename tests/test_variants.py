@@ -25,7 +25,7 @@ def town(tmp_path, small_town_dict):
     """A base scenario file (the small town) with a hot spot list and a crew mapping."""
     data = small_town_dict()
     data["demand"]["hotspots"] = [{"name": "market", "lat": 30.98, "lon": 104.28, "multiplier": 4},
-                                  {"name": "station", "lat": 30.99, "lon": 104.29}]
+                                  {"name": "station", "lat": 30.975, "lon": 104.285}]
     data["force"]["crew"] = {"car": 2, "bicycle": 1, "foot": 2}
     return _write(tmp_path / "town.yaml", yaml.safe_dump(data, sort_keys=False))
 

@@ -53,6 +53,8 @@ from sim.scenario_file import read_yaml
 __all__ = ["HypercubeProblem", "load_problem", "problem_from_dict"]
 
 QUEUES = ("infinite", "loss")
+#: With ``queue: infinite`` the total rate must be below ``(1 - STABILITY_MARGIN) x capacity``.
+STABILITY_MARGIN = 1e-9
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,7 +124,9 @@ class HypercubeProblem:
         if self.queue not in QUEUES:
             raise InputError(f"queue must be 'infinite' or 'loss', got {self.queue!r}", file=src, key="queue",
                              fix="write queue: infinite or queue: loss")
-        if self.queue == "infinite" and rates.sum() >= n * float(mu):
+        # a relative margin: rates that sum to the capacity up to float rounding (0.7 + 0.2 + 0.1 is
+        # 0.9999999999999999) are a utilisation of 1, unstable, not "just below"
+        if self.queue == "infinite" and math.fsum(rates) >= n * float(mu) * (1.0 - STABILITY_MARGIN):
             raise InputError(
                 f"total call rate {rates.sum():g} is not below {n} units x service_rate {float(mu):g} = "
                 f"{n * float(mu):g}: with queue: infinite the queue grows without bound (unstable)",
@@ -177,14 +181,15 @@ class HypercubeProblem:
 # --- the file format --------------------------------------------------------------------------
 
 class _Atom(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     id: str = Field(min_length=1)
     rate: float
     preference: list[str] = Field(min_length=1)
 
 
 class _ProblemFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # finite numbers only, and no true/false read as 1/0 (strict: YAML gives ints and floats as such)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     service_rate: float
     queue: Literal["infinite", "loss"] = "infinite"
     units: list[str] = Field(min_length=1)

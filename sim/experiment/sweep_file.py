@@ -58,7 +58,8 @@ _TAG = re.compile(r"^(?:[a-z_\-]+\[.*\]|\[key\])$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # .inf/.nan in a range or seed is an error here, before any point is built
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class SampleSpec(_Model):

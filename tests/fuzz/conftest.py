@@ -1,0 +1,8 @@
+"""Make the fuzz helpers (contract.py, strategies.py) importable as plain modules, as bench/fuzz.py does."""
+
+import sys
+from pathlib import Path
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
