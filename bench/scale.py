@@ -7,7 +7,8 @@
 The town keeps its area (32 km², so that the finest grid the scenario allows,
 50 m blocks, gives about 13,000 nodes), its population, demand, stations and force
 (the default scenario's 240 officers and incident rate); only ``block_m`` changes
-(``network.synthetic.block_m``), from 200 m (about 850 nodes) to 50 m (about 13,000).
+(``network.synthetic.block_m``), from 200 m (about 850 nodes) to 50 m (about 13,000),
+with ``arterial_every`` scaled so that the main roads stay 1 km apart.
 Each point is one replication in a fresh Python process (one thread), so its peak
 memory (``ru_maxrss``) is its own. Per-incident cost is the replication's CPU time
 divided by the incidents it dispatched; the network and its oracles are built
@@ -38,9 +39,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 AREA_KM2 = 32.0
 DEFAULT_BLOCKS = "200,135,100,80,67,50"
+ARTERIAL_SPACING_M = 1000.0
 MIXES = {"mixed": {"car": 0.6, "bicycle": 0.2, "foot": 0.2}, "car": {"car": 1.0},
          "bicycle": {"bicycle": 1.0}, "foot": {"foot": 1.0}}
 ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def arterial_every(block_m: float) -> int:
+    """Streets between arterials so that arterials stay about 1 km apart at every block size.
+
+    The finer grid adds local streets, not main roads: the same town, with the same
+    major roads (which also set the cordon exits of major incidents).
+    """
+    return max(2, int(round(ARTERIAL_SPACING_M / block_m)))
 
 
 def scenario_dict(block_m: float, days: float, mix: str) -> dict:
@@ -52,7 +63,8 @@ def scenario_dict(block_m: float, days: float, mix: str) -> dict:
         "warmup_days": 0,
         "replications": 1,
         "network": {"synthetic": {"seed": 7, "area_km2": AREA_KM2, "population": 200000,
-                                  "block_m": block_m, "stations": 4, "exits": 6},
+                                  "block_m": block_m, "arterial_every": arterial_every(block_m),
+                                  "stations": 4, "exits": 6},
                     "speeds": {"emergency_speed_factor": 1.1}},
         "demand": {"incidents_per_day": 260, "spatial": "population", "call_handling_mean_s": 90},
         "force": {"total_officers": 240, "crew": {"car": 2, "bicycle": 1, "foot": 2},

@@ -117,11 +117,16 @@ class BoundedColumns:
         self._misses[source] = k
         if k < 2:
             return None
-        self.searches += 1
-        dist, pred = dijkstra(self._w, directed=True, indices=source, return_predecessors=True)
-        if len(self._rows) >= self._max_rows:
-            self._rows.popitem(last=False)
-        row = self._rows[source] = (dist, pred.astype(np.int32))
+        return self._row(source)
+
+    def _row(self, source: int) -> tuple[np.ndarray, np.ndarray]:
+        row = self._rows.get(source)
+        if row is None:
+            self.searches += 1
+            dist, pred = dijkstra(self._w, directed=True, indices=source, return_predecessors=True)
+            if len(self._rows) >= self._max_rows:
+                self._rows.popitem(last=False)
+            row = self._rows[source] = (dist, pred.astype(np.int32))
         return row
 
     def time(self, source: int, target: int) -> float:
@@ -154,10 +159,23 @@ class BoundedColumns:
                 if row is not None:
                     d[k] = row[0][target]
             if np.isinf(d).any():
-                while col.limit_s != np.inf and np.isinf(col.dist[sources]).any():
-                    col = self._extend(target, col)
+                # many sources (a cordon's units) far away: one full search, not doubling steps
+                col = self._extend(target, col, np.inf)
                 return col.dist[sources]
         return d
+
+    def between(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Exact ``(len(sources), len(targets))`` seconds, searching from the smaller side.
+
+        Fewer distinct sources than targets (a few units, many cordon exits): one full
+        forward row per source (kept: units' nodes recur); else one column per target.
+        """
+        src = np.unique(sources)
+        if src.size < np.unique(targets).size:
+            rows = {s: self._row(s)[0][targets] for s in src.tolist()}
+            return np.stack([rows[s] for s in sources.tolist()]) if sources.size else \
+                np.empty((0, targets.size))
+        return np.column_stack([self.times(sources, int(t)) for t in targets.tolist()])
 
     def full(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target`` (the column searched without a limit)."""

@@ -171,7 +171,7 @@ class TravelOracle:
         if self._full is not None:
             return self._full[sources[:, None], targets[None, :]]
         if self._bounded is not None and targets.size:
-            return np.column_stack([self._bounded.times(sources, int(t)) for t in targets])
+            return self._bounded.between(sources, targets)
         return np.column_stack([self.times_to(int(t))[sources] for t in targets]) if targets.size else \
             np.empty((sources.size, 0))
 
