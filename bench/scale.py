@@ -2,7 +2,7 @@
 
     python bench/scale.py                               # the full table (about 10 minutes)
     python bench/scale.py --days 2 --blocks 200,50      # two points only
-    python bench/scale.py --kinds car --backends bounded
+    python bench/scale.py --no-mixed --kinds car,bicycle,foot --blocks 200,50
 
 The town keeps its area (32 km², so that the finest grid the scenario allows,
 50 m blocks, gives about 13,000 nodes), its population, demand, stations and force
@@ -21,8 +21,8 @@ before the bounded searches (a full Dijkstra per target and per route source),
 the full matrix, so their figures there differ only by noise.
 
 The rows use the default town's mix of cars, bicycles and foot officers; ``--kinds``
-adds all-bicycle and all-foot forces at the finest grid, where every unit travels
-on its own kind's network (bike, walk).
+adds one-kind forces (all cars, all bicycles, all on foot) at the coarsest and the
+finest grid, where every unit travels on its own kind's network (drive, bike, walk).
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ def main(argv=None) -> int:
     ap.add_argument("--blocks", default=DEFAULT_BLOCKS, help=f"block sizes in metres (default {DEFAULT_BLOCKS})")
     ap.add_argument("--backends", default="per-target,bounded", help="backends to compare, in this order")
     ap.add_argument("--kinds", default="bicycle,foot",
-                    help="one-kind forces run at the finest grid (default bicycle,foot; '' for none)")
+                    help="one-kind forces run at the coarsest and the finest grid (default bicycle,foot; "
+                         "'' for none)")
+    ap.add_argument("--no-mixed", action="store_true", help="skip the rows of the default mixed force")
     ap.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--mix", default="mixed", choices=sorted(MIXES), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -124,8 +126,9 @@ def main(argv=None) -> int:
         return 0
     blocks = [float(b) for b in args.blocks.split(",") if b]
     backends = [b for b in args.backends.split(",") if b]
-    points = [(b, "mixed") for b in blocks]
-    points += [(min(blocks), k) for k in args.kinds.split(",") if k]
+    points = [] if args.no_mixed else [(b, "mixed") for b in blocks]
+    for k in (k for k in args.kinds.split(",") if k):
+        points += [(max(blocks), k), (min(blocks), k)] if len(blocks) > 1 else [(blocks[0], k)]
     print(f"# scale benchmark {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {args.days:g} days "
           f"per point, {AREA_KM2:g} km2, python bench/scale.py {' '.join(argv or sys.argv[1:])}")
     head = f"{'block_m':>7} {'force':>7} {'nodes':>6} {'units':>5} {'incid.':>6}"

@@ -34,7 +34,7 @@ from collections import OrderedDict, deque
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-DEFAULT_BUDGET_BYTES = 192 * 2**20   # memory for cached columns
+DEFAULT_BUDGET_BYTES = 128 * 2**20   # memory for cached columns and rows, per oracle (mode)
 FIRST_LIMIT_S = 240.0                # the first column's limit, before anything was asked
 MIN_LIMIT_S = 30.0
 

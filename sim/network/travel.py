@@ -33,7 +33,7 @@ from sim.network.graph import RoadGraph
 FULL_MATRIX_MAX_NODES = 4000
 BACKENDS = ("bounded", "per-target")
 BACKEND_ENV = "PATROLSIM_TRAVEL_BACKEND"
-MAX_ROUTE_NODES = 2_000_000      # nodes kept in cached routes (about 150 MB of Python lists)
+MAX_ROUTE_NODES = 1_000_000      # nodes kept in cached routes (about 75 MB of Python lists)
 
 
 def backend_from_env() -> str:
