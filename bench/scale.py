@@ -112,7 +112,8 @@ def run_point(block_m: float, days: float, mix: str, backend: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=float, default=3.0, help="simulated days per point (default 3)")
-    ap.add_argument("--blocks", default=DEFAULT_BLOCKS, help=f"block sizes in metres (default {DEFAULT_BLOCKS})")
+    ap.add_argument("--blocks", default=DEFAULT_BLOCKS,
+                    help=f"block sizes in metres (default {DEFAULT_BLOCKS})")
     ap.add_argument("--backends", default="per-target,bounded", help="backends to compare, in this order")
     ap.add_argument("--kinds", default="bicycle,foot",
                     help="one-kind forces run at the coarsest and the finest grid (default bicycle,foot; "

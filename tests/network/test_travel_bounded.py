@@ -95,7 +95,8 @@ def test_far_sources_get_a_row(monkeypatch, town):
         check_route(lazy, station, t, full.time(station, t))
     assert lazy._bounded.row(station) is not None
     searches = lazy._bounded.searches
-    assert lazy.time(station, int(far[0]) + 1) == pytest.approx(full.time(station, int(far[0]) + 1), rel=1e-12)
+    other = int(far[0]) + 1
+    assert lazy.time(station, other) == pytest.approx(full.time(station, other), rel=1e-12)
     assert lazy._bounded.searches == searches          # answered from the row: no search
 
 
