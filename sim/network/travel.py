@@ -3,33 +3,64 @@
 The engine asks two questions thousands of times per simulated day: "how long
 from every node to this incident?" (dispatch) and "which streets lead from here
 to there?" (patrol). Both are answered with scipy.sparse.csgraph.dijkstra on
-arrays and cached: a column per target (times from all nodes, on the reversed
-graph) and a predecessor row per source. Small graphs get the full matrix at
-once, which costs one call and then makes every dispatch a lookup.
+arrays and cached. Small graphs (up to ``FULL_MATRIX_MAX_NODES``) get the full
+matrix at once, which costs one call and then makes every dispatch a lookup.
+
+Larger graphs have two backends, chosen by ``backend=`` or the environment
+variable ``PATROLSIM_TRAVEL_BACKEND``:
+
+* ``bounded`` (the default): one bounded search per target on the reversed graph
+  gives exact times from the nodes near it and the routes to it
+  (``sim.network.bounded``), so an incident costs a search of its neighbourhood;
+* ``per-target`` (the backend before it, kept for the scale benchmark): a full
+  search per target for times and a full search per source for routes and metres.
+
+Both give exact shortest-path times; routes of equal time may differ between them.
 """
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from sim.errors import NetworkError
+from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
 
 FULL_MATRIX_MAX_NODES = 4000
+BACKENDS = ("bounded", "per-target")
+BACKEND_ENV = "PATROLSIM_TRAVEL_BACKEND"
+MAX_ROUTE_NODES = 1_000_000      # nodes kept in cached routes (about 75 MB of Python lists)
+
+
+def backend_from_env() -> str:
+    """The large-graph backend named by ``PATROLSIM_TRAVEL_BACKEND`` (default ``bounded``)."""
+    name = os.environ.get(BACKEND_ENV, "").strip() or BACKENDS[0]
+    if name not in BACKENDS:
+        raise NetworkError(f"environment variable {BACKEND_ENV}={name!r} is not a travel backend",
+                           fix=f"set it to one of {', '.join(BACKENDS)} or leave it unset")
+    return name
 
 
 class TravelOracle:
     """Travel times (seconds) and routes on ``graph`` at ``speed_factor`` x road speed.
 
     ``speed_kph_override`` replaces road speeds by one speed (bicycles, walkers).
+    ``backend``: how graphs above ``FULL_MATRIX_MAX_NODES`` are searched (see the module
+    docstring; None reads ``PATROLSIM_TRAVEL_BACKEND``).
     """
 
     def __init__(self, graph: RoadGraph, *, speed_factor: float = 1.0,
-                 speed_kph_override: float | None = None, max_cached_rows: int = 3000) -> None:
+                 speed_kph_override: float | None = None, max_cached_rows: int = 3000,
+                 backend: str | None = None) -> None:
         self.graph = graph
+        self.backend = backend_from_env() if backend is None else backend
+        if self.backend not in BACKENDS:
+            raise NetworkError(f"travel backend {self.backend!r} is unknown",
+                               fix=f"use one of {', '.join(BACKENDS)}")
         if speed_kph_override is not None:
             edge_time_s = graph.edge_length_m / (speed_kph_override / 3.6)
         else:
@@ -48,6 +79,8 @@ class TravelOracle:
         self._edge_m = graph.edge_length_m[order][first]
         self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
         self._max_routes = 200_000
+        self._route_nodes = 0
+        self._bounded: BoundedColumns | None = None
         self._full: np.ndarray | None = None
         self._pred_full: np.ndarray | None = None
         self._cols: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -60,6 +93,8 @@ class TravelOracle:
             full, pred = dijkstra(self._w, directed=True, return_predecessors=True)
             self._full = full.astype(np.float64)
             self._pred_full = pred.astype(np.int32)
+        elif self.backend == "bounded":
+            self._bounded = BoundedColumns(self._w, self._wt)
 
     @property
     def n_nodes(self) -> int:
@@ -102,13 +137,19 @@ class TravelOracle:
         return m
 
     def metres(self, source: int, target: int) -> float:
-        """Metres along the fastest path (the one ``route`` returns)."""
+        """Metres along the fastest path (the one ``route`` returns; nan when unreachable)."""
+        if self._bounded is not None:
+            if self._bounded.time(source, target) == np.inf:
+                return float("nan")
+            return float(self.route(source, target)[2][-1])
         return float(self.metres_from(source)[target])
 
     def times_to(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target``."""
         if self._full is not None:
             return self._full[:, target]
+        if self._bounded is not None:
+            return self._bounded.full(target)
         col = self._cols.get(target)
         if col is None:
             col = dijkstra(self._wt, directed=True, indices=target)
@@ -120,6 +161,8 @@ class TravelOracle:
     def time(self, source: int, target: int) -> float:
         if self._full is not None:
             return float(self._full[source, target])
+        if self._bounded is not None:
+            return self._bounded.time(source, target)
         return float(self.times_to(target)[source])
 
     def times_between(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -127,6 +170,8 @@ class TravelOracle:
         sources, targets = np.asarray(sources), np.asarray(targets)
         if self._full is not None:
             return self._full[sources[:, None], targets[None, :]]
+        if self._bounded is not None and targets.size:
+            return self._bounded.between(sources, targets)
         return np.column_stack([self.times_to(int(t))[sources] for t in targets]) if targets.size else \
             np.empty((sources.size, 0))
 
@@ -169,6 +214,15 @@ class TravelOracle:
             return hit
         if source == target:
             out = ([source], [0.0], [0.0])
+        elif self._bounded is not None:
+            nodes = self._bounded.path(source, target)
+            if nodes is None:
+                raise NetworkError(f"no route from node {source} to node {target} on the "
+                                   f"{self.graph.mode} network",
+                                   fix="keep only the largest strongly connected part")
+            path = np.array(nodes, np.int64)
+            step_s, step_m = self.edge_lookup(path[:-1], path[1:])
+            out = (nodes, [0.0] + np.cumsum(step_s).tolist(), [0.0] + np.cumsum(step_m).tolist())
         else:
             pred = self._pred_row(source)
             nodes = [target]
@@ -183,7 +237,9 @@ class TravelOracle:
             path = np.array(nodes, np.int64)
             step_s, step_m = self.edge_lookup(path[:-1], path[1:])
             out = (nodes, [0.0] + np.cumsum(step_s).tolist(), [0.0] + np.cumsum(step_m).tolist())
-        if len(self._routes) >= self._max_routes:
+        if len(self._routes) >= self._max_routes or self._route_nodes > MAX_ROUTE_NODES:
             self._routes.clear()
+            self._route_nodes = 0
         self._routes[key] = out
+        self._route_nodes += len(out[0])
         return out

@@ -118,10 +118,12 @@ def test_route_times_match_the_oracle(town_graph):
 
 
 def test_large_graph_branch_gives_the_same_times(monkeypatch, town_graph):
-    """Graphs above FULL_MATRIX_MAX_NODES use per-target searches; the answers must not change."""
+    """The per-target backend of graphs above FULL_MATRIX_MAX_NODES: the answers must not change.
+
+    (The bounded backend has its own tests in test_travel_bounded.py.)"""
     full = TravelOracle(town_graph)
     monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
-    lazy = TravelOracle(town_graph, max_cached_rows=3)
+    lazy = TravelOracle(town_graph, max_cached_rows=3, backend="per-target")
     rng = np.random.default_rng(2)
     for s, t in rng.integers(0, town_graph.n_nodes, size=(30, 2)):
         assert lazy.time(int(s), int(t)) == pytest.approx(full.time(int(s), int(t)), rel=1e-12)

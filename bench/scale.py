@@ -1,0 +1,151 @@
+"""Scale benchmark: per-incident cost and peak memory as the street grid gets finer, old backend against new.
+
+    python bench/scale.py                               # the full table (about 10 minutes)
+    python bench/scale.py --days 2 --blocks 200,50      # two points only
+    python bench/scale.py --no-mixed --kinds car,bicycle,foot --blocks 200,50
+
+The town keeps its area (32 km², so that the finest grid the scenario allows,
+50 m blocks, gives about 13,000 nodes), its population, demand, stations and force
+(the default scenario's 240 officers and incident rate); only ``block_m`` changes
+(``network.synthetic.block_m``), from 200 m (about 850 nodes) to 50 m (about 13,000),
+with ``arterial_every`` scaled so that the main roads stay 1 km apart.
+Each point is one replication in a fresh Python process (one thread), so its peak
+memory (``ru_maxrss``) is its own. Per-incident cost is the replication's CPU time
+divided by the incidents it dispatched; the network and its oracles are built
+before the timer starts (``prepare``), and their time is shown apart.
+
+The travel backend of graphs above ``FULL_MATRIX_MAX_NODES`` is chosen with the
+environment variable ``PATROLSIM_TRAVEL_BACKEND``: ``per-target`` is the backend
+before the bounded searches (a full Dijkstra per target and per route source),
+``bounded`` the current one (``sim/network/bounded.py``). Below that size both use
+the full matrix, so their figures there differ only by noise.
+
+The rows use the default town's mix of cars, bicycles and foot officers; ``--kinds``
+adds one-kind forces (all cars, all bicycles, all on foot) at the coarsest and the
+finest grid, where every unit travels on its own kind's network (drive, bike, walk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+AREA_KM2 = 32.0
+DEFAULT_BLOCKS = "200,135,100,80,67,50"
+ARTERIAL_SPACING_M = 1000.0
+MIXES = {"mixed": {"car": 0.6, "bicycle": 0.2, "foot": 0.2}, "car": {"car": 1.0},
+         "bicycle": {"bicycle": 1.0}, "foot": {"foot": 1.0}}
+ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def arterial_every(block_m: float) -> int:
+    """Streets between arterials so that arterials stay about 1 km apart at every block size.
+
+    The finer grid adds local streets, not main roads: the same town, with the same
+    major roads (which also set the cordon exits of major incidents).
+    """
+    return max(2, int(round(ARTERIAL_SPACING_M / block_m)))
+
+
+def scenario_dict(block_m: float, days: float, mix: str) -> dict:
+    """The default town's force and demand on a 32 km² grid of ``block_m`` blocks."""
+    return {
+        "name": f"scale-{block_m:g}m-{mix}",
+        "seed": 20261128,
+        "horizon_days": days,
+        "warmup_days": 0,
+        "replications": 1,
+        "network": {"synthetic": {"seed": 7, "area_km2": AREA_KM2, "population": 200000,
+                                  "block_m": block_m, "arterial_every": arterial_every(block_m),
+                                  "stations": 4, "exits": 6},
+                    "speeds": {"emergency_speed_factor": 1.1}},
+        "demand": {"incidents_per_day": 260, "spatial": "population", "call_handling_mean_s": 90},
+        "force": {"total_officers": 240, "crew": {"car": 2, "bicycle": 1, "foot": 2},
+                  "mix": MIXES[mix], "turnout_s": 120},
+        "alert": {"level": "green", "patrol_share": {"green": 0.2, "yellow": 0.4, "orange": 0.6,
+                                                      "red": 0.8}},
+    }
+
+
+def child(block_m: float, days: float, mix: str) -> None:
+    """Run one point in this process and print one RESULT line."""
+    import resource
+
+    sys.path.insert(0, str(REPO))
+    from sim.experiment import prepare, run_replication
+    from sim.scenario import scenario_from_dict
+
+    t0 = time.perf_counter()
+    ctx = prepare(scenario_from_dict(scenario_dict(block_m, days, mix)), quiet=True)
+    t1 = time.perf_counter()
+    c1 = time.process_time()
+    out = run_replication(ctx, 0)
+    c2 = time.process_time()
+    n_inc = int(len(out.incidents))
+    nodes = {m: g.n_nodes for m, g in ctx.city.graphs.items()}
+    print("RESULT " + json.dumps({
+        "block_m": block_m, "mix": mix, "nodes": max(nodes.values()), "units": len(ctx.deployment.units),
+        "incidents": n_inc, "prepare_s": t1 - t0, "replication_cpu_s": c2 - c1,
+        "us_per_incident": (c2 - c1) / max(n_inc, 1) * 1e6,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "backend": os.environ.get("PATROLSIM_TRAVEL_BACKEND", "bounded")}), flush=True)
+
+
+def run_point(block_m: float, days: float, mix: str, backend: str) -> dict:
+    env = {**os.environ, **ONE_THREAD, "PATROLSIM_TRAVEL_BACKEND": backend,
+           "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, __file__, "--child", f"{block_m:g}", "--days", f"{days:g}", "--mix", mix]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd[2:])} with backend {backend} failed:\n{proc.stderr[-3000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=float, default=3.0, help="simulated days per point (default 3)")
+    ap.add_argument("--blocks", default=DEFAULT_BLOCKS,
+                    help=f"block sizes in metres (default {DEFAULT_BLOCKS})")
+    ap.add_argument("--backends", default="per-target,bounded", help="backends to compare, in this order")
+    ap.add_argument("--kinds", default="bicycle,foot",
+                    help="one-kind forces run at the coarsest and the finest grid (default bicycle,foot; "
+                         "'' for none)")
+    ap.add_argument("--no-mixed", action="store_true", help="skip the rows of the default mixed force")
+    ap.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--mix", default="mixed", choices=sorted(MIXES), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child is not None:
+        child(args.child, args.days, args.mix)
+        return 0
+    blocks = [float(b) for b in args.blocks.split(",") if b]
+    backends = [b for b in args.backends.split(",") if b]
+    points = [] if args.no_mixed else [(b, "mixed") for b in blocks]
+    for k in (k for k in args.kinds.split(",") if k):
+        points += [(max(blocks), k), (min(blocks), k)] if len(blocks) > 1 else [(blocks[0], k)]
+    print(f"# scale benchmark {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {args.days:g} days "
+          f"per point, {AREA_KM2:g} km2, python bench/scale.py {' '.join(argv or sys.argv[1:])}")
+    head = f"{'block_m':>7} {'force':>7} {'nodes':>6} {'units':>5} {'incid.':>6}"
+    for b in backends:
+        head += f" | {b + ' us/inc':>18} {'peak MB':>7} {'prep s':>6}"
+    print(head, flush=True)
+    for block_m, mix in points:
+        res = {b: run_point(block_m, args.days, mix, b) for b in backends}
+        r0 = res[backends[0]]
+        row = f"{block_m:>7g} {mix:>7} {r0['nodes']:>6} {r0['units']:>5} {r0['incidents']:>6}"
+        for b in backends:
+            r = res[b]
+            row += f" | {r['us_per_incident']:>18.0f} {r['peak_mb']:>7.0f} {r['prepare_s']:>6.1f}"
+        print(row, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
