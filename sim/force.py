@@ -96,6 +96,13 @@ class Deployment:
                    and (role is None or u.role == role) and u.on_duty(level)
                    and (u.role not in ("patrol",) or u.assignment(level) is not None))
 
+    def officers(self, *, kind: str | None = None, role: str | None = None, level: str | None = None) -> int:
+        """Officers in the units ``count`` counts (the sum of their crews)."""
+        level = level or self.alert_level
+        return sum(u.crew for u in self.units if (kind is None or u.kind == kind)
+                   and (role is None or u.role == role) and u.on_duty(level)
+                   and (u.role not in ("patrol",) or u.assignment(level) is not None))
+
 
 def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, int]:
     """How many units of each kind the patrol officers form (whole crews only).

@@ -7,6 +7,7 @@ import sys
 import time
 
 from sim import metrics
+from sim.kinds import KIND_NAMES
 
 
 def _pct(x) -> str:
@@ -72,19 +73,42 @@ def metrics_rows(m: dict, lines: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def force_lines(dep: dict) -> list[str]:
+    """The header's force lines from summary.json's ``force`` block: officers on duty, then where
+    they are, each with the units that hold them (every kind the registry knows and the run has;
+    the units' officers add up to the officers on duty)."""
+    units = dep["patrol_units"]
+    officers = dep.get("patrol_unit_officers", {})
+    kinds = [k for k in units if units[k]]
+    by_kind = ", ".join(f"{units[k]} {k}" + (f" ({officers[k]} officers)" if k in officers else "")
+                        for k in kinds)
+    n_units = sum(units[k] for k in kinds)
+    out = [f"  force: {dep['on_duty_officers']} of {dep['total_officers']} officers on duty this shift"]
+    out.append(f"    on patrol:   {dep['patrol_officers']:>4} officers in {_plural(n_units, 'unit')}"
+               + (f": {by_kind}" if by_kind else ""))
+    out.append(f"    on standby:  {dep['standby_officers']:>4} officers in {_plural(dep['standby_units'], 'unit')} "
+               f"at stations")
+    if dep.get("checkpoint_officers"):
+        out.append(f"    checkpoints: {dep['checkpoint_officers']:>4} officers at "
+                   f"{_plural(dep.get('checkpoint_units', 0), 'post')}")
+    return out
+
+
 def summary_table(summary: dict) -> str:
     lines = summary["lines"]
     out = []
     dep = summary["force"]
-    kinds = ", ".join(f"{n} {k}" for k, n in dep["patrol_units"].items() if n)
     out.append(f"{summary['scenario']}: {summary['replications']} replication(s) x "
                f"{summary['horizon_days']:g} days (warm-up {summary['warmup_days']:g}), seed {summary['seed']}, "
                f"alert level {summary['alert_level']}")
     net = summary["network"]
     out.append(f"  network: {net['name']}, {net['places']} places, {net['street_km']:.0f} km of streets, "
                f"{net['stations']} stations")
-    out.append(f"  force: {dep['patrol_officers']} of {dep['total_officers']} officers on patrol "
-               f"({kinds} units), {dep['standby_units']} standby units at stations")
+    out.extend(force_lines(dep))
     out.append(f"  incidents: {summary['incidents_per_replication']:.0f} per replication after warm-up")
     out.append("")
     rows = metrics_rows(summary["metrics"], lines)
@@ -123,17 +147,23 @@ def levels_table(summary: dict) -> str:
     """At each alert level: officers on patrol, units, both lines with CIs, p90, and whether they hold."""
     lines = summary["lines"]
     r_min, b_min = lines["response_s"] / 60, lines["backup_s"] / 60
-    head = (f"  {'level':<7} {'on patrol':>9}  {'car/bike/foot':>13}  {f'{r_min:g}-min line':>22}  "
+    levels = summary["by_alert_level"]
+    # the kinds any level has units of, in registry order (sim.kinds via the force block)
+    kinds = [k for k in KIND_NAMES if any(m.get("force", {}).get("patrol_units", {}).get(k) for m in levels.values())]
+    kinds = kinds or ["car"]
+    title = "/".join(kinds) + " units"
+    uw = max(len(title), 13)
+    head = (f"  {'level':<7} {'on patrol':>9}  {title:>{uw}}  {f'{r_min:g}-min line':>22}  "
             f"{f'{b_min:g}-min line':>22}  {'p90':>5}  holds")
     out = [f"At each alert level (target {100 * lines['target_compliance']:.0f}% of incidents):", head]
-    for level, m in summary["by_alert_level"].items():
+    for level, m in levels.items():
         f = m.get("force", {})
         pu = f.get("patrol_units", {})
-        units = f"{pu.get('car', 0)}/{pu.get('bicycle', 0)}/{pu.get('foot', 0)}"
+        units = "/".join(str(pu.get(k, 0)) for k in kinds)
         r, b = m[metrics.RESPONSE_LINE], m[metrics.BACKUP_LINE]
         rtxt = f"{_pct(r['mean'])} {_ci_pct(r['ci95'])}"
         btxt = f"{_pct(b['mean'])} {_ci_pct(b['ci95'])}"
-        out.append(f"  {level:<7} {f.get('patrol_officers', ''):>9}  {units:>13}  {rtxt:>22}  {btxt:>22}  "
+        out.append(f"  {level:<7} {f.get('patrol_officers', ''):>9}  {units:>{uw}}  {rtxt:>22}  {btxt:>22}  "
                    f"{_mmss(m['response_time_p90_s']['mean']):>5}  {'YES' if m['lines_hold'] else 'no'}")
     return "\n".join(out)
 
