@@ -56,7 +56,9 @@ def _town():
 
 
 @settings(max_examples=40, deadline=None)
-@given(total=st.integers(8, 160), teams=st.integers(1, 5),
+# at most 100 officers: the small town has 102 places, and a kind with more units than places has
+# empty beats (a limit of sim.force that this test is not about)
+@given(total=st.integers(8, 100), teams=st.integers(1, 5),
        share=st.lists(st.floats(0.2, 1.0), min_size=4, max_size=4).map(sorted),
        mix=st.dictionaries(st.sampled_from(KIND_NAMES), st.floats(0.05, 1.0), min_size=1),
        crew=st.fixed_dictionaries({k: st.integers(1, 3) for k in KIND_NAMES}),

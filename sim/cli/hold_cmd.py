@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from sim.experiment.hold import hold_config, run_hold
     from sim.experiment.tasks import open_executor
     from sim.outputs import atomic_folder, write_json
-    from sim.report.experiments import hold_progress_line, hold_table
+    from sim.experiment.bisect import max_probes, max_replications_total
+    from sim.report.experiments import hold_table
+    from sim.report.terminal import Progress
     from sim.scenario_file import load_scenario, resolved_yaml
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
@@ -84,28 +86,22 @@ def run(args: argparse.Namespace) -> int:
                       levels=levels, min_replications=args.min_replications,
                       max_replications=args.max_replications)
     t0 = time.perf_counter()
-    state = {"last": 0.0}
-
-    def progress(done: int) -> None:
-        now = time.perf_counter()
-        if now - state["last"] >= (0.25 if sys.stderr.isatty() else 10.0):
-            state["last"] = now
-            end = "" if sys.stderr.isatty() else "\n"
-            print("\r" + hold_progress_line(done, now - t0), end=end, file=sys.stderr, flush=True)
-
+    progress = Progress("replications", quiet=args.quiet, at_most=True)
     if not args.quiet:
         print(f"patrolsim hold: {scenario.name}: vary {args.vary} in [{cfg.fmt(cfg.vmin)}, {cfg.fmt(cfg.vmax)}] "
               f"for {', '.join(cfg.levels)}; {cfg.min_replications}-{cfg.max_replications} replications per value",
               file=sys.stderr, flush=True)
+        print(f"  at most {max_replications_total(cfg)} replications: {max_probes(cfg)} values probed at most "
+              f"x {cfg.max_replications} replications x {len(cfg.levels)} level(s); the search usually stops "
+              "sooner", file=sys.stderr, flush=True)
     with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
                        quiet=args.quiet) as ex:
         if not args.quiet:
             print(f"  running on {ex.description}", file=sys.stderr, flush=True)
         cfg.batch = max(2, -(-getattr(ex, "n_workers", 1) // len(cfg.levels)))
         results = run_hold(base, cfg, source_file=scenario.source_file, executor=ex,
-                           progress=None if args.quiet else progress)
-    if not args.quiet and sys.stderr.isatty():
-        print(file=sys.stderr)
+                           progress=progress)
+    progress.finish()
     out = args.out or Path("results") / "hold" / scenario.name
     report = {
         "scenario": scenario.name, "vary": cfg.vary, "per_level": cfg.per_level, "min": cfg.vmin, "max": cfg.vmax,

@@ -84,7 +84,7 @@ def force_lines(dep: dict) -> list[str]:
     units = dep["patrol_units"]
     officers = dep.get("patrol_unit_officers", {})
     kinds = [k for k in units if units[k]]
-    by_kind = ", ".join(f"{units[k]} {k}" + (f" ({officers[k]} officers)" if k in officers else "")
+    by_kind = ", ".join(f"{units[k]} {k}" + (f" ({_plural(officers[k], 'officer')})" if k in officers else "")
                         for k in kinds)
     n_units = sum(units[k] for k in kinds)
     out = [f"  force: {dep['on_duty_officers']} of {dep['total_officers']} officers on duty this shift"]
@@ -122,25 +122,76 @@ def summary_table(summary: dict) -> str:
     return "\n".join(out)
 
 
-class Progress:
-    """A one-line progress bar on stderr (silent when stderr is not a terminal, except at the end)."""
+def clock(seconds: float) -> str:
+    """A duration as m:ss (h:mm:ss from an hour)."""
+    s = max(0, int(round(seconds)))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
-    def __init__(self, label: str, *, stream=None) -> None:
+
+def progress_line(label: str, done: int, total: int, elapsed_s: float, *, at_most: bool = False) -> str:
+    """``replications 3/10  0:42 elapsed, about 1:38 left``: items done of total, elapsed and the time
+    left at the pace so far. ``at_most``: the total is an upper bound (``hold`` stops probing early),
+    so the time left is one too ("up to about")."""
+    width = 20
+    fill = min(width, int(width * done / max(total, 1)))
+    of = f"{done}/{'at most ' if at_most else ''}{total}"
+    if done >= total:
+        left = "done"
+    elif done <= 0:
+        left = "time left not known yet"
+    else:
+        word = "up to about" if at_most else "about"
+        left = f"{word} {clock(elapsed_s / done * (total - done))} left"
+    return f"  {label} [{'#' * fill}{'.' * (width - fill)}] {of}  {clock(elapsed_s)} elapsed, {left}"
+
+
+class Progress:
+    """One progress line on stderr, redrawn in place: items done of total, elapsed, time left.
+
+    Every long command shows one (run, compare, sweep, hold, fit, the network build, analytic
+    hypercube --simulate); the code doing the work only calls it back with ``(done, total)`` and never
+    prints. Silent with ``quiet`` and whenever the stream is not a terminal (a log file or a pipe
+    gets no progress lines). Redrawn at most every ``every_s`` seconds, always at the start and end.
+    ``at_most``: the total is an upper bound (see ``progress_line``); call ``finish()`` when the work
+    ends early, to close the line.
+    """
+
+    def __init__(self, label: str, *, stream=None, quiet: bool = False, at_most: bool = False,
+                 every_s: float = 0.25) -> None:
         self.label = label
         self.stream = stream or sys.stderr
         self.t0 = time.perf_counter()
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.tty = bool(getattr(self.stream, "isatty", None) and self.stream.isatty())
+        self.enabled = self.tty and not quiet
+        self.at_most = at_most
+        self.every_s = every_s
+        self.last = -1e9
+        self.state = (0, 0)
+        self.open = False
 
     def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.t0
-        width = 24
-        fill = int(width * done / max(total, 1))
-        line = f"  {self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}  {elapsed:5.1f} s"
-        if self.tty:
-            end = "\n" if done >= total else ""
-            print("\r" + line, end=end, file=self.stream, flush=True)
-        else:
-            print(line, file=self.stream, flush=True)
+        self.state = (done, total)
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        final = done >= total
+        if not (done == 0 or final or now - self.last >= self.every_s):
+            return
+        self.last = now
+        line = progress_line(self.label, done, total, now - self.t0, at_most=self.at_most and not final)
+        # \r back to the line's start, \x1b[K clears what a longer previous line left
+        print("\r" + line + "\x1b[K", end="\n" if final else "", file=self.stream, flush=True)
+        self.open = not final
+
+    def finish(self) -> None:
+        """Close the line when the work ended before ``total`` (an upper bound)."""
+        if self.enabled and self.open:
+            done, _ = self.state
+            line = progress_line(self.label, done, done, time.perf_counter() - self.t0)
+            print("\r" + line + "\x1b[K", file=self.stream, flush=True)
+            self.open = False
 
 
 def levels_table(summary: dict) -> str:
@@ -169,12 +220,12 @@ def levels_table(summary: dict) -> str:
 
 
 class Throttled:
-    """Calls a progress bar at most every ``every_s`` seconds (and always at the start and end)."""
+    """A progress callback called at most every ``every_s`` seconds (and always at the start and
+    end). ``Progress`` throttles itself; this wraps any other callback the same way."""
 
     def __init__(self, progress, every_s: float | None = None) -> None:
         self.progress = progress
-        tty = getattr(progress, "tty", True)
-        self.every_s = every_s if every_s is not None else (0.25 if tty else 10.0)
+        self.every_s = every_s if every_s is not None else 0.25
         self.last = -1e9
 
     def __call__(self, done: int, total: int) -> None:
