@@ -122,12 +122,19 @@ def test_hold_gives_its_total_as_an_upper_bound(town_file, tmp_path):
     assert run_on_pipe(args[:-1] + [str(tmp_path / "h2")], tmp_path)[2].count("elapsed") == 0
 
 
-def test_compare_and_hypercube_simulation_show_progress(town_file, tmp_path):
+def test_compare_sweep_and_hypercube_simulation_show_progress(town_file, tmp_path):
     code, _, term = run_on_pty(["compare", str(town_file), str(town_file), "--replications", "2", "--workers", "1",
                                 "--out", str(tmp_path / "c")], tmp_path)
     assert code == 0, term
     lines = _progress_lines(term, "replications")
     assert lines and lines[-1].group(5) == "done" and lines[-1].group(1) == lines[-1].group(3)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(f"scenario: {town_file}\nname: progress\nreplications: 2\ngrid:\n"
+                     "  force.total_officers: [12, 24]\n", encoding="utf-8")
+    code, _, term = run_on_pty(["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "s")], tmp_path)
+    assert code == 0, term
+    lines = _progress_lines(term, "replications")
+    assert lines and lines[-1].group(1) == lines[-1].group(3) == "4" and lines[-1].group(5) == "done"
     problem = REPO / "scenarios" / "hypercube" / "larson_3units.yaml"
     code, _, term = run_on_pty(["analytic", "hypercube", str(problem), "--simulate", "--replications", "3",
                                 "--out", str(tmp_path / "hc.json")], tmp_path)
@@ -195,3 +202,19 @@ def test_the_hold_bound_covers_every_path_of_the_bisection(vmin, vmax, step, int
         worst = max(worst, probes)
     assert worst <= bound
     assert bound <= 2 + (vmax - vmin) / step
+
+
+def test_network_build_counts_its_graphs(tmp_path, monkeypatch):
+    """Building the graphs of an OpenStreetMap file (not read back from the cache) shows the graphs
+    built of the modes; the second load reads the cache and draws nothing; --quiet draws nothing."""
+    osm = REPO / "tests" / "data" / "tiny_town.osm"
+    monkeypatch.setenv("PATROLSIM_CACHE_DIR", str(tmp_path / "cache"))
+    code, out, term = run_on_pty(["network", "info", str(osm)], tmp_path)
+    assert code == 0, term
+    lines = _progress_lines(term, "network graphs")
+    assert lines and lines[-1].group(1) == lines[-1].group(3) == "3" and lines[-1].group(5) == "done", term
+    code, _, term = run_on_pty(["network", "info", str(osm)], tmp_path)
+    assert code == 0 and not _progress_lines(term, "network graphs")
+    monkeypatch.setenv("PATROLSIM_CACHE_DIR", str(tmp_path / "fresh-cache"))   # built again, quietly
+    code, _, term = run_on_pty(["network", "info", str(osm), "--quiet"], tmp_path)
+    assert code == 0 and "elapsed" not in term and (tmp_path / "fresh-cache").is_dir()
