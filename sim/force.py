@@ -3,7 +3,8 @@
 For every alert level the plan can meet (one for a fixed level, all four for
 adaptive levels) the roster (``sim.roster``) gives the officers on duty, on patrol,
 at checkpoints and on standby. Patrol officers form units of each kind by
-``force.mix`` and ``force.crew``; units are split across patrol areas by expected
+``force.mix`` and ``force.crew``, every officer in a unit (``sim.crews``: the officers
+left over form one short crew of the kind); units are split across patrol areas by expected
 workload (or equally), and each area's units of a kind split its places into
 segments (``sim.beats``). Units form a pool: unit ``j`` of an area and kind is on
 patrol at a level when the level needs at least ``j + 1`` such units, and then
@@ -26,6 +27,7 @@ from sim.alert import AlertPlan
 from sim.kinds import LEVELS, MAJOR_ROAD_CLASSES
 from sim.errors import ScenarioError
 from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
+from sim.crews import crews_per_kind, slot_levels, split_crews, units_per_kind  # noqa: F401  (re-exported)
 from sim.network.graph import City
 from sim.roster import Staffing, staffing
 
@@ -102,54 +104,6 @@ class Deployment:
         return sum(u.crew for u in self.units if (kind is None or u.kind == kind)
                    and (role is None or u.role == role) and u.on_duty(level)
                    and (u.role not in ("patrol",) or u.assignment(level) is not None))
-
-
-def crews_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, tuple[int, ...]]:
-    """The crew of every unit the patrol officers form, by kind: every officer is in a unit.
-
-    Officers are split by ``mix`` with largest-remainder rounding, then grouped into full
-    crews of ``crew[kind]``; the officers left over (fewer than a crew) form one short crew
-    of the same kind, last in the tuple (a one-officer car when cars ride two). Why not leave
-    them out: the doctrine's patrol share counts officers, so dropping them put the force below
-    it (green gave 19.2% instead of 20% on the default town). Why the same kind: the mix is the
-    planner's choice of how officers patrol; a short crew keeps them on the streets the mix
-    planned and adds one unit to dispatch (docs/model.md, "Patrol units and crews").
-    """
-    kinds = [k for k in KINDS if mix.get(k, 0) > 0]
-    w = np.array([mix[k] for k in kinds], float)
-    raw = patrol_officers * w / w.sum()
-    base = np.floor(raw).astype(int)
-    rest = patrol_officers - base.sum()
-    order = np.argsort(-(raw - base), kind="stable")
-    base[order[:rest]] += 1
-    out = {}
-    for i, k in enumerate(kinds):
-        full, left = divmod(int(base[i]), int(crew[k]))
-        out[k] = (int(crew[k]),) * full + ((left,) if left else ())
-    return out
-
-
-def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, int]:
-    """How many units of each kind the patrol officers form (full crews and one short crew per kind)."""
-    return {k: len(c) for k, c in crews_per_kind(patrol_officers, mix=mix, crew=crew).items()}
-
-
-def _split_crews(officers: int, crew: int) -> tuple[int, ...]:
-    """Officers as full crews and one short crew of the rest (standby units, checkpoint posts)."""
-    if crew <= 0 or officers <= 0:
-        return ()
-    full, left = divmod(int(officers), int(crew))
-    return (int(crew),) * full + ((left,) if left else ())
-
-
-def _slot_levels(crews_by_level: dict[str, tuple[int, ...]]) -> dict[tuple[int, int], frozenset]:
-    """(slot, crew) -> the levels at which slot ``j`` is staffed with that crew (a pool of units:
-    a slot whose crew differs between levels is a different unit at each crew)."""
-    out: dict[tuple[int, int], set] = {}
-    for lvl, crews in crews_by_level.items():
-        for j, c in enumerate(crews):
-            out.setdefault((j, c), set()).add(lvl)
-    return {key: frozenset(v) for key, v in sorted(out.items(), key=lambda kv: (kv[0][0], -kv[0][1]))}
 
 
 def alert_plan_for(scenario: Scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
@@ -293,8 +247,8 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
                           area=a, assignments=assign, duty_levels=frozenset(assign)))
 
     crew = force.crew[force.standby_kind]
-    standby_crews = {lvl: _split_crews(staff[lvl].standby_officers, crew) for lvl in levels}
-    for (j, c), duty in _slot_levels(standby_crews).items():
+    standby_crews = {lvl: split_crews(staff[lvl].standby_officers, crew) for lvl in levels}
+    for (j, c), duty in slot_levels(standby_crews).items():
         st = j % len(city.station_place)
         tag = "" if c == crew else f"-crew{c}"
         units.append(Unit(uid=len(units), name=f"standby-{j + 1:02d}{tag}", kind=force.standby_kind, role="standby",
@@ -303,8 +257,8 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
     # checkpoint posts in order, each with ``officers_each``; when the level has fewer checkpoint
     # officers than posts need (sim.roster), the last staffed post is short and later posts are empty
     each = force.checkpoints.officers_each
-    post_crews = {lvl: _split_crews(staff[lvl].checkpoint_officers, each)[:len(cp_places)] for lvl in levels}
-    for (i, c), duty in _slot_levels(post_crews).items():
+    post_crews = {lvl: split_crews(staff[lvl].checkpoint_officers, each)[:len(cp_places)] for lvl in levels}
+    for (i, c), duty in slot_levels(post_crews).items():
         place, st, name = cp_places[i]
         units.append(Unit(uid=len(units), name=name if c == each else f"{name}-crew{c}", kind="checkpoint",
                           role="checkpoint", crew=c, station=st, beat=-1,
