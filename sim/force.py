@@ -3,7 +3,8 @@
 For every alert level the plan can meet (one for a fixed level, all four for
 adaptive levels) the roster (``sim.roster``) gives the officers on duty, on patrol,
 at checkpoints and on standby. Patrol officers form units of each kind by
-``force.mix`` and ``force.crew``; units are split across patrol areas by expected
+``force.mix`` and ``force.crew``, every officer in a unit (``sim.crews``: the officers
+left over form one short crew of the kind); units are split across patrol areas by expected
 workload (or equally), and each area's units of a kind split its places into
 segments (``sim.beats``). Units form a pool: unit ``j`` of an area and kind is on
 patrol at a level when the level needs at least ``j + 1`` such units, and then
@@ -26,6 +27,7 @@ from sim.alert import AlertPlan
 from sim.kinds import LEVELS, MAJOR_ROAD_CLASSES
 from sim.errors import ScenarioError
 from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
+from sim.crews import crews_per_kind, slot_levels, split_crews, units_per_kind  # noqa: F401  (re-exported)
 from sim.network.graph import City
 from sim.roster import Staffing, staffing
 
@@ -96,21 +98,12 @@ class Deployment:
                    and (role is None or u.role == role) and u.on_duty(level)
                    and (u.role not in ("patrol",) or u.assignment(level) is not None))
 
-
-def units_per_kind(patrol_officers: int, *, mix: dict, crew: dict) -> dict[str, int]:
-    """How many units of each kind the patrol officers form (whole crews only).
-
-    Officers are split by ``mix`` with largest-remainder rounding, then grouped into
-    crews; officers left over from an incomplete crew are not deployed.
-    """
-    kinds = [k for k in KINDS if mix.get(k, 0) > 0]
-    w = np.array([mix[k] for k in kinds], float)
-    raw = patrol_officers * w / w.sum()
-    base = np.floor(raw).astype(int)
-    rest = patrol_officers - base.sum()
-    order = np.argsort(-(raw - base), kind="stable")
-    base[order[:rest]] += 1
-    return {k: int(base[i] // crew[k]) for i, k in enumerate(kinds)}
+    def officers(self, *, kind: str | None = None, role: str | None = None, level: str | None = None) -> int:
+        """Officers in the units ``count`` counts (the sum of their crews)."""
+        level = level or self.alert_level
+        return sum(u.crew for u in self.units if (kind is None or u.kind == kind)
+                   and (role is None or u.role == role) and u.on_duty(level)
+                   and (u.role not in ("patrol",) or u.assignment(level) is not None))
 
 
 def alert_plan_for(scenario: Scenario, areas: beatlib.Areas, expected_per_place: np.ndarray) -> AlertPlan:
@@ -193,15 +186,19 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
     beat_places: dict[int, np.ndarray] = {}
     beat_index: dict[tuple, np.ndarray] = {}
     # per (area, kind): list over levels of the segment labelling and the number of units
-    per_level_units = {lvl: units_per_kind(staff[lvl].patrol_officers, mix=force.mix, crew=force.crew)
+    per_level_crews = {lvl: crews_per_kind(staff[lvl].patrol_officers, mix=force.mix, crew=force.crew)
                        for lvl in levels}
-    assignments: dict[tuple[int, str, int], dict] = {}
+    assignments: dict[tuple[int, str, int, int], dict] = {}
     for lvl in levels:
         for kind in KINDS:
-            n_kind = per_level_units[lvl].get(kind, 0)
+            crews = per_level_crews[lvl].get(kind, ())
+            n_kind = len(crews)
             index = np.full(g.n_nodes, -1, np.int64)
             if n_kind > 0:
                 split = beatlib.split_units(n_kind, area_weight)
+                # the short crew (if any) takes the last segment of the last area that has units
+                staffed = [a for a in range(areas.n) if split[a] > 0 and areas.places(a).size > 0]
+                short = (staffed[-1], int(split[staffed[-1]]) - 1) if staffed and crews[-1] != crews[0] else None
                 for a in range(areas.n):
                     n = int(split[a])
                     places = areas.places(a)
@@ -217,7 +214,8 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
                         beats.append({"beat": bid, "level": lvl, "kind": kind, "area": areas.names[a],
                                       "segment": j})
                         index[seg] = bid
-                        assignments.setdefault((a, kind, j), {})[lvl] = bid
+                        c = crews[-1] if (a, j) == short else crews[0]
+                        assignments.setdefault((a, kind, j, c), {})[lvl] = bid
                 # areas with no unit of this kind join the nearest beat of the kind, so every
                 # place has an owner of every kind on patrol
                 gap = index < 0
@@ -237,32 +235,36 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
     assignments = {key: {lvl: (bid, beat_places[bid]) for lvl, bid in per.items()}
                    for key, per in assignments.items()}
 
-    for (a, kind, j), assign in sorted(assignments.items(), key=lambda kv: (KINDS.index(kv[0][1]), kv[0][0], kv[0][2])):
+    for (a, kind, j, c), assign in sorted(assignments.items(),
+                                          key=lambda kv: (KINDS.index(kv[0][1]), kv[0][0], kv[0][2], -kv[0][3])):
         first_places = next(iter(assign.values()))[1]
         cx, cy = g.x_m[first_places].mean(), g.y_m[first_places].mean()
         station = int(np.argmin(((stations_xy - [cx, cy]) ** 2).sum(1)))
         uid = len(units)
         nominal_assign = assign.get(nominal, (-1, np.empty(0, np.int64)))
         area_tag = "" if areas.n == 1 else f"{areas.names[a]}-"
-        units.append(Unit(uid=uid, name=f"{kind}-{area_tag}{j + 1:02d}", kind=kind, role="patrol",
-                          crew=force.crew[kind], station=station, beat=nominal_assign[0],
+        tag = "" if c == force.crew[kind] else f"-crew{c}"
+        units.append(Unit(uid=uid, name=f"{kind}-{area_tag}{j + 1:02d}{tag}", kind=kind, role="patrol",
+                          crew=c, station=station, beat=nominal_assign[0],
                           beat_places=nominal_assign[1], home_place=int(city.station_place[station]),
                           area=a, assignments=assign, duty_levels=frozenset(assign)))
 
     crew = force.crew[force.standby_kind]
-    max_standby = max(staff[lvl].standby_officers // crew for lvl in levels)
-    for j in range(max_standby):
+    standby_crews = {lvl: split_crews(staff[lvl].standby_officers, crew) for lvl in levels}
+    for (j, c), duty in slot_levels(standby_crews).items():
         st = j % len(city.station_place)
-        duty = frozenset(lvl for lvl in levels if j < staff[lvl].standby_officers // crew)
-        units.append(Unit(uid=len(units), name=f"standby-{j + 1:02d}", kind=force.standby_kind, role="standby",
-                          crew=crew, station=st, beat=-1, beat_places=np.empty(0, np.int64),
+        tag = "" if c == crew else f"-crew{c}"
+        units.append(Unit(uid=len(units), name=f"standby-{j + 1:02d}{tag}", kind=force.standby_kind, role="standby",
+                          crew=c, station=st, beat=-1, beat_places=np.empty(0, np.int64),
                           home_place=int(city.station_place[st]), duty_levels=duty))
-    for place, st, name in cp_places:
-        duty = frozenset(lvl for lvl in levels if lvl in cp_levels)
-        if not duty or force.checkpoints.officers_each == 0:
-            continue
-        units.append(Unit(uid=len(units), name=name, kind="checkpoint", role="checkpoint",
-                          crew=force.checkpoints.officers_each, station=st, beat=-1,
+    # checkpoint posts in order, each with ``officers_each``; when the level has fewer checkpoint
+    # officers than posts need (sim.roster), the last staffed post is short and later posts are empty
+    each = force.checkpoints.officers_each
+    post_crews = {lvl: split_crews(staff[lvl].checkpoint_officers, each)[:len(cp_places)] for lvl in levels}
+    for (i, c), duty in slot_levels(post_crews).items():
+        place, st, name = cp_places[i]
+        units.append(Unit(uid=len(units), name=name if c == each else f"{name}-crew{c}", kind="checkpoint",
+                          role="checkpoint", crew=c, station=st, beat=-1,
                           beat_places=np.empty(0, np.int64), home_place=place, duty_levels=duty))
     if force.reserve.units:
         major = np.zeros(g.n_nodes, bool)

@@ -46,8 +46,10 @@ class Staffing:
 def staffing(*, level: str, patrol_share: float, total_officers: int, teams: int,
              checkpoint_officers: int) -> Staffing:
     n_teams = teams_on_duty(patrol_share, teams)
-    on_duty = int(round(total_officers * n_teams / teams))
-    patrol = min(on_duty, int(round(total_officers * patrol_share)))
+    # rounded up, so that the doctrine's share is a floor ("at least 1/5 of the force on patrol"):
+    # with 30 officers and a 0.25 share, 8 on patrol, not 7 (and never fewer on duty than that)
+    on_duty = math.ceil(total_officers * n_teams / teams - 1e-9)
+    patrol = min(on_duty, math.ceil(total_officers * patrol_share - 1e-9))
     checkpoint = min(checkpoint_officers, on_duty - patrol)
     return Staffing(level=level, teams_on_duty=n_teams, on_duty_officers=on_duty, patrol_officers=patrol,
                     checkpoint_officers=checkpoint, standby_officers=on_duty - patrol - checkpoint)

@@ -474,7 +474,10 @@ def validation_to_error(exc: ValidationError, *, file: str | None, model=None) -
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     got = err.get("input")
-    got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    shown = repr(got)
+    if len(shown) > 60:   # a one-line error: a huge value is shown by its start and length
+        shown = f"{shown[:40]}... ({len(str(got)):,} characters)"
+    got_text = "" if isinstance(got, (dict, list)) or got is None else f" (got {shown})"
     fix = "see docs/scenarios.md for this key"
     if kind == "finite_number":
         fix = "give a finite number (.inf and .nan are not allowed)"

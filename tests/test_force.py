@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from sim.force import KINDS, deploy, units_per_kind, weighted_kmeans
+from sim.force import KINDS, crews_per_kind, deploy, units_per_kind, weighted_kmeans
 from sim.scenario import scenario_from_dict
 
 MIX = {"car": 0.6, "bicycle": 0.2, "foot": 0.2}
 CREW = {"car": 2, "bicycle": 1, "foot": 2}
 
 
-def test_units_per_kind_largest_remainder_then_whole_crews():
-    # 48 officers: 28.8 / 9.6 / 9.6 -> 29 / 10 / 9 officers -> 14 cars, 10 bicycles, 4 foot pairs
-    assert units_per_kind(48, mix=MIX, crew=CREW) == {"car": 14, "bicycle": 10, "foot": 4}
-    # kinds with no share get no entry; incomplete crews are not deployed
-    assert units_per_kind(7, mix={"car": 1.0, "bicycle": 0.0, "foot": 0.0}, crew=CREW) == {"car": 3}
+def test_units_per_kind_largest_remainder_then_crews_with_one_short_crew():
+    # 48 officers: 28.8 / 9.6 / 9.6 -> 29 / 10 / 9 officers -> 14 cars and a one-officer car,
+    # 10 bicycles, 4 foot pairs and one officer on foot alone
+    assert crews_per_kind(48, mix=MIX, crew=CREW) == {"car": (2,) * 14 + (1,), "bicycle": (1,) * 10,
+                                                      "foot": (2,) * 4 + (1,)}
+    assert units_per_kind(48, mix=MIX, crew=CREW) == {"car": 15, "bicycle": 10, "foot": 5}
+    # kinds with no share get no entry; the leftover officer rides alone
+    assert units_per_kind(7, mix={"car": 1.0, "bicycle": 0.0, "foot": 0.0}, crew=CREW) == {"car": 4}
     assert units_per_kind(0, mix=MIX, crew=CREW) == {"car": 0, "bicycle": 0, "foot": 0}
 
 
 @pytest.mark.parametrize("officers", [0, 1, 5, 17, 48, 333])
-def test_units_never_use_more_officers_than_given(officers):
-    got = units_per_kind(officers, mix=MIX, crew=CREW)
-    used = sum(n * CREW[k] for k, n in got.items())
-    assert used <= officers
-    # at most one incomplete crew is left over per kind
-    assert officers - used <= sum(CREW[k] - 1 for k in got)
+def test_units_use_every_officer_given(officers):
+    got = crews_per_kind(officers, mix=MIX, crew=CREW)
+    assert sum(sum(c) for c in got.values()) == officers
+    # at most one short crew per kind, and it is the last
+    for kind, crews in got.items():
+        assert all(c == CREW[kind] for c in crews[:-1]) and all(0 < c <= CREW[kind] for c in crews)
 
 
 def test_weighted_kmeans_labels_every_point_and_uses_every_label():
@@ -55,13 +60,14 @@ def test_patrol_units_follow_staffing_and_mix(town, small_town_dict, level):
     sc = scenario_from_dict(small_town_dict(force={"total_officers": 60, "teams": 4}, alert={"level": level}))
     dep = deploy(sc, town)
     s = dep.staffing[level]
-    assert s.patrol_officers == round(60 * sc.alert.patrol_share[level])
+    assert s.patrol_officers == math.ceil(60 * sc.alert.patrol_share[level] - 1e-9)
     assert s.on_duty_officers >= s.patrol_officers + s.checkpoint_officers
     assert s.standby_officers == s.on_duty_officers - s.patrol_officers - s.checkpoint_officers
     want = units_per_kind(s.patrol_officers, mix=sc.force.mix, crew=sc.force.crew)
     for kind in KINDS:
         assert dep.count(kind=kind, role="patrol") == want.get(kind, 0), kind
-    assert dep.count(role="standby") == s.standby_officers // sc.force.crew[sc.force.standby_kind]
+    assert dep.count(role="standby") == math.ceil(s.standby_officers / sc.force.crew[sc.force.standby_kind])
+    assert dep.officers(role="standby") == s.standby_officers
 
 
 def test_more_patrol_at_higher_levels(town, small_town_dict):

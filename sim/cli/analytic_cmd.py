@@ -50,6 +50,7 @@ def add_parser(sub) -> None:
                    help="replications for --simulate (default: the simulator's)")
     p.add_argument("--seed", type=non_negative_int, default=None,
                    help="random seed for --simulate (default: the simulator's)")
+    p.add_argument("--quiet", action="store_true", help="no progress while --simulate runs")
     p.set_defaults(func=run)
 
 
@@ -109,8 +110,10 @@ def _run_hypercube(args: argparse.Namespace) -> int:
                        "total_rate": problem.total_rate, "service_rate": problem.service_rate,
                        "offered_load": problem.offered_load}
     if simulate is not None:
+        from sim.report.terminal import Progress
+
         kwargs = {k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
-        sim_out = simulate(problem, **kwargs)
+        sim_out = simulate(problem, **kwargs, progress=Progress("replications", quiet=args.quiet))
         data["simulation"] = sim_out.to_dict() if hasattr(sim_out, "to_dict") else sim_out
 
     print(hypercube_table(result, problem_file=str(path)))

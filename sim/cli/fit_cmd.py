@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from sim.errors import InputError
     from sim.fit.model import fit_demand, write_outputs
     from sim.fit.network import load_network
+    from sim.report.terminal import Progress
 
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     if args.max_snap_m is not None and not args.max_snap_m > 0:
@@ -99,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     table = read_type_table(Path(args.types)) if args.types else None
     delays = _delays(args.delay_from, table or read_type_table()) if args.delay_from else None
-    city, max_snap_m = load_network(args.network, quiet=args.quiet)
+    city, max_snap_m = load_network(args.network, quiet=args.quiet,
+                                    progress=Progress("network graphs", quiet=args.quiet))
     max_snap_m = args.max_snap_m or max_snap_m
     common = dict(city=city, max_snap_m=max_snap_m, fmt=fmt, table=table, delays=delays, time_zone=args.tz)
     data = load_calls(args.calls, **common, **window)
@@ -111,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         for line in hold.report.lines():
             say("  hold-out " + line)
     say("  fitting: profile, dispersion, spatial intensity, types; checking simulated counts")
-    result = fit_demand(data, city=city, holdout_data=hold, seed=args.seed, network_label=str(args.network))
+    result = fit_demand(data, city=city, holdout_data=hold, seed=args.seed, network_label=str(args.network),
+                        progress=Progress("fit stages", quiet=args.quiet))
     paths = write_outputs(result, out, figures=not args.no_figures)
     if not args.quiet:
         from sim.report.fit import fit_summary_text

@@ -73,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
     from sim.errors import InputError
     from sim.experiment.hold import hold_config, run_hold
     from sim.experiment.tasks import open_executor
+    from sim.experiment.bisect import max_probes, max_replications_total
     from sim.outputs import default_folder, output_folder, write_json, write_run_log
-    from sim.report.experiments import hold_progress_line, hold_table
+    from sim.report.experiments import hold_table
+    from sim.report.terminal import Progress
     from sim.scenario_file import load_scenario, resolved_yaml
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
@@ -92,28 +94,21 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or default_folder(scenario.name, "hold", file=scenario.source_file)
     with output_folder(out, command="hold", overwrite=args.overwrite) as tmp:
         t0 = time.perf_counter()
-        state = {"last": 0.0}
-
-        def progress(done: int) -> None:
-            now = time.perf_counter()
-            if now - state["last"] >= (0.25 if sys.stderr.isatty() else 10.0):
-                state["last"] = now
-                end = "" if sys.stderr.isatty() else "\n"
-                print("\r" + hold_progress_line(done, now - t0), end=end, file=sys.stderr, flush=True)
-
+        progress = Progress("replications", quiet=args.quiet, at_most=True)
         if not args.quiet:
             print(f"patrolsim hold: {scenario.name}: vary {args.vary} in [{cfg.fmt(cfg.vmin)}, {cfg.fmt(cfg.vmax)}] "
                   f"for {', '.join(cfg.levels)}; {cfg.min_replications}-{cfg.max_replications} replications per value",
                   file=sys.stderr, flush=True)
+            print(f"  at most {max_replications_total(cfg)} replications: {max_probes(cfg)} values probed at most "
+                  f"x {cfg.max_replications} replications x {len(cfg.levels)} level(s); the search usually stops "
+                  "sooner", file=sys.stderr, flush=True)
         with open_executor(scheduler=args.scheduler, cluster=args.cluster, workers=args.workers,
                            quiet=args.quiet) as ex:
             if not args.quiet:
                 print(f"  running on {ex.description}", file=sys.stderr, flush=True)
             cfg.batch = max(2, -(-getattr(ex, "n_workers", 1) // len(cfg.levels)))
-            results = run_hold(base, cfg, source_file=scenario.source_file, executor=ex,
-                               progress=None if args.quiet else progress)
-        if not args.quiet and sys.stderr.isatty():
-            print(file=sys.stderr)
+            results = run_hold(base, cfg, source_file=scenario.source_file, executor=ex, progress=progress)
+        progress.finish()
         report = {
             "scenario": scenario.name, "vary": cfg.vary, "per_level": cfg.per_level, "min": cfg.vmin, "max": cfg.vmax,
             "step": cfg.step, "target_compliance": cfg.target, "seed": scenario.seed,

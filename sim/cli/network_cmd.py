@@ -15,6 +15,7 @@ def add_parser(sub) -> None:
     info = verbs.add_parser("info", help="nodes, edges, street km, area and what was dropped, per mode")
     info.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
     info.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    info.add_argument("--quiet", action="store_true", help="no progress while a network is built")
     info.set_defaults(func=run_info)
     plot = verbs.add_parser("plot", help="a map of the network: streets, stations, exits and a lat/lon grid")
     plot.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
@@ -40,9 +41,11 @@ def scenario_for(source: str, overrides: list[str]):
 def run_info(args: argparse.Namespace) -> int:
     from sim.network import load_city
     from sim.report.network import network_info_text
+    from sim.report.terminal import Progress
 
     scenario = scenario_for(args.source, args.overrides)
-    print(network_info_text(load_city(scenario)))
+    city = load_city(scenario, quiet=args.quiet, progress=Progress("network graphs", quiet=args.quiet))
+    print(network_info_text(city))
     return 0
 
 

@@ -60,10 +60,15 @@ def run(args: argparse.Namespace) -> int:
             from sim.experiment.levels import run_all_levels
 
             result = run_all_levels(scenario, workers=args.workers, quiet=args.quiet,
-                                    progress_for=None if args.quiet else (lambda lvl: Progress(f"{lvl:<6} level")))
+                                    progress_for=lambda lvl: Progress(f"{lvl:<6} level", quiet=args.quiet))
         else:
-            progress = None if args.quiet else Progress("replications")
-            result = run_scenario(scenario, workers=args.workers, progress=progress, quiet=args.quiet)
+            from sim.network import load_city
+            from sim.world import prepare
+
+            city = load_city(scenario, quiet=args.quiet, progress=Progress("network graphs", quiet=args.quiet))
+            ctx = prepare(scenario, quiet=args.quiet, city=city)
+            result = run_scenario(scenario, workers=args.workers,
+                                  progress=Progress("replications", quiet=args.quiet), quiet=args.quiet, ctx=ctx)
         runtime_s = time.perf_counter() - t0
         described = dict(lines=scenario.lines.model_dump(), run_level=scenario.alert.level)
         write_json(tmp / "summary.json", result.summary)

@@ -170,6 +170,28 @@ def _midpoint(lo: float, hi: float, cfg: HoldConfig) -> float:
     return (lo + hi) / 2
 
 
+def max_probes(cfg: HoldConfig) -> int:
+    """The most probes ``bisect_level`` can make at one level: the two ends, then the longest chain
+    of midpoints the bisection can take before the bracket is within ``cfg.step`` (worst case over
+    both answers at every probe). ``hold`` shows progress against this bound times
+    ``max_replications`` per level: the search usually stops sooner."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def steps(width: float) -> int:
+        if width <= cfg.step + 1e-12:
+            return 0
+        mid = _midpoint(0.0, width, cfg)
+        return 1 + max(steps(mid), steps(width - mid))
+
+    return 2 + steps(float(cfg.vmax - cfg.vmin))
+
+
+def max_replications_total(cfg: HoldConfig) -> int:
+    """The most replications a hold search can run: levels x most probes x most replications each."""
+    return len(cfg.levels) * max_probes(cfg) * cfg.max_replications
+
+
 def bisect_level(level: str, cfg: HoldConfig) -> Generator[Request, list[dict], LevelResult]:
     """A generator: yields (value, replications) requests, receives their rows, returns the result."""
     res = LevelResult(level=level, status="found")

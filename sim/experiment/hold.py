@@ -27,7 +27,7 @@ from typing import Callable
 
 from sim.alert import LEVELS
 from sim.errors import InputError
-from sim.experiment.bisect import HoldConfig, LevelResult, bisect_level
+from sim.experiment.bisect import HoldConfig, LevelResult, bisect_level, max_replications_total
 from sim.experiment.points import build_points, get_path, set_path
 from sim.experiment.tasks import chunk_size, n_workers, point_tasks, run_tasks
 
@@ -87,9 +87,12 @@ def hold_config(base: dict, vary: str, *, vmin=None, vmax=None, step=None, targe
 
 
 def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=None,
-             progress: Callable[[int], None] | None = None) -> list[LevelResult]:
+             progress: Callable[[int, int], None] | None = None) -> list[LevelResult]:
     """Bisect every level at once: each round gathers the pending probes of all levels and runs
-    their replications together, so every worker stays busy."""
+    their replications together, so every worker stays busy.
+
+    ``progress(done, total)`` is called as replications finish; ``total`` is the most the search
+    can run (``max_replications_total``): an upper bound, the search usually stops sooner."""
     base = set_path(base, "lines.target_compliance", cfg.target)
     for lvl in cfg.levels:  # catch bad keys and values before any work
         try:
@@ -110,7 +113,9 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
     gens = {lvl: bisect_level(lvl, cfg) for lvl in cfg.levels}
     pending = {lvl: next(g) for lvl, g in gens.items()}
     results: dict[str, LevelResult] = {}
-    done = 0
+    done, bound = 0, max_replications_total(cfg)
+    if progress:
+        progress(0, bound)
     while pending:
         tasks, owner = [], []
         n_reps = sum(len(r) for _, r in pending.values())
@@ -125,7 +130,7 @@ def run_hold(base: dict, cfg: HoldConfig, *, source_file: str | None, executor=N
             rows[owner[i]].extend(res)
             done += len(tasks[i]["replications"])
             if progress:
-                progress(done)
+                progress(done, bound)
         for lvl in list(pending):
             try:
                 pending[lvl] = gens[lvl].send(rows[lvl])

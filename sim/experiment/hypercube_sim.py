@@ -160,7 +160,7 @@ class HypercubeSimulation:
 
 def simulate_hypercube(problem: HypercubeProblem, *, replications: int = DEFAULT_REPLICATIONS,
                        seed: int = DEFAULT_SEED, horizon_services: float = DEFAULT_HORIZON_SERVICES,
-                       warmup_services: float = DEFAULT_WARMUP_SERVICES) -> HypercubeSimulation:
+                       warmup_services: float = DEFAULT_WARMUP_SERVICES, progress=None) -> HypercubeSimulation:
     """Run a hypercube problem through the engine; see the module docstring for the construction.
 
     Parameters
@@ -211,6 +211,8 @@ def simulate_hypercube(problem: HypercubeProblem, *, replications: int = DEFAULT
     calls = np.zeros(R)
     lost = np.zeros(R)
     unserved = np.zeros(R)
+    if progress:
+        progress(0, R)
     for r in range(R):
         rep = replication_seed(seed, r)
         inc = poisson_incidents(rep, rates_per_s=rates_per_s, places=atom_places, mean_service_s=SERVICE_S,
@@ -238,6 +240,8 @@ def simulate_hypercube(problem: HypercubeProblem, *, replications: int = DEFAULT
         per_atom = counts.sum(axis=1, keepdims=True)
         given[r] = np.divide(counts, per_atom, out=np.full_like(counts, np.nan), where=per_atom > 0)
         cross[r] = float((unit != first_choice[atom]).mean()) if unit.size else np.nan
+        if progress:
+            progress(r + 1, R)
     mtt = None
     if problem.travel_times is not None:
         mtt = (frac * np.asarray(problem.travel_times, float)[None]).sum(axis=(1, 2))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim import metrics
+from sim.kinds import KIND_NAMES
 from sim.experiment.replicate import Context, ReplicationOutput, prepare
 from sim.experiment.runner import run_replications
 
@@ -49,19 +50,30 @@ def summarise_run(ctx: Context, outputs: list[ReplicationOutput]) -> dict:
         "metrics": m,
         "by_alert_level": by_level,
         "lines_hold": metrics.lines_hold(m, target=sc.lines.target_compliance),
-        "force": {
-            "total_officers": sc.force.total_officers,
-            "on_duty_officers": dep.on_duty_officers,
-            "patrol_officers": dep.patrol_officers,
-            "standby_officers": dep.standby_officers,
-            "patrol_units": {k: dep.count(kind=k, role="patrol") for k in ("car", "bicycle", "foot")},
-            "standby_units": dep.count(role="standby"),
-        },
+        "force": force_counts(dep, total_officers=sc.force.total_officers),
         "network": {
             "name": city.name, "source": city.source, "places": g.n_nodes,
             "street_km": round(g.street_km(), 3), "area_km2": round(g.area_km2(), 3),
             "stations": len(city.station_place),
         },
+    }
+
+
+def force_counts(dep, *, total_officers: int, level: str | None = None) -> dict:
+    """Officers and units at ``level`` (default: the nominal level): the staffing's officers and the
+    units that hold them, every kind of the registry (sim.kinds). The units' crews add up to the
+    staffing's officers (sim.force: every officer on duty is in a unit)."""
+    s = dep.staffing[level or dep.alert_level]
+    return {
+        "total_officers": total_officers,
+        "on_duty_officers": s.on_duty_officers,
+        "patrol_officers": s.patrol_officers,
+        "checkpoint_officers": s.checkpoint_officers,
+        "standby_officers": s.standby_officers,
+        "patrol_units": {k: dep.count(kind=k, role="patrol", level=level) for k in KIND_NAMES},
+        "patrol_unit_officers": {k: dep.officers(kind=k, role="patrol", level=level) for k in KIND_NAMES},
+        "standby_units": dep.count(role="standby", level=level),
+        "checkpoint_units": dep.count(role="checkpoint", level=level),
     }
 
 
@@ -82,8 +94,10 @@ def staffing_table(deployment) -> list[dict]:
         rows.append({"level": lvl, "teams_on_duty": s.teams_on_duty, "on_duty_officers": s.on_duty_officers,
                      "patrol_officers": s.patrol_officers, "checkpoint_officers": s.checkpoint_officers,
                      "standby_officers": s.standby_officers,
-                     **{f"{k}_units": deployment.count(kind=k, role="patrol", level=lvl)
-                        for k in ("car", "bicycle", "foot")}})
+                     **{f"{k}_units": deployment.count(kind=k, role="patrol", level=lvl) for k in KIND_NAMES},
+                     **{f"{k}_officers": deployment.officers(kind=k, role="patrol", level=lvl) for k in KIND_NAMES},
+                     "standby_units": deployment.count(role="standby", level=lvl),
+                     "checkpoint_units": deployment.count(role="checkpoint", level=lvl)})
     return rows
 
 

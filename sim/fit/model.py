@@ -86,21 +86,30 @@ def model_of(fitted: dict, city: City, *, start_date=None) -> DemandModel:
 
 
 def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = None, seed: int = 0,
-               sim_replications: int = 20, network_label: str | None = None) -> FitResult:
+               sim_replications: int = 20, network_label: str | None = None, progress=None) -> FitResult:
     """Fit the hour-of-week profile, day dispersion, spatial intensity and types of ``data``.
 
     ``network_label`` is how the network is recorded in the fitted file (default:
     the city's source); the CLI records the ``--network`` argument as typed.
+    ``progress(done, total)`` is called after each of the fit's 6 stages (profile, dispersion,
+    spatial intensity, types, simulated check, time rescaling and hold-out).
     """
+    def tick(done: int) -> None:
+        if progress:
+            progress(done, 6)
+
     _check_enough(data)
+    tick(0)
     calls = data.calls
     times = calls["time"]
     tz = data.fmt.time_zone
     start, end = data.start, data.end
     prof = temporal.fit_profile(times, start, end, tz)
+    tick(1)
     rate = prof["rate_per_hour"]
     hours = temporal.window_hours(start, end, tz)
     disp = dispersion.check_days(times, start, end, rate, hours)
+    tick(2)
     test = disp["constant_level"]
     shape = test["gamma_shape"] if test["overdispersed"] else None
     shape_constant = shape
@@ -121,6 +130,7 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
     counts = np.bincount(calls["place"].to_numpy(), minlength=g.n_nodes).astype(float)
     prob = spatial.intensity(counts, spatial.spread_matrix(g, sp["bandwidth_m"]), base, sp["uniform_share"])
     hot = spatial.hot_spots(g, prob, calls["place"].to_numpy(), calls["address"].to_numpy(dtype=object))
+    tick(3)
     types = calltypes.fitted_types(calls)
     seasonal = temporal.seasonal_levels(times, start, end, tz)
     profile = rate / rate.mean()
@@ -158,10 +168,12 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
                                          "no over-dispersion detected: plain Poisson arrivals")},
         "type_mapping": calltypes.mapping_summary(calls, data.table),
     }
+    tick(4)
     # the simulated-count check runs over the fitting window's own calendar (from its first Monday)
     model = model_of(fitted, city, start_date=(start - pd.Timedelta(days=int(start.day_of_week))).date())
     check = simcheck.check(model, times, start, end, replications=sim_replications, seed=seed)
     fitted["simulated_vs_observed"] = check["summary"]
+    tick(5)
     gaps = _rescaled_gaps(times, start, rate, seed=seed)
     scale = np.where(disp["expected"] > 0, disp["counts"] / np.maximum(disp["expected"], 1e-12), 0.0)
     gaps_day = _rescaled_gaps(times, start, rate, daily_scale=scale, days=disp["days"], seed=seed)
@@ -180,6 +192,7 @@ def fit_demand(data: CallData, *, city: City, holdout_data: CallData | None = No
         hold["fit_window"] = record["window"]
         fitted["holdout"] = {k: hold[k] for k in ("holdout_incidents", "holdout_loglik_per_incident",
                                                   "difference_per_incident", "window", "season")}
+    tick(6)
     figures = {"profile": prof, "dispersion": disp, "prob": prob, "base": base, "gaps": gaps,
                "gaps_day": gaps_day, "check": check, "hot": hot, "shape": shape, "ks": ks,
                "spatial_grid": sp["grid"], "temporal_grid": prof["smoothing"]["grid"], "city": city}

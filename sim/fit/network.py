@@ -9,7 +9,7 @@ from sim.errors import NetworkError
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml", ".xml.gz", ".xml.bz2")
 
 
-def load_network(arg: str, *, quiet: bool = False):
+def load_network(arg: str, *, quiet: bool = False, progress=None):
     """``(city, max_snap_m)`` from ``--network``: a scenario YAML or an .osm/.osm.gz/.osm.bz2 file."""
     from sim.network import load_city
     from sim.scenario import scenario_from_dict
@@ -27,4 +27,4 @@ def load_network(arg: str, *, quiet: bool = False):
     else:
         raise NetworkError("not a scenario or OpenStreetMap file", file=str(path), key="--network",
                            fix="name a scenario .yaml or an .osm/.osm.gz/.osm.bz2 file")
-    return load_city(scenario, quiet=quiet), float(scenario.network.max_snap_m)
+    return load_city(scenario, quiet=quiet, progress=progress), float(scenario.network.max_snap_m)

@@ -24,20 +24,21 @@ from sim.network.synthetic import synthetic_city
 MAJOR_CLASSES = MAJOR_ROAD_CLASSES   # the registry's one set (sim.kinds)
 
 
-def load_city(scenario, *, quiet: bool = False) -> City:
-    """The City of a validated scenario."""
+def load_city(scenario, *, quiet: bool = False, progress=None) -> City:
+    """The City of a validated scenario. ``progress(done, total)``: the graphs built so far, when
+    they are built from OpenStreetMap (not when read back from the cache)."""
     spec = scenario.network
     if spec.synthetic is not None:
         return synthetic_city(spec.synthetic)
     osm = spec.osm
     graphs, source = load_osm_graphs(osm, resolve=scenario.resolve_path, quiet=quiet,
-                                     scenario_file=scenario.source_file)
+                                     scenario_file=scenario.source_file, progress=progress)
     return city_from_graphs(graphs, osm, max_snap_m=spec.max_snap_m, source=source,
                             name=scenario.name, file=scenario.source_file)
 
 
-def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False,
-                    scenario_file: str | None = None) -> tuple[dict[str, RoadGraph], str]:
+def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False, scenario_file: str | None = None,
+                    progress=None) -> tuple[dict[str, RoadGraph], str]:
     """Mode graphs for an ``osm`` spec, from the cache when the same source was built before."""
     from sim.network import osm as osm_io  # osmnx is imported only when really needed
 
@@ -67,7 +68,7 @@ def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False,
             raise
     if not quiet:
         print("  network: building drive, bike and walk graphs", file=sys.stderr, flush=True)
-    graphs = osm_io.graphs_from_osmnx(g, bbox=osm.bbox if osm.file else None, source=source)
+    graphs = osm_io.graphs_from_osmnx(g, bbox=osm.bbox if osm.file else None, source=source, progress=progress)
     cache.save_graphs(key, graphs)
     if not quiet:
         print(f"  network: built and cached in {time.perf_counter() - t0:.1f} s "

@@ -160,9 +160,11 @@ def road_graph_from_nx(h, mode: str, *, lon0: float, lat0: float) -> RoadGraph:
                      edge_class=np.array(ec))
 
 
-def graphs_from_osmnx(g, *, bbox: tuple | None = None, source: str = "",
-                      key: str = "network.osm") -> dict[str, RoadGraph]:
-    """Split an unsimplified osmnx graph into drive, bike and walk RoadGraphs (largest strong part each)."""
+def graphs_from_osmnx(g, *, bbox: tuple | None = None, source: str = "", key: str = "network.osm",
+                      progress=None) -> dict[str, RoadGraph]:
+    """Split an unsimplified osmnx graph into drive, bike and walk RoadGraphs (largest strong part each).
+
+    ``progress(done, total)`` is called after each mode's graph (``done`` of ``len(MODE_CLASSES)``)."""
     if len(g) == 0:
         raise NetworkError("the OpenStreetMap data hold no nodes", file=source or None, key=key,
                            fix="check the file covers a town with roads")
@@ -170,7 +172,9 @@ def graphs_from_osmnx(g, *, bbox: tuple | None = None, source: str = "",
     lat_all = np.array([d["y"] for _, d in g.nodes(data=True)], float)
     lon0, lat0 = float(np.median(lon_all)), float(np.median(lat_all))
     graphs = {}
-    for mode in modes.MODE_CLASSES:
+    for i, mode in enumerate(modes.MODE_CLASSES):
+        if progress:
+            progress(i, len(modes.MODE_CLASSES))
         h = mode_graph_nx(g, mode, bbox=bbox)
         if h.number_of_edges() == 0:
             if mode == "drive":
@@ -182,6 +186,8 @@ def graphs_from_osmnx(g, *, bbox: tuple | None = None, source: str = "",
                                        "use an extract that covers streets cars can use")
             continue
         graphs[mode] = largest_strong_component(road_graph_from_nx(h, mode, lon0=lon0, lat0=lat0))
+    if progress:
+        progress(len(modes.MODE_CLASSES), len(modes.MODE_CLASSES))
     # a mode with no ways of its own uses the drive graph (e.g. an extract of one arterial)
     for mode in GRAPHS:
         graphs.setdefault(mode, RoadGraph(**{**graphs["drive"].__dict__, "mode": mode}))

@@ -141,7 +141,10 @@ def test_simulate_with_a_hook(monkeypatch, tmp_path, capsys):
     out = tmp_path / "x.json"
     run_ok(["analytic", "hypercube", str(LARSON), "--simulate", "--replications", "3", "--seed", "9",
             "--out", str(out)], capsys)
-    assert calls == [(3, {"replications": 3, "seed": 9})]
+    # the command passes a progress callback too (sim.report.terminal.Progress)
+    assert [(n, {k: v for k, v in kw.items() if k != "progress"}) for n, kw in calls] == \
+        [(3, {"replications": 3, "seed": 9})]
+    assert callable(calls[0][1]["progress"])
     assert json.loads(out.read_text())["simulation"]["replications"] == 3
 
 

@@ -144,7 +144,9 @@ def test_command_prints_each_level_and_writes_json_only_when_asked(tmp_path, mon
     assert data["scenario"] == "default" and set(data["by_alert_level"]) == {"green", "yellow", "orange", "red"}
     green = data["by_alert_level"]["green"]
     assert 0 < green["utilisation"] < 1 and 0 < green["response_within_line"] <= 1
-    assert green["units"] == {"car": 14, "bicycle": 10, "foot": 4, "standby-car": 6}
+    # 48 officers on patrol at green, every one in a unit: 14 cars and a one-officer car, 10 bicycles,
+    # 4 foot pairs and one officer on foot (sim.force: the leftover officers form a short crew)
+    assert green["units"] == {"car": 15, "bicycle": 10, "foot": 5, "standby-car": 6}
     assert data["assumptions"] and data["speeds_kph"]["car_response"] > 0
     assert [p.name for p in tmp_path.iterdir()] == ["est.json"]
 
