@@ -53,14 +53,14 @@ def write_gif(data: dict, path: Path, *, frame_s: float = 240.0, fps: int = 6, w
     units = [(_undelta(u["x"]) * q, _undelta(u["y"]) * q, u["s"]) for u in data["units"]]
     inc = data["incidents"]
     line_s = data["line_s"]
-    calls = ax.scatter([], [], s=60, zorder=4, edgecolors="#333", linewidths=1)
+    calls = ax.scatter([], [], s=70, marker="D", zorder=4, edgecolors="#333", linewidths=1)
     backup = ax.scatter([], [], s=180, facecolors="none", edgecolors="#6a3d9a", linewidths=2, zorder=4)
     dots = ax.scatter([], [], s=40, zorder=5, edgecolors="#111", linewidths=0.8)
     title = ax.set_title("", fontsize=11, loc="left")
     handles = [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#111", label=n)
                for n, _, c in data["states"]]
-    handles += [Line2D([], [], marker="o", ls="", color="#ffd92f", markeredgecolor="#333", label="call waiting"),
-                Line2D([], [], marker="o", ls="", color="#e31a1c", markeredgecolor="#333",
+    handles += [Line2D([], [], marker="D", ls="", color="#ffd92f", markeredgecolor="#333", label="call waiting"),
+                Line2D([], [], marker="D", ls="", color="#e31a1c", markeredgecolor="#333",
                        label=f"waiting > {line_s / 60:g} min"),
                 Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor="#6a3d9a",
                        markersize=10, label="backup arrived")]

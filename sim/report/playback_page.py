@@ -24,6 +24,8 @@ main{display:flex;gap:10px;padding:10px}
 #map{background:#fff;border:1px solid #ccc;flex:1;min-width:0}
 #legend{width:230px;font-size:13px;background:#fff;border:1px solid #ccc;padding:8px}
 #legend div{margin:3px 0}
+.dm{display:inline-block;width:11px;height:11px;transform:rotate(45deg);vertical-align:middle;
+margin:0 8px 0 2px;border:1px solid #333}
 .sw{display:inline-block;width:13px;height:13px;border-radius:50%;vertical-align:middle;margin-right:6px;
 border:1px solid #333}
 button{font-size:14px;padding:3px 12px}
@@ -87,7 +89,7 @@ function draw(){
     if (call > t || (clear !== null && clear <= t)) continue;
     const X = px(x), Y = py(y), arrived = first !== null && first <= t;
     const overdue = (arrived ? first : t) - call > D.line_s;
-    ctx.beginPath(); ctx.arc(X, Y, 7, 0, 2*Math.PI);
+    ctx.beginPath(); ctx.moveTo(X, Y - 9); ctx.lineTo(X + 9, Y); ctx.lineTo(X, Y + 9); ctx.lineTo(X - 9, Y); ctx.closePath();
     ctx.fillStyle = arrived ? 'rgba(255,127,0,0.25)' : (overdue ? '#e31a1c' : '#ffd92f');
     ctx.fill(); ctx.lineWidth = 2; ctx.strokeStyle = overdue ? '#a50f15' : '#444'; ctx.stroke();
     if (!arrived) {
@@ -120,7 +122,7 @@ function tick(now){
     if (P.t >= P.duration) P.playing = false;
     slider.value = P.t; syncButton();
   }
-  last = now; draw(); requestAnimationFrame(tick);
+  last = now; syncButton(); draw(); requestAnimationFrame(tick);
 }
 const btn = document.getElementById('play');
 function syncButton(){ btn.textContent = P.playing ? 'Pause' : 'Play'; }
@@ -140,9 +142,10 @@ def render_playback(data: dict) -> str:
                      for n, _, c in data["states"])
     line_min = data["line_s"] / 60
     legend += (
-        '<hr><div><span class="sw" style="background:#ffd92f"></span>call waiting (clock: time since call)</div>'
-        f'<div><span class="sw" style="background:#e31a1c"></span>waiting past the {line_min:g}-minute line</div>'
-        '<div><span class="sw" style="background:rgba(255,127,0,0.25)"></span>unit on scene</div>'
+        '<hr><b>Calls</b><div><span class="dm" style="background:#ffd92f"></span>waiting for a first unit '
+        '(clock: time since the call)</div>'
+        f'<div><span class="dm" style="background:#e31a1c"></span>waiting past the {line_min:g}-minute line</div>'
+        '<div><span class="dm" style="background:rgba(255,127,0,0.25)"></span>a unit is on scene</div>'
         '<div><span class="sw" style="background:#fff;border:2.5px solid #6a3d9a"></span>backup arrived</div>'
         '<hr><div><span class="sw" style="background:#08306b;border-radius:0"></span>police station</div>'
         f'<div>coloured streets: the {data["n_beats"]} patrol beats</div>'
