@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.report.figure_io import new_figure
+
 BEAT_COLOURS = ["#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada",
                 "#80b1d3", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#fdb462", "#b3de69"]
 
@@ -23,10 +25,6 @@ def _undelta(text: str) -> np.ndarray:
 def write_gif(data: dict, path: Path, *, frame_s: float = 240.0, fps: int = 6, width_in: float = 6.0,
               dpi: int = 72) -> Path:
     """Write ``path``; returns it. 8 hours at one frame per 4 minutes is 120 frames (20 s at 6 fps)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
     from matplotlib.animation import FuncAnimation, PillowWriter
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
@@ -38,7 +36,8 @@ def write_gif(data: dict, path: Path, *, frame_s: float = 240.0, fps: int = 6, w
     cols = [BEAT_COLOURS[b % len(BEAT_COLOURS)] if b >= 0 else "#c8c8c8" for b in beat]
     widths = np.where(beat >= 0, 1.8, 0.7)
     w, h = data["width"] * q, data["height"] * q
-    fig = plt.figure(figsize=(width_in, width_in * min(max(h / w, 0.5), 1.4) + 1.0), dpi=dpi)
+    fig = new_figure(width_in, width_in * min(max(h / w, 0.5), 1.4) + 1.0)   # Agg canvas, no pyplot
+    fig.set_dpi(dpi)
     ax = fig.add_axes([0.01, 0.16, 0.98, 0.76])
     ax.add_collection(LineCollection(seg, colors=cols, linewidths=widths, alpha=0.6, zorder=1))
     ax.set_xlim(-0.02 * w, 1.02 * w)
@@ -102,10 +101,9 @@ def write_gif(data: dict, path: Path, *, frame_s: float = 240.0, fps: int = 6, w
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.gif")
     anim = FuncAnimation(fig, frame, frames=times, blit=False)
     try:
-        anim.save(tmp, writer=PillowWriter(fps=fps))
+        anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
         if tmp.exists():
             tmp.unlink()
     return path
