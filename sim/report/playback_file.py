@@ -16,6 +16,7 @@ def write_playback(scenario, *, out: Path, trace_path: Path | None = None, gif: 
     from sim.outputs import write_text_atomic
     from sim.report.playback import playback_data
     from sim.report.playback_page import render_playback
+    from sim.tables import write_parquet
     from sim.trace import run_traced, shift_window, trace_table
     from sim.world import prepare
 
@@ -34,7 +35,8 @@ def write_playback(scenario, *, out: Path, trace_path: Path | None = None, gif: 
     out.parent.mkdir(parents=True, exist_ok=True)
     trace_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = trace_path.with_name(f".{trace_path.name}.tmp-{os.getpid()}")
-    table.to_parquet(tmp, index=False)
+    write_parquet(table.assign(replication=replication), tmp, lines=scenario.lines.model_dump(),
+                  run_level=scenario.alert.level)      # units, lines and run level in the schema, like run's
     os.replace(tmp, trace_path)
     day = int(start_s // 86_400)
     title = (f"{scenario.name}: day {day}, {start_hour:g}:00 + {hours:g} h, replication {replication} "

@@ -18,6 +18,22 @@ BEAT_COLOURS = ["#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99"
                 "#80b1d3", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#fdb462", "#b3de69"]
 
 
+def _octree_writer(fps: int):
+    """Matplotlib's Pillow writer, but each frame quantised by octree: Pillow's default median cut
+    gives the few small red and yellow markers' colours away to the pale streets (they came out orange)."""
+    from matplotlib.animation import PillowWriter
+    from PIL import Image
+
+    class OctreeWriter(PillowWriter):
+        def finish(self):
+            frames = [f.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                                dither=Image.Dither.NONE) for f in self._frames]
+            frames[0].save(self.outfile, save_all=True, append_images=frames[1:],
+                           duration=int(1000 / self.fps), loop=0, optimize=True)
+
+    return OctreeWriter(fps=fps)
+
+
 def _undelta(text: str) -> np.ndarray:
     return np.cumsum(np.array(text.split(","), np.int64))
 
@@ -25,7 +41,7 @@ def _undelta(text: str) -> np.ndarray:
 def write_gif(data: dict, path: Path, *, frame_s: float = 240.0, fps: int = 6, width_in: float = 6.0,
               dpi: int = 72) -> Path:
     """Write ``path``; returns it. 8 hours at one frame per 4 minutes is 120 frames (20 s at 6 fps)."""
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import FuncAnimation
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
@@ -101,7 +117,7 @@ def write_gif(data: dict, path: Path, *, frame_s: float = 240.0, fps: int = 6, w
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.gif")
     anim = FuncAnimation(fig, frame, frames=times, blit=False)
     try:
-        anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
+        anim.save(tmp, writer=_octree_writer(fps), dpi=dpi)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

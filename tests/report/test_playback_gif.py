@@ -19,7 +19,14 @@ def test_gif_has_moving_frames(tmp_path):
     assert len(frames) >= 10                       # one hour at one frame per 4 minutes
     assert frames[0].std() > 10                    # not blank
     assert np.abs(frames[0] - frames[-1]).max() > 50   # units moved
-    assert (tmp_path / "trace.parquet").exists()
+    import pandas as pd
+
+    from sim.tables import read_description
+
+    trace = pd.read_parquet(tmp_path / "trace.parquet")
+    assert {"unit", "uid", "time_s", "lon", "lat", "state", "run_level"} <= set(trace.columns)
+    assert trace["time_s"].max() - trace["time_s"].min() == 3600.0
+    assert read_description(tmp_path / "trace.parquet")["units"]["time_s"] == "s"
 
 
 def _exit_code(argv) -> int:
