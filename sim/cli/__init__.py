@@ -32,6 +32,7 @@ COMMANDS = {
     "schema": "sim.cli.schema_cmd",
     "export": "sim.cli.export_cmd",
     "report": "sim.cli.report_cmd",
+    "playback": "sim.cli.playback_cmd",
 }
 
 

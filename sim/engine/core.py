@@ -106,9 +106,27 @@ class Engine:
                          area_of_place=areas.label if areas is not None else np.zeros(city.n_places, np.int64),
                          n_days=int(np.ceil((horizon_s + MAX_DRAIN_S) / DAY_S)) + 1,
                          call_s=self._call_s, place=self._place)
+        self.trace: list | None = None     # enable_trace(): every unit's state changes, for playback
         self.encircle = None if encircle is None else Encirclement(
             encircle, city=city, units=self.units, index=self.index, search=self.search, movement=self.move,
             travel=travel, target=target, extra_s=extra_s)
+
+    def enable_trace(self) -> list:
+        """Record each unit's movement as the engine knows it (off by default: costs nothing then).
+
+        Appends ``("state", uid, UnitState fields...)`` after every change the dispatch index
+        is told of, and ``("trip", uid, t0, node, wait_s, target, place, eta_s, incident)`` at
+        every dispatch; ``sim.trace`` turns these into positions. Call before ``run``.
+        """
+        self.trace = trace = []
+        refresh = self.index.refresh
+
+        def traced(st):
+            refresh(st)
+            trace.append(("state", st.uid, st.status, st.moving, st.leg, st.circuit, st.anchor_t,
+                          st.anchor_tau, st.at_node, st.since))
+        self.index.refresh = self.move.on_change = traced
+        return trace
 
     # ------------------------------------------------------------------ events
     def _after(self, delay_s: float, fn, *args) -> None:
@@ -203,6 +221,8 @@ class Engine:
         self.index.unavailable(st.uid)
         st.calls += 1
         self.sent[i].append(st.uid)
+        if self.trace is not None:
+            self.trace.append(("trip", st.uid, t, node, wait, target, place, eta, i))
         self._trip(st, i, eta, metres, target)
 
     def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int) -> None:
