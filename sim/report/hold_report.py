@@ -77,8 +77,8 @@ def needed_figure(report: dict):
     ax.set_xlim(report["min"] - 0.03 * (report["max"] - report["min"]),
                 report["max"] + 0.03 * (report["max"] - report["min"]))
     ax.set_xlabel(f"{report['vary']}{'.<level>' if report.get('per_level') else ''} ({noun})", fontsize=9)
-    ax.set_title(f"Smallest {noun} at which both lines reach {100 * report['target_compliance']:.0f}%, "
-                 "per alert level", fontsize=10, loc="left")
+    ax.set_title(f"Smallest value of {report['vary']} at which both lines reach "
+                 f"{100 * report['target_compliance']:.0f}%, per alert level", fontsize=10, loc="left")
     ax.grid(axis="x", color="0.92")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     margins(fig, left=0.12, right=0.72, bottom=0.3 if len(levels) < 3 else 0.18, top=0.85)

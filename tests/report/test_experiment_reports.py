@@ -120,7 +120,7 @@ def test_hold_figure_shows_the_bracket_per_level(folders):
     folder = folders["hold"]
     report = json.loads((folder / "hold.json").read_text())
     svg = _svg(folder, "hold-needed.svg")
-    for text in ("Smallest officers at which both lines reach 90%", "force.total_officers (officers)",
+    for text in ("Smallest value of force.total_officers at which both lines reach 90%", "force.total_officers (officers)",
                  "green level", "red level", "probe: both lines hold", "probe: a line fails"):
         assert text in svg, text
     page = (folder / "report.html").read_text()
