@@ -108,7 +108,7 @@ def compliance_figure(rows: pd.DataFrame, param: str, target: float, base_level:
                 continue
             colour = LEVEL_COLOUR.get(str(lvl), None)
             ax.errorbar(xs, [100 * m for m in means], yerr=ci_errors(means, cis, 100.0), fmt="o-", color=colour,
-                        capsize=3, ms=4, lw=1.4, label=f"{lvl} level")
+                        capsize=3, ms=4, lw=1.4, label=f"{lvl} level" if param != LEVEL_KEY else "mean, 95% CI")
         ax.axhline(100 * target, color=TARGET, ls="--", lw=1.1, label=f"target {100 * target:.0f}%")
         ax.set_title(metrics.label(line), fontsize=10, loc="left")
         ax.set_xlabel(_axis_label(param), fontsize=9)
@@ -132,16 +132,24 @@ def _params_of(rows: pd.DataFrame) -> list[str]:
     return rows.attrs.get("parameters", [])
 
 
+#: Units of varied keys, by the key's last part or its suffix (the project names keys with units).
+KEY_UNITS = {"total_officers": "officers", "patrol_share": "share of officers on patrol",
+             "incidents_per_day": "incidents per day", "horizon_days": "days"}
+SUFFIX_UNITS = {"_s": "seconds", "_m": "metres", "_kph": "km/h", "_h": "hours", "_days": "days"}
+
+
 def _axis_label(param: str) -> str:
     """The axis label of a varied key, with its unit where the key names one."""
-    units = {"total_officers": "officers", "patrol_share": "share of officers on patrol",
-             "incidents_per_day": "incidents per day", "horizon_days": "days"}
+    if param == LEVEL_KEY:
+        return "alert level (green < yellow < orange < red)"
     leaf = param.rsplit(".", 1)[-1]
-    if leaf in units:
-        return f"{param} ({units[leaf]})"
-    m = re.search(r"_(s|m|kph|h|days|pct)$", leaf)
-    return f"{param} ({ {'s': 'seconds', 'm': 'metres', 'kph': 'km/h', 'h': 'hours', 'days': 'days', 'pct': '%'}[m.group(1)]})" \
-        if m else f"{param} (value)"
+    for part in reversed(param.split(".")):  # alert.patrol_share.red: a share
+        if part in KEY_UNITS:
+            return f"{param} ({KEY_UNITS[part]})"
+    for suffix, unit in SUFFIX_UNITS.items():
+        if leaf.endswith(suffix):
+            return f"{param} ({unit})"
+    return f"{param} (value)"
 
 
 def _table_html(summary: pd.DataFrame, params: list[str]) -> str:
