@@ -176,3 +176,12 @@ def test_opens_in_a_real_browser(folders, browser, kind):
         assert f.size["width"] > 300 and f.size["height"] > 150, f.size
     assert not is_blank(browser.get_screenshot_as_png())
     assert browser.title.startswith(f"patrolsim {kind}")
+
+
+def test_sweep_axis_labels_name_the_unit_of_the_varied_key():
+    from sim.report.sweep_report import _axis_label
+
+    assert _axis_label("force.total_officers") == "force.total_officers (officers)"
+    assert _axis_label("alert.patrol_share.red") == "alert.patrol_share.red (share of officers on patrol)"
+    assert _axis_label("force.turnout_s") == "force.turnout_s (seconds)"
+    assert _axis_label("alert.level").startswith("alert level")
