@@ -83,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
                 resolved_yaml(sc, seed=seed, replications=reps), encoding="utf-8")
         write_run_log(tmp, {"command": "compare", "started_utc": started.isoformat(timespec="seconds"),
                             "runtime_s": round(time.perf_counter() - t0, 3), "executor": ex.description})
+        from sim.report.compare_report import write_compare_report
+
+        write_compare_report(tmp)  # inside the folder before it is renamed into place
     if not args.quiet:
         print(comparison_table(comp))
-        print(f"\n  wrote {out}/ (comparison.json, differences.csv, replications.parquet, compare.png)")
+        print(f"\n  wrote {out}/ (comparison.json, differences.csv, replications.parquet, compare.png, report.html)")
     return 0

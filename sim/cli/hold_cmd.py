@@ -125,7 +125,10 @@ def run(args: argparse.Namespace) -> int:
                           extra={"hold": {"vary": cfg.vary, "levels": list(cfg.levels)}}), encoding="utf-8")
         write_run_log(tmp, {"command": "hold", "runtime_s": round(time.perf_counter() - t0, 3),
                             "executor": ex.description})
+        from sim.report.hold_report import write_hold_report
+
+        write_hold_report(tmp)  # inside the folder before it is renamed into place
     if not args.quiet:
         print(hold_table(results, cfg))
-        print(f"\n  wrote {out}/hold.json")
+        print(f"\n  wrote {out}/hold.json and {out}/report.html")
     return 0

@@ -88,9 +88,12 @@ def run(args: argparse.Namespace) -> int:
                   "command with --resume to finish", file=sys.stderr, flush=True)
             return 1
         _write_resolved(plan, out)
+        from sim.report.sweep_report import write_sweep_report
+
+        write_sweep_report(out)  # summary.csv, figures and report.html, recorded in the folder's marker
     if not args.quiet:
         where = f"{outcome.folder / 'results.parquet'}"
         print("\n" + sweep_outcome_line(plan.name, outcome))
         print(sweep_table(point_summary(outcome.results, plan), plan.param_names))
-        print(f"\n  wrote {where}")
+        print(f"\n  wrote {where}, {out / 'summary.csv'} and {out / 'report.html'}")
     return 0

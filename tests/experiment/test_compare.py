@@ -46,8 +46,9 @@ def test_compare_two_scenarios_that_differ_only_in_force(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "common random numbers" in text and "force-300 - force-200" in text and "significant" in text
     assert sorted(p.name for p in out.iterdir()) == [
-        ".patrolsim-results", "compare.png", "comparison.json", "differences.csv", "force-200.resolved.yaml",
-        "force-300.resolved.yaml", "replications.parquet", "run.log.json"]
+        ".patrolsim-results", "compare-differences.png", "compare-differences.svg", "compare-levels.png",
+        "compare-levels.svg", "compare.png", "comparison.json", "differences.csv", "force-200.resolved.yaml",
+        "force-300.resolved.yaml", "replications.parquet", "report.html", "run.log.json"]
     assert (out / "compare.png").stat().st_size > 5000
     comp = json.loads((out / "comparison.json").read_text())
     assert comp["common_random_numbers"] is True and comp["baseline"] == "force-200"

@@ -196,8 +196,10 @@ def test_results_folder_and_resolved_scenario_from_the_cli(write_sweep, tmp_path
     f = write_sweep(GRID.replace("replications: 3", "replications: 2"))
     assert main(["sweep", str(f), "--workers", "1"]) == 0
     folder = tmp_path / "results" / "sweeps" / "town-grid"
-    assert sorted(p.name for p in folder.iterdir()) == [".patrolsim-results", "results.parquet", "scenario.resolved.yaml",
-                                                                 "sweep.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".patrolsim-results", "report.html", "results.parquet", "scenario.resolved.yaml", "summary.csv",
+        "sweep-force-total-officers.png",
+        "sweep-force-total-officers.svg", "sweep.json"]
     out = capsys.readouterr().out
     assert "both lines" in out and "alert.level" in out and "results.parquet" in out
     assert os.stat(folder / "results.parquet").st_mode & 0o044  # an ordinary file, not private
