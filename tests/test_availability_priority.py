@@ -143,3 +143,27 @@ def test_lines_restricted_to_priority_one_count_only_priority_one(small_town_dic
     assert bp["1"]["response_within_line"]["mean"] == pytest.approx(r.summary["metrics"]["response_within_line"]["mean"])
     everyone = run_scenario(scenario_from_dict(loaded_town(small_town_dict, officers=20)), quiet=True)
     assert everyone.summary["by_priority"]["3"]["response_within_line"] == bp["3"]["response_within_line"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(rate_h=st.floats(0.05, 3.0), mean_s=st.floats(60.0, 7200.0), k=st.floats(1.0, 4.0),
+       uid=st.integers(0, 500))
+def test_episode_draws_scale_with_rate_and_mean(rate_h, mean_s, k, uid):
+    """Common random numbers inside a unit's stream: a k-times longer mean scales every duration by k
+    with the same starts; a k-times higher rate brings every start k times nearer (same durations)."""
+    rep = replication_seed(7, 2)
+    until = 3 * 86_400.0
+    base = draw_episodes(AvailabilitySettings(out_of_service_per_h=rate_h, out_of_service_mean_s=mean_s), rep, uid, until)
+    longer = draw_episodes(AvailabilitySettings(out_of_service_per_h=rate_h, out_of_service_mean_s=mean_s * k),
+                           rep, uid, until)
+    assert [e[0] for e in base] == [e[0] for e in longer]
+    assert np.allclose([e[1] * k for e in base], [e[1] for e in longer])
+    faster = draw_episodes(AvailabilitySettings(out_of_service_per_h=rate_h * k, out_of_service_mean_s=mean_s),
+                           rep, uid, until)
+    assert len(faster) >= len(base)
+    assert np.allclose([e[0] / k for e in base], [e[0] for e in faster[:len(base)]])
+    assert all(0 < e[0] < until for e in faster)
