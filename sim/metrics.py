@@ -250,7 +250,8 @@ def on_duty_s(units: pd.DataFrame) -> pd.Series:
 
 
 #: The incident columns that the headline metrics read.
-_METRIC_INPUTS = ("lines_apply", "response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
+_METRIC_INPUTS = ("lines_apply",
+                  "response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
                   "cross_area", "major", "encircled_within_line", "saw_patrol_last_hour")
 
 

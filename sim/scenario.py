@@ -358,7 +358,8 @@ class LinesSpec(_Model):
     response_s: Seconds = 300.0
     backup_s: Seconds = 600.0
     target_compliance: Annotated[float, Field(gt=0, le=1)] = 0.9
-    priorities: list[Annotated[int, Field(ge=1, le=9)]] | None = None   # None: every priority counts
+    # None: every priority counts; an empty list would leave the lines nothing to count
+    priorities: Annotated[list[Annotated[int, Field(ge=1, le=9)]], Field(min_length=1)] | None = None
 
 
 class AvailabilitySpec(_Model):

@@ -140,7 +140,8 @@ def test_lines_restricted_to_priority_one_count_only_priority_one(small_town_dic
     bp = r.summary["by_priority"]
     assert set(bp) == {"1", "2", "3"}
     assert bp["1"]["counted_in_lines"] and not bp["3"]["counted_in_lines"]
-    assert bp["1"]["response_within_line"]["mean"] == pytest.approx(r.summary["metrics"]["response_within_line"]["mean"])
+    overall = r.summary["metrics"]["response_within_line"]["mean"]
+    assert bp["1"]["response_within_line"]["mean"] == pytest.approx(overall)
     everyone = run_scenario(scenario_from_dict(loaded_town(small_town_dict, officers=20)), quiet=True)
     assert everyone.summary["by_priority"]["3"]["response_within_line"] == bp["3"]["response_within_line"]
 
@@ -157,7 +158,8 @@ def test_episode_draws_scale_with_rate_and_mean(rate_h, mean_s, k, uid):
     with the same starts; a k-times higher rate brings every start k times nearer (same durations)."""
     rep = replication_seed(7, 2)
     until = 3 * 86_400.0
-    base = draw_episodes(AvailabilitySettings(out_of_service_per_h=rate_h, out_of_service_mean_s=mean_s), rep, uid, until)
+    base = draw_episodes(AvailabilitySettings(out_of_service_per_h=rate_h, out_of_service_mean_s=mean_s),
+                         rep, uid, until)
     longer = draw_episodes(AvailabilitySettings(out_of_service_per_h=rate_h, out_of_service_mean_s=mean_s * k),
                            rep, uid, until)
     assert [e[0] for e in base] == [e[0] for e in longer]
@@ -167,3 +169,15 @@ def test_episode_draws_scale_with_rate_and_mean(rate_h, mean_s, k, uid):
     assert len(faster) >= len(base)
     assert np.allclose([e[0] / k for e in base], [e[0] for e in faster[:len(base)]])
     assert all(0 < e[0] < until for e in faster)
+
+
+@pytest.mark.parametrize("bad", [{"lines": {"priorities": []}}, {"lines": {"priorities": [0]}},
+                                 {"availability": {"out_of_service_per_h": -1}},
+                                 {"availability": {"officer_initiated_mean_s": 0}}])
+def test_bad_availability_and_priority_keys_are_one_line_errors(bad):
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as e:
+        scenario_from_dict({"name": "x", **bad})
+    key = next(iter(bad)) + "." + next(iter(next(iter(bad.values()))))
+    assert key in str(e.value) and "\n" not in str(e.value)
