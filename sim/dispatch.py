@@ -141,3 +141,12 @@ def select_unit(cands: list[Candidate], *, rules: DispatchRules, is_backup: bool
         if best is None or r.eta_s < best.eta_s:
             return r
     return best
+
+
+def may_interrupt(priority: int, work: str, interrupt: dict) -> bool:
+    """May a request of ``priority`` pull a unit off ``work`` (``interrupt``: work kind -> priorities)?
+
+    Only asked when no free unit can take the request: e.g. priority 1 may pull a unit off
+    officer-initiated work but not out of a meal or a report (``sim.engine.availability``).
+    """
+    return priority in interrupt.get(work, ())

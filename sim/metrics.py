@@ -56,6 +56,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("response_time_mean_s", "Response time, mean", "seconds", "seconds", direction=-1),
     Metric("utilisation", "Utilisation of units on duty", "share of duty time busy", "share", headline=True,
            short="utilisation", clip_ci=True),
+    Metric("other_work_share", "Other work of units on duty (out of service, officer-initiated)",
+           "share of duty time", "share", clip_ci=True),
+    Metric("free_share", "Free time of units on duty", "share of duty time", "share", clip_ci=True),
     Metric("unserved", "Incidents never reached", "incidents per replication", "count", direction=-1),
     Metric("incidents", "Incidents after warm-up", "incidents per replication", "count"),
     # judged neither way in comparisons (as before this table): their verdict says higher / lower
@@ -156,6 +159,9 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         "backup_within_line": _where_applies(np.nan_to_num(backup, nan=np.inf) <= lines.backup_s, needs_backup),
         "served": ~np.isnan(first),
         "in_window": inc.call_s >= log.warmup_s,
+        # the lines count only the priorities the scenario names (lines.priorities; None: all)
+        "lines_apply": (np.ones(n, bool) if getattr(lines, "priorities", None) is None
+                        else np.isin(inc.priority, list(lines.priorities))),
     })
     units = deployment.units
     fu = getattr(log, "first_unit", None)
@@ -219,37 +225,53 @@ def unit_records(log, *, deployment, replication: int) -> pd.DataFrame:
             "overtime_officer_h": getattr(st, "overtime_s", 0.0) / 3600.0,
             "distance_km": st.distance_m / 1000.0, "calls": st.calls,
             "cross_area_calls": getattr(st, "cross_area_calls", 0),
+            "out_of_service_s": getattr(st, "out_of_service_s", 0.0),
+            "officer_initiated_s": getattr(st, "officer_initiated_s", 0.0),
         })
     df = pd.DataFrame(rows)
     window = log.horizon_s - log.warmup_s
     df["busy_share"] = (df["travel_s"] + df["on_scene_s"]) / window if window > 0 else np.nan
+    duty = on_duty_s(df).to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["incident_share"] = np.where(duty > 0, (df["travel_s"] + df["on_scene_s"]) / duty, np.nan)
+        df["other_work_share"] = np.where(duty > 0, (df["out_of_service_s"] + df["officer_initiated_s"]) / duty,
+                                          np.nan)
+        df["free_share"] = np.where(duty > 0, (df["patrol_s"] + df["station_s"]) / duty, np.nan)
     return df
 
 
 def on_duty_s(units: pd.DataFrame) -> pd.Series:
-    """Seconds each unit was on duty and able to respond (patrol, travel, scene, station)."""
-    return units["patrol_s"] + units["travel_s"] + units["on_scene_s"] + units["station_s"]
+    """Seconds each unit was on duty: free (patrol, station), on incidents (travel, scene), on other work."""
+    out = units["patrol_s"] + units["travel_s"] + units["on_scene_s"] + units["station_s"]
+    for col in ("out_of_service_s", "officer_initiated_s"):
+        if col in units:
+            out = out + units[col]
+    return out
 
 
 #: The incident columns that the headline metrics read.
-_METRIC_INPUTS = ("response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
+_METRIC_INPUTS = ("lines_apply",
+                  "response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
                   "cross_area", "major", "encircled_within_line", "saw_patrol_last_hour")
 
 
 def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = None, *,
-                        window_s: float | None = None) -> dict[str, float]:
+                        window_s: float | None = None, lines_only: bool = True) -> dict[str, float]:
     """Headline metrics of one replication (or of a subset of its incidents).
 
     Only the columns the metrics read are filtered to the window: copying a year's text and
-    list columns would cost more than the metrics themselves.
+    list columns would cost more than the metrics themselves. The lines' compliance counts
+    only incidents whose priority the lines apply to (``lines_apply``), unless ``lines_only``
+    is False (a per-priority breakdown reports every priority's compliance).
     """
     d = incidents.loc[incidents["in_window"], [c for c in _METRIC_INPUTS if c in incidents]]
     resp = d["response_time_s"].to_numpy()
     served = resp[~np.isnan(resp)]
-    nb = d[d["units_needed"] >= 2]
+    lc = d[d["lines_apply"]] if lines_only and "lines_apply" in d else d
+    nb = lc[lc["units_needed"] >= 2]
     out = {
         "incidents": int(len(d)),
-        "response_within_line": float(d["response_within_line"].mean()) if len(d) else math.nan,
+        "response_within_line": float(lc["response_within_line"].mean()) if len(lc) else math.nan,
         "backup_within_line": float(nb["backup_within_line"].mean()) if len(nb) else math.nan,
         "response_time_mean_s": float(served.mean()) if served.size else math.nan,
         "response_time_p50_s": float(np.percentile(served, 50)) if served.size else math.nan,
@@ -268,6 +290,12 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
         responders = units[units["role"] != "checkpoint"] if "role" in units else units
         duty = float(on_duty_s(responders).sum()) if "off_duty_s" in units else duty
         out["utilisation"] = float(busy / duty) if duty > 0 else math.nan
+        if "out_of_service_s" in units:     # incident work (utilisation) + other work + free time = 1
+            r = units if "role" not in units else units[units["role"] != "checkpoint"]
+            other = float(r["out_of_service_s"].sum() + r["officer_initiated_s"].sum())
+            free = float(r["patrol_s"].sum() + r["station_s"].sum())
+            out["other_work_share"] = other / duty if duty > 0 else math.nan
+            out["free_share"] = free / duty if duty > 0 else math.nan
         if "overtime_officer_h" in units:
             out["overtime_officer_h_per_day"] = float(units["overtime_officer_h"].sum() / (window_s / 86_400.0))
     return out
@@ -276,6 +304,8 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
 def breakdown(incidents: pd.DataFrame, by: str, *, target: float) -> dict[str, dict]:
     """Both lines' compliance per value of ``by`` (hour, cell, unit kind), mean and CI across replications."""
     d = incidents[incidents["in_window"]]
+    if "lines_apply" in d:            # compliance counts the priorities the lines apply to
+        d = d[d["lines_apply"]]
     if by not in d or d.empty:
         return {}
     out = {}

@@ -358,6 +358,19 @@ class LinesSpec(_Model):
     response_s: Seconds = 300.0
     backup_s: Seconds = 600.0
     target_compliance: Annotated[float, Field(gt=0, le=1)] = 0.9
+    # None: every priority counts; an empty list would leave the lines nothing to count
+    priorities: Annotated[list[Annotated[int, Field(ge=1, le=9)]], Field(min_length=1)] | None = None
+
+
+class AvailabilitySpec(_Model):
+    """Time a unit on duty is not free for dispatch (zero by default: every free minute is free)."""
+
+    out_of_service_per_h: Annotated[float, Field(ge=0, le=10)] = 0.0
+    out_of_service_mean_s: Seconds = 1800.0
+    officer_initiated_per_h: Annotated[float, Field(ge=0, le=10)] = 0.0
+    officer_initiated_mean_s: Seconds = 900.0
+    interrupt_officer_initiated: list[Annotated[int, Field(ge=1, le=9)]] = Field(default_factory=lambda: [1])
+    interrupt_out_of_service: list[Annotated[int, Field(ge=1, le=9)]] = Field(default_factory=list)
 
 
 def _dispatch_kind_fields() -> dict:
@@ -403,6 +416,7 @@ class Scenario(_Model):
     beats: BeatsSpec = BeatsSpec()
     patrol: PatrolSpec = PatrolSpec()
     encirclement: EncirclementSpec = EncirclementSpec()
+    availability: AvailabilitySpec = AvailabilitySpec()
     source_file: str | None = Field(default=None, exclude=True)
 
     @property

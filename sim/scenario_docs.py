@@ -85,6 +85,7 @@ KEY_DOCS = {
     "lines.response_s": "Response line: first unit on scene within this many seconds of the call (5 minutes).",
     "lines.backup_s": "Backup line: second unit on scene within this many seconds of the call (10 minutes).",
     "lines.target_compliance": "A line holds when this share of incidents meets it.",
+    "lines.priorities": "Priorities the two lines apply to (e.g. `[1, 2]`); incidents of other priorities are reported (`by_priority`) but not counted in the lines' compliance. Default (null): every priority.",
     "dispatch": "How the command centre picks units (point-to-point, 一级处警).",
     "dispatch.policy": "`nearest`: nearest available unit anywhere; `own_beat_first`: the beat's owner, then neighbouring beats, then anywhere.",
     "dispatch.backup_kinds": "Kinds that may be sent as second and further units.",
@@ -101,6 +102,13 @@ KEY_DOCS = {
     "patrol.circuit_stops": "Beat nodes on each shift's patrol circuit.",
     "encirclement": "合围: measuring how fast a major incident could be sealed off.",
     "encirclement.radius_m": "Radius of the cordon around the incident.",
+    "availability": "Time a unit on duty is not free for dispatch. Episodes start at random (Poisson, per unit, each unit from its own random stream) while the unit is free on duty; one that falls while the unit is busy or off duty is dropped. All rates default to 0 (every unit always free when not on an incident): typical values below are guidance from the literature, not measured here.",
+    "availability.out_of_service_per_h": "Out-of-service episodes (meals, reports, station and vehicle duty) per unit-hour. Assumption for guidance: 0.3 to 0.5 a unit-hour with 30 min mean puts a unit out of service 15-25% of its shift (patrol workload studies commonly find a third or more of a shift on non-call work; not measured here).",
+    "availability.out_of_service_mean_s": "Mean length (exponential) of an out-of-service episode.",
+    "availability.officer_initiated_per_h": "Officer-initiated activities (stops, checks) per unit-hour. Assumption for guidance: 0.3 to 1 a unit-hour, about 15 min each (US patrol data often show officer-initiated events as a third to half of all events; not measured here).",
+    "availability.officer_initiated_mean_s": "Mean length (exponential) of an officer-initiated activity.",
+    "availability.interrupt_officer_initiated": "Priorities that may pull a unit off officer-initiated work when no unit is free (the nearest such unit goes).",
+    "availability.interrupt_out_of_service": "Priorities that may pull a unit out of service (a meal, a report) when no unit is free; default none.",
     "encirclement.roads": "Which roads leaving the radius must be held: `major` roads or `all`.",
 }
 

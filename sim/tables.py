@@ -83,7 +83,8 @@ def describe(df: pd.DataFrame, *, lines: dict, run_level: str) -> dict:
     if "run_level" in df.columns and df["run_level"].nunique() > 1:
         run_level = [lvl for lvl in LEVELS if (df["run_level"] == lvl).any()]
     return {"units": column_units(df.columns),
-            "lines": {k: lines[k] for k in ("response_s", "backup_s", "target_compliance")},
+            "lines": {k: lines[k] for k in ("response_s", "backup_s", "target_compliance", "priorities")
+                      if k in lines},
             "run_level": run_level,
             "alert_level_order": list(LEVELS),
             "null_means": {c: why for c, why in NULL_MEANS.items() if c in df.columns}}

@@ -19,7 +19,8 @@ import simpy
 
 from sim.alert import AlertPlan
 from sim.demand import IncidentTable
-from sim.dispatch import DispatchRules, search_needs, select_unit
+from sim.dispatch import DispatchRules, may_interrupt, search_needs, select_unit
+from sim.engine.availability import AvailabilitySettings, draw_episodes
 from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
 from sim.engine.log import EngineLog
@@ -42,8 +43,10 @@ class Engine:
                  rules: DispatchRules | None = None, patrol: PatrolSettings | None = None,
                  alert: AlertPlan | None = None, response_line_s: float = 300.0,
                  major_types: np.ndarray | None = None, encircle: EncircleSettings | None = None,
-                 exhaustive: bool = False) -> None:
+                 exhaustive: bool = False, availability: AvailabilitySettings | None = None) -> None:
         self.city = city
+        self.availability = availability if availability is not None and availability.active else None
+        self._rep = rep
         self.inc = incidents
         self.warmup_s = warmup_s
         self.horizon_s = horizon_s
@@ -182,6 +185,8 @@ class Engine:
                 if self.rules.lost_when_all_busy:
                     self.lost[i] = True
                     continue
+                if self.availability is not None and self._interrupt(i, t):
+                    continue
                 heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
                 self._seq += 1
             else:
@@ -292,12 +297,72 @@ class Engine:
             st.leg = None
             self.move.drive_home(st, node, t)
 
+    # ------------------------------------------------------------------ other work
+    def _episodes(self, st: UnitState, eps: list, k: int) -> None:
+        """Episode ``k`` of ``st`` starts now (if the unit is free on duty), then schedule the next."""
+        if k + 1 < len(eps):
+            self._after(eps[k + 1][0] - self.env.now, self._episodes, st, eps, k + 1)
+        if st.status is not PATROL and st.status is not STATION:
+            return                     # busy, off duty or at a checkpoint: the episode is dropped
+        t = self.env.now
+        node, _ = self.move.where(st, t)
+        if st.status is PATROL:
+            if st.moving is not STILL:
+                self.move.leave_patrol(st, t)
+        else:
+            self.move.account_idle(st, t)
+        st.status, st.moving, st.leg, st.since, st.at_node = BUSY, STILL, None, t, node
+        st.work = eps[k][2]
+        st.work_token += 1
+        self.index.unavailable(st.uid)
+        self._after(eps[k][1], self._end_work, st, st.work_token)
+
+    def _book_work(self, st: UnitState, t: float) -> None:
+        inside = clip(st.since, t, self.warmup_s, self.horizon_s)
+        if st.work == "out_of_service":
+            st.out_of_service_s += inside
+        else:
+            st.officer_initiated_s += inside
+        st.work = None
+        st.work_token += 1
+
+    def _end_work(self, st: UnitState, token: int) -> None:
+        if st.work is None or st.work_token != token:
+            return                     # the work was interrupted by a call
+        t = self.env.now
+        self._book_work(st, t)
+        self._free(st, st.at_node, t)
+        self.index.refresh(st)
+
+    def _interrupt(self, i: int, t: float) -> bool:
+        """No free unit: pull the nearest unit off work that request ``i``'s priority may interrupt."""
+        prio, allowed = self._priority[i], self.availability.interrupt
+        best = None
+        for st in self.units:
+            if st.work is None or st.uid in self.sent[i] or not may_interrupt(prio, st.work, allowed):
+                continue
+            place = self._place[i]
+            eta = self.travel[st.mode].oracle.time(st.at_node, self._target_of[st.mode][place])
+            if eta < np.inf and (best is None or (eta, st.uid) < best[0]):
+                best = ((eta, st.uid), st)
+        if best is None:
+            return False
+        st = best[1]
+        self._book_work(st, t)
+        self._send(st, i, t, (st.at_node, 0.0))
+        return True
+
     # ------------------------------------------------------------------ run
     def run(self) -> EngineLog:
         # the shift process is created first, so the first shift is set up before any call at time 0
         self.env.process(self._shifts())
         if len(self.inc):
             self._after(self._request_s[self._request_order[0]], self._next_request, 0)
+        if self.availability is not None:
+            for st in self.units:
+                eps = draw_episodes(self.availability, self._rep, st.uid, self.horizon_s)
+                if eps:
+                    self._after(eps[0][0], self._episodes, st, eps, 0)
         self.env.run(until=self.horizon_s)
         horizon = self.horizon_s
         for st in self.units:   # close the accounts at the horizon

@@ -108,6 +108,10 @@ class UnitState:
     distance_m: float = 0.0
     calls: int = 0
     cross_area_calls: int = 0
+    work: str | None = None        # other work under way (sim.engine.availability), the unit then BUSY
+    work_token: int = 0            # bumped when work starts or is interrupted: a stale end event is ignored
+    out_of_service_s: float = 0.0
+    officer_initiated_s: float = 0.0
     trips: list = field(default_factory=list)
 
 

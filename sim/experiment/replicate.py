@@ -17,6 +17,7 @@ from sim import metrics, visibility
 from sim.demand import expected_by_period, sample_incidents
 from sim.dispatch import DispatchRules
 from sim.engine import EncircleSettings, Engine, PatrolSettings
+from sim.engine.availability import AvailabilitySettings
 from sim.streams import replication_seed
 from sim.world import World, build_travel, prepare, with_level_multipliers  # noqa: F401  (re-exported)
 
@@ -34,6 +35,7 @@ class ReplicationOutput:
     metrics: dict[str, float]
     by_alert_level: dict[str, dict[str, float]]
     tables: dict = None
+    by_priority: dict = None     # priority (text) -> metrics of that priority's incidents
 
 
 def run_replication(ctx: Context, replication: int) -> ReplicationOutput:
@@ -52,12 +54,14 @@ def run_replication(ctx: Context, replication: int) -> ReplicationOutput:
     inc["alert_level"] = levels
     by_level = {lvl: metrics.replication_metrics(g, units, window_s=window)
                 for lvl, g in inc.groupby("alert_level")}
+    by_priority = {str(p): metrics.replication_metrics(g, units, window_s=window, lines_only=False)
+                   for p, g in inc.groupby("priority")}
     tables = {
         "staffing": pd.DataFrame(log.staffing).assign(replication=replication),
         "alert_levels": pd.DataFrame(log.alert_log).assign(replication=replication),
         "visibility": visibility.presence(log, city=ctx.city, modes=modes).assign(replication=replication),
     }
-    return ReplicationOutput(replication, inc, units, m, by_level, tables)
+    return ReplicationOutput(replication, inc, units, m, by_level, tables, by_priority)
 
 
 def level_by_incident(log, inc: pd.DataFrame) -> np.ndarray:
@@ -91,4 +95,4 @@ def make_engine(ctx: Context, incidents, rep, *, exhaustive: bool = False) -> En
                   alert=ctx.deployment.alert_plan, response_line_s=sc.lines.response_s,
                   major_types=major, encircle=EncircleSettings(radius_m=sc.encirclement.radius_m,
                                                                roads=sc.encirclement.roads),
-                  exhaustive=exhaustive)
+                  exhaustive=exhaustive, availability=AvailabilitySettings.from_spec(sc.availability))

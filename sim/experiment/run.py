@@ -32,6 +32,13 @@ def summarise_run(ctx: Context, outputs: list[ReplicationOutput]) -> dict:
     for lvl in levels:
         lm = metrics.summarise([o.by_alert_level[lvl] for o in outputs if lvl in o.by_alert_level])
         by_level[lvl] = {**lm, "lines_hold": metrics.lines_hold(lm, target=sc.lines.target_compliance)}
+    counted = sc.lines.priorities
+    by_priority = {}
+    prios = sorted({p for o in outputs for p in (o.by_priority or {})}, key=int)
+    for p in prios:
+        pm = metrics.summarise([o.by_priority[p] for o in outputs if p in (o.by_priority or {})])
+        by_priority[p] = {**pm, "lines_hold": metrics.lines_hold(pm, target=sc.lines.target_compliance),
+                          "counted_in_lines": counted is None or int(p) in counted}
     dep = ctx.deployment
     city = ctx.city
     g = city.places
@@ -49,6 +56,7 @@ def summarise_run(ctx: Context, outputs: list[ReplicationOutput]) -> dict:
         "lines": sc.lines.model_dump(),
         "metrics": m,
         "by_alert_level": by_level,
+        "by_priority": by_priority,
         "lines_hold": metrics.lines_hold(m, target=sc.lines.target_compliance),
         "force": force_counts(dep, total_officers=sc.force.total_officers),
         "network": {

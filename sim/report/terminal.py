@@ -116,10 +116,37 @@ def summary_table(summary: dict) -> str:
     out.append(f"  {'':{w}}  {'mean':>7}  {'95% CI':<18}")
     for name, mean, ci, verdict in rows:
         out.append(f"  {name:<{w}}  {mean:>7}  {ci:<18}  {verdict}".rstrip())
+    block = priorities_block(summary)
+    if block:
+        out.append("")
+        out.extend(block)
     out.append("")
     word = "YES" if summary["lines_hold"] else "NO"
-    out.append(f"  Both lines hold at {100 * lines['target_compliance']:.0f}% compliance: {word}")
+    only = lines.get("priorities")
+    which = "" if only is None else f" (priorities {', '.join(str(p) for p in only)})"
+    out.append(f"  Both lines hold at {100 * lines['target_compliance']:.0f}% compliance{which}: {word}")
     return "\n".join(out)
+
+
+def priorities_block(summary: dict) -> list[str]:
+    """Per priority: incidents, both lines, median and p90 response; shown when there are several.
+
+    Priorities the lines do not apply to (``lines.priorities``) are marked: reported, not counted.
+    """
+    by = summary.get("by_priority") or {}
+    if len(by) < 2:
+        return []
+    lines = summary["lines"]
+    r_min, b_min = lines["response_s"] / 60, lines["backup_s"] / 60
+    out = ["  By priority:",
+           f"    {'priority':<8} {'incidents':>9}  {f'{r_min:g}-min line':>12}  {f'{b_min:g}-min line':>12}  "
+           f"{'p50':>6}  {'p90':>6}"]
+    for p, m in by.items():
+        r, b = m[metrics.RESPONSE_LINE]["mean"], m[metrics.BACKUP_LINE]["mean"]
+        note = "" if m.get("counted_in_lines", True) else "  (not counted in the lines)"
+        out.append(f"    {p:<8} {m['incidents']['mean']:>9.0f}  {_pct(r):>12}  {_pct(b):>12}  "
+                   f"{_mmss(m['response_time_p50_s']['mean']):>6}  {_mmss(m['response_time_p90_s']['mean']):>6}{note}")
+    return out
 
 
 def clock(seconds: float) -> str:
