@@ -266,7 +266,9 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
     if "cross_area" in d:
         out["cross_area_share"] = float(d["cross_area"].mean()) if len(d) else math.nan
         maj = d[d["major"]]
-        out["encircled_within_line"] = float(maj["encircled_within_line"].mean()) if len(maj) else math.nan
+        # over the major incidents with a cordon to draw (the column is null for the others)
+        applied = maj["encircled_within_line"].dropna()
+        out["encircled_within_line"] = float(applied.mean()) if len(applied) else math.nan
         if "cordon_applies" in maj:
             out["cordon_not_applicable"] = float((~maj["cordon_applies"]).mean()) if len(maj) else math.nan
     if "saw_patrol_last_hour" in d:
