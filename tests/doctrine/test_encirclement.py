@@ -63,7 +63,7 @@ def test_standby_units_do_not_crowd_nearer_patrol_units_out_of_the_cordon(small_
     one-exit circle, and a patrol car passing the exit was never considered.
     """
     sc = scenario_from_dict(small_town_dict(
-        force={"total_officers": 60, "teams": 2}, alert={"level": "red"},
+        force={"total_officers": 60, "teams": 2, "max_duty_hours_per_day": 24}, alert={"level": "red"},
         encirclement={"radius_m": 300.0, "roads": "all"}))
     ctx = prepare(sc, quiet=True)
     eng = _engine_at_first_shift(ctx)
@@ -104,6 +104,7 @@ def test_more_officers_on_duty_never_slow_the_cordon_on_the_default_town(repo_ro
     """
     d = yaml.safe_load((repo_root / "scenarios" / "default.yaml").read_text(encoding="utf-8"))
     d.update(horizon_days=1.0, warmup_days=0.0)
+    d["force"] = {**d.get("force", {}), "max_duty_hours_per_day": 24}   # every team the level calls in
     mean = {}
     for level in ("orange", "red"):
         d["alert"] = {**d.get("alert", {}), "level": level}
