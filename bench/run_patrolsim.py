@@ -56,7 +56,9 @@ def bench_scenario_dict(osm: Path, days: float) -> dict:
         "network": {"osm": {"file": str(osm)}},
         "demand": {"incidents_per_day": INCIDENTS_PER_DAY},
         "force": {"total_officers": 2 * CARS, "mix": {"car": 1.0},
-                  "crew": {"car": 2, "bicycle": 1, "foot": 1}},
+                  "crew": {"car": 2, "bicycle": 1, "foot": 1},
+                  # every car on patrol all day, as in the baseline: no duty-hour limit
+                  "max_duty_hours_per_day": 24},
         "alert": {"level": "green",
                   "patrol_share": {"green": 1.0, "yellow": 1.0, "orange": 1.0, "red": 1.0}},
     }

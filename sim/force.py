@@ -16,6 +16,7 @@ bureau. Nothing here imports simpy: the plan is data the engine executes.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ from sim.errors import ScenarioError
 from sim.beats import weighted_kmeans  # noqa: F401  (re-exported: part of this module's API)
 from sim.crews import crews_per_kind, slot_levels, split_crews, units_per_kind  # noqa: F401  (re-exported)
 from sim.network.graph import City
-from sim.roster import Staffing, staffing
+from sim.roster import DutyLimitWarning, Staffing, staffing
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -178,7 +179,15 @@ def deploy(scenario: Scenario, city: City, *, level: str | None = None, expected
 
     staff = {lvl: staffing(level=lvl, patrol_share=scenario.alert.patrol_share[lvl],
                            total_officers=force.total_officers, teams=force.teams,
-                           checkpoint_officers=cp_officers if lvl in cp_levels else 0) for lvl in levels}
+                           checkpoint_officers=cp_officers if lvl in cp_levels else 0,
+                           max_duty_hours_per_day=force.max_duty_hours_per_day,
+                           shift_s=force.shift_hours * 3600.0) for lvl in levels}
+    for s in staff.values():
+        if not s.share_met:
+            warnings.warn(f"force.max_duty_hours_per_day = {force.max_duty_hours_per_day:g} h allows "
+                          f"{s.teams_on_duty} of the {s.teams_wanted} teams the {s.level} level calls in: "
+                          f"{s.patrol_officers} officers on patrol, not {s.patrol_officers_wanted}",
+                          DutyLimitWarning, stacklevel=2)
 
     stations_xy = np.column_stack([g.x_m[city.station_place], g.y_m[city.station_place]])
     units: list[Unit] = []

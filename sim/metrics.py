@@ -65,7 +65,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("cross_area_share", "First unit from outside the incident's beat", "share of incidents", "share",
            clip_ci=True),
     Metric("encircled_within_line", "Major incidents encircled within backup line",
-           "share of major incidents", "share"),
+           "share of major incidents with a cordon to draw", "share"),
+    Metric("cordon_not_applicable", "Major incidents with no cordon to draw",
+           "share of major incidents (no road of the measured class leaves the circle)", "share"),
     Metric("overtime_officer_h_per_day", "Overtime", "officer-hours per day", "hours"),
     Metric("saw_patrol_last_hour", "Saw a patrol in the hour before the call", "share of incidents", "share",
            direction=1),
@@ -172,9 +174,13 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         df["first_unit_role"] = _labels([u.role for u in units] + [None], fu)
         df["cross_area"] = np.asarray(log.cross_area, bool)
         enc = np.asarray(log.encircle_s, float)
-        df["major"] = ~np.isnan(enc)
-        df["encircle_s"] = enc
-        df["encircled_within_line"] = _where_applies(enc <= lines.backup_s, ~np.isnan(enc))   # null: not major
+        major = ~np.isnan(enc)
+        # -inf from the engine: a major incident with no road of the measured class leaving its circle
+        applies = major & ~np.isneginf(enc)
+        df["major"] = major
+        df["cordon_applies"] = _where_applies(applies, major)           # null: not major
+        df["encircle_s"] = np.where(applies, enc, np.nan)                # null: not major, or no cordon
+        df["encircled_within_line"] = _where_applies(enc <= lines.backup_s, applies)
     if deployment.areas is not None and deployment.areas.n > 1:
         df["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
     if saw_patrol is not None:
@@ -252,7 +258,7 @@ def on_duty_s(units: pd.DataFrame) -> pd.Series:
 #: The incident columns that the headline metrics read.
 _METRIC_INPUTS = ("lines_apply",
                   "response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
-                  "cross_area", "major", "encircled_within_line", "saw_patrol_last_hour")
+                  "cross_area", "major", "cordon_applies", "encircled_within_line", "saw_patrol_last_hour")
 
 
 def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = None, *,
@@ -281,7 +287,11 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
     if "cross_area" in d:
         out["cross_area_share"] = float(d["cross_area"].mean()) if len(d) else math.nan
         maj = d[d["major"]]
-        out["encircled_within_line"] = float(maj["encircled_within_line"].mean()) if len(maj) else math.nan
+        # over the major incidents with a cordon to draw (the column is null for the others)
+        applied = maj["encircled_within_line"].dropna()
+        out["encircled_within_line"] = float(applied.mean()) if len(applied) else math.nan
+        if "cordon_applies" in maj:
+            out["cordon_not_applicable"] = float((~maj["cordon_applies"]).mean()) if len(maj) else math.nan
     if "saw_patrol_last_hour" in d:
         out["saw_patrol_last_hour"] = float(d["saw_patrol_last_hour"].mean()) if len(d) else math.nan
     if units is not None and window_s:

@@ -246,6 +246,7 @@ class ForceSpec(_Model):
         default_factory=lambda: {k.name: k.mix for k in kinds.UNIT_KINDS})
     teams: Annotated[int, Field(ge=1, le=10)] = 4
     shift_hours: Annotated[float, Field(ge=1, le=24)] = 8.0
+    max_duty_hours_per_day: Annotated[float, Field(ge=1, le=24)] = 16.0
     turnout_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
     standby_kind: KindName = kinds.DEFAULT_STATION_KIND
     checkpoints: "CheckpointSpec" = Field(default_factory=lambda: CheckpointSpec())

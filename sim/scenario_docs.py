@@ -60,6 +60,7 @@ KEY_DOCS = {
     "force.crew": f"Officers per unit of each kind {{{', '.join(kinds.KIND_NAMES)}}}; a kind left out keeps its default.",
     "force.mix": f"Share of patrol officers in each kind {{{', '.join(kinds.KIND_NAMES)}}}.",
     "force.teams": "Teams in the roster (四班三运转: four); one leads each shift.",
+    "force.max_duty_hours_per_day": "Most hours an officer may be on duty in any 24 hours. Levels that call in more teams than this allows get fewer (a warning names the level; its patrol share is then what the limit allows). Default 16: one double shift (two 8-hour shifts), never the 24-hour duty four teams on every shift would mean; see docs/model.md.",
     "force.shift_hours": "Length of a shift; crews change and alert levels take effect at shift changes. Must divide 24 hours (1, 2, 3, 4, 6, 8, 12, 24).",
     "force.turnout_s": "Seconds for a unit waiting at a station to leave after dispatch.",
     "force.standby_kind": "Kind of the standby units formed by on-duty officers not on patrol.",

@@ -39,8 +39,9 @@ NAMED_UNITS = {"lon": "degree (WGS84)", "lat": "degree (WGS84)", "hour_of_day": 
 NULL_MEANS = {
     "backup_within_line": "the incident needs one unit: the backup line does not apply",
     "backup_time_s": "the incident needs one unit, or no second unit arrived",
-    "encircled_within_line": "not a major incident: the encirclement line does not apply",
-    "encircle_s": "not a major incident",
+    "encircled_within_line": "not a major incident, or no cordon to draw (cordon_applies false): the line does not apply",
+    "encircle_s": "not a major incident, or no road of the measured class leaves its circle (cordon_applies false)",
+    "cordon_applies": "not a major incident",
     "second_arrival_s": "fewer than two units arrived",
     "first_arrival_s": "no unit arrived",
     "response_time_s": "no unit arrived",

@@ -60,7 +60,10 @@ def test_patrol_units_follow_staffing_and_mix(town, small_town_dict, level):
     sc = scenario_from_dict(small_town_dict(force={"total_officers": 60, "teams": 4}, alert={"level": level}))
     dep = deploy(sc, town)
     s = dep.staffing[level]
-    assert s.patrol_officers == math.ceil(60 * sc.alert.patrol_share[level] - 1e-9)
+    assert s.patrol_officers_wanted == math.ceil(60 * sc.alert.patrol_share[level] - 1e-9)
+    # the share, as far as the duty-hour limit allows (default 16 h: two of four teams)
+    assert s.patrol_officers == min(s.patrol_officers_wanted, s.on_duty_officers)
+    assert s.teams_on_duty <= 2
     assert s.on_duty_officers >= s.patrol_officers + s.checkpoint_officers
     assert s.standby_officers == s.on_duty_officers - s.patrol_officers - s.checkpoint_officers
     want = units_per_kind(s.patrol_officers, mix=sc.force.mix, crew=sc.force.crew)

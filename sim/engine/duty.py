@@ -106,6 +106,9 @@ class Duty:
         self.staffing_log: list[dict] = []
         self.alert_log: list[dict] = []
         self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
+        # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
+        self._normal_officers = min((-(-s.on_duty_officers // max(1, s.teams_on_duty))
+                                     for s in deployment.staffing.values()), default=0)
 
     # ------------------------------------------------------------------ what duty wants
     def level_of(self, st: UnitState) -> str:
@@ -233,4 +236,8 @@ class Duty:
             if want is PATROL and st.role is not RESERVE:
                 row[f"patrol_{st.unit.kind}"] = row.get(f"patrol_{st.unit.kind}", 0) + 1
         row["officers_on_duty"] = officers
+        # officer-hours of this shift, and those beyond the normal rota (one team a shift): called-in teams
+        shift_h = self.shift_s / 3600.0
+        row["officer_h"] = officers * shift_h
+        row["overtime_officer_h"] = max(0, officers - self._normal_officers) * shift_h
         self.staffing_log.append(row)

@@ -73,6 +73,10 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
     return worst
 
 
+#: ``seconds_s`` when no road of the measured class crosses the circle (no cordon to draw)
+NOT_APPLICABLE = float("-inf")
+
+
 class Encirclement:
     """The encirclement measure over the engine's units (``seconds_s`` per major incident)."""
 
@@ -80,6 +84,7 @@ class Encirclement:
                  search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
                  extra_s: dict) -> None:
         self.settings = settings
+        self.exhaustive = search.exhaustive     # every free unit in every cordon (tests compare)
         self.places = city.places
         self.units = units
         self.index = index
@@ -103,14 +108,22 @@ class Encirclement:
     def seconds_s(self, place: int, t: float) -> float:
         """Seconds from ``t`` until units and checkpoints could hold every exit road (inf if never).
 
-        A measure, not an order: the free units (for k exits, the 3k with the smallest
-        lower bound on their arrival at the incident: the bound of the circuit they are
-        on, and every unit off a circuit) are assigned greedily (shortest arrival first)
-        to the exits not already held by a checkpoint on duty.
+        A measure, not an order: the free units are assigned greedily (shortest arrival
+        first) to the exits not already held by a checkpoint on duty. Returns
+        ``NOT_APPLICABLE`` (-inf) when no road of the measured class crosses the circle:
+        there is no cordon to draw, which is not the same as one drawn at once.
+
+        Exact, not a shortlist: the greedy walk takes pairs in order of time and stops at
+        the cordon's time ``W``, so a unit that cannot reach any exit by ``W`` changes
+        nothing. Each unit gets a lower bound on its arrival at the nearest exit (its
+        circuit's bound at the exits; a unit off a circuit is located and its exact times
+        used), the cut starts with the 3k lowest and grows until every unit with a bound
+        at most ``W`` is in it. Rows stay in unit order, so ties break as in the full
+        assignment (``exhaustive`` computes that, for tests).
         """
         exits = self.exits(place)
         if exits.size == 0:
-            return 0.0
+            return NOT_APPLICABLE
         held = {st.home_node for st in self._posts if st.status is POST}
         todo = [p for p in exits.tolist() if p not in held]
         if not todo:
@@ -119,24 +132,49 @@ class Encirclement:
         avail = np.flatnonzero(code > 0)
         if avail.size < len(todo):
             return float("inf")
-        # the 3k units nearest the incident (by their lower bound) are enough to hold k exits
-        bound = np.where(code[avail] == 1, self.index.lb_rows[avail, place], -1.0)
-        keep = avail[bound.argsort(kind="stable")[:3 * len(todo)]]
-        free = [self.units[u] for u in keep.tolist()]
+        todo_arr = np.asarray(todo, np.int64)
+        if self.exhaustive:
+            return greedy_cordon_s(self._eta(avail, todo_arr, t))
+        # a lower bound per free unit on its arrival at the nearest open exit
+        on_circuit = code[avail] == 1
+        bound = np.full(avail.size, np.inf)
+        if on_circuit.any():
+            bound[on_circuit] = self.index.lb_rows[np.ix_(avail[on_circuit], todo_arr)].min(axis=1)
+        off = avail[~on_circuit]
+        off_eta = self._eta(off, todo_arr, t) if off.size else np.empty((0, len(todo)))
+        if off.size:
+            bound[~on_circuit] = off_eta.min(axis=1)
+        exact = {int(u): row for u, row in zip(off.tolist(), off_eta)}
+        order = bound.argsort(kind="stable")
+        chosen = np.sort(order[:3 * len(todo)])
+        while True:
+            uids = avail[chosen]
+            need = [u for u in uids.tolist() if u not in exact]
+            if need:
+                rows = self._eta(np.asarray(need, np.int64), todo_arr, t)
+                exact.update(zip(need, rows))
+            worst = greedy_cordon_s(np.array([exact[u] for u in uids.tolist()]))
+            grown = np.union1d(chosen, np.flatnonzero(bound <= worst))    # sorted: rows in unit order
+            if grown.size == chosen.size:      # every unit that could matter is in the cut
+                return worst
+            chosen = grown
+
+    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float) -> np.ndarray:
+        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit."""
+        free = [self.units[u] for u in uids.tolist()]
         # units located for this dispatch a moment ago (same time, same state) need no second look
         located = self.search.located if self.search.located_t == t else {}
         where = [located.get(st.uid) or self.where(st, t) for st in free]
-        todo_arr = np.asarray(todo, np.int64)
         modes = {st.mode for st in free}
         if len(modes) == 1:
             groups = {modes.pop(): slice(None)}
         else:
             groups = {m: [a for a, st in enumerate(free) if st.mode == m] for m in sorted(modes)}
-        eta = np.empty((len(free), len(todo)))
+        eta = np.empty((len(free), todo_arr.size))
         nodes = np.array([w[0] for w in where], np.int64)
         waits = np.array([w[1] for w in where])
         for mode, rows in groups.items():
             targets = self.target[mode][todo_arr]
             eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets) + waits[rows, None] \
                 + self.extra_s[mode][todo_arr][None, :]
-        return greedy_cordon_s(eta)
+        return eta

@@ -20,7 +20,7 @@ class EngineLog:
     first_unit: np.ndarray           # unit id that arrived first (-1 if none)
     cross_area: np.ndarray           # per incident: the first unit sent came from outside its beat
     clear_s: np.ndarray              # when the last unit left the scene
-    encircle_s: np.ndarray           # per incident: seconds from call to a full cordon (nan: not major)
+    encircle_s: np.ndarray           # per incident: seconds from call to a full cordon (nan: not major; -inf: no cordon to draw)
     units: list                      # UnitState per unit (sim.engine.units)
     warmup_s: float
     horizon_s: float

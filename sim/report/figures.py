@@ -211,6 +211,11 @@ def encirclement_figure(incidents: pd.DataFrame, lines: dict):
         return None
     d = incidents[incidents["in_window"] & incidents["major"]] if "in_window" in incidents else \
         incidents[incidents["major"]]
+    if "cordon_applies" in d:              # no road of the measured class leaves the circle: no cordon
+        n_na = int((~d["cordon_applies"].astype(bool)).sum())
+        d = d[d["cordon_applies"].astype(bool)]
+    else:
+        n_na = 0
     t = d["encircle_s"].to_numpy(float)
     if t.size == 0:
         return None
@@ -221,8 +226,8 @@ def encirclement_figure(incidents: pd.DataFrame, lines: dict):
     ax = fig.add_subplot(1, 1, 1)
     top = max(float(np.percentile(t, 99.5)) if t.size else b_s, b_s * 1.15)
     ax.hist(np.clip(t, 0, top), bins=np.linspace(0, top, 51), color="#54278f", alpha=0.75,
-            label=f"Major incidents encircled ({t.size:,}; not encircled: {never:,})")
-    within = float((d["encircled_within_line"]).mean()) if len(d) else math.nan
+            label=f"Major incidents encircled ({t.size:,}; not encircled: {never:,}; no cordon to draw: {n_na:,})")
+    within = float(d["encircled_within_line"].astype(bool).mean()) if len(d) else math.nan
     ax.axvline(b_s, color=BACKUP_MISSED, lw=1.8, ls="-.",
                label=f"Backup line {b_s:.0f} s: {100 * within:.1f}% encircled within it")
     ax.set_xlim(0, top)
