@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from sim.calls import dates
 from sim.calls.rows import RowReport
 from sim.errors import DemandError
 
@@ -240,11 +241,18 @@ def resolve_format(df: pd.DataFrame, *, file: str, fmt: CallFormat | None = None
 
 
 def parse_times(values: pd.Series, *, time_format: str | None, time_zone: str | None) -> pd.Series:
-    """Local wall-clock times (naive datetime64); blank or unreadable values become NaT.
+    """Local wall-clock times (naive datetime64[ns]); blank, unreadable or out-of-range values become NaT.
 
     Values carrying a UTC offset are converted to ``time_zone`` (which must then be
-    given, since an instant has no wall-clock time without one).
+    given, since an instant has no wall-clock time without one). The accepted range
+    is ``sim.calls.dates`` (1900 to a year from today).
     """
+    return parse_times_ranged(values, time_format=time_format, time_zone=time_zone)[0]
+
+
+def parse_times_ranged(values: pd.Series, *, time_format: str | None,
+                       time_zone: str | None) -> tuple[pd.Series, np.ndarray]:
+    """``parse_times`` plus a mask of the values that were read but lie outside the accepted range."""
     s = values.astype(str).str.strip()
     s = s.where(s != "", None)
     with warnings.catch_warnings():
@@ -258,7 +266,8 @@ def parse_times(values: pd.Series, *, time_format: str | None, time_zone: str | 
             raise DemandError("times carry UTC offsets but no time zone is given",
                               fix="give the local time zone with --tz (e.g. America/Los_Angeles)")
         out = out.dt.tz_convert(time_zone).dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
+    outside = dates.out_of_range(out)
+    return out.mask(outside).astype("datetime64[ns]"), outside.to_numpy()
 
 
 def parse_calls(df: pd.DataFrame, fmt: CallFormat, report: RowReport) -> pd.DataFrame:
@@ -281,20 +290,32 @@ def parse_calls(df: pd.DataFrame, fmt: CallFormat, report: RowReport) -> pd.Data
             continue
         raw = df[col]
         try:
-            t = parse_times(raw, time_format=fmt.time_format, time_zone=fmt.time_zone).reset_index(drop=True)
+            t, outside = parse_times_ranged(raw, time_format=fmt.time_format, time_zone=fmt.time_zone)
+            t = t.reset_index(drop=True)
         except DemandError as exc:
             raise DemandError(exc.detail, file=report.file, key=f"columns.{key} ('{col}')", fix=exc.fix) from None
         out[key] = t.values
         blank = raw.astype(str).str.strip().eq("").to_numpy()
-        bad = t.isna().to_numpy() & ~blank
+        bad = t.isna().to_numpy() & ~blank & ~outside
         needed = (key == "time") or (key == "arrived" and fmt.arrival_only)
         if needed:
+            first = np.flatnonzero(outside if outside.any() else bad)
+            dates.refuse_mostly_bad(file=report.file, key=key, col=col, n_values=int((~blank).sum()),
+                                    n_unreadable=int(bad.sum()), n_outside=int(outside.sum()),
+                                    example=(f"line {int(out['line'].to_numpy()[first[0]])}: "
+                                             f"{raw.to_numpy()[first[0]]!r}") if first.size else "")
+            m = ok & outside
+            report.drop(f"with {'a call' if key == 'time' else 'an arrival'} time before 1900 or over a year "
+                        f"from today ('{col}')", out["line"].to_numpy()[m], raw.to_numpy()[m])
+            ok &= ~outside
             m = ok & (blank | bad)
             report.drop(f"without a readable {'call' if key == 'time' else 'arrival'} time ('{col}')",
                         out["line"].to_numpy()[m], raw.to_numpy()[m])
             ok &= ~(blank | bad)
-        elif bad.any():
-            report.note(f"{int(bad.sum())} values of '{col}' could not be read as times and were "
+        elif bad.any() or outside.any():
+            bad |= outside
+            report.note(f"{int(bad.sum())} values of '{col}' could not be read as times (or were before 1900 "
+                        f"or over a year from today) and were "
                         f"treated as missing (e.g. line {int(out['line'].to_numpy()[bad][0])}: "
                         f"{raw.to_numpy()[bad][0]!r})")
     lon = pd.to_numeric(df[c.longitude].astype(str).str.strip(), errors="coerce").to_numpy(float)

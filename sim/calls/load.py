@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import DemandError
-from sim.calls import columns, delay
+from sim.calls import columns, dates, delay
 from sim.calls.calltypes import TypeTable, assign_types, read_type_table
 from sim.calls.places import great_circle_m, off_network_error, snap_summary, snap_to_places
 from sim.calls.rows import RowReport
@@ -63,9 +63,12 @@ def parse_date(text: str | None, *, option: str) -> pd.Timestamp | None:
     if text is None:
         return None
     try:
-        return pd.Timestamp(str(text)).normalize()
-    except (ValueError, TypeError):
-        raise DemandError(f"{option}: cannot read {text!r} as a date", fix="write it as YYYY-MM-DD") from None
+        value = pd.Timestamp(str(text))
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        value = pd.NaT
+    if value is pd.NaT:
+        raise DemandError(f"{option}: cannot read {text!r} as a date", fix="write it as YYYY-MM-DD")
+    return dates.check_option_date(value.normalize(), option=option)
 
 
 def load_calls(path: Path, *, city: City, max_snap_m: float, fmt: columns.CallFormat | None = None,

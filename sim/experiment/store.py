@@ -5,6 +5,12 @@ atomically, and consolidated into ``<out>/results.parquet`` (atomically too) at
 the end or on Ctrl-C. A crash therefore never leaves a corrupt table, and a
 resumed sweep runs only the tasks with no row yet. Writes go through
 ``sim.outputs.atomic_write_*``, the package's one atomic file writer.
+
+Each row's ``runtime_s`` (wall-clock time of the replication) is kept out of
+``results.parquet``, in ``<out>/timings.parquet`` (point_id, replication,
+runtime_s): timings differ from run to run, and the results of the same sweep
+and seed must be byte-identical. ``read`` joins them back, so callers still see
+``runtime_s`` and a resumed sweep keeps the timings of its earlier rows.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ ID_COLUMNS = ("sweep", "point_id", "replication")
 TAIL_COLUMNS = ("lines_hold", "error", "runtime_s")
 MANIFEST = "sweep.json"
 RESULTS = "results.parquet"
+#: Per-row timings: with run.log.json, the files of a sweep folder that differ between two runs.
+TIMINGS = "timings.parquet"
+TIMING_COLUMNS = ("point_id", "replication", "runtime_s")
 PARTS = "parts"
 
 
@@ -60,6 +69,7 @@ class ResultStore:
         self.folder = Path(folder)
         self.parts = self.folder / PARTS
         self.results = self.folder / RESULTS
+        self.timings = self.folder / TIMINGS
         self.manifest_path = self.folder / MANIFEST
 
     def has_results(self) -> bool:
@@ -82,7 +92,7 @@ class ResultStore:
 
     def clear(self) -> None:
         shutil.rmtree(self.parts, ignore_errors=True)
-        for p in (self.results, self.manifest_path):
+        for p in (self.results, self.timings, self.manifest_path):
             if p.exists():
                 p.unlink()
 
@@ -98,10 +108,13 @@ class ResultStore:
         frames, used = [], []
         for path in ([self.results] if self.results.exists() else []) + self._part_files():
             try:
-                frames.append(pd.read_parquet(path))
-                used.append(path)
+                frame = pd.read_parquet(path)
             except Exception:  # an unreadable file is ignored; its tasks run again
                 continue
+            if path == self.results:
+                frame = self._with_timings(frame)
+            frames.append(frame)
+            used.append(path)
         frames = [f for f in frames if not f.empty]
         if not frames:
             return pd.DataFrame(), used
@@ -114,12 +127,27 @@ class ResultStore:
         df = rows_frame(df.to_dict("records"), param_names)
         return df.reset_index(drop=True), used
 
+    def _with_timings(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (rows of results.parquet) with the ``runtime_s`` of timings.parquet joined back."""
+        if frame.empty or "runtime_s" in frame.columns:   # a folder written before timings moved out
+            return frame
+        try:
+            t = pd.read_parquet(self.timings, columns=list(TIMING_COLUMNS))
+        except Exception:  # missing or unreadable: the rows stand, without their timings
+            return frame.assign(runtime_s=float("nan"))
+        t = t.drop_duplicates(["point_id", "replication"], keep="last")
+        return frame.merge(t, on=["point_id", "replication"], how="left")
+
     def consolidate(self, param_names: list[str] | None = None) -> pd.DataFrame:
-        """Merge parts into results.parquet (atomically), then remove the merged parts."""
+        """Merge parts into results.parquet and timings.parquet (atomically), then remove the merged parts.
+
+        Returns the full table, ``runtime_s`` included."""
         df, used = self.read(param_names)
         if df.empty and not self.results.exists():
             return df
-        atomic_write_parquet(self.results, df)
+        atomic_write_parquet(self.results, df.drop(columns=["runtime_s"], errors="ignore"))
+        if "runtime_s" in df.columns:
+            atomic_write_parquet(self.timings, df[list(TIMING_COLUMNS)].reset_index(drop=True))
         for p in used:
             if p != self.results:
                 p.unlink(missing_ok=True)

@@ -53,7 +53,7 @@ def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False, scenario_file: st
     else:
         key = cache.cache_key(json.dumps({"place": osm.place, "bbox": settings["bbox"]}), settings)
         source = osm.place or f"bbox {list(osm.bbox)}"
-    graphs = cache.load_graphs(key)
+    graphs = cache.load_graphs(key, quiet=quiet)
     if graphs is not None:
         return graphs, source
     t0 = time.perf_counter()
@@ -69,10 +69,10 @@ def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False, scenario_file: st
     if not quiet:
         print("  network: building drive, bike and walk graphs", file=sys.stderr, flush=True)
     graphs = osm_io.graphs_from_osmnx(g, bbox=osm.bbox if osm.file else None, source=source, progress=progress)
-    cache.save_graphs(key, graphs)
+    stored = cache.save_graphs(key, graphs, quiet=quiet)
     if not quiet:
-        print(f"  network: built and cached in {time.perf_counter() - t0:.1f} s "
-              f"({cache.cache_dir() / (key + '.npz')})", file=sys.stderr, flush=True)
+        print(f"  network: built in {time.perf_counter() - t0:.1f} s "
+              + (f"and cached ({stored})" if stored else "(not cached)"), file=sys.stderr, flush=True)
     return graphs, source
 
 

@@ -14,7 +14,7 @@ GRID = ("name: killed-worker\nreplications: 6\ngrid:\n  alert.level: [green, red
 
 
 def values(df: pd.DataFrame) -> pd.DataFrame:
-    return df.drop(columns=["runtime_s"]).sort_values(["point_id", "replication"]).reset_index(drop=True)
+    return df.drop(columns=["runtime_s"], errors="ignore").sort_values(["point_id", "replication"]).reset_index(drop=True)
 
 
 class KillOneWorkerMidSweep:

@@ -22,8 +22,8 @@ GRID = "name: town-grid\nreplications: 3\ngrid:\n  alert.level: [green, red]\n  
 
 
 def values(df: pd.DataFrame) -> pd.DataFrame:
-    """The table without the timing column, which is the only thing allowed to differ between runs."""
-    return df.drop(columns=["runtime_s"]).sort_values(["point_id", "replication"]).reset_index(drop=True)
+    """The table without the timing column (kept in timings.parquet, not in results.parquet)."""
+    return df.drop(columns=["runtime_s"], errors="ignore").sort_values(["point_id", "replication"]).reset_index(drop=True)
 
 
 @pytest.fixture
@@ -199,7 +199,38 @@ def test_results_folder_and_resolved_scenario_from_the_cli(write_sweep, tmp_path
     assert sorted(p.name for p in folder.iterdir()) == [
         ".patrolsim-results", "report.html", "results.parquet", "scenario.resolved.yaml", "summary.csv",
         "sweep-force-total-officers.png",
-        "sweep-force-total-officers.svg", "sweep.json"]
+        "sweep-force-total-officers.svg", "sweep.json", "timings.parquet"]
     out = capsys.readouterr().out
     assert "both lines" in out and "alert.level" in out and "results.parquet" in out
     assert os.stat(folder / "results.parquet").st_mode & 0o044  # an ordinary file, not private
+
+
+def test_two_runs_of_a_sweep_give_byte_identical_folders_except_the_timings(write_sweep, tmp_path):
+    """results.parquet used to carry each row's runtime_s, so no two sweep folders were the same bytes."""
+    f = write_sweep(GRID.replace("replications: 3", "replications: 2"))
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for out in folders:
+        tasks.clear_worker_cache()
+        assert main(["sweep", str(f), "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    fa, fb = ({str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()} for d in folders)
+    assert sorted(fa) == sorted(fb) and {"results.parquet", "timings.parquet", "sweep.json"} <= set(fa)
+    assert [n for n in fa if fa[n] != fb[n]] in ([], ["timings.parquet"])
+    assert "runtime_s" not in pd.read_parquet(folders[0] / "results.parquet").columns
+    t = pd.read_parquet(folders[0] / "timings.parquet")
+    assert list(t.columns) == ["point_id", "replication", "runtime_s"] and len(t) == 8 and (t["runtime_s"] > 0).all()
+
+
+def test_resume_keeps_the_timings_of_earlier_rows(write_sweep, tmp_path):
+    plan = load_sweep(write_sweep(GRID.replace("replications: 3", "replications: 1")))
+    tasks.clear_worker_cache()
+    first = sw.run_sweep(plan, tmp_path / "s")
+    before = pd.read_parquet(tmp_path / "s" / "timings.parquet")
+    plan.replications = 2
+    second = sw.run_sweep(plan, tmp_path / "s", resume=True)
+    assert second.ran == 4 and second.skipped == 4 and len(second.results) == 8
+    after = pd.read_parquet(tmp_path / "s" / "timings.parquet")
+    assert len(after) == 8 and after["runtime_s"].notna().all()
+    old = after.merge(before, on=["point_id", "replication"], suffixes=("", "_before"))
+    assert len(old) == 4 and (old["runtime_s"] == old["runtime_s_before"]).all()
+    assert second.results["runtime_s"].notna().all() and "runtime_s" in first.results.columns
+    assert "runtime_s" not in pd.read_parquet(tmp_path / "s" / "results.parquet").columns
