@@ -149,6 +149,8 @@ class _WorkerWatch:
         self.executor = executor
         self.futures = futures
         self.gone: str | None = None
+        # counted before the thread starts: tasks may finish and workers die before its first poll
+        self._had_workers = bool(self._workers())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="patrolsim-worker-watch", daemon=True)
         self._thread.start()
@@ -160,7 +162,7 @@ class _WorkerWatch:
             return None
 
     def _run(self) -> None:
-        had = False
+        had = self._had_workers
         empty_since = None
         while not self._stop.wait(WATCH_EVERY_S):
             n = self._workers()
