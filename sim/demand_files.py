@@ -25,6 +25,12 @@ def load_demand_inputs(scenario, city, *, quiet: bool = False):
         from sim.calls.places import check_fitted_points
 
         path = scenario.resolve_path(spec.fitted)
+        if not path.exists():  # the scenario file holds the key; the message names the missing file
+            from sim.errors import DemandError
+
+            raise DemandError(f"fitted-demand file not found: {path}", file=scenario.source_file or str(path),
+                              key="demand.fitted",
+                              fix="create it with patrolsim fit CALLS.csv --network ... --out " + path.name)
         fitted = read_fitted(path)
         check_fitted_points(city, np.asarray(fitted["spatial"]["points"], float),
                             max_snap_m=float(scenario.network.max_snap_m), file=str(path))

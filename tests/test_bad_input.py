@@ -7,6 +7,7 @@ import concurrent.futures as cf
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -100,6 +101,16 @@ def test_missing_osm_file(tmp_path, capsys):
     path = osm_scenario(tmp_path, file="maps/nowhere.osm")
     line = bad_run(capsys, tmp_path, path)
     assert "nowhere.osm" in line and "network.osm.file" in line and "not found" in line and "fix:" in line
+    assert line.split(": ")[2].endswith(Path(path).name), line   # the file that holds the key comes first
+
+
+def test_missing_fitted_demand_file_names_the_scenario(tmp_path, capsys):
+    scenario = tmp_path / "town.yaml"
+    scenario.write_text("name: t\nhorizon_days: 0.2\nwarmup_days: 0\nreplications: 1\n"
+                        "demand: {fitted: nowhere.yaml}\n", encoding="utf-8")
+    assert main(["run", str(scenario), "--quiet", "--out", str(tmp_path / "out")]) == 2
+    line = capsys.readouterr().err.strip()
+    assert line.count("\n") == 0 and "town.yaml: demand.fitted:" in line and "nowhere.yaml" in line, line
 
 
 CORRUPT = [

@@ -45,8 +45,8 @@ def load_osm_graphs(osm, *, resolve=Path, quiet: bool = False, scenario_file: st
     settings = {"bbox": list(osm.bbox) if osm.bbox else None}
     if osm.file:
         path = resolve(osm.file)
-        if not path.exists():
-            raise NetworkError("file not found", file=str(path), key="network.osm.file",
+        if not path.exists():  # the scenario file holds the key; the message names the missing file
+            raise NetworkError(f"file not found: {path}", file=scenario_file or str(path), key="network.osm.file",
                                fix="check the path (relative paths start at the scenario's folder)")
         key = cache.cache_key(cache.file_sha256(path), settings)
         source = str(path)
