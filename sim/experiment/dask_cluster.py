@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
 import sys
 import threading
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from sim.errors import InputError
-from sim.experiment.executor import OrderedMap
+from sim.experiment.executor import OrderedMap, children_ignore_ctrl_c
 
 try:  # the plugin base class (only where distributed is installed: this module needs it anyway)
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -262,23 +261,6 @@ def _jobqueue_cluster(kind: str, workers: int | None):
 
 
 @contextmanager
-def _workers_ignore_ctrl_c():
-    """Worker processes started in this block ignore SIGINT (they inherit SIG_IGN).
-
-    Ctrl-C reaches every process of the terminal's group; only patrolsim itself should act on
-    it (it cancels the tasks and closes the cluster in order), so workers print no tracebacks.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
 def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, workers: int | None = None,
                   quiet: bool = False):
     """Yield a :class:`DaskExecutor` on the cluster the options describe; close what we opened."""
@@ -313,7 +295,7 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
         n = max(1, int(workers or 1))
         # Dask's statistical profiler samples the worker's stack every 10 ms; on replication code
         # (deep SimPy generator stacks) that costs about a third of the run time, so it is off here.
-        with dask.config.set(WORKER_CONFIG), _workers_ignore_ctrl_c():
+        with dask.config.set(WORKER_CONFIG), children_ignore_ctrl_c():
             own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster, set_as_default=False)

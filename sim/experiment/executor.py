@@ -9,6 +9,9 @@ shape; :func:`sim.experiment.tasks.open_executor` picks one from the command's o
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from typing import Callable, Iterator
 
 
@@ -33,3 +36,21 @@ class SequentialExecutor(OrderedMap):
     def imap(self, fn: Callable, tasks: list) -> Iterator[tuple[int, object, BaseException | None]]:
         for i, t in enumerate(tasks):
             yield i, fn(t), None
+
+
+@contextmanager
+def children_ignore_ctrl_c():
+    """Worker processes started in this block ignore SIGINT (they inherit SIG_IGN).
+
+    Ctrl-C reaches every process of the terminal's group; only patrolsim itself should act on
+    it (it stops the pool, or cancels the tasks and closes the cluster in order), so workers
+    print no tracebacks of their own. Used by local process pools and local Dask clusters alike.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

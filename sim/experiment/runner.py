@@ -13,10 +13,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 import signal
-import threading
-from contextlib import contextmanager
 from typing import Callable
 
+from sim.experiment.executor import children_ignore_ctrl_c
 from sim.experiment.replicate import Context, ReplicationOutput, run_replication
 from sim.experiment.tasks import WORKER_CACHE
 
@@ -50,7 +49,7 @@ def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=mp.get_context("spawn"),
                                   initializer=_init_worker)
     try:
-        with _children_ignore_ctrl_c():  # workers start at the first submit and inherit SIG_IGN
+        with children_ignore_ctrl_c():  # workers start at the first submit and inherit SIG_IGN
             futures = {pool.submit(_run_in_worker, data, source, r): r for r in replications}
         for fut in cf.as_completed(futures):
             results[futures[fut]] = fut.result()
@@ -63,20 +62,6 @@ def run_replications(ctx: Context, replications: list[int], *, workers: int = 1,
         raise
     pool.shutdown()
     return [results[r] for r in replications]
-
-
-@contextmanager
-def _children_ignore_ctrl_c():
-    """SIGINT ignored while worker processes start, so that they ignore it from their first
-    instruction (Ctrl-C reaches the whole process group; only the parent acts on it)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _stop(pool: cf.ProcessPoolExecutor) -> None:

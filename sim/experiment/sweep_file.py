@@ -38,7 +38,7 @@ from typing import Annotated, Union
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError, ScenarioError
+from sim.errors import InputError
 from sim.experiment.points import build_points, set_path
 from sim.experiment.sweep import SweepPlan
 from sim.keypath import parse_key
