@@ -372,6 +372,20 @@ class AvailabilitySpec(_Model):
     officer_initiated_mean_s: Seconds = 900.0
     interrupt_officer_initiated: list[Annotated[int, Field(ge=1, le=9)]] = Field(default_factory=lambda: [1])
     interrupt_out_of_service: list[Annotated[int, Field(ge=1, le=9)]] = Field(default_factory=list)
+    out_of_service_by_hour: tuple[Relative, ...] | None = None
+    officer_initiated_by_hour: tuple[Relative, ...] | None = None
+
+    @field_validator("out_of_service_by_hour", "officer_initiated_by_hour", mode="after")
+    @classmethod
+    def _hour_multipliers(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        """24 multipliers of the rate by hour of day (scaled to mean 1 by the engine)."""
+        if v is None:
+            return v
+        if len(v) != 24:
+            raise ValueError(f"needs 24 multipliers (one per hour from 00 to 23), got {len(v)}")
+        if sum(v) <= 0:
+            raise ValueError("needs at least one positive multiplier (they are scaled to mean 1)")
+        return v
 
 
 def _dispatch_kind_fields() -> dict:

@@ -110,6 +110,8 @@ KEY_DOCS = {
     "availability.officer_initiated_mean_s": "Mean length (exponential) of an officer-initiated activity.",
     "availability.interrupt_officer_initiated": "Priorities that may pull a unit off officer-initiated work when no unit is free (the nearest such unit goes).",
     "availability.interrupt_out_of_service": "Priorities that may pull a unit out of service (a meal, a report) when no unit is free; default none.",
+    "availability.out_of_service_by_hour": "24 multipliers of the out-of-service rate by hour of day (00 first; non-negative, at least one positive), scaled to mean 1 so `out_of_service_per_h` stays the daily average; e.g. meal breaks around 12-13 and 18-19 (docs/model.md). Default null: the same rate at every hour.",
+    "availability.officer_initiated_by_hour": "24 multipliers of the officer-initiated rate by hour of day, as `out_of_service_by_hour`. Default null: the same rate at every hour.",
     "encirclement.roads": "Which roads leaving the radius must be held: `major` roads or `all`.",
 }
 

@@ -84,6 +84,16 @@ SET_CASES = [
     ("teams-true", ["force.teams=true"], "force.teams"),
     ("mix-share-true", ["force.mix={car: true}"], "force.mix"),
     ("hotspot-off-the-map", ["demand.hotspots=[{name: Harbour, lat: 0.0, lon: 0.0}]"], "demand.hotspots[0]"),
+    ("out-of-service-by-hour-23", [f"availability.out_of_service_by_hour=[{PROFILE_23}]"],
+     "availability.out_of_service_by_hour"),
+    ("out-of-service-by-hour-negative", [f"availability.out_of_service_by_hour=[-1,{PROFILE_23}]"],
+     "availability.out_of_service_by_hour[0]"),
+    ("out-of-service-by-hour-inf", [f"availability.out_of_service_by_hour=[{PROFILE_23},.inf]"],
+     "availability.out_of_service_by_hour[23]"),
+    ("out-of-service-by-hour-all-zero", [f"availability.out_of_service_by_hour=[{','.join(['0'] * 24)}]"],
+     "availability.out_of_service_by_hour"),
+    ("officer-initiated-by-hour-true", [f"availability.officer_initiated_by_hour=[true,{PROFILE_23}]"],
+     "availability.officer_initiated_by_hour"),
     ("memory-budget", ["demand.incidents_per_day=100000", "horizon_days=3000", "warmup_days=0"], "horizon_days"),
 ]
 
