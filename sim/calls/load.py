@@ -46,6 +46,7 @@ class CallData:
                "max_snap_m": self.max_snap_m,
                "snap_distance_m": snap_summary(self.calls["snap_m"].to_numpy(float)),
                **self.report.to_dict()}
+        out["priority"] = self.priority_record()
         if self.delays is not None:
             out["call_time"] = {
                 "estimated": True,
@@ -56,6 +57,21 @@ class CallData:
         else:
             out["call_time"] = {"estimated": False, "column": self.fmt.columns.call_time}
         return out
+
+
+    def priority_record(self) -> dict:
+        """Where the calls' priorities came from: the file's own column, the type table, or both.
+
+        A file with a usable priority column (SPD Call Data's ``Priority``) keeps each call's own
+        priority, so the fitted types split a call type by the priorities the agency gave it; a
+        file without one (the 2015 U District file) takes every priority from the type table.
+        """
+        c = self.calls
+        from_data = int((c["priority_from"] == "data").sum())
+        counts = c["priority"].value_counts().sort_index()
+        return {"column": self.fmt.columns.priority, "from_data": from_data,
+                "from_table": int(len(c) - from_data),
+                "calls_by_priority": {int(p): int(n) for p, n in counts.items()}}
 
 
 def parse_date(text: str | None, *, option: str) -> pd.Timestamp | None:

@@ -17,6 +17,7 @@ def fit_summary_text(result, paths) -> str:
            + (" (around the season and trend)" if f["dispersion_test"].get("season_and_trend") else ""),
            f"  spatial bandwidth     {f['spatial']['bandwidth_m']:g} m "
            f"({100 * f['spatial']['uniform_share']:g}% uniform)"]
+    out += priority_lines(f["source"].get("priority"))
     out += season_lines(f.get("season") or {})
     if result.holdout:
         h = result.holdout
@@ -53,3 +54,18 @@ def season_lines(season: dict) -> list[str]:
         out.append(f"  season start date     simulated day 0 is {season['default_start_date']} "
                    "unless the scenario sets demand.start_date")
     return out
+
+
+def priority_lines(pr: dict | None) -> list[str]:
+    """Where the priorities of the fitted types came from (the file's column or the type table)."""
+    if not pr:
+        return []
+    mix = ", ".join(f"P{p} {n}" for p, n in pr["calls_by_priority"].items())
+    if pr["from_data"] and pr["from_table"]:
+        where = (f"the file's {pr['column']!r} column for {pr['from_data']} calls, the type table for "
+                 f"{pr['from_table']} (empty or outside 1-9)")
+    elif pr["from_data"]:
+        where = f"the file's {pr['column']!r} column"
+    else:
+        where = "the type table" + ("" if pr["column"] else " (the file has no priority column)")
+    return [f"  priorities            from {where}: {mix}"]
