@@ -47,7 +47,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError
-from sim.scenario import key_path
+from sim.scenario_errors import key_path
 from sim.scenario_file import read_yaml
 
 __all__ = ["HypercubeProblem", "load_problem", "problem_from_dict"]
