@@ -19,7 +19,7 @@ import yaml
 
 from sim.cli import main
 
-from tests.report.browser import close_browser, is_blank, require_browser, severe_console_entries
+from tests.report.browser import is_blank, severe_console_entries
 
 GRID = "name: town-grid\nreplications: 2\ngrid:\n  alert.level: [green, red]\n  force.total_officers: [12, 24]\n"
 
@@ -149,16 +149,6 @@ def test_patrolsim_report_detects_the_folder_kind(folders, kind, tmp_path, capsy
     (copy / "report.html").unlink()
     assert main(["report", str(copy), "--quiet"]) == 0
     assert f"patrolsim {kind}" in (copy / "report.html").read_text()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from tests.report.browser import start_browser
-
-    driver = start_browser(width=1400, height=1000)
-    yield driver
-    close_browser(driver)
 
 
 @pytest.mark.parametrize("kind", ["compare", "sweep", "hold"])

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from tests.report.browser import close_browser, is_blank, png_pixels, require_browser, severe_console_entries
+from tests.report.browser import is_blank, png_pixels, severe_console_entries
 
 MAX_BYTES = 5_000_000
+BROWSER_WINDOW = (1300, 900)       # the ``browser`` and ``opened`` fixtures are tests/report/conftest.py's
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +29,8 @@ def playback(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from tests.report.browser import start_browser
-
-    driver = start_browser(width=1300, height=900)
-    yield driver
-    close_browser(driver)
-
-
-@pytest.fixture(scope="module")
-def opened(browser, playback):
-    browser.get(playback.resolve().as_uri())
-    browser.execute_script("return document.readyState")
-    return browser
+def page_file(playback):
+    return playback
 
 
 def _shot(driver) -> np.ndarray:

@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.report.browser import close_browser, is_blank, png_pixels, require_browser, severe_console_entries
+from tests.report.browser import is_blank, png_pixels, severe_console_entries
 from tests.report.page_parts import FIGURES, SECTIONS
 
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from tests.report.browser import start_browser
-
-    driver = start_browser(width=1400, height=1000)
-    yield driver
-    close_browser(driver)
+BROWSER_WINDOW = (1400, 1000)      # the ``browser`` and ``opened`` fixtures are tests/report/conftest.py's
 
 
 @pytest.fixture(scope="module")
-def opened(browser, reported_run):
-    browser.get((reported_run / "report.html").resolve().as_uri())
-    browser.execute_script("return document.readyState")
-    return browser
+def page_file(reported_run):
+    return reported_run / "report.html"
 
 
 def test_no_console_errors(opened):
