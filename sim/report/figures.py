@@ -42,6 +42,31 @@ def _line_names(lines: dict) -> tuple[str, str]:
             f"Backup within {lines['backup_s']:.0f} s ({lines['backup_s'] / 60:g} min)")
 
 
+def _finish_time_histogram(fig, ax, top: float, *, xlabel: str, ylabel: str, title: str, title_size: float = 11):
+    """The common end of a histogram of seconds from the call (response times, encirclement):
+    the axis cut at ``top`` (later times sit in the last bin), labels, title, legend, grid."""
+    ax.set_xlim(0, top)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=title_size, loc="left")
+    ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
+    ax.grid(axis="y", color="0.92")
+    margins(fig)
+    return fig
+
+
+def _percent_with_ci(stats: list[dict], *, missing: float = math.nan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means and 95% CI bounds in percent from ``sim.metrics.mean_ci95`` results, for bars and bands.
+
+    A bound that is not defined (one replication) is drawn at the mean, so the error bar or band
+    has no width rather than a hole; a mean that is not defined is ``missing``.
+    """
+    m = np.array([missing if s["mean"] is None else 100.0 * s["mean"] for s in stats], float)
+    lo = np.array([mi if s["ci95"][0] is None else 100.0 * s["ci95"][0] for s, mi in zip(stats, m)], float)
+    hi = np.array([mi if s["ci95"][1] is None else 100.0 * s["ci95"][1] for s, mi in zip(stats, m)], float)
+    return m, lo, hi
+
+
 def hour_figure(summary: dict):
     """Both lines' compliance by hour of the call, with 95% CI bands, the target, and incidents per hour."""
     by_hour = summary.get("by_hour") or {}
@@ -140,15 +165,10 @@ def response_time_figure(incidents: pd.DataFrame, lines: dict):
     late_b = 1.0 - float((backup <= b_s).sum()) / all_backup.size if all_backup.size else 0.0
     ax.axvline(b_s, color=BACKUP_MISSED, lw=1.8, ls="-.",
                label=f"Backup line {b_s:.0f} s: {100 * late_b:.1f}% of backups later")
-    ax.set_xlim(0, top)
-    ax.set_xlabel("Time from the call to the unit's arrival (s)")
-    ax.set_ylabel("Incidents (all replications)")
-    ax.set_title("Response-time distribution (after warm-up; times above the axis end are in the last bin)",
-                 fontsize=10, loc="left")
-    ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
-    ax.grid(axis="y", color="0.92")
-    margins(fig)
-    return fig
+    return _finish_time_histogram(
+        fig, ax, top, xlabel="Time from the call to the unit's arrival (s)", ylabel="Incidents (all replications)",
+        title="Response-time distribution (after warm-up; times above the axis end are in the last bin)",
+        title_size=10)
 
 
 def utilisation_figure(units: pd.DataFrame, beats: pd.DataFrame | None = None):
@@ -162,17 +182,14 @@ def utilisation_figure(units: pd.DataFrame, beats: pd.DataFrame | None = None):
     rows = []
     for (kind, group), g in u.groupby(["kind", "group"], sort=True):
         per_rep = g.groupby("replication")["busy_share"].mean()
-        s = mean_ci95(per_rep.tolist())
-        rows.append((kind, int(group), s["mean"], s["ci95"][0], s["ci95"][1]))
+        rows.append((kind, int(group), mean_ci95(per_rep.tolist())))
     kinds = [k for k in KIND_COLOUR if any(r[0] == k for r in rows)] + \
         sorted({r[0] for r in rows} - set(KIND_COLOUR))
     rows.sort(key=lambda r: (kinds.index(r[0]), r[1] < 0, r[1]))
     fig = new_figure(max(8.0, 0.22 * len(rows) + 2.0), 3.8)
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(rows))
-    m = np.array([100 * (r[2] or 0) for r in rows])
-    lo = np.array([100 * r[3] if r[3] is not None else 100 * (r[2] or 0) for r in rows])
-    hi = np.array([100 * r[4] if r[4] is not None else 100 * (r[2] or 0) for r in rows])
+    m, lo, hi = _percent_with_ci([r[2] for r in rows], missing=0.0)
     colours = [KIND_COLOUR.get(r[0], "0.5") for r in rows]
     hatches = ["//" if r[1] < 0 else None for r in rows]
     bars = ax.bar(x, m, color=colours, alpha=0.85)
@@ -230,14 +247,9 @@ def encirclement_figure(incidents: pd.DataFrame, lines: dict):
     within = float(d["encircled_within_line"].astype(bool).mean()) if len(d) else math.nan
     ax.axvline(b_s, color=BACKUP_MISSED, lw=1.8, ls="-.",
                label=f"Backup line {b_s:.0f} s: {100 * within:.1f}% encircled within it")
-    ax.set_xlim(0, top)
-    ax.set_xlabel("Time from the call until every exit road of the radius is held (s)")
-    ax.set_ylabel("Major incidents (all replications)")
-    ax.set_title("Encirclement of major incidents", fontsize=11, loc="left")
-    ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
-    ax.grid(axis="y", color="0.92")
-    margins(fig)
-    return fig
+    return _finish_time_histogram(
+        fig, ax, top, xlabel="Time from the call until every exit road of the radius is held (s)",
+        ylabel="Major incidents (all replications)", title="Encirclement of major incidents")
 
 
 def visibility_hour_figure(incidents: pd.DataFrame):
@@ -250,9 +262,7 @@ def visibility_hour_figure(incidents: pd.DataFrame):
     per = d.groupby(["hour_of_day", "replication"])["saw_patrol_last_hour"].mean()
     hours = sorted(d["hour_of_day"].unique())
     stats = [mean_ci95(per.loc[h].tolist()) for h in hours]
-    m = np.array([_pct(s["mean"]) for s in stats])
-    lo = np.array([_pct(s["ci95"][0]) if s["ci95"][0] is not None else _pct(s["mean"]) for s in stats])
-    hi = np.array([_pct(s["ci95"][1]) if s["ci95"][1] is not None else _pct(s["mean"]) for s in stats])
+    m, lo, hi = _percent_with_ci(stats)
     fig = new_figure(8.0, 3.2)
     ax = fig.add_subplot(1, 1, 1)
     ax.fill_between(hours, lo, hi, color="#4292c6", alpha=0.2, lw=0, label="95% CI")
