@@ -82,7 +82,8 @@ def check_county(sc) -> None:
         for other, ox, oy, oh in towns:
             gap = max(abs(t.x_km - ox), abs(t.y_km - oy)) - (h + oh)
             if gap < 0:
-                raise err(f"{key}.x_km", f"township '{t.name}' at ({t.x_km:g}, {t.y_km:g}) km overlaps {other} "
+                raise err(key, f"township '{t.name}' at ({t.x_km:g}, {t.y_km:g}) km overlaps {other} "
                                          f"(their squares, margins included, overlap by {-gap:.2g} km)",
-                          f"move it at least {-gap:.2g} km further from {other}")
+                          f"move it (x_km, y_km) at least {-gap:.2g} km further from {other}, or make "
+                          "one of them smaller")
         towns.append((f"township '{t.name}'", t.x_km, t.y_km, h))
