@@ -64,7 +64,7 @@ def run_command(days: float, sets: list[str]) -> dict:
 
 
 def profile(days: float, sets: list[str], top: int) -> None:
-    """The same work in this process, phase by phase, under cProfile."""
+    """The same work in this process: CPU time of each phase, then the functions under cProfile."""
     sys.path.insert(0, str(REPO))
     from sim.experiment import prepare, run_replication
     from sim.network import load_city
@@ -72,36 +72,37 @@ def profile(days: float, sets: list[str], top: int) -> None:
 
     sc = load_scenario(str(SCENARIO), overrides=[f"horizon_days={days:g}", f"warmup_days={warmup(days):g}", *sets])
     sc = sc.model_copy(update={"replications": 1})
-    prof = cProfile.Profile()
-    phases = []
-    for label, work in (("network", lambda: load_city(sc, quiet=True)),):
-        c0 = time.process_time()
-        prof.enable()
-        city = work()
-        prof.disable()
-        phases.append((label, time.process_time() - c0))
-    c0 = time.process_time()
-    prof.enable()
-    ctx = prepare(sc, quiet=True, city=city)
-    prof.disable()
-    phases.append(("prepare (beats, travel, demand)", time.process_time() - c0))
-    c0 = time.process_time()
-    prof.enable()
-    out = run_replication(ctx, 0)
-    prof.disable()
-    phases.append(("replication (engine, metrics, tables)", time.process_time() - c0))
-    g = city.places
-    print(f"# county profile: {g.n_nodes:,} nodes, {len(ctx.deployment.units)} units, {len(out.incidents):,} "
-          f"incidents, {days:g} days (CPU seconds under cProfile, which slows Python code ~1.5-2x)")
-    for label, s in phases:
-        print(f"  {label:<40} {s:8.1f} s")
+
+    def phases(prof: cProfile.Profile | None) -> tuple[list[tuple[str, float]], object, object]:
+        out, state = [], {}
+        steps = (("network (generate the county)", lambda: state.update(city=load_city(sc, quiet=True))),
+                 ("prepare (beats, travel tables, demand)",
+                  lambda: state.update(ctx=prepare(sc, quiet=True, city=state["city"]))),
+                 ("replication (engine, metrics, tables)",
+                  lambda: state.update(rep=run_replication(state["ctx"], 0))))
+        for label, work in steps:
+            c0 = time.process_time()
+            if prof:
+                prof.enable()
+            work()
+            if prof:
+                prof.disable()
+            out.append((label, time.process_time() - c0))
+        return out, state["ctx"], state["rep"]
+
+    timed, ctx, rep = phases(None)
+    print(f"# county phases: {ctx.city.places.n_nodes:,} nodes, {len(ctx.deployment.units)} units, "
+          f"{len(rep.incidents):,} incidents, {days:g} days (CPU seconds, no profiler)")
+    for label, s in timed:
+        print(f"  {label:<40} {s:8.2f} s")
     print(f"  peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:,.0f} MB")
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
-    print("\n".join(ln for ln in text.getvalue().splitlines() if ln.strip())[:6000])
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
-    print("\n".join(ln for ln in text.getvalue().splitlines() if ln.strip())[:6000])
+    prof = cProfile.Profile()
+    phases(prof)
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats(order).print_stats(top)
+        print(f"\n# cProfile, by {order} (a second run of the same phases; the profiler slows Python ~2x)")
+        print("\n".join(ln for ln in text.getvalue().splitlines() if ln.strip() and "Ordered by" not in ln))
 
 
 def main(argv=None) -> int:
