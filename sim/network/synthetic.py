@@ -138,13 +138,9 @@ def ring_station_points(k: int, side_m: float) -> list[tuple[float, float]]:
     return [(st_r * np.cos(a), st_r * np.sin(a)) for a in st_angles]
 
 
-def synthetic_city(spec, *, name: str | None = None) -> City:
-    """Build the town (or, with ``spec.county``, the county) described by a ``SyntheticNetwork`` spec."""
-    if getattr(spec, "county", None) is not None:
-        from sim.network.county import county_city
-
-        return county_city(spec, name=name or "synthetic-county")
-    name = name or "synthetic-county-town"
+def synthetic_city(spec, *, name: str = "synthetic-county-town") -> City:
+    """Build the town described by a ``SyntheticNetwork`` spec (its ``county`` block, if any, is
+    ``sim.network.county``'s: ``sim.network.build.load_city`` chooses)."""
     rng = np.random.default_rng(spec.seed)
     grid = town_grid(rng, area_km2=spec.area_km2, block_m=spec.block_m, arterial_every=spec.arterial_every,
                      drop_share=spec.drop_share, exits=spec.exits)

@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim.cli import main
 from sim.county_checks import half_extent_km
 from sim.network import MODES, load_city
+from sim.network.county import county_city
 from sim.network.synthetic import synthetic_city
 from sim.scenario_file import load_scenario
 from tests.conftest import REPO_ROOT
@@ -109,12 +110,12 @@ def test_the_core_is_the_synthetic_town(scenario, county):
 
 def test_the_generator_is_deterministic_and_follows_its_seed(scenario):
     spec = scenario.network.synthetic
-    a, b = synthetic_city(spec), synthetic_city(spec)
+    a, b = county_city(spec), county_city(spec)
     for field in ("x_m", "y_m", "edge_u", "edge_v", "edge_length_m", "edge_speed_kph", "edge_class"):
         np.testing.assert_array_equal(getattr(a.places, field), getattr(b.places, field))
     np.testing.assert_array_equal(a.place_weight, b.place_weight)
     np.testing.assert_array_equal(a.station_place, b.station_place)
-    c = synthetic_city(spec.model_copy(update={"seed": spec.seed + 1}))
+    c = county_city(spec.model_copy(update={"seed": spec.seed + 1}))
     assert c.places.n_edges != a.places.n_edges or not np.array_equal(c.places.x_m, a.places.x_m)
 
 
@@ -122,7 +123,7 @@ def test_a_township_no_rural_road_crosses_is_linked(scenario):
     """Rural roads every 8 km miss most townships: each still gets link roads and stays connected."""
     spec = scenario.network.synthetic
     sparse_roads = spec.model_copy(update={"county": spec.county.model_copy(update={"rural_road_km": 8.0})})
-    city = synthetic_city(sparse_roads)
+    city = county_city(sparse_roads)
     assert city.places.dropped_nodes == 0
     for t in spec.county.townships:
         assert _in_box(city, t.x_km, t.y_km, half_extent_km(t.area_km2, t.block_m)).sum() >= 16, t.name
