@@ -9,7 +9,7 @@ fields between them, with villages along them. ``county_city`` builds that from 
   same streets, stations, bureau and city exits), at the centre of the county box;
 * each township is a smaller jittered grid (``town_grid``) at its ``x_km``/``y_km``, with one
   police station (派出所) at the node nearest its centre;
-* the rural roads are straight lines every ``rural_road_km`` across the box (positions jittered),
+* the rural roads are straight lines every ``rural_road_km`` across the box, edge to edge (positions jittered),
   with nodes every ``rural_node_km`` or less: long edges, so the county adds few nodes (the cost
   of travel tables and of the engine grows with nodes, not with kilometres). Every
   ``county_road_every``-th line is a faster county road. Where a rural road enters a town it is
@@ -31,6 +31,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.county_checks import half_extent_km
+from sim.errors import NetworkError
 from sim.kinds import GRAPHS
 from sim.network.graph import City, RoadGraph, largest_strong_component, map_places
 from sim.network.synthetic import (_to_lonlat, core_density, ring_station_points, station_label, town_grid,
@@ -92,15 +93,24 @@ def rural_grid(rng: np.random.Generator, county) -> tuple[np.ndarray, np.ndarray
                 prev = nxt
             us.append(prev), vs.append(ends[k + 1]), major.append(is_major)
 
+    def end(x: float, y: float) -> int:    # where a road leaves the county box
+        px.append(x), py.append(y)
+        return len(px) - 1
+
     for a in range(xs.size):
-        road([crossing(a, b) for b in range(ys.size)], ys, float(xs[a]), True, bool(major_x[a]))
+        x = float(xs[a])
+        ends = [end(x, -h_m / 2)] + [crossing(a, b) for b in range(ys.size)] + [end(x, h_m / 2)]
+        road(ends, np.concatenate([[-h_m / 2], ys, [h_m / 2]]), x, True, bool(major_x[a]))
     for b in range(ys.size):
-        road([crossing(a, b) for a in range(xs.size)], xs, float(ys[b]), False, bool(major_y[b]))
+        y = float(ys[b])
+        ends = [end(-w_m / 2, y)] + [crossing(a, b) for a in range(xs.size)] + [end(w_m / 2, y)]
+        road(ends, np.concatenate([[-w_m / 2], xs, [w_m / 2]]), y, False, bool(major_y[b]))
     return (np.array(px), np.array(py), np.array(us, np.int64), np.array(vs, np.int64), np.array(major, bool))
 
 
-def county_city(spec, *, name: str = "synthetic-county") -> City:
-    """Build the county described by ``spec`` (a ``SyntheticNetwork`` whose ``county`` is set)."""
+def county_city(spec, *, name: str = "synthetic-county", source_file: str | None = None) -> City:
+    """Build the county described by ``spec`` (a ``SyntheticNetwork`` whose ``county`` is set).
+    ``source_file``: the scenario file, named by the error of a town no road reaches."""
     county = spec.county
     # ---- towns: the core first (the same streets as the synthetic town), then each township
     core = town_grid(np.random.default_rng(spec.seed), area_km2=spec.area_km2, block_m=spec.block_m,
@@ -189,6 +199,13 @@ def county_city(spec, *, name: str = "synthetic-county") -> City:
     drive = largest_strong_component(base)
     graphs = {m: RoadGraph(**{**drive.__dict__, "mode": m}) for m in GRAPHS}
     grp = node_group[drive.node_id]
+    present = np.bincount(grp[grp >= 0], minlength=len(grids))
+    for k in np.flatnonzero(present == 0):   # only when no rural node is left to join a town to
+        key = "network.synthetic.county" + (f".townships[{k - 1}]" if k else "")
+        raise NetworkError(f"{'the city core' if k == 0 else repr(county.townships[k - 1].name)} is not joined "
+                           "to the rest of the county by any road", file=source_file, key=key,
+                           fix="leave room between the towns for rural roads (a larger county box or a smaller "
+                               "network.synthetic.county.rural_road_km)")
     exit_ids = core.exit_nodes            # the core's exit roads are the first grids' ids
     is_exit = np.isin(drive.node_id, exit_ids)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from sim.cli import main
@@ -175,3 +177,45 @@ def test_a_bad_county_is_one_line_naming_file_key_and_fix(tmp_path, capsys, over
     assert line.startswith("patrolsim: error: ") and "guanghan_county.yaml" in line, line
     assert f"{key}:" in line and words in line and "(fix: " in line, line
     assert not out.exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_any_layout_the_checks_accept_builds_a_connected_county(data):
+    """Random counties: a layout ``check_county`` accepts always builds, every town keeps its streets
+    and people, every township its station, and every place reaches every other."""
+    from sim.errors import ScenarioError
+    from sim.scenario import scenario_from_dict
+
+    width = data.draw(st.floats(6, 24))
+    height = data.draw(st.floats(6, 24))
+    townships = []
+    for i in range(data.draw(st.integers(0, 4))):
+        townships.append({"name": f"T{i}", "x_km": data.draw(st.floats(-width / 2, width / 2)),
+                          "y_km": data.draw(st.floats(-height / 2, height / 2)),
+                          "area_km2": data.draw(st.floats(0.8, 3.0)), "population": data.draw(st.integers(1, 50_000)),
+                          "block_m": data.draw(st.sampled_from([150, 200, 250]))})
+    county = {"width_km": width, "height_km": height, "rural_road_km": data.draw(st.floats(0.8, 9.0)),
+              "rural_node_km": data.draw(st.floats(0.3, 3.0)), "county_road_every": data.draw(st.integers(1, 4)),
+              "rural_population": data.draw(st.integers(0, 100_000)), "townships": townships}
+    raw = {"name": "county", "network": {"synthetic": {"seed": data.draw(st.integers(0, 99)), "area_km2": 3.0,
+                                                       "population": 30_000, "stations": 2, "exits": 3,
+                                                       "county": county}},
+           "force": {"total_officers": 16}}
+    try:
+        sc = scenario_from_dict(raw)
+    except ScenarioError:
+        assume(False)
+    city = load_city(sc, quiet=True)
+    spec = sc.network.synthetic.county
+    g = city.places
+    assert np.isfinite(city.place_weight).all() and (city.place_weight >= 0).all()
+    rural_kept = city.place_weight.sum() - 30_000 - sum(t.population for t in spec.townships)
+    assert -1e-6 <= rural_kept <= spec.rural_population + 1e-6
+    for i, t in enumerate(spec.townships):
+        box = _in_box(city, t.x_km, t.y_km, half_extent_km(t.area_km2, t.block_m))
+        assert box.sum() >= 4 and box[city.station_place[2 + i]], t.name
+        assert city.place_weight[box].sum() == pytest.approx(t.population, rel=0.02)
+    m = g.matrix(g.edge_time_s())
+    assert np.isfinite(dijkstra(m, indices=[int(city.bureau_place)])).all()
+    assert np.isfinite(dijkstra(m.T.tocsr(), indices=[int(city.bureau_place)])).all()
