@@ -219,3 +219,13 @@ def test_any_layout_the_checks_accept_builds_a_connected_county(data):
     m = g.matrix(g.edge_time_s())
     assert np.isfinite(dijkstra(m, indices=[int(city.bureau_place)])).all()
     assert np.isfinite(dijkstra(m.T.tocsr(), indices=[int(city.bureau_place)])).all()
+
+
+def test_the_run_budget_counts_the_county_nodes(scenario, county):
+    """The memory and time check before a run (sim.budget) counts townships and rural nodes too."""
+    from sim.budget import synthetic_nodes
+
+    town_only = synthetic_nodes(scenario.network.synthetic.model_copy(update={"county": None}))
+    estimate = synthetic_nodes(scenario.network.synthetic)
+    assert town_only < 0.5 * county.n_places
+    assert estimate == pytest.approx(county.n_places, rel=0.25)
