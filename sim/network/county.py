@@ -108,6 +108,51 @@ def rural_grid(rng: np.random.Generator, county) -> tuple[np.ndarray, np.ndarray
     return (np.array(px), np.array(py), np.array(us, np.int64), np.array(vs, np.int64), np.array(major, bool))
 
 
+def _join_rural_roads(grids, town_start: list[int], centres, rural, inside: np.ndarray,
+                      offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges (u, v, is_county_road) of the rural roads in the county's node numbering: rural nodes
+    outside every town follow the towns' nodes (from ``offset`` on, in order); a road that enters a
+    town ends at the town's street node nearest to it; a town fewer than ``MIN_TOWN_LINKS`` roads
+    reach is linked to the rural nodes nearest its centre; each city exit of the core (grid 0) gets
+    a county road to the nearest rural node."""
+    rx, ry, ru, rv, rmajor = rural
+    kept = np.flatnonzero(inside < 0)
+    new_index = np.full(rx.size, -1, np.int64)
+    new_index[kept] = offset + np.arange(kept.size)
+    trees = [cKDTree(np.column_stack([g.x_m, g.y_m])) for g in grids]
+
+    def nearest_in_town(k: int, x: float, y: float) -> int:
+        return town_start[k] + int(trees[k].query([x, y])[1])
+
+    e_u, e_v, e_major = [], [], []
+    links = np.zeros(len(grids), np.int64)
+    for a, b, m in zip(ru, rv, rmajor):
+        ia, ib = inside[a], inside[b]
+        if ia >= 0 and ib >= 0:
+            continue                                   # within (or between) towns: their streets serve
+        if ia >= 0 or ib >= 0:
+            town, out = (ia, b) if ia >= 0 else (ib, a)
+            e_u.append(new_index[out]), e_v.append(nearest_in_town(town, rx[out], ry[out])), e_major.append(m)
+            links[town] += 1
+        else:
+            e_u.append(new_index[a]), e_v.append(new_index[b]), e_major.append(m)
+    if kept.size:
+        rural_tree = cKDTree(np.column_stack([rx[kept], ry[kept]]))
+        for k, (cx, cy) in enumerate(centres):
+            need = MIN_TOWN_LINKS - int(links[k])
+            if need <= 0:
+                continue
+            _, near = rural_tree.query([cx, cy], k=min(need, kept.size))
+            for j in np.atleast_1d(near):
+                r = kept[int(j)]
+                e_u.append(new_index[r]), e_v.append(nearest_in_town(k, rx[r], ry[r])), e_major.append(False)
+        core = grids[0]
+        for ex in core.exit_nodes:   # the core's city exits (checkpoints) lead onto the county's roads
+            _, j = rural_tree.query([core.x_m[ex], core.y_m[ex]])
+            e_u.append(int(ex)), e_v.append(new_index[kept[int(j)]]), e_major.append(True)
+    return np.array(e_u, np.int64), np.array(e_v, np.int64), np.array(e_major, bool)
+
+
 def county_city(spec, *, name: str = "synthetic-county", source_file: str | None = None) -> City:
     """Build the county described by ``spec`` (a ``SyntheticNetwork`` whose ``county`` is set).
     ``source_file``: the scenario file, named by the error of a town no road reaches."""
@@ -144,42 +189,8 @@ def county_city(spec, *, name: str = "synthetic-county", source_file: str | None
     for k, (x0, x1, y0, y1) in enumerate(boxes):
         inside[(rx >= x0) & (rx <= x1) & (ry >= y0) & (ry <= y1)] = k
     kept = np.flatnonzero(inside < 0)
-    new_index = np.full(rx.size, -1, np.int64)
-    new_index[kept] = offset + np.arange(kept.size)
-    trees = [cKDTree(np.column_stack([g.x_m, g.y_m])) for g in grids]
-
-    def nearest_in_town(k: int, x: float, y: float) -> int:
-        return town_start[k] + int(trees[k].query([x, y])[1])
-
-    e_u, e_v, e_major = [], [], []
-    links = np.zeros(len(grids), np.int64)
-    for a, b, m in zip(ru, rv, rmajor):
-        ia, ib = inside[a], inside[b]
-        if ia >= 0 and ib >= 0:
-            continue                                   # within (or between) towns: their streets serve
-        if ia >= 0 or ib >= 0:
-            town, out = (ia, b) if ia >= 0 else (ib, a)
-            e_u.append(new_index[out]), e_v.append(nearest_in_town(town, rx[out], ry[out])), e_major.append(m)
-            links[town] += 1
-        else:
-            e_u.append(new_index[a]), e_v.append(new_index[b]), e_major.append(m)
-    # a town no rural road crosses (smaller than the road spacing) gets link roads to the nearest rural nodes
-    if kept.size:
-        rural_tree = cKDTree(np.column_stack([rx[kept], ry[kept]]))
-        for k, (cx, cy) in enumerate(centres):
-            need = MIN_TOWN_LINKS - int(links[k])
-            if need <= 0:
-                continue
-            _, near = rural_tree.query([cx, cy], k=min(need, kept.size))
-            for j in np.atleast_1d(near):
-                r = kept[int(j)]
-                e_u.append(new_index[r]), e_v.append(nearest_in_town(k, rx[r], ry[r])), e_major.append(False)
-        # the core's city exits (where checkpoints stand) lead onto the county's roads
-        for ex in core.exit_nodes:
-            _, j = rural_tree.query([core.x_m[ex], core.y_m[ex]])
-            e_u.append(int(ex)), e_v.append(new_index[kept[int(j)]]), e_major.append(True)
-    e_major = np.array(e_major, bool)
-    us.append(np.array(e_u, np.int64)), vs.append(np.array(e_v, np.int64))
+    e_u, e_v, e_major = _join_rural_roads(grids, town_start, centres, (rx, ry, ru, rv, rmajor), inside, offset)
+    us.append(e_u), vs.append(e_v)
     classes.append(np.where(e_major, COUNTY_ROAD_CLASS, RURAL_ROAD_CLASS))
     speeds.append(np.where(e_major, county.county_road_kph, county.rural_kph).astype(float))
 
