@@ -41,9 +41,11 @@ class Estimate:
 
 
 def synthetic_nodes(spec) -> float:
-    """Street nodes of a synthetic town: an n x n grid (before dropped segments)."""
+    """Street nodes of a synthetic town: an n x n grid (before dropped segments), plus a county's townships and rural roads."""
+    from sim.county_checks import county_nodes
+
     n = max(3.0, round(math.sqrt(spec.area_km2) * 1000.0 / spec.block_m) + 1)
-    return n * n
+    return n * n + county_nodes(spec)
 
 
 def estimate(sc, *, nodes: float | None = None, replications: int | None = None) -> Estimate:

@@ -84,8 +84,38 @@ class Place(_Model):
     lon: float = Field(ge=-180, le=180)
 
 
+class Township(_Model):
+    """A township (镇) of a synthetic county: a small street grid around its centre, with one station."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    x_km: Annotated[float, Field(ge=-100, le=100)]
+    y_km: Annotated[float, Field(ge=-100, le=100)]
+    area_km2: Annotated[float, Field(ge=0.05, le=100)] = 1.5
+    population: Population = 20_000
+    block_m: Annotated[float, Field(ge=50, le=1000)] = 200.0
+
+
+class CountySpec(_Model):
+    """A whole county around the synthetic town: townships joined by a grid of rural roads.
+
+    The town of ``network.synthetic`` is the county's city core, at the centre of a
+    ``width_km`` x ``height_km`` box; townships sit at ``x_km``/``y_km`` from that centre.
+    Where each key's value is checked against the others: ``sim.validate``.
+    """
+
+    width_km: Annotated[float, Field(ge=2, le=200)] = 27.0
+    height_km: Annotated[float, Field(ge=2, le=200)] = 20.3
+    rural_road_km: Annotated[float, Field(ge=0.5, le=20)] = 2.0
+    rural_node_km: Annotated[float, Field(ge=0.2, le=10)] = 1.0
+    county_road_every: Annotated[int, Field(ge=1, le=20)] = 3
+    rural_kph: Annotated[float, Field(ge=5, le=120)] = 40.0
+    county_road_kph: Annotated[float, Field(ge=5, le=120)] = 60.0
+    rural_population: Annotated[int, Field(ge=0, le=50_000_000)] = 0
+    townships: Annotated[list[Township], Field(max_length=60)] = Field(default_factory=list)
+
+
 class SyntheticNetwork(_Model):
-    """The embedded synthetic county town (no download needed)."""
+    """The embedded synthetic county town (no download needed); with ``county``, a whole county."""
 
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 7
     area_km2: Annotated[float, Field(ge=0.05, le=2500)] = 17.4
@@ -95,6 +125,7 @@ class SyntheticNetwork(_Model):
     stations: Annotated[int, Field(ge=1, le=50)] = 4
     exits: Annotated[int, Field(ge=0, le=16)] = 6
     drop_share: Annotated[float, Field(ge=0, le=0.5)] = 0.12
+    county: CountySpec | None = None
 
 
 class OsmNetwork(_Model):

@@ -63,6 +63,9 @@ def _check_network(sc) -> None:
                        f"{syn.area_km2:g} km² with {syn.block_m:g} m blocks is fewer than "
                        f"{MIN_BLOCKS_PER_SIDE} blocks a side: too small for a street network",
                        f"use area_km2 of at least {least:.2g} or a smaller network.synthetic.block_m")
+        from sim.county_checks import check_county
+
+        check_county(sc)
     osm = sc.network.osm
     if osm is not None and osm.file:
         path = sc.resolve_path(osm.file)

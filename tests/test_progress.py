@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -218,3 +219,41 @@ def test_network_build_counts_its_graphs(tmp_path, monkeypatch):
     monkeypatch.setenv("PATROLSIM_CACHE_DIR", str(tmp_path / "fresh-cache"))   # built again, quietly
     code, _, term = run_on_pty(["network", "info", str(osm), "--quiet"], tmp_path)
     assert code == 0 and "elapsed" not in term and (tmp_path / "fresh-cache").is_dir()
+
+
+def test_one_long_replication_shows_its_time_left_as_simulated_time_passes(tmp_path):
+    """A single replication (a county week) is one item: the line counts it by the share of its
+    simulated time done, so the time left is known long before it ends."""
+    from tests.conftest import small_town
+
+    data = small_town(horizon_days=21.0, warmup_days=1.0, replications=1, demand={"incidents_per_day": 120})
+    data["name"] = "long-replication"
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, _, term = run_on_pty(["run", str(path), "--out", str(tmp_path / "r")], tmp_path)
+    assert code == 0, term
+    lines = _progress_lines(term, "replications")
+    during = [m for m in lines if m.group(1) == "0" and m.group(5).startswith("about")]
+    assert during, term                                   # time left shown while the one replication runs
+    assert lines[-1].group(1) == "1" and lines[-1].group(5) == "done"
+
+
+def test_progress_during_a_replication_changes_no_number(small_scenario):
+    """The simulated-time reports ride on the engine's clock but change none of its events."""
+    from sim.experiment import prepare, run_replication
+
+    ctx = prepare(small_scenario, quiet=True)
+    shares: list[float] = []
+    with_progress = run_replication(ctx, 1, progress=shares.append)
+    without = run_replication(ctx, 1)
+    pd.testing.assert_frame_equal(with_progress.incidents, without.incidents)
+    pd.testing.assert_frame_equal(with_progress.units, without.units)
+    assert with_progress.metrics == without.metrics
+    assert len(shares) >= 100 and shares == sorted(shares) and 0 < shares[0] and shares[-1] < 1.0
+    assert shares[-1] > 0.98
+
+
+def test_progress_line_counts_the_replication_under_way_by_its_share():
+    assert progress_line("replications", 0.5, 1, 30.0).endswith("0/1  0:30 elapsed, about 0:30 left")
+    line = progress_line("replications", 2.25, 3, 45.0)
+    assert line.endswith("2/3  0:45 elapsed, about 0:15 left") and "[###############.....]" in line

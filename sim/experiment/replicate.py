@@ -38,11 +38,16 @@ class ReplicationOutput:
     by_priority: dict = None     # priority (text) -> metrics of that priority's incidents
 
 
-def run_replication(ctx: Context, replication: int) -> ReplicationOutput:
+def run_replication(ctx: Context, replication: int, *, progress=None) -> ReplicationOutput:
+    """One replication. ``progress(share)``: called as simulated time passes, with the share of the
+    horizon simulated so far (at most ``PROGRESS_STEPS`` times; it changes no result)."""
     sc = ctx.scenario
     rep = replication_seed(sc.seed, replication)
     incidents = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
-    log = make_engine(ctx, incidents, rep).run()
+    engine = make_engine(ctx, incidents, rep)
+    if progress is not None:
+        report_simulated_time(engine, progress)
+    log = engine.run()
     modes = {u.uid: u.mode for u in ctx.deployment.units}
     saw = visibility.seen_within(log, city=ctx.city, modes=modes)
     inc = metrics.incident_records(log, city=ctx.city, deployment=ctx.deployment, demand=ctx.demand,
@@ -62,6 +67,30 @@ def run_replication(ctx: Context, replication: int) -> ReplicationOutput:
         "visibility": visibility.presence(log, city=ctx.city, modes=modes).assign(replication=replication),
     }
     return ReplicationOutput(replication, inc, units, m, by_level, tables, by_priority)
+
+
+#: How many times a replication reports its simulated time (``run_replication(progress=...)``).
+PROGRESS_STEPS = 200
+
+
+def report_simulated_time(engine: Engine, progress, steps: int = PROGRESS_STEPS) -> None:
+    """Call ``progress(share of the horizon simulated)`` every ``horizon / steps`` simulated seconds.
+
+    The calls ride on timeouts of the engine's own clock, strictly before the horizon, whose
+    callbacks only read the clock: the engine's events keep their order (events are ordered by
+    time, then priority, then creation, and nothing of the engine's waits on these), so the
+    numbers are the same with or without progress (``tests/test_progress.py`` checks it)."""
+    env, horizon_s = getattr(engine, "env", None), float(engine.horizon_s)
+    if env is None or horizon_s <= 0:
+        return
+    step_s = horizon_s / steps
+
+    def tick(_event) -> None:
+        progress(min(env.now / horizon_s, 1.0))
+        if env.now + step_s < horizon_s - 1e-6:
+            env.timeout(step_s).callbacks.append(tick)
+
+    env.timeout(step_s).callbacks.append(tick)
 
 
 def level_by_incident(log, inc: pd.DataFrame) -> np.ndarray:

@@ -29,6 +29,10 @@ def load_city(scenario, *, quiet: bool = False, progress=None) -> City:
     they are built from OpenStreetMap (not when read back from the cache)."""
     spec = scenario.network
     if spec.synthetic is not None:
+        if spec.synthetic.county is not None:
+            from sim.network.county import county_city
+
+            return county_city(spec.synthetic, source_file=scenario.source_file)
         return synthetic_city(spec.synthetic)
     osm = spec.osm
     graphs, source = load_osm_graphs(osm, resolve=scenario.resolve_path, quiet=quiet,

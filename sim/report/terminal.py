@@ -157,13 +157,16 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
-def progress_line(label: str, done: int, total: int, elapsed_s: float, *, at_most: bool = False) -> str:
+def progress_line(label: str, done: float, total: int, elapsed_s: float, *, at_most: bool = False) -> str:
     """``replications 3/10  0:42 elapsed, about 1:38 left``: items done of total, elapsed and the time
     left at the pace so far. ``at_most``: the total is an upper bound (``hold`` stops probing early),
-    so the time left is one too ("up to about")."""
+    so the time left is one too ("up to about"). ``done`` may count the item under way by the share
+    of it done (2.4: two replications and 40% of the simulated time of the third): the count shows
+    the whole items, the bar and the time left use the share, so a long single replication shows
+    its time left too."""
     width = 20
     fill = min(width, int(width * done / max(total, 1)))
-    of = f"{done}/{'at most ' if at_most else ''}{total}"
+    of = f"{int(done)}/{'at most ' if at_most else ''}{total}"
     if done >= total:
         left = "done"
     elif done <= 0:
@@ -198,7 +201,7 @@ class Progress:
         self.state = (0, 0)
         self.open = False
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: float, total: int) -> None:
         self.state = (done, total)
         if not self.enabled:
             return
@@ -215,7 +218,7 @@ class Progress:
     def finish(self) -> None:
         """Close the line when the work ended before ``total`` (an upper bound)."""
         if self.enabled and self.open:
-            done, _ = self.state
+            done = int(self.state[0])
             line = progress_line(self.label, done, done, time.perf_counter() - self.t0)
             print("\r" + line + "\x1b[K", file=self.stream, flush=True)
             self.open = False
@@ -255,7 +258,7 @@ class Throttled:
         self.every_s = every_s if every_s is not None else 0.25
         self.last = -1e9
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: float, total: int) -> None:
         now = time.perf_counter()
         if done == 0 or done >= total or now - self.last >= self.every_s:
             self.last = now
