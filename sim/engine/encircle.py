@@ -9,6 +9,7 @@ positions at the moment of dispatch.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,8 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
 
 #: ``seconds_s`` when no road of the measured class crosses the circle (no cordon to draw)
 NOT_APPLICABLE = float("-inf")
+FIRST_LIMIT_S = 600.0        # the first travel-time limit of a cordon, before any was measured
+MAX_LIMIT_S = 4 * 3600.0     # a limit past this is dropped (the times are then searched in full)
 
 
 class Encirclement:
@@ -96,6 +99,9 @@ class Encirclement:
         self._posts = [st for st in units if st.role is Role.CHECKPOINT]
         self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
         self._exits: dict = {}
+        self._recent_s: deque[float] = deque(maxlen=32)     # recent cordon times (the first limit)
+        # with every mode's full matrix a limit saves nothing: one pass with every time
+        self._limited = any(mt.oracle.time_matrix is None for mt in travel.values())
 
     def exits(self, place: int) -> np.ndarray:
         """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
@@ -120,6 +126,11 @@ class Encirclement:
         used), the cut starts with the 3k lowest and grows until every unit with a bound
         at most ``W`` is in it. Rows stay in unit order, so ties break as in the full
         assignment (``exhaustive`` computes that, for tests).
+
+        On large graphs the travel times are asked only up to a limit (1.25 times the
+        median of recent cordon times), so that the searches from the exits stop there;
+        a cordon that needs more (its greedy time above the limit) is computed again with
+        the limit doubled (``_cut_cordon_s`` says why the result is the same).
         """
         exits = self.exits(place)
         if exits.size == 0:
@@ -135,23 +146,45 @@ class Encirclement:
         todo_arr = np.asarray(todo, np.int64)
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
+        limit_s = np.inf if not self._limited else \
+            1.25 * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
+        while True:
+            worst = self._cut_cordon_s(avail, code[avail] == 1, todo_arr, t, limit_s)
+            if worst <= limit_s or limit_s == np.inf:
+                if worst < np.inf:
+                    self._recent_s.append(worst)
+                return worst
+            limit_s = max(2.0 * limit_s, worst if worst < np.inf else 0.0)
+            if limit_s > MAX_LIMIT_S:
+                limit_s = np.inf
+
+    def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float,
+                      limit_s: float) -> float:
+        """The greedy cordon time over the free units ``avail``, travel times known up to ``limit_s``.
+
+        Travel times above ``limit_s`` count as inf (the oracle stops its searches there).
+        When the result ``W`` is at most ``limit_s`` it is the cordon time of the exact
+        times: a pair left out has a travel time above ``limit_s``, so an arrival above
+        ``W`` (waits and walks only add), and the greedy walk in order of time stops at
+        ``W`` before reaching it, in the same order as with every time known.
+        """
+        n_todo = todo_arr.size
         # a lower bound per free unit on its arrival at the nearest open exit
-        on_circuit = code[avail] == 1
         bound = np.full(avail.size, np.inf)
         if on_circuit.any():
             bound[on_circuit] = self.index.lb_rows[np.ix_(avail[on_circuit], todo_arr)].min(axis=1)
         off = avail[~on_circuit]
-        off_eta = self._eta(off, todo_arr, t) if off.size else np.empty((0, len(todo)))
+        off_eta = self._eta(off, todo_arr, t, limit_s) if off.size else np.empty((0, n_todo))
         if off.size:
             bound[~on_circuit] = off_eta.min(axis=1)
         exact = {int(u): row for u, row in zip(off.tolist(), off_eta)}
         order = bound.argsort(kind="stable")
-        chosen = np.sort(order[:3 * len(todo)])
+        chosen = np.sort(order[:3 * n_todo])
         while True:
             uids = avail[chosen]
             need = [u for u in uids.tolist() if u not in exact]
             if need:
-                rows = self._eta(np.asarray(need, np.int64), todo_arr, t)
+                rows = self._eta(np.asarray(need, np.int64), todo_arr, t, limit_s)
                 exact.update(zip(need, rows))
             worst = greedy_cordon_s(np.array([exact[u] for u in uids.tolist()]))
             grown = np.union1d(chosen, np.flatnonzero(bound <= worst))    # sorted: rows in unit order
@@ -159,8 +192,11 @@ class Encirclement:
                 return worst
             chosen = grown
 
-    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float) -> np.ndarray:
-        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit."""
+    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float, limit_s: float = np.inf) -> np.ndarray:
+        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit.
+
+        Where the travel time is above ``limit_s`` the entry may be inf instead.
+        """
         free = [self.units[u] for u in uids.tolist()]
         # units located for this dispatch a moment ago (same time, same state) need no second look
         located = self.search.located if self.search.located_t == t else {}
@@ -175,6 +211,7 @@ class Encirclement:
         waits = np.array([w[1] for w in where])
         for mode, rows in groups.items():
             targets = self.target[mode][todo_arr]
-            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets) + waits[rows, None] \
+            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets, limit_s=limit_s) \
+                + waits[rows, None] \
                 + self.extra_s[mode][todo_arr][None, :]
         return eta

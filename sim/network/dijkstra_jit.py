@@ -1,0 +1,141 @@
+"""The compiled Dijkstra loop (numba): a resumable search on CSR arrays with a binary heap.
+
+Kept apart from ``sim.network.searches`` so that numba is imported (and the loop
+compiled, or loaded from numba's on-disk cache) only when a graph too large for
+the all-pairs matrix is first searched; small scenarios never pay for it.
+
+One call advances one search. The caller owns its state: ``dist`` and ``pred``
+(one entry per node, inf and -1 where not reached), the list of nodes reached so
+far (``touched``, ``n_touched``: so that the caller can save and reset just those
+entries and reuse the two arrays for other searches) and the heap of the frontier
+(``heap_s``, ``heap_node``, ``size``: a binary min-heap with lazy deletion, so a
+node may appear more than once and stale entries, whose key is above the node's
+``dist``, are skipped when popped). The loop stops when the smallest key on the
+heap exceeds ``limit_s``, when every node of ``stop`` has a ``dist`` at most that
+key (then no later step can lower it: weights are non-negative), or when the heap
+is empty. It returns the heap (possibly reallocated) and the *radius*: the
+smallest key left on the heap (inf when empty). Every node whose true time is
+below the radius has its exact time and predecessor, and every node whose
+``dist`` is at most the radius is exact; a later call with the same state goes on
+from there, so a search extended step by step costs what one search to the
+final radius costs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _grown(heap_s, heap_node, size, need):
+    """The heap's arrays with room for ``need`` entries (copied only when they are too small)."""
+    if need <= heap_s.size:
+        return heap_s, heap_node
+    cap = max(need, 2 * heap_s.size)
+    grown_s = np.empty(cap, np.float64)
+    grown_n = np.empty(cap, np.int32)
+    grown_s[:size] = heap_s[:size]
+    grown_n[:size] = heap_node[:size]
+    return grown_s, grown_n
+
+
+@njit(cache=True, nogil=True)
+def _grown_list(touched, n_touched, need):
+    if need <= touched.size:
+        return touched
+    grown = np.empty(max(need, 2 * touched.size), np.int32)
+    grown[:n_touched] = touched[:n_touched]
+    return grown
+
+
+@njit(cache=True, nogil=True)
+def advance(indptr, indices, weights, dist, pred, heap_s, heap_node, size, touched, n_touched, limit_s, stop):
+    """Run the search on until ``limit_s`` or until every node of ``stop`` is settled.
+
+    Returns ``(heap_s, heap_node, size, touched, n_touched, radius_s)`` (see the module
+    docstring; the arrays may have been reallocated to grow).
+    The heap's push and pop are written out here: as calls returning arrays they
+    cost several times the loop itself.
+    """
+    n_stop = stop.size
+    j = 0
+    while size > 0:
+        key = heap_s[0]
+        if key > limit_s:
+            return heap_s, heap_node, size, touched, n_touched, key
+        if n_stop > 0:
+            while j < n_stop and dist[stop[j]] <= key:
+                j += 1
+            if j == n_stop:
+                return heap_s, heap_node, size, touched, n_touched, key
+        node = heap_node[0]
+        # pop the root: move the last entry down from the top
+        size -= 1
+        if size > 0:
+            last_s = heap_s[size]
+            last_n = heap_node[size]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
+                    child += 1
+                if heap_s[child] >= last_s:
+                    break
+                heap_s[i] = heap_s[child]
+                heap_node[i] = heap_node[child]
+                i = child
+            heap_s[i] = last_s
+            heap_node[i] = last_n
+        if key > dist[node]:
+            continue                       # a stale entry: the node was reached faster since
+        lo = indptr[node]
+        hi = indptr[node + 1]
+        if size + (hi - lo) > heap_s.size:
+            heap_s, heap_node = _grown(heap_s, heap_node, size, size + (hi - lo))
+        if n_touched + (hi - lo) > touched.size:
+            touched = _grown_list(touched, n_touched, n_touched + (hi - lo))
+        for e in range(lo, hi):
+            v = indices[e]
+            d = key + weights[e]
+            if d < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
+                dist[v] = d
+                pred[v] = node
+                # push (d, v): move it up from the bottom
+                i = size
+                while i > 0:
+                    parent = (i - 1) >> 1
+                    if heap_s[parent] <= d:
+                        break
+                    heap_s[i] = heap_s[parent]
+                    heap_node[i] = heap_node[parent]
+                    i = parent
+                heap_s[i] = d
+                heap_node[i] = v
+                size += 1
+    return heap_s, heap_node, size, touched, n_touched, np.inf
+
+
+@njit(cache=True, nogil=True)
+def seed(dist, pred, heap_s, heap_node, touched, sources):
+    """Start a search from ``sources`` (time 0 each) on arrays of nothing reached.
+
+    Returns ``(heap_s, heap_node, size, touched, n_touched)``.
+    """
+    heap_s, heap_node = _grown(heap_s, heap_node, 0, sources.size)
+    touched = _grown_list(touched, 0, sources.size)
+    size = 0
+    for s in sources:
+        if dist[s] > 0.0:          # all keys are 0: appending keeps the heap order
+            dist[s] = 0.0
+            pred[s] = -1
+            heap_s[size] = 0.0
+            heap_node[size] = s
+            touched[size] = s
+            size += 1
+    return heap_s, heap_node, size, touched, size

@@ -1,0 +1,245 @@
+"""Travel-time columns on large graphs from resumable compiled searches (exact; the ``kernel`` backend).
+
+On a graph too large for an all-pairs matrix the engine asks, for each incident,
+the time from the few units near it ("how long from this unit's node to the
+incident?"), the route of the unit sent, and for a major incident the times from
+the free units to the roads leaving a circle around it (the cordon). scipy's
+Dijkstra spends about 250 µs per call on arrays of the whole graph before it
+explores anything, and a search bounded by a guessed limit must start again from
+scratch when the guess was short (``sim.network.bounded``).
+
+A ``SearchColumns`` store keeps, per target, a *column*: one Dijkstra search on the
+reversed graph (so its ``dist`` is the time from each node to the target and its
+predecessors are the next node towards it) held together with its frontier, so
+that it can be resumed (``sim.network.dijkstra_jit``). A question about a source
+the column has not reached yet runs the same search on exactly until that source is
+settled, and no further. A column therefore grows to the farthest source asked of
+it, whatever order the questions come in, and every answer is the exact
+shortest-path time: the same additions along a shortest path as a full search, so
+equal to scipy's up to the order of additions among paths of equal time (tested:
+within 1e-6 s on random pairs, tests/network/test_searches.py).
+
+``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
+time is above it come back as inf. The cordon measure uses it (sim/engine/encircle.py):
+a unit that cannot reach an exit by the time the cordon is closed does not change it.
+
+Some sources are asked about far targets again and again: units waiting at a
+station, units stopped somewhere. A source that made a column go far (more than
+twice the median answer of recent columns) twice gets a full forward search of its
+own (a *row*, with predecessors for its routes), which then answers every later
+question from it with a look-up.
+
+A column holds two arrays of the graph's size (seconds and next node, 12 bytes
+per node), the list of the nodes it reached and its frontier. Columns are kept in a
+least-recently-used store sized by memory; an evicted column's arrays are cleared
+at just the nodes it reached and given to the next new column, so once the store is
+full no array of the graph's size is allocated or cleared: a question costs the
+nodes its search settles, not the graph's size. (Fresh arrays cost far more than
+their size suggests: the pages are faulted in on first touch.)
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+
+import numpy as np
+
+DEFAULT_BUDGET_BYTES = 128 * 2**20   # memory for cached columns and rows, per oracle (mode)
+ROW_SHARE = 0.25                     # of it, at most this share for rows
+_NO_STOP = np.empty(0, np.int64)
+
+
+def _jit():
+    """The compiled loop (numba is imported, and the loop loaded or compiled, on first use)."""
+    from sim.network import dijkstra_jit
+    return dijkstra_jit
+
+
+def csr_arrays(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr int64, indices int32, weights float64) of a scipy CSR matrix: one compiled signature."""
+    return (np.ascontiguousarray(matrix.indptr, np.int64), np.ascontiguousarray(matrix.indices, np.int32),
+            np.ascontiguousarray(matrix.data, np.float64))
+
+
+class _Column:
+    """One resumable search: exact for every node whose ``dist`` is at most ``radius_s``.
+
+    ``dist``/``pred`` are arrays of the graph's size; ``nodes[:n]`` the nodes reached,
+    so that the arrays can be cleared (and reused) in the time the search took.
+    """
+    __slots__ = ("dist", "pred", "nodes", "n", "heap_s", "heap_node", "size", "radius_s", "first_s")
+
+    def __init__(self, dist: np.ndarray, pred: np.ndarray) -> None:
+        self.dist, self.pred = dist, pred
+        self.nodes = np.empty(64, np.int32)
+        self.n = 0
+        self.heap_s, self.heap_node, self.size = np.empty(64, np.float64), np.empty(64, np.int32), 0
+        self.radius_s = 0.0
+        self.first_s: float | None = None     # the first answer it was advanced for
+
+    def complete(self) -> bool:
+        return self.radius_s == np.inf
+
+
+class SearchColumns:
+    """Exact seconds to a target (and the next node towards it) from resumable reversed searches.
+
+    ``w``, ``wt``: the weight matrix and its transpose (scipy CSR, seconds).
+    ``budget_bytes`` bounds the memory of the cached columns and rows.
+    """
+
+    def __init__(self, w, wt, *, budget_bytes: int | None = None) -> None:
+        budget_bytes = DEFAULT_BUDGET_BYTES if budget_bytes is None else budget_bytes
+        self._fwd = csr_arrays(w)
+        self._rev = csr_arrays(wt)
+        self.n = n = wt.shape[0]
+        self._jit = _jit()
+        per = n * 12                                    # float64 seconds + int32 node
+        self._max_cols = max(8, int((1.0 - ROW_SHARE) * budget_bytes // per))
+        self._max_rows = max(8, int(ROW_SHARE * budget_bytes // per))
+        self._cols: OrderedDict[int, _Column] = OrderedDict()
+        self._pool: list[tuple[np.ndarray, np.ndarray]] = []     # cleared arrays of evicted columns
+        self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._misses: dict[int, int] = {}
+        self._recent_s: deque[float] = deque(maxlen=64)   # the first answer of recent columns
+        self._far_s = np.inf                              # twice their median (refreshed every 16)
+        self.steps = 0          # compiled calls run (for the benchmark and tests)
+        self.settled = 0        # nodes reached by column searches (for the benchmark and tests)
+
+    def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
+        """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
+        if col.complete():
+            return
+        n0 = col.n
+        self.steps += 1
+        col.heap_s, col.heap_node, col.size, col.nodes, col.n, radius = self._jit.advance(
+            *self._rev, col.dist, col.pred, col.heap_s, col.heap_node, col.size, col.nodes, col.n,
+            float(limit_s), stop)
+        self.settled += col.n - n0
+        col.radius_s = float(radius)
+        if col.radius_s == np.inf:      # finished: the frontier is no longer needed
+            col.heap_s = col.heap_node = None
+
+    def column(self, target: int) -> _Column:
+        """The cached column of ``target`` (a new, unexplored one if not cached)."""
+        col = self._cols.get(target)
+        if col is not None:
+            self._cols.move_to_end(target)
+            return col
+        if len(self._cols) >= self._max_cols:
+            _, old = self._cols.popitem(last=False)
+            nodes = old.nodes[:old.n]
+            old.dist[nodes] = np.inf          # clear just what the old search reached
+            old.pred[nodes] = -1
+            self._pool.append((old.dist, old.pred))
+        dist, pred = self._pool.pop() if self._pool else (np.full(self.n, np.inf), np.full(self.n, -1, np.int32))
+        col = self._cols[target] = _Column(dist, pred)
+        col.heap_s, col.heap_node, col.size, col.nodes, col.n = self._jit.seed(
+            dist, pred, col.heap_s, col.heap_node, col.nodes, np.array([target], np.int64))
+        return col
+
+    # ------------------------------------------------------------------ rows
+    def row(self, source: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The full forward search from ``source`` (seconds, predecessors), if it has one."""
+        row = self._rows.get(source)
+        if row is not None:
+            self._rows.move_to_end(source)
+        return row
+
+    def _row(self, source: int) -> tuple[np.ndarray, np.ndarray]:
+        row = self._rows.get(source)
+        if row is None:
+            if len(self._rows) >= self._max_rows:
+                self._rows.popitem(last=False)
+            row = self._rows[source] = self.from_sources(np.array([source], np.int64))
+        return row
+
+    def _far(self, source: int, col: _Column, d: float) -> None:
+        """Note the answer ``d`` a column was advanced for; a source that went far twice gets a row."""
+        if col.first_s is None:
+            col.first_s = d
+            if d < np.inf:
+                self._recent_s.append(d)
+                if len(self._recent_s) % 16 == 0 or len(self._recent_s) == 8:
+                    self._far_s = 2.0 * float(np.median(self._recent_s))
+        if d <= self._far_s:
+            return
+        k = self._misses.get(source, 0) + 1
+        self._misses[source] = k
+        if k >= 2:
+            self._row(source)
+
+    # ------------------------------------------------------------------ questions
+    def time(self, source: int, target: int) -> float:
+        """Exact seconds from ``source`` to ``target`` (inf when unreachable)."""
+        row = self._rows.get(source)
+        if row is not None:
+            return float(row[0][target])
+        col = self.column(target)
+        d = col.dist[source]
+        if d > col.radius_s:
+            self._advance(col, stop=np.array([source], np.int64))
+            d = col.dist[source]
+            self._far(source, col, d)
+        return float(d)
+
+    def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
+        """Seconds from each of ``sources`` to ``target``: exact, or inf where above ``limit_s``."""
+        col = self.column(target)
+        d = col.dist[sources]
+        if not col.complete() and not (d <= col.radius_s).all():
+            self._advance(col, limit_s=limit_s, stop=np.ascontiguousarray(sources, np.int64))
+            d = col.dist[sources]
+        # beyond the radius a value is only an upper bound: unknown, so inf (it is above limit_s)
+        return np.where(d <= col.radius_s, d, np.inf)
+
+    def between(self, sources: np.ndarray, targets: np.ndarray, *, limit_s: float = np.inf) -> np.ndarray:
+        """``(len(sources), len(targets))`` seconds: exact, or inf where above ``limit_s``.
+
+        Sources with a row are looked up in it; the targets' columns are advanced only
+        as far as the other sources (or the limit) need.
+        """
+        out = np.empty((sources.size, targets.size))
+        has_row = np.array([s in self._rows for s in sources.tolist()], bool)
+        for i in np.flatnonzero(has_row).tolist():
+            out[i] = self.row(int(sources[i]))[0][targets]
+        rest = np.flatnonzero(~has_row)
+        if rest.size:
+            src = sources[rest]
+            for k, t in enumerate(targets.tolist()):
+                out[rest, k] = self.times(src, t, limit_s=limit_s)
+        return out
+
+    def full(self, target: int) -> np.ndarray:
+        """Seconds from every node to ``target`` (the column run to its end; read only)."""
+        col = self.column(target)
+        self._advance(col)
+        return col.dist
+
+    def from_sources(self, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A full forward search from ``sources`` (seconds from the nearest, predecessors); not cached."""
+        dist, pred = np.full(self.n, np.inf), np.full(self.n, -1, np.int32)
+        heap_s, heap_node, size, touched, n_touched = self._jit.seed(
+            dist, pred, np.empty(64, np.float64), np.empty(64, np.int32), np.empty(64, np.int32),
+            np.ascontiguousarray(sources, np.int64))
+        self.steps += 1
+        self._jit.advance(*self._fwd, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+        return dist, pred
+
+    def path(self, source: int, target: int) -> list[int] | None:
+        """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
+        if self.time(source, target) == np.inf:
+            return None
+        row = self._rows.get(source)
+        if row is not None:
+            pred = row[1]
+            nodes = [target]
+            while nodes[-1] != source:
+                nodes.append(int(pred[nodes[-1]]))
+            nodes.reverse()
+            return nodes
+        succ = self._cols[target].pred
+        nodes = [source]
+        while nodes[-1] != target:
+            nodes.append(int(succ[nodes[-1]]))
+        return nodes
