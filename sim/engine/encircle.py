@@ -100,8 +100,8 @@ class Encirclement:
         self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
         self._exits: dict = {}
         self._recent_s: deque[float] = deque(maxlen=32)     # recent cordon times (the first limit)
-        # with every mode's full matrix a limit saves nothing: one pass with every time
-        self._limited = any(mt.oracle.time_matrix is None for mt in travel.values())
+        # a limit saves work only where the oracle stops its searches there; elsewhere one pass
+        self._limited = any(mt.oracle.stops_at_limit for mt in travel.values())
 
     def exits(self, place: int) -> np.ndarray:
         """Places just outside the cordon radius reached by a road from inside it (cached per place)."""

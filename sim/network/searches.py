@@ -23,11 +23,12 @@ within 1e-6 s on random pairs, tests/network/test_searches.py).
 time is above it come back as inf. The cordon measure uses it (sim/engine/encircle.py):
 a unit that cannot reach an exit by the time the cordon is closed does not change it.
 
-Some sources are asked about far targets again and again: units waiting at a
-station, units stopped somewhere. A source that made a column go far (more than
-twice the median answer of recent columns) twice gets a full forward search of its
-own (a *row*, with predecessors for its routes), which then answers every later
-question from it with a look-up.
+Every time between two nodes comes from the target's column, never from a search
+forward from the source (as ``sim.network.bounded`` does for far sources): the two
+add the same edges in opposite orders and can differ in the last bit, and which one
+answered would depend on what was asked before. A column advances the same way
+whatever points it is paused at, so each answer is a function of the two nodes
+alone and a replication's numbers do not depend on what ran before it in the process.
 
 A column holds two arrays of the graph's size (seconds and next node, 12 bytes
 per node), the list of the nodes it reached and its frontier. Columns are kept in a
@@ -40,12 +41,11 @@ their size suggests: the pages are faulted in on first touch.)
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
 import numpy as np
 
-DEFAULT_BUDGET_BYTES = 128 * 2**20   # memory for cached columns and rows, per oracle (mode)
-ROW_SHARE = 0.25                     # of it, at most this share for rows
+DEFAULT_BUDGET_BYTES = 128 * 2**20   # memory for cached columns, per oracle (mode)
 _NO_STOP = np.empty(0, np.int64)
 
 
@@ -67,7 +67,7 @@ class _Column:
     ``dist``/``pred`` are arrays of the graph's size; ``nodes[:n]`` the nodes reached,
     so that the arrays can be cleared (and reused) in the time the search took.
     """
-    __slots__ = ("dist", "pred", "nodes", "n", "heap_s", "heap_node", "size", "radius_s", "first_s")
+    __slots__ = ("dist", "pred", "nodes", "n", "heap_s", "heap_node", "size", "radius_s")
 
     def __init__(self, dist: np.ndarray, pred: np.ndarray) -> None:
         self.dist, self.pred = dist, pred
@@ -75,7 +75,6 @@ class _Column:
         self.n = 0
         self.heap_s, self.heap_node, self.size = np.empty(64, np.float64), np.empty(64, np.int32), 0
         self.radius_s = 0.0
-        self.first_s: float | None = None     # the first answer it was advanced for
 
     def complete(self) -> bool:
         return self.radius_s == np.inf
@@ -85,7 +84,7 @@ class SearchColumns:
     """Exact seconds to a target (and the next node towards it) from resumable reversed searches.
 
     ``w``, ``wt``: the weight matrix and its transpose (scipy CSR, seconds).
-    ``budget_bytes`` bounds the memory of the cached columns and rows.
+    ``budget_bytes`` bounds the memory of the cached columns.
     """
 
     def __init__(self, w, wt, *, budget_bytes: int | None = None) -> None:
@@ -94,17 +93,12 @@ class SearchColumns:
         self._rev = csr_arrays(wt)
         self.n = n = wt.shape[0]
         self._jit = _jit()
-        per = n * 12                                    # float64 seconds + int32 node
-        self._max_cols = max(8, int((1.0 - ROW_SHARE) * budget_bytes // per))
-        self._max_rows = max(8, int(ROW_SHARE * budget_bytes // per))
+        self._max_cols = max(8, int(budget_bytes // (n * 12)))    # float64 seconds + int32 node
         self._cols: OrderedDict[int, _Column] = OrderedDict()
         self._pool: list[tuple[np.ndarray, np.ndarray]] = []     # cleared arrays of evicted columns
-        self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._misses: dict[int, int] = {}
-        self._recent_s: deque[float] = deque(maxlen=64)   # the first answer of recent columns
-        self._far_s = np.inf                              # twice their median (refreshed every 16)
         self.steps = 0          # compiled calls run (for the benchmark and tests)
         self.settled = 0        # nodes reached by column searches (for the benchmark and tests)
+        self.evicted = 0        # columns evicted (their arrays reused)
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
@@ -132,55 +126,25 @@ class SearchColumns:
             old.dist[nodes] = np.inf          # clear just what the old search reached
             old.pred[nodes] = -1
             self._pool.append((old.dist, old.pred))
+            self.evicted += 1
         dist, pred = self._pool.pop() if self._pool else (np.full(self.n, np.inf), np.full(self.n, -1, np.int32))
         col = self._cols[target] = _Column(dist, pred)
         col.heap_s, col.heap_node, col.size, col.nodes, col.n = self._jit.seed(
             dist, pred, col.heap_s, col.heap_node, col.nodes, np.array([target], np.int64))
         return col
 
-    # ------------------------------------------------------------------ rows
-    def row(self, source: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The full forward search from ``source`` (seconds, predecessors), if it has one."""
-        row = self._rows.get(source)
-        if row is not None:
-            self._rows.move_to_end(source)
-        return row
-
-    def _row(self, source: int) -> tuple[np.ndarray, np.ndarray]:
-        row = self._rows.get(source)
-        if row is None:
-            if len(self._rows) >= self._max_rows:
-                self._rows.popitem(last=False)
-            row = self._rows[source] = self.from_sources(np.array([source], np.int64))
-        return row
-
-    def _far(self, source: int, col: _Column, d: float) -> None:
-        """Note the answer ``d`` a column was advanced for; a source that went far twice gets a row."""
-        if col.first_s is None:
-            col.first_s = d
-            if d < np.inf:
-                self._recent_s.append(d)
-                if len(self._recent_s) % 16 == 0 or len(self._recent_s) == 8:
-                    self._far_s = 2.0 * float(np.median(self._recent_s))
-        if d <= self._far_s:
-            return
-        k = self._misses.get(source, 0) + 1
-        self._misses[source] = k
-        if k >= 2:
-            self._row(source)
-
     # ------------------------------------------------------------------ questions
-    def time(self, source: int, target: int) -> float:
-        """Exact seconds from ``source`` to ``target`` (inf when unreachable)."""
-        row = self._rows.get(source)
-        if row is not None:
-            return float(row[0][target])
+    def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
+        """Exact seconds from ``source`` to ``target`` (inf when unreachable, or above ``limit_s``)."""
         col = self.column(target)
         d = col.dist[source]
         if d > col.radius_s:
-            self._advance(col, stop=np.array([source], np.int64))
+            if col.radius_s > limit_s:
+                return np.inf          # its time is at least the radius: above the limit
+            self._advance(col, limit_s=limit_s, stop=np.array([source], np.int64))
             d = col.dist[source]
-            self._far(source, col, d)
+            if d > col.radius_s:
+                return np.inf          # the search stopped at the limit before reaching it
         return float(d)
 
     def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
@@ -196,18 +160,11 @@ class SearchColumns:
     def between(self, sources: np.ndarray, targets: np.ndarray, *, limit_s: float = np.inf) -> np.ndarray:
         """``(len(sources), len(targets))`` seconds: exact, or inf where above ``limit_s``.
 
-        Sources with a row are looked up in it; the targets' columns are advanced only
-        as far as the other sources (or the limit) need.
+        Each target's column is advanced only as far as the sources (or the limit) need.
         """
         out = np.empty((sources.size, targets.size))
-        has_row = np.array([s in self._rows for s in sources.tolist()], bool)
-        for i in np.flatnonzero(has_row).tolist():
-            out[i] = self.row(int(sources[i]))[0][targets]
-        rest = np.flatnonzero(~has_row)
-        if rest.size:
-            src = sources[rest]
-            for k, t in enumerate(targets.tolist()):
-                out[rest, k] = self.times(src, t, limit_s=limit_s)
+        for k, t in enumerate(targets.tolist()):
+            out[:, k] = self.times(sources, t, limit_s=limit_s)
         return out
 
     def full(self, target: int) -> np.ndarray:
@@ -230,14 +187,6 @@ class SearchColumns:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
         if self.time(source, target) == np.inf:
             return None
-        row = self._rows.get(source)
-        if row is not None:
-            pred = row[1]
-            nodes = [target]
-            while nodes[-1] != source:
-                nodes.append(int(pred[nodes[-1]]))
-            nodes.reverse()
-            return nodes
         succ = self._cols[target].pred
         nodes = [source]
         while nodes[-1] != target:

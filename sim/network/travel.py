@@ -110,6 +110,11 @@ class TravelOracle:
         return self.graph.n_nodes
 
     @property
+    def stops_at_limit(self) -> bool:
+        """Whether a ``limit_s`` given to ``time``/``times_between`` saves work (the kernel backend)."""
+        return self._kernel is not None
+
+    @property
     def time_matrix(self) -> np.ndarray | None:
         """All-pairs seconds ``[source, target]`` on small graphs (read only), else None."""
         return self._full
@@ -170,11 +175,16 @@ class TravelOracle:
                 self._cols.popitem(last=False)
         return col
 
-    def time(self, source: int, target: int) -> float:
+    def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
+        """Seconds from ``source`` to ``target``.
+
+        ``limit_s``: the caller needs the time only if it is at most this; above it the
+        answer may be inf (the kernel backend then stops its search there).
+        """
         if self._full is not None:
             return float(self._full[source, target])
         if self._kernel is not None:
-            return self._kernel.time(source, target)
+            return self._kernel.time(source, target, limit_s=limit_s)
         if self._bounded is not None:
             return self._bounded.time(source, target)
         return float(self.times_to(target)[source])
