@@ -127,10 +127,9 @@ class Encirclement:
         at most ``W`` is in it. Rows stay in unit order, so ties break as in the full
         assignment (``exhaustive`` computes that, for tests).
 
-        On large graphs the travel times are asked only up to a limit (1.25 times the
-        median of recent cordon times), so that the searches from the exits stop there;
-        a cordon that needs more (its greedy time above the limit) is computed again with
-        the limit doubled (``_cut_cordon_s`` says why the result is the same).
+        Where the oracles stop their searches at a limit (large graphs, the kernel backend),
+        the same walk is done in steps of a rising limit instead (``_stepped_cordon_s``),
+        so that the searches from the exits go only as far as the cordon needs.
         """
         exits = self.exits(place)
         if exits.size == 0:
@@ -146,35 +145,64 @@ class Encirclement:
         todo_arr = np.asarray(todo, np.int64)
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
-        limit_s = np.inf if not self._limited else \
-            1.25 * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
-        while True:
-            worst = self._cut_cordon_s(avail, code[avail] == 1, todo_arr, t, limit_s)
-            if worst <= limit_s or limit_s == np.inf:
-                if worst < np.inf:
-                    self._recent_s.append(worst)
-                return worst
-            limit_s = max(2.0 * limit_s, worst if worst < np.inf else 0.0)
-            if limit_s > MAX_LIMIT_S:
-                limit_s = np.inf
+        if self._limited:
+            return self._stepped_cordon_s(avail, code[avail] == 1, todo_arr, t)
+        return self._cut_cordon_s(avail, code[avail] == 1, todo_arr, t)
 
-    def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float,
-                      limit_s: float) -> float:
-        """The greedy cordon time over the free units ``avail``, travel times known up to ``limit_s``.
+    def _stepped_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray,
+                          t: float) -> float:
+        """The greedy cordon in steps of a rising limit ``lam``, for oracles that stop their searches there.
 
-        Travel times above ``limit_s`` count as inf (the oracle stops its searches there).
-        When the result ``W`` is at most ``limit_s`` it is the cordon time of the exact
-        times: a pair left out has a travel time above ``limit_s``, so an arrival above
-        ``W`` (waits and walks only add), and the greedy walk in order of time stops at
-        ``W`` before reaching it, in the same order as with every time known.
+        Step by step, the pairs (unit, exit) whose arrival is at most ``lam`` are walked in
+        the greedy order (arrival, then unit, then exit: the row-major order of the full
+        assignment) among the units and exits still free. Every such pair is known exactly:
+        its travel time is at most ``lam`` (waits and walks only add), and the oracle's
+        searches stop at ``lam`` or once the units asked about are reached; a unit whose
+        lower bound (its circuit's) at every open exit is above ``lam`` is not asked yet.
+        A pair walked at a later step has an arrival above every earlier ``lam``, so the
+        walk is the full assignment's walk, cut into pieces; an exit held at an early step
+        is not searched further. ``lam`` starts at half the median of recent cordon times
+        and grows by half each step, to infinity past ``MAX_LIMIT_S``.
         """
+        n_units, n_todo = avail.size, todo_arr.size
+        lb = np.full((n_units, n_todo), -np.inf)          # units off a circuit: asked at once
+        if on_circuit.any():
+            lb[on_circuit] = self.index.lb_rows[np.ix_(avail[on_circuit], todo_arr)]
+        unit_free = np.ones(n_units, bool)
+        exit_free = np.ones(n_todo, bool)
+        where: dict = {}
+        lam = 0.5 * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
+        worst = 0.0
+        while True:
+            open_e = np.flatnonzero(exit_free)
+            ask = np.flatnonzero(unit_free & (lb[:, open_e].min(axis=1) <= lam))
+            if ask.size:
+                eta = self._eta(avail[ask], todo_arr[open_e], t, lam, where)
+                r, c = np.nonzero(eta <= lam)
+                vals = eta[r, c]
+                for k in np.lexsort((c, r, vals)).tolist():
+                    u, e = ask[r[k]], open_e[c[k]]
+                    if unit_free[u] and exit_free[e]:
+                        unit_free[u] = exit_free[e] = False
+                        worst = float(vals[k])
+                if not exit_free.any():
+                    if worst < np.inf:
+                        self._recent_s.append(worst)
+                    return worst
+            if lam == np.inf or unit_free.sum() < exit_free.sum():
+                return np.inf
+            lam = 1.5 * lam if 1.5 * lam <= MAX_LIMIT_S else np.inf
+
+    def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
+                      ) -> float:
+        """The greedy cordon time over the free units ``avail``, pruned by their lower bounds."""
         n_todo = todo_arr.size
         # a lower bound per free unit on its arrival at the nearest open exit
         bound = np.full(avail.size, np.inf)
         if on_circuit.any():
             bound[on_circuit] = self.index.lb_rows[np.ix_(avail[on_circuit], todo_arr)].min(axis=1)
         off = avail[~on_circuit]
-        off_eta = self._eta(off, todo_arr, t, limit_s) if off.size else np.empty((0, n_todo))
+        off_eta = self._eta(off, todo_arr, t) if off.size else np.empty((0, n_todo))
         if off.size:
             bound[~on_circuit] = off_eta.min(axis=1)
         exact = {int(u): row for u, row in zip(off.tolist(), off_eta)}
@@ -184,7 +212,7 @@ class Encirclement:
             uids = avail[chosen]
             need = [u for u in uids.tolist() if u not in exact]
             if need:
-                rows = self._eta(np.asarray(need, np.int64), todo_arr, t, limit_s)
+                rows = self._eta(np.asarray(need, np.int64), todo_arr, t)
                 exact.update(zip(need, rows))
             worst = greedy_cordon_s(np.array([exact[u] for u in uids.tolist()]))
             grown = np.union1d(chosen, np.flatnonzero(bound <= worst))    # sorted: rows in unit order
@@ -192,15 +220,25 @@ class Encirclement:
                 return worst
             chosen = grown
 
-    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float, limit_s: float = np.inf) -> np.ndarray:
+    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float, limit_s: float = np.inf,
+             where_of: dict | None = None) -> np.ndarray:
         """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit.
 
         Where the travel time is above ``limit_s`` the entry may be inf instead.
+        ``where_of``: units located already for this cordon (filled in here).
         """
         free = [self.units[u] for u in uids.tolist()]
         # units located for this dispatch a moment ago (same time, same state) need no second look
         located = self.search.located if self.search.located_t == t else {}
-        where = [located.get(st.uid) or self.where(st, t) for st in free]
+        if where_of is None:
+            where_of = {}
+        where = []
+        for st in free:
+            w = where_of.get(st.uid) or located.get(st.uid)
+            if w is None:
+                w = self.where(st, t)
+            where_of[st.uid] = w
+            where.append(w)
         modes = {st.mode for st in free}
         if len(modes) == 1:
             groups = {modes.pop(): slice(None)}
