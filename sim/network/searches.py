@@ -46,6 +46,8 @@ from collections import OrderedDict
 import numpy as np
 
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
+N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
+MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
 _NO_STOP = np.empty(0, np.int64)
 
 
@@ -66,8 +68,10 @@ def _warm(jit) -> None:
     dist, pred = np.full(2, np.inf), np.full(2, -1, np.int32)
     heap_s, heap_node, size, touched, n_touched = jit.seed(
         dist, pred, np.empty(4, np.float64), np.empty(4, np.int32), np.empty(4, np.int32), np.array([0], np.int64))
-    jit.advance(np.array([0, 1, 1], np.int64), np.array([1], np.int32), np.array([1.0]), dist, pred,
-                heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+    csr = (np.array([0, 1, 1], np.int64), np.array([1], np.int32), np.array([1.0]))
+    jit.advance(*csr, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+    dist[:], pred[:] = np.inf, -1
+    jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
 
 
 class _Column:
@@ -109,6 +113,57 @@ class SearchColumns:
         self.steps = 0          # compiled calls run (for the benchmark and tests)
         self.settled = 0        # nodes reached by column searches (for the benchmark and tests)
         self.evicted = 0        # columns evicted (their arrays reused)
+        # point-to-point questions: A* towards the source with landmark bounds, on a scratch pair
+        self._lm_from, self._lm_to = self._landmarks(N_LANDMARKS)
+        self._sd = np.full(n, np.inf)
+        self._sp = np.full(n, -1, np.int32)
+        self._touched = np.empty(1024, np.int32)
+        self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
+        self.pair_searches = 0  # A* searches run
+        self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
+
+    def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from and to ``k`` landmarks spread by farthest-point selection (deterministic)."""
+        k = min(k, self.n)
+        lm_from = np.empty((k, self.n))
+        lm_to = np.empty((k, self.n))
+        spread = self.from_sources(np.array([0], np.int64))[0]      # start: the node farthest from node 0
+        for i in range(k):
+            far = np.where(np.isfinite(spread), spread, -1.0)
+            node = int(np.argmax(far))
+            lm_from[i] = self.from_sources(np.array([node], np.int64))[0]
+            lm_to[i] = self._full_reverse(node)
+            spread = lm_from[i] if i == 0 else np.minimum(spread, lm_from[i])
+        # an unreachable pair gives no bound (inf - inf): count it as 0
+        lm_from[~np.isfinite(lm_from)] = 0.0
+        lm_to[~np.isfinite(lm_to)] = 0.0
+        return np.ascontiguousarray(lm_from), np.ascontiguousarray(lm_to)
+
+    def _full_reverse(self, target: int) -> np.ndarray:
+        dist, pred = np.full(self.n, np.inf), np.full(self.n, -1, np.int32)
+        heap_s, heap_node, size, touched, n_touched = self._jit.seed(
+            dist, pred, np.empty(64, np.float64), np.empty(64, np.int32), np.empty(64, np.int32),
+            np.array([target], np.int64))
+        self._jit.advance(*self._rev, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+        return dist
+
+    def _pair(self, source: int, target: int, limit_s: float) -> tuple[float, np.ndarray | None]:
+        """(seconds, path) from ``source`` to ``target`` by A*; (inf, None) if above ``limit_s``."""
+        hit = self._pairs.get((source, target))
+        if hit is not None:
+            self._pairs.move_to_end((source, target))
+            return hit
+        self.pair_searches += 1
+        d, path, self._touched, n_t = self._jit.toward(
+            *self._rev, self._sd, self._sp, self._touched, target, source, float(limit_s),
+            self._lm_from, self._lm_to)
+        self.pair_reached += n_t
+        out = (float(d), path if d < np.inf else None)
+        if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
+            if len(self._pairs) >= MAX_PAIRS:
+                self._pairs.popitem(last=False)
+            self._pairs[(source, target)] = out
+        return out
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
@@ -145,17 +200,14 @@ class SearchColumns:
 
     # ------------------------------------------------------------------ questions
     def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
-        """Exact seconds from ``source`` to ``target`` (inf when unreachable, or above ``limit_s``)."""
-        col = self.column(target)
-        d = col.dist[source]
-        if d > col.radius_s:
-            if col.radius_s > limit_s:
-                return np.inf          # its time is at least the radius: above the limit
-            self._advance(col, limit_s=limit_s, stop=np.array([source], np.int64))
-            d = col.dist[source]
-            if d > col.radius_s:
-                return np.inf          # the search stopped at the limit before reaching it
-        return float(d)
+        """Exact seconds from ``source`` to ``target`` (inf when unreachable, or above ``limit_s``).
+
+        One A* search towards ``source`` from ``target`` (cached with its path), never a
+        column: the same pair always gets the same bits.
+        """
+        if source == target:
+            return 0.0
+        return self._pair(source, target, limit_s)[0]
 
     def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
         """Seconds from each of ``sources`` to ``target``: exact, or inf where above ``limit_s``."""
@@ -195,10 +247,7 @@ class SearchColumns:
 
     def path(self, source: int, target: int) -> list[int] | None:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
-        if self.time(source, target) == np.inf:
-            return None
-        succ = self._cols[target].pred
-        nodes = [source]
-        while nodes[-1] != target:
-            nodes.append(int(succ[nodes[-1]]))
-        return nodes
+        if source == target:
+            return [source]
+        d, path = self._pair(source, target, np.inf)
+        return None if path is None else path.tolist()

@@ -89,12 +89,14 @@ def test_kernel_times_equal_scipy_on_random_pairs_and_limits(monkeypatch, town):
 
 
 def test_foot_speeds_and_a_store_that_evicts(monkeypatch, town):
-    """Room for only 8 columns: evicted columns' arrays are cleared and reused, answers stay exact."""
+    """Room for only 8 columns and 10 pairs: evicted columns' arrays are cleared and reused, answers stay exact."""
     _, walk = town
     monkeypatch.setattr(searches_mod, "DEFAULT_BUDGET_BYTES", 1)
+    monkeypatch.setattr(searches_mod, "MAX_PAIRS", 10)
     o = kernel_oracle(walk, monkeypatch, speed_kph_override=5.0)
     check_random_pairs(o, all_pairs(o), np.random.default_rng(11))
-    assert len(o._kernel._cols) <= 8 and o._kernel.evicted > 100      # evictions happened, arrays were reused
+    assert len(o._kernel._cols) <= 8 and o._kernel.evicted > 20
+    assert len(o._kernel._pairs) <= 10      # evictions happened, arrays were reused
 
 
 def test_a_column_is_resumed_not_restarted(monkeypatch, town):
@@ -108,13 +110,13 @@ def test_a_column_is_resumed_not_restarted(monkeypatch, town):
     col = cols.column(target)
     settled = []
     for s in order[1:: max(1, order.size // 20)].tolist():
-        assert abs(o.time(s, target) - ref[s, target]) <= TOL_S
+        assert abs(o.times_between(np.array([s]), np.array([target]))[0, 0] - ref[s, target]) <= TOL_S
         settled.append(col.n)
     assert settled == sorted(settled)                  # only ever grows
     assert col.n <= graph.n_nodes                      # every node reached once
     near = int(order[3])
     steps = cols.steps
-    assert abs(o.time(near, target) - ref[near, target]) <= TOL_S
+    assert abs(o.times_between(np.array([near]), np.array([target]))[0, 0] - ref[near, target]) <= TOL_S
     assert cols.steps == steps                         # answered from the column: no search
 
 
@@ -124,10 +126,28 @@ def test_near_questions_search_only_the_neighbourhood(monkeypatch, town):
     ref = all_pairs(o)
     for t in np.random.default_rng(8).choice(graph.n_nodes, 40, replace=False).tolist():
         near = np.flatnonzero(ref[:, t] < 60.0)
-        for s in near[:3].tolist():
-            assert abs(o.time(s, t) - ref[s, t]) <= TOL_S
+        got = o.times_between(near[:3], np.array([t]))[:, 0]
+        np.testing.assert_allclose(got, ref[near[:3], t], rtol=0, atol=TOL_S)
         col = o._kernel.column(t)
         assert col.n < graph.n_nodes / 2                   # reached a neighbourhood, not the graph
+
+
+def test_point_to_point_questions_search_a_corridor(monkeypatch, town):
+    """``time`` runs A* with landmark bounds: exact, and far fewer nodes than a ball of the same radius."""
+    graph, _ = town
+    o = kernel_oracle(graph, monkeypatch)
+    ref = all_pairs(o)
+    k = o._kernel
+    rng = np.random.default_rng(13)
+    ball = 0
+    for s, t in rng.integers(0, graph.n_nodes, size=(200, 2)).tolist():
+        assert abs(o.time(s, t) - ref[s, t]) <= TOL_S
+        ball += int((ref[:, t] <= ref[s, t]).sum())       # what a column reaching s would settle
+    assert k.pair_searches <= 200 and k.pair_reached < ball / 2
+    # a limit below the answer stops the search (inf); the same pair asked again without one is exact
+    s, t = (int(x) for x in np.unravel_index(np.argmax(np.where(np.isfinite(ref), ref, 0)), ref.shape))
+    assert o.time(s, t, limit_s=ref[s, t] / 2) == np.inf
+    assert abs(o.time(s, t) - ref[s, t]) <= TOL_S
 
 
 def test_answers_do_not_depend_on_what_was_asked_before(monkeypatch, town):
