@@ -97,14 +97,16 @@ def child(block_m: float, days: float, mix: str) -> None:
     c2 = time.process_time()
     n_inc = int(len(out.incidents))
     nodes = {m: g.n_nodes for m, g in ctx.city.graphs.items()}
-    # nodes reached by the kernel backend's column searches: a count, free of the machine's noise
+    # nodes reached by the kernel backend's searches (columns, A* pairs): counts, free of the machine's noise
     kernels = {id(k): k for k in (mt.oracle._kernel for mt in ctx.travel.values()) if k is not None}
     reached = sum(k.settled for k in kernels.values())
+    reached_pairs = sum(k.pair_reached for k in kernels.values())
     print("RESULT " + json.dumps({
         "block_m": block_m, "mix": mix, "nodes": max(nodes.values()), "units": len(ctx.deployment.units),
         "incidents": n_inc, "prepare_s": t1 - t0, "replication_cpu_s": c2 - c1,
         "us_per_incident": (c2 - c1) / max(n_inc, 1) * 1e6,
         "reached_per_incident": reached / max(n_inc, 1),
+        "pair_reached_per_incident": reached_pairs / max(n_inc, 1),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "backend": os.environ.get("PATROLSIM_TRAVEL_BACKEND", "kernel")}), flush=True)
 
@@ -162,10 +164,11 @@ def main(argv=None) -> int:
             r = res[b]
             row += f" | {r['us_per_incident']:>18.0f} {r['peak_mb']:>7.0f} {r['prepare_s']:>6.1f}"
             cost[(mix, block_m, b)] = r["us_per_incident"]
-        reached = {b: res[b]["reached_per_incident"] for b in backends if res[b]["reached_per_incident"]}
-        if reached:
-            row += "  (column search nodes per incident: " + ", ".join(
-                f"{b} {v:,.0f}" for b, v in reached.items()) + ")"
+        for b in backends:
+            r = res[b]
+            if r["reached_per_incident"] or r["pair_reached_per_incident"]:
+                row += (f"  ({b}: nodes reached per incident {r['reached_per_incident']:,.0f} by columns, "
+                        f"{r['pair_reached_per_incident']:,.0f} by A*)")
         print(row, flush=True)
     if len(blocks) > 1:
         coarse, fine = max(blocks), min(blocks)

@@ -1,4 +1,4 @@
-"""The compiled Dijkstra loop (numba): a resumable search on CSR arrays with a binary heap.
+"""The compiled search loops (numba): a resumable Dijkstra search and an A* pair search, on CSR arrays.
 
 Kept apart from ``sim.network.searches`` so that numba is imported (and the loop
 compiled, or loaded from numba's on-disk cache) only when a graph too large for
@@ -19,6 +19,8 @@ below the radius has its exact time and predecessor, and every node whose
 ``dist`` is at most the radius is exact; a later call with the same state goes on
 from there, so a search extended step by step costs what one search to the
 final radius costs.
+
+``toward`` answers one pair by A* with landmark bounds (see its docstring).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Travel-time columns on large graphs from resumable compiled searches (exact; the ``kernel`` backend).
+"""Travel times on large graphs from compiled searches (exact; the ``kernel`` backend).
 
 On a graph too large for an all-pairs matrix the engine asks, for each incident,
 the time from the few units near it ("how long from this unit's node to the
@@ -8,7 +8,15 @@ Dijkstra spends about 250 µs per call on arrays of the whole graph before it
 explores anything, and a search bounded by a guessed limit must start again from
 scratch when the guess was short (``sim.network.bounded``).
 
-A ``SearchColumns`` store keeps, per target, a *column*: one Dijkstra search on the
+A point-to-point question (``time``, ``path``) is one A* search from the target on the
+reversed graph towards the source, its keys raised by a lower bound on the rest of the
+way from 8 landmarks (the seconds from and to each, computed once: the triangle
+inequality). The bound is consistent, so each node is settled at its exact time, the
+search stops when the source is, and it explores a corridor between the two rather
+than a ball around the target; each answer is cached with its path.
+
+For many sources and one target (``times``, ``between``: the cordon measure), the
+store keeps, per target, a *column*: one Dijkstra search on the
 reversed graph (so its ``dist`` is the time from each node to the target and its
 predecessors are the next node towards it) held together with its frontier, so
 that it can be resumed (``sim.network.dijkstra_jit``). A question about a source
@@ -23,12 +31,13 @@ within 1e-6 s on random pairs, tests/network/test_searches.py).
 time is above it come back as inf. The cordon measure uses it (sim/engine/encircle.py):
 a unit that cannot reach an exit by the time the cordon is closed does not change it.
 
-Every time between two nodes comes from the target's column, never from a search
-forward from the source (as ``sim.network.bounded`` does for far sources): the two
-add the same edges in opposite orders and can differ in the last bit, and which one
-answered would depend on what was asked before. A column advances the same way
-whatever points it is paused at, so each answer is a function of the two nodes
-alone and a replication's numbers do not depend on what ran before it in the process.
+Each kind of question always takes the same way to its answer: ``time`` always A*,
+``times`` always the target's column, never a search forward from the source (as
+``sim.network.bounded`` does for far sources). Two ways add the same edges in other
+orders and can differ in the last bit, and which one answered would then depend on
+what was asked before. A column advances the same way whatever points it is paused
+at, so each answer is a function of the question alone and a replication's numbers
+do not depend on what ran before it in the process.
 
 A column holds two arrays of the graph's size (seconds and next node, 12 bytes
 per node), the list of the nodes it reached and its frontier. Columns are kept in a

@@ -9,9 +9,9 @@ matrix at once, which costs one call and then makes every dispatch a lookup.
 Larger graphs have three backends, chosen by ``backend=`` or the environment
 variable ``PATROLSIM_TRAVEL_BACKEND``:
 
-* ``kernel`` (the default): one compiled, resumable search per target on the
-  reversed graph, run on just until the sources asked of it are settled
-  (``sim.network.searches``), so a question costs the nodes nearer than its answer;
+* ``kernel`` (the default): compiled searches (``sim.network.searches``): A* with
+  landmark bounds for a pair, and for many sources and one target a resumable search
+  on the reversed graph run on just until the sources asked are settled;
 * ``bounded`` (the backend before it, kept for the scale benchmark): one scipy search
   per target stopped at a guessed limit and restarted with a doubled one
   (``sim.network.bounded``);
