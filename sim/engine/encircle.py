@@ -78,6 +78,8 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
 NOT_APPLICABLE = float("-inf")
 FIRST_LIMIT_S = 600.0        # the first travel-time limit of a cordon, before any was measured
 MAX_LIMIT_S = 4 * 3600.0     # a limit past this is dropped (the times are then searched in full)
+FIRST_STEP_SHARE = 0.3       # the stepped cordon's first limit: this share of the median recent cordon time
+STEP_GROWTH = 1.2            # and its growth per step (0.3 and 1.2: fewest nodes searched of those tried)
 
 
 class Encirclement:
@@ -161,8 +163,8 @@ class Encirclement:
         lower bound (its circuit's) at every open exit is above ``lam`` is not asked yet.
         A pair walked at a later step has an arrival above every earlier ``lam``, so the
         walk is the full assignment's walk, cut into pieces; an exit held at an early step
-        is not searched further. ``lam`` starts at half the median of recent cordon times
-        and grows by half each step, to infinity past ``MAX_LIMIT_S``.
+        is not searched further. ``lam`` starts at ``FIRST_STEP_SHARE`` of the median of
+        recent cordon times and grows by ``STEP_GROWTH`` each step, to infinity past ``MAX_LIMIT_S``.
         """
         n_units, n_todo = avail.size, todo_arr.size
         lb = np.full((n_units, n_todo), -np.inf)          # units off a circuit: asked at once
@@ -171,7 +173,7 @@ class Encirclement:
         unit_free = np.ones(n_units, bool)
         exit_free = np.ones(n_todo, bool)
         where: dict = {}
-        lam = 0.5 * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
+        lam = FIRST_STEP_SHARE * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
         worst = 0.0
         while True:
             open_e = np.flatnonzero(exit_free)
@@ -191,7 +193,7 @@ class Encirclement:
                     return worst
             if lam == np.inf or unit_free.sum() < exit_free.sum():
                 return np.inf
-            lam = 1.5 * lam if 1.5 * lam <= MAX_LIMIT_S else np.inf
+            lam = STEP_GROWTH * lam if STEP_GROWTH * lam <= MAX_LIMIT_S else np.inf
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:
