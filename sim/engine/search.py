@@ -107,11 +107,13 @@ class UnitSearch:
         b = int(index[place])
         return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
 
-    def eta_s(self, st: UnitState, place: int, t: float) -> float:
+    def eta_s(self, st: UnitState, place: int, t: float, limit_s: float = INF) -> float:
         """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``.
 
         Where the unit is, is kept in ``located`` for this search, so that sending the
         chosen unit (or the encirclement measure at the same moment) does not locate it again.
+        ``limit_s``: an arrival above it is of no use to the caller and may come back as inf
+        (large graphs then stop their search there); one at most it is exact.
         """
         if st.moving is CIRCUIT and st.status is PATROL:     # the common case, without where()
             node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
@@ -122,7 +124,8 @@ class UnitSearch:
         target = self._target_of[mode][place]
         T = self._T[mode]
         # float(): the sums and comparisons that follow are several times faster on Python floats
-        return wait + (float(T[node, target]) if T is not None else self._time[mode](node, target)) \
+        return wait + (float(T[node, target]) if T is not None else self._time[mode](
+            node, target, limit_s=limit_s - wait - self._extra_of[mode][place] + 1e-3)) \
             + self._extra_of[mode][place]
 
     def _candidate(self, st: UnitState, place: int, t: float) -> Candidate:
@@ -183,7 +186,8 @@ class UnitSearch:
                 break
             st = units[u]
             if best_only:
-                eta = self.eta_s(st, place, t)
+                # only an arrival that can beat the best so far matters: the search stops there
+                eta = self.eta_s(st, place, t, best if best_uid is not None else INF)
                 # only units of a kind some rule applies to need the eligibility check
                 if (st.kind in ruled or (is_backup and st.kind not in self._backup_kinds)) \
                         and not eligible(Candidate(u, st.kind, st.role, eta, *self.owns(st, place)), rules=rules,

@@ -6,16 +6,21 @@ to there?" (patrol). Both are answered with scipy.sparse.csgraph.dijkstra on
 arrays and cached. Small graphs (up to ``FULL_MATRIX_MAX_NODES``) get the full
 matrix at once, which costs one call and then makes every dispatch a lookup.
 
-Larger graphs have two backends, chosen by ``backend=`` or the environment
+Larger graphs have three backends, chosen by ``backend=`` or the environment
 variable ``PATROLSIM_TRAVEL_BACKEND``:
 
-* ``bounded`` (the default): one bounded search per target on the reversed graph
-  gives exact times from the nodes near it and the routes to it
-  (``sim.network.bounded``), so an incident costs a search of its neighbourhood;
-* ``per-target`` (the backend before it, kept for the scale benchmark): a full
-  search per target for times and a full search per source for routes and metres.
+* ``kernel`` (the default): compiled searches (``sim.network.searches``): A* with
+  landmark bounds for a pair, and for many sources and one target a resumable search
+  on the reversed graph run on just until the sources asked are settled;
+* ``bounded`` (the backend before it, kept for the scale benchmark): one scipy search
+  per target stopped at a guessed limit and restarted with a doubled one
+  (``sim.network.bounded``);
+* ``per-target`` (the backend before that): a full scipy search per target for times
+  and a full search per source for routes and metres.
 
-Both give exact shortest-path times; routes of equal time may differ between them.
+All give exact shortest-path times (the kernel's equal scipy's within 1e-6 s: the
+order of additions may differ between paths of equal time); routes of equal time may
+differ between them.
 """
 
 from __future__ import annotations
@@ -29,15 +34,16 @@ from scipy.sparse.csgraph import dijkstra
 from sim.errors import NetworkError
 from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
+from sim.network.searches import SearchColumns
 
 FULL_MATRIX_MAX_NODES = 4000
-BACKENDS = ("bounded", "per-target")
+BACKENDS = ("kernel", "bounded", "per-target")
 BACKEND_ENV = "PATROLSIM_TRAVEL_BACKEND"
 MAX_ROUTE_NODES = 1_000_000      # nodes kept in cached routes (about 75 MB of Python lists)
 
 
 def backend_from_env() -> str:
-    """The large-graph backend named by ``PATROLSIM_TRAVEL_BACKEND`` (default ``bounded``)."""
+    """The large-graph backend named by ``PATROLSIM_TRAVEL_BACKEND`` (default ``kernel``)."""
     name = os.environ.get(BACKEND_ENV, "").strip() or BACKENDS[0]
     if name not in BACKENDS:
         raise NetworkError(f"environment variable {BACKEND_ENV}={name!r} is not a travel backend",
@@ -81,6 +87,7 @@ class TravelOracle:
         self._max_routes = 200_000
         self._route_nodes = 0
         self._bounded: BoundedColumns | None = None
+        self._kernel: SearchColumns | None = None
         self._full: np.ndarray | None = None
         self._pred_full: np.ndarray | None = None
         self._cols: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -93,12 +100,19 @@ class TravelOracle:
             full, pred = dijkstra(self._w, directed=True, return_predecessors=True)
             self._full = full.astype(np.float64)
             self._pred_full = pred.astype(np.int32)
+        elif self.backend == "kernel":
+            self._kernel = SearchColumns(self._w, self._wt)
         elif self.backend == "bounded":
             self._bounded = BoundedColumns(self._w, self._wt)
 
     @property
     def n_nodes(self) -> int:
         return self.graph.n_nodes
+
+    @property
+    def stops_at_limit(self) -> bool:
+        """Whether a ``limit_s`` given to ``time``/``times_between`` saves work (the kernel backend)."""
+        return self._kernel is not None
 
     @property
     def time_matrix(self) -> np.ndarray | None:
@@ -138,8 +152,9 @@ class TravelOracle:
 
     def metres(self, source: int, target: int) -> float:
         """Metres along the fastest path (the one ``route`` returns; nan when unreachable)."""
-        if self._bounded is not None:
-            if self._bounded.time(source, target) == np.inf:
+        cols = self._kernel or self._bounded
+        if cols is not None:
+            if cols.time(source, target) == np.inf:
                 return float("nan")
             return float(self.route(source, target)[2][-1])
         return float(self.metres_from(source)[target])
@@ -148,6 +163,8 @@ class TravelOracle:
         """Seconds from every node to ``target``."""
         if self._full is not None:
             return self._full[:, target]
+        if self._kernel is not None:
+            return self._kernel.full(target)
         if self._bounded is not None:
             return self._bounded.full(target)
         col = self._cols.get(target)
@@ -158,18 +175,31 @@ class TravelOracle:
                 self._cols.popitem(last=False)
         return col
 
-    def time(self, source: int, target: int) -> float:
+    def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
+        """Seconds from ``source`` to ``target``.
+
+        ``limit_s``: the caller needs the time only if it is at most this; above it the
+        answer may be inf (the kernel backend then stops its search there).
+        """
         if self._full is not None:
             return float(self._full[source, target])
+        if self._kernel is not None:
+            return self._kernel.time(source, target, limit_s=limit_s)
         if self._bounded is not None:
             return self._bounded.time(source, target)
         return float(self.times_to(target)[source])
 
-    def times_between(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """(len(sources), len(targets)) seconds."""
+    def times_between(self, sources: np.ndarray, targets: np.ndarray, *, limit_s: float = np.inf) -> np.ndarray:
+        """(len(sources), len(targets)) seconds.
+
+        ``limit_s``: the caller needs only times up to it; an entry above it may come back
+        as inf (the kernel backend then stops its searches there), every other is exact.
+        """
         sources, targets = np.asarray(sources), np.asarray(targets)
         if self._full is not None:
             return self._full[sources[:, None], targets[None, :]]
+        if self._kernel is not None:
+            return self._kernel.between(sources.astype(np.int64), targets.astype(np.int64), limit_s=limit_s)
         if self._bounded is not None and targets.size:
             return self._bounded.between(sources, targets)
         return np.column_stack([self.times_to(int(t))[sources] for t in targets]) if targets.size else \
@@ -178,12 +208,16 @@ class TravelOracle:
     def times_from(self, source: int) -> np.ndarray:
         if self._full is not None:
             return self._full[source]
+        if self._kernel is not None:
+            return self._kernel.from_sources(np.array([source], np.int64))[0]
         return dijkstra(self._w, directed=True, indices=source)
 
     def times_from_set(self, sources: np.ndarray) -> np.ndarray:
         """Seconds from the nearest of ``sources`` to every node (one multi-source search)."""
         if self._full is not None:
             return self._full[np.asarray(sources)].min(axis=0)
+        if self._kernel is not None:
+            return self._kernel.from_sources(np.unique(np.asarray(sources, np.int64)))[0]
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
 
     def _pred_row(self, source: int) -> np.ndarray:
@@ -214,8 +248,8 @@ class TravelOracle:
             return hit
         if source == target:
             out = ([source], [0.0], [0.0])
-        elif self._bounded is not None:
-            nodes = self._bounded.path(source, target)
+        elif self._kernel is not None or self._bounded is not None:
+            nodes = (self._kernel or self._bounded).path(source, target)
             if nodes is None:
                 raise NetworkError(f"no route from node {source} to node {target} on the "
                                    f"{self.graph.mode} network",

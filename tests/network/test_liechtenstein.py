@@ -1,9 +1,9 @@
 """scenarios/liechtenstein.yaml: a real county-scale network (OpenStreetMap 2015, ../shared/data).
 
 Its bike and walk graphs (about 4,600 and 5,100 nodes) are above the full-matrix
-size, so bicycle (and foot) units travel on the bounded-search backend: a day run
-with it must dispatch exactly as with the per-target backend (both exact; on real
-street lengths fastest paths have no ties).
+size, so bicycle (and foot) units travel on a large-graph backend: a day run with the
+kernel (the default) or the bounded backend must dispatch exactly as with the
+per-target backend (all exact; on real street lengths fastest paths have no ties).
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def _day(li_scenario, li_city, backend: str, monkeypatch):
 
 
 @pytest.mark.slow
-def test_liechtenstein_day_is_the_same_on_both_backends(li_scenario, li_city, monkeypatch):
-    new = _day(li_scenario, li_city, "bounded", monkeypatch)
+@pytest.mark.parametrize("backend", ["kernel", "bounded"])
+def test_liechtenstein_day_is_the_same_on_both_backends(li_scenario, li_city, monkeypatch, backend):
+    new = _day(li_scenario, li_city, backend, monkeypatch)
     old = _day(li_scenario, li_city, "per-target", monkeypatch)
     assert len(new.incidents) > 20
     assert new.incidents["first_arrival_s"].notna().all()           # every call reached

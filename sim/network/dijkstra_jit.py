@@ -1,0 +1,261 @@
+"""The compiled search loops (numba): a resumable Dijkstra search and an A* pair search, on CSR arrays.
+
+Kept apart from ``sim.network.searches`` so that numba is imported (and the loop
+compiled, or loaded from numba's on-disk cache) only when a graph too large for
+the all-pairs matrix is first searched; small scenarios never pay for it.
+
+One call advances one search. The caller owns its state: ``dist`` and ``pred``
+(one entry per node, inf and -1 where not reached), the list of nodes reached so
+far (``touched``, ``n_touched``: so that the caller can save and reset just those
+entries and reuse the two arrays for other searches) and the heap of the frontier
+(``heap_s``, ``heap_node``, ``size``: a binary min-heap with lazy deletion, so a
+node may appear more than once and stale entries, whose key is above the node's
+``dist``, are skipped when popped). The loop stops when the smallest key on the
+heap exceeds ``limit_s``, when every node of ``stop`` has a ``dist`` at most that
+key (then no later step can lower it: weights are non-negative), or when the heap
+is empty. It returns the heap (possibly reallocated) and the *radius*: the
+smallest key left on the heap (inf when empty). Every node whose true time is
+below the radius has its exact time and predecessor, and every node whose
+``dist`` is at most the radius is exact; a later call with the same state goes on
+from there, so a search extended step by step costs what one search to the
+final radius costs.
+
+``toward`` answers one pair by A* with landmark bounds (see its docstring).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _grown(heap_s, heap_node, size, need):
+    """The heap's arrays with room for ``need`` entries (copied only when they are too small)."""
+    if need <= heap_s.size:
+        return heap_s, heap_node
+    cap = max(need, 2 * heap_s.size)
+    grown_s = np.empty(cap, np.float64)
+    grown_n = np.empty(cap, np.int32)
+    grown_s[:size] = heap_s[:size]
+    grown_n[:size] = heap_node[:size]
+    return grown_s, grown_n
+
+
+@njit(cache=True, nogil=True)
+def _grown_list(touched, n_touched, need):
+    if need <= touched.size:
+        return touched
+    grown = np.empty(max(need, 2 * touched.size), np.int32)
+    grown[:n_touched] = touched[:n_touched]
+    return grown
+
+
+@njit(cache=True, nogil=True)
+def advance(indptr, indices, weights, dist, pred, heap_s, heap_node, size, touched, n_touched, limit_s, stop):
+    """Run the search on until ``limit_s`` or until every node of ``stop`` is settled.
+
+    Returns ``(heap_s, heap_node, size, touched, n_touched, radius_s)`` (see the module
+    docstring; the arrays may have been reallocated to grow).
+    The heap's push and pop are written out here: as calls returning arrays they
+    cost several times the loop itself.
+    """
+    n_stop = stop.size
+    j = 0
+    while size > 0:
+        key = heap_s[0]
+        if key > limit_s:
+            return heap_s, heap_node, size, touched, n_touched, key
+        if n_stop > 0:
+            while j < n_stop and dist[stop[j]] <= key:
+                j += 1
+            if j == n_stop:
+                return heap_s, heap_node, size, touched, n_touched, key
+        node = heap_node[0]
+        # pop the root: move the last entry down from the top
+        size -= 1
+        if size > 0:
+            last_s = heap_s[size]
+            last_n = heap_node[size]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
+                    child += 1
+                if heap_s[child] >= last_s:
+                    break
+                heap_s[i] = heap_s[child]
+                heap_node[i] = heap_node[child]
+                i = child
+            heap_s[i] = last_s
+            heap_node[i] = last_n
+        if key > dist[node]:
+            continue                       # a stale entry: the node was reached faster since
+        lo = indptr[node]
+        hi = indptr[node + 1]
+        if size + (hi - lo) > heap_s.size:
+            heap_s, heap_node = _grown(heap_s, heap_node, size, size + (hi - lo))
+        if n_touched + (hi - lo) > touched.size:
+            touched = _grown_list(touched, n_touched, n_touched + (hi - lo))
+        for e in range(lo, hi):
+            v = indices[e]
+            d = key + weights[e]
+            if d < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
+                dist[v] = d
+                pred[v] = node
+                # push (d, v): move it up from the bottom
+                i = size
+                while i > 0:
+                    parent = (i - 1) >> 1
+                    if heap_s[parent] <= d:
+                        break
+                    heap_s[i] = heap_s[parent]
+                    heap_node[i] = heap_node[parent]
+                    i = parent
+                heap_s[i] = d
+                heap_node[i] = v
+                size += 1
+    return heap_s, heap_node, size, touched, n_touched, np.inf
+
+
+@njit(cache=True, nogil=True)
+def seed(dist, pred, heap_s, heap_node, touched, sources):
+    """Start a search from ``sources`` (time 0 each) on arrays of nothing reached.
+
+    Returns ``(heap_s, heap_node, size, touched, n_touched)``.
+    """
+    heap_s, heap_node = _grown(heap_s, heap_node, 0, sources.size)
+    touched = _grown_list(touched, 0, sources.size)
+    size = 0
+    for s in sources:
+        if dist[s] > 0.0:          # all keys are 0: appending keeps the heap order
+            dist[s] = 0.0
+            pred[s] = -1
+            heap_s[size] = 0.0
+            heap_node[size] = s
+            touched[size] = s
+            size += 1
+    return heap_s, heap_node, size, touched, size
+
+
+@njit(cache=True, nogil=True)
+def _lower_bound_s(v, goal, lm_from, lm_to):
+    """ALT bound on the seconds from ``goal`` to ``v`` (landmarks' triangle inequalities), at least 0.
+
+    ``lm_from[k, x]``: seconds from landmark k to x; ``lm_to[k, x]``: from x to landmark k.
+    """
+    h = 0.0
+    for k in range(lm_from.shape[0]):
+        a = lm_from[k, v] - lm_from[k, goal]
+        if a > h:
+            h = a
+        b = lm_to[k, goal] - lm_to[k, v]
+        if b > h:
+            h = b
+    return h
+
+
+@njit(cache=True, nogil=True)
+def toward(indptr, indices, weights, dist, pred, touched, target, goal, limit_s, lm_from, lm_to):
+    """Seconds from ``goal`` to ``target`` by A* on the reversed graph (CSR of the transpose), and its path.
+
+    The search starts at ``target`` and is drawn towards ``goal`` by the landmark bound,
+    which is consistent (each landmark's triangle inequality holds edge by edge), so a node
+    is settled at its exact time and the search stops when ``goal`` is settled: the same
+    seconds as Dijkstra's, exploring a corridor instead of a ball. It stops early, with
+    inf, once no path can be at most ``limit_s`` (the smallest key bounds every path left).
+    ``dist``/``pred`` must be all inf / -1 on entry, and are so again on return.
+    Returns ``(seconds, path nodes from goal to target, touched, n_touched)``.
+    """
+    heap_s = np.empty(256, np.float64)
+    heap_node = np.empty(256, np.int32)
+    size = 0
+    n_touched = 0
+    if touched.size < 16:
+        touched = np.empty(1024, np.int32)
+    dist[target] = 0.0
+    pred[target] = -1
+    touched[0] = target
+    n_touched = 1
+    heap_s[0] = _lower_bound_s(target, goal, lm_from, lm_to)
+    heap_node[0] = target
+    size = 1
+    found = np.inf
+    while size > 0:
+        key = heap_s[0]
+        if key > limit_s:
+            break
+        node = heap_node[0]
+        size -= 1
+        if size > 0:
+            last_s = heap_s[size]
+            last_n = heap_node[size]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
+                    child += 1
+                if heap_s[child] >= last_s:
+                    break
+                heap_s[i] = heap_s[child]
+                heap_node[i] = heap_node[child]
+                i = child
+            heap_s[i] = last_s
+            heap_node[i] = last_n
+        g = dist[node]
+        if key > g + _lower_bound_s(node, goal, lm_from, lm_to):
+            continue                       # a stale entry
+        if node == goal:
+            found = g
+            break
+        lo = indptr[node]
+        hi = indptr[node + 1]
+        if size + (hi - lo) > heap_s.size:
+            heap_s, heap_node = _grown(heap_s, heap_node, size, size + (hi - lo))
+        if n_touched + (hi - lo) > touched.size:
+            touched = _grown_list(touched, n_touched, n_touched + (hi - lo))
+        for e in range(lo, hi):
+            v = indices[e]
+            d = g + weights[e]
+            if d < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
+                dist[v] = d
+                pred[v] = node
+                f = d + _lower_bound_s(v, goal, lm_from, lm_to)
+                i = size
+                while i > 0:
+                    parent = (i - 1) >> 1
+                    if heap_s[parent] <= f:
+                        break
+                    heap_s[i] = heap_s[parent]
+                    heap_node[i] = heap_node[parent]
+                    i = parent
+                heap_s[i] = f
+                heap_node[i] = v
+                size += 1
+    if found == np.inf:
+        path = np.empty(0, np.int32)
+    else:
+        length = 1
+        v = goal
+        while v != target:
+            v = pred[v]
+            length += 1
+        path = np.empty(length, np.int32)
+        v = goal
+        for k in range(length):
+            path[k] = v
+            v = pred[v]
+    for k in range(n_touched):             # leave the arrays as they came: all inf / -1
+        dist[touched[k]] = np.inf
+        pred[touched[k]] = -1
+    return found, path, touched, n_touched

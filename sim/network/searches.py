@@ -1,0 +1,262 @@
+"""Travel times on large graphs from compiled searches (exact; the ``kernel`` backend).
+
+On a graph too large for an all-pairs matrix the engine asks, for each incident,
+the time from the few units near it ("how long from this unit's node to the
+incident?"), the route of the unit sent, and for a major incident the times from
+the free units to the roads leaving a circle around it (the cordon). scipy's
+Dijkstra spends about 250 µs per call on arrays of the whole graph before it
+explores anything, and a search bounded by a guessed limit must start again from
+scratch when the guess was short (``sim.network.bounded``).
+
+A point-to-point question (``time``, ``path``) is one A* search from the target on the
+reversed graph towards the source, its keys raised by a lower bound on the rest of the
+way from 8 landmarks (the seconds from and to each, computed once: the triangle
+inequality). The bound is consistent, so each node is settled at its exact time, the
+search stops when the source is, and it explores a corridor between the two rather
+than a ball around the target; each answer is cached with its path.
+
+For many sources and one target (``times``, ``between``: the cordon measure), the
+store keeps, per target, a *column*: one Dijkstra search on the
+reversed graph (so its ``dist`` is the time from each node to the target and its
+predecessors are the next node towards it) held together with its frontier, so
+that it can be resumed (``sim.network.dijkstra_jit``). A question about a source
+the column has not reached yet runs the same search on exactly until that source is
+settled, and no further. A column therefore grows to the farthest source asked of
+it, whatever order the questions come in, and every answer is the exact
+shortest-path time: the same additions along a shortest path as a full search, so
+equal to scipy's up to the order of additions among paths of equal time (tested:
+within 1e-6 s on random pairs, tests/network/test_searches.py).
+
+``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
+time is above it come back as inf. The cordon measure uses it (sim/engine/encircle.py):
+a unit that cannot reach an exit by the time the cordon is closed does not change it.
+
+Each kind of question always takes the same way to its answer: ``time`` always A*,
+``times`` always the target's column, never a search forward from the source (as
+``sim.network.bounded`` does for far sources). Two ways add the same edges in other
+orders and can differ in the last bit, and which one answered would then depend on
+what was asked before. A column advances the same way whatever points it is paused
+at, so each answer is a function of the question alone and a replication's numbers
+do not depend on what ran before it in the process.
+
+A column holds two arrays of the graph's size (seconds and next node, 12 bytes
+per node), the list of the nodes it reached and its frontier. Columns are kept in a
+least-recently-used store sized by memory; an evicted column's arrays are cleared
+at just the nodes it reached and given to the next new column, so once the store is
+full no array of the graph's size is allocated or cleared: a question costs the
+nodes its search settles, not the graph's size. (Fresh arrays cost far more than
+their size suggests: the pages are faulted in on first touch.)
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
+N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
+MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
+_NO_STOP = np.empty(0, np.int64)
+
+
+def _jit():
+    """The compiled loop (numba is imported, and the loop loaded or compiled, on first use)."""
+    from sim.network import dijkstra_jit
+    return dijkstra_jit
+
+
+def csr_arrays(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr int64, indices int32, weights float64) of a scipy CSR matrix: one compiled signature."""
+    return (np.ascontiguousarray(matrix.indptr, np.int64), np.ascontiguousarray(matrix.indices, np.int32),
+            np.ascontiguousarray(matrix.data, np.float64))
+
+
+def _warm(jit) -> None:
+    """Load (or compile) the loop now, on a 2-node graph, so that the first question does not pay it."""
+    dist, pred = np.full(2, np.inf), np.full(2, -1, np.int32)
+    heap_s, heap_node, size, touched, n_touched = jit.seed(
+        dist, pred, np.empty(4, np.float64), np.empty(4, np.int32), np.empty(4, np.int32), np.array([0], np.int64))
+    csr = (np.array([0, 1, 1], np.int64), np.array([1], np.int32), np.array([1.0]))
+    jit.advance(*csr, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+    dist[:], pred[:] = np.inf, -1
+    jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
+
+
+class _Column:
+    """One resumable search: exact for every node whose ``dist`` is at most ``radius_s``.
+
+    ``dist``/``pred`` are arrays of the graph's size; ``nodes[:n]`` the nodes reached,
+    so that the arrays can be cleared (and reused) in the time the search took.
+    """
+    __slots__ = ("dist", "pred", "nodes", "n", "heap_s", "heap_node", "size", "radius_s")
+
+    def __init__(self, dist: np.ndarray, pred: np.ndarray) -> None:
+        self.dist, self.pred = dist, pred
+        self.nodes = np.empty(64, np.int32)
+        self.n = 0
+        self.heap_s, self.heap_node, self.size = np.empty(64, np.float64), np.empty(64, np.int32), 0
+        self.radius_s = 0.0
+
+    def complete(self) -> bool:
+        return self.radius_s == np.inf
+
+
+class SearchColumns:
+    """Exact seconds to a target (and the next node towards it) from resumable reversed searches.
+
+    ``w``, ``wt``: the weight matrix and its transpose (scipy CSR, seconds).
+    ``budget_bytes`` bounds the memory of the cached columns.
+    """
+
+    def __init__(self, w, wt, *, budget_bytes: int | None = None) -> None:
+        budget_bytes = DEFAULT_BUDGET_BYTES if budget_bytes is None else budget_bytes
+        self._fwd = csr_arrays(w)
+        self._rev = csr_arrays(wt)
+        self.n = n = wt.shape[0]
+        self._jit = _jit()
+        _warm(self._jit)
+        self._max_cols = max(8, int(budget_bytes // (n * 12)))    # float64 seconds + int32 node
+        self._cols: OrderedDict[int, _Column] = OrderedDict()
+        self._pool: list[tuple[np.ndarray, np.ndarray]] = []     # cleared arrays of evicted columns
+        self.steps = 0          # compiled calls run (for the benchmark and tests)
+        self.settled = 0        # nodes reached by column searches (for the benchmark and tests)
+        self.evicted = 0        # columns evicted (their arrays reused)
+        # point-to-point questions: A* towards the source with landmark bounds, on a scratch pair
+        self._lm_from, self._lm_to = self._landmarks(N_LANDMARKS)
+        self._sd = np.full(n, np.inf)
+        self._sp = np.full(n, -1, np.int32)
+        self._touched = np.empty(1024, np.int32)
+        self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
+        self.pair_searches = 0  # A* searches run
+        self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
+
+    def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from and to ``k`` landmarks spread by farthest-point selection (deterministic)."""
+        k = min(k, self.n)
+        lm_from = np.empty((k, self.n))
+        lm_to = np.empty((k, self.n))
+        spread = self.from_sources(np.array([0], np.int64))[0]      # start: the node farthest from node 0
+        for i in range(k):
+            far = np.where(np.isfinite(spread), spread, -1.0)
+            node = int(np.argmax(far))
+            lm_from[i] = self.from_sources(np.array([node], np.int64))[0]
+            lm_to[i] = self._full_reverse(node)
+            spread = lm_from[i] if i == 0 else np.minimum(spread, lm_from[i])
+        # an unreachable pair gives no bound (inf - inf): count it as 0
+        lm_from[~np.isfinite(lm_from)] = 0.0
+        lm_to[~np.isfinite(lm_to)] = 0.0
+        return np.ascontiguousarray(lm_from), np.ascontiguousarray(lm_to)
+
+    def _full_reverse(self, target: int) -> np.ndarray:
+        dist, pred = np.full(self.n, np.inf), np.full(self.n, -1, np.int32)
+        heap_s, heap_node, size, touched, n_touched = self._jit.seed(
+            dist, pred, np.empty(64, np.float64), np.empty(64, np.int32), np.empty(64, np.int32),
+            np.array([target], np.int64))
+        self._jit.advance(*self._rev, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+        return dist
+
+    def _pair(self, source: int, target: int, limit_s: float) -> tuple[float, np.ndarray | None]:
+        """(seconds, path) from ``source`` to ``target`` by A*; (inf, None) if above ``limit_s``."""
+        hit = self._pairs.get((source, target))
+        if hit is not None:
+            self._pairs.move_to_end((source, target))
+            return hit
+        self.pair_searches += 1
+        d, path, self._touched, n_t = self._jit.toward(
+            *self._rev, self._sd, self._sp, self._touched, target, source, float(limit_s),
+            self._lm_from, self._lm_to)
+        self.pair_reached += n_t
+        out = (float(d), path if d < np.inf else None)
+        if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
+            if len(self._pairs) >= MAX_PAIRS:
+                self._pairs.popitem(last=False)
+            self._pairs[(source, target)] = out
+        return out
+
+    def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
+        """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
+        if col.complete():
+            return
+        n0 = col.n
+        self.steps += 1
+        col.heap_s, col.heap_node, col.size, col.nodes, col.n, radius = self._jit.advance(
+            *self._rev, col.dist, col.pred, col.heap_s, col.heap_node, col.size, col.nodes, col.n,
+            float(limit_s), stop)
+        self.settled += col.n - n0
+        col.radius_s = float(radius)
+        if col.radius_s == np.inf:      # finished: the frontier is no longer needed
+            col.heap_s = col.heap_node = None
+
+    def column(self, target: int) -> _Column:
+        """The cached column of ``target`` (a new, unexplored one if not cached)."""
+        col = self._cols.get(target)
+        if col is not None:
+            self._cols.move_to_end(target)
+            return col
+        if len(self._cols) >= self._max_cols:
+            _, old = self._cols.popitem(last=False)
+            nodes = old.nodes[:old.n]
+            old.dist[nodes] = np.inf          # clear just what the old search reached
+            old.pred[nodes] = -1
+            self._pool.append((old.dist, old.pred))
+            self.evicted += 1
+        dist, pred = self._pool.pop() if self._pool else (np.full(self.n, np.inf), np.full(self.n, -1, np.int32))
+        col = self._cols[target] = _Column(dist, pred)
+        col.heap_s, col.heap_node, col.size, col.nodes, col.n = self._jit.seed(
+            dist, pred, col.heap_s, col.heap_node, col.nodes, np.array([target], np.int64))
+        return col
+
+    # ------------------------------------------------------------------ questions
+    def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
+        """Exact seconds from ``source`` to ``target`` (inf when unreachable, or above ``limit_s``).
+
+        One A* search towards ``source`` from ``target`` (cached with its path), never a
+        column: the same pair always gets the same bits.
+        """
+        if source == target:
+            return 0.0
+        return self._pair(source, target, limit_s)[0]
+
+    def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
+        """Seconds from each of ``sources`` to ``target``: exact, or inf where above ``limit_s``."""
+        col = self.column(target)
+        d = col.dist[sources]
+        if not col.complete() and not (d <= col.radius_s).all():
+            self._advance(col, limit_s=limit_s, stop=np.ascontiguousarray(sources, np.int64))
+            d = col.dist[sources]
+        # beyond the radius a value is only an upper bound: unknown, so inf (it is above limit_s)
+        return np.where(d <= col.radius_s, d, np.inf)
+
+    def between(self, sources: np.ndarray, targets: np.ndarray, *, limit_s: float = np.inf) -> np.ndarray:
+        """``(len(sources), len(targets))`` seconds: exact, or inf where above ``limit_s``.
+
+        Each target's column is advanced only as far as the sources (or the limit) need.
+        """
+        out = np.empty((sources.size, targets.size))
+        for k, t in enumerate(targets.tolist()):
+            out[:, k] = self.times(sources, t, limit_s=limit_s)
+        return out
+
+    def full(self, target: int) -> np.ndarray:
+        """Seconds from every node to ``target`` (the column run to its end; read only)."""
+        col = self.column(target)
+        self._advance(col)
+        return col.dist
+
+    def from_sources(self, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A full forward search from ``sources`` (seconds from the nearest, predecessors); not cached."""
+        dist, pred = np.full(self.n, np.inf), np.full(self.n, -1, np.int32)
+        heap_s, heap_node, size, touched, n_touched = self._jit.seed(
+            dist, pred, np.empty(64, np.float64), np.empty(64, np.int32), np.empty(64, np.int32),
+            np.ascontiguousarray(sources, np.int64))
+        self.steps += 1
+        self._jit.advance(*self._fwd, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
+        return dist, pred
+
+    def path(self, source: int, target: int) -> list[int] | None:
+        """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
+        if source == target:
+            return [source]
+        d, path = self._pair(source, target, np.inf)
+        return None if path is None else path.tolist()

@@ -1,0 +1,71 @@
+"""Whole runs on the kernel backend: the limits the engine passes change no number.
+
+The dispatch search asks a unit's arrival only up to the best so far, and the cordon
+measure asks travel times only up to a limit it raises when its result goes past it
+(sim/engine/encircle.py). Both must give what a search over every unit with every time
+gives (``exhaustive``), and the dispatches of the all-pairs matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.demand import sample_incidents
+from sim.engine import encircle as encircle_mod
+from sim.experiment import prepare
+from sim.experiment.replicate import make_engine
+from sim.network import travel as travel_mod
+from sim.scenario import scenario_from_dict
+from sim.streams import replication_seed
+
+#: every incident major, so that a short run measures many cordons
+MAJOR_ONLY = [{"name": "robbery", "share": 0.5, "priority": 1, "units_needed": 1, "on_scene_mean_s": 900,
+               "major": True},
+              {"name": "violent", "share": 0.5, "priority": 1, "units_needed": 2, "on_scene_mean_s": 1200,
+               "major": True}]
+
+
+def _scenario(small_town_dict, level: str):
+    return scenario_from_dict(small_town_dict(
+        force={"total_officers": 40, "teams": 2, "mix": {"car": 0.5, "bicycle": 0.25, "foot": 0.25}},
+        alert={"level": level}, demand={"incidents_per_day": 150, "types": MAJOR_ONLY},
+        encirclement={"radius_m": 300.0, "roads": "all"}))
+
+
+@pytest.mark.parametrize("first_limit_s", [encircle_mod.FIRST_LIMIT_S, 2.0])
+@pytest.mark.parametrize("level", ["green", "red"])
+def test_kernel_runs_equal_exhaustive_and_full_matrix_runs(small_town_dict, monkeypatch, level, first_limit_s):
+    """A first cordon limit of 2 s makes nearly every cordon go past it and be computed again."""
+    sc = _scenario(small_town_dict, level)
+    full_ctx = prepare(sc, quiet=True)
+    assert all(mt.oracle.time_matrix is not None for mt in full_ctx.travel.values())
+    monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(encircle_mod, "FIRST_LIMIT_S", first_limit_s)
+    monkeypatch.delenv(travel_mod.BACKEND_ENV, raising=False)
+    ctx = prepare(sc, quiet=True)
+    assert all(mt.oracle.stops_at_limit for mt in ctx.travel.values())
+    passes = []
+    cut = encircle_mod.Encirclement._eta
+
+    def counted(self, *args):
+        passes.append(args[3] if len(args) > 3 else np.inf)
+        return cut(self, *args)
+
+    monkeypatch.setattr(encircle_mod.Encirclement, "_eta", counted)
+    for r in range(2):
+        seq = replication_seed(sc.seed, r)
+        inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
+        fast = make_engine(ctx, inc, seq).run()
+        every = make_engine(ctx, inc, seq, exhaustive=True).run()
+        matrix = make_engine(full_ctx, inc, seq).run()
+        assert np.isfinite(fast.encircle_s).sum() >= 5
+        np.testing.assert_array_equal(fast.encircle_s, every.encircle_s)
+        assert fast.units_sent == every.units_sent == matrix.units_sent
+        np.testing.assert_array_equal(fast.dispatch_s, every.dispatch_s)
+        assert fast.arrivals_s == every.arrivals_s
+        np.testing.assert_allclose(fast.dispatch_s, matrix.dispatch_s, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(fast.encircle_s, matrix.encircle_s, rtol=0, atol=1e-6)
+    if first_limit_s < 10:
+        finite = [lam for lam in passes if lam < np.inf]
+        assert max(finite) > 10 * first_limit_s       # the limit was raised step by step
