@@ -48,7 +48,7 @@ for p in (REPO, REPO / "bench"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from sweep_timeline import CpuWindow, timeline  # noqa: E402
+from sweep_timeline import CpuWindow, our_cpu_s, parallel_capacity, timeline  # noqa: E402
 
 
 def _noop(x):
@@ -121,6 +121,10 @@ def run_mode(mode: str, plan, tmp: Path, workers: int) -> dict:
         with CpuWindow() as cpu:
             res = sw.run_sweep(plan, tmp / mode, executor=ex)
         finished = time.time()
+        if ex is not None:  # what the idle executor costs (Dask's housekeeping: scheduler, nannies, workers)
+            c0, t1 = our_cpu_s(), time.perf_counter()
+            time.sleep(3.0)
+            out["idle_cores"] = (our_cpu_s() - c0) / (time.perf_counter() - t1)
         if mode.startswith("dask"):
             m = 500
             t2 = time.perf_counter()
@@ -159,14 +163,16 @@ def projected_s(*, replications: int, points: int, workers: int, rep_s: float, w
 
 def show(r: dict, n_reps: int) -> None:
     t = r["timeline"]
-    others = "" if r["others_cores"] is None else f", others {r['others_cores']:.2f} cores"
+    others = ("" if r["others_cores"] is None else
+              f", others {r['others_cores']:.2f} cores, stolen {r['stolen_cores']:.2f} cores")
+    idle = f" (idle executor {r['idle_cores']:.3f} cores)" if "idle_cores" in r else ""
     print(f"  {r['mode']:<6} wall {t['wall_s']:7.1f} s  {60 * n_reps / t['wall_s']:6.1f} reps/min | "
           f"CPU/rep {t['cpu_per_replication_s']:.2f} s, world {t['world_s_per_worker']:.2f} s/worker, "
           f"points {t['points_s_per_worker']:.2f} s/worker | utilisation {100 * t['utilisation']:.0f}%, "
           f"CPU eff. {100 * t['cpu_efficiency']:.0f}% | first task after {t['first_wait_s']:.2f} s, "
           f"{t['gap_per_task_ms']:.0f} ms between tasks, tail {t['tail_s']:.1f} s | "
           f"our processes {r['our_cpu_s'] - t['task_cpu_s']:.1f} CPU s beyond tasks"
-          f"{others}", flush=True)
+          f"{idle}{others}", flush=True)
     for w in t["per_worker"]:
         print(f"         {w['worker']:<22} {w['tasks']:3d} tasks {w['replications']:3d} reps, "
               f"networks {w['networks_loaded']}, travel tables {w['travel_tables_built']}, "
@@ -203,6 +209,9 @@ def main(argv=None) -> int:
     print(f"sweep: {len(plan.points)} points {[pt.params['force.total_officers'] for pt in plan.points]} x "
           f"{plan.replications} replications = {n} of {args.horizon_days:g} days (warm-up {args.warmup_days:g}); "
           f"{os.cpu_count()} cores; load average {load0[0]:.2f}", flush=True)
+    cap0 = parallel_capacity(W)
+    print(f"  machine now: {W} processes of a pure Python loop get {100 * cap0:.0f}% of {W} x one alone "
+          f"(the ceiling of any efficiency measured now)", flush=True)
     runs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for mode in modes:
@@ -212,10 +221,13 @@ def main(argv=None) -> int:
     for r in runs.values():
         pd.testing.assert_frame_equal(ref, r["results"].drop(columns=["runtime_s"]).reset_index(drop=True))
     print("  results identical in every mode: yes", flush=True)
+    cap1 = parallel_capacity(W)
+    print(f"  machine after: {100 * cap1:.0f}% (before {100 * cap0:.0f}%)", flush=True)
 
     out = {"command": "python bench/sweep_scaling.py " + " ".join(argv or sys.argv[1:]), "replications": n,
            "points": len(plan.points), "load_average_before": [round(x, 2) for x in load0],
-           "load_average_after": [round(x, 2) for x in os.getloadavg()], "runs": {}}
+           "load_average_after": [round(x, 2) for x in os.getloadavg()], "runs": {},
+           "parallel_capacity": [cap0, cap1]}
     for mode, r in runs.items():
         r = dict(r)
         r.pop("results")
@@ -229,12 +241,26 @@ def main(argv=None) -> int:
             eff = t1 / (w * tw)
             out.setdefault("efficiency", {})[f"{par}_vs_{base}"] = eff
             print(f"  {par} against {base:<5}: {100 * eff:5.1f}%  ({t1:.1f} s / ({w} x {tw:.1f} s))", flush=True)
+        if "seq" in runs:
+            # load-free estimate: the replications' CPU of the sequential run, against the same plus what
+            # the W-worker run added (preparation done again per worker, everything beyond the tasks)
+            ts, tp = runs["seq"]["timeline"], runs[par]["timeline"]
+            work = ts["task_cpu_s"] - ts["prepare_cpu_s"]
+            extra = tp["prepare_cpu_s"] + max(0.0, runs[par]["our_cpu_s"] - tp["task_cpu_s"])
+            base_extra = ts["prepare_cpu_s"] + max(0.0, runs["seq"]["our_cpu_s"] - ts["task_cpu_s"])
+            util = tp["utilisation"]
+            est = util * (work + base_extra) / (work + extra)
+            out.setdefault("load_free", {})[par] = {"utilisation": util, "work_s": work, "extra_s": extra,
+                                                    "seq_extra_s": base_extra, "estimate": est}
+            print(f"  {par}, load-free estimate: utilisation {100 * util:.1f}% x (replications {work:.1f} CPU s "
+                  f"+ sequential overhead {base_extra:.1f}) / (replications + {par} overhead {extra:.1f}: "
+                  f"preparation in every worker, client, scheduler, Dask) = {100 * est:.1f}%", flush=True)
+        cap = (cap0 + cap1) / 2
+        eff = runs[par]["timeline"]["wall_s"]
         if "dask1" in runs:
-            work = runs["dask1"]["timeline"]["task_cpu_s"] / runs[par]["timeline"]["task_cpu_s"]
-            util = runs[par]["timeline"]["utilisation"]
-            out.setdefault("load_free", {})[par] = {"work_ratio": work, "utilisation": util, "product": work * util}
-            print(f"  {par}, load-free figures: work ratio (task CPU, 1 worker / {w} workers) {100 * work:.1f}% x "
-                  f"utilisation {100 * util:.1f}% = {100 * work * util:.1f}%", flush=True)
+            e = runs["dask1"]["timeline"]["wall_s"] / (w * eff)
+            print(f"  {par} against dask1, over the machine's parallel capacity now ({100 * cap:.0f}%): "
+                  f"{100 * e / cap:.1f}%", flush=True)
 
     # the model of docs/scaling.md, from the unit costs just measured (the first Dask run's)
     d = runs.get(f"dask{W}") or runs.get("dask1") or runs["seq"]

@@ -12,17 +12,20 @@ import time
 from collections import defaultdict
 
 
-def machine_busy_s() -> float | None:
-    """CPU seconds all cores of this machine have been busy since boot (Linux), else None."""
+def machine_cpu_s() -> tuple[float, float] | None:
+    """(busy, stolen) CPU seconds of all cores since boot (Linux ``/proc/stat``), else None.
+
+    Busy: user, nice, system, irq, softirq. Stolen: time the hypervisor gave this virtual
+    machine's cores to other machines (it slows every process here and is nobody's CPU time).
+    """
     try:
         with open("/proc/stat", encoding="ascii") as fh:
             parts = fh.readline().split()
     except OSError:
         return None
-    ticks = [int(x) for x in parts[1:]]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)          # idle + iowait
-    busy = sum(ticks[:8]) - idle                                    # without guest time (counted in user)
-    return busy / os.sysconf("SC_CLK_TCK")
+    t = [int(x) for x in parts[1:]] + [0] * 8
+    hz = os.sysconf("SC_CLK_TCK")
+    return (t[0] + t[1] + t[2] + t[5] + t[6]) / hz, t[7] / hz
 
 
 def our_cpu_s() -> float:
@@ -41,23 +44,54 @@ def our_cpu_s() -> float:
 
 
 class CpuWindow:
-    """CPU used during a block: by our processes, by the whole machine, so by the others."""
+    """CPU used during a block: by our processes, by the whole machine, so by the others; and stolen."""
 
     def __enter__(self) -> "CpuWindow":
-        self.t0, self.ours0, self.machine0 = time.perf_counter(), our_cpu_s(), machine_busy_s()
+        self.t0, self.ours0, self.machine0 = time.perf_counter(), our_cpu_s(), machine_cpu_s()
         return self
 
     def __exit__(self, *exc) -> None:
         self.wall_s = time.perf_counter() - self.t0
         self.ours_s = our_cpu_s() - self.ours0
-        m1 = machine_busy_s()
-        self.machine_s = None if m1 is None or self.machine0 is None else m1 - self.machine0
-        self.others_s = None if self.machine_s is None else max(0.0, self.machine_s - self.ours_s)
+        m1 = machine_cpu_s()
+        if m1 is None or self.machine0 is None:
+            self.machine_s = self.others_s = self.stolen_s = None
+        else:
+            self.machine_s = m1[0] - self.machine0[0]
+            self.stolen_s = m1[1] - self.machine0[1]
+            self.others_s = max(0.0, self.machine_s - self.ours_s)
 
     def figures(self) -> dict:
+        per_s = (lambda v: None if v is None else v / self.wall_s)
         return {"wall_s": self.wall_s, "our_cpu_s": self.ours_s, "machine_cpu_s": self.machine_s,
-                "others_cpu_s": self.others_s,
-                "others_cores": None if self.others_s is None else self.others_s / self.wall_s}
+                "others_cpu_s": self.others_s, "others_cores": per_s(self.others_s),
+                "stolen_cores": per_s(self.stolen_s)}
+
+
+def _spin(seconds: float) -> int:
+    """A pure Python loop for ``seconds`` of wall time; returns its iterations."""
+    n, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for _ in range(10_000):
+            n += 1
+    return n
+
+
+def parallel_capacity(workers: int, seconds: float = 3.0) -> float:
+    """How much of ``workers`` times one process's pure-Python throughput ``workers`` processes get now.
+
+    1.0 on a quiet machine with ``workers`` free cores; less when other processes (or the
+    hypervisor) take cores, or when cores share a physical core. The ceiling of any sweep's
+    efficiency at this moment, measured with no patrolsim and no Dask in the way.
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(_spin, [0.2] * workers))                         # processes started
+        one = pool.submit(_spin, seconds).result()
+        many = list(pool.map(_spin, [seconds] * workers))
+    return sum(many) / (workers * one)
 
 
 def timeline(log: list[dict], *, submitted: float, finished: float, workers: int) -> dict:
@@ -94,7 +128,7 @@ def timeline(log: list[dict], *, submitted: float, finished: float, workers: int
     n_tasks = len(log)
     return {
         "wall_s": wall, "tasks": n_tasks, "workers_used": len(rows), "workers_idle": idle_workers,
-        "task_cpu_s": cpu, "task_busy_s": busy,
+        "task_cpu_s": cpu, "task_busy_s": busy, "prepare_cpu_s": sum(e.get("prepare_cpu_s", 0.0) for e in log),
         "utilisation": busy / (workers * wall) if wall > 0 else float("nan"),
         "cpu_efficiency": cpu / (workers * wall) if wall > 0 else float("nan"),
         "cpu_per_replication_s": cpu / max(1, sum(r["replications"] for r in rows)),

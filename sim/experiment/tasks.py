@@ -197,14 +197,14 @@ def run_task(task: dict) -> list[dict]:
 
 
 #: What :func:`run_task_logged` says about a task besides its rows (see there).
-TASK_LOG_KEYS = ("worker", "start", "end", "prepare_s", "cpu_s", "replications",
+TASK_LOG_KEYS = ("worker", "start", "end", "prepare_s", "prepare_cpu_s", "cpu_s", "replications",
                  "networks_loaded", "travel_tables_built", "points_prepared")
 
 
 def run_task_logged(task: dict) -> tuple[list[dict], dict]:
     """``run_task``'s rows, and a log of the task: which process ran it, when (``start``,
-    ``end``: epoch seconds), how long preparing took (``prepare_s``: 0 when the point was
-    ready), its CPU seconds (``cpu_s``, preparation included), and what it had to build in this
+    ``end``: epoch seconds), how long preparing took (``prepare_s``, ``prepare_cpu_s``: 0 when the
+    point was ready), its CPU seconds (``cpu_s``, preparation included), and what it had to build in this
     process (``networks_loaded``, ``travel_tables_built``, ``points_prepared``: 0 when the cache
     had it). Sweeps and the scaling benchmark read it; it never enters a result."""
     from sim.experiment import replicate
@@ -218,8 +218,9 @@ def run_task_logged(task: dict) -> tuple[list[dict], dict]:
             ctx = cache.context(task["scenario"], task["source_file"], task["key"])
         except Exception as exc:  # the point itself is broken: every replication fails the same way
             cache.stats["errors"] += len(task["replications"])
-            return error_rows(task, error_text(exc)), _task_log(start, c0, time.time() - start, before)
-        prepare_s = time.time() - start
+            return error_rows(task, error_text(exc)), _task_log(start, c0, time.time() - start,
+                                                                time.process_time() - c0, before)
+        prepare_s, prepare_cpu_s = time.time() - start, time.process_time() - c0
         target = float(task["scenario"].get("lines", {}).get("target_compliance", 0.9))
         for rep in task["replications"]:
             t0 = time.perf_counter()
@@ -235,13 +236,14 @@ def run_task_logged(task: dict) -> tuple[list[dict], dict]:
                          **task["params"], **m,
                          "lines_hold": metrics.replication_lines_hold(m, target=target),
                          "error": None, "runtime_s": time.perf_counter() - t0})
-        return rows, _task_log(start, c0, prepare_s, before, replications=len(rows))
+        return rows, _task_log(start, c0, prepare_s, prepare_cpu_s, before, replications=len(rows))
 
 
-def _task_log(start: float, cpu0: float, prepare_s: float, before: dict, replications: int = 0) -> dict:
+def _task_log(start: float, cpu0: float, prepare_s: float, prepare_cpu_s: float, before: dict,
+              replications: int = 0) -> dict:
     stats = WORKER_CACHE.stats
     return {"worker": worker_name(), "start": start, "end": time.time(), "prepare_s": prepare_s,
-            "cpu_s": time.process_time() - cpu0, "replications": replications,
+            "prepare_cpu_s": prepare_cpu_s, "cpu_s": time.process_time() - cpu0, "replications": replications,
             **{k: stats[k] - v for k, v in before.items()}}
 
 
