@@ -192,12 +192,19 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2, help="W: worker processes of the parallel runs")
     p.add_argument("--modes", default=None, help="comma-separated, in this order (default seq,dask1,daskW,poolW)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--dask-housekeeping", choices=["patrolsim", "default"], default="patrolsim",
+                   help="'default': local clusters with Dask's own intervals (ticks, monitors, stealing), "
+                        "to compare with patrolsim's slower ones (sim.experiment.dask_cluster.WORKER_CONFIG)")
     p.add_argument("--model-replications", type=int, default=10_000)
     p.add_argument("--model-points", type=int, default=100)
     p.add_argument("--model-cores", type=int, default=32, help="cores (workers) per node of the model")
     p.add_argument("--model-nodes", default="1,2,4,8,16,32")
     args = p.parse_args(argv)
     W = args.workers
+    if args.dask_housekeeping == "default":
+        from sim.experiment import dask_cluster
+
+        dask_cluster.WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
     modes = (args.modes or f"seq,dask1,dask{W},pool{W}").split(",")
 
     import pandas as pd
@@ -262,14 +269,15 @@ def main(argv=None) -> int:
             print(f"  {par} against dask1, over the machine's parallel capacity now ({100 * cap:.0f}%): "
                   f"{100 * e / cap:.1f}%", flush=True)
 
-    # the model of docs/scaling.md, from the unit costs just measured (the first Dask run's)
-    d = runs.get(f"dask{W}") or runs.get("dask1") or runs["seq"]
-    t = d["timeline"]
-    rep_s = (t["task_cpu_s"] - W * (t["world_s_per_worker"] + t["points_s_per_worker"])) / n
-    rep_s = max(rep_s, t["cpu_per_replication_s"] * 0.5)
-    world_s, point_s = t["world_s_per_worker"], t["points_s_per_worker"] / max(1, len(plan.points))
+    # the model of docs/scaling.md, from CPU costs of the least disturbed run (sequential when it ran) and
+    # the scheduler and start-up costs of the W-worker Dask run
+    u = (runs.get("seq") or runs.get("dask1") or next(iter(runs.values())))["timeline"]
+    rep_s = (u["task_cpu_s"] - u["prepare_cpu_s"]) / n
+    world_s = u["world_cpu_s_per_worker"]
+    point_s = u["points_cpu_s"] / max(1, u["points_prepared"])
+    d = runs.get(f"dask{W}") or runs.get("dask1") or {}
     task_s = d.get("empty_task_ms", 5.0) / 1000
-    start_s = d["start_s"]
+    start_s = d.get("start_s", 0.0)
     R, P, c = args.model_replications, args.model_points, args.model_cores
     print(f"\nmodel: {R} replications over {P} points on nodes of {c} workers, from one replication "
           f"{rep_s:.2f} s, the world {world_s:.2f} s per worker, a point {point_s:.2f} s, cluster start "

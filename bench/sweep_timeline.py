@@ -111,11 +111,14 @@ def timeline(log: list[dict], *, submitted: float, finished: float, workers: int
         entries.sort(key=lambda e: e["start"])
         busy = sum(e["end"] - e["start"] for e in entries)
         gaps = sum(max(0.0, b["start"] - a["end"]) for a, b in zip(entries, entries[1:]))
-        world = sum(e["prepare_s"] for e in entries if e["networks_loaded"] or e["travel_tables_built"])
+        builds = [e for e in entries if e["networks_loaded"] or e["travel_tables_built"]]
+        world = sum(e["prepare_s"] for e in builds)
+        world_cpu = sum(e.get("prepare_cpu_s", 0.0) for e in builds)
         rows.append({
             "worker": name, "tasks": len(entries), "replications": sum(e["replications"] for e in entries),
             "busy_s": busy, "cpu_s": sum(e["cpu_s"] for e in entries),
             "world_s": world, "points_s": sum(e["prepare_s"] for e in entries) - world,
+            "world_cpu_s": world_cpu, "points_cpu_s": sum(e.get("prepare_cpu_s", 0.0) for e in entries) - world_cpu,
             "points_prepared": sum(e["points_prepared"] for e in entries),
             "networks_loaded": sum(e["networks_loaded"] for e in entries),
             "travel_tables_built": sum(e["travel_tables_built"] for e in entries),
@@ -134,6 +137,9 @@ def timeline(log: list[dict], *, submitted: float, finished: float, workers: int
         "cpu_per_replication_s": cpu / max(1, sum(r["replications"] for r in rows)),
         "world_s_per_worker": sum(r["world_s"] for r in rows) / max(1, len(rows)),
         "points_s_per_worker": sum(r["points_s"] for r in rows) / max(1, len(rows)),
+        "world_cpu_s_per_worker": sum(r["world_cpu_s"] for r in rows) / max(1, len(rows)),
+        "points_cpu_s": sum(r["points_cpu_s"] for r in rows),
+        "points_prepared": sum(r["points_prepared"] for r in rows),
         "first_wait_s": sum(r["first_wait_s"] for r in rows) / max(1, len(rows)),
         "gap_per_task_ms": 1000 * sum(r["gaps_s"] for r in rows) / max(1, n_tasks - len(rows)),
         "tail_s": sum(r["tail_s"] for r in rows) / max(1, len(rows)),

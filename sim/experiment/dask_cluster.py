@@ -86,6 +86,9 @@ def network_cache_dir() -> str:
 class DaskExecutor(OrderedMap):
     """Runs tasks on a Dask client; results are yielded as they complete."""
 
+    #: ``imap`` takes ``groups`` (``sim.experiment.tasks.run_tasks`` passes each task's point)
+    groups_tasks = True
+
     def __init__(self, client, description: str, *, expected_workers: int | None = None) -> None:
         self.client = client
         self.description = description
@@ -100,12 +103,17 @@ class DaskExecutor(OrderedMap):
             now = 0
         return max(1, now, self.expected_workers)
 
-    def imap(self, fn: Callable, tasks: list) -> Iterator[tuple[int, object, BaseException | None]]:
+    def imap(self, fn: Callable, tasks: list, *, groups: list | None = None
+             ) -> Iterator[tuple[int, object, BaseException | None]]:
         """(index, result, exception) for every task, in completion order.
 
         A task that fails (its function raised, or Dask gave up on it, e.g. ``KilledWorker``
         after it took several workers down) is yielded with its exception; the others go on.
         Closing the iterator (or Ctrl-C) cancels what has not finished.
+
+        ``groups`` (one label per task, e.g. the point): tasks of a group go to one worker first
+        (:func:`home_workers`), which then prepares that point once instead of every worker
+        preparing every point; Dask's work stealing still moves tasks to a worker that runs dry.
         """
         from distributed import as_completed
 
@@ -113,7 +121,12 @@ class DaskExecutor(OrderedMap):
             return
         token = uuid.uuid4().hex[:10]
         keys = [f"patrolsim-{token}-{i}" for i in range(len(tasks))]
-        futures = self.client.map(fn, tasks, key=keys, pure=False)
+        homes = self._homes(groups) if groups is not None else None
+        if homes is None:
+            futures = self.client.map(fn, tasks, key=keys, pure=False)
+        else:
+            futures = [self.client.submit(fn, t, key=k, pure=False, workers=[w], allow_other_workers=True)
+                       for t, k, w in zip(tasks, keys, homes)]
         index = {f.key: i for i, f in enumerate(futures)}
         watch = _WorkerWatch(self, futures)
         try:
@@ -138,6 +151,40 @@ class DaskExecutor(OrderedMap):
                     self.client.cancel(pending)
                 except Exception:  # pragma: no cover - client already gone
                     pass
+
+
+    def _homes(self, groups: list) -> list | None:
+        """A first worker for each task (None: let the scheduler place them all). Only when every
+        worker asked for is there: workers that join later would get work only by stealing."""
+        try:
+            workers = sorted(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+        except Exception:  # noqa: BLE001 - scheduler unreachable: imap reports it
+            return None
+        if len(workers) < max(2, self.expected_workers):
+            return None
+        return [workers[i] for i in home_workers(groups, len(workers))]
+
+
+def home_workers(groups: list, n_workers: int) -> list[int]:
+    """The worker (0 .. n_workers-1) each task goes to first: groups in turn, so that each worker
+    gets whole groups (each prepares a point once) while the groups last, and a group is split into
+    contiguous runs when there are fewer groups than workers (so that no worker starts idle)."""
+    order = list(dict.fromkeys(groups))
+    if not order:
+        return []
+    split = max(1, -(-n_workers // len(order)))          # runs per group, ceil(W / groups)
+    members: dict = {g: [] for g in order}
+    for i, g in enumerate(groups):
+        members[g].append(i)
+    home = [0] * len(groups)
+    slot = 0
+    for g in order:
+        idx = members[g]
+        for r in range(split):
+            for i in idx[r * len(idx) // split:(r + 1) * len(idx) // split]:
+                home[i] = slot % n_workers
+            slot += 1
+    return home
 
 
 class WorkersGone(RuntimeError):

@@ -255,7 +255,10 @@ def run_tasks(executor, tasks: list[dict], *, log: list | None = None) -> Iterat
     (:func:`run_task_logged`) with its ``index``.
     """
     executor = executor or SequentialExecutor()
-    it = executor.imap(run_task_logged, tasks)
+    if getattr(executor, "groups_tasks", False):   # tasks of a point go to one worker first (Dask)
+        it = executor.imap(run_task_logged, tasks, groups=[t["key"] for t in tasks])
+    else:
+        it = executor.imap(run_task_logged, tasks)
     try:
         for i, res, exc in it:
             if exc is not None:

@@ -122,3 +122,15 @@ def test_chunks_are_single_replications_until_the_scheduler_would_be_busy():
     assert tasks.chunk_size(10_000, 100, 64) == 10   # about MAX_SINGLE_TASKS tasks
     assert tasks.chunk_size(10_000, 100, 1024) == 2  # at least TASKS_PER_WORKER per worker
     assert tasks.chunk_size(100_000, 5, 4) == 5      # never more than a point's replications
+
+
+def test_a_points_tasks_go_to_one_worker_first_and_every_worker_starts_busy():
+    from sim.experiment.dask_cluster import home_workers
+
+    # whole points in turn: each worker prepares its own points
+    assert home_workers(["a"] * 4 + ["b"] * 4, 2) == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert home_workers(["a", "a", "b", "b", "c", "c"], 2) == [0, 0, 1, 1, 0, 0]
+    # fewer points than workers: a point is split into contiguous runs, no worker starts idle
+    assert home_workers(["a"] * 6, 2) == [0, 0, 0, 1, 1, 1]
+    assert sorted(set(home_workers(["a"] * 3 + ["b"] * 3, 4))) == [0, 1, 2, 3]
+    assert home_workers([], 3) == []
