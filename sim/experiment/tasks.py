@@ -16,11 +16,15 @@ one shape whatever happened.
 
 The worker cache
 ----------------
-Each process keeps prepared points and loaded networks in :data:`WORKER_CACHE`, the
-one module-level mutable object of the experiment package: preparing a point (network,
-travel, demand, deployment) costs far more than a replication, and a worker gets many
-tasks of the same few points. It holds at most a few of each (least recently used go
-first) and counts what it did (``worker_stats``), which tests and diagnostics read.
+Each process keeps loaded networks, their travel tables and prepared points in
+:data:`WORKER_CACHE`, the one module-level mutable object of the experiment package:
+building a network's travel tables and preparing a point (demand, deployment) cost far
+more than a replication, and a worker gets many tasks on the same network and the same
+few points. Tables are shared by every point on a network (one per graph and speed), so a
+worker builds them once per sweep. It holds at most a few of each (least recently used go
+first) and counts what it did (``worker_stats``); each task also returns a log of what it
+had to build, when, and its CPU (:func:`run_task_logged`), which tests and
+``bench/sweep_scaling.py`` read.
 """
 
 from __future__ import annotations

@@ -64,6 +64,7 @@ def per_worker(log: list[dict]) -> dict[str, dict]:
 def test_one_process_builds_the_travel_tables_of_the_first_point_only(sequential):
     df, log = sequential
     assert len(log) == len(FORCES) * REPLICATIONS and df["error"].isna().all()
+    assert all(set(tasks.TASK_LOG_KEYS) <= set(e) for e in log)
     first, rest = log[0], log[1:]
     assert first["networks_loaded"] == 1
     # one table per (graph, speed) of the kinds in the force: car, bicycle, foot each travel differently
