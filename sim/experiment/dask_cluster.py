@@ -89,10 +89,13 @@ class DaskExecutor(OrderedMap):
     #: ``imap`` takes ``groups`` (``sim.experiment.tasks.run_tasks`` passes each task's point)
     groups_tasks = True
 
-    def __init__(self, client, description: str, *, expected_workers: int | None = None) -> None:
+    def __init__(self, client, description: str, *, expected_workers: int | None = None,
+                 place_groups: bool = False) -> None:
         self.client = client
         self.description = description
         self.expected_workers = expected_workers or 0
+        #: send a group's tasks to one worker first (local clusters patrolsim starts; see ``imap``)
+        self.place_groups = place_groups
 
     @property
     def n_workers(self) -> int:
@@ -111,9 +114,12 @@ class DaskExecutor(OrderedMap):
         after it took several workers down) is yielded with its exception; the others go on.
         Closing the iterator (or Ctrl-C) cancels what has not finished.
 
-        ``groups`` (one label per task, e.g. the point): tasks of a group go to one worker first
-        (:func:`home_workers`), which then prepares that point once instead of every worker
-        preparing every point; Dask's work stealing still moves tasks to a worker that runs dry.
+        ``groups`` (one label per task, e.g. the point): on a local cluster patrolsim started,
+        tasks of a group go to one worker first (:func:`home_workers`), which then prepares that
+        point once instead of every worker preparing every point; Dask's work stealing still moves
+        tasks to a worker that runs dry. On a scheduler of the user's (``--scheduler``) or a batch
+        queue, Dask places tasks itself: workers come and go there, and with placed tasks a sweep
+        whose workers had all died was not noticed (tests/test_interrupts.py).
         """
         from distributed import as_completed
 
@@ -121,7 +127,7 @@ class DaskExecutor(OrderedMap):
             return
         token = uuid.uuid4().hex[:10]
         keys = [f"patrolsim-{token}-{i}" for i in range(len(tasks))]
-        homes = self._homes(groups) if groups is not None else None
+        homes = self._homes(groups) if groups is not None and self.place_groups else None
         if homes is None:
             futures = self.client.map(fn, tasks, key=keys, pure=False)
         else:
@@ -322,6 +328,7 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
     from distributed import Client, LocalCluster
 
     own_cluster = None
+    place_groups = False
     if scheduler and cluster:
         raise InputError("give --scheduler or --cluster, not both", key="--cluster",
                          fix="drop one of them")
@@ -355,9 +362,11 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
                                        dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster, set_as_default=False)
         description = f"local Dask cluster ({n} worker processes)"
+        place_groups = True
     try:
         client.register_plugin(NetworkCacheFolder(network_cache_dir()))
-        yield DaskExecutor(client, description, expected_workers=workers if cluster else None)
+        yield DaskExecutor(client, description, expected_workers=workers if cluster else None,
+                           place_groups=place_groups)
     finally:
         try:
             client.close()
