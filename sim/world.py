@@ -11,7 +11,7 @@ own copy of the demand multipliers and of the station drive-time closure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -60,6 +60,11 @@ def response_oracle(scenario: "Scenario", city: City, kind: kinds.UnitKind) -> T
     return TravelOracle(g, speed_kph_override=value)
 
 
+#: Builds a kind's travel oracle: ``response_oracle``, or a cache of them (``sim.experiment.tasks``
+#: keeps one per network and speed in each worker, so the tables are built once per worker).
+OracleFn = Callable[["Scenario", City, kinds.UnitKind], TravelOracle]
+
+
 def _kind_of_travel(key: str) -> kinds.UnitKind:
     for k in kinds.UNIT_KINDS:
         if k.travel == key:
@@ -67,7 +72,8 @@ def _kind_of_travel(key: str) -> kinds.UnitKind:
     raise KeyError(f"no unit kind travels by {key!r}; known: {sorted({k.travel for k in kinds.UNIT_KINDS})}")
 
 
-def build_travel(scenario: "Scenario", city: City, travel_keys) -> dict[str, "ModeTravel"]:
+def build_travel(scenario: "Scenario", city: City, travel_keys, *,
+                 oracle_for: OracleFn = response_oracle) -> dict[str, "ModeTravel"]:
     """The travel of each key in ``travel_keys`` (a unit's ``mode``), from the registry's speeds.
 
     Patrol time is the response time times (response speed / patrol speed); the last metres
@@ -81,19 +87,19 @@ def build_travel(scenario: "Scenario", city: City, travel_keys) -> dict[str, "Mo
     for key in sorted(set(travel_keys)):
         k = _kind_of_travel(key)
         last = foot if k.last_metres_on_foot else k
-        out[key] = ModeTravel(response_oracle(scenario, city, k), k.patrol_scale(sp),
+        out[key] = ModeTravel(oracle_for(scenario, city, k), k.patrol_scale(sp),
                               getattr(sp, last.response.key) / 3.6)
     return out
 
 
-def station_time_fn(scenario: "Scenario", city: City):
+def station_time_fn(scenario: "Scenario", city: City, *, oracle_for: OracleFn = response_oracle):
     """``place -> seconds to every place`` at the catchment kind's response speed (built on first use)."""
     oracle = None
 
     def station_times(place: int) -> np.ndarray:
         nonlocal oracle
         if oracle is None:
-            oracle = response_oracle(scenario, city, kinds.kind(CATCHMENT_KIND))
+            oracle = oracle_for(scenario, city, kinds.kind(CATCHMENT_KIND))
         return oracle.times_from(place)
 
     return station_times
@@ -126,19 +132,24 @@ def with_level_multipliers(scenario: "Scenario", demand: DemandModel) -> DemandM
 
 # --------------------------------------------------------------------------- the world
 def prepare(scenario: "Scenario", *, quiet: bool = False, city: City | None = None,
-            demand: DemandModel | None = None, with_travel: bool = True) -> World:
+            demand: DemandModel | None = None, with_travel: bool = True,
+            oracle_for: OracleFn | None = None) -> World:
     """Everything a replication needs that does not depend on the replication.
 
     ``city`` and ``demand`` (the demand before level multipliers, ``base_demand``) may be
     given to reuse them across scenarios that share them (levels of one scenario).
     ``with_travel=False`` skips the travel oracles (the analytic estimate needs none).
+    ``oracle_for`` builds (or finds) each kind's travel oracle: an experiment's worker passes
+    its cache, so that points of a sweep on one network share their travel tables.
     """
+    oracle_for = oracle_for or response_oracle
     city = city or load_city(scenario, quiet=quiet)
     base = demand if demand is not None else base_demand(scenario, city, quiet=quiet)
     demand_l = with_level_multipliers(scenario, base)
     deployment = deploy(scenario, city, expected_per_place=expected_per_place(demand_l),
                         on_scene_mean_s=mean_on_scene_s(demand_l),
-                        travel_time_fn=station_time_fn(scenario, city))
+                        travel_time_fn=station_time_fn(scenario, city, oracle_for=oracle_for))
     city = city.with_travel(kinds.graph_of_travel())
-    travel = build_travel(scenario, city, [u.mode for u in deployment.units]) if with_travel else {}
+    travel = (build_travel(scenario, city, [u.mode for u in deployment.units], oracle_for=oracle_for)
+              if with_travel else {})
     return World(scenario=scenario, city=city, demand=demand_l, deployment=deployment, travel=travel)

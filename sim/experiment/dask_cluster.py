@@ -38,9 +38,17 @@ except ImportError:  # pragma: no cover - dask_executor raises a clear error fir
     WorkerPlugin = object
 
 CLUSTERS = ("slurm", "pbs")
-#: Worker settings for clusters this module starts (for others, see docs/scaling.md): no statistical
-#: profiler (DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False in a worker's environment does the same).
-WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+#: Settings for clusters this module starts (for others, see docs/scaling.md). No statistical
+#: profiler (DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False in a worker's environment does the same):
+#: it cost a third of a replication. The other four slow down Dask's housekeeping, which an idle
+#: local cluster of 2 workers spent 8% of a core on (event-loop ticks every 20 ms, system and memory
+#: monitors, work stealing every 100 ms) and now 2%: on a machine with as many workers as cores that
+#: time is taken from the replications. Tasks last seconds; none of these needs to be finer.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                 "distributed.admin.tick.interval": "200ms",
+                 "distributed.admin.system-monitor.interval": "2s",
+                 "distributed.worker.memory.monitor-interval": "1s",
+                 "distributed.scheduler.work-stealing-interval": "500ms"}
 #: How long to keep trying to reach a --scheduler address before giving up.
 CONNECT_TIMEOUT = "20s"
 #: How often the workers are counted while tasks run, and how long a scheduler that had workers
@@ -78,10 +86,16 @@ def network_cache_dir() -> str:
 class DaskExecutor(OrderedMap):
     """Runs tasks on a Dask client; results are yielded as they complete."""
 
-    def __init__(self, client, description: str, *, expected_workers: int | None = None) -> None:
+    #: ``imap`` takes ``groups`` (``sim.experiment.tasks.run_tasks`` passes each task's point)
+    groups_tasks = True
+
+    def __init__(self, client, description: str, *, expected_workers: int | None = None,
+                 place_groups: bool = False) -> None:
         self.client = client
         self.description = description
         self.expected_workers = expected_workers or 0
+        #: send a group's tasks to one worker first (local clusters patrolsim starts; see ``imap``)
+        self.place_groups = place_groups
 
     @property
     def n_workers(self) -> int:
@@ -92,12 +106,20 @@ class DaskExecutor(OrderedMap):
             now = 0
         return max(1, now, self.expected_workers)
 
-    def imap(self, fn: Callable, tasks: list) -> Iterator[tuple[int, object, BaseException | None]]:
+    def imap(self, fn: Callable, tasks: list, *, groups: list | None = None
+             ) -> Iterator[tuple[int, object, BaseException | None]]:
         """(index, result, exception) for every task, in completion order.
 
         A task that fails (its function raised, or Dask gave up on it, e.g. ``KilledWorker``
         after it took several workers down) is yielded with its exception; the others go on.
         Closing the iterator (or Ctrl-C) cancels what has not finished.
+
+        ``groups`` (one label per task, e.g. the point): on a local cluster patrolsim started,
+        tasks of a group go to one worker first (:func:`home_workers`), which then prepares that
+        point once instead of every worker preparing every point; Dask's work stealing still moves
+        tasks to a worker that runs dry. On a scheduler of the user's (``--scheduler``) or a batch
+        queue, Dask places tasks itself: workers come and go there, and with placed tasks a sweep
+        whose workers had all died was not noticed (tests/test_interrupts.py).
         """
         from distributed import as_completed
 
@@ -105,7 +127,12 @@ class DaskExecutor(OrderedMap):
             return
         token = uuid.uuid4().hex[:10]
         keys = [f"patrolsim-{token}-{i}" for i in range(len(tasks))]
-        futures = self.client.map(fn, tasks, key=keys, pure=False)
+        homes = self._homes(groups) if groups is not None and self.place_groups else None
+        if homes is None:
+            futures = self.client.map(fn, tasks, key=keys, pure=False)
+        else:
+            futures = [self.client.submit(fn, t, key=k, pure=False, workers=[w], allow_other_workers=True)
+                       for t, k, w in zip(tasks, keys, homes)]
         index = {f.key: i for i, f in enumerate(futures)}
         watch = _WorkerWatch(self, futures)
         try:
@@ -130,6 +157,40 @@ class DaskExecutor(OrderedMap):
                     self.client.cancel(pending)
                 except Exception:  # pragma: no cover - client already gone
                     pass
+
+
+    def _homes(self, groups: list) -> list | None:
+        """A first worker for each task (None: let the scheduler place them all). Only when every
+        worker asked for is there: workers that join later would get work only by stealing."""
+        try:
+            workers = sorted(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+        except Exception:  # noqa: BLE001 - scheduler unreachable: imap reports it
+            return None
+        if len(workers) < max(2, self.expected_workers):
+            return None
+        return [workers[i] for i in home_workers(groups, len(workers))]
+
+
+def home_workers(groups: list, n_workers: int) -> list[int]:
+    """The worker (0 .. n_workers-1) each task goes to first: groups in turn, so that each worker
+    gets whole groups (each prepares a point once) while the groups last, and a group is split into
+    contiguous runs when there are fewer groups than workers (so that no worker starts idle)."""
+    order = list(dict.fromkeys(groups))
+    if not order:
+        return []
+    split = max(1, -(-n_workers // len(order)))          # runs per group, ceil(W / groups)
+    members: dict = {g: [] for g in order}
+    for i, g in enumerate(groups):
+        members[g].append(i)
+    home = [0] * len(groups)
+    slot = 0
+    for g in order:
+        idx = members[g]
+        for r in range(split):
+            for i in idx[r * len(idx) // split:(r + 1) * len(idx) // split]:
+                home[i] = slot % n_workers
+            slot += 1
+    return home
 
 
 class WorkersGone(RuntimeError):
@@ -267,6 +328,7 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
     from distributed import Client, LocalCluster
 
     own_cluster = None
+    place_groups = False
     if scheduler and cluster:
         raise InputError("give --scheduler or --cluster, not both", key="--cluster",
                          fix="drop one of them")
@@ -300,9 +362,11 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
                                        dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster, set_as_default=False)
         description = f"local Dask cluster ({n} worker processes)"
+        place_groups = True
     try:
         client.register_plugin(NetworkCacheFolder(network_cache_dir()))
-        yield DaskExecutor(client, description, expected_workers=workers if cluster else None)
+        yield DaskExecutor(client, description, expected_workers=workers if cluster else None,
+                           place_groups=place_groups)
     finally:
         try:
             client.close()

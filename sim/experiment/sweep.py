@@ -85,6 +85,10 @@ class SweepOutcome:
     errors: int
     folder: Path
     runtime_s: float
+    #: one log per task run now (``sim.experiment.tasks.run_task_logged``: worker, start/end, preparation,
+    #: CPU, what it built), and when the tasks were submitted (epoch seconds): for the scaling benchmark
+    task_log: list[dict] = field(default_factory=list)
+    submitted: float = 0.0
 
 
 def run_sweep(plan: SweepPlan, out: Path, *, executor=None, resume: bool = False, overwrite: bool = False,
@@ -125,7 +129,9 @@ def run_sweep(plan: SweepPlan, out: Path, *, executor=None, resume: bool = False
     last_flush = time.perf_counter()
     if progress and total:
         progress(0, total)
-    it = run_tasks(executor, tasks)
+    task_log: list[dict] = []
+    submitted = time.time()
+    it = run_tasks(executor, tasks, log=task_log)
     try:
         for _, rows in it:
             buffer.extend(rows)
@@ -143,7 +149,8 @@ def run_sweep(plan: SweepPlan, out: Path, *, executor=None, resume: bool = False
             store.write_part(buffer, plan.param_names)
         results = store.consolidate(plan.param_names)
     return SweepOutcome(results=results, ran=ran, skipped=len(wanted) - total, errors=errors,
-                        folder=Path(out), runtime_s=time.perf_counter() - t0)
+                        folder=Path(out), runtime_s=time.perf_counter() - t0, task_log=task_log,
+                        submitted=submitted)
 
 
 def point_summary(results: pd.DataFrame, plan: SweepPlan) -> list[dict]:

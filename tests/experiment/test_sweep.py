@@ -180,11 +180,8 @@ def test_store_prefers_success_and_ignores_unreadable_parts(tmp_path):
     assert pd.read_parquet(tmp_path / "results.parquet").equals(df)
 
 
-def test_chunks_balance_work_and_keep_one_worker_simple():
-    assert tasks.chunk_size(100, 10, 1) == 1
-    assert tasks.chunk_size(10_000, 100, 64) == 40
-    assert tasks.chunk_size(8, 2, 2) == 1
-    assert tasks.chunk_size(64, 8, 2) == 8
+def test_blocks_of_a_point_are_as_equal_as_possible():
+    # (chunk sizes: tests/experiment/test_worker_world.py)
     # blocks of a point's replications are as equal as possible
     assert [len(b) for b in tasks.blocks(list(range(100)), 79)] == [50, 50]
     assert [len(b) for b in tasks.blocks(list(range(10)), 3)] == [3, 3, 2, 2]
