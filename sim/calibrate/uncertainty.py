@@ -6,8 +6,8 @@ bootstrap draw resamples both, the observed calls of each priority with replacem
 replications with replacement, and recomputes the objective at every trial point already
 simulated (the simulated times of each point are kept, so no new simulation is run). The
 draw's fitted point is the minimum of a quadratic in the keys' unit coordinates fitted by least
-squares to the best trial points of that draw (the ``M`` lowest, ``M`` at least twice the
-quadratic's coefficients), kept inside the box those points span; when the quadratic has no
+squares to the trial points nearest the draw's best point (``2c - 1`` of them for a quadratic of
+``c`` coefficients: 5 for one key, 11 for two), kept inside the box those points span; when the quadratic has no
 minimum there (not convex), the draw's best trial point is taken instead. The interval is the
 2.5th to 97.5th percentile of the draws' fitted values.
 
@@ -26,7 +26,6 @@ from sim.calibrate.objective import Target, objective
 
 DRAWS = 200
 LEVEL = 0.95
-MIN_POINTS = 8
 
 
 def _design(u: np.ndarray) -> np.ndarray:
@@ -38,15 +37,15 @@ def _design(u: np.ndarray) -> np.ndarray:
 
 
 def surrogate_minimum(u: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, bool]:
-    """(minimiser, from the quadratic?) of a quadratic fitted to the best points of (u, f)."""
+    """(minimiser, from the quadratic?) of a quadratic fitted to the points nearest the best of (u, f)."""
     n, k = u.shape
     n_coef = 1 + k + k * (k + 1) // 2
-    m = min(n, max(2 * n_coef, MIN_POINTS))
-    order = np.lexsort((np.arange(n), f))[:m]
-    best = u[order[0]]
+    m = min(n, 2 * n_coef - 1)
+    best = u[int(np.lexsort((np.arange(n), f))[0])]
     if m < n_coef + 1:
         return best, False
-    uu, ff = u[order], f[order]
+    near = np.lexsort((np.arange(n), np.sum((u - best) ** 2, axis=1)))[:m]     # the best point first
+    uu, ff = u[near], f[near]
     coef, *_ = np.linalg.lstsq(_design(uu), ff, rcond=None)
     g = coef[1:1 + k]
     h = np.zeros((k, k))

@@ -4,8 +4,6 @@ code 2, and no output file left behind; checked before any simulation."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -138,13 +136,3 @@ def test_no_common_priority(tmp_path, town, capsys):
     assert "P7: 20" in line and "P1, P2, P3" in line
     assert not (tmp_path / "c.yaml").exists()
 
-
-def test_no_traceback_through_the_real_command(tmp_path, town):
-    """The installed entry point (python -m sim) prints the same one line, no traceback."""
-    calls = _calls(tmp_path, GOOD_CSV)
-    r = subprocess.run([sys.executable, "-m", "sim", "calibrate", str(town), "--observed", str(calls),
-                        "--fit", "force.total_officers", "--out", str(tmp_path / "c.yaml")],
-                       capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
-    assert r.returncode == 2
-    assert "Traceback" not in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
