@@ -46,7 +46,8 @@ class KeySpace:
     def from_unit(self, u: float) -> float:
         """Position in [0, 1] -> key value (clipped into the range)."""
         u = min(max(float(u), 0.0), 1.0)
-        return float(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
+        v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        return float(min(max(v, self.low), self.high))     # exp(log(x)) may land a hair outside
 
 
 def _field_bounds(model, name: str) -> tuple[float, float]:

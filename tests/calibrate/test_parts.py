@@ -137,5 +137,8 @@ def test_key_spaces_map_log_ranges_to_the_unit_box():
     assert s.to_unit(10.0) == 0.0 and s.to_unit(1000.0) == 1.0
     assert s.to_unit(100.0) == pytest.approx(0.5)
     assert s.from_unit(0.5) == pytest.approx(100.0)
+    (r,) = keyspace.key_spaces(["availability.officer_initiated_per_h"],
+                               {"availability.officer_initiated_per_h": (0.5, 10.0)})
+    assert r.from_unit(1.0) <= 10.0 and r.from_unit(0.0) >= 0.5      # never a hair outside the schema
     (e,) = keyspace.key_spaces(["network.speeds.emergency_speed_factor"])
     assert e.low >= 0.5 and e.high <= 3.0          # inside the schema's bounds
