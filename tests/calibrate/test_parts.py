@@ -142,3 +142,23 @@ def test_key_spaces_map_log_ranges_to_the_unit_box():
     assert r.from_unit(1.0) <= 10.0 and r.from_unit(0.0) >= 0.5      # never a hair outside the schema
     (e,) = keyspace.key_spaces(["network.speeds.emergency_speed_factor"])
     assert e.low >= 0.5 and e.high <= 3.0          # inside the schema's bounds
+
+
+def test_same_inputs_give_byte_identical_files(tmp_path):
+    """The fit JSON, the scenario and both figures carry no timings or dates: two runs, same bytes."""
+    from sim.cli import main
+    from tests.calibrate.town import observed_calls, write_town
+
+    town = write_town(tmp_path / "town.yaml", **FAST)
+    observed_calls(tmp_path / "obs.csv", seed=7, days=1.0, replications=1)
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name / "cal.yaml"
+        assert main(["calibrate", str(town), "--observed", str(tmp_path / "obs.csv"), "--fit",
+                     "demand.call_handling_mean_s", "--out", str(out), "--trials", "3", "--replications", "1",
+                     "--days", "0.35", "--bootstrap", "20", "--quiet"]) == 0
+        outs.append(out.parent)
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == ["cal.fit.json", "cal.quantiles.png", "cal.quantiles.svg", "cal.yaml"]
+    for n in names:
+        assert (outs[0] / n).read_bytes() == (outs[1] / n).read_bytes(), n
