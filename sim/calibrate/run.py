@@ -44,7 +44,19 @@ class CalibrationResult:
     replications: int
     days: float
     seed: int
+    inside_network: int | None = None              # observed calls inside the network's bounding box
     samples: dict = field(default_factory=dict)   # "as_given", "calibrated" -> {priority: times}
+
+
+def _inside_network(observed: Observed, city) -> int | None:
+    """How many observed calls with coordinates lie inside the network's lon/lat bounding box (None:
+    the file has no coordinates). Calls from elsewhere are still used: the fit is of a distribution."""
+    if observed.lon is None or observed.lat is None:
+        return None
+    lon, lat = np.asarray(city.places.lon, float), np.asarray(city.places.lat, float)
+    ok = ((observed.lon >= lon.min()) & (observed.lon <= lon.max()) & (observed.lat >= lat.min())
+          & (observed.lat <= lat.max()))
+    return int(ok.sum())
 
 
 def _pooled(sample, priorities) -> dict[int, np.ndarray]:
@@ -69,6 +81,10 @@ def calibrate(scenario, observed: Observed, keys: list[str], *, trials: int = 40
         + "".join(f"; {n} left out: {why}" for why, n in observed.left_out.items()))
     for p, why in skipped.items():
         say(f"  priority {p} not fitted: {why}")
+    inside = _inside_network(observed, sim.city)
+    if inside is not None:
+        say(f"  {inside} of {observed.calls} observed calls with a location lie inside the network's bounding box"
+            + ("" if inside == observed.calls else "; the rest are still used (a distribution is fitted, not places)"))
     say(f"  fitting {', '.join(keys)}: {trials} trials x {replications} replications x {days:g} days")
     from sim.keypath import get_key, parse_key
 
@@ -103,6 +119,7 @@ def calibrate(scenario, observed: Observed, keys: list[str], *, trials: int = 40
         gof=goodness_of_fit(_pooled(final_sample, prios), tgt),
         gof_as_given=goodness_of_fit(_pooled(given_sample, prios), tgt),
         objective=final_obj, objective_as_given=given_obj, intervals=intervals, replications=replications,
+        inside_network=inside,
         days=days, seed=int(sim.scenario.seed),
         samples={"as_given": _pooled(given_sample, prios), "calibrated": _pooled(final_sample, prios)})
 
@@ -116,7 +133,8 @@ def fit_record(result: CalibrationResult, files: list[str]) -> dict:
 
     return {
         MARK: 1, "patrolsim_version": __version__, "files": files,
-        "scenario": result.scenario_file, "observed": result.observed.summary(), "start_point": START_POINT,
+        "scenario": result.scenario_file,
+        "observed": {**result.observed.summary(), "calls_inside_network_bbox": result.inside_network}, "start_point": START_POINT,
         "simulation": {"replications": result.replications, "days": result.days, "seed": result.seed,
                        "measure": "response_time_s of incidents after the warm-up: call to first arrival, "
                                   "including call handling"},
