@@ -88,7 +88,8 @@ def bootstrap(trials, spaces, tgt: Target, *, replications: int, draws: int = DR
                       "level": level, "at_range_end": bool(lo <= 1e-6 or hi >= 1 - 1e-6),
                       "range": [s.low, s.high]}
     method = (f"bootstrap, {draws} draws: observed calls of each priority and the {replications} replications "
-              f"resampled with replacement; each draw refitted on a quadratic surrogate of the objective over "
-              f"the {len(trials)} simulated trial points ({used_quadratic} draws; the others took the best trial "
-              f"point); {level:.0%} percentile interval")
+              f"resampled with replacement, the objective recomputed at the {len(trials)} simulated trial points; "
+              f"each draw's fit is the minimum of a quadratic surrogate near its best point ({used_quadratic} "
+              f"draws) or, where the quadratic has no minimum, its best trial point (the other "
+              f"{draws - used_quadratic}); {level:.0%} percentile interval")
     return {"keys": res, "method": method}
