@@ -12,8 +12,9 @@ the incidents, call-handling draws (unit exponentials times the mean), availabil
 (unit exponentials times rate and mean) and patrol routes are the same at every point; only
 the keys change. The prepared world (network, demand, beats) is built once; a trial that
 changes only ``availability.*`` keys reuses it whole, one that changes the call handling reuses
-it with the new mean, and one that changes speeds prepares the deployment again (beats by drive
-time depend on speed) on the same road graphs.
+it with the new mean (a replay, whose missing handling times are drawn when its file is read, is
+read again), and one that changes speeds prepares the deployment again (beats by drive time depend
+on speed) on the same road graphs.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Simulator:
         sc = with_keys(self.scenario, values)
         if all(k.startswith(ENGINE_ONLY_PREFIX) for k in values):
             return replace(self.world, scenario=sc)
+        if HANDLING_KEY in values and self.base_demand.replay is not None:
+            # a replay draws the missing handling times when its file is read: read it again
+            return prepare(sc, quiet=True, city=self.city)
         if all(k.startswith(ENGINE_ONLY_PREFIX) or k == HANDLING_KEY for k in values):
             demand = replace(self.world.demand, call_handling_mean_s=float(sc.demand.call_handling_mean_s))
             return replace(self.world, scenario=sc, demand=demand)

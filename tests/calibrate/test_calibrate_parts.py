@@ -162,3 +162,30 @@ def test_same_inputs_give_byte_identical_files(tmp_path):
     assert names == ["cal.fit.json", "cal.quantiles.png", "cal.quantiles.svg", "cal.yaml"]
     for n in names:
         assert (outs[0] / n).read_bytes() == (outs[1] / n).read_bytes(), n
+
+
+def test_call_handling_of_a_replay_is_drawn_again(tmp_path):
+    """A replay draws the handling time of calls without a dispatch time when its file is read, so a
+    trial that changes call handling reads it again (the shortcut would keep the old draws)."""
+    from sim import api
+    from sim.network import load_city
+    from tests.calls.conftest import write_csv
+    from tests.conftest import small_town
+
+    city = load_city(scenario_from_dict(small_town()), quiet=True)
+    g = city.places
+    rows = [[f"2021-03-0{1 + d} {h:02d}:00:00", "", "", "", g.lat[5 + h], g.lon[5 + h], "THEFT", "3"]
+            for d in range(2) for h in range(8, 20, 2)]
+    write_csv(tmp_path / "calls.csv", ["Q", "D", "A", "C", "Lat", "Lon", "Kind", "P"], rows)
+    (tmp_path / "calls.columns.yaml").write_text(
+        "columns: {queued: Q, dispatched: D, arrived: A, cleared: C, latitude: Lat, longitude: Lon, "
+        "type: Kind, priority: P}\nreplay_start: 2021-03-01\n")
+    sc = scenario_from_dict(small_town(demand={"replay": "calls.csv"}, horizon_days=2.0, warmup_days=0.0),
+                            source_file=str(tmp_path / "s.yaml"))
+    sim = Simulator(sc, replications=1, days=2.0)
+    values = {"demand.call_handling_mean_s": 900.0}
+    got = sim.run(values).pooled(3)
+    fresh = incidents(api.prepare(api.with_keys(sim.scenario, values)), 0)
+    want = np.sort(fresh.loc[fresh["in_window"] & (fresh["priority"] == 3), "response_time_s"].to_numpy(float))
+    np.testing.assert_array_equal(got, want)
+    assert np.median(got) > np.median(sim.run({"demand.call_handling_mean_s": 60.0}).pooled(3))
