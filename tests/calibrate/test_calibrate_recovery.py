@@ -10,12 +10,13 @@ Two tests, because they check different things:
 * **Same seeds** (the machinery): the observed calls are replications 0-2 of the calibration's own
   seed, so at the true values the simulated times equal the observed ones and the objective's
   minimum is the truth itself. What is left is the search's resolution after 20 trials: measured
-  0.609 and 114.9 s (``python -m sim calibrate`` as in the test). Tolerances: a factor 1.5 on the
+  0.609 and 114.9 s (this test's own run). Tolerances: a factor 1.5 on the
   rate (0.53 to 1.2) and 15% on the handling time, about twice the error measured, and the 95%
   interval must hold each true value.
 * **Other seeds** (the statistics): calls from five other seeds (about 800 calls each, the size of a
   precinct's month), call handling fitted with the rate at its true value. Measured over seeds 101-105
-  with 8 trials x 3 replications x 2 days: 134.2, 90.9, 110.4, 110.4, 134.2 s (``HANDLING_SPREAD``), so
+  with 8 trials x 3 replications x 2 days (``python bench/calibration_recovery.py --fit
+  demand.call_handling_mean_s``): 134.2, 90.9, 110.4, 110.4, 134.2 s (``HANDLING_SPREAD``), so
   errors up to 24%; the tolerance (30%) is that plus a margin, and the test runs the worst seed (102). Fitting the rate on other seeds is *not* asserted: on samples of this
   size response times barely tell a lower rate from a longer call handling (docs/calibration.md,
   "What response times can and cannot tell"), and the interval says so.
