@@ -33,6 +33,7 @@ COMMANDS = {
     "export": "sim.cli.export_cmd",
     "report": "sim.cli.report_cmd",
     "playback": "sim.cli.playback_cmd",
+    "calibrate": "sim.cli.calibrate_cmd",
 }
 
 
