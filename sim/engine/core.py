@@ -93,7 +93,7 @@ class Engine:
                                         kind=u.kind, status=OFF))
 
         # the collaborators: dispatch index and search, movement, duty, encirclement
-        self.index = DispatchIndex(self.units, city.n_places)
+        self.index = DispatchIndex(self.units, city.n_places, turnout_s=turnout_s)
         self.move = Movement(city=city, travel=travel, turnout_s=turnout_s, warmup_s=warmup_s,
                              horizon_s=horizon_s, on_change=self.index.refresh)
         self.needs = search_needs(self.rules, has_reserve=self.index.any_reserve)
@@ -367,6 +367,7 @@ class Engine:
         horizon = self.horizon_s
         for st in self.units:   # close the accounts at the horizon
             self.move.close(st, horizon)
+            self.index.reanchor(st)
         self.move.closed = True
         limit = horizon + MAX_DRAIN_S
         # calls still in handling at the horizon are dispatched too (the drain serves every call made)

@@ -79,8 +79,8 @@ class Circuits:
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
-            self.index.circuit_bound[(u.uid, level, period)] = circuit_lower_bound_s(
-                mt.oracle, [c], pn, self.extra_s[st.mode])
+            self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
+                mt.oracle, [c], pn, self.extra_s[st.mode]))
 
 
 class Duty:

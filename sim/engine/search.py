@@ -15,11 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
-from sim.engine.units import CIRCUIT, PATROL, STATION, Movement, UnitState
+from sim.engine.kernels import nearest_unit
+from sim.engine.positions import FlatCircuits, Located
+from sim.engine.units import CIRCUIT, LEG, PATROL, STATION, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role
 
 INF = float("inf")
+BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed the exact time by rounding
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
 _FREE = (PATROL, STATION)          # statuses in which a unit can be sent
 
@@ -31,10 +34,23 @@ class DispatchIndex:
     ``bias`` is added to the bound row (``lb_rows[:, place] + bias`` bounds every unit's
     arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
     unavailable or the reserve (located separately).
+
+    For the compiled search (``sim.engine.kernels``) it also keeps, per unit on a circuit,
+    the circuit's segment in ``flat`` and the unit's anchor (at ``anchor_t`` it was at lap
+    time ``anchor_tau``); ``reanchor`` must follow any change of a unit's anchor.
     """
 
-    def __init__(self, units: list[UnitState], n_places: int) -> None:
+    def __init__(self, units: list[UnitState], n_places: int, *, turnout_s: float = 0.0) -> None:
         n = len(units)
+        self.turnout_s = turnout_s
+        self.fixed_node = np.full(n, -1, np.int64)   # free at the station: its node (else -1)
+        self.fixed_wait = np.zeros(n)
+        self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
+        self.leg = np.ones((n, 4))                   # their drive: source node, start, wait_s, patrol scale
+        self.flat = FlatCircuits()
+        self.seg = np.zeros(n, np.int64)
+        self.anchor_t = np.zeros(n)
+        self.anchor_tau = np.zeros(n)
         self.code = np.zeros(n, np.int8)
         self.lb_rows = np.zeros((n, n_places))
         self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
@@ -51,18 +67,45 @@ class DispatchIndex:
             if self._row_key.get(u) != st.circuit_key:
                 self.lb_rows[u] = self.circuit_bound[st.circuit_key]
                 self._row_key[u] = st.circuit_key
+                self.seg[u] = self.flat.seg_of[st.circuit_key]
+            self.anchor_t[u] = st.anchor_t
+            self.anchor_tau[u] = st.anchor_tau
             self.code[u] = 1
             self.bias[u] = 0.0 if not self.is_reserve[u] else np.inf
+            self.off_circuit.discard(u)
         elif st.status in _FREE:
             self.code[u] = 2
             self.bias[u] = -np.inf if not self.is_reserve[u] else np.inf
+            if st.status is STATION:
+                self.fixed_node[u] = st.home_node
+                self.fixed_wait[u] = self.turnout_s
+                self.off_circuit.discard(u)
+            elif st.moving is LEG:
+                leg = st.leg
+                self.fixed_node[u] = -1
+                self.leg[u] = (leg.src, leg.t_start, leg.wait_s, leg.scale)
+                self.off_circuit.add(u)
+            else:                            # just cleared a scene: where it stands
+                self.fixed_node[u] = st.at_node
+                self.fixed_wait[u] = 0.0
+                self.off_circuit.discard(u)
         else:
             self.unavailable(u)
 
     def unavailable(self, u: int) -> None:
         self.code[u] = 0
         self.bias[u] = np.inf
+        self.off_circuit.discard(u)
 
+    def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
+        """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
+        self.circuit_bound[key] = bound
+        self.flat.add(key, circuit)
+
+    def reanchor(self, st: UnitState) -> None:
+        """The unit's anchor moved without a change of state (the accounts closed at the horizon)."""
+        self.anchor_t[st.uid] = st.anchor_t
+        self.anchor_tau[st.uid] = st.anchor_tau
 
 
 class UnitSearch:
@@ -90,6 +133,18 @@ class UnitSearch:
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
         self.located_t = -1.0                               # the time of the last search
+        # the compiled search: nearest-unit choice and a full time matrix for every mode
+        self.compiled = self.best_only and all(self._T[m] is not None for m in travel)
+        if self.compiled:
+            modes = list(travel)
+            self._mode_id = np.array([modes.index(st.mode) for st in units], np.int64)
+            self._ruled_u = np.array([st.kind in self._ruled for st in units], bool)
+            self._no_backup_u = np.array([st.kind not in self._backup_kinds for st in units], bool)
+            self._times = tuple(self._T[m] for m in modes)
+            self._target_mp = np.array([target_of[m] for m in modes], np.int64)
+            self._extra_mp = np.array([extra_of[m] for m in modes], float)
+            n = len(units)
+            self._eta, self._node, self._wait = np.empty(n), np.empty(n, np.int64), np.empty(n)
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
         """(the place is in the unit's beat, the place is in a beat next to it)."""
@@ -163,6 +218,8 @@ class UnitSearch:
         include every unit that could win, plus the reserve and, under ``own_beat_first``,
         the beat owners and neighbours, for ``select_unit`` to choose from.
         """
+        if self.compiled:
+            return self._search_compiled(place, t, is_backup=is_backup)
         self.located, self.located_t = {}, t
         index = self.index
         if self.exhaustive:
@@ -197,3 +254,65 @@ class UnitSearch:
                 if c.eta_s < best and eligible(c, rules=rules, is_backup=is_backup):
                     best = c.eta_s
         return best_uid, found
+
+    def _search_compiled(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list]:
+        """``search`` with nearest-unit choice, compiled: the same choice as the pruned walk.
+
+        One compiled call (``sim.engine.kernels.nearest_unit``) locates every unit on a circuit
+        or at a fixed node (station, a scene just cleared) exactly and gives each unit on a
+        drive a lower bound; the units on a drive whose bound could beat the best are then
+        located here (this may finish a drive and put a unit back on its circuit). When a unit
+        whose eligibility depends on the rules comes first, every free unit is located and
+        they are walked in order of (arrival, unit id): the choice is the first eligible one.
+        """
+        index, units = self.index, self.units
+        code = index.code
+        eta, node_out, wait_out = self._eta, self._node, self._wait
+        flat = index.flat
+        best, best_eta, checked_first = nearest_unit(
+            place, t, is_backup, code, index.fixed_node, index.fixed_wait, index.anchor_t, index.anchor_tau,
+            index.seg, self._mode_id, self._ruled_u, self._no_backup_u, index.leg, flat.start, flat.end,
+            flat.period, flat.t, flat.node, flat.resp, self._times, self._target_mp, self._extra_mp, eta,
+            node_out, wait_out)
+        off: dict = {}
+        self.located, self.located_t = Located(off, node_out, wait_out), t
+        ahead = []                 # units on a drive that come before the best: (arrival, uid)
+        if index.off_circuit:
+            T, target_of, extra_of = self._T, self._target_of, self._extra_of
+            for u in sorted(index.off_circuit):
+                # the bound (with a margin for rounding) says whether the unit could come first
+                if not (checked_first or best < 0 or eta[u] - BOUND_MARGIN_S <= best_eta):
+                    continue
+                st = units[u]
+                node, wait = off[u] = self.where(st, t)
+                mode = st.mode
+                e = eta[u] = wait + float(T[mode][node, target_of[mode][place]]) + extra_of[mode][place]
+                if best < 0 or e < best_eta or (e == best_eta and u < best):
+                    ahead.append((e, u))
+        if checked_first:
+            return self._walk(place, eta, is_backup=is_backup), []
+        ahead.sort()
+        for e, u in ahead:
+            st = units[u]
+            if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
+                    and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
+                                     is_backup=is_backup):
+                continue
+            return u, []
+        return (best if best >= 0 else None), []
+
+    def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
+        """The first eligible free unit in order of (arrival, unit id); every free unit located."""
+        code, units = self.index.code, self.units
+        rules = self.rules
+        for u in eta.argsort(kind="stable").tolist():
+            c = code[u]
+            if c == 0 or (c == 1 and eta[u] == INF):     # busy, or no road from its circuit
+                continue
+            st = units[u]
+            if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
+                    and not eligible(Candidate(u, st.kind, st.role, float(eta[u]), *self.owns(st, place)),
+                                     rules=rules, is_backup=is_backup):
+                continue
+            return u
+        return None
