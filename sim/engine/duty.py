@@ -144,16 +144,10 @@ class Duty:
             st.level = key_level
             st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
             circuit = self.circuits.get(st, key_level, period)
-            if st.status is PATROL and st.moving is not STILL:
-                node, wait = move.where(st, t)
-                move.leave_patrol(st, t)
-            elif st.status is PATROL:          # just cleared a scene
-                node, wait = st.at_node, 0.0
-            elif st.status is STATION or st.status is OFF or st.status is POST:
-                move.account_idle(st, t)
-                node, wait = st.home_node, 0.0
-            else:
+            where = move.stop(st, t)
+            if where is None:                  # busy: the shift change waits for it
                 return
+            node, wait = where
             st.circuit, st.circuit_key = circuit, (st.uid, key_level, period)
             if st.status is not PATROL and t == 0.0:
                 # at the start every patrol unit is somewhere on its circuit already
@@ -166,12 +160,7 @@ class Duty:
         # station, post or off
         move.sync(st, t)     # a drive home that ended before now parks the unit first
         if st.status is PATROL:
-            wait = 0.0
-            if st.moving is not STILL:
-                node, wait = move.where(st, t)
-                move.leave_patrol(st, t)
-            else:
-                node = st.at_node
+            node, wait = move.stop(st, t)
             st.leg, st.circuit = None, None
             if want is STATION:
                 move.drive_home(st, node, t, wait_s=wait)
