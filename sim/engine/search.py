@@ -24,7 +24,6 @@ from sim.kinds import Role
 INF = float("inf")
 BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed the exact time by rounding
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
-_FREE = (PATROL, STATION)          # statuses in which a unit can be sent
 
 
 class DispatchIndex:
@@ -57,38 +56,44 @@ class DispatchIndex:
         self.any_reserve = bool(self.is_reserve.any())
         self.bias = np.full(n, np.inf)
         self.circuit_bound: dict = {}      # circuit_key -> lower bound per place
-        self._row_key: dict = {}           # uid -> circuit_key whose bound is in lb_rows
+        self._row_key: list = [None] * n   # per unit: the circuit_key whose bound is in lb_rows
 
     def refresh(self, st: UnitState) -> None:
-        """Update the arrays after ``st`` changed status or movement."""
+        """Update the arrays after ``st`` changed status or movement (runs several times per call)."""
         u = st.uid
-        if st.status is PATROL and st.moving is CIRCUIT and st.role is not RESERVE:
-            # the row stays while the unit is away from its circuit (its bias masks it then)
-            if self._row_key.get(u) != st.circuit_key:
-                self.lb_rows[u] = self.circuit_bound[st.circuit_key]
-                self._row_key[u] = st.circuit_key
-                self.seg[u] = self.flat.seg_of[st.circuit_key]
-            self.anchor_t[u] = st.anchor_t
-            self.anchor_tau[u] = st.anchor_tau
-            self.code[u] = 1
-            self.bias[u] = 0.0 if not self.is_reserve[u] else np.inf
-            self.off_circuit.discard(u)
-        elif st.status in _FREE:
-            self.code[u] = 2
-            self.bias[u] = -np.inf if not self.is_reserve[u] else np.inf
-            if st.status is STATION:
-                self.fixed_node[u] = st.home_node
-                self.fixed_wait[u] = self.turnout_s
+        status = st.status
+        if status is PATROL:
+            moving = st.moving
+            if moving is CIRCUIT and st.role is not RESERVE:
+                # the row stays while the unit is away from its circuit (its bias masks it then)
+                key = st.circuit_key
+                if self._row_key[u] != key:
+                    self.lb_rows[u] = self.circuit_bound[key]
+                    self._row_key[u] = key
+                    self.seg[u] = self.flat.seg_of[key]
+                self.anchor_t[u] = st.anchor_t
+                self.anchor_tau[u] = st.anchor_tau
+                self.code[u] = 1
+                self.bias[u] = 0.0
                 self.off_circuit.discard(u)
-            elif st.moving is LEG:
+                return
+            self.code[u] = 2
+            self.bias[u] = INF if st.role is RESERVE else -INF
+            if moving is LEG:
                 leg = st.leg
                 self.fixed_node[u] = -1
                 self.leg[u] = (leg.src, leg.t_start, leg.wait_s, leg.scale)
                 self.off_circuit.add(u)
-            else:                            # just cleared a scene: where it stands
+            else:                            # just cleared a scene: where it stands (or the reserve)
                 self.fixed_node[u] = st.at_node
                 self.fixed_wait[u] = 0.0
                 self.off_circuit.discard(u)
+        elif status is STATION:
+            self.code[u] = 2
+            self.bias[u] = INF if st.role is RESERVE else -INF
+            self.fixed_node[u] = st.home_node
+            self.fixed_wait[u] = self.turnout_s
+            self.off_circuit.discard(u)
         else:
             self.unavailable(u)
 
@@ -145,6 +150,7 @@ class UnitSearch:
             self._extra_mp = np.array([extra_of[m] for m in modes], float)
             n = len(units)
             self._eta, self._node, self._wait = np.empty(n), np.empty(n, np.int64), np.empty(n)
+            self._kernel_version, self._kernel_args = -1, ()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
         """(the place is in the unit's beat, the place is in a beat next to it)."""
@@ -266,14 +272,15 @@ class UnitSearch:
         they are walked in order of (arrival, unit id): the choice is the first eligible one.
         """
         index, units = self.index, self.units
-        code = index.code
         eta, node_out, wait_out = self._eta, self._node, self._wait
         flat = index.flat
-        best, best_eta, checked_first = nearest_unit(
-            place, t, is_backup, code, index.fixed_node, index.fixed_wait, index.anchor_t, index.anchor_tau,
-            index.seg, self._mode_id, self._ruled_u, self._no_backup_u, index.leg, flat.start, flat.end,
-            flat.period, flat.t, flat.node, flat.resp, self._times, self._target_mp, self._extra_mp, eta,
-            node_out, wait_out)
+        if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
+            self._kernel_args = (
+                index.code, index.fixed_node, index.fixed_wait, index.anchor_t, index.anchor_tau, index.seg,
+                self._mode_id, self._ruled_u, self._no_backup_u, index.leg, flat.start, flat.end, flat.period,
+                flat.t, flat.node, flat.resp, self._times, self._target_mp, self._extra_mp, eta, node_out, wait_out)
+            self._kernel_version = flat.version
+        best, best_eta, checked_first = nearest_unit(place, t, is_backup, *self._kernel_args)
         off: dict = {}
         self.located, self.located_t = Located(off, node_out, wait_out), t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
