@@ -104,6 +104,7 @@ class Duty:
         self._call_s, self._place = call_s, place
         self._counted = 0            # calls counted into calls_by_day so far
         self.staffing_log: list[dict] = []
+        self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
         self.alert_log: list[dict] = []
         self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
         # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
@@ -117,7 +118,17 @@ class Duty:
         return self.levels[int(st.unit.area)]
 
     def wants(self, st: UnitState, level: str) -> Status:
-        """Where the unit's duty puts it at ``level`` (``level_of(st)``: its area's level now)."""
+        """Where the unit's duty puts it at ``level`` (``level_of(st)``: its area's level now).
+
+        A function of the unit and the level only, so it is tabled per level (it is asked at
+        every clearance and for every unit at every shift change).
+        """
+        table = self._wants.get(level)
+        if table is None:
+            table = self._wants[level] = [self._want(u, level) for u in self.units]
+        return table[st.uid]
+
+    def _want(self, st: UnitState, level: str) -> Status:
         role = st.role
         if role is RESERVE:
             return PATROL

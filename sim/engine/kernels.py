@@ -9,6 +9,8 @@ cost of a dispatch hardly grows with the size of the force.
 The arithmetic is the same, operation for operation, as ``sim.patrol.Circuit.where``
 and ``sim.engine.search.UnitSearch.eta_s`` (IEEE doubles, no fast-math, the same order
 of additions and Python's floor modulo), so the results are bit for bit the same.
+Calling a compiled function costs about half a microsecond per argument, so the state
+comes packed in a few arrays (column names below) and the time matrices as four slots.
 """
 
 from __future__ import annotations
@@ -16,32 +18,38 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: columns of the per-unit integer array ``ui``
+FIXED_NODE, SEG, MODE, RULED, NO_BACKUP = range(5)
+#: columns of the per-unit float array ``uf``
+FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE = range(7)
+#: travel modes the compiled search takes (one time matrix per slot)
+MODE_SLOTS = 4
+
 
 @njit(cache=True, nogil=True)
-def nearest_unit(place, t, is_backup, code, fixed_node, fixed_wait, anchor_t, anchor_tau, seg, mode_id, ruled,
-                 no_backup, leg, seg_start, seg_end, period, flat_t, flat_node, flat_resp, times, target, extra,
-                 eta, node_out, wait_out):
+def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, times1, times2, times3):
     """Locate every free unit and return the one with the smallest (arrival, unit id) at ``place``.
 
-    ``code`` per unit: 0 busy, 1 on its circuit, 2 free elsewhere: then at ``fixed_node``
-    (its station after ``fixed_wait`` seconds of turnout, or a scene just cleared) or, when
-    that is -1, on a drive (``leg[u]`` = source node, start time, response seconds to the
-    source, patrol seconds per response second). A unit on a drive is not located here:
-    its ``eta`` gets a lower bound (the drive's source is at most the response seconds
-    driven since the start farther from the place, by the triangle inequality) and the
-    caller locates it if that bound could beat the best.
-    Unit ``u`` on its circuit drives segment ``seg[u]`` of the flat arrays (``flat_t``
-    cumulative patrol seconds, ``flat_node``, ``flat_resp`` cumulative response seconds,
-    from ``seg_start`` to ``seg_end`` exclusive; one lap lasts ``period``); at
-    ``anchor_t[u]`` it was at lap time ``anchor_tau[u]``. ``times[m]`` is the full time
-    matrix of mode ``m``, ``target[m, place]`` the node a unit of that mode drives to and
-    ``extra[m, place]`` the seconds from there on foot.
+    ``code`` per unit: 0 busy, 1 on its circuit, 2 free elsewhere: then at
+    ``ui[u, FIXED_NODE]`` (its station after ``uf[u, FIXED_WAIT]`` seconds of turnout, or a
+    scene just cleared) or, when that is -1, on a drive (``uf[u, LEG_*]``: source node, start
+    time, response seconds to the source, patrol seconds per response second). A unit on a
+    drive is not located here: its arrival gets a lower bound (the drive's source is at most
+    the response seconds driven since the start farther from the place, by the triangle
+    inequality) and the caller locates it if that bound could beat the best.
 
-    Writes ``eta``, ``node_out`` (-1 for units not located) and ``wait_out``. Returns
-    ``(uid, eta, checked_first)``: the best located unit whose eligibility needs no check
-    (``ruled`` or, for a backup, ``no_backup`` units do; -1 if none), its arrival, and
-    whether a located unit that needs the check comes before it (then the caller walks
-    the units in order).
+    Unit ``u`` on its circuit drives segment ``s = ui[u, SEG]`` of ``flat`` (rows: cumulative
+    patrol seconds, nodes, cumulative response seconds; columns ``seg[s, 0]`` to ``seg[s, 1]``
+    exclusive; one lap lasts ``seg[s, 2]``); at ``uf[u, ANCHOR_T]`` it was at lap time
+    ``uf[u, ANCHOR_TAU]``. ``times<m>`` is the full time matrix of mode ``ui[u, MODE]``,
+    ``te[0, m, place]`` the node a unit of that mode drives to and ``te[1, m, place]`` the
+    seconds from there on foot.
+
+    Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
+    ``(uid, arrival, checked_first)``: the best located unit whose eligibility needs no check
+    (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its arrival, and
+    whether a located unit that needs the check comes before it (then the caller walks the
+    units in order).
     """
     best = -1
     best_eta = np.inf
@@ -50,49 +58,53 @@ def nearest_unit(place, t, is_backup, code, fixed_node, fixed_wait, anchor_t, an
     for u in range(code.shape[0]):
         c = code[u]
         if c == 0:
-            eta[u] = np.inf
-            node_out[u] = -1
+            out[0, u] = np.inf
+            out[1, u] = -1.0
             continue
-        m = mode_id[u]
+        m = ui[u, MODE]
+        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
+        target = np.int64(te[0, m, place])
+        extra = te[1, m, place]
         if c == 1:
-            s = seg[u]
-            lo = seg_start[s]
-            hi = seg_end[s]
-            tau = (anchor_tau[u] + (t - anchor_t[u])) % period[s]
+            s = ui[u, SEG]
+            lo = np.int64(seg[s, 0])
+            hi = np.int64(seg[s, 1])
+            tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
             a, b = lo, hi                      # bisect_right(t_s, tau), as Circuit.where
             while a < b:
                 mid = (a + b) // 2
-                if tau < flat_t[mid]:
+                if tau < flat[0, mid]:
                     b = mid
                 else:
                     a = mid + 1
             k = a - 1
             if k > hi - 2:
                 k = hi - 2
-            t0 = flat_t[k]
-            t1 = flat_t[k + 1]
+            t0 = flat[0, k]
+            t1 = flat[0, k + 1]
             f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
-            wait = (1.0 - f) * (flat_resp[k + 1] - flat_resp[k])
-            node = flat_node[k + 1]
-            e = wait + times[m][node, target[m, place]] + extra[m, place]
-            node_out[u] = node
-            wait_out[u] = wait
-            eta[u] = e
+            wait = (1.0 - f) * (flat[2, k + 1] - flat[2, k])
+            node = np.int64(flat[1, k + 1])
+            e = wait + times[node, target] + extra
+            out[0, u] = e
+            out[1, u] = node
+            out[2, u] = wait
             if e == np.inf:                    # no road from its circuit: never a candidate
                 continue
-        elif fixed_node[u] >= 0:
-            node = fixed_node[u]
-            wait = fixed_wait[u]
-            e = wait + times[m][node, target[m, place]] + extra[m, place]
-            node_out[u] = node
-            wait_out[u] = wait
-            eta[u] = e
+        elif ui[u, FIXED_NODE] >= 0:
+            node = ui[u, FIXED_NODE]
+            wait = uf[u, FIXED_WAIT]
+            e = wait + times[node, target] + extra
+            out[0, u] = e
+            out[1, u] = node
+            out[2, u] = wait
         else:                                  # on a drive: a lower bound, located by the caller if needed
-            eta[u] = (leg[u, 2] + times[m][np.int64(leg[u, 0]), target[m, place]] - (t - leg[u, 1]) / leg[u, 3]
-                      + extra[m, place])
-            node_out[u] = -1
+            src = np.int64(uf[u, LEG_SRC])
+            out[0, u] = (uf[u, LEG_WAIT] + times[src, target]
+                         - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE] + extra)
+            out[1, u] = -1.0
             continue
-        if ruled[u] or (is_backup and no_backup[u]):
+        if ui[u, RULED] or (is_backup and ui[u, NO_BACKUP]):
             if first_checked < 0 or e < first_checked_eta:
                 first_checked, first_checked_eta = u, e
         elif best < 0 or e < best_eta:

@@ -16,36 +16,35 @@ from sim.patrol import Circuit
 
 
 class FlatCircuits:
-    """Every circuit of the run as a segment of flat, growing arrays."""
+    """Every circuit of the run as a segment of flat, growing arrays.
+
+    ``flat`` rows: cumulative patrol seconds, nodes, cumulative response seconds (nodes as
+    floats: exact, and one array is one argument of the compiled call); ``seg`` per
+    circuit: first column, end column (exclusive), lap seconds.
+    """
 
     def __init__(self) -> None:
-        self.t = np.empty(4096)
-        self.node = np.empty(4096, np.int64)
-        self.resp = np.empty(4096)
+        self.flat = np.empty((3, 4096))
         self.size = 0
-        self.start = np.empty(64, np.int64)
-        self.end = np.empty(64, np.int64)
-        self.period = np.empty(64)
+        self.seg = np.empty((64, 3))
         self.count = 0
         self.seg_of: dict = {}             # circuit_key -> segment
         self.version = 0                   # bumped when the arrays are replaced by larger ones
 
     def add(self, key, c: Circuit) -> int:
         n = len(c.t_s)
-        while self.size + n > self.t.size:
-            self.t, self.node, self.resp = (np.concatenate([a, np.empty_like(a)])
-                                            for a in (self.t, self.node, self.resp))
+        while self.size + n > self.flat.shape[1]:
+            self.flat = np.concatenate([self.flat, np.empty_like(self.flat)], axis=1)
             self.version += 1
-        if self.count == self.start.size:
-            self.start, self.end, self.period = (np.concatenate([a, np.empty_like(a)])
-                                                 for a in (self.start, self.end, self.period))
+        if self.count == self.seg.shape[0]:
+            self.seg = np.concatenate([self.seg, np.empty_like(self.seg)])
             self.version += 1
         lo = self.size
-        self.t[lo:lo + n] = c.t_s
-        self.node[lo:lo + n] = c.nodes
-        self.resp[lo:lo + n] = c.resp_s
+        self.flat[0, lo:lo + n] = c.t_s
+        self.flat[1, lo:lo + n] = c.nodes
+        self.flat[2, lo:lo + n] = c.resp_s
         s = self.count
-        self.start[s], self.end[s], self.period[s] = lo, lo + n, c.duration_s
+        self.seg[s] = (lo, lo + n, c.duration_s)
         self.size += n
         self.count += 1
         self.seg_of[key] = s
@@ -56,7 +55,7 @@ class Located:
     """Where the units were at the last search: ``get(uid)`` -> (node it heads to, wait seconds) or None.
 
     Units located in Python (on a drive) are in ``off``; the others are read from the
-    compiled search's arrays (``node`` is -1 for units it did not locate). Sending the
+    compiled search's arrays (``node``, as floats, is -1 for units it did not locate). Sending the
     chosen unit asks once or twice; the encirclement measure asks for every free unit,
     so from the third question on ``get`` is a dict's (built from the arrays then: they
     are reused by the next search, which comes after every question about this one).
@@ -77,7 +76,8 @@ class Located:
         self._asked += 1
         if self._asked > 2:
             found = np.flatnonzero(self._node >= 0)
-            table = dict(zip(found.tolist(), zip(self._node[found].tolist(), self._wait[found].tolist())))
+            table = dict(zip(found.tolist(), zip(self._node[found].astype(np.int64).tolist(),
+                                                 self._wait[found].tolist())))
             table.update(self.off)
             self.get = table.get
             return table.get(uid, default)

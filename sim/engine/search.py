@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
+from sim.engine import kernels as K
 from sim.engine.kernels import nearest_unit
 from sim.engine.positions import FlatCircuits, Located
 from sim.engine.units import CIRCUIT, LEG, PATROL, STATION, Movement, UnitState
@@ -42,14 +43,15 @@ class DispatchIndex:
     def __init__(self, units: list[UnitState], n_places: int, *, turnout_s: float = 0.0) -> None:
         n = len(units)
         self.turnout_s = turnout_s
-        self.fixed_node = np.full(n, -1, np.int64)   # free at the station: its node (else -1)
-        self.fixed_wait = np.zeros(n)
+        # per unit, for the compiled search (columns in sim.engine.kernels): fixed node (station,
+        # scene just cleared; -1 if none), circuit segment, mode, rule flags; wait at the fixed
+        # node, anchor on the circuit, the drive (source node, start, wait_s, patrol scale)
+        self.ui = np.zeros((n, 5), np.int64)
+        self.ui[:, K.FIXED_NODE] = -1
+        self.uf = np.zeros((n, 7))
+        self.uf[:, K.LEG_SCALE] = 1.0
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
-        self.leg = np.ones((n, 4))                   # their drive: source node, start, wait_s, patrol scale
         self.flat = FlatCircuits()
-        self.seg = np.zeros(n, np.int64)
-        self.anchor_t = np.zeros(n)
-        self.anchor_tau = np.zeros(n)
         self.code = np.zeros(n, np.int8)
         self.lb_rows = np.zeros((n, n_places))
         self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
@@ -67,12 +69,13 @@ class DispatchIndex:
             if moving is CIRCUIT and st.role is not RESERVE:
                 # the row stays while the unit is away from its circuit (its bias masks it then)
                 key = st.circuit_key
+                uf = self.uf
                 if self._row_key[u] != key:
                     self.lb_rows[u] = self.circuit_bound[key]
                     self._row_key[u] = key
-                    self.seg[u] = self.flat.seg_of[key]
-                self.anchor_t[u] = st.anchor_t
-                self.anchor_tau[u] = st.anchor_tau
+                    self.ui[u, 1] = self.flat.seg_of[key]                # SEG
+                uf[u, 1] = st.anchor_t                                   # ANCHOR_T
+                uf[u, 2] = st.anchor_tau                                 # ANCHOR_TAU
                 self.code[u] = 1
                 self.bias[u] = 0.0
                 self.off_circuit.discard(u)
@@ -81,18 +84,18 @@ class DispatchIndex:
             self.bias[u] = INF if st.role is RESERVE else -INF
             if moving is LEG:
                 leg = st.leg
-                self.fixed_node[u] = -1
-                self.leg[u] = (leg.src, leg.t_start, leg.wait_s, leg.scale)
+                self.ui[u, 0] = -1                                       # FIXED_NODE
+                self.uf[u, 3:] = (leg.src, leg.t_start, leg.wait_s, leg.scale)   # LEG_*
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
-                self.fixed_node[u] = st.at_node
-                self.fixed_wait[u] = 0.0
+                self.ui[u, 0] = st.at_node
+                self.uf[u, 0] = 0.0                                      # FIXED_WAIT
                 self.off_circuit.discard(u)
         elif status is STATION:
             self.code[u] = 2
             self.bias[u] = INF if st.role is RESERVE else -INF
-            self.fixed_node[u] = st.home_node
-            self.fixed_wait[u] = self.turnout_s
+            self.ui[u, 0] = st.home_node
+            self.uf[u, 0] = self.turnout_s
             self.off_circuit.discard(u)
         else:
             self.unavailable(u)
@@ -109,8 +112,8 @@ class DispatchIndex:
 
     def reanchor(self, st: UnitState) -> None:
         """The unit's anchor moved without a change of state (the accounts closed at the horizon)."""
-        self.anchor_t[st.uid] = st.anchor_t
-        self.anchor_tau[st.uid] = st.anchor_tau
+        self.uf[st.uid, K.ANCHOR_T] = st.anchor_t
+        self.uf[st.uid, K.ANCHOR_TAU] = st.anchor_tau
 
 
 class UnitSearch:
@@ -139,17 +142,20 @@ class UnitSearch:
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
         self.located_t = -1.0                               # the time of the last search
         # the compiled search: nearest-unit choice and a full time matrix for every mode
-        self.compiled = self.best_only and all(self._T[m] is not None for m in travel)
+        self.compiled = (self.best_only and all(self._T[m] is not None for m in travel)
+                         and len(travel) <= K.MODE_SLOTS)
         if self.compiled:
             modes = list(travel)
-            self._mode_id = np.array([modes.index(st.mode) for st in units], np.int64)
-            self._ruled_u = np.array([st.kind in self._ruled for st in units], bool)
-            self._no_backup_u = np.array([st.kind not in self._backup_kinds for st in units], bool)
-            self._times = tuple(self._T[m] for m in modes)
-            self._target_mp = np.array([target_of[m] for m in modes], np.int64)
-            self._extra_mp = np.array([extra_of[m] for m in modes], float)
-            n = len(units)
-            self._eta, self._node, self._wait = np.empty(n), np.empty(n, np.int64), np.empty(n)
+            ui = index.ui
+            self._ruled_u = [st.kind in self._ruled for st in units]
+            self._no_backup_u = [st.kind not in self._backup_kinds for st in units]
+            ui[:, K.MODE] = [modes.index(st.mode) for st in units]
+            ui[:, K.RULED] = self._ruled_u
+            ui[:, K.NO_BACKUP] = self._no_backup_u
+            times = [np.ascontiguousarray(self._T[m], dtype=float) for m in modes]
+            self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
+            self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
+            self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
             self._kernel_version, self._kernel_args = -1, ()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
@@ -272,17 +278,15 @@ class UnitSearch:
         they are walked in order of (arrival, unit id): the choice is the first eligible one.
         """
         index, units = self.index, self.units
-        eta, node_out, wait_out = self._eta, self._node, self._wait
+        out = self._out
+        eta = out[0]
         flat = index.flat
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
-            self._kernel_args = (
-                index.code, index.fixed_node, index.fixed_wait, index.anchor_t, index.anchor_tau, index.seg,
-                self._mode_id, self._ruled_u, self._no_backup_u, index.leg, flat.start, flat.end, flat.period,
-                flat.t, flat.node, flat.resp, self._times, self._target_mp, self._extra_mp, eta, node_out, wait_out)
+            self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out) + self._times
             self._kernel_version = flat.version
         best, best_eta, checked_first = nearest_unit(place, t, is_backup, *self._kernel_args)
         off: dict = {}
-        self.located, self.located_t = Located(off, node_out, wait_out), t
+        self.located, self.located_t = Located(off, out[1], out[2]), t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         if index.off_circuit:
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
