@@ -15,6 +15,9 @@ comes packed in a few arrays (column names below) and the time matrices as four 
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -112,3 +115,28 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
                                             or (first_checked_eta == best_eta and first_checked < best))
     return best, best_eta, checked_first
+
+
+def compile_once() -> None:
+    """Compile ``nearest_unit`` (or load it from numba's cache) now, with Ctrl-C held back.
+
+    A KeyboardInterrupt raised while numba compiles can be swallowed inside the compiler
+    (the run then goes on as if nothing happened), so SIGINT and SIGTERM are blocked for
+    the few seconds it takes; a signal that arrives meanwhile is delivered right after.
+    Called before the first dispatch of a run; a no-op once the function is compiled.
+    """
+    if nearest_unit.signatures:
+        return
+    n = 1
+    args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, 5), np.int64), np.zeros((n, 7)),
+            np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n))) + (np.zeros((1, 1)),) * 4
+    block = getattr(signal, "pthread_sigmask", None)
+    held = {signal.SIGINT, signal.SIGTERM}
+    if block is None or threading.current_thread() is not threading.main_thread():
+        nearest_unit(*args)
+        return
+    previous = block(signal.SIG_BLOCK, held)
+    try:
+        nearest_unit(*args)
+    finally:
+        block(signal.SIG_SETMASK, previous)

@@ -157,6 +157,7 @@ class UnitSearch:
             self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
             self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
             self._kernel_version, self._kernel_args = -1, ()
+            K.compile_once()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
         """(the place is in the unit's beat, the place is in a beat next to it)."""
@@ -284,7 +285,7 @@ class UnitSearch:
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out) + self._times
             self._kernel_version = flat.version
-        best, best_eta, checked_first = nearest_unit(place, t, is_backup, *self._kernel_args)
+        best, best_eta, checked_first = nearest_unit(place, float(t), is_backup, *self._kernel_args)
         off: dict = {}
         self.located, self.located_t = Located(off, out[1], out[2]), t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
