@@ -35,9 +35,11 @@ class DispatchIndex:
     arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
     unavailable or the reserve (located separately).
 
-    For the compiled search (``sim.engine.kernels``) it also keeps, per unit on a circuit,
-    the circuit's segment in ``flat`` and the unit's anchor (at ``anchor_t`` it was at lap
-    time ``anchor_tau``); ``reanchor`` must follow any change of a unit's anchor.
+    For the compiled search (``sim.engine.kernels``) it also keeps, per unit, in ``ui`` and
+    ``uf``: on a circuit, the circuit's segment in ``flat`` and the unit's anchor (at
+    ``anchor_t`` it was at lap time ``anchor_tau``; ``reanchor`` must follow any change of
+    it); at the station or a cleared scene, that node and the wait there; on a drive, its
+    start (``off_circuit`` lists these units, located in Python when they could win).
     """
 
     def __init__(self, units: list[UnitState], n_places: int, *, turnout_s: float = 0.0) -> None:

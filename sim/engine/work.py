@@ -1,4 +1,4 @@
-"""Other work of units on duty (out of service, officer-initiated), applied as events.
+"""Episodes of other work by units on duty (out of service or officer-initiated), applied as events.
 
 ``sim.engine.availability`` says what the settings are and draws each unit's episodes;
 this part of ``Engine`` (``sim.engine.core``) applies them: an episode takes a free unit
