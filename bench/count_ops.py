@@ -2,6 +2,7 @@
 
     python bench/count_ops.py --days 5                       # this checkout
     python bench/count_ops.py --days 5 --repo ../other-tree  # another checkout of patrolsim, same work
+    python bench/count_ops.py --days 5 --town --officers 1920  # the default town (scenarios/default.yaml)
 
 Wall and CPU times on a shared machine move by 20% from run to run; these counts do not
 move at all, so they compare two versions of the engine (a refactor, a speed change)
@@ -27,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--days", type=float, default=5.0, help="simulated days (default 5)")
     ap.add_argument("--repo", default=None, help="the patrolsim checkout to count (default: this one)")
     ap.add_argument("--osm", default=None, help="OSM extract (default as in run_patrolsim.py)")
+    ap.add_argument("--town", action="store_true", help="the default town (scenarios/default.yaml) instead")
+    ap.add_argument("--officers", type=int, default=None, help="with --town: force.total_officers")
     args = ap.parse_args(argv)
     repo = Path(args.repo).resolve() if args.repo else HERE.parent
     os.environ.setdefault("PATROLSIM_CACHE_DIR", str(HERE.parent / "networks" / "cache"))
@@ -41,7 +44,16 @@ def main(argv=None) -> int:
         sys.exit(f"error: imported sim from {Path(sim.__file__).parent}, not from {repo}")
     sys.path.insert(1, str(HERE))
     import run_patrolsim as rp
-    ctx = prepare(rp.bench_scenario(rp.osm_path(args.osm), args.days), quiet=True)
+    if args.town:
+        from sim.scenario_file import load_scenario
+
+        overrides = [f"horizon_days={args.days:g}", "replications=1"]
+        if args.officers is not None:
+            overrides.append(f"force.total_officers={args.officers}")
+        scenario = load_scenario(HERE.parent / "scenarios" / "default.yaml", overrides=overrides)
+    else:
+        scenario = rp.bench_scenario(rp.osm_path(args.osm), args.days)
+    ctx = prepare(scenario, quiet=True)
     rep = replication_seed(ctx.scenario.seed, 0)
     incidents = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
     make_engine(ctx, incidents, rep).run()          # warm the shared caches

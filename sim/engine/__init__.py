@@ -2,10 +2,13 @@
 
 The package, one job per module, wired together by ``core.Engine``:
 
-- ``core``: the event core: clock, the chain of dispatch requests, the call queue, trips, the run loop
+- ``core``: the event core: clock, the chain of dispatch requests, the call queue, the run loop
+- ``trips``: sending a unit, its arrival and clearance, and what it does when free again
+- ``work``: other work of units on duty (episodes, interrupting them)
 - ``units``: unit state, drives (legs), where a unit is at time t, time accounting (``Movement``)
 - ``duty``: shifts, alert levels, patrol circuits with their named random streams
 - ``search``: the one dispatch search (lower-bound pruning; what it locates comes from the rules)
+- ``kernels``, ``positions``: the compiled search (numba) over flat circuit arrays
 - ``encircle``: the encirclement (合围) measure at dispatch time
 - ``log``: ``EngineLog``, the flat records of a replication
 

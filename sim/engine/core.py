@@ -1,4 +1,4 @@
-"""The event core: the clock, the chain of dispatch requests, the call queue, trips and the run loop.
+"""The event core: the clock, the chain of dispatch requests, the call queue and the run loop.
 
 Patrolling makes no events (``sim.engine.units``). SimPy events happen only for
 dispatch requests (one chain in order of call + handling time: incidents are drawn in
@@ -7,7 +7,8 @@ arrival is recorded when it leaves) and for shift changes (``sim.engine.duty``).
 Which unit goes is decided by the pure policy ``sim.dispatch.select_unit`` over the
 units the one search (``sim.engine.search``) located. Requests that no unit can take
 wait in a queue ordered by priority, then call time. ``Engine`` wires the pieces
-together; results are flat records (``sim.engine.log.EngineLog``).
+together; a unit's trip (send, arrive, clear, free again) is in ``sim.engine.trips`` and
+other work in ``sim.engine.work``; results are flat records (``sim.engine.log.EngineLog``).
 """
 
 from __future__ import annotations
@@ -19,23 +20,26 @@ import simpy
 
 from sim.alert import AlertPlan
 from sim.demand import IncidentTable
-from sim.dispatch import DispatchRules, may_interrupt, search_needs, select_unit
+from sim.dispatch import DispatchRules, search_needs, select_unit
 from sim.engine.availability import AvailabilitySettings, draw_episodes
 from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
 from sim.engine.log import EngineLog
 from sim.engine.search import DispatchIndex, UnitSearch
-from sim.engine.units import BUSY, OFF, PATROL, STATION, STILL, ModeTravel, Movement, UnitState, clip
+from sim.engine.trips import MAX_DRAIN_S, Trips
+from sim.engine.units import BUSY, OFF, ModeTravel, Movement, UnitState
+from sim.engine.work import OtherWork
 from sim.force import Deployment
 from sim.kinds import Role
 from sim.network.graph import City
 
-MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
-ROLE_PATROL = Role.PATROL
 
 
-class Engine:
-    """One replication: ``Engine(...).run()`` returns an ``EngineLog``."""
+class Engine(Trips, OtherWork):
+    """One replication: ``Engine(...).run()`` returns an ``EngineLog``.
+
+    The trips (``sim.engine.trips``) and other work (``sim.engine.work``) are its mixins.
+    """
 
     def __init__(self, *, city: City, deployment: Deployment, travel: dict[str, ModeTravel],
                  incidents: IncidentTable, rep: np.random.SeedSequence, warmup_s: float,
@@ -93,7 +97,7 @@ class Engine:
                                         kind=u.kind, status=OFF))
 
         # the collaborators: dispatch index and search, movement, duty, encirclement
-        self.index = DispatchIndex(self.units, city.n_places)
+        self.index = DispatchIndex(self.units, city.n_places, turnout_s=turnout_s)
         self.move = Movement(city=city, travel=travel, turnout_s=turnout_s, warmup_s=warmup_s,
                              horizon_s=horizon_s, on_change=self.index.refresh)
         self.needs = search_needs(self.rules, has_reserve=self.index.any_reserve)
@@ -194,164 +198,6 @@ class Engine:
         if self.encircle is not None and self._is_major[i]:
             self.encircle_s[i] = t - self._call_s[i] + self.encircle.seconds_s(place, t)
 
-    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None) -> None:
-        """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
-
-        ``located``: where the unit is now (node it heads to, seconds to it), if known.
-        """
-        move = self.move
-        mt = self.travel[st.mode]
-        place = self._place[i]
-        own, _ = self.search.owns(st, place)
-        node, wait = located if located is not None else move.where(st, t)
-        if st.status is PATROL:
-            if st.moving is not STILL:
-                # the rest of the current street edge is counted in time (wait), not in distance
-                move.leave_patrol(st, t)
-        elif st.status is STATION:
-            move.account_idle(st, t)
-        target = self._target_of[st.mode][place]
-        resp_s = mt.oracle.time(node, target)
-        if not resp_s < np.inf:
-            mt.oracle.route(node, target)      # raises the one-line "no route" error
-        eta = wait + resp_s + self._extra_of[st.mode][place]
-        metres = mt.oracle.metres(node, target) + float(self._offset_m[st.mode][place])
-        cross = st.role is ROLE_PATROL and not own
-        if not self.sent[i]:
-            self.dispatch_s[i] = t
-            self.cross_area[i] = cross
-        if cross:
-            st.cross_area_calls += 1
-        st.status, st.moving, st.leg, st.since = BUSY, STILL, None, t
-        self.index.unavailable(st.uid)
-        st.calls += 1
-        self.sent[i].append(st.uid)
-        if self.trace is not None:
-            self.trace.append(("trip", st.uid, t, node, wait, target, place, eta, i))
-        self._trip(st, i, eta, metres, target)
-
-    def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int) -> None:
-        """Drive to incident ``i`` and stay on scene; one event, at clearance.
-
-        Nothing can divert a unit on its way, so its arrival is known when it leaves
-        and is recorded now (unless it falls after the drain stops the run, like the
-        clearance that would follow it).
-        """
-        t0 = self.env.now
-        t1 = t0 + eta
-        if t1 < self.horizon_s + MAX_DRAIN_S:
-            arr = self.arrivals[i]
-            if not arr or t1 < arr[0]:       # equal times: the unit sent first arrived first
-                self.first_unit[i] = st.uid
-            arr.append(t1)
-            arr.sort()
-            self.move.account_drive(st, t0, t1, metres, patrol=False)
-        self._after(t1 + self._on_scene_s[i] - t0, self._clear, st, i, t1, t0, node)
-
-    def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
-        t2 = self.env.now
-        st.scene_s += clip(t1, t2, self.warmup_s, self.horizon_s)
-        if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier
-            self.clear_s[i] = t2
-        st.trips.append((i, t0, t1, t2))
-        self._free(st, node, t2)
-        self.index.refresh(st)               # whichever way _free left the unit
-
-    def _next_queued_for(self, st: UnitState) -> int | None:
-        """The first queued request this unit may take: never a second place at an incident it already served."""
-        skipped, found = [], None
-        while self.queue:
-            item = heapq.heappop(self.queue)
-            if st.uid in self.sent[item[3]]:
-                skipped.append(item)
-                continue
-            found = item[3]
-            break
-        for item in skipped:
-            heapq.heappush(self.queue, item)
-        return found
-
-    def _free(self, st: UnitState, node: int, t: float) -> None:
-        """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
-        if st.overtime_from is not None:
-            self.move.end_overtime(st, t)
-            st.overtime_from = None
-        st.status, st.moving, st.since = PATROL, STILL, t
-        st.leg, st.at_node = None, node
-        duty = self.duty
-        if st.pending:
-            st.pending = False
-            if duty.wants(st, duty.level_of(st)) is OFF:
-                st.status, st.leg, st.since = OFF, None, t
-                return
-        j = self._next_queued_for(st) if self.queue else None
-        if j is not None:
-            self._send(st, j, t)
-            return
-        want = duty.wants(st, duty.level_of(st))
-        if want is PATROL:
-            duty.apply(st, t)
-        elif want is OFF:
-            st.status, st.leg, st.since = OFF, None, t
-        else:
-            st.leg = None
-            self.move.drive_home(st, node, t)
-
-    # ------------------------------------------------------------------ other work
-    def _episodes(self, st: UnitState, eps: list, k: int) -> None:
-        """Episode ``k`` of ``st`` starts now (if the unit is free on duty), then schedule the next."""
-        if k + 1 < len(eps):
-            self._after(eps[k + 1][0] - self.env.now, self._episodes, st, eps, k + 1)
-        if st.status is not PATROL and st.status is not STATION:
-            return                     # busy, off duty or at a checkpoint: the episode is dropped
-        t = self.env.now
-        node, _ = self.move.where(st, t)
-        if st.status is PATROL:
-            if st.moving is not STILL:
-                self.move.leave_patrol(st, t)
-        else:
-            self.move.account_idle(st, t)
-        st.status, st.moving, st.leg, st.since, st.at_node = BUSY, STILL, None, t, node
-        st.work = eps[k][2]
-        st.work_token += 1
-        self.index.unavailable(st.uid)
-        self._after(eps[k][1], self._end_work, st, st.work_token)
-
-    def _book_work(self, st: UnitState, t: float) -> None:
-        inside = clip(st.since, t, self.warmup_s, self.horizon_s)
-        if st.work == "out_of_service":
-            st.out_of_service_s += inside
-        else:
-            st.officer_initiated_s += inside
-        st.work = None
-        st.work_token += 1
-
-    def _end_work(self, st: UnitState, token: int) -> None:
-        if st.work is None or st.work_token != token:
-            return                     # the work was interrupted by a call
-        t = self.env.now
-        self._book_work(st, t)
-        self._free(st, st.at_node, t)
-        self.index.refresh(st)
-
-    def _interrupt(self, i: int, t: float) -> bool:
-        """No free unit: pull the nearest unit off work that request ``i``'s priority may interrupt."""
-        prio, allowed = self._priority[i], self.availability.interrupt
-        best = None
-        for st in self.units:
-            if st.work is None or st.uid in self.sent[i] or not may_interrupt(prio, st.work, allowed):
-                continue
-            place = self._place[i]
-            eta = self.travel[st.mode].oracle.time(st.at_node, self._target_of[st.mode][place])
-            if eta < np.inf and (best is None or (eta, st.uid) < best[0]):
-                best = ((eta, st.uid), st)
-        if best is None:
-            return False
-        st = best[1]
-        self._book_work(st, t)
-        self._send(st, i, t, (st.at_node, 0.0))
-        return True
-
     # ------------------------------------------------------------------ run
     def run(self) -> EngineLog:
         # the shift process is created first, so the first shift is set up before any call at time 0
@@ -367,6 +213,7 @@ class Engine:
         horizon = self.horizon_s
         for st in self.units:   # close the accounts at the horizon
             self.move.close(st, horizon)
+            self.index.reanchor(st)
         self.move.closed = True
         limit = horizon + MAX_DRAIN_S
         # calls still in handling at the horizon are dispatched too (the drain serves every call made)

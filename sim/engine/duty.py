@@ -79,8 +79,8 @@ class Circuits:
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
-            self.index.circuit_bound[(u.uid, level, period)] = circuit_lower_bound_s(
-                mt.oracle, [c], pn, self.extra_s[st.mode])
+            self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
+                mt.oracle, [c], pn, self.extra_s[st.mode]))
 
 
 class Duty:
@@ -104,6 +104,7 @@ class Duty:
         self._call_s, self._place = call_s, place
         self._counted = 0            # calls counted into calls_by_day so far
         self.staffing_log: list[dict] = []
+        self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
         self.alert_log: list[dict] = []
         self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
         # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
@@ -117,7 +118,17 @@ class Duty:
         return self.levels[int(st.unit.area)]
 
     def wants(self, st: UnitState, level: str) -> Status:
-        """Where the unit's duty puts it at ``level`` (``level_of(st)``: its area's level now)."""
+        """Where the unit's duty puts it at ``level`` (``level_of(st)``: its area's level now).
+
+        A function of the unit and the level only, so it is tabled per level (it is asked at
+        every clearance and for every unit at every shift change).
+        """
+        table = self._wants.get(level)
+        if table is None:
+            table = self._wants[level] = [self._want(u, level) for u in self.units]
+        return table[st.uid]
+
+    def _want(self, st: UnitState, level: str) -> Status:
         role = st.role
         if role is RESERVE:
             return PATROL
@@ -144,16 +155,10 @@ class Duty:
             st.level = key_level
             st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
             circuit = self.circuits.get(st, key_level, period)
-            if st.status is PATROL and st.moving is not STILL:
-                node, wait = move.where(st, t)
-                move.leave_patrol(st, t)
-            elif st.status is PATROL:          # just cleared a scene
-                node, wait = st.at_node, 0.0
-            elif st.status is STATION or st.status is OFF or st.status is POST:
-                move.account_idle(st, t)
-                node, wait = st.home_node, 0.0
-            else:
+            where = move.stop(st, t)
+            if where is None:                  # busy: the shift change waits for it
                 return
+            node, wait = where
             st.circuit, st.circuit_key = circuit, (st.uid, key_level, period)
             if st.status is not PATROL and t == 0.0:
                 # at the start every patrol unit is somewhere on its circuit already
@@ -166,12 +171,7 @@ class Duty:
         # station, post or off
         move.sync(st, t)     # a drive home that ended before now parks the unit first
         if st.status is PATROL:
-            wait = 0.0
-            if st.moving is not STILL:
-                node, wait = move.where(st, t)
-                move.leave_patrol(st, t)
-            else:
-                node = st.at_node
+            node, wait = move.stop(st, t)
             st.leg, st.circuit = None, None
             if want is STATION:
                 move.drive_home(st, node, t, wait_s=wait)

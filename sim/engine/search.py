@@ -15,13 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
-from sim.engine.units import CIRCUIT, PATROL, STATION, Movement, UnitState
+from sim.engine import kernels as K
+from sim.engine.kernels import nearest_unit
+from sim.engine.positions import FlatCircuits, Located
+from sim.engine.units import CIRCUIT, LEG, PATROL, STATION, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role
 
 INF = float("inf")
+BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed the exact time by rounding
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
-_FREE = (PATROL, STATION)          # statuses in which a unit can be sent
 
 
 class DispatchIndex:
@@ -31,38 +34,88 @@ class DispatchIndex:
     ``bias`` is added to the bound row (``lb_rows[:, place] + bias`` bounds every unit's
     arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
     unavailable or the reserve (located separately).
+
+    For the compiled search (``sim.engine.kernels``) it also keeps, per unit, in ``ui`` and
+    ``uf``: on a circuit, the circuit's segment in ``flat`` and the unit's anchor (at
+    ``anchor_t`` it was at lap time ``anchor_tau``; ``reanchor`` must follow any change of
+    it); at the station or a cleared scene, that node and the wait there; on a drive, its
+    start (``off_circuit`` lists these units, located in Python when they could win).
     """
 
-    def __init__(self, units: list[UnitState], n_places: int) -> None:
+    def __init__(self, units: list[UnitState], n_places: int, *, turnout_s: float = 0.0) -> None:
         n = len(units)
+        self.turnout_s = turnout_s
+        # per unit, for the compiled search (columns in sim.engine.kernels): fixed node (station,
+        # scene just cleared; -1 if none), circuit segment, mode, rule flags; wait at the fixed
+        # node, anchor on the circuit, the drive (source node, start, wait_s, patrol scale)
+        self.ui = np.zeros((n, 5), np.int64)
+        self.ui[:, K.FIXED_NODE] = -1
+        self.uf = np.zeros((n, 7))
+        self.uf[:, K.LEG_SCALE] = 1.0
+        self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
+        self.flat = FlatCircuits()
         self.code = np.zeros(n, np.int8)
         self.lb_rows = np.zeros((n, n_places))
         self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
         self.any_reserve = bool(self.is_reserve.any())
         self.bias = np.full(n, np.inf)
         self.circuit_bound: dict = {}      # circuit_key -> lower bound per place
-        self._row_key: dict = {}           # uid -> circuit_key whose bound is in lb_rows
+        self._row_key: list = [None] * n   # per unit: the circuit_key whose bound is in lb_rows
 
     def refresh(self, st: UnitState) -> None:
-        """Update the arrays after ``st`` changed status or movement."""
+        """Update the arrays after ``st`` changed status or movement (runs several times per call)."""
         u = st.uid
-        if st.status is PATROL and st.moving is CIRCUIT and st.role is not RESERVE:
-            # the row stays while the unit is away from its circuit (its bias masks it then)
-            if self._row_key.get(u) != st.circuit_key:
-                self.lb_rows[u] = self.circuit_bound[st.circuit_key]
-                self._row_key[u] = st.circuit_key
-            self.code[u] = 1
-            self.bias[u] = 0.0 if not self.is_reserve[u] else np.inf
-        elif st.status in _FREE:
+        status = st.status
+        if status is PATROL:
+            moving = st.moving
+            if moving is CIRCUIT and st.role is not RESERVE:
+                # the row stays while the unit is away from its circuit (its bias masks it then)
+                key = st.circuit_key
+                uf = self.uf
+                if self._row_key[u] != key:
+                    self.lb_rows[u] = self.circuit_bound[key]
+                    self._row_key[u] = key
+                    self.ui[u, 1] = self.flat.seg_of[key]                # SEG
+                uf[u, 1] = st.anchor_t                                   # ANCHOR_T
+                uf[u, 2] = st.anchor_tau                                 # ANCHOR_TAU
+                self.code[u] = 1
+                self.bias[u] = 0.0
+                self.off_circuit.discard(u)
+                return
             self.code[u] = 2
-            self.bias[u] = -np.inf if not self.is_reserve[u] else np.inf
+            self.bias[u] = INF if st.role is RESERVE else -INF
+            if moving is LEG:
+                leg = st.leg
+                self.ui[u, 0] = -1                                       # FIXED_NODE
+                self.uf[u, 3:] = (leg.src, leg.t_start, leg.wait_s, leg.scale)   # LEG_*
+                self.off_circuit.add(u)
+            else:                            # just cleared a scene: where it stands (or the reserve)
+                self.ui[u, 0] = st.at_node
+                self.uf[u, 0] = 0.0                                      # FIXED_WAIT
+                self.off_circuit.discard(u)
+        elif status is STATION:
+            self.code[u] = 2
+            self.bias[u] = INF if st.role is RESERVE else -INF
+            self.ui[u, 0] = st.home_node
+            self.uf[u, 0] = self.turnout_s
+            self.off_circuit.discard(u)
         else:
             self.unavailable(u)
 
     def unavailable(self, u: int) -> None:
         self.code[u] = 0
         self.bias[u] = np.inf
+        self.off_circuit.discard(u)
 
+    def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
+        """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
+        self.circuit_bound[key] = bound
+        self.flat.add(key, circuit)
+
+    def reanchor(self, st: UnitState) -> None:
+        """The unit's anchor moved without a change of state (the accounts closed at the horizon)."""
+        self.uf[st.uid, K.ANCHOR_T] = st.anchor_t
+        self.uf[st.uid, K.ANCHOR_TAU] = st.anchor_tau
 
 
 class UnitSearch:
@@ -90,6 +143,23 @@ class UnitSearch:
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
         self.located_t = -1.0                               # the time of the last search
+        # the compiled search: nearest-unit choice and a full time matrix for every mode
+        self.compiled = (self.best_only and all(self._T[m] is not None for m in travel)
+                         and len(travel) <= K.MODE_SLOTS)
+        if self.compiled:
+            modes = list(travel)
+            ui = index.ui
+            self._ruled_u = [st.kind in self._ruled for st in units]
+            self._no_backup_u = [st.kind not in self._backup_kinds for st in units]
+            ui[:, K.MODE] = [modes.index(st.mode) for st in units]
+            ui[:, K.RULED] = self._ruled_u
+            ui[:, K.NO_BACKUP] = self._no_backup_u
+            times = [np.ascontiguousarray(self._T[m], dtype=float) for m in modes]
+            self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
+            self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
+            self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
+            self._kernel_version, self._kernel_args = -1, ()
+            K.compile_once()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
         """(the place is in the unit's beat, the place is in a beat next to it)."""
@@ -166,6 +236,8 @@ class UnitSearch:
         include every unit that could win, plus the reserve and, under ``own_beat_first``,
         the beat owners and neighbours, for ``select_unit`` to choose from.
         """
+        if self.compiled:
+            return self._search_compiled(place, t, is_backup=is_backup)
         self.located, self.located_t = {}, t
         index = self.index
         if self.exhaustive:
@@ -201,3 +273,64 @@ class UnitSearch:
                 if c.eta_s < best and eligible(c, rules=rules, is_backup=is_backup):
                     best = c.eta_s
         return best_uid, found
+
+    def _search_compiled(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list]:
+        """``search`` with nearest-unit choice, compiled: the same choice as the pruned walk.
+
+        One compiled call (``sim.engine.kernels.nearest_unit``) locates every unit on a circuit
+        or at a fixed node (station, a scene just cleared) exactly and gives each unit on a
+        drive a lower bound; the units on a drive whose bound could beat the best are then
+        located here (this may finish a drive and put a unit back on its circuit). When a unit
+        whose eligibility depends on the rules comes first, every free unit is located and
+        they are walked in order of (arrival, unit id): the choice is the first eligible one.
+        """
+        index, units = self.index, self.units
+        out = self._out
+        eta = out[0]
+        flat = index.flat
+        if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
+            self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out) + self._times
+            self._kernel_version = flat.version
+        best, best_eta, checked_first = nearest_unit(place, float(t), is_backup, *self._kernel_args)
+        off: dict = {}
+        self.located, self.located_t = Located(off, out[1], out[2]), t
+        ahead = []                 # units on a drive that come before the best: (arrival, uid)
+        if index.off_circuit:
+            T, target_of, extra_of = self._T, self._target_of, self._extra_of
+            for u in sorted(index.off_circuit):
+                # the bound (with a margin for rounding) says whether the unit could come first
+                if not (checked_first or best < 0 or eta[u] - BOUND_MARGIN_S <= best_eta):
+                    continue
+                st = units[u]
+                node, wait = off[u] = self.where(st, t)
+                mode = st.mode
+                e = eta[u] = wait + float(T[mode][node, target_of[mode][place]]) + extra_of[mode][place]
+                if best < 0 or e < best_eta or (e == best_eta and u < best):
+                    ahead.append((e, u))
+        if checked_first:
+            return self._walk(place, eta, is_backup=is_backup), []
+        ahead.sort()
+        for e, u in ahead:
+            st = units[u]
+            if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
+                    and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
+                                     is_backup=is_backup):
+                continue
+            return u, []
+        return (best if best >= 0 else None), []
+
+    def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
+        """The first eligible free unit in order of (arrival, unit id); every free unit located."""
+        code, units = self.index.code, self.units
+        rules = self.rules
+        for u in eta.argsort(kind="stable").tolist():
+            c = code[u]
+            if c == 0 or (c == 1 and eta[u] == INF):     # busy, or no road from its circuit
+                continue
+            st = units[u]
+            if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
+                    and not eligible(Candidate(u, st.kind, st.role, float(eta[u]), *self.owns(st, place)),
+                                     rules=rules, is_backup=is_backup):
+                continue
+            return u
+        return None

@@ -217,16 +217,36 @@ class Movement:
             if t > st.anchor_t:
                 self.intervals.append((st.uid, st.anchor_t, t, st.circuit_key, st.anchor_t, st.anchor_tau))
 
+    def stop(self, st: UnitState, t: float) -> tuple[int, float] | None:
+        """Book what a free unit has been doing until ``t`` and say where it is now.
+
+        Patrol or a drive is booked up to ``t`` and the unit is located (node it heads to,
+        response seconds before it is there); a unit standing at a scene it just cleared is
+        there; a unit at the station, a post or off duty gets its idle time booked and is at
+        its home node (no turnout: it is not being sent). None for a busy unit. The caller
+        then gives the unit its next state (a shift change, the horizon).
+        """
+        if st.status is PATROL:
+            if st.moving is STILL:            # just cleared a scene
+                return st.at_node, 0.0
+            node, wait = self.where(st, t)
+            self.leave_patrol(st, t)
+            return node, wait
+        if st.status is STATION or st.status is OFF or st.status is POST:
+            self.account_idle(st, t)
+            return st.home_node, 0.0
+        return None
+
     def close(self, st: UnitState, horizon_s: float) -> None:
         """Close the unit's accounts at the horizon (what it is doing goes on, unbooked)."""
         self.sync(st, horizon_s)
-        if st.status is PATROL and st.moving is not STILL:
-            self.leave_patrol(st, horizon_s)
-            st.anchor_tau += horizon_s - st.anchor_t
-            st.anchor_t = horizon_s
-        elif st.status is STATION or st.status is OFF or st.status is POST:
-            self.account_idle(st, horizon_s)
-            st.since = horizon_s
+        moving = st.status is PATROL and st.moving is not STILL
+        if self.stop(st, horizon_s) is not None:
+            if moving:
+                st.anchor_tau += horizon_s - st.anchor_t
+                st.anchor_t = horizon_s
+            elif st.status is not PATROL:
+                st.since = horizon_s
         if st.overtime_from is not None:
             self.end_overtime(st, horizon_s)
             st.overtime_from = horizon_s

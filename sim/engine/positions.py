@@ -1,0 +1,87 @@
+"""Where every unit on its patrol circuit is, for all units at once (the compiled dispatch path).
+
+``FlatCircuits`` keeps every circuit built in the run in three flat arrays (cumulative
+patrol seconds, nodes, cumulative response seconds), one segment per circuit, so that
+``sim.engine.kernels.locate_on_circuits`` can locate all units in one call. The
+per-unit anchors it reads live in ``sim.engine.search.DispatchIndex``. ``Located`` is
+what a search leaves behind: where each unit was at that moment, read lazily by
+sending the chosen unit and by the encirclement measure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.patrol import Circuit
+
+
+class FlatCircuits:
+    """Every circuit of the run as a segment of flat, growing arrays.
+
+    ``flat`` rows: cumulative patrol seconds, nodes, cumulative response seconds (nodes as
+    floats: exact, and one array is one argument of the compiled call); ``seg`` per
+    circuit: first column, end column (exclusive), lap seconds.
+    """
+
+    def __init__(self) -> None:
+        self.flat = np.empty((3, 4096))
+        self.size = 0
+        self.seg = np.empty((64, 3))
+        self.count = 0
+        self.seg_of: dict = {}             # circuit_key -> segment
+        self.version = 0                   # bumped when the arrays are replaced by larger ones
+
+    def add(self, key, c: Circuit) -> int:
+        n = len(c.t_s)
+        while self.size + n > self.flat.shape[1]:
+            self.flat = np.concatenate([self.flat, np.empty_like(self.flat)], axis=1)
+            self.version += 1
+        if self.count == self.seg.shape[0]:
+            self.seg = np.concatenate([self.seg, np.empty_like(self.seg)])
+            self.version += 1
+        lo = self.size
+        self.flat[0, lo:lo + n] = c.t_s
+        self.flat[1, lo:lo + n] = c.nodes
+        self.flat[2, lo:lo + n] = c.resp_s
+        s = self.count
+        self.seg[s] = (lo, lo + n, c.duration_s)
+        self.size += n
+        self.count += 1
+        self.seg_of[key] = s
+        return s
+
+
+class Located:
+    """Where the units were at the last search: ``get(uid)`` -> (node it heads to, wait seconds) or None.
+
+    Units located in Python (on a drive) are in ``off``; the others are read from the
+    compiled search's arrays (``node``, as floats, is -1 for units it did not locate). Sending the
+    chosen unit asks once or twice; the encirclement measure asks for every free unit,
+    so from the third question on ``get`` is a dict's (built from the arrays then: they
+    are reused by the next search, which comes after every question about this one).
+    """
+
+    __slots__ = ("off", "_node", "_wait", "_asked", "get")
+
+    def __init__(self, off: dict, node: np.ndarray, wait: np.ndarray) -> None:
+        self.off = off
+        self._node, self._wait = node, wait
+        self._asked = 0
+        self.get = self._get
+
+    def _get(self, uid: int, default=None):
+        hit = self.off.get(uid)
+        if hit is not None:
+            return hit
+        self._asked += 1
+        if self._asked > 2:
+            found = np.flatnonzero(self._node >= 0)
+            table = dict(zip(found.tolist(), zip(self._node[found].astype(np.int64).tolist(),
+                                                 self._wait[found].tolist())))
+            table.update(self.off)
+            self.get = table.get
+            return table.get(uid, default)
+        node = int(self._node[uid])
+        if node < 0:
+            return default
+        return node, float(self._wait[uid])

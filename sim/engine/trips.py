@@ -1,0 +1,128 @@
+"""Trips: sending a unit to an incident, its arrival and clearance, and what it does when free again.
+
+Part of ``Engine`` (``sim.engine.core``), kept apart because it is the one job every
+dispatch repeats: stop what the unit was doing and book it, start the trip (one event, at
+clearance: nothing diverts a unit on its way, so its arrival is known when it leaves),
+and at clearance take the next queued call the unit may take or go where its duty wants
+it (``sim.engine.duty``). ``Trips`` is a mixin: it reads the engine's state (``units``,
+``queue``, ``sent``, ``arrivals`` ...), set up in ``Engine.__init__``.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from sim.engine.units import BUSY, OFF, PATROL, STATION, STILL, UnitState, clip
+from sim.kinds import Role
+
+MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
+ROLE_PATROL = Role.PATROL
+
+
+class Trips:
+    """The trip of a unit to an incident and back to its duty (mixed into ``Engine``)."""
+
+    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None) -> None:
+        """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
+
+        ``located``: where the unit is now (node it heads to, seconds to it), if known.
+        """
+        move = self.move
+        mt = self.travel[st.mode]
+        place = self._place[i]
+        own, _ = self.search.owns(st, place)
+        node, wait = located if located is not None else move.where(st, t)
+        if st.status is PATROL:
+            if st.moving is not STILL:
+                # the rest of the current street edge is counted in time (wait), not in distance
+                move.leave_patrol(st, t)
+        elif st.status is STATION:
+            move.account_idle(st, t)
+        target = self._target_of[st.mode][place]
+        resp_s = mt.oracle.time(node, target)
+        if not resp_s < np.inf:
+            mt.oracle.route(node, target)      # raises the one-line "no route" error
+        eta = wait + resp_s + self._extra_of[st.mode][place]
+        metres = mt.oracle.metres(node, target) + float(self._offset_m[st.mode][place])
+        cross = st.role is ROLE_PATROL and not own
+        if not self.sent[i]:
+            self.dispatch_s[i] = t
+            self.cross_area[i] = cross
+        if cross:
+            st.cross_area_calls += 1
+        st.status, st.moving, st.leg, st.since = BUSY, STILL, None, t
+        self.index.unavailable(st.uid)
+        st.calls += 1
+        self.sent[i].append(st.uid)
+        if self.trace is not None:
+            self.trace.append(("trip", st.uid, t, node, wait, target, place, eta, i))
+        self._trip(st, i, eta, metres, target)
+
+    def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int) -> None:
+        """Drive to incident ``i`` and stay on scene; one event, at clearance.
+
+        Nothing can divert a unit on its way, so its arrival is known when it leaves
+        and is recorded now (unless it falls after the drain stops the run, like the
+        clearance that would follow it).
+        """
+        t0 = self.env.now
+        t1 = t0 + eta
+        if t1 < self.horizon_s + MAX_DRAIN_S:
+            arr = self.arrivals[i]
+            if not arr or t1 < arr[0]:       # equal times: the unit sent first arrived first
+                self.first_unit[i] = st.uid
+            arr.append(t1)
+            arr.sort()
+            self.move.account_drive(st, t0, t1, metres, patrol=False)
+        self._after(t1 + self._on_scene_s[i] - t0, self._clear, st, i, t1, t0, node)
+
+    def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
+        t2 = self.env.now
+        st.scene_s += clip(t1, t2, self.warmup_s, self.horizon_s)
+        if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier
+            self.clear_s[i] = t2
+        st.trips.append((i, t0, t1, t2))
+        self._free(st, node, t2)
+        self.index.refresh(st)               # whichever way _free left the unit
+
+    def _next_queued_for(self, st: UnitState) -> int | None:
+        """The first queued request this unit may take: never a second place at an incident it already served."""
+        skipped, found = [], None
+        while self.queue:
+            item = heapq.heappop(self.queue)
+            if st.uid in self.sent[item[3]]:
+                skipped.append(item)
+                continue
+            found = item[3]
+            break
+        for item in skipped:
+            heapq.heappush(self.queue, item)
+        return found
+
+    def _free(self, st: UnitState, node: int, t: float) -> None:
+        """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
+        if st.overtime_from is not None:
+            self.move.end_overtime(st, t)
+            st.overtime_from = None
+        st.status, st.moving, st.since = PATROL, STILL, t
+        st.leg, st.at_node = None, node
+        duty = self.duty
+        if st.pending:
+            st.pending = False
+            if duty.wants(st, duty.level_of(st)) is OFF:
+                st.status, st.leg, st.since = OFF, None, t
+                return
+        j = self._next_queued_for(st) if self.queue else None
+        if j is not None:
+            self._send(st, j, t)
+            return
+        want = duty.wants(st, duty.level_of(st))
+        if want is PATROL:
+            duty.apply(st, t)
+        elif want is OFF:
+            st.status, st.leg, st.since = OFF, None, t
+        else:
+            st.leg = None
+            self.move.drive_home(st, node, t)
