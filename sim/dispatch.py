@@ -41,6 +41,8 @@ class DispatchRules:
     backup_kinds: frozenset = frozenset(KIND_NAMES)
     reserve_for: frozenset = frozenset()     # {"major", "beyond_line"}
     lost_when_all_busy: bool = False         # a loss system: requests no unit can take are dropped
+    # priority -> units kept free for higher priorities: such a call is sent only while more are free
+    keep_free: dict = field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, spec) -> "DispatchRules":
@@ -50,7 +52,8 @@ class DispatchRules:
         return cls(policy=spec.policy, max_travel_s={k: v for k, v in limits.items() if v is not None},
                    own_beat_only=frozenset(own),
                    backup_kinds=frozenset(spec.backup_kinds), reserve_for=frozenset(spec.reserve_for),
-                   lost_when_all_busy=getattr(spec, "when_all_busy", "queue") == "lost")
+                   lost_when_all_busy=getattr(spec, "when_all_busy", "queue") == "lost",
+                   keep_free=dict(getattr(spec, "keep_free_for_priority", None) or {}))
 
 
 @dataclass(frozen=True)

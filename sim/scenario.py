@@ -432,15 +432,29 @@ def _dispatch_kind_fields() -> dict:
     return out
 
 
+class _DispatchChecks(_Model):
+    """Checks across the dispatch keys (the keys themselves are made by ``create_model`` below)."""
+
+    @model_validator(mode="after")
+    def _held_calls_queue(self):
+        """A held call waits in the queue, so holding needs one (a loss system drops instead)."""
+        if self.keep_free_for_priority and self.when_all_busy == "lost":
+            raise ValueError("keep_free_for_priority holds calls in the queue: set when_all_busy: queue "
+                             "or remove keep_free_for_priority")
+        return self
+
+
 #: Which unit the command centre sends (point-to-point dispatch, 一级处警); the per-kind keys come
 #: from ``sim.kinds``.
 DispatchSpec = create_model(
-    "DispatchSpec", __base__=_Model, __module__=__name__,
+    "DispatchSpec", __base__=_DispatchChecks, __module__=__name__,
     policy=(Literal["nearest", "own_beat_first"], "nearest"),
     **_dispatch_kind_fields(),
     backup_kinds=(list[KindName], Field(default_factory=lambda: list(kinds.KIND_NAMES))),
     reserve_for=(list[Literal["major", "beyond_line"]], Field(default_factory=lambda: ["major", "beyond_line"])),
-    when_all_busy=(Literal["queue", "lost"], "queue"))
+    when_all_busy=(Literal["queue", "lost"], "queue"),
+    keep_free_for_priority=(dict[Annotated[int, Field(ge=1, le=9)], Annotated[int, Field(ge=0, le=10_000)]],
+                            Field(default_factory=dict)))
 DispatchSpec.__doc__ = "Which unit the command centre sends (point-to-point dispatch, 一级处警)."
 
 

@@ -102,6 +102,7 @@ KEY_DOCS = {
     "dispatch.backup_kinds": "Kinds that may be sent as second and further units.",
     "dispatch.reserve_for": "When the reserve is sent: `major` incidents, calls no patrol unit reaches within the line (`beyond_line`).",
     "dispatch.when_all_busy": "`queue`: requests wait for the next free unit (priority, then call time); `lost`: they are dropped (a loss system, as in Erlang B).",
+    "dispatch.keep_free_for_priority": "Call stacking: `{priority: K}` sends a call of that priority only while at least K+1 units are free (on patrol or at the station, counting the one that would go); otherwise it is held in the queue until a clearance, the end of other work or a shift change leaves enough free. Each unit a call needs is held alike. Empty (default): no holding. A held call waits as long as that takes (with K at least the units on duty, until the drain ends).",
     "beats": "Grid deployment (网格化布警): patrol areas (巡区) and segments (巡段).",
     "beats.areas": "`city` (one area), `stations` (catchments by drive time), `grid` (cells of `cell_km`), `geojson` (your polygons).",
     "beats.cell_km": "Cell size for `areas: grid`.",

@@ -55,6 +55,7 @@ class Engine(Trips, OtherWork):
         self.warmup_s = warmup_s
         self.horizon_s = horizon_s
         self.rules = rules or DispatchRules()
+        self._keep_free = dict(self.rules.keep_free)   # call stacking: priority -> units kept free
         self.response_line_s = response_line_s
         alert = alert or deployment.alert_plan or AlertPlan(mode="fixed", base_level=deployment.alert_level)
         # the incident columns as Python lists: the engine reads single items, which lists serve faster
@@ -166,6 +167,8 @@ class Engine(Trips, OtherWork):
                 while next_decision <= t:
                     next_decision += DAY_S
             duty.shift_change(t)
+            if self._keep_free:
+                self._release_held(t)
             t += duty.shift_s
             if t >= self.horizon_s:
                 return
@@ -178,13 +181,11 @@ class Engine(Trips, OtherWork):
         place = self._place[i]
         search = self.search
         for _ in range(count):
-            is_backup = len(self.sent[i]) > 0
-            uid, found = search.search(place, t, is_backup=is_backup)
-            if not search.best_only:         # else the search made the choice
-                time_left = self.response_line_s - (t - self._call_s[i])
-                choice = select_unit(found, rules=self.rules, is_backup=is_backup, major=self._is_major[i],
-                                     time_left_s=time_left)
-                uid = None if choice is None else choice.uid
+            if self._keep_free and self._held(i, self._n_free()):
+                heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
+                self._seq += 1
+                continue
+            uid = self._choose(i, t)
             if uid is None:
                 if self.rules.lost_when_all_busy:
                     self.lost[i] = True
@@ -197,6 +198,51 @@ class Engine(Trips, OtherWork):
                 self._send(self.units[uid], i, t, search.located.get(uid))
         if self.encircle is not None and self._is_major[i]:
             self.encircle_s[i] = t - self._call_s[i] + self.encircle.seconds_s(place, t)
+
+    def _choose(self, i: int, t: float) -> int | None:
+        """The unit to send to request ``i`` now (the search, then the policy), or None."""
+        search = self.search
+        is_backup = len(self.sent[i]) > 0
+        uid, found = search.search(self._place[i], t, is_backup=is_backup)
+        if not search.best_only:         # else the search made the choice
+            time_left = self.response_line_s - (t - self._call_s[i])
+            choice = select_unit(found, rules=self.rules, is_backup=is_backup, major=self._is_major[i],
+                                 time_left_s=time_left)
+            uid = None if choice is None else choice.uid
+        return uid
+
+    # ------------------------------------------------------------------ call stacking
+    def _n_free(self) -> int:
+        """Units free for dispatch now (on patrol or at the station, the reserve included)."""
+        return int(np.count_nonzero(self.index.code))
+
+    def _held(self, i: int, n_free: int) -> bool:
+        """``dispatch.keep_free_for_priority``: request ``i`` waits unless more than K units are free.
+
+        ``n_free`` counts the unit that would go, so K = 0 never holds and K = 2 sends
+        only while at least three units are free.
+        """
+        k = self._keep_free.get(self._priority[i])
+        return k is not None and n_free <= k
+
+    def _release_held(self, t: float) -> None:
+        """Units came on duty (a shift change): send the queued requests the rule now lets go.
+
+        Only with stacking on: without it the queue is served at clearances alone (as
+        before the rule existed, which the back tests pin).
+        """
+        if not self.queue:
+            return
+        waiting = sorted(self.queue)     # priority, then call time
+        keep = []
+        for item in waiting:
+            i = item[3]
+            uid = None if self._held(i, self._n_free()) else self._choose(i, t)
+            if uid is None or uid in self.sent[i]:
+                keep.append(item)
+            else:
+                self._send(self.units[uid], i, t, self.search.located.get(uid))
+        self.queue[:] = keep             # a sorted list is a heap
 
     # ------------------------------------------------------------------ run
     def run(self) -> EngineLog:

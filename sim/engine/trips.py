@@ -101,6 +101,19 @@ class Trips:
             heapq.heappush(self.queue, item)
         return found
 
+    def _next_released_for(self, st: UnitState) -> int | None:
+        """With call stacking: the first queued request (priority, then call time) this unit may
+        take and the rule lets go now, counting this unit among the free ones."""
+        n_free = self._n_free() + (self.index.code[st.uid] == 0)
+        for item in sorted(self.queue):
+            i = item[3]
+            if st.uid in self.sent[i] or self._held(i, n_free):
+                continue
+            self.queue.remove(item)
+            heapq.heapify(self.queue)
+            return i
+        return None
+
     def _free(self, st: UnitState, node: int, t: float) -> None:
         """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
         if st.overtime_from is not None:
@@ -114,7 +127,12 @@ class Trips:
             if duty.wants(st, duty.level_of(st)) is OFF:
                 st.status, st.leg, st.since = OFF, None, t
                 return
-        j = self._next_queued_for(st) if self.queue else None
+        if not self.queue:
+            j = None
+        elif self._keep_free:
+            j = self._next_released_for(st)
+        else:
+            j = self._next_queued_for(st)
         if j is not None:
             self._send(st, j, t)
             return
