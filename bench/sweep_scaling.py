@@ -205,7 +205,8 @@ def main(argv=None) -> int:
         from sim.experiment import dask_cluster
 
         dask_cluster.WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
-    modes = (args.modes or f"seq,dask1,dask{W},pool{W}").split(",")
+    # "daskW" and "poolW" (as in the help) stand for --workers processes
+    modes = [m.replace("W", str(W)) for m in (args.modes or "seq,dask1,daskW,poolW").split(",")]
 
     import pandas as pd
 
