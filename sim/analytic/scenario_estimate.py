@@ -73,7 +73,7 @@ from sim.kinds import LEVELS
 from sim.outputs import write_json_atomic
 
 __all__ = ["FreeGroup", "LevelEstimate", "ScenarioEstimate", "travel_moments", "travel_cdf",
-           "response_cdf", "estimate", "format_estimate", "estimate_scenario"]
+           "response_cdf", "estimate", "estimate_scenario"]
 
 HOURS_PER_WEEK = 168
 #: Compliance this close to the target (either side) is a close call: the estimate's error is of this
@@ -496,60 +496,6 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
         call_handling_mean_s=summary.handling_mean_s, levels=out, assumptions=ASSUMPTIONS)
 
 
-def _mmss(x) -> str:
-    if x is None or not math.isfinite(x):
-        return "  -  "
-    s = int(round(x))
-    return f"{s // 60}:{s % 60:02d}"
-
-
-def _verdict(e: LevelEstimate) -> str:
-    word = "YES" if e.lines_hold else "no"
-    return f"close/{word}" if e.close_call else word
-
-
-def _pct(x) -> str:
-    return "    -" if x is None or not math.isfinite(x) else f"{100 * x:5.1f}%"
-
-
-def format_estimate(est: ScenarioEstimate, *, seconds: float | None = None) -> str:
-    """The terminal table: one row per level, then the simplifications."""
-    sp = est.speeds_kph
-    per_day = {lvl: e.calls_per_hour * 24 for lvl, e in est.levels.items()}
-    calls = f"{next(iter(per_day.values())):.0f}" if len({round(v) for v in per_day.values()}) == 1 else \
-        "/".join(f"{v:.0f}" for v in per_day.values()) + " (by level)"
-    lines = [f"Analytic estimate: {est.file or est.scenario} ({est.scenario})"
-             + (f", {seconds:.1f} s" if seconds is not None else ""),
-             f"  area {est.area_km2:.1f} km2 (convex hull of the road network); {calls} calls a day",
-             "  response speeds: " + ", ".join(f"{k.replace('_response', '')} {v:.1f} km/h" for k, v in sp.items())
-             + f"; call handling {est.call_handling_mean_s:.0f} s on average",
-             f"  lines: first unit within {est.response_line_s:g} s, second within {est.backup_line_s:g} s, "
-             f"target {100 * est.target_compliance:g}% of incidents", ""]
-    head = (f"  {'level':<7}{'on patrol':>10}  {'units answering':<24}{'util':>6}  {'P(wait)':>8}  "
-            f"{'wait s':>6}  {'travel s':>8}  {'resp p50':>8}  {'p90':>5}  {'1st line':>8}  {'2nd line':>8}  holds")
-    lines.append(head)
-    for lvl, e in est.levels.items():
-        units = "/".join(str(v) for v in e.units.values())
-        answering = "/".join(k.replace("standby-", "sb-").replace("bicycle", "bike") for k in e.units)
-        util = "unstbl" if e.unstable_hours else f"{100 * e.utilisation:5.1f}%"
-        wait = f"{e.mean_wait_s:6.1f}" if math.isfinite(e.mean_wait_s) else "   inf"
-        lines.append(f"  {lvl:<7}{e.patrol_officers:>10}  {f'{e.responders} ({units})':<24}{util:>6}  "
-                     f"{e.p_wait:8.4f}  {wait}  {e.travel_first_s:8.0f}  {_mmss(e.response_p50_s):>8}  "
-                     f"{_mmss(e.response_p90_s):>5}  {_pct(e.response_within_line):>8}  "
-                     f"{_pct(e.backup_within_line):>8}  {_verdict(e)}")
-    lines.append(f"  units answering: {answering} (sb = standby at the stations)")
-    if any(e.close_call for e in est.levels.values()):
-        lines.append(f"  close: a line within {100 * CLOSE_CALL:g} points of the target, closer than this estimate "
-                     f"can tell (YES or no after the slash); simulate it")
-    unstable = [f"{lvl} {e.unstable_hours} of {HOURS_PER_WEEK}" for lvl, e in est.levels.items() if e.unstable_hours]
-    if unstable:
-        lines.append(f"  unstbl: in some hours ({', '.join(unstable)}) the calls need more units than are on duty "
-                     "(no steady state); those hours count as missing both lines")
-    lines += ["", "  simplifications (a ballpark, not a forecast; 'patrolsim run --all-levels' simulates it):"]
-    lines += [f"  - {a}" for a in est.assumptions]
-    return "\n".join(lines)
-
-
 def estimate_scenario(path: Path, args) -> int:
     """``patrolsim analytic SCENARIO.yaml [--out OUT.json]``: print the estimate, optionally write JSON.
 
@@ -558,6 +504,7 @@ def estimate_scenario(path: Path, args) -> int:
     """
     import time
 
+    from sim.report.analytic import scenario_estimate_table
     from sim.scenario_file import load_scenario
 
     file = str(path)
@@ -574,7 +521,8 @@ def estimate_scenario(path: Path, args) -> int:
     t0 = time.perf_counter()
     scenario = load_scenario(path)
     est = estimate(scenario)
-    print(format_estimate(est, seconds=time.perf_counter() - t0))
+    print(scenario_estimate_table(est, seconds=time.perf_counter() - t0, close_call=CLOSE_CALL,
+                                  hours_per_week=HOURS_PER_WEEK))
     if out is not None:
         write_json_atomic(Path(out), est.to_dict())
         print(f"\n  wrote {out}")
