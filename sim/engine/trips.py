@@ -88,11 +88,15 @@ class Trips:
         self.index.refresh(st)               # whichever way _free left the unit
 
     def _next_queued_for(self, st: UnitState) -> int | None:
-        """The first queued request this unit may take: never a second place at an incident it already served."""
+        """The first queued request (priority, then call time) this unit may take: never a second
+        place at an incident it already served, nor, with call stacking, one the rule holds now
+        (this unit counted among the free ones)."""
+        keep_free = bool(self._keep_free)
+        n_free = self._n_free() + (self.index.code[st.uid] == 0) if keep_free else 0
         skipped, found = [], None
         while self.queue:
             item = heapq.heappop(self.queue)
-            if st.uid in self.sent[item[3]]:
+            if st.uid in self.sent[item[3]] or (keep_free and self._held(item[3], n_free)):
                 skipped.append(item)
                 continue
             found = item[3]
@@ -100,19 +104,6 @@ class Trips:
         for item in skipped:
             heapq.heappush(self.queue, item)
         return found
-
-    def _next_released_for(self, st: UnitState) -> int | None:
-        """With call stacking: the first queued request (priority, then call time) this unit may
-        take and the rule lets go now, counting this unit among the free ones."""
-        n_free = self._n_free() + (self.index.code[st.uid] == 0)
-        for item in sorted(self.queue):
-            i = item[3]
-            if st.uid in self.sent[i] or self._held(i, n_free):
-                continue
-            self.queue.remove(item)
-            heapq.heapify(self.queue)
-            return i
-        return None
 
     def _free(self, st: UnitState, node: int, t: float) -> None:
         """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
@@ -127,12 +118,7 @@ class Trips:
             if duty.wants(st, duty.level_of(st)) is OFF:
                 st.status, st.leg, st.since = OFF, None, t
                 return
-        if not self.queue:
-            j = None
-        elif self._keep_free:
-            j = self._next_released_for(st)
-        else:
-            j = self._next_queued_for(st)
+        j = self._next_queued_for(st) if self.queue else None
         if j is not None:
             self._send(st, j, t)
             return
