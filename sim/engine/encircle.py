@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.engine import kernels as K
+from sim.engine.positions import Located
 from sim.engine.search import DispatchIndex, UnitSearch
 from sim.engine.units import POST, ModeTravel, Movement, UnitState
 from sim.kinds import MAJOR_ROAD_CLASSES as MAJOR_ROADS
@@ -82,6 +84,27 @@ FIRST_STEP_SHARE = 0.3       # the stepped cordon's first limit: this share of t
 STEP_GROWTH = 1.2            # and its growth per step (0.3 and 1.2: fewest nodes searched of those tried)
 
 
+class _RoadEnds:
+    """The ends of the measured roads (``road_mask``), for ``exit_places`` over just those edges.
+
+    ``exit_places`` computes the distance of every node; an exit needs it only at the
+    two ends of a measured road (the same ``hypot`` of the same differences, so the
+    same exits), which for major roads is a small share of the graph.
+    """
+
+    def __init__(self, graph, road_mask: np.ndarray | None) -> None:
+        keep = slice(None) if road_mask is None else np.flatnonzero(road_mask)
+        self.u, self.v = graph.edge_u[keep], graph.edge_v[keep]
+        self.x, self.y = graph.x_m, graph.y_m
+        self.xu, self.yu = self.x[self.u], self.y[self.u]
+        self.xv, self.yv = self.x[self.v], self.y[self.v]
+
+    def exits(self, place: int, radius_m: float) -> np.ndarray:
+        x0, y0 = self.x[place], self.y[place]
+        cross = (np.hypot(self.xu - x0, self.yu - y0) <= radius_m) & (np.hypot(self.xv - x0, self.yv - y0) > radius_m)
+        return np.unique(self.v[cross]).astype(np.int64)
+
+
 class Encirclement:
     """The encirclement measure over the engine's units (``seconds_s`` per major incident)."""
 
@@ -101,16 +124,25 @@ class Encirclement:
         self._posts = [st for st in units if st.role is Role.CHECKPOINT]
         self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
         self._exits: dict = {}
+        self._edges = _RoadEnds(self.places, self._road_mask)
         self._recent_s: deque[float] = deque(maxlen=32)     # recent cordon times (the first limit)
         # a limit saves work only where the oracle stops its searches there; elsewhere one pass
         self._limited = any(mt.oracle.stops_at_limit for mt in travel.values())
+        # full time matrices (the compiled dispatch search runs): every free unit's arrival at
+        # every exit and the greedy walk in one compiled call, with the search's positions
+        self._compiled = search.compiled and not self.exhaustive
+        if self._compiled:
+            self._modes = list(travel)
+            self._slot = np.array([self._modes.index(st.mode) for st in units], np.int64)
+            times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
+            self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
+            K.compile_cordon_once()
 
     def exits(self, place: int) -> np.ndarray:
         """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
         hit = self._exits.get(place)
         if hit is None:
-            hit = self._exits[place] = exit_places(self.places, place, radius_m=self.settings.radius_m,
-                                                   road_mask=self._road_mask)
+            hit = self._exits[place] = self._edges.exits(place, self.settings.radius_m)
         return hit
 
     def seconds_s(self, place: int, t: float) -> float:
@@ -147,6 +179,8 @@ class Encirclement:
         todo_arr = np.asarray(todo, np.int64)
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
+        if self._compiled:
+            return self._compiled_cordon_s(avail, todo_arr, t)
         if self._limited:
             return self._stepped_cordon_s(avail, code[avail] == 1, todo_arr, t)
         return self._cut_cordon_s(avail, code[avail] == 1, todo_arr, t)
@@ -194,6 +228,29 @@ class Encirclement:
             if lam == np.inf or unit_free.sum() < exit_free.sum():
                 return np.inf
             lam = STEP_GROWTH * lam if STEP_GROWTH * lam <= MAX_LIMIT_S else np.inf
+
+    def _compiled_cordon_s(self, avail: np.ndarray, todo_arr: np.ndarray, t: float) -> float:
+        """The full greedy assignment over every free unit, in one compiled call (full time matrices).
+
+        Every unit on a circuit or at a fixed node was located by the dispatch search a
+        moment ago (``search.located``, at the same ``t``); units on a drive it left out are
+        located here, in unit order, as the cut did. No pruning: over a few dozen units and
+        a handful of exits the whole matrix costs less than the bounds that would prune it.
+        """
+        located = self.search.located
+        if isinstance(located, Located) and self.search.located_t == t:
+            node, wait = located.of_many(avail)
+        else:
+            node, wait = np.full(avail.size, -1.0), np.zeros(avail.size)
+        for a in np.flatnonzero(node < 0).tolist():
+            node[a], wait[a] = self.where(self.units[int(avail[a])], t)
+        slots = len(self._modes)
+        targets = np.empty((slots, todo_arr.size), np.int64)
+        extras = np.empty((slots, todo_arr.size))
+        for k, m in enumerate(self._modes):
+            targets[k] = self.target[m][todo_arr]
+            extras[k] = self.extra_s[m][todo_arr]
+        return K.cordon_from_matrix(node.astype(np.int64), wait, self._slot[avail], targets, extras, *self._times)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:
