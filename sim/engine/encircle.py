@@ -9,12 +9,12 @@ positions at the moment of dispatch.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.engine import kernels as K
+from sim.engine.cordon import PairCounter, best_first_cordon_s
 from sim.engine.positions import Located
 from sim.engine.search import DispatchIndex, UnitSearch
 from sim.engine.units import POST, ModeTravel, Movement, UnitState
@@ -78,10 +78,6 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
 
 #: ``seconds_s`` when no road of the measured class crosses the circle (no cordon to draw)
 NOT_APPLICABLE = float("-inf")
-FIRST_LIMIT_S = 600.0        # the first travel-time limit of a cordon, before any was measured
-MAX_LIMIT_S = 4 * 3600.0     # a limit past this is dropped (the times are then searched in full)
-FIRST_STEP_SHARE = 0.3       # the stepped cordon's first limit: this share of the median recent cordon time
-STEP_GROWTH = 1.2            # and its growth per step (0.3 and 1.2: fewest nodes searched of those tried)
 
 
 class _RoadEnds:
@@ -125,8 +121,9 @@ class Encirclement:
         self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
         self._exits: dict = {}
         self._edges = _RoadEnds(self.places, self._road_mask)
-        self._recent_s: deque[float] = deque(maxlen=32)     # recent cordon times (the first limit)
-        # a limit saves work only where the oracle stops its searches there; elsewhere one pass
+        self.pairs = PairCounter()         # pair searches of the best-first cordon (tests, benchmarks)
+        self._t = -1.0                     # the time of the cordon being measured (``_locate``)
+        # where the oracles stop their searches at a limit (the kernel backend): pair searches, best first
         self._limited = any(mt.oracle.stops_at_limit for mt in travel.values())
         # full time matrices (the compiled dispatch search runs): every free unit's arrival at
         # every exit and the greedy walk in one compiled call, with the search's positions
@@ -161,9 +158,11 @@ class Encirclement:
         at most ``W`` is in it. Rows stay in unit order, so ties break as in the full
         assignment (``exhaustive`` computes that, for tests).
 
-        Where the oracles stop their searches at a limit (large graphs, the kernel backend),
-        the same walk is done in steps of a rising limit instead (``_stepped_cordon_s``),
-        so that the searches from the exits go only as far as the cordon needs.
+        With full time matrices and the compiled dispatch search, the whole assignment over
+        every free unit is one compiled call instead (``_compiled_cordon_s``). Where the
+        oracles stop their searches at a limit (large graphs, the kernel backend), the walk
+        takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
+        only for a pair whose bound comes first (``sim.engine.cordon``).
         """
         exits = self.exits(place)
         if exits.size == 0:
@@ -177,57 +176,21 @@ class Encirclement:
         if avail.size < len(todo):
             return float("inf")
         todo_arr = np.asarray(todo, np.int64)
+        self._t = t
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
         if self._compiled:
             return self._compiled_cordon_s(avail, todo_arr, t)
         if self._limited:
-            return self._stepped_cordon_s(avail, code[avail] == 1, todo_arr, t)
+            return best_first_cordon_s(avail, todo_arr, t, units=self.units, code=code,
+                                       lb_rows=self.index.lb_rows, locate=self._locate, travel=self.travel,
+                                       target=self.target, extra_s=self.extra_s, count=self.pairs)
         return self._cut_cordon_s(avail, code[avail] == 1, todo_arr, t)
 
-    def _stepped_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray,
-                          t: float) -> float:
-        """The greedy cordon in steps of a rising limit ``lam``, for oracles that stop their searches there.
-
-        Step by step, the pairs (unit, exit) whose arrival is at most ``lam`` are walked in
-        the greedy order (arrival, then unit, then exit: the row-major order of the full
-        assignment) among the units and exits still free. Every such pair is known exactly:
-        its travel time is at most ``lam`` (waits and walks only add), and the oracle's
-        searches stop at ``lam`` or once the units asked about are reached; a unit whose
-        lower bound (its circuit's) at every open exit is above ``lam`` is not asked yet.
-        A pair walked at a later step has an arrival above every earlier ``lam``, so the
-        walk is the full assignment's walk, cut into pieces; an exit held at an early step
-        is not searched further. ``lam`` starts at ``FIRST_STEP_SHARE`` of the median of
-        recent cordon times and grows by ``STEP_GROWTH`` each step, to infinity past ``MAX_LIMIT_S``.
-        """
-        n_units, n_todo = avail.size, todo_arr.size
-        lb = np.full((n_units, n_todo), -np.inf)          # units off a circuit: asked at once
-        if on_circuit.any():
-            lb[on_circuit] = self.index.lb_rows[np.ix_(avail[on_circuit], todo_arr)]
-        unit_free = np.ones(n_units, bool)
-        exit_free = np.ones(n_todo, bool)
-        where: dict = {}
-        lam = FIRST_STEP_SHARE * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
-        worst = 0.0
-        while True:
-            open_e = np.flatnonzero(exit_free)
-            ask = np.flatnonzero(unit_free & (lb[:, open_e].min(axis=1) <= lam))
-            if ask.size:
-                eta = self._eta(avail[ask], todo_arr[open_e], t, lam, where)
-                r, c = np.nonzero(eta <= lam)
-                vals = eta[r, c]
-                for k in np.lexsort((c, r, vals)).tolist():
-                    u, e = ask[r[k]], open_e[c[k]]
-                    if unit_free[u] and exit_free[e]:
-                        unit_free[u] = exit_free[e] = False
-                        worst = float(vals[k])
-                if not exit_free.any():
-                    if worst < np.inf:
-                        self._recent_s.append(worst)
-                    return worst
-            if lam == np.inf or unit_free.sum() < exit_free.sum():
-                return np.inf
-            lam = STEP_GROWTH * lam if STEP_GROWTH * lam <= MAX_LIMIT_S else np.inf
+    def _locate(self, uid: int) -> tuple[int, float]:
+        """Where unit ``uid`` is (node it heads to, wait): as the dispatch search found it at this time, if it did."""
+        hit = self.search.located.get(uid) if self.search.located_t == self._t else None
+        return hit if hit is not None else self.where(self.units[uid], self._t)
 
     def _compiled_cordon_s(self, avail: np.ndarray, todo_arr: np.ndarray, t: float) -> float:
         """The full greedy assignment over every free unit, in one compiled call (full time matrices).
@@ -279,25 +242,15 @@ class Encirclement:
                 return worst
             chosen = grown
 
-    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float, limit_s: float = np.inf,
-             where_of: dict | None = None) -> np.ndarray:
-        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit.
-
-        Where the travel time is above ``limit_s`` the entry may be inf instead.
-        ``where_of``: units located already for this cordon (filled in here).
-        """
+    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float) -> np.ndarray:
+        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit."""
         free = [self.units[u] for u in uids.tolist()]
         # units located for this dispatch a moment ago (same time, same state) need no second look
         located = self.search.located if self.search.located_t == t else {}
-        if where_of is None:
-            where_of = {}
         where = []
         for st in free:
-            w = where_of.get(st.uid) or located.get(st.uid)
-            if w is None:
-                w = self.where(st, t)
-            where_of[st.uid] = w
-            where.append(w)
+            w = located.get(st.uid)
+            where.append(w if w is not None else self.where(st, t))
         modes = {st.mode for st in free}
         if len(modes) == 1:
             groups = {modes.pop(): slice(None)}
@@ -308,7 +261,7 @@ class Encirclement:
         waits = np.array([w[1] for w in where])
         for mode, rows in groups.items():
             targets = self.target[mode][todo_arr]
-            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets, limit_s=limit_s) \
+            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets) \
                 + waits[rows, None] \
                 + self.extra_s[mode][todo_arr][None, :]
         return eta
