@@ -199,12 +199,14 @@ def cordon_from_matrix(nodes, waits, modes, targets, extras, times0, times1, tim
 
 def compile_cordon_once() -> None:
     """Compile (or load from the cache) the cordon kernels now, with Ctrl-C held back (as ``compile_once``)."""
-    if cordon_from_matrix.signatures:
+    if cordon_from_matrix.signatures and exits_in_strip.signatures:
         return
     t = np.zeros((1, 1))
     args = (np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros((1, 1), np.int64),
             np.zeros((1, 1)), t, t, t, t)
-    _held(lambda: (cordon_from_matrix(*args), greedy_cordon(np.zeros((1, 1)))))
+    z = np.zeros(1)
+    _held(lambda: (cordon_from_matrix(*args), greedy_cordon(np.zeros((1, 1))),
+                   exits_in_strip(z, z, z, z, np.zeros(1, np.int64), 0.0, 0.0, 1.0)))
 
 
 def _held(call) -> None:
@@ -218,3 +220,22 @@ def _held(call) -> None:
         call()
     finally:
         block(signal.SIG_SETMASK, previous)
+
+
+@njit(cache=True, nogil=True)
+def exits_in_strip(xu, yu, xv, yv, v, x0, y0, radius_m):
+    """Ends ``v`` (sorted, unique) of the roads leaving the circle: inner end within ``radius_m``, outer end past it.
+
+    The roads come sorted by ``xu`` (their inner end's x), so only those in the strip
+    ``x0 ± (radius_m + 1 m)`` are looked at; ``np.hypot`` of the same differences as
+    ``sim.engine.encircle.exit_places`` (numba calls the C library's ``hypot``, as numpy does).
+    """
+    lo = np.searchsorted(xu, x0 - radius_m - 1.0)
+    hi = np.searchsorted(xu, x0 + radius_m + 1.0)
+    out = np.empty(hi - lo, np.int64)
+    k = 0
+    for e in range(lo, hi):
+        if np.hypot(xu[e] - x0, yu[e] - y0) <= radius_m and np.hypot(xv[e] - x0, yv[e] - y0) > radius_m:
+            out[k] = v[e]
+            k += 1
+    return np.unique(out[:k])
