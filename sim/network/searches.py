@@ -15,7 +15,7 @@ inequality). The bound is consistent, so each node is settled at its exact time,
 search stops when the source is, and it explores a corridor between the two rather
 than a ball around the target; each answer is cached with its path.
 
-For many sources and one target (``times``, ``between``: the cordon measure), the
+For many sources and one target (``times``, ``between``, ``full``), the
 store keeps, per target, a *column*: one Dijkstra search on the
 reversed graph (so its ``dist`` is the time from each node to the target and its
 predecessors are the next node towards it) held together with its frontier, so
@@ -28,8 +28,10 @@ equal to scipy's up to the order of additions among paths of equal time (tested:
 within 1e-6 s on random pairs, tests/network/test_searches.py).
 
 ``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
-time is above it come back as inf. The cordon measure uses it (sim/engine/encircle.py):
-a unit that cannot reach an exit by the time the cordon is closed does not change it.
+time is above it come back as inf. The cordon measure (sim/engine/cordon.py) asks pairs
+instead, ``time`` with a limit, in the order of the landmark bounds ``lower_bounds_s``
+gives without a search; a column per exit reached far more nodes (a ball around each
+exit, against a corridor per pair that could still count).
 
 Each kind of question always takes the same way to its answer: ``time`` always A*,
 ``times`` always the target's column, never a search forward from the source (as
