@@ -137,6 +137,7 @@ class Encirclement:
             self._slot = np.array([self._modes.index(st.mode) for st in units], np.int64)
             times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
+            self._exit_rows: dict = {}     # open exits (bytes) -> targets and walks per mode
             K.compile_cordon_once()
 
     def exits(self, place: int) -> np.ndarray:
@@ -211,12 +212,13 @@ class Encirclement:
             node, wait = np.full(avail.size, -1.0), np.zeros(avail.size)
         for a in np.flatnonzero(node < 0).tolist():
             node[a], wait[a] = self.where(self.units[int(avail[a])], t)
-        slots = len(self._modes)
-        targets = np.empty((slots, todo_arr.size), np.int64)
-        extras = np.empty((slots, todo_arr.size))
-        for k, m in enumerate(self._modes):
-            targets[k] = self.target[m][todo_arr]
-            extras[k] = self.extra_s[m][todo_arr]
+        key = todo_arr.tobytes()
+        hit = self._exit_rows.get(key)
+        if hit is None:         # per mode, the node driven to for each exit and the walk from it
+            hit = self._exit_rows[key] = (
+                np.array([self.target[m][todo_arr] for m in self._modes], np.int64),
+                np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64))
+        targets, extras = hit
         return K.cordon_from_matrix(node.astype(np.int64), wait, self._slot[avail], targets, extras, *self._times)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
