@@ -2,8 +2,10 @@
 
 The dispatch search asks a unit's arrival only up to the best so far, and the cordon
 measure runs A* pair searches best first, each only up to a limit a little past the next
-bound, again with a higher limit when the time was above it (sim/engine/cordon.py). Both must give what a search over every unit with every time
-gives (``exhaustive``), and the dispatches of the all-pairs matrix.
+bound, again with a higher limit when the time was above it (sim/engine/cordon.py). Both
+must give what a search over every unit with every time gives (``exhaustive``, whose cordon
+times come from one column per exit: equal bit for bit), and the dispatches of the all-pairs
+matrix.
 """
 
 from __future__ import annotations
