@@ -155,7 +155,9 @@ class Encirclement:
         ``NOT_APPLICABLE`` (-inf) when no road of the measured class crosses the circle:
         there is no cordon to draw, which is not the same as one drawn at once.
 
-        Exact, not a shortlist: the greedy walk takes pairs in order of time and stops at
+        Exact, not a shortlist, in every form. Three forms: (1) the cut (``_cut_cordon_s``;
+        full matrices but no compiled dispatch search, e.g. a policy that reads every
+        candidate): the greedy walk takes pairs in order of time and stops at
         the cordon's time ``W``, so a unit that cannot reach any exit by ``W`` changes
         nothing. Each unit gets a lower bound on its arrival at the nearest exit (its
         circuit's bound at the exits; a unit off a circuit is located and its exact times
@@ -163,8 +165,8 @@ class Encirclement:
         at most ``W`` is in it. Rows stay in unit order, so ties break as in the full
         assignment (``exhaustive`` computes that, for tests).
 
-        With full time matrices and the compiled dispatch search, the whole assignment over
-        every free unit is one compiled call instead (``_compiled_cordon_s``). Where the
+        (2) With full time matrices and the compiled dispatch search, the whole assignment over
+        every free unit is one compiled call instead (``_compiled_cordon_s``). (3) Where the
         oracles stop their searches at a limit (large graphs, the kernel backend), the walk
         takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
         only for a pair whose bound comes first (``sim.engine.cordon``).
