@@ -9,11 +9,13 @@ positions at the moment of dispatch.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim.engine import kernels as K
+from sim.engine.cordon import PairCounter, best_first_cordon_s
+from sim.engine.positions import Located
 from sim.engine.search import DispatchIndex, UnitSearch
 from sim.engine.units import POST, ModeTravel, Movement, UnitState
 from sim.kinds import MAJOR_ROAD_CLASSES as MAJOR_ROADS
@@ -76,10 +78,31 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
 
 #: ``seconds_s`` when no road of the measured class crosses the circle (no cordon to draw)
 NOT_APPLICABLE = float("-inf")
-FIRST_LIMIT_S = 600.0        # the first travel-time limit of a cordon, before any was measured
-MAX_LIMIT_S = 4 * 3600.0     # a limit past this is dropped (the times are then searched in full)
-FIRST_STEP_SHARE = 0.3       # the stepped cordon's first limit: this share of the median recent cordon time
-STEP_GROWTH = 1.2            # and its growth per step (0.3 and 1.2: fewest nodes searched of those tried)
+
+
+class _RoadEnds:
+    """The measured roads (``road_mask``) sorted by the x of their inner end, for ``exit_places`` on a slice.
+
+    ``exit_places`` computes the distance of every node to the place; a road leaves the
+    circle only if its inner end is within the radius, so only the roads whose inner end
+    lies in the strip ``x0 ± radius`` (plus a metre, against rounding) are looked at, with
+    the same ``hypot`` of the same differences: the same exits (compiled: ``kernels.exits_in_strip``).
+    """
+
+    def __init__(self, graph, road_mask: np.ndarray | None) -> None:
+        keep = np.arange(graph.edge_u.size) if road_mask is None else np.flatnonzero(road_mask)
+        x, y = graph.x_m, graph.y_m
+        u, v = graph.edge_u[keep], graph.edge_v[keep]
+        order = np.argsort(x[u], kind="stable")
+        self.x, self.y = x, y
+        self.v = np.ascontiguousarray(v[order], np.int64)
+        self.xu, self.yu = (np.ascontiguousarray(a[u][order], np.float64) for a in (x, y))
+        self.xv, self.yv = (np.ascontiguousarray(a[v][order], np.float64) for a in (x, y))
+        K.compile_cordon_once()
+
+    def exits(self, place: int, radius_m: float) -> np.ndarray:
+        return K.exits_in_strip(self.xu, self.yu, self.xv, self.yv, self.v, float(self.x[place]),
+                                float(self.y[place]), float(radius_m))
 
 
 class Encirclement:
@@ -101,16 +124,27 @@ class Encirclement:
         self._posts = [st for st in units if st.role is Role.CHECKPOINT]
         self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
         self._exits: dict = {}
-        self._recent_s: deque[float] = deque(maxlen=32)     # recent cordon times (the first limit)
-        # a limit saves work only where the oracle stops its searches there; elsewhere one pass
+        self._edges = _RoadEnds(self.places, self._road_mask)
+        self.pairs = PairCounter()         # pair searches of the best-first cordon (tests, benchmarks)
+        self._t = -1.0                     # the time of the cordon being measured (``_locate``)
+        # where the oracles stop their searches at a limit (the kernel backend): pair searches, best first
         self._limited = any(mt.oracle.stops_at_limit for mt in travel.values())
+        # full time matrices (the compiled dispatch search runs): every free unit's arrival at
+        # every exit and the greedy walk in one compiled call, with the search's positions
+        self._compiled = search.compiled and not self.exhaustive
+        if self._compiled:
+            self._modes = list(travel)
+            self._slot = np.array([self._modes.index(st.mode) for st in units], np.int64)
+            times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
+            self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
+            self._exit_rows: dict = {}     # open exits (bytes) -> targets and walks per mode
+            K.compile_cordon_once()
 
     def exits(self, place: int) -> np.ndarray:
         """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
         hit = self._exits.get(place)
         if hit is None:
-            hit = self._exits[place] = exit_places(self.places, place, radius_m=self.settings.radius_m,
-                                                   road_mask=self._road_mask)
+            hit = self._exits[place] = self._edges.exits(place, self.settings.radius_m)
         return hit
 
     def seconds_s(self, place: int, t: float) -> float:
@@ -121,7 +155,9 @@ class Encirclement:
         ``NOT_APPLICABLE`` (-inf) when no road of the measured class crosses the circle:
         there is no cordon to draw, which is not the same as one drawn at once.
 
-        Exact, not a shortlist: the greedy walk takes pairs in order of time and stops at
+        Exact, not a shortlist, in every form. Three forms: (1) the cut (``_cut_cordon_s``;
+        full matrices but no compiled dispatch search, e.g. a policy that reads every
+        candidate): the greedy walk takes pairs in order of time and stops at
         the cordon's time ``W``, so a unit that cannot reach any exit by ``W`` changes
         nothing. Each unit gets a lower bound on its arrival at the nearest exit (its
         circuit's bound at the exits; a unit off a circuit is located and its exact times
@@ -129,9 +165,11 @@ class Encirclement:
         at most ``W`` is in it. Rows stay in unit order, so ties break as in the full
         assignment (``exhaustive`` computes that, for tests).
 
-        Where the oracles stop their searches at a limit (large graphs, the kernel backend),
-        the same walk is done in steps of a rising limit instead (``_stepped_cordon_s``),
-        so that the searches from the exits go only as far as the cordon needs.
+        (2) With full time matrices and the compiled dispatch search, the whole assignment over
+        every free unit is one compiled call instead (``_compiled_cordon_s``). (3) Where the
+        oracles stop their searches at a limit (large graphs, the kernel backend), the walk
+        takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
+        only for a pair whose bound comes first (``sim.engine.cordon``).
         """
         exits = self.exits(place)
         if exits.size == 0:
@@ -145,55 +183,45 @@ class Encirclement:
         if avail.size < len(todo):
             return float("inf")
         todo_arr = np.asarray(todo, np.int64)
+        self._t = t
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
+        if self._compiled:
+            return self._compiled_cordon_s(avail, todo_arr, t)
         if self._limited:
-            return self._stepped_cordon_s(avail, code[avail] == 1, todo_arr, t)
+            return best_first_cordon_s(avail, todo_arr, t, units=self.units, code=code,
+                                       lb_rows=self.index.lb_rows, locate=self._locate, travel=self.travel,
+                                       target=self.target, extra_s=self.extra_s, count=self.pairs)
         return self._cut_cordon_s(avail, code[avail] == 1, todo_arr, t)
 
-    def _stepped_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray,
-                          t: float) -> float:
-        """The greedy cordon in steps of a rising limit ``lam``, for oracles that stop their searches there.
+    def _locate(self, uid: int) -> tuple[int, float]:
+        """Where unit ``uid`` is (node it heads to, wait): as the dispatch search found it at this time, if it did."""
+        hit = self.search.located.get(uid) if self.search.located_t == self._t else None
+        return hit if hit is not None else self.where(self.units[uid], self._t)
 
-        Step by step, the pairs (unit, exit) whose arrival is at most ``lam`` are walked in
-        the greedy order (arrival, then unit, then exit: the row-major order of the full
-        assignment) among the units and exits still free. Every such pair is known exactly:
-        its travel time is at most ``lam`` (waits and walks only add), and the oracle's
-        searches stop at ``lam`` or once the units asked about are reached; a unit whose
-        lower bound (its circuit's) at every open exit is above ``lam`` is not asked yet.
-        A pair walked at a later step has an arrival above every earlier ``lam``, so the
-        walk is the full assignment's walk, cut into pieces; an exit held at an early step
-        is not searched further. ``lam`` starts at ``FIRST_STEP_SHARE`` of the median of
-        recent cordon times and grows by ``STEP_GROWTH`` each step, to infinity past ``MAX_LIMIT_S``.
+    def _compiled_cordon_s(self, avail: np.ndarray, todo_arr: np.ndarray, t: float) -> float:
+        """The full greedy assignment over every free unit, in one compiled call (full time matrices).
+
+        Every unit on a circuit or at a fixed node was located by the dispatch search a
+        moment ago (``search.located``, at the same ``t``); units on a drive it left out are
+        located here, in unit order, as the cut did. No pruning: over a few dozen units and
+        a handful of exits the whole matrix costs less than the bounds that would prune it.
         """
-        n_units, n_todo = avail.size, todo_arr.size
-        lb = np.full((n_units, n_todo), -np.inf)          # units off a circuit: asked at once
-        if on_circuit.any():
-            lb[on_circuit] = self.index.lb_rows[np.ix_(avail[on_circuit], todo_arr)]
-        unit_free = np.ones(n_units, bool)
-        exit_free = np.ones(n_todo, bool)
-        where: dict = {}
-        lam = FIRST_STEP_SHARE * float(np.median(self._recent_s)) if self._recent_s else FIRST_LIMIT_S
-        worst = 0.0
-        while True:
-            open_e = np.flatnonzero(exit_free)
-            ask = np.flatnonzero(unit_free & (lb[:, open_e].min(axis=1) <= lam))
-            if ask.size:
-                eta = self._eta(avail[ask], todo_arr[open_e], t, lam, where)
-                r, c = np.nonzero(eta <= lam)
-                vals = eta[r, c]
-                for k in np.lexsort((c, r, vals)).tolist():
-                    u, e = ask[r[k]], open_e[c[k]]
-                    if unit_free[u] and exit_free[e]:
-                        unit_free[u] = exit_free[e] = False
-                        worst = float(vals[k])
-                if not exit_free.any():
-                    if worst < np.inf:
-                        self._recent_s.append(worst)
-                    return worst
-            if lam == np.inf or unit_free.sum() < exit_free.sum():
-                return np.inf
-            lam = STEP_GROWTH * lam if STEP_GROWTH * lam <= MAX_LIMIT_S else np.inf
+        located = self.search.located
+        if isinstance(located, Located) and self.search.located_t == t:
+            node, wait = located.of_many(avail)
+        else:
+            node, wait = np.full(avail.size, -1.0), np.zeros(avail.size)
+        for a in np.flatnonzero(node < 0).tolist():
+            node[a], wait[a] = self.where(self.units[int(avail[a])], t)
+        key = todo_arr.tobytes()
+        hit = self._exit_rows.get(key)
+        if hit is None:         # per mode, the node driven to for each exit and the walk from it
+            hit = self._exit_rows[key] = (
+                np.array([self.target[m][todo_arr] for m in self._modes], np.int64),
+                np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64))
+        targets, extras = hit
+        return K.cordon_from_matrix(node.astype(np.int64), wait, self._slot[avail], targets, extras, *self._times)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:
@@ -222,25 +250,15 @@ class Encirclement:
                 return worst
             chosen = grown
 
-    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float, limit_s: float = np.inf,
-             where_of: dict | None = None) -> np.ndarray:
-        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit.
-
-        Where the travel time is above ``limit_s`` the entry may be inf instead.
-        ``where_of``: units located already for this cordon (filled in here).
-        """
+    def _eta(self, uids: np.ndarray, todo_arr: np.ndarray, t: float) -> np.ndarray:
+        """Exact seconds for each unit in ``uids`` (located at ``t``) to reach each open exit."""
         free = [self.units[u] for u in uids.tolist()]
         # units located for this dispatch a moment ago (same time, same state) need no second look
         located = self.search.located if self.search.located_t == t else {}
-        if where_of is None:
-            where_of = {}
         where = []
         for st in free:
-            w = where_of.get(st.uid) or located.get(st.uid)
-            if w is None:
-                w = self.where(st, t)
-            where_of[st.uid] = w
-            where.append(w)
+            w = located.get(st.uid)
+            where.append(w if w is not None else self.where(st, t))
         modes = {st.mode for st in free}
         if len(modes) == 1:
             groups = {modes.pop(): slice(None)}
@@ -251,7 +269,7 @@ class Encirclement:
         waits = np.array([w[1] for w in where])
         for mode, rows in groups.items():
             targets = self.target[mode][todo_arr]
-            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets, limit_s=limit_s) \
+            eta[rows] = self.travel[mode].oracle.times_between(nodes[rows], targets) \
                 + waits[rows, None] \
                 + self.extra_s[mode][todo_arr][None, :]
         return eta

@@ -140,3 +140,102 @@ def compile_once() -> None:
         nearest_unit(*args)
     finally:
         block(signal.SIG_SETMASK, previous)
+
+
+@njit(cache=True, nogil=True)
+def greedy_cordon(eta):
+    """``sim.engine.encircle.greedy_cordon_s`` compiled: seconds until every exit (column) is held.
+
+    The same walk: all (unit, exit) pairs once in order of time, ties in row-major order
+    (a stable sort of the flattened matrix), each pair kept when its unit and its exit
+    are both still free; the answer is the last pair kept (inf with fewer units than exits).
+    """
+    n_units, n_exits = eta.shape
+    if n_exits == 0:
+        return 0.0
+    if n_units < n_exits:
+        return np.inf
+    flat = eta.ravel()
+    order = np.argsort(flat, kind="mergesort")
+    unit_used = np.zeros(n_units, np.bool_)
+    exit_used = np.zeros(n_exits, np.bool_)
+    held = 0
+    worst = 0.0
+    for k in order:
+        a = k // n_exits
+        b = k - a * n_exits
+        if unit_used[a] or exit_used[b]:
+            continue
+        unit_used[a] = True
+        exit_used[b] = True
+        if flat[k] > worst:
+            worst = flat[k]
+        held += 1
+        if held == n_exits:
+            break
+    return worst
+
+
+@njit(cache=True, nogil=True)
+def cordon_from_matrix(nodes, waits, modes, targets, extras, times0, times1, times2, times3):
+    """The greedy cordon over units at ``nodes`` (after ``waits``) and exits, from full time matrices.
+
+    ``modes[a]`` is the slot of unit a's time matrix; ``targets[m, j]`` the node a unit of
+    slot m drives to for exit j and ``extras[m, j]`` the seconds from there on foot. Each
+    arrival is ``(times[node, target] + wait) + extra``: the additions of
+    ``Encirclement._eta`` in its order, so the same bits. Returns the cordon seconds.
+    """
+    n_units = nodes.shape[0]
+    n_exits = targets.shape[1]
+    eta = np.empty((n_units, n_exits))
+    for a in range(n_units):
+        m = modes[a]
+        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
+        node = nodes[a]
+        for j in range(n_exits):
+            eta[a, j] = (times[node, targets[m, j]] + waits[a]) + extras[m, j]
+    return greedy_cordon(eta)
+
+
+def compile_cordon_once() -> None:
+    """Compile (or load from the cache) the cordon kernels now, with Ctrl-C held back (as ``compile_once``)."""
+    if cordon_from_matrix.signatures and exits_in_strip.signatures:
+        return
+    t = np.zeros((1, 1))
+    args = (np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros((1, 1), np.int64),
+            np.zeros((1, 1)), t, t, t, t)
+    z = np.zeros(1)
+    _held(lambda: (cordon_from_matrix(*args), greedy_cordon(np.zeros((1, 1))),
+                   exits_in_strip(z, z, z, z, np.zeros(1, np.int64), 0.0, 0.0, 1.0)))
+
+
+def _held(call) -> None:
+    """Run ``call`` with SIGINT and SIGTERM blocked (in the main thread; delivered right after)."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        call()
+        return
+    previous = block(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        call()
+    finally:
+        block(signal.SIG_SETMASK, previous)
+
+
+@njit(cache=True, nogil=True)
+def exits_in_strip(xu, yu, xv, yv, v, x0, y0, radius_m):
+    """Ends ``v`` (sorted, unique) of the roads leaving the circle: inner end within ``radius_m``, outer end past it.
+
+    The roads come sorted by ``xu`` (their inner end's x), so only those in the strip
+    ``x0 ± (radius_m + 1 m)`` are looked at; ``np.hypot`` of the same differences as
+    ``sim.engine.encircle.exit_places`` (numba calls the C library's ``hypot``, as numpy does).
+    """
+    lo = np.searchsorted(xu, x0 - radius_m - 1.0)
+    hi = np.searchsorted(xu, x0 + radius_m + 1.0)
+    out = np.empty(hi - lo, np.int64)
+    k = 0
+    for e in range(lo, hi):
+        if np.hypot(xu[e] - x0, yu[e] - y0) <= radius_m and np.hypot(xv[e] - x0, yv[e] - y0) > radius_m:
+            out[k] = v[e]
+            k += 1
+    return np.unique(out[:k])

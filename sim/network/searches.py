@@ -15,7 +15,7 @@ inequality). The bound is consistent, so each node is settled at its exact time,
 search stops when the source is, and it explores a corridor between the two rather
 than a ball around the target; each answer is cached with its path.
 
-For many sources and one target (``times``, ``between``: the cordon measure), the
+For many sources and one target (``times``, ``between``, ``full``), the
 store keeps, per target, a *column*: one Dijkstra search on the
 reversed graph (so its ``dist`` is the time from each node to the target and its
 predecessors are the next node towards it) held together with its frontier, so
@@ -28,8 +28,10 @@ equal to scipy's up to the order of additions among paths of equal time (tested:
 within 1e-6 s on random pairs, tests/network/test_searches.py).
 
 ``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
-time is above it come back as inf. The cordon measure uses it (sim/engine/encircle.py):
-a unit that cannot reach an exit by the time the cordon is closed does not change it.
+time is above it come back as inf. The cordon measure (sim/engine/cordon.py) asks pairs
+instead, ``time`` with a limit, in the order of the landmark bounds ``lower_bounds_s``
+gives without a search; a column per exit reached far more nodes (a ball around each
+exit, against a corridor per pair that could still count).
 
 Each kind of question always takes the same way to its answer: ``time`` always A*,
 ``times`` always the target's column, never a search forward from the source (as
@@ -260,3 +262,16 @@ class SearchColumns:
             return [source]
         d, path = self._pair(source, target, np.inf)
         return None if path is None else path.tolist()
+
+    def lower_bounds_s(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Lower bounds on the seconds from ``source`` to each of ``targets``, from the landmarks (no search).
+
+        The bound A* is guided by (``dijkstra_jit._lower_bound_s``): the largest of the
+        triangle inequalities through the 8 landmarks, and 0. It may exceed the exact time
+        by rounding (about 1e-12 s), so a caller that needs it at or below the time subtracts
+        a margin. Used by the cordon measure to order its pair searches (sim/engine/cordon.py).
+        """
+        lm_from, lm_to = self._lm_from, self._lm_to
+        ahead = lm_from[:, targets] - lm_from[:, source][:, None]
+        back = lm_to[:, source][:, None] - lm_to[:, targets]
+        return np.maximum(np.maximum(ahead.max(axis=0), back.max(axis=0)), 0.0)

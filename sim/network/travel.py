@@ -114,6 +114,18 @@ class TravelOracle:
         """Whether a ``limit_s`` given to ``time``/``times_between`` saves work (the kernel backend)."""
         return self._kernel is not None
 
+    def lower_bounds_s(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Lower bounds on the seconds from ``source`` to each of ``targets``, without a search.
+
+        The exact times where the all-pairs matrix is kept, the landmark (ALT) bounds on the
+        kernel backend (within about 1e-12 s of a true bound: callers keep a margin), else 0.
+        """
+        if self._full is not None:
+            return self._full[source, targets]
+        if self._kernel is not None:
+            return self._kernel.lower_bounds_s(source, targets)
+        return np.zeros(len(targets))
+
     @property
     def time_matrix(self) -> np.ndarray | None:
         """All-pairs seconds ``[source, target]`` on small graphs (read only), else None."""

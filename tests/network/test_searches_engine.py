@@ -1,9 +1,11 @@
 """Whole runs on the kernel backend: the limits the engine passes change no number.
 
 The dispatch search asks a unit's arrival only up to the best so far, and the cordon
-measure asks travel times only up to a limit it raises when its result goes past it
-(sim/engine/encircle.py). Both must give what a search over every unit with every time
-gives (``exhaustive``), and the dispatches of the all-pairs matrix.
+measure runs A* pair searches best first, each only up to a limit a little past the next
+bound, again with a higher limit when the time was above it (sim/engine/cordon.py). Both
+must give what a search over every unit with every time gives (``exhaustive``, whose cordon
+times come from one column per exit: equal bit for bit), and the dispatches of the all-pairs
+matrix.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from sim.demand import sample_incidents
-from sim.engine import encircle as encircle_mod
+from sim.engine import cordon as cordon_mod
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
 from sim.network import travel as travel_mod
@@ -33,30 +35,28 @@ def _scenario(small_town_dict, level: str):
         encirclement={"radius_m": 300.0, "roads": "all"}))
 
 
-@pytest.mark.parametrize("first_limit_s", [encircle_mod.FIRST_LIMIT_S, 2.0])
+@pytest.mark.parametrize("limits", ["as shipped", "tight"])
 @pytest.mark.parametrize("level", ["green", "red"])
-def test_kernel_runs_equal_exhaustive_and_full_matrix_runs(small_town_dict, monkeypatch, level, first_limit_s):
-    """A first cordon limit of 2 s makes nearly every cordon go past it and be computed again."""
+def test_kernel_runs_equal_exhaustive_and_full_matrix_runs(small_town_dict, monkeypatch, level, limits):
+    """Tight limits (1.01 times the next bound, plus 0.5 s) make many pair searches stop and run again."""
     sc = _scenario(small_town_dict, level)
     full_ctx = prepare(sc, quiet=True)
     assert all(mt.oracle.time_matrix is not None for mt in full_ctx.travel.values())
     monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
-    monkeypatch.setattr(encircle_mod, "FIRST_LIMIT_S", first_limit_s)
+    if limits == "tight":
+        monkeypatch.setattr(cordon_mod, "LIMIT_GROWTH", 1.01)
+        monkeypatch.setattr(cordon_mod, "LIMIT_FLOOR_S", 0.5)
     monkeypatch.delenv(travel_mod.BACKEND_ENV, raising=False)
     ctx = prepare(sc, quiet=True)
     assert all(mt.oracle.stops_at_limit for mt in ctx.travel.values())
-    passes = []
-    cut = encircle_mod.Encirclement._eta
-
-    def counted(self, *args):
-        passes.append(args[3] if len(args) > 3 else np.inf)
-        return cut(self, *args)
-
-    monkeypatch.setattr(encircle_mod.Encirclement, "_eta", counted)
+    searched = exact = 0
     for r in range(2):
         seq = replication_seed(sc.seed, r)
         inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
-        fast = make_engine(ctx, inc, seq).run()
+        eng = make_engine(ctx, inc, seq)
+        fast = eng.run()
+        searched += eng.encircle.pairs.searched
+        exact += eng.encircle.pairs.exact
         every = make_engine(ctx, inc, seq, exhaustive=True).run()
         matrix = make_engine(full_ctx, inc, seq).run()
         assert np.isfinite(fast.encircle_s).sum() >= 5
@@ -66,6 +66,6 @@ def test_kernel_runs_equal_exhaustive_and_full_matrix_runs(small_town_dict, monk
         assert fast.arrivals_s == every.arrivals_s
         np.testing.assert_allclose(fast.dispatch_s, matrix.dispatch_s, rtol=0, atol=1e-6)
         np.testing.assert_allclose(fast.encircle_s, matrix.encircle_s, rtol=0, atol=1e-6)
-    if first_limit_s < 10:
-        finite = [lam for lam in passes if lam < np.inf]
-        assert max(finite) > 10 * first_limit_s       # the limit was raised step by step
+    assert exact > 0
+    if limits == "tight":
+        assert searched > 1.2 * exact           # many searches stopped at their limit and ran again
