@@ -55,8 +55,9 @@ from collections import OrderedDict
 import numpy as np
 
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
-N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
+N_LANDMARKS = int(__import__("os").environ.get("CLIFF_LM", "8"))                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
+ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
 
 
@@ -130,6 +131,7 @@ class SearchColumns:
         self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
         self.pair_searches = 0  # A* searches run
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
+        self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
     def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Seconds from and to ``k`` landmarks spread by farthest-point selection (deterministic)."""
@@ -143,7 +145,9 @@ class SearchColumns:
             lm_from[i] = self.from_sources(np.array([node], np.int64))[0]
             lm_to[i] = self._full_reverse(node)
             spread = lm_from[i] if i == 0 else np.minimum(spread, lm_from[i])
-        # an unreachable pair gives no bound (inf - inf): count it as 0
+        # an unreachable pair gives no bound (inf - inf): count it as 0 (then the bounds of sets
+        # and pairs are not used: on a graph that is not strongly connected they may not hold)
+        self._lm_exact = bool(np.isfinite(lm_from).all() and np.isfinite(lm_to).all())
         lm_from[~np.isfinite(lm_from)] = 0.0
         lm_to[~np.isfinite(lm_to)] = 0.0
         return np.ascontiguousarray(lm_from), np.ascontiguousarray(lm_to)
@@ -253,6 +257,58 @@ class SearchColumns:
         self.steps += 1
         self._jit.advance(*self._fwd, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
         return dist, pred
+
+    def lower_bounds(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Lower bounds on the seconds from ``source`` to each of ``targets`` (the landmarks' bound).
+
+        The bound that guides the A* searches (for every landmark L: d(s, t) >= d(L, t) - d(L, s)
+        and >= d(s, L) - d(t, L)), less ``ALT_MARGIN_S`` for rounding, at least 0: a look-up,
+        no search. Callers time the pairs in order of it and stop where it passes the best.
+        """
+        targets = np.asarray(targets, np.int64)
+        if not self._lm_exact:
+            return np.zeros(targets.size)
+        lm_from, lm_to = self._lm_from, self._lm_to
+        h = np.maximum((lm_from[:, targets] - lm_from[:, source:source + 1]).max(axis=0),
+                       (lm_to[:, source:source + 1] - lm_to[:, targets]).max(axis=0))
+        return np.maximum(h - ALT_MARGIN_S, 0.0)
+
+    def lower_bounds_from_set(self, sources: np.ndarray, nodes: np.ndarray, *, exact_within_s: float
+                              ) -> np.ndarray:
+        """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
+
+        One forward search from ``sources`` stopped at ``exact_within_s``: a node it settled
+        gets its exact time (the same additions as the full search of ``from_sources``, so
+        the same bits). A node beyond it is at least the search's radius away, and at least
+        the landmarks' bound (for every landmark L, a source c and a node x: d(c, x) >=
+        d(L, x) - d(L, c) and >= d(c, L) - d(x, L), taken at the worst c of the set), less
+        ``ALT_MARGIN_S`` for rounding; it gets the larger of the two. Costs the nodes within
+        ``exact_within_s`` of the sources instead of the whole graph.
+        """
+        sources = np.unique(np.asarray(sources, np.int64))
+        nodes = np.asarray(nodes, np.int64)
+        jit = self._jit
+        self.steps += 1
+        heap_s, heap_node, size, touched, n_t = jit.seed(
+            self._sd, self._sp, np.empty(64, np.float64), np.empty(64, np.int32), self._touched, sources)
+        heap_s, heap_node, size, touched, n_t, radius = jit.advance(
+            *self._fwd, self._sd, self._sp, heap_s, heap_node, size, touched, n_t, float(exact_within_s),
+            _NO_STOP)
+        self._touched = touched
+        self.bound_reached += n_t
+        d = self._sd[nodes]
+        reached = touched[:n_t]
+        self._sd[reached] = np.inf          # leave the scratch arrays as they came
+        self._sp[reached] = -1
+        exact = d <= radius
+        if exact.all() or not self._lm_exact:
+            return np.where(exact, d, float(radius))
+        far = nodes[~exact]
+        lm_from, lm_to = self._lm_from, self._lm_to
+        alt = np.maximum((lm_from[:, far] - lm_from[:, sources].max(axis=1)[:, None]).max(axis=0),
+                         (lm_to[:, sources].min(axis=1)[:, None] - lm_to[:, far]).max(axis=0))
+        d[~exact] = np.maximum(float(radius), alt - ALT_MARGIN_S)
+        return d
 
     def path(self, source: int, target: int) -> list[int] | None:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
