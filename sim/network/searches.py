@@ -55,7 +55,7 @@ from collections import OrderedDict
 import numpy as np
 
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
-N_LANDMARKS = int(__import__("os").environ.get("CLIFF_LM", "8"))                      # landmarks of the A* bound (two searches each when built)
+N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
@@ -82,6 +82,7 @@ def _warm(jit) -> None:
     jit.advance(*csr, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
     dist[:], pred[:] = np.inf, -1
     jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
+    jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
 
 
 class _Column:
@@ -125,6 +126,10 @@ class SearchColumns:
         self.evicted = 0        # columns evicted (their arrays reused)
         # point-to-point questions: A* towards the source with landmark bounds, on a scratch pair
         self._lm_from, self._lm_to = self._landmarks(N_LANDMARKS)
+        # the same seconds a node per row, for the A* loop (``toward_rows``: one cache line a node)
+        self._lm_from_rows = np.ascontiguousarray(self._lm_from.T)
+        self._lm_to_rows = np.ascontiguousarray(self._lm_to.T)
+        self._sh = np.zeros(n)      # the A* loop's bound per node reached (scratch)
         self._sd = np.full(n, np.inf)
         self._sp = np.full(n, -1, np.int32)
         self._touched = np.empty(1024, np.int32)
@@ -167,9 +172,9 @@ class SearchColumns:
             self._pairs.move_to_end((source, target))
             return hit
         self.pair_searches += 1
-        d, path, self._touched, n_t = self._jit.toward(
-            *self._rev, self._sd, self._sp, self._touched, target, source, float(limit_s),
-            self._lm_from, self._lm_to)
+        d, path, self._touched, n_t = self._jit.toward_rows(
+            *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, float(limit_s),
+            self._lm_from_rows, self._lm_to_rows)
         self.pair_reached += n_t
         out = (float(d), path if d < np.inf else None)
         if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
