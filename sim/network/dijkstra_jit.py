@@ -378,3 +378,42 @@ def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal
         dist[touched[k]] = np.inf
         pred[touched[k]] = -1
     return found, path, touched, n_touched
+
+
+@njit(cache=True, nogil=True)
+def set_bounds(dist, radius, sources, nodes, lm_from_t, lm_to_t, margin_s):
+    """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
+
+    ``dist``: a search from ``sources`` that stopped at ``radius`` (exact where at most it).
+    Beyond it a node gets the larger of the radius and the landmarks' bound, which holds
+    for every source c (``d(c, x) >= d(L, x) - d(L, c)`` and ``>= d(c, L) - d(x, L)``) and
+    so is taken at the worst source: the largest ``d(L, c)``, the smallest ``d(c, L)``; less
+    ``margin_s`` for rounding. ``lm_from_t``/``lm_to_t``: a node per row; no columns, no bound.
+    """
+    n_lm = lm_from_t.shape[1]
+    far_from = np.full(n_lm, -np.inf)
+    near_to = np.full(n_lm, np.inf)
+    for c in sources:
+        for k in range(n_lm):
+            if lm_from_t[c, k] > far_from[k]:
+                far_from[k] = lm_from_t[c, k]
+            if lm_to_t[c, k] < near_to[k]:
+                near_to[k] = lm_to_t[c, k]
+    out = np.empty(nodes.size, np.float64)
+    for i in range(nodes.size):
+        v = nodes[i]
+        d = dist[v]
+        if d <= radius:
+            out[i] = d
+            continue
+        h = 0.0
+        for k in range(n_lm):
+            a = lm_from_t[v, k] - far_from[k]
+            if a > h:
+                h = a
+            b = near_to[k] - lm_to_t[v, k]
+            if b > h:
+                h = b
+        h -= margin_s
+        out[i] = h if h > radius else radius
+    return out

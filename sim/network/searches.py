@@ -83,6 +83,8 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
+    jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
+                   np.zeros((2, 1)), 0.0)
 
 
 class _Column:
@@ -301,19 +303,15 @@ class SearchColumns:
             _NO_STOP)
         self._touched = touched
         self.bound_reached += n_t
-        d = self._sd[nodes]
+        if self._lm_exact:
+            lm_from, lm_to = self._lm_from_rows, self._lm_to_rows
+        else:                        # landmarks that do not bound: the radius alone
+            lm_from = lm_to = np.empty((self.n, 0))
+        out = jit.set_bounds(self._sd, float(radius), sources, nodes, lm_from, lm_to, ALT_MARGIN_S)
         reached = touched[:n_t]
         self._sd[reached] = np.inf          # leave the scratch arrays as they came
         self._sp[reached] = -1
-        exact = d <= radius
-        if exact.all() or not self._lm_exact:
-            return np.where(exact, d, float(radius))
-        far = nodes[~exact]
-        lm_from, lm_to = self._lm_from, self._lm_to
-        alt = np.maximum((lm_from[:, far] - lm_from[:, sources].max(axis=1)[:, None]).max(axis=0),
-                         (lm_to[:, sources].min(axis=1)[:, None] - lm_to[:, far]).max(axis=0))
-        d[~exact] = np.maximum(float(radius), alt - ALT_MARGIN_S)
-        return d
+        return out
 
     def path(self, source: int, target: int) -> list[int] | None:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
