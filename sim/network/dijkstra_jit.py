@@ -417,3 +417,32 @@ def set_bounds(dist, radius, sources, nodes, lm_from_t, lm_to_t, margin_s):
         h -= margin_s
         out[i] = h if h > radius else radius
     return out
+
+
+@njit(cache=True, nogil=True)
+def path_sums(path, edge_key, edge_s, edge_m, n_nodes):
+    """Cumulative seconds and metres along ``path`` (0 at its first node), edge by edge.
+
+    Each step's edge is found by its key ``u * n_nodes + v`` in the sorted ``edge_key``
+    (the fastest edge between the two nodes), and the sums run in path order: the same
+    additions as ``numpy.cumsum`` of the steps, so the same bits.
+    """
+    m = path.size
+    cum_s = np.empty(m, np.float64)
+    cum_m = np.empty(m, np.float64)
+    acc_s = 0.0
+    acc_m = 0.0
+    if m > 0:
+        cum_s[0] = 0.0
+        cum_m[0] = 0.0
+    for i in range(1, m):
+        k = np.searchsorted(edge_key, np.int64(path[i - 1]) * n_nodes + path[i])
+        if i == 1:
+            acc_s = edge_s[k]
+            acc_m = edge_m[k]
+        else:
+            acc_s += edge_s[k]
+            acc_m += edge_m[k]
+        cum_s[i] = acc_s
+        cum_m[i] = acc_m
+    return cum_s, cum_m

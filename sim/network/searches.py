@@ -59,6 +59,7 @@ N_LANDMARKS = 8                      # landmarks of the A* bound (two searches e
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
+_ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
 
 
 def _jit():
@@ -83,6 +84,7 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
+    jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
 
@@ -136,6 +138,7 @@ class SearchColumns:
         self._sp = np.full(n, -1, np.int32)
         self._touched = np.empty(1024, np.int32)
         self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
+        self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
         self.pair_searches = 0  # A* searches run
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
         self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
@@ -169,10 +172,14 @@ class SearchColumns:
 
     def _pair(self, source: int, target: int, limit_s: float) -> tuple[float, np.ndarray | None]:
         """(seconds, path) from ``source`` to ``target`` by A*; (inf, None) if above ``limit_s``."""
-        hit = self._pairs.get((source, target))
+        key = (source, target)
+        hit = self._pairs.get(key)
         if hit is not None:
-            self._pairs.move_to_end((source, target))
+            self._pairs.move_to_end(key)
             return hit
+        above_s = self._above.get(key)
+        if above_s is not None and limit_s <= above_s:   # searched before: its time is above the limit
+            return _ABOVE
         self.pair_searches += 1
         d, path, self._touched, n_t = self._jit.toward_rows(
             *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, float(limit_s),
@@ -182,7 +189,11 @@ class SearchColumns:
         if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
             if len(self._pairs) >= MAX_PAIRS:
                 self._pairs.popitem(last=False)
-            self._pairs[(source, target)] = out
+            self._pairs[key] = out
+        else:                                     # above the limit: a search up to it is not needed again
+            if len(self._above) >= MAX_PAIRS:
+                self._above.clear()
+            self._above[key] = float(limit_s)
         return out
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
@@ -319,3 +330,9 @@ class SearchColumns:
             return [source]
         d, path = self._pair(source, target, np.inf)
         return None if path is None else path.tolist()
+
+    def path_array(self, source: int, target: int) -> np.ndarray | None:
+        """``path`` as the search's array (int32; read only), for callers that sum along it."""
+        if source == target:
+            return np.array([source], np.int32)
+        return self._pair(source, target, np.inf)[1]

@@ -272,8 +272,18 @@ class TravelOracle:
             return hit
         if source == target:
             out = ([source], [0.0], [0.0])
-        elif self._kernel is not None or self._bounded is not None:
-            nodes = (self._kernel or self._bounded).path(source, target)
+        elif self._kernel is not None:
+            path = self._kernel.path_array(source, target)
+            if path is None:
+                raise NetworkError(f"no route from node {source} to node {target} on the "
+                                   f"{self.graph.mode} network",
+                                   fix="keep only the largest strongly connected part")
+            # one compiled pass: the same edge look-ups and sums as below
+            cum_s, cum_m = self._kernel._jit.path_sums(path, self._edge_key, self._edge_s, self._edge_m,
+                                                       self.graph.n_nodes)
+            out = (path.tolist(), cum_s.tolist(), cum_m.tolist())
+        elif self._bounded is not None:
+            nodes = self._bounded.path(source, target)
             if nodes is None:
                 raise NetworkError(f"no route from node {source} to node {target} on the "
                                    f"{self.graph.mode} network",

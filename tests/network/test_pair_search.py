@@ -46,3 +46,30 @@ def test_rows_layout_equals_the_landmark_layout_bit_for_bit():
             # the scratch arrays come back as they went in
             assert np.isinf(k._sd).all() and (k._sp == -1).all()
     assert found > 300
+
+
+def test_routes_sum_their_edges_like_numpy_and_limits_remembered():
+    """``route`` on the kernel backend sums its steps in one compiled pass: numpy's cumsum, bit for bit.
+
+    A pair searched in vain up to a limit is not searched again up to a lower one, and still
+    answers exactly when asked with a higher limit.
+    """
+    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
+    o = TravelOracle(city.graphs["walk"], backend="kernel", speed_kph_override=5.0)
+    k = o._kernel
+    rng = np.random.default_rng(3)
+    for s, t in rng.integers(0, k.n, (60, 2)).tolist():
+        nodes, secs, metres = o.route(s, t)
+        path = np.array(nodes, np.int64)
+        step_s, step_m = o.edge_lookup(path[:-1], path[1:])
+        assert secs == [0.0] + np.cumsum(step_s).tolist()
+        assert metres == [0.0] + np.cumsum(step_m).tolist()
+        assert abs(secs[-1] - o.time(s, t)) <= 1e-6     # summed the other way round by A*
+    s, t = 17, k.n - 40
+    exact = float(dijkstra(o._w, directed=True, indices=s)[t])
+    searches = k.pair_searches
+    assert o.time(s, t, limit_s=exact / 2) == np.inf
+    assert o.time(s, t, limit_s=exact / 3) == np.inf          # known above: no second search
+    assert k.pair_searches == searches + 1
+    assert abs(o.time(s, t, limit_s=exact + 1.0) - exact) <= 1e-6
+    assert k.pair_searches == searches + 2
