@@ -13,7 +13,14 @@ reversed graph towards the source, its keys raised by a lower bound on the rest 
 way from 8 landmarks (the seconds from and to each, computed once: the triangle
 inequality). The bound is consistent, so each node is settled at its exact time, the
 search stops when the source is, and it explores a corridor between the two rather
-than a ball around the target; each answer is cached with its path.
+than a ball around the target; each answer is cached with its path. The nodes' landmark
+seconds are also kept a node per row, the layout the A* loop reads (``toward_rows``).
+
+Lower bounds without a search of the whole graph (``lower_bounds``: a pair's landmark
+bound, a look-up; ``lower_bounds_from_set``: from the nearest of a set of sources, exact
+within a radius and bounded by the landmarks beyond) serve callers that only order or
+prune by them: a patrol circuit's bound per place and the order of its stops
+(``sim.patrol``).
 
 For many sources and one target (``times``, ``between``: the cordon measure), the
 store keeps, per target, a *column*: one Dijkstra search on the
