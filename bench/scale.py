@@ -11,8 +11,10 @@ The town keeps its area (32 km², so that the finest grid the scenario allows,
 with ``arterial_every`` scaled so that the main roads stay 1 km apart.
 Each point is one replication in a fresh Python process (one thread), so its peak
 memory (``ru_maxrss``) is its own. Per-incident cost is the replication's CPU time
-divided by the incidents it dispatched; the network and its oracles are built
-before the timer starts (``prepare``), and their time is shown apart.
+divided by the incidents it dispatched; the network and its oracles are built, and
+the compiled dispatch search of small graphs loaded (numba, about 0.4 s of CPU, which
+counted as about 500 µs per incident of a 3-day run at 847 nodes before it was moved
+here), before the timer starts; their time is shown apart ("prep s").
 
 The travel backend of graphs above ``FULL_MATRIX_MAX_NODES`` is chosen with the
 environment variable ``PATROLSIM_TRAVEL_BACKEND``: ``per-target`` (a full scipy
@@ -22,7 +24,9 @@ compiled, resumable searches, ``sim/network/searches.py``). Below that size all 
 the full matrix, so their figures there differ only by noise. The backends of a
 point run one after the other, so that the machine's load hits them alike;
 ``--repeat N`` runs each point N times (alternating backends) and keeps each
-backend's smallest CPU time.
+backend's smallest CPU time. ``--old TREE`` also runs every backend with the code of
+another tree of the repository (e.g. a worktree of main), alternating with this one,
+in columns marked "old": the same town, seed and measurement for both.
 
 The rows use the default town's mix of cars, bicycles and foot officers; ``--kinds``
 adds one-kind forces (all cars, all bicycles, all on foot, all motorbikes) at the
@@ -81,11 +85,11 @@ def scenario_dict(block_m: float, days: float, mix: str) -> dict:
     }
 
 
-def child(block_m: float, days: float, mix: str) -> None:
-    """Run one point in this process and print one RESULT line."""
+def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
+    """Run one point (with the code of ``repo``) in this process and print one RESULT line."""
     import resource
 
-    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(repo))
     from sim.experiment import prepare, run_replication
     from sim.scenario import scenario_from_dict
 
@@ -93,10 +97,14 @@ def child(block_m: float, days: float, mix: str) -> None:
     ctx = prepare(scenario_from_dict(scenario_dict(block_m, days, mix)), quiet=True)
     # numba's import and the compiled loops' load from its cache (about 0.5-1.5 s of CPU) go
     # into "prep s" at every size, not into the small graphs' µs/inc only (the large ones
-    # already load them in prepare, with the kernel backend's searches)
-    from sim.engine import kernels
-    kernels.compile_once()
-    getattr(kernels, "compile_cordon_once", lambda: None)()
+    # already load them in prepare, with the kernel backend's searches); an older tree
+    # (--old) may lack some of the loops
+    try:
+        from sim.engine import kernels
+    except ImportError:
+        kernels = None
+    for name in ("compile_once", "compile_cordon_once"):
+        getattr(kernels, name, lambda: None)()
     t1 = time.perf_counter()
     c1 = time.process_time()
     out = run_replication(ctx, 0)
@@ -107,20 +115,23 @@ def child(block_m: float, days: float, mix: str) -> None:
     kernels = {id(k): k for k in (mt.oracle._kernel for mt in ctx.travel.values()) if k is not None}
     reached = sum(k.settled for k in kernels.values())
     reached_pairs = sum(k.pair_reached for k in kernels.values())
+    reached_bounds = sum(getattr(k, "bound_reached", 0) for k in kernels.values())
     print("RESULT " + json.dumps({
         "block_m": block_m, "mix": mix, "nodes": max(nodes.values()), "units": len(ctx.deployment.units),
         "incidents": n_inc, "prepare_s": t1 - t0, "replication_cpu_s": c2 - c1,
         "us_per_incident": (c2 - c1) / max(n_inc, 1) * 1e6,
         "reached_per_incident": reached / max(n_inc, 1),
         "pair_reached_per_incident": reached_pairs / max(n_inc, 1),
+        "bound_reached_per_incident": reached_bounds / max(n_inc, 1),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "backend": os.environ.get("PATROLSIM_TRAVEL_BACKEND", "kernel")}), flush=True)
 
 
-def run_point(block_m: float, days: float, mix: str, backend: str) -> dict:
+def run_point(block_m: float, days: float, mix: str, backend: str, repo: Path = REPO) -> dict:
     env = {**os.environ, **ONE_THREAD, "PATROLSIM_TRAVEL_BACKEND": backend,
-           "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, __file__, "--child", f"{block_m:g}", "--days", f"{days:g}", "--mix", mix]
+           "PYTHONPATH": str(repo)}
+    cmd = [sys.executable, __file__, "--child", f"{block_m:g}", "--days", f"{days:g}", "--mix", mix,
+           "--repo", str(repo)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"error: {' '.join(cmd[2:])} with backend {backend} failed:\n{proc.stderr[-3000:]}")
@@ -139,50 +150,60 @@ def main(argv=None) -> int:
                          "motorbike; '' for none)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per point and backend (the fastest is kept)")
     ap.add_argument("--no-mixed", action="store_true", help="skip the rows of the default mixed force")
+    ap.add_argument("--old", default=None,
+                    help="another tree of the repository (e.g. a worktree of main): each backend also runs "
+                         "there, alternating with this tree, in columns marked old")
     ap.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--repo", default=str(REPO), help=argparse.SUPPRESS)
     ap.add_argument("--mix", default="mixed", choices=sorted(MIXES), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
-        child(args.child, args.days, args.mix)
+        child(args.child, args.days, args.mix, Path(args.repo))
         return 0
     blocks = [float(b) for b in args.blocks.split(",") if b]
     backends = [b for b in args.backends.split(",") if b]
+    old = Path(args.old).resolve() if args.old else None
+    # columns: (label, backend, tree); with --old each backend runs in the old tree first
+    cols = [c for b in backends for c in ([(f"old {b}", b, old)] if old else []) + [(b, b, REPO)]]
     points = [] if args.no_mixed else [(b, "mixed") for b in blocks]
     for k in (k for k in args.kinds.split(",") if k):
         points += [(max(blocks), k), (min(blocks), k)] if len(blocks) > 1 else [(blocks[0], k)]
     print(f"# scale benchmark {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {args.days:g} days "
           f"per point, {AREA_KM2:g} km2, python bench/scale.py {' '.join(argv or sys.argv[1:])}")
     head = f"{'block_m':>7} {'force':>7} {'nodes':>6} {'units':>5} {'incid.':>6}"
-    for b in backends:
-        head += f" | {b + ' us/inc':>18} {'peak MB':>7} {'prep s':>6}"
+    for label, _, _ in cols:
+        head += f" | {label + ' us/inc':>18} {'peak MB':>7} {'prep s':>6}"
     print(head, flush=True)
     cost: dict = {}
     for block_m, mix in points:
         res: dict = {}
         for _ in range(max(1, args.repeat)):
-            for b in backends:
-                r = run_point(block_m, args.days, mix, b)
-                if b not in res or r["us_per_incident"] < res[b]["us_per_incident"]:
-                    res[b] = r
-        r0 = res[backends[0]]
+            for label, b, tree in cols:
+                r = run_point(block_m, args.days, mix, b, tree)
+                if label not in res or r["us_per_incident"] < res[label]["us_per_incident"]:
+                    res[label] = r
+        r0 = res[cols[0][0]]
         row = f"{block_m:>7g} {mix:>7} {r0['nodes']:>6} {r0['units']:>5} {r0['incidents']:>6}"
-        for b in backends:
-            r = res[b]
+        for label, _, _ in cols:
+            r = res[label]
             row += f" | {r['us_per_incident']:>18.0f} {r['peak_mb']:>7.0f} {r['prepare_s']:>6.1f}"
-            cost[(mix, block_m, b)] = r["us_per_incident"]
-        for b in backends:
-            r = res[b]
+            cost[(mix, block_m, label)] = r["us_per_incident"]
+        for label, _, _ in cols:
+            r = res[label]
             if r["reached_per_incident"] or r["pair_reached_per_incident"]:
-                row += (f"  ({b}: nodes reached per incident {r['reached_per_incident']:,.0f} by columns, "
-                        f"{r['pair_reached_per_incident']:,.0f} by A*)")
+                row += (f"  ({label}: nodes reached per incident {r['reached_per_incident']:,.0f} by columns, "
+                        f"{r['pair_reached_per_incident']:,.0f} by A*"
+                        + (f", {r['bound_reached_per_incident']:,.0f} by circuit bounds"
+                           if r.get("bound_reached_per_incident") else "") + ")")
         print(row, flush=True)
     if len(blocks) > 1:
         coarse, fine = max(blocks), min(blocks)
         print(f"# cost per incident at {fine:g} m blocks over {coarse:g} m (goal: at most 2)")
         for mix in dict.fromkeys(m for _, m in points):
-            if (mix, coarse, backends[0]) in cost and (mix, fine, backends[0]) in cost:
+            if (mix, coarse, cols[0][0]) in cost and (mix, fine, cols[0][0]) in cost:
                 print(f"{mix:>15} " + "   ".join(
-                    f"{b} {cost[(mix, fine, b)] / cost[(mix, coarse, b)]:.1f}x" for b in backends), flush=True)
+                    f"{label} {cost[(mix, fine, label)] / cost[(mix, coarse, label)]:.1f}x"
+                    for label, _, _ in cols), flush=True)
     return 0
 
 

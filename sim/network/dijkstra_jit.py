@@ -259,3 +259,190 @@ def toward(indptr, indices, weights, dist, pred, touched, target, goal, limit_s,
         dist[touched[k]] = np.inf
         pred[touched[k]] = -1
     return found, path, touched, n_touched
+
+
+@njit(cache=True, nogil=True)
+def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal, limit_s, lm_from_t, lm_to_t):
+    """``toward`` with the landmarks' seconds stored a node per row (``lm_from_t[x, k]``, ``lm_to_t[x, k]``).
+
+    The same search, the same additions and the same bound (so the same seconds and path,
+    bit for bit), faster: a node's bound reads one or two cache lines instead of one per
+    landmark, is computed once when the node is first reached and kept in ``h_s`` (an
+    array of the graph's size, any content on entry) for the checks that follow.
+    ``dist``/``pred`` must be all inf / -1 on entry, and are so again on return.
+    Returns ``(seconds, path nodes from goal to target, touched, n_touched)``.
+    """
+    n_lm = lm_from_t.shape[1]
+    goal_from = lm_from_t[goal].copy()
+    goal_to = lm_to_t[goal].copy()
+    heap_s = np.empty(256, np.float64)
+    heap_node = np.empty(256, np.int32)
+    if touched.size < 16:
+        touched = np.empty(1024, np.int32)
+    dist[target] = 0.0
+    pred[target] = -1
+    touched[0] = target
+    n_touched = 1
+    h = 0.0
+    for k in range(n_lm):
+        a = lm_from_t[target, k] - goal_from[k]
+        if a > h:
+            h = a
+        b = goal_to[k] - lm_to_t[target, k]
+        if b > h:
+            h = b
+    h_s[target] = h
+    heap_s[0] = h
+    heap_node[0] = target
+    size = 1
+    found = np.inf
+    while size > 0:
+        key = heap_s[0]
+        if key > limit_s:
+            break
+        node = heap_node[0]
+        size -= 1
+        if size > 0:
+            last_s = heap_s[size]
+            last_n = heap_node[size]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
+                    child += 1
+                if heap_s[child] >= last_s:
+                    break
+                heap_s[i] = heap_s[child]
+                heap_node[i] = heap_node[child]
+                i = child
+            heap_s[i] = last_s
+            heap_node[i] = last_n
+        g = dist[node]
+        if key > g + h_s[node]:
+            continue                       # a stale entry
+        if node == goal:
+            found = g
+            break
+        lo = indptr[node]
+        hi = indptr[node + 1]
+        if size + (hi - lo) > heap_s.size:
+            heap_s, heap_node = _grown(heap_s, heap_node, size, size + (hi - lo))
+        if n_touched + (hi - lo) > touched.size:
+            touched = _grown_list(touched, n_touched, n_touched + (hi - lo))
+        for e in range(lo, hi):
+            v = indices[e]
+            d = g + weights[e]
+            if d < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
+                    h = 0.0
+                    for k in range(n_lm):
+                        a = lm_from_t[v, k] - goal_from[k]
+                        if a > h:
+                            h = a
+                        b = goal_to[k] - lm_to_t[v, k]
+                        if b > h:
+                            h = b
+                    h_s[v] = h
+                dist[v] = d
+                pred[v] = node
+                f = d + h_s[v]
+                i = size
+                while i > 0:
+                    parent = (i - 1) >> 1
+                    if heap_s[parent] <= f:
+                        break
+                    heap_s[i] = heap_s[parent]
+                    heap_node[i] = heap_node[parent]
+                    i = parent
+                heap_s[i] = f
+                heap_node[i] = v
+                size += 1
+    if found == np.inf:
+        path = np.empty(0, np.int32)
+    else:
+        length = 1
+        v = goal
+        while v != target:
+            v = pred[v]
+            length += 1
+        path = np.empty(length, np.int32)
+        v = goal
+        for k in range(length):
+            path[k] = v
+            v = pred[v]
+    for k in range(n_touched):             # leave the arrays as they came: all inf / -1
+        dist[touched[k]] = np.inf
+        pred[touched[k]] = -1
+    return found, path, touched, n_touched
+
+
+@njit(cache=True, nogil=True)
+def set_bounds(dist, radius, sources, nodes, lm_from_t, lm_to_t, margin_s):
+    """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
+
+    ``dist``: a search from ``sources`` that stopped at ``radius`` (exact where at most it).
+    Beyond it a node gets the larger of the radius and the landmarks' bound, which holds
+    for every source c (``d(c, x) >= d(L, x) - d(L, c)`` and ``>= d(c, L) - d(x, L)``) and
+    so is taken at the worst source: the largest ``d(L, c)``, the smallest ``d(c, L)``; less
+    ``margin_s`` for rounding. ``lm_from_t``/``lm_to_t``: a node per row; no columns, no bound.
+    """
+    n_lm = lm_from_t.shape[1]
+    far_from = np.full(n_lm, -np.inf)
+    near_to = np.full(n_lm, np.inf)
+    for c in sources:
+        for k in range(n_lm):
+            if lm_from_t[c, k] > far_from[k]:
+                far_from[k] = lm_from_t[c, k]
+            if lm_to_t[c, k] < near_to[k]:
+                near_to[k] = lm_to_t[c, k]
+    out = np.empty(nodes.size, np.float64)
+    for i in range(nodes.size):
+        v = nodes[i]
+        d = dist[v]
+        if d <= radius:
+            out[i] = d
+            continue
+        h = 0.0
+        for k in range(n_lm):
+            a = lm_from_t[v, k] - far_from[k]
+            if a > h:
+                h = a
+            b = near_to[k] - lm_to_t[v, k]
+            if b > h:
+                h = b
+        h -= margin_s
+        out[i] = h if h > radius else radius
+    return out
+
+
+@njit(cache=True, nogil=True)
+def path_sums(path, edge_key, edge_s, edge_m, n_nodes):
+    """Cumulative seconds and metres along ``path`` (0 at its first node), edge by edge.
+
+    Each step's edge is found by its key ``u * n_nodes + v`` in the sorted ``edge_key``
+    (the fastest edge between the two nodes), and the sums run in path order: the same
+    additions as ``numpy.cumsum`` of the steps, so the same bits.
+    """
+    m = path.size
+    cum_s = np.empty(m, np.float64)
+    cum_m = np.empty(m, np.float64)
+    acc_s = 0.0
+    acc_m = 0.0
+    if m > 0:
+        cum_s[0] = 0.0
+        cum_m[0] = 0.0
+    for i in range(1, m):
+        k = np.searchsorted(edge_key, np.int64(path[i - 1]) * n_nodes + path[i])
+        if i == 1:
+            acc_s = edge_s[k]
+            acc_m = edge_m[k]
+        else:
+            acc_s += edge_s[k]
+            acc_m += edge_m[k]
+        cum_s[i] = acc_s
+        cum_m[i] = acc_m
+    return cum_s, cum_m

@@ -13,7 +13,14 @@ reversed graph towards the source, its keys raised by a lower bound on the rest 
 way from 8 landmarks (the seconds from and to each, computed once: the triangle
 inequality). The bound is consistent, so each node is settled at its exact time, the
 search stops when the source is, and it explores a corridor between the two rather
-than a ball around the target; each answer is cached with its path.
+than a ball around the target; each answer is cached with its path. The nodes' landmark
+seconds are also kept a node per row, the layout the A* loop reads (``toward_rows``).
+
+Lower bounds without a search of the whole graph (``lower_bounds``: a pair's landmark
+bound, a look-up; ``lower_bounds_from_set``: from the nearest of a set of sources, exact
+within a radius and bounded by the landmarks beyond) serve callers that only order or
+prune by them: a patrol circuit's bound per place and the order of its stops
+(``sim.patrol``).
 
 For many sources and one target (``times``, ``between``, ``full``), the
 store keeps, per target, a *column*: one Dijkstra search on the
@@ -59,7 +66,9 @@ import numpy as np
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
 N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
+ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
+_ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
 
 
 def _jit():
@@ -83,6 +92,10 @@ def _warm(jit) -> None:
     jit.advance(*csr, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
     dist[:], pred[:] = np.inf, -1
     jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
+    jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
+    jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
+    jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
+                   np.zeros((2, 1)), 0.0)
 
 
 class _Column:
@@ -126,12 +139,18 @@ class SearchColumns:
         self.evicted = 0        # columns evicted (their arrays reused)
         # point-to-point questions: A* towards the source with landmark bounds, on a scratch pair
         self._lm_from, self._lm_to = self._landmarks(N_LANDMARKS)
+        # the same seconds a node per row, for the A* loop (``toward_rows``: one cache line a node)
+        self._lm_from_rows = np.ascontiguousarray(self._lm_from.T)
+        self._lm_to_rows = np.ascontiguousarray(self._lm_to.T)
+        self._sh = np.zeros(n)      # the A* loop's bound per node reached (scratch)
         self._sd = np.full(n, np.inf)
         self._sp = np.full(n, -1, np.int32)
         self._touched = np.empty(1024, np.int32)
         self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
+        self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
         self.pair_searches = 0  # A* searches run
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
+        self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
     def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Seconds from and to ``k`` landmarks spread by farthest-point selection (deterministic)."""
@@ -145,7 +164,9 @@ class SearchColumns:
             lm_from[i] = self.from_sources(np.array([node], np.int64))[0]
             lm_to[i] = self._full_reverse(node)
             spread = lm_from[i] if i == 0 else np.minimum(spread, lm_from[i])
-        # an unreachable pair gives no bound (inf - inf): count it as 0
+        # an unreachable pair gives no bound (inf - inf): count it as 0 (then the bounds of sets
+        # and pairs are not used: on a graph that is not strongly connected they may not hold)
+        self._lm_exact = bool(np.isfinite(lm_from).all() and np.isfinite(lm_to).all())
         lm_from[~np.isfinite(lm_from)] = 0.0
         lm_to[~np.isfinite(lm_to)] = 0.0
         return np.ascontiguousarray(lm_from), np.ascontiguousarray(lm_to)
@@ -160,20 +181,28 @@ class SearchColumns:
 
     def _pair(self, source: int, target: int, limit_s: float) -> tuple[float, np.ndarray | None]:
         """(seconds, path) from ``source`` to ``target`` by A*; (inf, None) if above ``limit_s``."""
-        hit = self._pairs.get((source, target))
+        key = (source, target)
+        hit = self._pairs.get(key)
         if hit is not None:
-            self._pairs.move_to_end((source, target))
+            self._pairs.move_to_end(key)
             return hit
+        above_s = self._above.get(key)
+        if above_s is not None and limit_s <= above_s:   # searched before: its time is above the limit
+            return _ABOVE
         self.pair_searches += 1
-        d, path, self._touched, n_t = self._jit.toward(
-            *self._rev, self._sd, self._sp, self._touched, target, source, float(limit_s),
-            self._lm_from, self._lm_to)
+        d, path, self._touched, n_t = self._jit.toward_rows(
+            *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, float(limit_s),
+            self._lm_from_rows, self._lm_to_rows)
         self.pair_reached += n_t
         out = (float(d), path if d < np.inf else None)
         if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
             if len(self._pairs) >= MAX_PAIRS:
                 self._pairs.popitem(last=False)
-            self._pairs[(source, target)] = out
+            self._pairs[key] = out
+        else:                                     # above the limit: a search up to it is not needed again
+            if len(self._above) >= MAX_PAIRS:
+                self._above.clear()
+            self._above[key] = float(limit_s)
         return out
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
@@ -256,6 +285,54 @@ class SearchColumns:
         self._jit.advance(*self._fwd, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
         return dist, pred
 
+    def lower_bounds(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Lower bounds on the seconds from ``source`` to each of ``targets`` (the landmarks' bound).
+
+        The bound that guides the A* searches (for every landmark L: d(s, t) >= d(L, t) - d(L, s)
+        and >= d(s, L) - d(t, L)), less ``ALT_MARGIN_S`` for rounding, at least 0: a look-up,
+        no search. Callers time the pairs in order of it and stop where it passes the best.
+        """
+        targets = np.asarray(targets, np.int64)
+        if not self._lm_exact:
+            return np.zeros(targets.size)
+        lm_from, lm_to = self._lm_from, self._lm_to
+        h = np.maximum((lm_from[:, targets] - lm_from[:, source:source + 1]).max(axis=0),
+                       (lm_to[:, source:source + 1] - lm_to[:, targets]).max(axis=0))
+        return np.maximum(h - ALT_MARGIN_S, 0.0)
+
+    def lower_bounds_from_set(self, sources: np.ndarray, nodes: np.ndarray, *, exact_within_s: float
+                              ) -> np.ndarray:
+        """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
+
+        One forward search from ``sources`` stopped at ``exact_within_s``: a node it settled
+        gets its exact time (the same additions as the full search of ``from_sources``, so
+        the same bits). A node beyond it is at least the search's radius away, and at least
+        the landmarks' bound (for every landmark L, a source c and a node x: d(c, x) >=
+        d(L, x) - d(L, c) and >= d(c, L) - d(x, L), taken at the worst c of the set), less
+        ``ALT_MARGIN_S`` for rounding; it gets the larger of the two. Costs the nodes within
+        ``exact_within_s`` of the sources instead of the whole graph.
+        """
+        sources = np.unique(np.asarray(sources, np.int64))
+        nodes = np.asarray(nodes, np.int64)
+        jit = self._jit
+        self.steps += 1
+        heap_s, heap_node, size, touched, n_t = jit.seed(
+            self._sd, self._sp, np.empty(64, np.float64), np.empty(64, np.int32), self._touched, sources)
+        heap_s, heap_node, size, touched, n_t, radius = jit.advance(
+            *self._fwd, self._sd, self._sp, heap_s, heap_node, size, touched, n_t, float(exact_within_s),
+            _NO_STOP)
+        self._touched = touched
+        self.bound_reached += n_t
+        if self._lm_exact:
+            lm_from, lm_to = self._lm_from_rows, self._lm_to_rows
+        else:                        # landmarks that do not bound: the radius alone
+            lm_from = lm_to = np.empty((self.n, 0))
+        out = jit.set_bounds(self._sd, float(radius), sources, nodes, lm_from, lm_to, ALT_MARGIN_S)
+        reached = touched[:n_t]
+        self._sd[reached] = np.inf          # leave the scratch arrays as they came
+        self._sp[reached] = -1
+        return out
+
     def path(self, source: int, target: int) -> list[int] | None:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
         if source == target:
@@ -275,3 +352,9 @@ class SearchColumns:
         ahead = lm_from[:, targets] - lm_from[:, source][:, None]
         back = lm_to[:, source][:, None] - lm_to[:, targets]
         return np.maximum(np.maximum(ahead.max(axis=0), back.max(axis=0)), 0.0)
+
+    def path_array(self, source: int, target: int) -> np.ndarray | None:
+        """``path`` as the search's array (int32; read only), for callers that sum along it."""
+        if source == target:
+            return np.array([source], np.int32)
+        return self._pair(source, target, np.inf)[1]

@@ -232,6 +232,30 @@ class TravelOracle:
             return self._kernel.from_sources(np.unique(np.asarray(sources, np.int64)))[0]
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
 
+    def time_lower_bounds(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Lower bounds on ``time(source, t)`` for each of ``targets``, without a search.
+
+        The landmarks' bound on the kernel backend; elsewhere the times themselves (a look-up
+        on small graphs).
+        """
+        targets = np.asarray(targets, np.int64)
+        if self._kernel is not None:
+            return self._kernel.lower_bounds(int(source), targets)
+        return np.array([self.time(int(source), int(t)) for t in targets.tolist()], float)
+
+    def lower_bounds_from_set(self, sources: np.ndarray, nodes: np.ndarray, *, exact_within_s: float
+                              ) -> np.ndarray:
+        """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
+
+        Exact (``times_from_set``) where a look-up or a full search is all there is; the
+        kernel backend searches only to ``exact_within_s`` and bounds the nodes beyond
+        (``SearchColumns.lower_bounds_from_set``), so a bound costs the neighbourhood of the
+        sources rather than the whole graph.
+        """
+        if self._kernel is not None:
+            return self._kernel.lower_bounds_from_set(sources, nodes, exact_within_s=exact_within_s)
+        return self.times_from_set(sources)[np.asarray(nodes)]
+
     def _pred_row(self, source: int) -> np.ndarray:
         if self._pred_full is not None:
             return self._pred_full[source]
@@ -260,8 +284,18 @@ class TravelOracle:
             return hit
         if source == target:
             out = ([source], [0.0], [0.0])
-        elif self._kernel is not None or self._bounded is not None:
-            nodes = (self._kernel or self._bounded).path(source, target)
+        elif self._kernel is not None:
+            path = self._kernel.path_array(source, target)
+            if path is None:
+                raise NetworkError(f"no route from node {source} to node {target} on the "
+                                   f"{self.graph.mode} network",
+                                   fix="keep only the largest strongly connected part")
+            # one compiled pass: the same edge look-ups and sums as below
+            cum_s, cum_m = self._kernel._jit.path_sums(path, self._edge_key, self._edge_s, self._edge_m,
+                                                       self.graph.n_nodes)
+            out = (path.tolist(), cum_s.tolist(), cum_m.tolist())
+        elif self._bounded is not None:
+            nodes = self._bounded.path(source, target)
             if nodes is None:
                 raise NetworkError(f"no route from node {source} to node {target} on the "
                                    f"{self.graph.mode} network",

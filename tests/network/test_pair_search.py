@@ -1,0 +1,75 @@
+"""The A* pair search with the landmarks a node per row (``dijkstra_jit.toward_rows``).
+
+It must give what ``toward`` (the landmarks a landmark per row) gives, bit for bit: the same
+additions in the same order, so that a run's dispatches do not change. Checked on random
+pairs and random limits of a synthetic town above the all-pairs limit, against ``toward``
+and against scipy's Dijkstra (within 1e-6 s, the kernel's tolerance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from sim.network import TravelOracle
+from sim.network import dijkstra_jit as jit
+from sim.network.synthetic import synthetic_city
+from sim.scenario import SyntheticNetwork
+
+
+def test_rows_layout_equals_the_landmark_layout_bit_for_bit():
+    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
+    o = TravelOracle(city.graphs["drive"], backend="kernel")
+    k = o._kernel
+    assert k is not None
+    rng = np.random.default_rng(8)
+    n = k.n
+    h_s = np.full(n, 123.0)             # any content on entry
+    touched = np.empty(16, np.int32)
+    sources = rng.integers(0, n, 60)
+    ref = dijkstra(o._w, directed=True, indices=sources)
+    found = 0
+    for i, s in enumerate(sources.tolist()):
+        for t in rng.integers(0, n, 15).tolist():
+            limit_s = [np.inf, float(rng.uniform(0, 600))][int(rng.integers(0, 2))]
+            a = jit.toward(*k._rev, k._sd, k._sp, touched, t, s, limit_s, k._lm_from, k._lm_to)
+            b = jit.toward_rows(*k._rev, k._sd, k._sp, h_s, touched, t, s, limit_s,
+                                k._lm_from_rows, k._lm_to_rows)
+            assert a[0] == b[0] or (np.isinf(a[0]) and np.isinf(b[0]))
+            np.testing.assert_array_equal(a[1], b[1])
+            assert a[3] == b[3]                                  # the same nodes reached
+            if b[0] < np.inf:
+                found += 1
+                assert abs(b[0] - ref[i, t]) <= 1e-6
+            else:
+                assert ref[i, t] > limit_s
+            # the scratch arrays come back as they went in
+            assert np.isinf(k._sd).all() and (k._sp == -1).all()
+    assert found > 300
+
+
+def test_routes_sum_their_edges_like_numpy_and_limits_remembered():
+    """``route`` on the kernel backend sums its steps in one compiled pass: numpy's cumsum, bit for bit.
+
+    A pair searched in vain up to a limit is not searched again up to a lower one, and still
+    answers exactly when asked with a higher limit.
+    """
+    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
+    o = TravelOracle(city.graphs["walk"], backend="kernel", speed_kph_override=5.0)
+    k = o._kernel
+    rng = np.random.default_rng(3)
+    for s, t in rng.integers(0, k.n, (60, 2)).tolist():
+        nodes, secs, metres = o.route(s, t)
+        path = np.array(nodes, np.int64)
+        step_s, step_m = o.edge_lookup(path[:-1], path[1:])
+        assert secs == [0.0] + np.cumsum(step_s).tolist()
+        assert metres == [0.0] + np.cumsum(step_m).tolist()
+        assert abs(secs[-1] - o.time(s, t)) <= 1e-6     # summed the other way round by A*
+    s, t = 17, k.n - 40
+    exact = float(dijkstra(o._w, directed=True, indices=s)[t])
+    searches = k.pair_searches
+    assert o.time(s, t, limit_s=exact / 2) == np.inf
+    assert o.time(s, t, limit_s=exact / 3) == np.inf          # known above: no second search
+    assert k.pair_searches == searches + 1
+    assert abs(o.time(s, t, limit_s=exact + 1.0) - exact) <= 1e-6
+    assert k.pair_searches == searches + 2
