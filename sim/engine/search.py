@@ -154,7 +154,7 @@ class UnitSearch:
             ui[:, K.MODE] = [modes.index(st.mode) for st in units]
             ui[:, K.RULED] = self._ruled_u
             ui[:, K.NO_BACKUP] = self._no_backup_u
-            times = [np.ascontiguousarray(self._T[m], dtype=float) for m in modes]
+            times = [travel[m].times_by_target() for m in modes]     # [target, source]: see ModeTravel
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
             self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
