@@ -140,11 +140,12 @@ class Duty:
         return _BY_ROLE[role]
 
     def apply(self, st: UnitState, t: float) -> None:
-        """Put a free unit where the current level and shift want it."""
-        self._apply(st, t)
-        self.index.refresh(st)
+        """Put a free unit where the current level and shift want it, and tell the dispatch index.
 
-    def _apply(self, st: UnitState, t: float) -> None:
+        The index is told once per change: a drive started or finished tells it through
+        ``Movement.on_change``; the other paths here call ``refresh`` themselves (a second
+        call with nothing changed would cost a few microseconds per unit and shift).
+        """
         move = self.move
         level = self.level_of(st)
         want = self.wants(st, level)
@@ -156,7 +157,7 @@ class Duty:
             st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
             circuit = self.circuits.get(st, key_level, period)
             where = move.stop(st, t)
-            if where is None:                  # busy: the shift change waits for it
+            if where is None:                  # busy (the index knows): the shift change waits for it
                 return
             node, wait = where
             st.circuit, st.circuit_key = circuit, (st.uid, key_level, period)
@@ -165,22 +166,25 @@ class Duty:
                 st.status, st.moving = PATROL, CIRCUIT
                 st.anchor_t = 0.0
                 st.anchor_tau = float(self._start_rng[st.uid].random() * circuit.duration_s)
+                self.index.refresh(st)
                 return
-            move.join_circuit(st, node, t, wait_s=wait)
+            move.join_circuit(st, node, t, wait_s=wait)     # tells the index
             return
         # station, post or off
-        move.sync(st, t)     # a drive home that ended before now parks the unit first
+        move.sync(st, t)     # a drive home that ended before now parks the unit first (tells the index)
         if st.status is PATROL:
             node, wait = move.stop(st, t)
             st.leg, st.circuit = None, None
             if want is STATION:
-                move.drive_home(st, node, t, wait_s=wait)
+                move.drive_home(st, node, t, wait_s=wait)   # tells the index
                 return
             st.status, st.moving, st.since = want, STILL, t
+            self.index.refresh(st)
             return
         if st.status is not want:
             move.account_idle(st, t)
             st.status, st.moving, st.since = want, STILL, t
+            self.index.refresh(st)
 
     # ------------------------------------------------------------------ alert levels
     def _count_calls(self, t: float) -> None:
@@ -206,13 +210,21 @@ class Duty:
 
     # ------------------------------------------------------------------ shifts
     def shift_change(self, t: float) -> None:
+        """Every free unit to where the new shift wants it; busy crews finish their call first.
+
+        A unit off duty, at the station or at a post that stays so is skipped: ``apply``
+        would change nothing for it (its idle time is booked when it next moves), and in a
+        large force most units are such at any shift change.
+        """
+        wants, level_of, apply = self.wants, self.level_of, self.apply
         for st in self.units:
-            if st.status is BUSY:
+            status = st.status
+            if status is BUSY:
                 st.pending = True
                 if st.overtime_from is None:
                     st.overtime_from = t
-            else:
-                self.apply(st, t)
+            elif status is PATROL or wants(st, level_of(st)) is not status:
+                apply(st, t)
         self._log_staffing(t)
 
     def _log_staffing(self, t: float) -> None:
