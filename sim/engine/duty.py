@@ -10,6 +10,7 @@ stream (``patrol-unit-{uid}-{level}-{period}``; its start point at time 0 from
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,7 @@ class Duty:
         self._counted = 0            # calls counted into calls_by_day so far
         self.staffing_log: list[dict] = []
         self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
+        self._on_duty_at: dict = {}  # levels -> (officers on duty, patrol units per kind): see _on_duty
         self.alert_log: list[dict] = []
         self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
         # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
@@ -227,6 +229,26 @@ class Duty:
                 apply(st, t)
         self._log_staffing(t)
 
+    def _on_duty(self, levels: tuple) -> tuple[int, dict]:
+        """(officers on duty, patrol units per kind as staffing-log columns) under ``levels``.
+
+        A function of the levels only (where duty wants each unit), so it is tabled: the
+        loop over every unit ran at every shift change. The columns keep the order of the
+        units' first appearance, as the staffing log always had them.
+        """
+        hit = self._on_duty_at.get(levels)
+        if hit is None:
+            officers, by_kind = 0, {}
+            for st in self.units:
+                want = self.wants(st, self.level_of(st))
+                if want is not OFF and st.role is not RESERVE:
+                    officers += st.unit.crew
+                if want is PATROL and st.role is not RESERVE:
+                    key = f"patrol_{st.unit.kind}"
+                    by_kind[key] = by_kind.get(key, 0) + 1
+            hit = self._on_duty_at[levels] = (officers, by_kind)
+        return hit
+
     def _log_staffing(self, t: float) -> None:
         shift = shift_index(t, shift_s=self.shift_s)
         row = {"shift": shift, "start_s": t, "day": int(t // DAY_S),
@@ -237,16 +259,11 @@ class Duty:
                                   n_teams_on_duty=staff.teams_on_duty if staff else 1)
         row["lead_team"] = on_duty[0] + 1
         row["teams_on_duty"] = staff.teams_on_duty if staff else None
+        counts = Counter([st.status for st in self.units])
         for status in (PATROL, STATION, POST, OFF, BUSY):
-            row[_COUNT_KEY[status]] = 0
-        officers = 0
-        for st in self.units:
-            want = self.wants(st, self.level_of(st))
-            row[_COUNT_KEY[st.status]] += 1
-            if want is not OFF and st.role is not RESERVE:
-                officers += st.unit.crew
-            if want is PATROL and st.role is not RESERVE:
-                row[f"patrol_{st.unit.kind}"] = row.get(f"patrol_{st.unit.kind}", 0) + 1
+            row[_COUNT_KEY[status]] = counts[status]
+        officers, patrol_by_kind = self._on_duty(tuple(self.levels))
+        row.update(patrol_by_kind)
         row["officers_on_duty"] = officers
         # officer-hours of this shift, and those beyond the normal rota (one team a shift): called-in teams
         shift_h = self.shift_s / 3600.0

@@ -52,6 +52,7 @@ class DispatchIndex:
         self.ui[:, K.FIXED_NODE] = -1
         self.uf = np.zeros((n, 7))
         self.uf[:, K.LEG_SCALE] = 1.0
+        self._ui_row, self._uf_row = list(self.ui), list(self.uf)   # per unit: views of its row
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
         self.flat = FlatCircuits()
         self.code = np.zeros(n, np.int8)
@@ -63,7 +64,11 @@ class DispatchIndex:
         self._row_key: list = [None] * n   # per unit: the circuit_key whose bound is in lb_rows
 
     def refresh(self, st: UnitState) -> None:
-        """Update the arrays after ``st`` changed status or movement (runs several times per call)."""
+        """Update the arrays after ``st`` changed status or movement (runs about three times per call).
+
+        Writes go through per-unit row views (``_ui_row``, ``_uf_row``): one index, not two,
+        per item written.
+        """
         u = st.uid
         status = st.status
         if status is PATROL:
@@ -71,13 +76,13 @@ class DispatchIndex:
             if moving is CIRCUIT and st.role is not RESERVE:
                 # the row stays while the unit is away from its circuit (its bias masks it then)
                 key = st.circuit_key
-                uf = self.uf
+                uf = self._uf_row[u]
                 if self._row_key[u] != key:
                     self.lb_rows[u] = self.circuit_bound[key]
                     self._row_key[u] = key
-                    self.ui[u, 1] = self.flat.seg_of[key]                # SEG
-                uf[u, 1] = st.anchor_t                                   # ANCHOR_T
-                uf[u, 2] = st.anchor_tau                                 # ANCHOR_TAU
+                    self._ui_row[u][1] = self.flat.seg_of[key]           # SEG
+                uf[1] = st.anchor_t                                       # ANCHOR_T
+                uf[2] = st.anchor_tau                                     # ANCHOR_TAU
                 self.code[u] = 1
                 self.bias[u] = 0.0
                 self.off_circuit.discard(u)
@@ -86,18 +91,22 @@ class DispatchIndex:
             self.bias[u] = INF if st.role is RESERVE else -INF
             if moving is LEG:
                 leg = st.leg
-                self.ui[u, 0] = -1                                       # FIXED_NODE
-                self.uf[u, 3:] = (leg.src, leg.t_start, leg.wait_s, leg.scale)   # LEG_*
+                uf = self._uf_row[u]
+                self._ui_row[u][0] = -1                                   # FIXED_NODE
+                uf[3] = leg.src                                           # LEG_SRC
+                uf[4] = leg.t_start                                       # LEG_T0
+                uf[5] = leg.wait_s                                        # LEG_WAIT
+                uf[6] = leg.scale                                         # LEG_SCALE
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
-                self.ui[u, 0] = st.at_node
-                self.uf[u, 0] = 0.0                                      # FIXED_WAIT
+                self._ui_row[u][0] = st.at_node
+                self._uf_row[u][0] = 0.0                                  # FIXED_WAIT
                 self.off_circuit.discard(u)
         elif status is STATION:
             self.code[u] = 2
             self.bias[u] = INF if st.role is RESERVE else -INF
-            self.ui[u, 0] = st.home_node
-            self.uf[u, 0] = self.turnout_s
+            self._ui_row[u][0] = st.home_node
+            self._uf_row[u][0] = self.turnout_s
             self.off_circuit.discard(u)
         else:
             self.unavailable(u)

@@ -146,14 +146,16 @@ class NearestOnCircuit:
         if graph.n_nodes <= self.TABLE_MAX_NODES:
             cx, cy = self._x[self._cn][None, :], self._y[self._cn][None, :]
             d2 = (self._x[:, None] - cx) ** 2 + (self._y[:, None] - cy) ** 2
-            self._table = self._cn[np.argmin(d2, axis=1)].astype(np.int32)
+            # a list: a unit rejoins at every clearance and shift change, and a list item is a
+            # Python int at once (no numpy scalar to convert)
+            self.table: list | None = self._cn[np.argmin(d2, axis=1)].tolist()
         else:
-            self._table = None
+            self.table = None
             self._known: dict[int, int] = {}
 
     def __getitem__(self, node: int) -> int:
-        if self._table is not None:
-            return int(self._table[node])
+        if self.table is not None:
+            return self.table[node]
         hit = self._known.get(node)
         if hit is None:
             cn = self._cn
@@ -243,9 +245,13 @@ class Movement:
         then gives the unit its next state (a shift change, the horizon).
         """
         if st.status is PATROL:
-            if st.moving is STILL:            # just cleared a scene
+            moving = st.moving
+            if moving is STILL:               # just cleared a scene
                 return st.at_node, 0.0
-            node, wait = self.where(st, t)
+            if moving is CIRCUIT:             # the common case (every patrol unit at a shift change)
+                node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+            else:
+                node, wait = self.where(st, t)
             self.leave_patrol(st, t)
             return node, wait
         if st.status is STATION or st.status is OFF or st.status is POST:
@@ -317,9 +323,11 @@ class Movement:
         join_at = self._join.get(st.circuit_key)
         if join_at is None:
             join_at = self._join[st.circuit_key] = NearestOnCircuit(st.circuit, self.graphs[st.mode])
-        self._start_leg(st, node, join_at[node], t, wait_s, False)
+        table = join_at.table
+        self._start_leg(st, node, table[node] if table is not None else join_at[node], t, wait_s, False)
         self.on_change(st)
-        self.sync(st, t)
+        if st.leg.t_end <= t:        # a drive of no length (already on the circuit): join it now
+            self.sync(st, t)
 
     def drive_home(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) back to the station."""
