@@ -4,7 +4,9 @@
     python bench/engine_hash.py --old ../other-checkout          # and another checkout: hashes must match
 
 The cases: ``scenarios/default.yaml`` for ``--days`` (default 30) at 240 and 1,920
-officers (green), and at 240 officers with the alert level overridden to orange and red.
+officers (green), at 240 officers with the alert level overridden to orange and red, and
+at 960 officers with a calendar of levels (units sent off duty, to the station and back
+at shift changes: with one level all day, who is on duty never changes).
 The hash covers every record the engine returns: dispatch times, arrivals, units sent,
 first unit, cross-area flags, clearances, cordon times, lost requests, the end time, every
 unit's accounts and trips, patrol intervals, the staffing and alert logs, and the circuits
@@ -24,8 +26,11 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# a calendar of levels, so that shift changes send units off duty, to the station, to posts and back
+CALENDAR = "calendar:" + ", ".join(f"{{day: {d}, level: {lvl}}}" for d, lvl in (
+    (2, "red"), (4, "orange"), (7, "green"), (9, "yellow"), (12, "red"), (15, "green"), (20, "orange")))
 CASES = (("240 green", 240, None), ("1920 green", 1920, None), ("240 orange", 240, "orange"),
-         ("240 red", 240, "red"))
+         ("240 red", 240, "red"), ("960 calendar", 960, CALENDAR))
 ACCOUNTS = ("status", "patrol_s", "travel_s", "scene_s", "station_s", "off_s", "post_s", "overtime_s",
             "distance_m", "calls", "cross_area_calls", "out_of_service_s", "officer_initiated_s", "trips")
 
@@ -61,7 +66,9 @@ def child(days: float, officers: int, level: str | None) -> None:
     from sim.streams import replication_seed
 
     overrides = [f"horizon_days={days:g}", "replications=1", f"force.total_officers={officers}"]
-    if level is not None:
+    if level is not None and level.startswith("calendar:"):
+        overrides += ["alert.mode=calendar", f"alert.calendar=[{level[len('calendar:'):]}]"]
+    elif level is not None:
         overrides.append(f"alert.level={level}")
     sc = load_scenario(REPO / "scenarios" / "default.yaml", overrides=overrides)
     ctx = prepare(sc, quiet=True)
@@ -103,7 +110,7 @@ def main(argv=None) -> int:
         same = len({g["digest"] for g in got.values()}) == 1
         differ += not same
         line = "  ".join(f"{s} {g['digest'][:16]}" for s, g in got.items())
-        print(f"{name:>11}, {args.days:g} days, {got['new']['dispatches']} dispatches: {line}"
+        print(f"{name:>12}, {args.days:g} days, {got['new']['dispatches']} dispatches: {line}"
               + ("" if len(sides) == 1 else ("  same" if same else "  DIFFERENT")), flush=True)
     return 1 if differ else 0
 
