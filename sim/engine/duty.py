@@ -10,6 +10,7 @@ stream (``patrol-unit-{uid}-{level}-{period}``; its start point at time 0 from
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +108,7 @@ class Duty:
         self._counted = 0            # calls counted into calls_by_day so far
         self.staffing_log: list[dict] = []
         self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
+        self._on_duty_at: dict = {}  # levels -> (officers on duty, patrol units per kind): see _on_duty
         self.alert_log: list[dict] = []
         self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
         # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
@@ -142,11 +144,12 @@ class Duty:
         return _BY_ROLE[role]
 
     def apply(self, st: UnitState, t: float) -> None:
-        """Put a free unit where the current level and shift want it."""
-        self._apply(st, t)
-        self.index.refresh(st)
+        """Put a free unit where the current level and shift want it, and tell the dispatch index.
 
-    def _apply(self, st: UnitState, t: float) -> None:
+        The index is told once per change: a drive started or finished tells it through
+        ``Movement.on_change``; the other paths here call ``refresh`` themselves (a second
+        call with nothing changed would cost a few microseconds per unit and shift).
+        """
         move = self.move
         level = self.level_of(st)
         want = self.wants(st, level)
@@ -158,7 +161,7 @@ class Duty:
             st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
             circuit = self.circuits.get(st, key_level, period)
             where = move.stop(st, t)
-            if where is None:                  # busy: the shift change waits for it
+            if where is None:                  # busy (the index knows): the shift change waits for it
                 return
             node, wait = where
             st.circuit, st.circuit_key = circuit, (st.uid, key_level, period)
@@ -167,22 +170,25 @@ class Duty:
                 st.status, st.moving = PATROL, CIRCUIT
                 st.anchor_t = 0.0
                 st.anchor_tau = float(self._start_rng[st.uid].random() * circuit.duration_s)
+                self.index.refresh(st)
                 return
-            move.join_circuit(st, node, t, wait_s=wait)
+            move.join_circuit(st, node, t, wait_s=wait)     # tells the index
             return
         # station, post or off
-        move.sync(st, t)     # a drive home that ended before now parks the unit first
+        move.sync(st, t)     # a drive home that ended before now parks the unit first (tells the index)
         if st.status is PATROL:
             node, wait = move.stop(st, t)
             st.leg, st.circuit = None, None
             if want is STATION:
-                move.drive_home(st, node, t, wait_s=wait)
+                move.drive_home(st, node, t, wait_s=wait)   # tells the index
                 return
             st.status, st.moving, st.since = want, STILL, t
+            self.index.refresh(st)
             return
         if st.status is not want:
             move.account_idle(st, t)
             st.status, st.moving, st.since = want, STILL, t
+            self.index.refresh(st)
 
     # ------------------------------------------------------------------ alert levels
     def _count_calls(self, t: float) -> None:
@@ -208,14 +214,42 @@ class Duty:
 
     # ------------------------------------------------------------------ shifts
     def shift_change(self, t: float) -> None:
+        """Every free unit to where the new shift wants it; busy crews finish their call first.
+
+        A unit off duty, at the station or at a post that stays so is skipped: ``apply``
+        would change nothing for it (its idle time is booked when it next moves), and in a
+        large force most units are such at any shift change.
+        """
+        wants, level_of, apply = self.wants, self.level_of, self.apply
         for st in self.units:
-            if st.status is BUSY:
+            status = st.status
+            if status is BUSY:
                 st.pending = True
                 if st.overtime_from is None:
                     st.overtime_from = t
-            else:
-                self.apply(st, t)
+            elif status is PATROL or wants(st, level_of(st)) is not status:
+                apply(st, t)
         self._log_staffing(t)
+
+    def _on_duty(self, levels: tuple) -> tuple[int, dict]:
+        """(officers on duty, patrol units per kind as staffing-log columns) under ``levels``.
+
+        A function of the levels only (where duty wants each unit), so it is tabled: the
+        loop over every unit ran at every shift change. The columns keep the order of the
+        units' first appearance, as the staffing log always had them.
+        """
+        hit = self._on_duty_at.get(levels)
+        if hit is None:
+            officers, by_kind = 0, {}
+            for st in self.units:
+                want = self.wants(st, self.level_of(st))
+                if want is not OFF and st.role is not RESERVE:
+                    officers += st.unit.crew
+                if want is PATROL and st.role is not RESERVE:
+                    key = f"patrol_{st.unit.kind}"
+                    by_kind[key] = by_kind.get(key, 0) + 1
+            hit = self._on_duty_at[levels] = (officers, by_kind)
+        return hit
 
     def _log_staffing(self, t: float) -> None:
         shift = shift_index(t, shift_s=self.shift_s)
@@ -227,16 +261,11 @@ class Duty:
                                   n_teams_on_duty=staff.teams_on_duty if staff else 1)
         row["lead_team"] = on_duty[0] + 1
         row["teams_on_duty"] = staff.teams_on_duty if staff else None
+        counts = Counter([st.status for st in self.units])
         for status in (PATROL, STATION, POST, OFF, BUSY):
-            row[_COUNT_KEY[status]] = 0
-        officers = 0
-        for st in self.units:
-            want = self.wants(st, self.level_of(st))
-            row[_COUNT_KEY[st.status]] += 1
-            if want is not OFF and st.role is not RESERVE:
-                officers += st.unit.crew
-            if want is PATROL and st.role is not RESERVE:
-                row[f"patrol_{st.unit.kind}"] = row.get(f"patrol_{st.unit.kind}", 0) + 1
+            row[_COUNT_KEY[status]] = counts[status]
+        officers, patrol_by_kind = self._on_duty(tuple(self.levels))
+        row.update(patrol_by_kind)
         row["officers_on_duty"] = officers
         # officer-hours of this shift, and those beyond the normal rota (one team a shift): called-in teams
         shift_h = self.shift_s / 3600.0

@@ -44,7 +44,8 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     Unit ``u`` on its circuit drives segment ``s = ui[u, SEG]`` of ``flat`` (rows: cumulative
     patrol seconds, nodes, cumulative response seconds; columns ``seg[s, 0]`` to ``seg[s, 1]``
     exclusive; one lap lasts ``seg[s, 2]``); at ``uf[u, ANCHOR_T]`` it was at lap time
-    ``uf[u, ANCHOR_TAU]``. ``times<m>`` is the full time matrix of mode ``ui[u, MODE]``,
+    ``uf[u, ANCHOR_TAU]``. ``times<m>`` is the full time matrix of mode ``ui[u, MODE]`` by target,
+    ``times<m>[target, source]`` (one row per call: the units' look-ups stay in a few kilobytes),
     ``te[0, m, place]`` the node a unit of that mode drives to and ``te[1, m, place]`` the
     seconds from there on foot.
 
@@ -88,7 +89,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
             wait = (1.0 - f) * (flat[2, k + 1] - flat[2, k])
             node = np.int64(flat[1, k + 1])
-            e = wait + times[node, target] + extra
+            e = wait + times[target, node] + extra
             out[0, u] = e
             out[1, u] = node
             out[2, u] = wait
@@ -97,13 +98,13 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
         elif ui[u, FIXED_NODE] >= 0:
             node = ui[u, FIXED_NODE]
             wait = uf[u, FIXED_WAIT]
-            e = wait + times[node, target] + extra
+            e = wait + times[target, node] + extra
             out[0, u] = e
             out[1, u] = node
             out[2, u] = wait
         else:                                  # on a drive: a lower bound, located by the caller if needed
             src = np.int64(uf[u, LEG_SRC])
-            out[0, u] = (uf[u, LEG_WAIT] + times[src, target]
+            out[0, u] = (uf[u, LEG_WAIT] + times[target, src]
                          - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE] + extra)
             out[1, u] = -1.0
             continue

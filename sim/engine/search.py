@@ -52,6 +52,7 @@ class DispatchIndex:
         self.ui[:, K.FIXED_NODE] = -1
         self.uf = np.zeros((n, 7))
         self.uf[:, K.LEG_SCALE] = 1.0
+        self._ui_row, self._uf_row = list(self.ui), list(self.uf)   # per unit: views of its row
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
         self.flat = FlatCircuits()
         self.code = np.zeros(n, np.int8)
@@ -63,7 +64,11 @@ class DispatchIndex:
         self._row_key: list = [None] * n   # per unit: the circuit_key whose bound is in lb_rows
 
     def refresh(self, st: UnitState) -> None:
-        """Update the arrays after ``st`` changed status or movement (runs several times per call)."""
+        """Update the arrays after ``st`` changed status or movement (runs about three times per call).
+
+        Writes go through per-unit row views (``_ui_row``, ``_uf_row``): one index, not two,
+        per item written.
+        """
         u = st.uid
         status = st.status
         if status is PATROL:
@@ -71,13 +76,13 @@ class DispatchIndex:
             if moving is CIRCUIT and st.role is not RESERVE:
                 # the row stays while the unit is away from its circuit (its bias masks it then)
                 key = st.circuit_key
-                uf = self.uf
+                uf = self._uf_row[u]
                 if self._row_key[u] != key:
                     self.lb_rows[u] = self.circuit_bound[key]
                     self._row_key[u] = key
-                    self.ui[u, 1] = self.flat.seg_of[key]                # SEG
-                uf[u, 1] = st.anchor_t                                   # ANCHOR_T
-                uf[u, 2] = st.anchor_tau                                 # ANCHOR_TAU
+                    self._ui_row[u][1] = self.flat.seg_of[key]           # SEG
+                uf[1] = st.anchor_t                                       # ANCHOR_T
+                uf[2] = st.anchor_tau                                     # ANCHOR_TAU
                 self.code[u] = 1
                 self.bias[u] = 0.0
                 self.off_circuit.discard(u)
@@ -86,18 +91,22 @@ class DispatchIndex:
             self.bias[u] = INF if st.role is RESERVE else -INF
             if moving is LEG:
                 leg = st.leg
-                self.ui[u, 0] = -1                                       # FIXED_NODE
-                self.uf[u, 3:] = (leg.src, leg.t_start, leg.wait_s, leg.scale)   # LEG_*
+                uf = self._uf_row[u]
+                self._ui_row[u][0] = -1                                   # FIXED_NODE
+                uf[3] = leg.src                                           # LEG_SRC
+                uf[4] = leg.t_start                                       # LEG_T0
+                uf[5] = leg.wait_s                                        # LEG_WAIT
+                uf[6] = leg.scale                                         # LEG_SCALE
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
-                self.ui[u, 0] = st.at_node
-                self.uf[u, 0] = 0.0                                      # FIXED_WAIT
+                self._ui_row[u][0] = st.at_node
+                self._uf_row[u][0] = 0.0                                  # FIXED_WAIT
                 self.off_circuit.discard(u)
         elif status is STATION:
             self.code[u] = 2
             self.bias[u] = INF if st.role is RESERVE else -INF
-            self.ui[u, 0] = st.home_node
-            self.uf[u, 0] = self.turnout_s
+            self._ui_row[u][0] = st.home_node
+            self._uf_row[u][0] = self.turnout_s
             self.off_circuit.discard(u)
         else:
             self.unavailable(u)
@@ -120,6 +129,8 @@ class DispatchIndex:
 
 class UnitSearch:
     """Locates units for dispatch (``search``) and answers whose beat a place is in (``owns``)."""
+
+    VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -154,7 +165,7 @@ class UnitSearch:
             ui[:, K.MODE] = [modes.index(st.mode) for st in units]
             ui[:, K.RULED] = self._ruled_u
             ui[:, K.NO_BACKUP] = self._no_backup_u
-            times = [np.ascontiguousarray(self._T[m], dtype=float) for m in modes]
+            times = [travel[m].times_by_target() for m in modes]     # [target, source]: see ModeTravel
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
             self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
@@ -297,10 +308,7 @@ class UnitSearch:
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         if index.off_circuit:
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
-            for u in sorted(index.off_circuit):
-                # the bound (with a margin for rounding) says whether the unit could come first
-                if not (checked_first or best < 0 or eta[u] - BOUND_MARGIN_S <= best_eta):
-                    continue
+            for u in self._could_win(best, best_eta, checked_first):
                 st = units[u]
                 node, wait = off[u] = self.where(st, t)
                 mode = st.mode
@@ -318,6 +326,23 @@ class UnitSearch:
                 continue
             return u, []
         return (best if best >= 0 else None), []
+
+    def _could_win(self, best: int, best_eta: float, checked_first: bool) -> list:
+        """The units on a drive to locate after the compiled call, in order of unit id.
+
+        Every one when all are to be walked or nothing was found; else those whose lower
+        bound (with a margin for rounding) could beat the best. After a shift change most of
+        a large force is driving to its new circuit: then one array comparison replaces a
+        Python test per unit (the kernel marks a unit on a drive with node -1, code 2).
+        """
+        off = self.index.off_circuit
+        if checked_first or best < 0:
+            return sorted(off)
+        eta = self._out[0]
+        if len(off) < self.VECTOR_FROM:
+            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta]
+        return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] < 0)
+                              & (self.index.code == 2)).tolist()
 
     def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
         """The first eligible free unit in order of (arrival, unit id); every free unit located."""

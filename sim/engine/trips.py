@@ -84,8 +84,7 @@ class Trips:
         if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier
             self.clear_s[i] = t2
         st.trips.append((i, t0, t1, t2))
-        self._free(st, node, t2)
-        self.index.refresh(st)               # whichever way _free left the unit
+        self._free(st, node, t2)             # tells the dispatch index where it left the unit
 
     def _next_queued_for(self, st: UnitState) -> int | None:
         """The first queued request (priority, then call time) this unit may take: never a second
@@ -106,7 +105,11 @@ class Trips:
         return found
 
     def _free(self, st: UnitState, node: int, t: float) -> None:
-        """A unit clears the scene at ``node``: next queued call, else where its duty wants it."""
+        """A unit clears the scene at ``node``: next queued call, else where its duty wants it.
+
+        Every path tells the dispatch index once: sending it again makes it unavailable,
+        ``Duty.apply`` and ``drive_home`` refresh it, going off duty here refreshes it.
+        """
         if st.overtime_from is not None:
             self.move.end_overtime(st, t)
             st.overtime_from = None
@@ -117,6 +120,7 @@ class Trips:
             st.pending = False
             if duty.wants(st, duty.level_of(st)) is OFF:
                 st.status, st.leg, st.since = OFF, None, t
+                self.index.refresh(st)
                 return
         j = self._next_queued_for(st) if self.queue else None
         if j is not None:
@@ -127,6 +131,7 @@ class Trips:
             duty.apply(st, t)
         elif want is OFF:
             st.status, st.leg, st.since = OFF, None, t
+            self.index.refresh(st)
         else:
             st.leg = None
             self.move.drive_home(st, node, t)

@@ -31,6 +31,22 @@ class ModeTravel:
     oracle: TravelOracle
     patrol_scale: float            # patrol time = response time x patrol_scale
     offset_speed_mps: float        # for the last metres from a mode's node to the place itself
+    _by_target: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def times_by_target(self) -> np.ndarray | None:
+        """The full time matrix transposed, ``[target, source]`` (C order), or None without one.
+
+        The compiled dispatch search reads, for one target, the seconds from every unit's
+        node: in this layout one row, a few kilobytes, instead of one cache line (and often
+        one memory page) per unit in a matrix of megabytes. Kept here, so it is made once
+        per process and shared by every replication: it costs as much memory as the matrix.
+        """
+        if self._by_target is None:
+            T = self.oracle.time_matrix
+            if T is None:
+                return None
+            self._by_target = np.ascontiguousarray(T.T, dtype=float)
+        return self._by_target
 
 
 def clip(a: float, b: float, lo: float, hi: float) -> float:
@@ -130,14 +146,16 @@ class NearestOnCircuit:
         if graph.n_nodes <= self.TABLE_MAX_NODES:
             cx, cy = self._x[self._cn][None, :], self._y[self._cn][None, :]
             d2 = (self._x[:, None] - cx) ** 2 + (self._y[:, None] - cy) ** 2
-            self._table = self._cn[np.argmin(d2, axis=1)].astype(np.int32)
+            # a list: a unit rejoins at every clearance and shift change, and a list item is a
+            # Python int at once (no numpy scalar to convert)
+            self.table: list | None = self._cn[np.argmin(d2, axis=1)].tolist()
         else:
-            self._table = None
+            self.table = None
             self._known: dict[int, int] = {}
 
     def __getitem__(self, node: int) -> int:
-        if self._table is not None:
-            return int(self._table[node])
+        if self.table is not None:
+            return self.table[node]
         hit = self._known.get(node)
         if hit is None:
             cn = self._cn
@@ -227,9 +245,13 @@ class Movement:
         then gives the unit its next state (a shift change, the horizon).
         """
         if st.status is PATROL:
-            if st.moving is STILL:            # just cleared a scene
+            moving = st.moving
+            if moving is STILL:               # just cleared a scene
                 return st.at_node, 0.0
-            node, wait = self.where(st, t)
+            if moving is CIRCUIT:             # the common case (every patrol unit at a shift change)
+                node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+            else:
+                node, wait = self.where(st, t)
             self.leave_patrol(st, t)
             return node, wait
         if st.status is STATION or st.status is OFF or st.status is POST:
@@ -301,9 +323,11 @@ class Movement:
         join_at = self._join.get(st.circuit_key)
         if join_at is None:
             join_at = self._join[st.circuit_key] = NearestOnCircuit(st.circuit, self.graphs[st.mode])
-        self._start_leg(st, node, join_at[node], t, wait_s, False)
+        table = join_at.table
+        self._start_leg(st, node, table[node] if table is not None else join_at[node], t, wait_s, False)
         self.on_change(st)
-        self.sync(st, t)
+        if st.leg.t_end <= t:        # a drive of no length (already on the circuit): join it now
+            self.sync(st, t)
 
     def drive_home(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) back to the station."""

@@ -51,8 +51,7 @@ class OtherWork:
             return                     # the work was interrupted by a call
         t = self.env.now
         self._book_work(st, t)
-        self._free(st, st.at_node, t)
-        self.index.refresh(st)
+        self._free(st, st.at_node, t)        # tells the dispatch index where it left the unit
 
     def _interrupt(self, i: int, t: float) -> bool:
         """No free unit: pull the nearest unit off work that request ``i``'s priority may interrupt."""

@@ -1,0 +1,99 @@
+"""The engine's shortcuts on the dispatch path change nothing: each is checked against the plain way.
+
+- The dispatch index is told once per change of a unit (shift changes skip units that
+  stay off duty, at the station or at a post; no second refresh after a drive starts):
+  at every shift change and clearance, refreshing every unit again must leave the
+  index's arrays exactly as they are.
+- After the compiled search, the units on a drive that could win are picked either by
+  one array comparison (many such units) or by a test per unit (few): both give the
+  same run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.demand import sample_incidents
+from sim.engine.search import UnitSearch
+from sim.experiment import prepare
+from sim.experiment.replicate import make_engine
+from sim.scenario import scenario_from_dict
+from sim.streams import replication_seed
+
+# the level changes every day, so that shift changes send units off duty, to the station and back
+BIG_FORCE = {"force": {"total_officers": 200, "teams": 4},
+             "alert": {"level": "green", "mode": "calendar",
+                       "calendar": [{"day": d, "level": lvl} for d, lvl in enumerate(("green", "red", "yellow",
+                                                                                         "orange", "green"))]},
+             "demand": {"incidents_per_day": 150}, "horizon_days": 5}
+
+
+@pytest.fixture(scope="module")
+def big_ctx(small_town_dict):
+    return prepare(scenario_from_dict(small_town_dict(**BIG_FORCE)), quiet=True)
+
+
+def _index_arrays(index) -> list:
+    return [a.copy() for a in (index.code, index.bias, index.ui, index.uf, index.lb_rows)] + [set(index.off_circuit)]
+
+
+def _same(a: list, b: list) -> bool:
+    return all((x == y) if isinstance(x, set) else np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_the_index_is_up_to_date_after_every_shift_change_and_clearance(big_ctx):
+    rep = replication_seed(big_ctx.scenario.seed, 0)
+    inc = sample_incidents(big_ctx.demand, rep, horizon_s=big_ctx.horizon_s)
+    engine = make_engine(big_ctx, inc, rep)
+    checked = {"shift": 0, "clear": 0}
+    stale = []
+
+    def check(what):
+        before = _index_arrays(engine.index)
+        for st in engine.units:
+            engine.index.refresh(st)
+        if not _same(before, _index_arrays(engine.index)):
+            stale.append((what, engine.env.now))
+        checked[what] += 1
+
+    shift_change, clear = engine.duty.shift_change, engine._clear
+
+    def shift_then_check(t):
+        shift_change(t)
+        check("shift")
+
+    def clear_then_check(*args):
+        clear(*args)
+        check("clear")
+
+    engine.duty.shift_change = shift_then_check
+    engine._clear = clear_then_check
+    engine.run()
+    assert checked["shift"] > 5 and checked["clear"] > 100
+    assert not stale, f"index out of date after {stale[:3]}"
+
+
+def test_drives_picked_by_arrays_or_per_unit_give_the_same_run(big_ctx, monkeypatch):
+    logs, drives_seen = [], []
+    for vector_from in (0, 10**9):
+        monkeypatch.setattr(UnitSearch, "VECTOR_FROM", vector_from)
+        rep = replication_seed(big_ctx.scenario.seed, 0)
+        inc = sample_incidents(big_ctx.demand, rep, horizon_s=big_ctx.horizon_s)
+        engine = make_engine(big_ctx, inc, rep)
+        assert engine.search.compiled
+        could_win = engine.search._could_win
+        seen = []
+
+        def counted(*args):
+            out = could_win(*args)
+            seen.append(len(out))
+            return out
+        engine.search._could_win = counted
+        logs.append(engine.run())
+        drives_seen.append(sum(seen))
+    a, b = logs
+    assert drives_seen[0] > 0 and drives_seen[0] == drives_seen[1]
+    assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s
+    np.testing.assert_array_equal(a.dispatch_s, b.dispatch_s)
+    np.testing.assert_array_equal(a.clear_s, b.clear_s)
