@@ -54,10 +54,10 @@ def _saved(plan, out: Path, n_tasks: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.experiment.dask_cluster import WorkersGone
     from sim.experiment.sweep import point_summary, run_sweep
     from sim.experiment.sweep_file import load_sweep
     from sim.experiment.tasks import open_executor
+    from sim.experiment.worker_watch import WorkersGone
     from sim.outputs import Interrupted, default_folder, marked_folder
     from sim.report.experiments import sweep_outcome_line, sweep_table
     from sim.report.terminal import Progress, Throttled
