@@ -38,6 +38,11 @@ def leftovers(folder: Path) -> list[str]:
                   if ".partial" in p.name or p.name.endswith((".lock", ".tmp")) or ".old-" in p.name)
 
 
+#: The start of the replications' progress bar (sim.report.terminal.progress_line), drawn when the
+#: work has begun; the headers before it also say "replications", but never with a bar
+PROGRESS = "replications ["
+
+
 @pytest.fixture
 def command(tmp_path):
     started: list[Command] = []
@@ -70,7 +75,7 @@ def assert_clean_interrupt(rc: int, err: str, out: Path, tmp_path: Path) -> str:
 def test_run_interrupted(tmp_path, command, sig, group):
     out = tmp_path / "out"
     c = command("run", slow_town(tmp_path), "--replications", "1", "--out", str(out), tty=True)
-    c.wait_for_text("replications")   # the progress line of the replication under way
+    c.wait_for_text(PROGRESS)   # the replication under way draws its progress bar
     rc, err = c.interrupt(sig, group=group)
     assert_clean_interrupt(rc, err, out, tmp_path)
 
@@ -94,7 +99,7 @@ def test_compare_on_a_local_dask_cluster_ctrl_c(tmp_path, command):
     c = command("compare", slow_town(tmp_path), slow_town(tmp_path, name="b", filename="b.yaml"),
                 "--replications", "4", "--workers", "2", "--out", str(out), tty=True)
     c.wait_for_text("running on")
-    c.wait_for_text("replications")   # the progress line: the tasks are on the cluster
+    c.wait_for_text(PROGRESS)   # the progress bar: the tasks are on the cluster
     rc, err = c.interrupt(signal.SIGINT, group=True)
     assert_clean_interrupt(rc, err, out, tmp_path)
 
@@ -102,7 +107,7 @@ def test_compare_on_a_local_dask_cluster_ctrl_c(tmp_path, command):
 def test_hold_sigterm(tmp_path, command):
     out = tmp_path / "hold"
     c = command("hold", slow_town(tmp_path), "--workers", "1", "--levels", "green", "--out", str(out), tty=True)
-    c.wait_for_text("replications")
+    c.wait_for_text(PROGRESS)
     rc, err = c.interrupt(signal.SIGTERM, group=False)
     assert_clean_interrupt(rc, err, out, tmp_path)
 
