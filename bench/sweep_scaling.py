@@ -140,7 +140,7 @@ def projected_s(*, replications: int, points: int, workers: int, rep_s: float, w
                 start_s: float, task_overhead_s: float) -> dict:
     """Wall time of a sweep on ``workers`` single-threaded Dask workers, from measured unit costs.
 
-    Tasks as ``patrolsim sweep`` cuts them (``sim.experiment.tasks.chunk_size``). Dask hands the
+    Tasks as ``patrolsim sweep`` cuts them (``sim.experiment.work_split.chunk_size``). Dask hands the
     next task to the next free worker, so the compute phase ends at most one task after total
     work / workers (greedy list scheduling); each worker builds the world once and prepares each
     point it meets once (at most one per task); the scheduler handles tasks one after the other;

@@ -11,8 +11,21 @@ def add_scenario_options(p: argparse.ArgumentParser, *, optional_scenario: bool 
                        help="scenario YAML file (default: scenarios/default.yaml)")
     else:
         p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override any scenario key, e.g. --set force.total_officers=300 (repeatable)")
+    add_set_option(p)
+
+
+def add_set_option(p: argparse.ArgumentParser, *,
+                   help: str = "override any scenario key, e.g. --set force.total_officers=300 (repeatable)") -> None:
+    """--set KEY.PATH=VALUE (repeatable), collected in ``args.overrides`` for ``sim.scenario_file``:
+    one definition, so every command that takes it spells and collects it the same way."""
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=help)
+
+
+def add_overwrite_option(p: argparse.ArgumentParser) -> None:
+    """--overwrite for a command that writes one results folder (run, compare, hold; see sim.outputs)."""
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a results folder patrolsim wrote even when it holds other files too "
+                        "(a folder patrolsim did not write is never replaced)")
 
 
 def _int_at_least(minimum: int):

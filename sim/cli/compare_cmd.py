@@ -8,7 +8,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sim.cli.common import add_cluster_options, non_negative_int, positive_int
+from sim.cli.common import (
+    add_cluster_options, add_overwrite_option, add_set_option, non_negative_int, positive_int,
+)
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -22,13 +24,10 @@ def add_parser(sub) -> None:
                    help="replications of each scenario (default: the first scenario's)")
     p.add_argument("--seed", type=non_negative_int, default=None,
                    help="seed shared by all scenarios (default: the first scenario's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override a key in every scenario, e.g. --set horizon_days=2 (repeatable)")
+    add_set_option(p, help="override a key in every scenario, e.g. --set horizon_days=2 (repeatable)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: results/compare/<A>-vs-<B>/)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace a results folder patrolsim wrote even when it holds other files too "
-                        "(a folder patrolsim did not write is never replaced)")
+    add_overwrite_option(p)
     add_cluster_options(p, default_workers="one per core, on a local Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)

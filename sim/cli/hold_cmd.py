@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 from sim.kinds import LEVELS
-from sim.cli.common import add_cluster_options, add_scenario_options, non_negative_int, positive_int
+from sim.cli.common import (
+    add_cluster_options, add_overwrite_option, add_scenario_options, non_negative_int, positive_int,
+)
 
 
 def _number(text: str) -> float:
@@ -61,9 +63,7 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: the scenario's)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: results/hold/<scenario-name>/)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace a results folder patrolsim wrote even when it holds other files too "
-                        "(a folder patrolsim did not write is never replaced)")
+    add_overwrite_option(p)
     add_cluster_options(p, default_workers="one per core, on a local Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)

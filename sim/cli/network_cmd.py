@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.cli.common import add_set_option
+
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".xml")
+SET_HELP = ("override a key of a scenario YAML file (not used with an OpenStreetMap file), "
+            "e.g. --set network.synthetic.seed=4 (repeatable)")
 
 
 def add_parser(sub) -> None:
@@ -14,14 +18,14 @@ def add_parser(sub) -> None:
     verbs = p.add_subparsers(dest="verb", metavar="VERB")
     info = verbs.add_parser("info", help="nodes, edges, street km, area and what was dropped, per mode")
     info.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
-    info.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_set_option(info, help=SET_HELP)
     info.add_argument("--quiet", action="store_true", help="no progress while a network is built")
     info.set_defaults(func=run_info)
     plot = verbs.add_parser("plot", help="a map of the network: streets, stations, exits and a lat/lon grid")
     plot.add_argument("source", help="a scenario YAML file or an OpenStreetMap file (.osm, .osm.gz, .osm.bz2)")
     plot.add_argument("--out", type=Path, default=None,
                       help="picture to write, .png or .svg (default: <network name>-network.png here)")
-    plot.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    add_set_option(plot, help=SET_HELP)
     plot.set_defaults(func=run_plot)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sim.cli.common import add_scenario_options, non_negative_int, positive_int
+from sim.cli.common import add_overwrite_option, add_scenario_options, non_negative_int, positive_int
 
 
 def add_parser(sub) -> None:
@@ -19,9 +19,7 @@ def add_parser(sub) -> None:
     p.add_argument("--replications", type=positive_int, default=None, help="replications (default: scenario's)")
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: scenario's)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/<scenario-name>/)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace a results folder patrolsim wrote even when it holds other files too "
-                        "(a folder patrolsim did not write is never replaced)")
+    add_overwrite_option(p)
     p.add_argument("--workers", type=positive_int, default=1,
                    help="local worker processes for replications (results are identical for any number)")
     p.add_argument("--all-levels", action="store_true",

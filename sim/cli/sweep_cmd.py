@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_cluster_options, non_negative_int, positive_int
+from sim.cli.common import add_cluster_options, add_set_option, non_negative_int, positive_int
 
 
 def add_parser(sub) -> None:
@@ -24,8 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--replications", type=positive_int, default=None,
                    help="replications per point (default: the sweep file's, else the scenario's)")
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default: the scenario's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override a base scenario key for every point, e.g. --set horizon_days=2 (repeatable)")
+    add_set_option(p, help="override a base scenario key for every point, e.g. --set horizon_days=2 (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="results folder (default: results/sweeps/<name>/)")
     p.add_argument("--quiet", action="store_true", help="no progress, no table")
     p.set_defaults(func=run)
@@ -54,10 +53,10 @@ def _saved(plan, out: Path, n_tasks: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.experiment.dask_cluster import WorkersGone
     from sim.experiment.sweep import point_summary, run_sweep
     from sim.experiment.sweep_file import load_sweep
     from sim.experiment.tasks import open_executor
+    from sim.experiment.worker_watch import WorkersGone
     from sim.outputs import Interrupted, default_folder, marked_folder
     from sim.report.experiments import sweep_outcome_line, sweep_table
     from sim.report.terminal import Progress, Throttled

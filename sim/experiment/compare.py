@@ -21,7 +21,8 @@ from scipy import stats
 
 from sim import metrics
 from sim.experiment.points import point_of_scenario
-from sim.experiment.tasks import chunk_size, n_workers, point_tasks, run_tasks
+from sim.experiment.tasks import point_tasks, run_tasks
+from sim.experiment.work_split import chunk_size, n_workers
 
 #: Parts of a scenario that decide the incident stream.
 STREAM_KEYS = ("seed", "demand", "network", "horizon_days")

@@ -15,6 +15,9 @@ worker dies Dask simply runs its tasks again elsewhere and the numbers do not ch
 Every worker is told, when it joins, where the submitting command keeps its network cache
 (:class:`NetworkCacheFolder`), unless the worker has its own ``PATROLSIM_CACHE_DIR``: it then
 reads built networks from there instead of building them again (see docs/scaling.md).
+
+Which worker a task goes to first (``work_split.home_workers``) and the watch that stops a run whose
+workers are all gone (``worker_watch``) need no dask, so they live apart, beside the other users.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -31,6 +33,8 @@ from typing import Callable, Iterator
 
 from sim.errors import InputError
 from sim.experiment.executor import OrderedMap, children_ignore_ctrl_c
+from sim.experiment.work_split import home_workers
+from sim.experiment.worker_watch import WorkersGone, WorkerWatch
 
 try:  # the plugin base class (only where distributed is installed: this module needs it anyway)
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -51,10 +55,6 @@ WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
                  "distributed.scheduler.work-stealing-interval": "500ms"}
 #: How long to keep trying to reach a --scheduler address before giving up.
 CONNECT_TIMEOUT = "20s"
-#: How often the workers are counted while tasks run, and how long a scheduler that had workers
-#: may have none before the run stops (a worker restarting after a crash comes back well within it).
-WATCH_EVERY_S = 2.0
-WORKERS_GONE_S = 30.0
 
 
 class NetworkCacheFolder(WorkerPlugin):
@@ -134,7 +134,7 @@ class DaskExecutor(OrderedMap):
             futures = [self.client.submit(fn, t, key=k, pure=False, workers=[w], allow_other_workers=True)
                        for t, k, w in zip(tasks, keys, homes)]
         index = {f.key: i for i, f in enumerate(futures)}
-        watch = _WorkerWatch(self, futures)
+        watch = WorkerWatch(self, futures)
         try:
             for fut in as_completed(futures, loop=self.client.loop):
                 if watch.gone:
@@ -158,7 +158,6 @@ class DaskExecutor(OrderedMap):
                 except Exception:  # pragma: no cover - client already gone
                     pass
 
-
     def _homes(self, groups: list) -> list | None:
         """A first worker for each task (None: let the scheduler place them all). Only when every
         worker asked for is there: workers that join later would get work only by stealing."""
@@ -169,81 +168,6 @@ class DaskExecutor(OrderedMap):
         if len(workers) < max(2, self.expected_workers):
             return None
         return [workers[i] for i in home_workers(groups, len(workers))]
-
-
-def home_workers(groups: list, n_workers: int) -> list[int]:
-    """The worker (0 .. n_workers-1) each task goes to first: groups in turn, so that each worker
-    gets whole groups (each prepares a point once) while the groups last, and a group is split into
-    contiguous runs when there are fewer groups than workers (so that no worker starts idle)."""
-    order = list(dict.fromkeys(groups))
-    if not order:
-        return []
-    split = max(1, -(-n_workers // len(order)))          # runs per group, ceil(W / groups)
-    members: dict = {g: [] for g in order}
-    for i, g in enumerate(groups):
-        members[g].append(i)
-    home = [0] * len(groups)
-    slot = 0
-    for g in order:
-        idx = members[g]
-        for r in range(split):
-            for i in idx[r * len(idx) // split:(r + 1) * len(idx) // split]:
-                home[i] = slot % n_workers
-            slot += 1
-    return home
-
-
-class WorkersGone(RuntimeError):
-    """Every worker of the scheduler left and none came back: the tasks would wait for ever."""
-
-
-class _WorkerWatch:
-    """Watches the scheduler's workers while tasks run, in a background thread.
-
-    When the scheduler had workers and then has none for ``WORKERS_GONE_S``, it records why
-    and cancels the tasks still waiting, so that ``imap`` stops (the sweep saves what it has)
-    instead of waiting without a word. A scheduler that has no workers yet is waited for.
-    """
-
-    def __init__(self, executor: "DaskExecutor", futures: list) -> None:
-        self.executor = executor
-        self.futures = futures
-        self.gone: str | None = None
-        # counted before the thread starts: tasks may finish and workers die before its first poll
-        self._had_workers = bool(self._workers())
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="patrolsim-worker-watch", daemon=True)
-        self._thread.start()
-
-    def _workers(self) -> int | None:
-        try:
-            return len(self.executor.client.scheduler_info(n_workers=-1).get("workers", {}))
-        except Exception:  # noqa: BLE001 - the scheduler itself is unreachable
-            return None
-
-    def _run(self) -> None:
-        had = self._had_workers
-        empty_since = None
-        while not self._stop.wait(WATCH_EVERY_S):
-            n = self._workers()
-            if n:
-                had, empty_since = True, None
-                continue
-            if not had and n is not None:
-                continue  # no worker has joined yet: keep waiting, as the user was told
-            empty_since = empty_since or time.monotonic()
-            if time.monotonic() - empty_since >= WORKERS_GONE_S:
-                what = "the scheduler is unreachable" if n is None else "every worker of the scheduler is gone"
-                self.gone = f"{what} (for {WORKERS_GONE_S:.0f} s)"
-                try:
-                    self.executor.client.cancel([f for f in self.futures if not f.done()])
-                except Exception:  # noqa: BLE001 - client already gone: imap ends anyway
-                    pass
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def _timeout_s(text: str) -> float:

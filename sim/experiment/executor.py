@@ -68,7 +68,7 @@ class ProcessExecutor(OrderedMap):
     """Runs tasks in ``workers`` local processes (``concurrent.futures``, spawned, one task at a time each).
 
     No scheduler and no start-up beyond Python's: each process keeps its own worker cache
-    (``sim.experiment.tasks.WORKER_CACHE``) across the tasks it gets. Use as a context manager;
+    (``sim.experiment.worker_cache.WORKER_CACHE``) across the tasks it gets. Use as a context manager;
     leaving it (or closing ``imap``) cancels what has not started and stops the processes.
     """
 

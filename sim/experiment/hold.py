@@ -29,7 +29,8 @@ from sim.alert import LEVELS
 from sim.errors import InputError
 from sim.experiment.bisect import HoldConfig, LevelResult, bisect_level, max_replications_total
 from sim.experiment.points import build_points, get_path, set_path
-from sim.experiment.tasks import chunk_size, n_workers, point_tasks, run_tasks
+from sim.experiment.tasks import point_tasks, run_tasks
+from sim.experiment.work_split import chunk_size, n_workers
 
 __all__ = ["HoldConfig", "LevelResult", "hold_config", "run_hold"]
 

@@ -3,7 +3,7 @@
 Used by ``patrolsim run``, which needs each replication's full tables (not just the
 rows of ``sim.experiment.tasks``). Each worker process prepares the scenario once,
 through the same per-process cache as every experiment
-(``sim.experiment.tasks.WORKER_CACHE``; the network comes from the on-disk cache),
+(``sim.experiment.worker_cache.WORKER_CACHE``; the network comes from the on-disk cache),
 and then runs the replications it is given; results come back in replication order
 whatever the order they finish in. Workers ignore Ctrl-C: the parent alone handles it.
 """
@@ -17,7 +17,7 @@ from typing import Callable
 
 from sim.experiment.executor import children_ignore_ctrl_c
 from sim.experiment.replicate import Context, ReplicationOutput, run_replication
-from sim.experiment.tasks import WORKER_CACHE
+from sim.experiment.worker_cache import WORKER_CACHE
 
 
 def _init_worker() -> None:

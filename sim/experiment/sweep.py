@@ -24,7 +24,8 @@ from sim import __version__, metrics
 from sim.errors import InputError
 from sim.experiment.points import Point
 from sim.experiment.store import MANIFEST, ResultStore, done_keys
-from sim.experiment.tasks import chunk_size, n_workers, point_tasks, run_tasks
+from sim.experiment.tasks import point_tasks, run_tasks
+from sim.experiment.work_split import chunk_size, n_workers
 
 
 @dataclass

@@ -26,6 +26,12 @@ def _pct(x):
     return math.nan if x is None else 100.0 * x
 
 
+def _finite(values) -> np.ndarray:
+    """The finite values only: axis limits come from what is drawn (NaN marks "no value here")."""
+    a = np.asarray(values, float)
+    return a[np.isfinite(a)]
+
+
 def _series(block: dict, keys, metric: str):
     mean = np.array([_pct((block[k].get(metric) or {}).get("mean")) for k in keys], float)
     lo = np.array([_pct(((block[k].get(metric) or {}).get("ci95") or [None, None])[0]) for k in keys], float)
@@ -94,8 +100,12 @@ def hour_figure(summary: dict):
     ax.set_xticks(range(0, 24, 2))
     ax.set_xlabel("Hour of day of the call (h)")
     ax.set_ylabel("Incidents within the line (%)")
-    lo_all = np.nanmin(_series(by_hour, hours, "response_within_line")[1]) if len(hours) else 50
-    ax.set_ylim(max(0.0, min(lo_all if np.isfinite(lo_all) else 50, 100 * lines["target_compliance"]) - 8), 101)
+    # the axis starts below the lowest response value drawn: a band's foot, or the point itself where
+    # there is no band (one replication has no CI; np.nanmin of an all-NaN row warns and gives NaN)
+    r_mean, r_lo, _ = _series(by_hour, hours, "response_within_line")
+    drawn = _finite(np.fmin(r_lo, r_mean))
+    lo_all = float(drawn.min()) if drawn.size else 50.0
+    ax.set_ylim(max(0.0, min(lo_all, 100 * lines["target_compliance"]) - 8), 101)
     ax.set_title("Compliance by hour of day (mean over replications, 95% CI)", fontsize=11, loc="left")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
@@ -212,7 +222,8 @@ def utilisation_figure(units: pd.DataFrame, beats: pd.DataFrame | None = None):
     handles.append(Patch(fc="white", ec="0.3", hatch="//", label="Standby units"))
     ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.9)
     ax.set_xlim(-0.7, len(rows) - 0.3)
-    ax.set_ylim(0, max(10.0, float(np.nanmax(hi)) * 1.25))
+    tops = _finite(hi)
+    ax.set_ylim(0, max(10.0, float(tops.max()) * 1.25 if tops.size else 10.0))
     ax.grid(axis="y", color="0.92")
     margins(fig)
     return fig

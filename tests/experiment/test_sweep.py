@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pandas as pd
 import pytest
@@ -16,7 +13,7 @@ from sim.errors import InputError
 from sim.experiment import store, sweep as sw, tasks
 from sim.experiment.sweep_file import load_sweep
 
-from tests.experiment.conftest import _env
+from tests.commands import Command
 
 GRID = "name: town-grid\nreplications: 3\ngrid:\n  alert.level: [green, red]\n  force.total_officers: [12, 24]\n"
 
@@ -143,21 +140,16 @@ def test_ctrl_c_on_the_command_line(write_sweep, tmp_path, reference):
     body = GRID.replace("replications: 3", "replications: 12")
     f = write_sweep(body)
     out = tmp_path / "cli"
-    cmd = [sys.executable, "-m", "sim", "sweep", str(f), "--workers", "1", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    c = Command(["sweep", str(f), "--workers", "1", "--out", str(out)], tmp_path)
     try:
-        deadline = time.monotonic() + 90
-        while not any((out / "parts").glob("part-*.parquet")) if (out / "parts").exists() else True:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        # 48 rows saved 3 at a time: at the first part 45 rows are still to run
+        c.wait_for(lambda: any((out / "parts").glob("part-*.parquet")) if (out / "parts").exists() else False,
+                   "first saved rows")
+        rc, err = c.interrupt(signal.SIGINT, group=False)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err.decode()
-    assert "--resume" in err.decode()
+        c.kill()
+    assert rc == 130, err
+    assert "--resume" in err
     part = pd.read_parquet(out / "results.parquet")
     assert 0 < len(part) < 48
     assert main(["sweep", str(f), "--workers", "1", "--out", str(out), "--resume", "--quiet"]) == 0

@@ -10,10 +10,12 @@ import base64
 import json
 import re
 import shutil
+import warnings
 
 import pytest
 
 from sim.cli import main
+from sim.report.figures import hour_figure
 from tests.report.browser import is_blank
 from tests.report.page_parts import FIGURES, SECTIONS
 
@@ -119,6 +121,26 @@ def test_report_command_is_deterministic_and_matches_run_report(reported_run, tm
     # no temporary files left; the one hidden file is the results marker, which now lists the report
     assert [p.name for p in copy.iterdir() if p.name.startswith(".")] == [".patrolsim-results"]
     assert "report.html" in json.loads((copy / ".patrolsim-results").read_text())["files"]
+
+
+def test_one_replication_report_gives_no_warning(tmp_path):
+    """One replication has no confidence intervals (null in summary.json): the report of such a run
+    drew its hour figure from an all-NaN row and printed numpy's "All-NaN slice" RuntimeWarning.
+    Any warning while reporting now fails this test; the y axis still shows every hour's point."""
+    out = tmp_path / "one"
+    args = ["--replications", "1", "--set", "horizon_days=2", "--set", "warmup_days=0.5"]
+    assert main(["run", *args, "--out", str(out), "--quiet"]) == 0
+    by_hour = json.loads((out / "summary.json").read_text())["by_hour"]
+    assert all(h["response_within_line"]["ci95"] == [None, None] for h in by_hour.values()
+               if h.get("response_within_line")), "expected a run without CIs"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["report", str(out), "--quiet"]) == 0
+        fig = hour_figure(json.loads((out / "summary.json").read_text()))
+    assert (out / "report.html").stat().st_size > 0
+    means = [100 * h["response_within_line"]["mean"] for h in by_hour.values()
+             if (h.get("response_within_line") or {}).get("mean") is not None]
+    assert fig.axes[0].get_ylim()[0] <= min(means)
 
 
 def test_missing_scenario_file_still_gives_a_report_that_says_why(reported_run, tmp_path):
