@@ -152,7 +152,7 @@ def test_sweep_whose_workers_are_all_gone_says_so_and_saves(tmp_path, command, d
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(f"name: s\nscenario: {town}\nreplications: 30\ngrid:\n  force.total_officers: [12, 16]\n")
     out = tmp_path / "sw"
-    c = command("sweep", str(sweep), "--scheduler", dask_loopback.address, "--out", str(out))
+    c = command("sweep", str(sweep), "--scheduler", dask_loopback.address, "--out", str(out), tty=True)
     c.wait_for(lambda: any((out / "parts").glob("part-*.parquet")) if (out / "parts").exists() else False,
                "first saved rows", timeout_s=120)
     for name in list(dask_loopback.workers):
@@ -161,7 +161,8 @@ def test_sweep_whose_workers_are_all_gone_says_so_and_saves(tmp_path, command, d
     assert rc == 1, err
     assert "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
-    assert "every worker of the scheduler is gone" in last and "--resume" in last, err
+    # a line of its own on a terminal, not glued to the end of the progress bar
+    assert last.startswith("patrolsim: every worker of the scheduler is gone") and "--resume" in last, err
     saved = int(last.split("saved ")[1].split(" ")[0])
     assert 0 < saved < 60 and len(pd.read_parquet(out / "results.parquet")) == saved
     assert leftovers(tmp_path) == []

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                               "run the same command with --resume to finish") from None
         except WorkersGone as exc:
             _write_resolved(plan, out)
-            print(f"patrolsim: {exc}; {_saved(plan, out, n_tasks)}; start workers and run the same "
+            lead = "\n" if progress is not None and progress.progress.open else ""  # end the progress line first
+            print(f"{lead}patrolsim: {exc}; {_saved(plan, out, n_tasks)}; start workers and run the same "
                   "command with --resume to finish", file=sys.stderr, flush=True)
             return 1
         _write_resolved(plan, out)
