@@ -3,6 +3,7 @@
     python bench/count_ops.py --days 5                       # this checkout
     python bench/count_ops.py --days 5 --repo ../other-tree  # another checkout of patrolsim, same work
     python bench/count_ops.py --days 5 --town --officers 1920  # the default town (scenarios/default.yaml)
+    python bench/count_ops.py --days 12 --town --officers 1920 --top 30   # and where the bytecodes go
 
 Wall and CPU times on a shared machine move by 20% from run to run; these counts do not
 move at all, so they compare two versions of the engine (a refactor, a speed change)
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +32,7 @@ def main(argv=None) -> int:
     ap.add_argument("--osm", default=None, help="OSM extract (default as in run_patrolsim.py)")
     ap.add_argument("--town", action="store_true", help="the default town (scenarios/default.yaml) instead")
     ap.add_argument("--officers", type=int, default=None, help="with --town: force.total_officers")
+    ap.add_argument("--top", type=int, default=0, help="also print the N functions that ran the most bytecodes")
     args = ap.parse_args(argv)
     repo = Path(args.repo).resolve() if args.repo else HERE.parent
     os.environ.setdefault("PATROLSIM_CACHE_DIR", str(HERE.parent / "networks" / "cache"))
@@ -59,6 +62,8 @@ def main(argv=None) -> int:
     make_engine(ctx, incidents, rep).run()          # warm the shared caches
     engine = make_engine(ctx, incidents, rep)
     counts = {"calls": 0, "bytecodes": 0}
+    by_code: Counter = Counter()      # code object -> bytecodes (with --top)
+    calls_of: Counter = Counter()
 
     def tracer(frame, event, arg):
         if event == "call":
@@ -69,10 +74,24 @@ def main(argv=None) -> int:
             counts["bytecodes"] += 1
         return tracer
 
-    sys.settrace(tracer)
+    def tracer_by_function(frame, event, arg):
+        if event == "call":
+            counts["calls"] += 1
+            calls_of[frame.f_code] += 1
+            frame.f_trace_opcodes = True
+            frame.f_trace_lines = False
+        elif event == "opcode":
+            counts["bytecodes"] += 1
+            by_code[frame.f_code] += 1
+        return tracer_by_function
+
+    sys.settrace(tracer_by_function if args.top else tracer)
     log = engine.run()
     sys.settrace(None)
     dispatches = sum(map(len, log.units_sent))
+    for code, n in by_code.most_common(args.top):
+        print(f"{n:>11,} {n / counts['bytecodes']:6.1%} {n / max(1, dispatches):7.0f}/dispatch "
+              f"{calls_of[code]:>8,} calls  {Path(code.co_filename).name}:{code.co_name}")
     print(f"engine run, {args.days:g} days, {dispatches} dispatches: {counts['calls']:,} Python calls, "
           f"{counts['bytecodes']:,} bytecodes ({counts['bytecodes'] / max(1, dispatches):.0f} per dispatch)")
     print("RESULT " + json.dumps({"repo": repo.name, "days": args.days, "dispatches": dispatches, **counts}))
