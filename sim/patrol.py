@@ -104,7 +104,7 @@ def order_stops(stops: np.ndarray, time_fn, bounds_fn=None) -> list[int]:
     """Greedy nearest-neighbour order starting from the first stop (ties: the lower node).
 
     ``bounds_fn(here, nodes)``, when given, bounds ``time_fn(here, n)`` from below for each
-    node without a search (the oracle's ``time_lower_bounds``): the stops left are then
+    node without a search (the oracle's ``lower_bounds_s``): the stops left are then
     timed in order of their bound, each only up to the nearest so far (``limit_s``), and no
     further once a bound passes it. A stop skipped so has a time above the nearest, so the
     order is the one of timing every pair, for fewer and shorter searches.

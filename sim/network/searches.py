@@ -36,7 +36,7 @@ within 1e-6 s on random pairs, tests/network/test_searches.py).
 
 ``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
 time is above it come back as inf. The cordon measure (sim/engine/cordon.py) asks pairs
-instead, ``time`` with a limit, in the order of the landmark bounds ``lower_bounds_s``
+instead, ``time`` with a limit, in the order of the landmark bounds ``lower_bounds``
 gives without a search; a column per exit reached far more nodes (a ball around each
 exit, against a corridor per pair that could still count).
 
@@ -339,19 +339,6 @@ class SearchColumns:
             return [source]
         d, path = self._pair(source, target, np.inf)
         return None if path is None else path.tolist()
-
-    def lower_bounds_s(self, source: int, targets: np.ndarray) -> np.ndarray:
-        """Lower bounds on the seconds from ``source`` to each of ``targets``, from the landmarks (no search).
-
-        The bound A* is guided by (``dijkstra_jit._lower_bound_s``): the largest of the
-        triangle inequalities through the 8 landmarks, and 0. It may exceed the exact time
-        by rounding (about 1e-12 s), so a caller that needs it at or below the time subtracts
-        a margin. Used by the cordon measure to order its pair searches (sim/engine/cordon.py).
-        """
-        lm_from, lm_to = self._lm_from, self._lm_to
-        ahead = lm_from[:, targets] - lm_from[:, source][:, None]
-        back = lm_to[:, source][:, None] - lm_to[:, targets]
-        return np.maximum(np.maximum(ahead.max(axis=0), back.max(axis=0)), 0.0)
 
     def path_array(self, source: int, target: int) -> np.ndarray | None:
         """``path`` as the search's array (int32; read only), for callers that sum along it."""

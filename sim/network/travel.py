@@ -115,15 +115,18 @@ class TravelOracle:
         return self._kernel is not None
 
     def lower_bounds_s(self, source: int, targets: np.ndarray) -> np.ndarray:
-        """Lower bounds on the seconds from ``source`` to each of ``targets``, without a search.
+        """Lower bounds on ``time(source, t)`` for each of ``targets``, without a search.
 
-        The exact times where the all-pairs matrix is kept, the landmark (ALT) bounds on the
-        kernel backend (within about 1e-12 s of a true bound: callers keep a margin), else 0.
+        The exact times where the all-pairs matrix is kept; the landmark (ALT) bounds on the
+        kernel backend (``SearchColumns.lower_bounds``: already lowered by a margin for
+        rounding, and 0 where the landmarks do not bound); else 0. Callers order questions
+        by it and stop where it passes the best so far (the cordon measure, the stop order).
         """
+        targets = np.asarray(targets, np.int64)
         if self._full is not None:
             return self._full[source, targets]
         if self._kernel is not None:
-            return self._kernel.lower_bounds_s(source, targets)
+            return self._kernel.lower_bounds(int(source), targets)
         return np.zeros(len(targets))
 
     @property
@@ -231,17 +234,6 @@ class TravelOracle:
         if self._kernel is not None:
             return self._kernel.from_sources(np.unique(np.asarray(sources, np.int64)))[0]
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
-
-    def time_lower_bounds(self, source: int, targets: np.ndarray) -> np.ndarray:
-        """Lower bounds on ``time(source, t)`` for each of ``targets``, without a search.
-
-        The landmarks' bound on the kernel backend; elsewhere the times themselves (a look-up
-        on small graphs).
-        """
-        targets = np.asarray(targets, np.int64)
-        if self._kernel is not None:
-            return self._kernel.lower_bounds(int(source), targets)
-        return np.array([self.time(int(source), int(t)) for t in targets.tolist()], float)
 
     def lower_bounds_from_set(self, sources: np.ndarray, nodes: np.ndarray, *, exact_within_s: float
                               ) -> np.ndarray:

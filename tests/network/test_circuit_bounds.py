@@ -64,7 +64,7 @@ def check_pair_bounds(o: TravelOracle, rng, *, n_sources: int = 20) -> None:
     for s in rng.choice(n, size=n_sources, replace=False).tolist():
         targets = rng.choice(n, size=500)
         exact = dijkstra(o._w, directed=True, indices=s)[targets]
-        lb = o.time_lower_bounds(s, targets)
+        lb = o.lower_bounds_s(s, targets)
         assert np.all(lb >= 0.0) and np.all(lb <= exact + ROUNDING_S)
 
 
@@ -94,7 +94,7 @@ def test_circuit_bound_is_below_the_time_from_any_position(big_town):
     o = kernel(big_town)
     rng = np.random.default_rng(9)
     stops = [int(s) for s in rng.choice(o.n_nodes, 8, replace=False)]
-    c = build_circuit(o, order_stops(np.array(stops), o.time, o.time_lower_bounds), patrol_scale=1.6)
+    c = build_circuit(o, order_stops(np.array(stops), o.time, o.lower_bounds_s), patrol_scale=1.6)
     places = rng.choice(o.n_nodes, size=600)
     extra = rng.uniform(0, 30, places.size)
     for within_s in (0.0, 60.0):
@@ -110,7 +110,7 @@ def test_ordering_with_bounds_gives_the_same_order_with_fewer_searches(big_town)
         plain, pruned = kernel(big_town, **kw), kernel(big_town, **kw)
         for _ in range(25):
             stops = rng.choice(big_town.n_nodes, size=10, replace=False)
-            assert order_stops(stops, pruned.time, pruned.time_lower_bounds) == order_stops(stops, plain.time)
+            assert order_stops(stops, pruned.time, pruned.lower_bounds_s) == order_stops(stops, plain.time)
         assert pruned._kernel.pair_searches < 0.6 * plain._kernel.pair_searches
 
 
