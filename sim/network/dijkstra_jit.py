@@ -20,7 +20,7 @@ below the radius has its exact time and predecessor, and every node whose
 from there, so a search extended step by step costs what one search to the
 final radius costs.
 
-``toward`` answers one pair by A* with landmark bounds (see its docstring).
+``toward_rows`` answers one pair by A* with landmark bounds (see its docstring).
 """
 
 from __future__ import annotations
@@ -144,24 +144,7 @@ def seed(dist, pred, heap_s, heap_node, touched, sources):
 
 
 @njit(cache=True, nogil=True)
-def _lower_bound_s(v, goal, lm_from, lm_to):
-    """ALT bound on the seconds from ``goal`` to ``v`` (landmarks' triangle inequalities), at least 0.
-
-    ``lm_from[k, x]``: seconds from landmark k to x; ``lm_to[k, x]``: from x to landmark k.
-    """
-    h = 0.0
-    for k in range(lm_from.shape[0]):
-        a = lm_from[k, v] - lm_from[k, goal]
-        if a > h:
-            h = a
-        b = lm_to[k, goal] - lm_to[k, v]
-        if b > h:
-            h = b
-    return h
-
-
-@njit(cache=True, nogil=True)
-def toward(indptr, indices, weights, dist, pred, touched, target, goal, limit_s, lm_from, lm_to):
+def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal, limit_s, lm_from_t, lm_to_t):
     """Seconds from ``goal`` to ``target`` by A* on the reversed graph (CSR of the transpose), and its path.
 
     The search starts at ``target`` and is drawn towards ``goal`` by the landmark bound,
@@ -169,106 +152,10 @@ def toward(indptr, indices, weights, dist, pred, touched, target, goal, limit_s,
     is settled at its exact time and the search stops when ``goal`` is settled: the same
     seconds as Dijkstra's, exploring a corridor instead of a ball. It stops early, with
     inf, once no path can be at most ``limit_s`` (the smallest key bounds every path left).
-    ``dist``/``pred`` must be all inf / -1 on entry, and are so again on return.
-    Returns ``(seconds, path nodes from goal to target, touched, n_touched)``.
-    """
-    heap_s = np.empty(256, np.float64)
-    heap_node = np.empty(256, np.int32)
-    size = 0
-    n_touched = 0
-    if touched.size < 16:
-        touched = np.empty(1024, np.int32)
-    dist[target] = 0.0
-    pred[target] = -1
-    touched[0] = target
-    n_touched = 1
-    heap_s[0] = _lower_bound_s(target, goal, lm_from, lm_to)
-    heap_node[0] = target
-    size = 1
-    found = np.inf
-    while size > 0:
-        key = heap_s[0]
-        if key > limit_s:
-            break
-        node = heap_node[0]
-        size -= 1
-        if size > 0:
-            last_s = heap_s[size]
-            last_n = heap_node[size]
-            i = 0
-            while True:
-                child = 2 * i + 1
-                if child >= size:
-                    break
-                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
-                    child += 1
-                if heap_s[child] >= last_s:
-                    break
-                heap_s[i] = heap_s[child]
-                heap_node[i] = heap_node[child]
-                i = child
-            heap_s[i] = last_s
-            heap_node[i] = last_n
-        g = dist[node]
-        if key > g + _lower_bound_s(node, goal, lm_from, lm_to):
-            continue                       # a stale entry
-        if node == goal:
-            found = g
-            break
-        lo = indptr[node]
-        hi = indptr[node + 1]
-        if size + (hi - lo) > heap_s.size:
-            heap_s, heap_node = _grown(heap_s, heap_node, size, size + (hi - lo))
-        if n_touched + (hi - lo) > touched.size:
-            touched = _grown_list(touched, n_touched, n_touched + (hi - lo))
-        for e in range(lo, hi):
-            v = indices[e]
-            d = g + weights[e]
-            if d < dist[v]:
-                if dist[v] == np.inf:
-                    touched[n_touched] = v
-                    n_touched += 1
-                dist[v] = d
-                pred[v] = node
-                f = d + _lower_bound_s(v, goal, lm_from, lm_to)
-                i = size
-                while i > 0:
-                    parent = (i - 1) >> 1
-                    if heap_s[parent] <= f:
-                        break
-                    heap_s[i] = heap_s[parent]
-                    heap_node[i] = heap_node[parent]
-                    i = parent
-                heap_s[i] = f
-                heap_node[i] = v
-                size += 1
-    if found == np.inf:
-        path = np.empty(0, np.int32)
-    else:
-        length = 1
-        v = goal
-        while v != target:
-            v = pred[v]
-            length += 1
-        path = np.empty(length, np.int32)
-        v = goal
-        for k in range(length):
-            path[k] = v
-            v = pred[v]
-    for k in range(n_touched):             # leave the arrays as they came: all inf / -1
-        dist[touched[k]] = np.inf
-        pred[touched[k]] = -1
-    return found, path, touched, n_touched
-
-
-@njit(cache=True, nogil=True)
-def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal, limit_s, lm_from_t, lm_to_t):
-    """``toward`` with the landmarks' seconds stored a node per row (``lm_from_t[x, k]``, ``lm_to_t[x, k]``).
-
-    The same search, the same additions and the same bound (so the same seconds and path,
-    bit for bit), faster: a node's bound reads one or two cache lines instead of one per
-    landmark, is computed once when the node is first reached and kept in ``h_s`` (an
-    array of the graph's size, any content on entry) for the checks that follow.
+    The landmarks' seconds are stored a node per row (``lm_from_t[x, k]``, ``lm_to_t[x, k]``):
+    a node's bound reads one or two cache lines instead of one per landmark, is computed
+    once when the node is first reached and kept in ``h_s`` (an array of the graph's size,
+    any content on entry) for the checks that follow.
     ``dist``/``pred`` must be all inf / -1 on entry, and are so again on return.
     Returns ``(seconds, path nodes from goal to target, touched, n_touched)``.
     """

@@ -91,7 +91,6 @@ def _warm(jit) -> None:
     csr = (np.array([0, 1, 1], np.int64), np.array([1], np.int32), np.array([1.0]))
     jit.advance(*csr, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
     dist[:], pred[:] = np.inf, -1
-    jit.toward(*csr, dist, pred, touched, 1, 0, np.inf, np.zeros((1, 2)), np.zeros((1, 2)))
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
