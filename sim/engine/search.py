@@ -150,8 +150,8 @@ class UnitSearch:
         self._time = {m: travel[m].oracle.time for m in travel}
         self._T = {m: travel[m].oracle.time_matrix for m in travel}
         # large graphs (no time matrix): units at a fixed node get the landmarks' bound, not -inf
-        self._fixed_lb = {m: travel[m].oracle.lower_bounds_s for m in travel if self._T[m] is None}
-        self._mode_of = [st.mode for st in units]
+        self._fixed_lb = [(m, travel[m].oracle.lower_bounds_to_s, np.array([st.mode == m for st in units], bool))
+                          for m in travel if self._T[m] is None]
         self._beat_sets: dict = {}
         self._located_first = needs.reserve or needs.owners
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
@@ -247,27 +247,19 @@ class UnitSearch:
         Without a time matrix each unit located costs a search, and the units waiting at
         the stations were located at every dispatch (about 6 of 8.5 searches per incident
         on the 13,000-node town). Their arrival is ``wait + time(node, target) + walk``;
-        the landmarks bound the time without a search (``TravelOracle.lower_bounds_s``,
-        already lowered for rounding), once per node and mode, so the walk locates them
+        the landmarks bound the time without a search (``TravelOracle.lower_bounds_to_s``,
+        already lowered for rounding), one look-up per mode, so the walk locates them
         only when they could win. Units on a drive stay at -inf (always located).
         """
         index = self.index
-        fixed = np.flatnonzero((bound == -INF) & (index.ui[:, K.FIXED_NODE] >= 0))
-        if not fixed.size:
+        fixed = (bound == -INF) & (index.ui[:, K.FIXED_NODE] >= 0)
+        if not fixed.any():
             return
-        nodes = index.ui[fixed, K.FIXED_NODE].tolist()
-        waits = index.uf[fixed, K.FIXED_WAIT].tolist()
-        seen: dict = {}
-        for u, node, wait in zip(fixed.tolist(), nodes, waits):
-            mode = self._mode_of[u]
-            lb = self._fixed_lb.get(mode)
-            if lb is None:
-                continue
-            key = (mode, node)
-            b = seen.get(key)
-            if b is None:
-                b = seen[key] = float(lb(node, [self._target_of[mode][place]])[0])
-            bound[u] = (wait + b + self._extra_of[mode][place]) - BOUND_MARGIN_S
+        for mode, lb_to, of_mode in self._fixed_lb:
+            sel = np.flatnonzero(fixed & of_mode)
+            if sel.size:
+                b = lb_to(index.ui[sel, K.FIXED_NODE], self._target_of[mode][place])
+                bound[sel] = (index.uf[sel, K.FIXED_WAIT] + b + self._extra_of[mode][place]) - BOUND_MARGIN_S
 
     def search(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list[Candidate]]:
         """Locate the units a request at ``place`` at ``t`` needs: ``(choice, candidates)``.

@@ -299,6 +299,20 @@ class SearchColumns:
                        (lm_to[:, source:source + 1] - lm_to[:, targets]).max(axis=0))
         return np.maximum(h - ALT_MARGIN_S, 0.0)
 
+    def lower_bounds_to(self, sources: np.ndarray, target: int) -> np.ndarray:
+        """``lower_bounds`` the other way round: from each of ``sources`` to one ``target``.
+
+        For the dispatch search's units waiting at a station or a cleared scene: one
+        look-up for all of them (margin and the check that the landmarks bound as there).
+        """
+        sources = np.asarray(sources, np.int64)
+        if not self._lm_exact:
+            return np.zeros(sources.size)
+        lm_from, lm_to = self._lm_from, self._lm_to
+        h = np.maximum((lm_from[:, target:target + 1] - lm_from[:, sources]).max(axis=0),
+                       (lm_to[:, sources] - lm_to[:, target:target + 1]).max(axis=0))
+        return np.maximum(h - ALT_MARGIN_S, 0.0)
+
     def lower_bounds_from_set(self, sources: np.ndarray, nodes: np.ndarray, *, exact_within_s: float
                               ) -> np.ndarray:
         """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.

@@ -129,6 +129,15 @@ class TravelOracle:
             return self._kernel.lower_bounds(int(source), targets)
         return np.zeros(len(targets))
 
+    def lower_bounds_to_s(self, sources: np.ndarray, target: int) -> np.ndarray:
+        """``lower_bounds_s`` from each of ``sources`` to one ``target`` (same bounds, one call)."""
+        sources = np.asarray(sources, np.int64)
+        if self._full is not None:
+            return self._full[sources, target]
+        if self._kernel is not None:
+            return self._kernel.lower_bounds_to(sources, int(target))
+        return np.zeros(len(sources))
+
     @property
     def time_matrix(self) -> np.ndarray | None:
         """All-pairs seconds ``[source, target]`` on small graphs (read only), else None."""

@@ -75,3 +75,22 @@ def test_routes_sum_their_edges_like_numpy_and_limits_remembered():
     assert k.pair_searches == searches + 1
     assert abs(o.time(s, t, limit_s=exact + 1.0) - exact) <= 1e-6
     assert k.pair_searches == searches + 2
+
+
+def test_bounds_to_one_target_hold_and_match_the_bounds_from_one_source():
+    """``lower_bounds_to`` (many sources, one target: the dispatch search's units at stations)
+    never exceeds the exact time and is the same look-up as ``lower_bounds`` (one source, many targets)."""
+    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
+    o = TravelOracle(city.graphs["drive"], backend="kernel")
+    k = o._kernel
+    rng = np.random.default_rng(11)
+    sources = rng.integers(0, k.n, 40)
+    exact = dijkstra(o._w, directed=True, indices=sources)
+    positive = 0
+    for t in rng.integers(0, k.n, 25).tolist():
+        b = o.lower_bounds_to_s(sources, t)
+        assert (b <= exact[:, t]).all()
+        positive += int((b > 0).sum())
+        for s, bs in zip(sources.tolist(), b.tolist()):
+            assert bs == o.lower_bounds_s(s, np.array([t]))[0]
+    assert positive > 500            # the bounds are not all zero
