@@ -129,6 +129,11 @@ class TravelOracle:
             return self._kernel.lower_bounds(int(source), targets)
         return np.zeros(len(targets))
 
+    def _no_route(self, source: int, target: int) -> NetworkError:
+        """The error for a pair with no path (a graph should be one strongly connected part)."""
+        return NetworkError(f"no route from node {source} to node {target} on the {self.graph.mode} network",
+                            fix="keep only the largest strongly connected part")
+
     def lower_bounds_to_s(self, sources: np.ndarray, target: int) -> np.ndarray:
         """``lower_bounds_s`` from each of ``sources`` to one ``target`` (same bounds, one call)."""
         sources = np.asarray(sources, np.int64)
@@ -288,9 +293,7 @@ class TravelOracle:
         elif self._kernel is not None:
             path = self._kernel.path_array(source, target)
             if path is None:
-                raise NetworkError(f"no route from node {source} to node {target} on the "
-                                   f"{self.graph.mode} network",
-                                   fix="keep only the largest strongly connected part")
+                raise self._no_route(source, target)
             # one compiled pass: the same edge look-ups and sums as below
             cum_s, cum_m = self._kernel._jit.path_sums(path, self._edge_key, self._edge_s, self._edge_m,
                                                        self.graph.n_nodes)
@@ -298,9 +301,7 @@ class TravelOracle:
         elif self._bounded is not None:
             nodes = self._bounded.path(source, target)
             if nodes is None:
-                raise NetworkError(f"no route from node {source} to node {target} on the "
-                                   f"{self.graph.mode} network",
-                                   fix="keep only the largest strongly connected part")
+                raise self._no_route(source, target)
             path = np.array(nodes, np.int64)
             step_s, step_m = self.edge_lookup(path[:-1], path[1:])
             out = (nodes, [0.0] + np.cumsum(step_s).tolist(), [0.0] + np.cumsum(step_m).tolist())
@@ -310,9 +311,7 @@ class TravelOracle:
             while nodes[-1] != source:
                 p = pred[nodes[-1]]
                 if p < 0:
-                    raise NetworkError(f"no route from node {source} to node {target} on the "
-                                       f"{self.graph.mode} network",
-                                       fix="keep only the largest strongly connected part")
+                    raise self._no_route(source, target)
                 nodes.append(int(p))
             nodes.reverse()
             path = np.array(nodes, np.int64)
