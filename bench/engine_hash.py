@@ -17,13 +17,12 @@ Each case runs in its own process with ``sim`` from the checkout given.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
+
+from child import run_child
 
 REPO = Path(__file__).resolve().parents[1]
 # a calendar of levels, so that shift changes send units off duty, to the station, to posts and back
@@ -80,16 +79,11 @@ def child(days: float, officers: int, level: str | None) -> None:
 
 
 def run(repo: Path, days: float, officers: int, level: str | None) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(repo)}
-    env.setdefault("PATROLSIM_CACHE_DIR", str(REPO / "networks" / "cache"))
-    cmd = [sys.executable, __file__, "--child", "--days", f"{days:g}", "--officers", str(officers)]
+    args = ["--days", f"{days:g}", "--officers", str(officers)]
     if level is not None:
-        cmd += ["--level", level]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"error: {' '.join(cmd[2:])} in {repo.name} failed:\n{proc.stderr[-3000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+        args += ["--level", level]
+    return run_child(__file__, args, repo)
+
 
 
 def main(argv=None) -> int:

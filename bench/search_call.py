@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from child import run_child
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,14 +57,8 @@ def child(days: float, officers: int) -> None:
 
 
 def run(repo: Path, days: float, officers: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    env.setdefault("PATROLSIM_CACHE_DIR", str(REPO / "networks" / "cache"))
-    cmd = [sys.executable, __file__, "--child", "--days", f"{days:g}", "--officers", str(officers)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"error: {' '.join(cmd[2:])} in {repo.name} failed:\n{proc.stderr[-3000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return run_child(__file__, ["--days", f"{days:g}", "--officers", str(officers)], repo)
+
 
 
 def main(argv=None) -> int:

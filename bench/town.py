@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from child import run_child
+
 REPO = Path(__file__).resolve().parents[1]
-ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 
 
 def child(days: float, officers: int | None, repeat: int = 1) -> None:
@@ -72,16 +70,11 @@ def child(days: float, officers: int | None, repeat: int = 1) -> None:
 
 
 def run(repo: Path, days: float, officers: int | None, repeat: int) -> dict:
-    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(repo)}
-    env.setdefault("PATROLSIM_CACHE_DIR", str(REPO / "networks" / "cache"))
-    cmd = [sys.executable, __file__, "--child", "--days", f"{days:g}", "--repeat", str(repeat)]
+    args = ["--days", f"{days:g}", "--repeat", str(repeat)]
     if officers is not None:
-        cmd += ["--officers", str(officers)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"error: {' '.join(cmd[2:])} in {repo.name} failed:\n{proc.stderr[-3000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+        args += ["--officers", str(officers)]
+    return run_child(__file__, args, repo)
+
 
 
 def main(argv=None) -> int:
