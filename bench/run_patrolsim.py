@@ -103,6 +103,12 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     ctx = prepare(bench_scenario(osm, args.days), quiet=True)
     check_deployment(ctx.deployment)
+    # the compiled loops (numba: import and load from its cache, about 0.5-1 s once per process)
+    # are loaded with the preparation, not in the timed replication (as bench/scale.py does)
+    from sim.engine import kernels
+
+    kernels.compile_once()
+    kernels.compile_cordon_once()
     t1 = time.perf_counter()
     c1 = time.process_time()
     if args.profile:

@@ -131,16 +131,7 @@ def compile_once() -> None:
     n = 1
     args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, 5), np.int64), np.zeros((n, 7)),
             np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n))) + (np.zeros((1, 1)),) * 4
-    block = getattr(signal, "pthread_sigmask", None)
-    held = {signal.SIGINT, signal.SIGTERM}
-    if block is None or threading.current_thread() is not threading.main_thread():
-        nearest_unit(*args)
-        return
-    previous = block(signal.SIG_BLOCK, held)
-    try:
-        nearest_unit(*args)
-    finally:
-        block(signal.SIG_SETMASK, previous)
+    _held(lambda: nearest_unit(*args))
 
 
 @njit(cache=True, nogil=True)
