@@ -51,14 +51,54 @@ def _grown_list(touched, n_touched, need):
     return grown
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _pop_root(heap_s, heap_node, size):
+    """Remove the root of a binary heap of ``size + 1`` entries: the last entry moves down from the top.
+
+    In place, returning nothing, and inlined into the loops that call it (numba's
+    ``inline="always"``): a call that returned the arrays cost several times the loop.
+    """
+    if size > 0:
+        last_s = heap_s[size]
+        last_n = heap_node[size]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= size:
+                break
+            if child + 1 < size and heap_s[child + 1] < heap_s[child]:
+                child += 1
+            if heap_s[child] >= last_s:
+                break
+            heap_s[i] = heap_s[child]
+            heap_node[i] = heap_node[child]
+            i = child
+        heap_s[i] = last_s
+        heap_node[i] = last_n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push(heap_s, heap_node, size, key, node):
+    """Add ``(key, node)`` to a binary heap of ``size`` entries (room checked by the caller): it moves up from the bottom."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap_s[parent] <= key:
+            break
+        heap_s[i] = heap_s[parent]
+        heap_node[i] = heap_node[parent]
+        i = parent
+    heap_s[i] = key
+    heap_node[i] = node
+
+
 @njit(cache=True, nogil=True)
 def advance(indptr, indices, weights, dist, pred, heap_s, heap_node, size, touched, n_touched, limit_s, stop):
     """Run the search on until ``limit_s`` or until every node of ``stop`` is settled.
 
     Returns ``(heap_s, heap_node, size, touched, n_touched, radius_s)`` (see the module
     docstring; the arrays may have been reallocated to grow).
-    The heap's push and pop are written out here: as calls returning arrays they
-    cost several times the loop itself.
+    The heap's pop and push (``_pop_root``, ``_push``) work in place and are inlined.
     """
     n_stop = stop.size
     j = 0
@@ -72,25 +112,8 @@ def advance(indptr, indices, weights, dist, pred, heap_s, heap_node, size, touch
             if j == n_stop:
                 return heap_s, heap_node, size, touched, n_touched, key
         node = heap_node[0]
-        # pop the root: move the last entry down from the top
         size -= 1
-        if size > 0:
-            last_s = heap_s[size]
-            last_n = heap_node[size]
-            i = 0
-            while True:
-                child = 2 * i + 1
-                if child >= size:
-                    break
-                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
-                    child += 1
-                if heap_s[child] >= last_s:
-                    break
-                heap_s[i] = heap_s[child]
-                heap_node[i] = heap_node[child]
-                i = child
-            heap_s[i] = last_s
-            heap_node[i] = last_n
+        _pop_root(heap_s, heap_node, size)
         if key > dist[node]:
             continue                       # a stale entry: the node was reached faster since
         lo = indptr[node]
@@ -108,17 +131,7 @@ def advance(indptr, indices, weights, dist, pred, heap_s, heap_node, size, touch
                     n_touched += 1
                 dist[v] = d
                 pred[v] = node
-                # push (d, v): move it up from the bottom
-                i = size
-                while i > 0:
-                    parent = (i - 1) >> 1
-                    if heap_s[parent] <= d:
-                        break
-                    heap_s[i] = heap_s[parent]
-                    heap_node[i] = heap_node[parent]
-                    i = parent
-                heap_s[i] = d
-                heap_node[i] = v
+                _push(heap_s, heap_node, size, d, v)
                 size += 1
     return heap_s, heap_node, size, touched, n_touched, np.inf
 
@@ -189,23 +202,7 @@ def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal
             break
         node = heap_node[0]
         size -= 1
-        if size > 0:
-            last_s = heap_s[size]
-            last_n = heap_node[size]
-            i = 0
-            while True:
-                child = 2 * i + 1
-                if child >= size:
-                    break
-                if child + 1 < size and heap_s[child + 1] < heap_s[child]:
-                    child += 1
-                if heap_s[child] >= last_s:
-                    break
-                heap_s[i] = heap_s[child]
-                heap_node[i] = heap_node[child]
-                i = child
-            heap_s[i] = last_s
-            heap_node[i] = last_n
+        _pop_root(heap_s, heap_node, size)
         g = dist[node]
         if key > g + h_s[node]:
             continue                       # a stale entry
@@ -236,17 +233,7 @@ def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal
                     h_s[v] = h
                 dist[v] = d
                 pred[v] = node
-                f = d + h_s[v]
-                i = size
-                while i > 0:
-                    parent = (i - 1) >> 1
-                    if heap_s[parent] <= f:
-                        break
-                    heap_s[i] = heap_s[parent]
-                    heap_node[i] = heap_node[parent]
-                    i = parent
-                heap_s[i] = f
-                heap_node[i] = v
+                _push(heap_s, heap_node, size, d + h_s[v], v)
                 size += 1
     if found == np.inf:
         path = np.empty(0, np.int32)
