@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 from scipy.signal import fftconvolve
@@ -70,10 +69,9 @@ from sim import kinds
 from sim.analytic.erlang import erlang_c
 from sim.errors import InputError
 from sim.kinds import LEVELS
-from sim.outputs import write_json_atomic
 
 __all__ = ["FreeGroup", "LevelEstimate", "ScenarioEstimate", "travel_moments", "travel_cdf",
-           "response_cdf", "estimate", "estimate_scenario"]
+           "response_cdf", "estimate"]
 
 HOURS_PER_WEEK = 168
 #: Compliance this close to the target (either side) is a close call: the estimate's error is of this
@@ -494,36 +492,3 @@ def estimate(scenario, *, city=None, levels=LEVELS) -> ScenarioEstimate:
         response_line_s=scenario.lines.response_s, backup_line_s=scenario.lines.backup_s,
         target_compliance=scenario.lines.target_compliance,
         call_handling_mean_s=summary.handling_mean_s, levels=out, assumptions=ASSUMPTIONS)
-
-
-def estimate_scenario(path: Path, args) -> int:
-    """``patrolsim analytic SCENARIO.yaml [--out OUT.json]``: print the estimate, optionally write JSON.
-
-    Nothing is written without ``--out``. ``--simulate``, ``--replications``,
-    ``--seed`` and ``--method approx`` belong to the hypercube form and are refused.
-    """
-    import time
-
-    from sim.report.analytic import scenario_estimate_table
-    from sim.scenario_file import load_scenario
-
-    file = str(path)
-    if getattr(args, "simulate", False) or getattr(args, "replications", None) is not None \
-            or getattr(args, "seed", None) is not None:
-        raise InputError("--simulate, --replications and --seed apply to hypercube problems only", file=file,
-                         key="--simulate", fix=f"run 'patrolsim run {file} --all-levels' to simulate the scenario")
-    if getattr(args, "method", "exact") not in (None, "exact"):
-        raise InputError("--method applies to hypercube problems only", file=file, key="--method",
-                         fix="drop --method for a scenario estimate")
-    out = getattr(args, "out", None)
-    if out is not None and Path(out).is_dir():
-        raise InputError("--out is a folder", file=str(out), key="--out", fix="give a file name ending in .json")
-    t0 = time.perf_counter()
-    scenario = load_scenario(path)
-    est = estimate(scenario)
-    print(scenario_estimate_table(est, seconds=time.perf_counter() - t0, close_call=CLOSE_CALL,
-                                  hours_per_week=HOURS_PER_WEEK))
-    if out is not None:
-        write_json_atomic(Path(out), est.to_dict())
-        print(f"\n  wrote {out}")
-    return 0

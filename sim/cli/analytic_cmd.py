@@ -5,17 +5,15 @@ Two forms, told apart by the first positional argument:
 * ``patrolsim analytic hypercube FILE.yaml [--method exact|approx] [--out OUT.json]``
   solves Larson's hypercube model for a problem file (see docs/analytic.md),
   prints a table and writes JSON (default ``results/analytic/<file stem>.json``).
-  ``--simulate --replications N`` also simulates the same problem when this
-  build has the hook ``sim.experiment.hypercube_sim.simulate_hypercube``.
-* ``patrolsim analytic SCENARIO.yaml`` estimates a full scenario through
-  ``sim.analytic.scenario_estimate.estimate_scenario(path, args)`` when this
-  build has it.
+  ``--simulate --replications N`` also simulates the same problem
+  (``sim.experiment.hypercube_sim``) and prints both side by side.
+* ``patrolsim analytic SCENARIO.yaml`` estimates a full scenario
+  (``sim.cli.analytic_scenario``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -25,8 +23,6 @@ from sim.outputs import check_file, write_json_atomic
 from sim.report.analytic import hypercube_table
 
 HYPERCUBE = "hypercube"
-SIM_HOOK = ("sim.experiment.hypercube_sim", "simulate_hypercube")
-SCENARIO_HOOK = ("sim.analytic.scenario_estimate", "estimate_scenario")
 
 
 def add_parser(sub) -> None:
@@ -60,29 +56,14 @@ def run(args: argparse.Namespace) -> int:
     return _run_scenario(args)
 
 
-def _hook(module_name: str, attr: str, *, what: str, fix: str, file: str | None = None):
-    """The function ``module_name.attr``, or an InputError when this build does not have it."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        parents = {module_name.rsplit(".", i)[0] for i in range(module_name.count(".") + 1)}
-        if exc.name not in parents:
-            raise  # the hook exists but is broken: a bug, keep the traceback
-        module = None
-    func = getattr(module, attr, None) if module is not None else None
-    if func is None:
-        raise InputError(f"{what} is not available in this build", file=file, fix=fix)
-    return func
-
-
 def _run_scenario(args: argparse.Namespace) -> int:
     if args.file is not None:
         raise InputError(f"unexpected extra argument '{args.file}'", key="FILE",
                          fix="write 'patrolsim analytic hypercube FILE.yaml' for a hypercube problem, "
                              "or 'patrolsim analytic SCENARIO.yaml' for a scenario")
-    estimate = _hook(*SCENARIO_HOOK, what="the analytic estimate of a full scenario", file=args.target,
-                     fix="use 'patrolsim run' to simulate it, or 'patrolsim analytic hypercube FILE.yaml'")
-    return int(estimate(Path(args.target), args) or 0)
+    from sim.cli.analytic_scenario import estimate_scenario
+
+    return estimate_scenario(Path(args.target), args)
 
 
 def _run_hypercube(args: argparse.Namespace) -> int:
@@ -95,10 +76,6 @@ def _run_hypercube(args: argparse.Namespace) -> int:
     if not args.simulate and (args.replications is not None or args.seed is not None):
         raise InputError("--replications and --seed only apply with --simulate", key="--simulate",
                          fix="add --simulate, or drop --replications/--seed")
-    simulate = None
-    if args.simulate:  # fail before any work when the simulator hook is missing
-        simulate = _hook(*SIM_HOOK, what="simulation of hypercube problems", file=args.file,
-                         fix="run without --simulate")
     path = Path(args.file)
     out = args.out if args.out is not None else Path("results") / "analytic" / f"{path.stem}.json"
     check_file(out)  # a folder, or a path under a file, is refused before any work
@@ -109,15 +86,16 @@ def _run_hypercube(args: argparse.Namespace) -> int:
     data["problem"] = {"file": str(path), "units": problem.n_units, "atoms": problem.n_atoms,
                        "total_rate": problem.total_rate, "service_rate": problem.service_rate,
                        "offered_load": problem.offered_load}
-    if simulate is not None:
+    if args.simulate:
+        from sim.experiment.hypercube_sim import simulate_hypercube
         from sim.report.terminal import Progress
 
         kwargs = {k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
-        sim_out = simulate(problem, **kwargs, progress=Progress("replications", quiet=args.quiet))
-        data["simulation"] = sim_out.to_dict() if hasattr(sim_out, "to_dict") else sim_out
+        sim_out = simulate_hypercube(problem, **kwargs, progress=Progress("replications", quiet=args.quiet))
+        data["simulation"] = sim_out.to_dict()
 
     print(hypercube_table(result, problem_file=str(path)))
-    if simulate is not None and hasattr(sim_out, "format_comparison"):
+    if args.simulate:
         print("\n" + sim_out.format_comparison(result))
     write_json_atomic(out, data)
     print(f"\n  wrote {out}")

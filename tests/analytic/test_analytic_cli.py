@@ -1,11 +1,9 @@
-"""``patrolsim analytic``: exit codes, JSON output, one-line errors, the optional hooks."""
+"""``patrolsim analytic``: exit codes, JSON output, one-line errors."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -115,53 +113,6 @@ def test_hypercube_without_file(capsys):
 def test_replications_without_simulate(capsys):
     assert main(["analytic", "hypercube", str(LARSON), "--replications", "5"]) == 2
     assert "--simulate" in capsys.readouterr().err
-
-
-def test_simulate_without_the_engine_hook(monkeypatch, tmp_path, capsys):
-    # None in sys.modules makes the import fail as if the module did not exist.
-    monkeypatch.setitem(sys.modules, "sim.experiment.hypercube_sim", None)
-    out = tmp_path / "x.json"
-    code = main(["analytic", "hypercube", str(LARSON), "--simulate", "--replications", "3", "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "simulation of hypercube problems is not available in this build" in err
-    assert not out.exists()
-
-
-def test_simulate_with_a_hook(monkeypatch, tmp_path, capsys):
-    calls = []
-
-    def simulate_hypercube(problem, **kwargs):
-        calls.append((problem.n_units, kwargs))
-        return {"workloads": {"u1": 0.55}, "replications": kwargs["replications"]}
-
-    fake = types.ModuleType("sim.experiment.hypercube_sim")
-    fake.simulate_hypercube = simulate_hypercube
-    monkeypatch.setitem(sys.modules, "sim.experiment.hypercube_sim", fake)
-    out = tmp_path / "x.json"
-    run_ok(["analytic", "hypercube", str(LARSON), "--simulate", "--replications", "3", "--seed", "9",
-            "--out", str(out)], capsys)
-    # the command passes a progress callback too (sim.report.terminal.Progress)
-    assert [(n, {k: v for k, v in kw.items() if k != "progress"}) for n, kw in calls] == \
-        [(3, {"replications": 3, "seed": 9})]
-    assert callable(calls[0][1]["progress"])
-    assert json.loads(out.read_text())["simulation"]["replications"] == 3
-
-
-def test_scenario_form_without_the_estimator(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "sim.analytic.scenario_estimate", None)
-    assert main(["analytic", "scenarios/default.yaml"]) == 2
-    err = capsys.readouterr().err
-    assert "not available in this build" in err and "scenarios/default.yaml" in err
-
-
-def test_scenario_form_calls_the_estimator(monkeypatch, capsys):
-    seen = []
-    fake = types.ModuleType("sim.analytic.scenario_estimate")
-    fake.estimate_scenario = lambda path, args: seen.append((path, args.method)) or 0
-    monkeypatch.setitem(sys.modules, "sim.analytic.scenario_estimate", fake)
-    assert main(["analytic", "city.yaml", "--method", "approx"]) == 0
-    assert seen == [(Path("city.yaml"), "approx")]
 
 
 def test_scenario_form_rejects_a_second_file(capsys):
