@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from sim.analytic import erlang_c, expected_nearest_distance
-from sim.analytic.scenario_estimate import (FreeGroup, _solve_hour, estimate, response_cdf, travel_cdf,
-                                            travel_moments)
+from sim.analytic.free_units import FreeGroup, response_cdf, travel_cdf, travel_moments
+from sim.analytic.scenario_estimate import _solve_hour, estimate
 from sim.cli import main
 from sim.scenario import scenario_from_dict
 from tests.conftest import small_town
