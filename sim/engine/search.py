@@ -150,7 +150,7 @@ class UnitSearch:
         self._time = {m: travel[m].oracle.time for m in travel}
         self._T = {m: travel[m].oracle.time_matrix for m in travel}
         # large graphs (no time matrix): units at a fixed node get the landmarks' bound, not -inf
-        self._fixed_lb = [(m, travel[m].oracle.lower_bounds_to_s, np.array([st.mode == m for st in units], bool))
+        self._fixed_lb = [(m, travel[m].oracle, np.array([st.mode == m for st in units], bool))
                           for m in travel if self._T[m] is None]
         self._beat_sets: dict = {}
         self._located_first = needs.reserve or needs.owners
@@ -252,14 +252,10 @@ class UnitSearch:
         only when they could win. Units on a drive stay at -inf (always located).
         """
         index = self.index
-        fixed = (bound == -INF) & (index.ui[:, K.FIXED_NODE] >= 0)
-        if not fixed.any():
-            return
-        for mode, lb_to, of_mode in self._fixed_lb:
-            sel = np.flatnonzero(fixed & of_mode)
-            if sel.size:
-                b = lb_to(index.ui[sel, K.FIXED_NODE], self._target_of[mode][place])
-                bound[sel] = (index.uf[sel, K.FIXED_WAIT] + b + self._extra_of[mode][place]) - BOUND_MARGIN_S
+        fixed_node, fixed_wait = index.ui[:, K.FIXED_NODE], index.uf[:, K.FIXED_WAIT]
+        for mode, oracle, of_mode in self._fixed_lb:
+            oracle.raise_fixed_bounds_s(bound, fixed_node, fixed_wait, of_mode, self._target_of[mode][place],
+                                        self._extra_of[mode][place], BOUND_MARGIN_S)
 
     def search(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list[Candidate]]:
         """Locate the units a request at ``place`` at ``t`` needs: ``(choice, candidates)``.

@@ -143,6 +143,21 @@ class TravelOracle:
             return self._kernel.lower_bounds_to(sources, int(target))
         return np.zeros(len(sources))
 
+    def raise_fixed_bounds_s(self, bound: np.ndarray, fixed_node: np.ndarray, fixed_wait: np.ndarray,
+                             of_mode: np.ndarray, target: int, extra_s: float, margin_s: float) -> None:
+        """In place, for the units ``u`` of ``of_mode`` with ``bound[u] == -inf`` and ``fixed_node[u] >= 0``:
+        ``bound[u] = (fixed_wait[u] + lower_bounds_to_s(fixed_node[u], target) + extra_s) - margin_s``.
+
+        The dispatch search's bound for units waiting at a node on a large graph; on the
+        kernel backend one compiled pass, else the same sums in numpy.
+        """
+        if self._kernel is not None:
+            self._kernel.raise_fixed_bounds(bound, fixed_node, fixed_wait, of_mode, target, extra_s, margin_s)
+            return
+        sel = np.flatnonzero((bound == -np.inf) & (fixed_node >= 0) & of_mode)
+        if sel.size:
+            bound[sel] = (fixed_wait[sel] + self.lower_bounds_to_s(fixed_node[sel], target) + extra_s) - margin_s
+
     @property
     def time_matrix(self) -> np.ndarray | None:
         """All-pairs seconds ``[source, target]`` on small graphs (read only), else None."""
