@@ -40,6 +40,12 @@ def _pair_bound(lm_from_t, lm_to_t, s, t, margin_s):
 
 
 @njit(cache=True, nogil=True)
+def pair_bound(lm_from_t, lm_to_t, source, target, margin_s):
+    """The lower bound on the seconds from ``source`` to ``target`` (one pair: no arrays in or out)."""
+    return _pair_bound(lm_from_t, lm_to_t, source, target, margin_s)
+
+
+@njit(cache=True, nogil=True)
 def bounds_from(lm_from_t, lm_to_t, source, targets, margin_s):
     """Lower bounds on the seconds from ``source`` to each of ``targets`` (int64)."""
     out = np.empty(targets.size)
@@ -79,6 +85,7 @@ def warm() -> None:
     lm = np.zeros((2, 1))
     nodes = np.array([0, 1], np.int64)
     bounds_from(lm, lm, 0, nodes, 0.0)
+    pair_bound(lm, lm, 0, 1, 0.0)
     bounds_to(lm, lm, nodes, 0, 0.0)
     ui = np.zeros((2, 5), np.int64)
     uf = np.zeros((2, 7))

@@ -299,6 +299,12 @@ class SearchColumns:
             return np.zeros(targets.size)
         return self._alt.bounds_from(self._lm_from_rows, self._lm_to_rows, int(source), targets, ALT_MARGIN_S)
 
+    def lower_bound(self, source: int, target: int) -> float:
+        """``lower_bounds`` of one pair, as a float (the same bits; no arrays for one question)."""
+        if not self._lm_exact:
+            return 0.0
+        return self._alt.pair_bound(self._lm_from_rows, self._lm_to_rows, source, target, ALT_MARGIN_S)
+
     def lower_bounds_to(self, sources: np.ndarray, target: int) -> np.ndarray:
         """``lower_bounds`` the other way round: from each of ``sources`` to one ``target``.
 

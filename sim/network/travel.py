@@ -129,6 +129,14 @@ class TravelOracle:
             return self._kernel.lower_bounds(int(source), targets)
         return np.zeros(len(targets))
 
+    def lower_bound_s(self, source: int, target: int) -> float:
+        """``lower_bounds_s`` of one pair, as a float: exact on small graphs, the landmarks' bound on the kernel."""
+        if self._full is not None:
+            return float(self._full[source, target])
+        if self._kernel is not None:
+            return self._kernel.lower_bound(source, target)
+        return 0.0
+
     def _no_route(self, source: int, target: int) -> NetworkError:
         """The error for a pair with no path (a graph should be one strongly connected part)."""
         return NetworkError(f"no route from node {source} to node {target} on the {self.graph.mode} network",
