@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sim.demand import sample_incidents
+from sim.engine import search as search_mod
 from sim.engine.search import UnitSearch
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
@@ -22,10 +23,17 @@ from sim.scenario import scenario_from_dict
 from sim.streams import replication_seed
 
 
-def _kernel_ctx(small_town_dict, monkeypatch, level: str):
+#: rules that make many units ineligible: short limits for bicycles and foot, foot only in their beat,
+#: backups by cars only (the walk then skips units and goes on past them)
+STRICT = {"foot_max_travel_s": 60.0, "bicycle_max_travel_s": 90.0, "foot_own_beat_only": True,
+          "backup_kinds": ["car"]}
+
+
+def _kernel_ctx(small_town_dict, monkeypatch, level: str, dispatch: dict | None = None):
+    extra = {"dispatch": dispatch} if dispatch else {}
     sc = scenario_from_dict(small_town_dict(
         force={"total_officers": 48, "teams": 2, "mix": {"car": 0.5, "bicycle": 0.25, "foot": 0.25}},
-        alert={"level": level}, demand={"incidents_per_day": 220}))
+        alert={"level": level}, demand={"incidents_per_day": 220}, **extra))
     monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
     monkeypatch.delenv(travel_mod.BACKEND_ENV, raising=False)
     ctx = prepare(sc, quiet=True)
@@ -45,9 +53,9 @@ def _same(a, b) -> None:
     np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
 
 
-@pytest.mark.parametrize("level", ["green", "red"])
-def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, monkeypatch, level):
-    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, level)
+@pytest.mark.parametrize("level,rules", [("green", None), ("red", None), ("green", "strict")])
+def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, monkeypatch, level, rules):
+    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, level, STRICT if rules else None)
     used = []
     real = UnitSearch._best_first
 
@@ -56,6 +64,15 @@ def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, mon
         return real(self, *a, **k)
 
     monkeypatch.setattr(UnitSearch, "_best_first", counted)
+    rejected, rejected_fast = [], []
+    real_eligible = search_mod.eligible
+
+    def eligible(*a, **k):
+        ok = real_eligible(*a, **k)
+        rejected.extend([] if ok else [1])
+        return ok
+
+    monkeypatch.setattr(search_mod, "eligible", eligible)
     for r in range(2):
         seq = replication_seed(sc.seed, r)
         inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
@@ -63,9 +80,10 @@ def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, mon
         for mt in ctx.travel.values():
             mt.oracle._kernel._pairs.clear()
             mt.oracle._kernel._above.clear()
-        n0 = _pair_searches(ctx)
+        n0, r0 = _pair_searches(ctx), len(rejected)
         fast = make_engine(ctx, inc, seq).run()
         n_fast = _pair_searches(ctx) - n0
+        rejected_fast.append(len(rejected) - r0)
         assert len(used) >= 50                      # the best-first walk made the choices
         monkeypatch.setattr(UnitSearch, "BEST_FIRST", False)
         for mt in ctx.travel.values():
@@ -79,6 +97,8 @@ def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, mon
         _same(fast, walk)
         _same(fast, every)
         assert n_fast < n_walk
+    if rules:
+        assert sum(rejected_fast) >= 10     # the rules turned units away in the best-first walk
 
 
 def test_a_bound_above_the_arrival_changes_the_dispatches(small_town_dict, monkeypatch):
