@@ -326,7 +326,10 @@ class UnitSearch:
         walk stops when the next key of either kind passes the best. Every unit that could
         beat the best is searched exactly, so the choice (the eligible unit with the
         smallest (arrival, unit id)) is the walk's; only the order of the searches, and so
-        their limits and the units located, change.
+        their limits and the units located, change. A unit of a kind with a travel limit
+        (``DispatchRules.max_travel_s``) outside its beat is searched only up to that limit
+        (above it, it may not answer): on an all-foot force most units are too far, and the
+        walk searched each of them to the end until one was near enough.
         """
         self.located, self.located_t = {}, t
         located = self.located
@@ -334,7 +337,7 @@ class UnitSearch:
         order = bound.argsort(kind="stable").tolist()
         units, rules, ruled, backup_kinds = self.units, self.rules, self._ruled, self._backup_kinds
         target_of, extra_of, T, time = self._target_of, self._extra_of, self._T, self._time
-        lower_bound = self._lower_bound
+        lower_bound, max_travel = self._lower_bound, rules.max_travel_s
         pop, push = heapq.heappop, heapq.heappush
         heap: list = []                  # located units: (bound, uid, node, wait)
         best, best_uid = INF, None
@@ -347,16 +350,30 @@ class UnitSearch:
                     break
                 pop(heap)
                 st = units[u]
+                kind = st.kind
+                limit_s = best if best_uid is not None else INF
+                checked = kind in ruled or (is_backup and kind not in backup_kinds)
+                if checked:
+                    # eligibility reads the arrival only as "at most the kind's travel limit" (and not
+                    # for the beat's owner): a unit that fails with arrival 0 fails with any, and one
+                    # with a limit needs its exact arrival only up to it
+                    own, nb = self.owns(st, place)
+                    if not eligible(Candidate(u, kind, st.role, 0.0, own, nb), rules=rules, is_backup=is_backup):
+                        continue
+                    if not own:
+                        cap_s = max_travel.get(kind, INF)
+                        if key > cap_s:
+                            continue
+                        if cap_s < limit_s:
+                            limit_s = cap_s
                 mode = st.mode
                 target, extra = target_of[mode][place], extra_of[mode][place]
                 Tm = T[mode]
-                limit_s = best if best_uid is not None else INF
                 # the sum of eta_s: (wait + travel) + walk
                 eta = wait + (float(Tm[node, target]) if Tm is not None else time[mode](
                     node, target, limit_s=limit_s - wait - extra + 1e-3)) + extra
-                if (st.kind in ruled or (is_backup and st.kind not in backup_kinds)) \
-                        and not eligible(Candidate(u, st.kind, st.role, eta, *self.owns(st, place)), rules=rules,
-                                         is_backup=is_backup):
+                if checked and not eligible(Candidate(u, kind, st.role, eta, own, nb), rules=rules,
+                                            is_backup=is_backup):
                     continue
                 if best_uid is None or eta < best or (eta == best and u < best_uid):
                     best, best_uid = eta, u
