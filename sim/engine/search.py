@@ -154,8 +154,9 @@ class UnitSearch:
         self._lower_bound = {m: travel[m].oracle.lower_bound_s for m in travel}
         self._T = {m: travel[m].oracle.time_matrix for m in travel}
         # large graphs (no time matrix): units at a fixed node get the landmarks' bound, not -inf
-        self._fixed_lb = [(m, travel[m].oracle, np.array([st.mode == m for st in units], bool))
-                          for m in travel if self._T[m] is None]
+        # (modes no unit travels on are left out: a foot force has the drive graph too)
+        self._fixed_lb = [(m, travel[m].oracle, of_mode) for m in travel if self._T[m] is None
+                          for of_mode in [np.array([st.mode == m for st in units], bool)] if of_mode.any()]
         self._beat_sets: dict = {}
         self._located_first = needs.reserve or needs.owners
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
