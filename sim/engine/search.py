@@ -252,9 +252,10 @@ class UnitSearch:
         Without a time matrix each unit located costs a search, and the units waiting at
         the stations were located at every dispatch (about 6 of 8.5 searches per incident
         on the 13,000-node town). Their arrival is ``wait + time(node, target) + walk``;
-        the landmarks bound the time without a search (``TravelOracle.lower_bounds_to_s``,
-        already lowered for rounding), one look-up per mode, so the walk locates them
-        only when they could win. Units on a drive stay at -inf (always located).
+        the landmarks bound the time without a search (``TravelOracle.raise_fixed_bounds_s``:
+        the bounds of ``lower_bounds_to_s``, already lowered for rounding, summed in one
+        compiled pass per mode), so the walk locates them only when they could win. Units
+        on a drive stay at -inf (always located).
         """
         index = self.index
         fixed_node, fixed_wait = index.ui[:, K.FIXED_NODE], index.uf[:, K.FIXED_WAIT]
