@@ -37,6 +37,7 @@ STEPS = [("sim.engine.duty", "order_stops", "order stops"),
          ("sim.engine.duty", "build_circuit", "circuit legs"),
          ("sim.engine.duty", "circuit_lower_bound_s", "bound"),
          ("sim.engine.search", "UnitSearch.eta_s", "dispatch"),
+         ("sim.engine.search", "UnitSearch._best_first", "dispatch"),
          ("sim.engine.units", "Movement.join_circuit", "rejoin"),
          ("sim.engine.encircle", "Encirclement.seconds_s", "cordon")]
 

@@ -12,6 +12,8 @@ every free unit (tests compare it with the pruned search).
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
@@ -131,6 +133,7 @@ class UnitSearch:
     """Locates units for dispatch (``search``) and answers whose beat a place is in (``owns``)."""
 
     VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
+    BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -148,10 +151,12 @@ class UnitSearch:
         self._extra_of = extra_of          # per mode, per place: seconds from that node on foot
         travel = movement.travel
         self._time = {m: travel[m].oracle.time for m in travel}
+        self._lower_bound = {m: travel[m].oracle.lower_bound_s for m in travel}
         self._T = {m: travel[m].oracle.time_matrix for m in travel}
         # large graphs (no time matrix): units at a fixed node get the landmarks' bound, not -inf
-        self._fixed_lb = [(m, travel[m].oracle.lower_bounds_to_s, np.array([st.mode == m for st in units], bool))
-                          for m in travel if self._T[m] is None]
+        # (modes no unit travels on are left out: a foot force has the drive graph too)
+        self._fixed_lb = [(m, travel[m].oracle, of_mode) for m in travel if self._T[m] is None
+                          for of_mode in [np.array([st.mode == m for st in units], bool)] if of_mode.any()]
         self._beat_sets: dict = {}
         self._located_first = needs.reserve or needs.owners
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
@@ -247,19 +252,16 @@ class UnitSearch:
         Without a time matrix each unit located costs a search, and the units waiting at
         the stations were located at every dispatch (about 6 of 8.5 searches per incident
         on the 13,000-node town). Their arrival is ``wait + time(node, target) + walk``;
-        the landmarks bound the time without a search (``TravelOracle.lower_bounds_to_s``,
-        already lowered for rounding), one look-up per mode, so the walk locates them
-        only when they could win. Units on a drive stay at -inf (always located).
+        the landmarks bound the time without a search (``TravelOracle.raise_fixed_bounds_s``:
+        the bounds of ``lower_bounds_to_s``, already lowered for rounding, summed in one
+        compiled pass per mode), so the walk locates them only when they could win. Units
+        on a drive stay at -inf (always located).
         """
         index = self.index
-        fixed = (bound == -INF) & (index.ui[:, K.FIXED_NODE] >= 0)
-        if not fixed.any():
-            return
-        for mode, lb_to, of_mode in self._fixed_lb:
-            sel = np.flatnonzero(fixed & of_mode)
-            if sel.size:
-                b = lb_to(index.ui[sel, K.FIXED_NODE], self._target_of[mode][place])
-                bound[sel] = (index.uf[sel, K.FIXED_WAIT] + b + self._extra_of[mode][place]) - BOUND_MARGIN_S
+        fixed_node, fixed_wait = index.ui[:, K.FIXED_NODE], index.uf[:, K.FIXED_WAIT]
+        for mode, oracle, of_mode in self._fixed_lb:
+            oracle.raise_fixed_bounds_s(bound, fixed_node, fixed_wait, of_mode, self._target_of[mode][place],
+                                        self._extra_of[mode][place], BOUND_MARGIN_S)
 
     def search(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list[Candidate]]:
         """Locate the units a request at ``place`` at ``t`` needs: ``(choice, candidates)``.
@@ -282,6 +284,8 @@ class UnitSearch:
             bound = index.lb_rows[:, place] + index.bias
             if self._fixed_lb:
                 self._bound_fixed(bound, place)
+            if self.best_only and self._fixed_lb and self.BEST_FIRST:
+                return self._best_first(place, t, bound, is_backup=is_backup), []
             found, best = self._always_located(place, t, bound, is_backup=is_backup) \
                 if self._located_first else ([], INF)
             values = bound.tolist()
@@ -309,6 +313,87 @@ class UnitSearch:
                 if c.eta_s < best and eligible(c, rules=rules, is_backup=is_backup):
                     best = c.eta_s
         return best_uid, found
+
+    def _best_first(self, place: int, t: float, bound: np.ndarray, *, is_backup: bool) -> int | None:
+        """``search``'s choice on a large graph, with each unit's bound tightened once it is located.
+
+        The walk of ``search`` takes units in order of their circuit's bound (the least over
+        the whole circuit) and runs an A* search for each one it reaches, the first without
+        a limit: a unit whose circuit passes near the place but who is at its far end cost a
+        long search before a near unit set the best. Here a unit reached in that order is
+        located (the same units in the same order as the walk would, so drives end in the
+        same order) and goes on a small heap keyed by the larger of its circuit bound and
+        ``wait + landmark bound(node, target) + walk`` (less a margin for rounding): the A*
+        search runs for the unit whose key comes first, limited to the best so far, and the
+        walk stops when the next key of either kind passes the best. Every unit that could
+        beat the best is searched exactly, so the choice (the eligible unit with the
+        smallest (arrival, unit id)) is the walk's; only the order of the searches, and so
+        their limits and the units located, change. A unit of a kind with a travel limit
+        (``DispatchRules.max_travel_s``) outside its beat is searched only up to that limit
+        (above it, it may not answer): on an all-foot force most units are too far, and the
+        walk searched each of them to the end until one was near enough.
+        """
+        self.located, self.located_t = {}, t
+        located = self.located
+        values = bound.tolist()
+        order = bound.argsort(kind="stable").tolist()
+        units, rules, ruled, backup_kinds = self.units, self.rules, self._ruled, self._backup_kinds
+        target_of, extra_of, T, time = self._target_of, self._extra_of, self._T, self._time
+        lower_bound, max_travel = self._lower_bound, rules.max_travel_s
+        pop, push = heapq.heappop, heapq.heappush
+        heap: list = []                  # located units: (bound, uid, node, wait)
+        best, best_uid = INF, None
+        i, n = 0, len(order)
+        while True:
+            b0 = values[order[i]] if i < n else INF
+            if heap and heap[0][0] < b0:          # a located unit comes first: its exact arrival
+                key, u, node, wait = heap[0]
+                if key > best or key == INF:
+                    break
+                pop(heap)
+                st = units[u]
+                kind = st.kind
+                limit_s = best if best_uid is not None else INF
+                checked = kind in ruled or (is_backup and kind not in backup_kinds)
+                if checked:
+                    # eligibility reads the arrival only as "at most the kind's travel limit" (and not
+                    # for the beat's owner): a unit that fails with arrival 0 fails with any, and one
+                    # with a limit needs its exact arrival only up to it
+                    own, nb = self.owns(st, place)
+                    if not eligible(Candidate(u, kind, st.role, 0.0, own, nb), rules=rules, is_backup=is_backup):
+                        continue
+                    if not own:
+                        cap_s = max_travel.get(kind, INF)
+                        if key > cap_s:
+                            continue
+                        if cap_s < limit_s:
+                            limit_s = cap_s
+                mode = st.mode
+                target, extra = target_of[mode][place], extra_of[mode][place]
+                Tm = T[mode]
+                # the sum of eta_s: (wait + travel) + walk
+                eta = wait + (float(Tm[node, target]) if Tm is not None else time[mode](
+                    node, target, limit_s=limit_s - wait - extra + 1e-3)) + extra
+                if checked and not eligible(Candidate(u, kind, st.role, eta, own, nb), rules=rules,
+                                            is_backup=is_backup):
+                    continue
+                if best_uid is None or eta < best or (eta == best and u < best_uid):
+                    best, best_uid = eta, u
+                continue
+            if b0 > best or b0 == INF:
+                break
+            u = order[i]
+            i += 1
+            st = units[u]
+            if st.moving is CIRCUIT and st.status is PATROL:     # as eta_s
+                node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+            else:
+                node, wait = self.where(st, t)
+            located[u] = (node, wait)
+            mode = st.mode
+            lb = ((lower_bound[mode](node, target_of[mode][place]) + wait) + extra_of[mode][place]) - BOUND_MARGIN_S
+            push(heap, (lb if lb > b0 else b0, u, node, wait))
+        return best_uid
 
     def _search_compiled(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list]:
         """``search`` with nearest-unit choice, compiled: the same choice as the pruned walk.

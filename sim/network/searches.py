@@ -141,6 +141,9 @@ class SearchColumns:
         # the same seconds a node per row, for the A* loop (``toward_rows``: one cache line a node)
         self._lm_from_rows = np.ascontiguousarray(self._lm_from.T)
         self._lm_to_rows = np.ascontiguousarray(self._lm_to.T)
+        from sim.network import alt_jit       # the landmarks' pair bounds, compiled (numba is loaded above)
+        self._alt = alt_jit
+        alt_jit.warm()
         self._sh = np.zeros(n)      # the A* loop's bound per node reached (scratch)
         self._sd = np.full(n, np.inf)
         self._sp = np.full(n, -1, np.int32)
@@ -294,10 +297,13 @@ class SearchColumns:
         targets = np.asarray(targets, np.int64)
         if not self._lm_exact:
             return np.zeros(targets.size)
-        lm_from, lm_to = self._lm_from, self._lm_to
-        h = np.maximum((lm_from[:, targets] - lm_from[:, source:source + 1]).max(axis=0),
-                       (lm_to[:, source:source + 1] - lm_to[:, targets]).max(axis=0))
-        return np.maximum(h - ALT_MARGIN_S, 0.0)
+        return self._alt.bounds_from(self._lm_from_rows, self._lm_to_rows, int(source), targets, ALT_MARGIN_S)
+
+    def lower_bound(self, source: int, target: int) -> float:
+        """``lower_bounds`` of one pair, as a float (the same bits; no arrays for one question)."""
+        if not self._lm_exact:
+            return 0.0
+        return self._alt.pair_bound(self._lm_from_rows, self._lm_to_rows, source, target, ALT_MARGIN_S)
 
     def lower_bounds_to(self, sources: np.ndarray, target: int) -> np.ndarray:
         """``lower_bounds`` the other way round: from each of ``sources`` to one ``target``.
@@ -308,10 +314,19 @@ class SearchColumns:
         sources = np.asarray(sources, np.int64)
         if not self._lm_exact:
             return np.zeros(sources.size)
-        lm_from, lm_to = self._lm_from, self._lm_to
-        h = np.maximum((lm_from[:, target:target + 1] - lm_from[:, sources]).max(axis=0),
-                       (lm_to[:, sources] - lm_to[:, target:target + 1]).max(axis=0))
-        return np.maximum(h - ALT_MARGIN_S, 0.0)
+        return self._alt.bounds_to(self._lm_from_rows, self._lm_to_rows, sources, int(target), ALT_MARGIN_S)
+
+    def raise_fixed_bounds(self, bound: np.ndarray, fixed_node: np.ndarray, fixed_wait: np.ndarray,
+                           of_mode: np.ndarray, target: int, extra_s: float, margin_s: float) -> None:
+        """In place: ``bound[u] = (fixed_wait[u] + lower_bounds_to(fixed_node[u], target) + extra_s) - margin_s``
+        for every ``u`` of ``of_mode`` whose bound is -inf and whose fixed node is set (>= 0).
+
+        The dispatch search's bound for units waiting at a station or a cleared scene, in
+        one compiled pass (``alt_jit.raise_fixed_bounds``) instead of a dozen small-array steps.
+        """
+        self._alt.raise_fixed_bounds(bound, fixed_node, fixed_wait, of_mode, int(target), float(extra_s),
+                                     float(margin_s), self._lm_from_rows, self._lm_to_rows, ALT_MARGIN_S,
+                                     self._lm_exact)
 
     def lower_bounds_from_set(self, sources: np.ndarray, nodes: np.ndarray, *, exact_within_s: float
                               ) -> np.ndarray:

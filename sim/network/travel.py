@@ -129,6 +129,14 @@ class TravelOracle:
             return self._kernel.lower_bounds(int(source), targets)
         return np.zeros(len(targets))
 
+    def lower_bound_s(self, source: int, target: int) -> float:
+        """``lower_bounds_s`` of one pair, as a float: exact on small graphs, the landmarks' bound on the kernel."""
+        if self._full is not None:
+            return float(self._full[source, target])
+        if self._kernel is not None:
+            return self._kernel.lower_bound(source, target)
+        return 0.0
+
     def _no_route(self, source: int, target: int) -> NetworkError:
         """The error for a pair with no path (a graph should be one strongly connected part)."""
         return NetworkError(f"no route from node {source} to node {target} on the {self.graph.mode} network",
@@ -142,6 +150,21 @@ class TravelOracle:
         if self._kernel is not None:
             return self._kernel.lower_bounds_to(sources, int(target))
         return np.zeros(len(sources))
+
+    def raise_fixed_bounds_s(self, bound: np.ndarray, fixed_node: np.ndarray, fixed_wait: np.ndarray,
+                             of_mode: np.ndarray, target: int, extra_s: float, margin_s: float) -> None:
+        """In place, for the units ``u`` of ``of_mode`` with ``bound[u] == -inf`` and ``fixed_node[u] >= 0``:
+        ``bound[u] = (fixed_wait[u] + lower_bounds_to_s(fixed_node[u], target) + extra_s) - margin_s``.
+
+        The dispatch search's bound for units waiting at a node on a large graph; on the
+        kernel backend one compiled pass, else the same sums in numpy.
+        """
+        if self._kernel is not None:
+            self._kernel.raise_fixed_bounds(bound, fixed_node, fixed_wait, of_mode, target, extra_s, margin_s)
+            return
+        sel = np.flatnonzero((bound == -np.inf) & (fixed_node >= 0) & of_mode)
+        if sel.size:
+            bound[sel] = (fixed_wait[sel] + self.lower_bounds_to_s(fixed_node[sel], target) + extra_s) - margin_s
 
     @property
     def time_matrix(self) -> np.ndarray | None:
