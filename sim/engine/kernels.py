@@ -22,9 +22,10 @@ import numpy as np
 from numba import njit
 
 #: columns of the per-unit integer array ``ui``
-FIXED_NODE, SEG, MODE, RULED, NO_BACKUP = range(5)
+FIXED_NODE, SEG, MODE, RULED, NO_BACKUP, LEG_SEG = range(6)
 #: columns of the per-unit float array ``uf``
-FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE = range(7)
+FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE, LEG_TEND, LEG_TAU = range(9)
+UI_COLUMNS, UF_COLUMNS = 6, 9
 #: travel modes the compiled search takes (one time matrix per slot)
 MODE_SLOTS = 4
 
@@ -39,7 +40,12 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     time, response seconds to the source, patrol seconds per response second). A unit on a
     drive is not located here: its arrival gets a lower bound (the drive's source is at most
     the response seconds driven since the start farther from the place, by the triangle
-    inequality) and the caller locates it if that bound could beat the best.
+    inequality) and the caller locates it if that bound could beat the best. A drive to a
+    circuit that ended by ``t`` (``t >= uf[u, LEG_TEND]``; inf for a drive to the station)
+    is not a drive any more: the unit is on the circuit of segment ``ui[u, LEG_SEG]`` since
+    ``LEG_TEND``, at lap time ``uf[u, LEG_TAU]`` then, and is located there exactly as a
+    unit on its circuit (what ``Movement.sync`` then ``Circuit.where`` compute, the same
+    operations), whether or not the engine has booked the end of its drive yet.
 
     Unit ``u`` on its circuit drives segment ``s = ui[u, SEG]`` of ``flat`` (rows: cumulative
     patrol seconds, nodes, cumulative response seconds; columns ``seg[s, 0]`` to ``seg[s, 1]``
@@ -69,11 +75,19 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
         times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
         target = np.int64(te[0, m, place])
         extra = te[1, m, place]
-        if c == 1:
-            s = ui[u, SEG]
+        fixed = ui[u, FIXED_NODE]
+        on_circuit = c == 1
+        if c == 2 and fixed < 0 and t >= uf[u, LEG_TEND]:    # a drive to its circuit that has ended
+            on_circuit = True
+        if on_circuit:
+            if c == 1:
+                s = ui[u, SEG]
+                tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+            else:
+                s = ui[u, LEG_SEG]
+                tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
             lo = np.int64(seg[s, 0])
             hi = np.int64(seg[s, 1])
-            tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
             a, b = lo, hi                      # bisect_right(t_s, tau), as Circuit.where
             while a < b:
                 mid = (a + b) // 2
@@ -95,8 +109,8 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             out[2, u] = wait
             if e == np.inf:                    # no road from its circuit: never a candidate
                 continue
-        elif ui[u, FIXED_NODE] >= 0:
-            node = ui[u, FIXED_NODE]
+        elif fixed >= 0:
+            node = fixed
             wait = uf[u, FIXED_WAIT]
             e = wait + times[target, node] + extra
             out[0, u] = e
@@ -129,7 +143,7 @@ def compile_once() -> None:
     if nearest_unit.signatures:
         return
     n = 1
-    args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, 5), np.int64), np.zeros((n, 7)),
+    args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, UI_COLUMNS), np.int64), np.zeros((n, UF_COLUMNS)),
             np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n))) + (np.zeros((1, 1)),) * 4
     _held(lambda: nearest_unit(*args))
 

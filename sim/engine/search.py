@@ -48,10 +48,11 @@ class DispatchIndex:
         # per unit, for the compiled search (columns in sim.engine.kernels): fixed node (station,
         # scene just cleared; -1 if none), circuit segment, mode, rule flags; wait at the fixed
         # node, anchor on the circuit, the drive (source node, start, wait_s, patrol scale)
-        self.ui = np.zeros((n, 5), np.int64)
+        self.ui = np.zeros((n, K.UI_COLUMNS), np.int64)
         self.ui[:, K.FIXED_NODE] = -1
-        self.uf = np.zeros((n, 7))
+        self.uf = np.zeros((n, K.UF_COLUMNS))
         self.uf[:, K.LEG_SCALE] = 1.0
+        self.uf[:, K.LEG_TEND] = np.inf
         self._ui_row, self._uf_row = list(self.ui), list(self.uf)   # per unit: views of its row
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
         self.flat = FlatCircuits()
@@ -97,6 +98,14 @@ class DispatchIndex:
                 uf[4] = leg.t_start                                       # LEG_T0
                 uf[5] = leg.wait_s                                        # LEG_WAIT
                 uf[6] = leg.scale                                         # LEG_SCALE
+                if leg.to_station or st.role is RESERVE:
+                    uf[7] = INF                                           # LEG_TEND: never "ended" here
+                else:
+                    # where the drive ends on its circuit: the compiled search locates the unit
+                    # there once it has ended, before the engine books its end (Movement.sync)
+                    uf[7] = leg.t_end                                     # LEG_TEND
+                    uf[8] = st.circuit.tau_at(leg.dst)                    # LEG_TAU
+                    self._ui_row[u][5] = self.flat.seg_of[st.circuit_key]  # LEG_SEG
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
                 self._ui_row[u][0] = st.at_node
@@ -365,7 +374,8 @@ class UnitSearch:
             return sorted(off)
         eta = self._out[0]
         if len(off) < self.VECTOR_FROM:
-            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta]
+            node = self._out[1]       # >= 0: a drive that had ended, located by the compiled call
+            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta and node[u] < 0]
         return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] < 0)
                               & (self.index.code == 2)).tolist()
 
