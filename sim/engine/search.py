@@ -120,6 +120,21 @@ class DispatchIndex:
         else:
             self.unavailable(u)
 
+    def legs_started(self, rows: np.ndarray) -> None:
+        """``refresh`` of many units that each started a drive to a circuit (not the reserve), at once.
+
+        ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
+        the circuit node driven to, the circuit's segment), as ``refresh`` would read them
+        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change).
+        """
+        uids = rows[:, 0].astype(np.int64)
+        self.code[uids] = 2
+        self.bias[uids] = -INF
+        self.ui[uids, K.FIXED_NODE] = -1
+        self.ui[uids, K.LEG_SEG] = rows[:, 7].astype(np.int64)
+        self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
+        self.off_circuit.update(uids.tolist())
+
     def unavailable(self, u: int) -> None:
         self.code[u] = 0
         self.bias[u] = np.inf
