@@ -56,13 +56,17 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     seconds from there on foot.
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
-    ``(uid, arrival, checked_first)``: the best located unit whose eligibility needs no check
-    (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its arrival, and
-    whether a located unit that needs the check comes before it (then the caller walks the
-    units in order).
+    ``(uid, arrival, checked_first, drive_lb, drives)``: the best located unit whose eligibility needs
+    no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its
+    arrival, whether a located unit that needs the check comes before it (then the caller
+    walks the units in order), and the least lower bound of the units on a drive it did not
+    locate and their number (the caller locates none of them when there are none, or when
+    none could win).
     """
     best = -1
     best_eta = np.inf
+    drive_lb = np.inf
+    drives = 0
     first_checked = -1
     first_checked_eta = np.inf
     for u in range(code.shape[0]):
@@ -118,9 +122,13 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             out[2, u] = wait
         else:                                  # on a drive: a lower bound, located by the caller if needed
             src = np.int64(uf[u, LEG_SRC])
-            out[0, u] = (uf[u, LEG_WAIT] + times[target, src]
-                         - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE] + extra)
+            lb = (uf[u, LEG_WAIT] + times[target, src]
+                  - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE] + extra)
+            out[0, u] = lb
             out[1, u] = -1.0
+            drives += 1
+            if lb < drive_lb:
+                drive_lb = lb
             continue
         if ui[u, RULED] or (is_backup and ui[u, NO_BACKUP]):
             if first_checked < 0 or e < first_checked_eta:
@@ -129,7 +137,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             best, best_eta = u, e
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
                                             or (first_checked_eta == best_eta and first_checked < best))
-    return best, best_eta, checked_first
+    return best, best_eta, checked_first, drive_lb, drives
 
 
 def compile_once() -> None:

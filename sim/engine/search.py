@@ -351,11 +351,13 @@ class UnitSearch:
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out) + self._times
             self._kernel_version = flat.version
-        best, best_eta, checked_first = nearest_unit(place, float(t), is_backup, *self._kernel_args)
+        best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, float(t), is_backup,
+                                                                       *self._kernel_args)
         off: dict = {}
         self.located, self.located_t = Located(off, out[1], out[2]), t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
-        if index.off_circuit:
+        # units on a drive the call did not locate, if one could win (else _could_win finds none)
+        if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
             for u in self._could_win(best, best_eta, checked_first):
                 st = units[u]
@@ -379,17 +381,17 @@ class UnitSearch:
     def _could_win(self, best: int, best_eta: float, checked_first: bool) -> list:
         """The units on a drive to locate after the compiled call, in order of unit id.
 
-        Every one when all are to be walked or nothing was found; else those whose lower
+        Every one the compiled call did not locate when all are to be walked or nothing was found; else those whose lower
         bound (with a margin for rounding) could beat the best. After a shift change most of
         a large force is driving to its new circuit: then one array comparison replaces a
         Python test per unit (the kernel marks a unit on a drive with node -1, code 2).
         """
         off = self.index.off_circuit
+        node = self._out[1]           # >= 0: a drive that had ended, located by the compiled call
         if checked_first or best < 0:
-            return sorted(off)
+            return [u for u in sorted(off) if node[u] < 0]
         eta = self._out[0]
         if len(off) < self.VECTOR_FROM:
-            node = self._out[1]       # >= 0: a drive that had ended, located by the compiled call
             return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta and node[u] < 0]
         return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] < 0)
                               & (self.index.code == 2)).tolist()
@@ -398,9 +400,13 @@ class UnitSearch:
         """The first eligible free unit in order of (arrival, unit id); every free unit located."""
         code, units = self.index.code, self.units
         rules = self.rules
+        node, fixed = self._out[1], self.index.ui[:, K.FIXED_NODE]
         for u in eta.argsort(kind="stable").tolist():
             c = code[u]
-            if c == 0 or (c == 1 and eta[u] == INF):     # busy, or no road from its circuit
+            if c == 0:                                       # busy
+                continue
+            # no road from its circuit: a unit on it, or whose drive to it the compiled call found ended
+            if eta[u] == INF and (c == 1 or (fixed[u] < 0 and node[u] >= 0)):
                 continue
             st = units[u]
             if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
