@@ -163,14 +163,57 @@ def greedy_cordon(eta):
     The same walk: all (unit, exit) pairs once in order of time, ties in row-major order
     (a stable sort of the flattened matrix), each pair kept when its unit and its exit
     are both still free; the answer is the last pair kept (inf with fewer units than exits).
+
+    With many more units than exits only a few pairs can ever be kept: the walk keeps at
+    most ``k`` pairs (k exits), so when it keeps pair (a, j) at most k - 1 units are taken
+    and every unit before ``a`` in column j's order (time, then row) is taken: ``a`` is
+    among the first k of column j. The walk over those k x k pairs only (in the same
+    order: time, then row-major index) keeps the same pairs. A matrix with a nan takes
+    the full walk (nan has no order).
     """
     n_units, n_exits = eta.shape
     if n_exits == 0:
         return 0.0
     if n_units < n_exits:
         return np.inf
+    if n_units > 2 * n_exits and not np.isnan(eta).any():
+        return _greedy_walk(eta.ravel(), _first_k_per_column(eta), n_units, n_exits)
     flat = eta.ravel()
-    order = np.argsort(flat, kind="mergesort")
+    return _greedy_walk(flat, np.arange(flat.size), n_units, n_exits)
+
+
+@njit(cache=True, nogil=True)
+def _first_k_per_column(eta):
+    """Row-major indices (ascending) of the first k rows of each column by (time, row); k = columns."""
+    n_units, k = eta.shape
+    top_v = np.empty(k)
+    top_a = np.empty(k, np.int64)
+    picked = np.empty(k * k, np.int64)
+    for j in range(k):
+        m = 0
+        for a in range(n_units):
+            v = eta[a, j]
+            if m == k and not v < top_v[k - 1]:      # an equal time on a later row comes after
+                continue
+            p = m if m < k else k - 1                # insert after every kept time <= v
+            while p > 0 and top_v[p - 1] > v:
+                if p < k:
+                    top_v[p] = top_v[p - 1]
+                    top_a[p] = top_a[p - 1]
+                p -= 1
+            top_v[p] = v
+            top_a[p] = a
+            if m < k:
+                m += 1
+        for q in range(k):
+            picked[j * k + q] = top_a[q] * k + j
+    return np.sort(picked)
+
+
+@njit(cache=True, nogil=True)
+def _greedy_walk(flat, idx, n_units, n_exits):
+    """The greedy walk over the pairs ``idx`` (row-major indices, ascending) of ``flat``."""
+    order = idx[np.argsort(flat[idx], kind="mergesort")]
     unit_used = np.zeros(n_units, np.bool_)
     exit_used = np.zeros(n_exits, np.bool_)
     held = 0
