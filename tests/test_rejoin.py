@@ -109,3 +109,38 @@ def test_ended_drives_are_located_on_their_circuit_as_sync_would(ctx):
     search._search_compiled = checked
     engine.run()
     assert seen["ended"] > 50
+
+
+def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ctx):
+    """``nearest_unit`` skips a unit on its circuit whose circuit's bound is above the best so far."""
+    engine = _engine(ctx)
+    search, index, units = engine.search, engine.index, engine.units
+    kernel = search._search_compiled
+    seen = {"skipped": 0, "searches": 0}
+
+    def checked(place, t, *, is_backup):
+        choice, found = kernel(place, t, is_backup=is_backup)
+        out = search._out
+        skipped = np.flatnonzero((index.code == 1) & (out[1] < 0))
+        seen["searches"] += 1
+        seen["skipped"] += skipped.size
+        if skipped.size:
+            assert choice is not None
+            best = float(out[0, choice])
+            exact = {}
+            for u in skipped.tolist():
+                st = units[u]
+                node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+                mode = st.mode
+                eta = wait + float(search._T[mode][node, search._target_of[mode][place]]) \
+                    + search._extra_of[mode][place]
+                assert eta > best and out[0, u] <= eta          # could not win; its bound is a bound
+                exact[u] = (node, wait)
+            # asked later (the encirclement measure, sending): located as the search would have
+            node, wait = search.located.of_many(skipped)
+            assert [(int(n), repr(float(w))) for n, w in zip(node, wait)] == \
+                [(exact[u][0], repr(exact[u][1])) for u in skipped.tolist()]
+        return choice, found
+    search._search_compiled = checked
+    engine.run()
+    assert seen["skipped"] > seen["searches"]          # more than one unit left out per search

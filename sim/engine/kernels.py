@@ -28,10 +28,12 @@ FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE, LEG_TEND
 UI_COLUMNS, UF_COLUMNS = 6, 9
 #: travel modes the compiled search takes (one time matrix per slot)
 MODE_SLOTS = 4
+#: a circuit's lower bound, summed in another order, may exceed an exact arrival by rounding
+BOUND_MARGIN_S = 1e-6
 
 
 @njit(cache=True, nogil=True)
-def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, times1, times2, times3):
+def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows, times0, times1, times2, times3):
     """Locate every free unit and return the one with the smallest (arrival, unit id) at ``place``.
 
     ``code`` per unit: 0 busy, 1 on its circuit, 2 free elsewhere: then at
@@ -54,6 +56,11 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     ``times<m>[target, source]`` (one row per call: the units' look-ups stay in a few kilobytes),
     ``te[0, m, place]`` the node a unit of that mode drives to and ``te[1, m, place]`` the
     seconds from there on foot.
+
+    A unit on its circuit whose circuit's lower bound at the place (``lb_rows[u, place]``, the
+    dispatch index's ``lb_rows``) is above the best eligible arrival found so far by more
+    than ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then
+    that bound and its node -1; ``locate_on_circuit`` locates it if someone asks).
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
     ``(uid, arrival, checked_first, drive_lb, drives)``: the best located unit whose eligibility needs
@@ -85,6 +92,11 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             on_circuit = True
         if on_circuit:
             if c == 1:
+                bound = lb_rows[u, place]
+                if best >= 0 and bound - BOUND_MARGIN_S > best_eta:    # cannot win
+                    out[0, u] = bound
+                    out[1, u] = -1.0
+                    continue
                 s = ui[u, SEG]
                 tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
             else:
@@ -140,6 +152,37 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     return best, best_eta, checked_first, drive_lb, drives
 
 
+@njit(cache=True, nogil=True)
+def locate_on_circuit(uids, t, code, ui, uf, flat, seg, out):
+    """Locate the units ``uids`` that ``nearest_unit`` left out on their circuit (node -1, code 1).
+
+    The same operations as ``nearest_unit`` for a unit on its circuit; writes ``out`` rows 1
+    and 2 (node it heads to, wait). Other units are left as they are.
+    """
+    for u in uids:
+        if code[u] != 1 or out[1, u] >= 0:
+            continue
+        s = ui[u, SEG]
+        tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+        lo = np.int64(seg[s, 0])
+        hi = np.int64(seg[s, 1])
+        a, b = lo, hi
+        while a < b:
+            mid = (a + b) // 2
+            if tau < flat[0, mid]:
+                b = mid
+            else:
+                a = mid + 1
+        k = a - 1
+        if k > hi - 2:
+            k = hi - 2
+        t0 = flat[0, k]
+        t1 = flat[0, k + 1]
+        f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
+        out[2, u] = (1.0 - f) * (flat[2, k + 1] - flat[2, k])
+        out[1, u] = flat[1, k + 1]
+
+
 def compile_once() -> None:
     """Compile ``nearest_unit`` (or load it from numba's cache) now, with Ctrl-C held back.
 
@@ -148,12 +191,13 @@ def compile_once() -> None:
     the few seconds it takes; a signal that arrives meanwhile is delivered right after.
     Called before the first dispatch of a run; a no-op once the function is compiled.
     """
-    if nearest_unit.signatures:
+    if nearest_unit.signatures and locate_on_circuit.signatures:
         return
     n = 1
     args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, UI_COLUMNS), np.int64), np.zeros((n, UF_COLUMNS)),
-            np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n))) + (np.zeros((1, 1)),) * 4
-    _held(lambda: nearest_unit(*args))
+            np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n)), np.zeros((n, 1))) \
+        + (np.zeros((1, 1)),) * 4
+    _held(lambda: (nearest_unit(*args), locate_on_circuit(np.zeros(1, np.int64), *args[1:2], *args[3:8], args[9])))
 
 
 @njit(cache=True, nogil=True)

@@ -45,24 +45,27 @@ class Rejoin:
         self._join = move._join                 # circuit_key -> NearestOnCircuit (shared with Movement)
         self._seg_of = self.index.flat.seg_of
         self._rows: list = []                   # per unit on a new drive: the index's row values
+        self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
 
     def take(self, st: UnitState, t: float, period: int) -> bool:
         """Switch ``st`` (status PATROL) to its circuit of ``period``, as ``Duty.apply`` would; False if not common."""
-        if st.role is RESERVE:
-            return False
         moving = st.moving
-        if moving is STILL:
+        if moving is STILL or st.role is RESERVE:
             return False
         leg = st.leg
         if moving is LEG and (leg.to_station or leg.t_end > t):
             return False
         duty = self.duty
-        level = duty.level_of(st)
-        if duty.wants(st, level) is not PATROL:
+        level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
+        want = duty._wants.get(level)
+        if (want[st.uid] if want is not None else duty.wants(st, level)) is not PATROL:
             return False
+        plan = self._plans.get((st.uid, level, period))
+        if plan is None:
+            plan = self._plan(st, level, period)
+        key, beat, circuit, join_at, seg, time_m, metres_from, scale = plan
         st.level = level
-        st.beat = st.unit.assignment(level)[0]
-        circuit = self.circuits.get(st, level, period)
+        st.beat = beat
         lo, hi = self.warmup_s, self.horizon_s
         old = st.circuit
         if moving is LEG:                      # Movement.sync: the drive to the old circuit has ended
@@ -73,7 +76,7 @@ class Rejoin:
                 st.distance_m += leg.metres * inside / (t1 - t0)
                 st.patrol_s += inside
             anchor_t = st.anchor_t = t1
-            anchor_tau = st.anchor_tau = old.tau_at(leg.dst)
+            anchor_tau = st.anchor_tau = old.t_s[old._first_index[leg.dst]]    # Circuit.tau_at
             st.moving, st.leg = CIRCUIT, None
         else:
             anchor_t, anchor_tau = st.anchor_t, st.anchor_tau
@@ -86,27 +89,45 @@ class Rejoin:
         st.distance_m += inside * speed
         if t > anchor_t:
             self.intervals.append((st.uid, anchor_t, t, st.circuit_key, anchor_t, anchor_tau))
-        key = (st.uid, level, period)
         st.circuit, st.circuit_key = circuit, key
-        # Movement.join_circuit and _start_leg
-        join_at = self._join.get(key)
-        if join_at is None:
-            join_at = self._join[key] = NearestOnCircuit(circuit, self.move.graphs[st.mode])
+        # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
         table = join_at.table
         dst = table[node] if table is not None else join_at[node]
-        mt = self.travel[st.mode]
-        o = mt.oracle
-        scale = mt.patrol_scale
-        t_end = t + (wait + o.time(node, dst)) * scale
+        t_end = t + (wait + (float(time_m[node, dst]) if time_m is not None
+                             else self.travel[st.mode].oracle.time(node, dst))) * scale
         st.moving = LEG
-        st.leg = Leg(node, dst, t, wait, t_end, o.metres(node, dst), False, scale)
+        st.leg = Leg(node, dst, t, wait, t_end,
+                     float(metres_from(node)[dst]) if time_m is not None
+                     else self.travel[st.mode].oracle.metres(node, dst), False, scale)
         if t_end <= t:                         # a drive of no length: on the circuit now, as join_circuit
             self.move.on_change(st)
             self.move.sync(st, t)
             return True
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
-        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), self._seg_of[key]))
+        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.t_s[circuit._first_index[dst]], seg))
         return True
+
+    def _plan(self, st: UnitState, level: str, period: int) -> tuple:
+        """What a switch to the circuit of (unit, level, period) reads, looked up once per run.
+
+        The circuit is built here when first needed, as ``Duty.apply`` builds it (same order).
+        ``time_m`` is the mode's full time matrix (``TravelOracle.time`` reads it; None on
+        large graphs, where the oracle is called), ``metres_from`` the oracle's cached rows
+        (``TravelOracle.metres`` on a graph with a full matrix).
+        """
+        key = (st.uid, level, period)
+        circuit = self.circuits.get(st, level, period)
+        join_at = self._join.get(key)
+        if join_at is None:
+            join_at = self._join[key] = NearestOnCircuit(circuit, self.move.graphs[st.mode])
+        mt = self.travel[st.mode]
+        o = mt.oracle
+        time_m = o.time_matrix
+        if time_m is not None and (o._kernel is not None or o._bounded is not None):
+            time_m = None                      # metres from routes there: ask the oracle
+        plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, self._seg_of[key],
+                                   time_m, o.metres_from, mt.patrol_scale)
+        return plan
 
     def flush(self) -> None:
         """Tell the dispatch index of every drive started by ``take`` since the last flush."""

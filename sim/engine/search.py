@@ -349,12 +349,17 @@ class UnitSearch:
         eta = out[0]
         flat = index.flat
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
-            self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out) + self._times
+            self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
+                                 index.lb_rows) + self._times
             self._kernel_version = flat.version
-        best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, float(t), is_backup,
+            self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
+        tf = float(t)
+        best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, tf, is_backup,
                                                                        *self._kernel_args)
         off: dict = {}
-        self.located, self.located_t = Located(off, out[1], out[2]), t
+        locate_args = self._locate_args
+        self.located, self.located_t = Located(
+            off, out[1], out[2], lambda uids: K.locate_on_circuit(uids, tf, *locate_args)), t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
         if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
