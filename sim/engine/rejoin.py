@@ -24,6 +24,7 @@ from sim.engine.units import CIRCUIT, LEG, PATROL, STILL, Leg, NearestOnCircuit,
 from sim.kinds import Role
 
 RESERVE = Role.RESERVE
+DAY_S = 86_400.0
 
 
 class Rejoin:
@@ -63,9 +64,8 @@ class Rejoin:
         plan = self._plans.get((st.uid, level, period))
         if plan is None:
             plan = self._plan(st, level, period)
-        key, beat, circuit, join_at, seg, time_m, metres_from, scale = plan
         st.level = level
-        st.beat = beat
+        st.beat = plan[1]
         lo, hi = self.warmup_s, self.horizon_s
         old = st.circuit
         if moving is LEG:                      # Movement.sync: the drive to the old circuit has ended
@@ -89,6 +89,30 @@ class Rejoin:
         st.distance_m += inside * speed
         if t > anchor_t:
             self.intervals.append((st.uid, anchor_t, t, st.circuit_key, anchor_t, anchor_tau))
+        self._drive(st, plan, node, wait, t, True)
+        return True
+
+    def take_cleared(self, st: UnitState, t: float) -> None:
+        """``Duty.apply`` for a unit that just cleared a scene and whose duty is patrol (``Trips._free``)."""
+        if st.role is RESERVE or not self.duty.batch:
+            self.duty.apply(st, t)
+            return
+        duty = self.duty
+        level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
+        period = int((t % DAY_S) // duty.shift_s)
+        plan = self._plans.get((st.uid, level, period))
+        if plan is None:
+            plan = self._plan(st, level, period)
+        st.level = level
+        st.beat = plan[1]
+        self._drive(st, plan, st.at_node, 0.0, t, False)     # Movement.stop: where it stands, nothing booked
+
+    def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
+        """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
+
+        ``batched``: the index is told by ``flush``; else at once (``on_change``), as join_circuit.
+        """
+        key, _, circuit, join_at, seg, time_m, metres_from, scale = plan
         st.circuit, st.circuit_key = circuit, key
         # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
         table = join_at.table
@@ -99,13 +123,13 @@ class Rejoin:
         st.leg = Leg(node, dst, t, wait, t_end,
                      float(metres_from(node)[dst]) if time_m is not None
                      else self.travel[st.mode].oracle.metres(node, dst), False, scale)
-        if t_end <= t:                         # a drive of no length: on the circuit now, as join_circuit
+        if t_end <= t or not batched:          # a drive of no length: on the circuit now, as join_circuit
             self.move.on_change(st)
-            self.move.sync(st, t)
-            return True
+            if t_end <= t:
+                self.move.sync(st, t)
+            return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
         self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.t_s[circuit._first_index[dst]], seg))
-        return True
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
         """What a switch to the circuit of (unit, level, period) reads, looked up once per run.

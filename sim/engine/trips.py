@@ -38,7 +38,7 @@ class Trips:
             if st.moving is LEG:
                 # the compiled search may have found a drive to the circuit ended without booking
                 # its end: book it first (the same accounts, in the same order, as when it is located)
-                move.sync(st, t)
+                move.sync(st, t, self.trace is not None)    # the index is told below (unavailable)
             if st.moving is not STILL:
                 # the rest of the current street edge is counted in time (wait), not in distance
                 move.leave_patrol(st, t)
@@ -132,7 +132,7 @@ class Trips:
             return
         want = duty.wants(st, duty.level_of(st))
         if want is PATROL:
-            duty.apply(st, t)
+            duty.rejoin.take_cleared(st, t)       # Duty.apply for a unit standing where it cleared
         elif want is OFF:
             st.status, st.leg, st.since = OFF, None, t
             self.index.refresh(st)
