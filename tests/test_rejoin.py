@@ -112,16 +112,17 @@ def test_ended_drives_are_located_on_their_circuit_as_sync_would(ctx):
 
 
 def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ctx):
-    """``nearest_unit`` skips a unit on its circuit whose circuit's bound is above the best so far."""
+    """``nearest_unit`` skips a unit on its circuit (or whose drive to it has ended) whose circuit's
+    bound is above the best so far; the units the search leaves out are located when asked."""
     engine = _engine(ctx)
     search, index, units = engine.search, engine.index, engine.units
     kernel = search._search_compiled
-    seen = {"skipped": 0, "searches": 0}
+    seen = {"skipped": 0, "searches": 0, "ended": 0}
 
     def checked(place, t, *, is_backup):
         choice, found = kernel(place, t, is_backup=is_backup)
         out = search._out
-        skipped = np.flatnonzero((index.code == 1) & (out[1] < 0))
+        skipped = np.flatnonzero(out[1] == K.SKIPPED)
         seen["searches"] += 1
         seen["skipped"] += skipped.size
         if skipped.size:
@@ -130,7 +131,13 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
             exact = {}
             for u in skipped.tolist():
                 st = units[u]
-                node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
+                if st.leg is not None:               # a drive to its circuit that has ended
+                    assert not st.leg.to_station and st.leg.t_end <= t
+                    seen["ended"] += 1
+                    node, wait, _ = st.circuit.where(st.circuit.tau_at(st.leg.dst) + (t - st.leg.t_end))
+                else:
+                    assert index.code[u] == 1
+                    node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
                 mode = st.mode
                 eta = wait + float(search._T[mode][node, search._target_of[mode][place]]) \
                     + search._extra_of[mode][place]
@@ -144,3 +151,4 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
     search._search_compiled = checked
     engine.run()
     assert seen["skipped"] > seen["searches"]          # more than one unit left out per search
+    assert seen["ended"] > 100                          # among them units whose drive had ended

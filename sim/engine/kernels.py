@@ -30,6 +30,8 @@ UI_COLUMNS, UF_COLUMNS = 6, 9
 MODE_SLOTS = 4
 #: a circuit's lower bound, summed in another order, may exceed an exact arrival by rounding
 BOUND_MARGIN_S = 1e-6
+#: ``out[1, u]`` of a unit on its circuit that ``nearest_unit`` skipped (-1: a drive it did not locate)
+SKIPPED = -2.0
 
 
 @njit(cache=True, nogil=True)
@@ -57,10 +59,11 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
     ``te[0, m, place]`` the node a unit of that mode drives to and ``te[1, m, place]`` the
     seconds from there on foot.
 
-    A unit on its circuit whose circuit's lower bound at the place (``lb_rows[u, place]``, the
-    dispatch index's ``lb_rows``) is above the best eligible arrival found so far by more
-    than ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then
-    that bound and its node -1; ``locate_on_circuit`` locates it if someone asks).
+    A unit on its circuit (or whose drive to it has ended) whose circuit's lower bound at the
+    place (``lb_rows[u, place]``, the dispatch index's row, written when the unit starts its
+    drive to that circuit) is above the best eligible arrival found so far by more than
+    ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then that
+    bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks).
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
     ``(uid, arrival, checked_first, drive_lb, drives)``: the best located unit whose eligibility needs
@@ -91,12 +94,12 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
         if c == 2 and fixed < 0 and t >= uf[u, LEG_TEND]:    # a drive to its circuit that has ended
             on_circuit = True
         if on_circuit:
+            bound = lb_rows[u, place]
+            if best >= 0 and bound - BOUND_MARGIN_S > best_eta:    # cannot win: not located
+                out[0, u] = bound
+                out[1, u] = SKIPPED
+                continue
             if c == 1:
-                bound = lb_rows[u, place]
-                if best >= 0 and bound - BOUND_MARGIN_S > best_eta:    # cannot win
-                    out[0, u] = bound
-                    out[1, u] = -1.0
-                    continue
                 s = ui[u, SEG]
                 tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
             else:
@@ -154,16 +157,24 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
 
 @njit(cache=True, nogil=True)
 def locate_on_circuit(uids, t, code, ui, uf, flat, seg, out):
-    """Locate the units ``uids`` that ``nearest_unit`` left out on their circuit (node -1, code 1).
+    """Locate the units ``uids`` that ``nearest_unit`` skipped on their circuit (node ``SKIPPED``).
 
-    The same operations as ``nearest_unit`` for a unit on its circuit; writes ``out`` rows 1
-    and 2 (node it heads to, wait). Other units are left as they are.
+    The same operations as ``nearest_unit`` for a unit on its circuit (or whose drive to it
+    has ended); writes ``out`` rows 1 and 2 (node it heads to, wait). Other units, and units
+    no longer free, are left as they are.
     """
     for u in uids:
-        if code[u] != 1 or out[1, u] >= 0:
+        if out[1, u] != SKIPPED:
             continue
-        s = ui[u, SEG]
-        tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+        c = code[u]
+        if c == 1:
+            s = ui[u, SEG]
+            tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+        elif c == 2 and ui[u, FIXED_NODE] < 0 and t >= uf[u, LEG_TEND]:
+            s = ui[u, LEG_SEG]
+            tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
+        else:
+            continue
         lo = np.int64(seg[s, 0])
         hi = np.int64(seg[s, 1])
         a, b = lo, hi

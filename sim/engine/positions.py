@@ -69,7 +69,7 @@ class Located:
         self._asked = 0
         self.get = self._get
         # relocate(uids): locate, into node and wait, the units on their circuit the search
-        # left out because they could not win (``kernels.locate_on_circuit``, at the search's time)
+        # skipped because they could not win (``kernels.locate_on_circuit``, at the search's time)
         self._relocate = relocate
 
     def of_many(self, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -46,6 +46,7 @@ class Rejoin:
         self._join = move._join                 # circuit_key -> NearestOnCircuit (shared with Movement)
         self._seg_of = self.index.flat.seg_of
         self._rows: list = []                   # per unit on a new drive: the index's row values
+        self._keys: list = []                   # and the keys of their circuits
         self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
 
     def take(self, st: UnitState, t: float, period: int) -> bool:
@@ -130,6 +131,7 @@ class Rejoin:
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
         self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.t_s[circuit._first_index[dst]], seg))
+        self._keys.append(key)
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
         """What a switch to the circuit of (unit, level, period) reads, looked up once per run.
@@ -156,5 +158,5 @@ class Rejoin:
     def flush(self) -> None:
         """Tell the dispatch index of every drive started by ``take`` since the last flush."""
         if self._rows:
-            self.index.legs_started(np.array(self._rows))
-            self._rows = []
+            self.index.legs_started(np.array(self._rows), self._keys)
+            self._rows, self._keys = [], []

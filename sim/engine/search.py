@@ -103,9 +103,14 @@ class DispatchIndex:
                 else:
                     # where the drive ends on its circuit: the compiled search locates the unit
                     # there once it has ended, before the engine books its end (Movement.sync)
+                    key = st.circuit_key
                     uf[7] = leg.t_end                                     # LEG_TEND
                     uf[8] = st.circuit.tau_at(leg.dst)                    # LEG_TAU
-                    self._ui_row[u][5] = self.flat.seg_of[st.circuit_key]  # LEG_SEG
+                    self._ui_row[u][5] = self.flat.seg_of[key]            # LEG_SEG
+                    if self._row_key[u] != key:      # the bound row of the circuit it drives to
+                        self.lb_rows[u] = self.circuit_bound[key]
+                        self._row_key[u] = key
+                        self._ui_row[u][1] = self.flat.seg_of[key]       # SEG
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
                 self._ui_row[u][0] = st.at_node
@@ -120,14 +125,24 @@ class DispatchIndex:
         else:
             self.unavailable(u)
 
-    def legs_started(self, rows: np.ndarray) -> None:
+    def legs_started(self, rows: np.ndarray, keys: list) -> None:
         """``refresh`` of many units that each started a drive to a circuit (not the reserve), at once.
 
         ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
         the circuit node driven to, the circuit's segment), as ``refresh`` would read them
-        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change).
+        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change);
+        ``keys`` the circuits' keys.
         """
         uids = rows[:, 0].astype(np.int64)
+        row_key, new = self._row_key, []
+        for u, key in zip(uids.tolist(), keys):
+            if row_key[u] != key:
+                row_key[u] = key
+                new.append(u)
+        if new:
+            sel = np.flatnonzero(np.isin(uids, new))
+            self.lb_rows[uids[sel]] = [self.circuit_bound[keys[k]] for k in sel.tolist()]
+            self.ui[uids[sel], K.SEG] = rows[sel, 7].astype(np.int64)
         self.code[uids] = 2
         self.bias[uids] = -INF
         self.ui[uids, K.FIXED_NODE] = -1
@@ -392,13 +407,13 @@ class UnitSearch:
         Python test per unit (the kernel marks a unit on a drive with node -1, code 2).
         """
         off = self.index.off_circuit
-        node = self._out[1]           # >= 0: a drive that had ended, located by the compiled call
+        node = self._out[1]           # -1: a drive the compiled call did not locate
         if checked_first or best < 0:
-            return [u for u in sorted(off) if node[u] < 0]
+            return [u for u in sorted(off) if node[u] == -1]
         eta = self._out[0]
         if len(off) < self.VECTOR_FROM:
-            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta and node[u] < 0]
-        return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] < 0)
+            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta and node[u] == -1]
+        return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] == -1)
                               & (self.index.code == 2)).tolist()
 
     def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
