@@ -100,13 +100,8 @@ def choose_stops(beat_nodes: np.ndarray, rng: np.random.Generator, *, n_stops: i
     return rng.choice(beat_nodes, size=k, replace=False, p=p)
 
 
-def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_matrix: np.ndarray | None = None) -> list[int]:
+def order_stops(stops: np.ndarray, time_fn, bounds_fn=None) -> list[int]:
     """Greedy nearest-neighbour order starting from the first stop (ties: the lower node).
-
-    ``time_matrix``, when given (and no ``bounds_fn``), is the full matrix ``time_fn`` reads
-    (``time_fn(a, b) == time_matrix[a, b]``): each step then reads one row's stops at once
-    instead of one call per stop, the same order (a circuit is built per unit, level and
-    period in every replication: 693 circuits at 279 units).
 
     ``bounds_fn(here, nodes)``, when given, bounds ``time_fn(here, n)`` from below for each
     node without a search (the oracle's ``lower_bounds_s``): the stops left are then
@@ -114,8 +109,6 @@ def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_matrix: np.n
     further once a bound passes it. A stop skipped so has a time above the nearest, so the
     order is the one of timing every pair, for fewer and shorter searches.
     """
-    if time_matrix is not None and bounds_fn is None:
-        return _order_by_rows(stops, time_matrix)
     left = [int(s) for s in stops[1:]]
     order = [int(stops[0])]
     while left:
@@ -125,21 +118,6 @@ def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_matrix: np.n
         else:
             j = _nearest(here, left, time_fn, bounds_fn(here, left))
         order.append(left.pop(j))
-    return order
-
-
-def _order_by_rows(stops: np.ndarray, time_matrix: np.ndarray) -> list[int]:
-    """``order_stops`` on a full time matrix: the smallest (time, node) from the last stop, row by row."""
-    left = np.asarray(stops[1:], np.int64)
-    order = [int(stops[0])]
-    while left.size:
-        row = time_matrix[order[-1], left]
-        tie = np.flatnonzero(row == row.min())
-        if tie.size == 0:                  # a nan: the per-call walk, from the start (min() has its own way)
-            return order_stops(stops, lambda a, b: float(time_matrix[a, b]))
-        j = int(tie[np.argmin(left[tie])])
-        order.append(int(left[j]))
-        left = np.delete(left, j)
     return order
 
 

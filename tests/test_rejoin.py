@@ -152,19 +152,3 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
     engine.run()
     assert seen["skipped"] > seen["searches"]          # more than one unit left out per search
     assert seen["ended"] > 100                          # among them units whose drive had ended
-
-
-def test_stops_ordered_by_matrix_rows_as_by_calls():
-    """``order_stops`` with the full matrix gives the order of one ``time_fn`` call per pair (ties, inf, nan)."""
-    from sim.patrol import order_stops
-
-    rng = np.random.default_rng(11)
-    for _ in range(400):
-        n = int(rng.integers(3, 40))
-        T = rng.integers(0, 5, (n, n)).astype(float)          # many equal times
-        T[rng.random(T.shape) < 0.1] = np.inf
-        if rng.random() < 0.05:
-            T[rng.integers(n), rng.integers(n)] = np.nan
-        stops = rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False)
-        by_calls = order_stops(stops, lambda a, b: float(T[a, b]))
-        assert order_stops(stops, lambda a, b: float(T[a, b]), time_matrix=T) == by_calls

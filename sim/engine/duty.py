@@ -79,8 +79,7 @@ class Circuits:
             stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
             # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
             stops = order_stops(stops, mt.oracle.time,
-                                mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None,
-                                time_matrix=mt.oracle.time_matrix)
+                                mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None)
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
