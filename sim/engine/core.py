@@ -134,6 +134,7 @@ class Engine(Trips, OtherWork):
             trace.append(("state", st.uid, st.status, st.moving, st.leg, st.circuit, st.anchor_t,
                           st.anchor_tau, st.at_node, st.since))
         self.index.refresh = self.move.on_change = traced
+        self.duty.batch = False        # the batched shift change tells the index without refresh
         return trace
 
     # ------------------------------------------------------------------ events

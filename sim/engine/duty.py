@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.alert import AlertPlan
+from sim.engine.rejoin import Rejoin
 from sim.engine.search import DispatchIndex
 from sim.engine.units import BUSY, CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
 from sim.force import Deployment
@@ -112,6 +113,10 @@ class Duty:
         self.alert_log: list[dict] = []
         self._start_rng = {st.uid: stream(rep, f"patrol-start-{st.uid}") for st in units}
         # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
+        # a patrol unit that stays on patrol switches circuits in one pass (sim.engine.rejoin);
+        # False: every unit through apply (the engine's trace, which records each refresh, sets it)
+        self.batch = True
+        self.rejoin = Rejoin(self)
         self._normal_officers = min((-(-s.on_duty_officers // max(1, s.teams_on_duty))
                                      for s in deployment.staffing.values()), default=0)
 
@@ -221,14 +226,21 @@ class Duty:
         large force most units are such at any shift change.
         """
         wants, level_of, apply = self.wants, self.level_of, self.apply
+        take = self.rejoin.take if self.batch else None
+        period = int((t % DAY_S) // self.shift_s)
         for st in self.units:
             status = st.status
             if status is BUSY:
                 st.pending = True
                 if st.overtime_from is None:
                     st.overtime_from = t
-            elif status is PATROL or wants(st, level_of(st)) is not status:
+            elif status is PATROL:
+                # the common case in one pass (sim.engine.rejoin), else the plain path
+                if take is None or not take(st, t, period):
+                    apply(st, t)
+            elif wants(st, level_of(st)) is not status:
                 apply(st, t)
+        self.rejoin.flush()
         self._log_staffing(t)
 
     def _on_duty(self, levels: tuple) -> tuple[int, dict]:

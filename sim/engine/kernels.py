@@ -22,15 +22,20 @@ import numpy as np
 from numba import njit
 
 #: columns of the per-unit integer array ``ui``
-FIXED_NODE, SEG, MODE, RULED, NO_BACKUP = range(5)
+FIXED_NODE, SEG, MODE, RULED, NO_BACKUP, LEG_SEG = range(6)
 #: columns of the per-unit float array ``uf``
-FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE = range(7)
+FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE, LEG_TEND, LEG_TAU = range(9)
+UI_COLUMNS, UF_COLUMNS = 6, 9
 #: travel modes the compiled search takes (one time matrix per slot)
 MODE_SLOTS = 4
+#: a circuit's lower bound, summed in another order, may exceed an exact arrival by rounding
+BOUND_MARGIN_S = 1e-6
+#: ``out[1, u]`` of a unit on its circuit that ``nearest_unit`` skipped (-1: a drive it did not locate)
+SKIPPED = -2.0
 
 
 @njit(cache=True, nogil=True)
-def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, times1, times2, times3):
+def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows, times0, times1, times2, times3):
     """Locate every free unit and return the one with the smallest (arrival, unit id) at ``place``.
 
     ``code`` per unit: 0 busy, 1 on its circuit, 2 free elsewhere: then at
@@ -39,7 +44,12 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     time, response seconds to the source, patrol seconds per response second). A unit on a
     drive is not located here: its arrival gets a lower bound (the drive's source is at most
     the response seconds driven since the start farther from the place, by the triangle
-    inequality) and the caller locates it if that bound could beat the best.
+    inequality) and the caller locates it if that bound could beat the best. A drive to a
+    circuit that ended by ``t`` (``t >= uf[u, LEG_TEND]``; inf for a drive to the station)
+    is not a drive any more: the unit is on the circuit of segment ``ui[u, LEG_SEG]`` since
+    ``LEG_TEND``, at lap time ``uf[u, LEG_TAU]`` then, and is located there exactly as a
+    unit on its circuit (what ``Movement.sync`` then ``Circuit.where`` compute, the same
+    operations), whether or not the engine has booked the end of its drive yet.
 
     Unit ``u`` on its circuit drives segment ``s = ui[u, SEG]`` of ``flat`` (rows: cumulative
     patrol seconds, nodes, cumulative response seconds; columns ``seg[s, 0]`` to ``seg[s, 1]``
@@ -49,14 +59,24 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
     ``te[0, m, place]`` the node a unit of that mode drives to and ``te[1, m, place]`` the
     seconds from there on foot.
 
+    A unit on its circuit (or whose drive to it has ended) whose circuit's lower bound at the
+    place (``lb_rows[u, place]``, the dispatch index's row, written when the unit starts its
+    drive to that circuit) is above the best eligible arrival found so far by more than
+    ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then that
+    bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks).
+
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
-    ``(uid, arrival, checked_first)``: the best located unit whose eligibility needs no check
-    (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its arrival, and
-    whether a located unit that needs the check comes before it (then the caller walks the
-    units in order).
+    ``(uid, arrival, checked_first, drive_lb, drives)``: the best located unit whose eligibility needs
+    no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its
+    arrival, whether a located unit that needs the check comes before it (then the caller
+    walks the units in order), and the least lower bound of the units on a drive it did not
+    locate and their number (the caller locates none of them when there are none, or when
+    none could win).
     """
     best = -1
     best_eta = np.inf
+    drive_lb = np.inf
+    drives = 0
     first_checked = -1
     first_checked_eta = np.inf
     for u in range(code.shape[0]):
@@ -69,11 +89,24 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
         times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
         target = np.int64(te[0, m, place])
         extra = te[1, m, place]
-        if c == 1:
-            s = ui[u, SEG]
+        fixed = ui[u, FIXED_NODE]
+        on_circuit = c == 1
+        if c == 2 and fixed < 0 and t >= uf[u, LEG_TEND]:    # a drive to its circuit that has ended
+            on_circuit = True
+        if on_circuit:
+            bound = lb_rows[u, place]
+            if best >= 0 and bound - BOUND_MARGIN_S > best_eta:    # cannot win: not located
+                out[0, u] = bound
+                out[1, u] = SKIPPED
+                continue
+            if c == 1:
+                s = ui[u, SEG]
+                tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+            else:
+                s = ui[u, LEG_SEG]
+                tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
             lo = np.int64(seg[s, 0])
             hi = np.int64(seg[s, 1])
-            tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
             a, b = lo, hi                      # bisect_right(t_s, tau), as Circuit.where
             while a < b:
                 mid = (a + b) // 2
@@ -95,8 +128,8 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             out[2, u] = wait
             if e == np.inf:                    # no road from its circuit: never a candidate
                 continue
-        elif ui[u, FIXED_NODE] >= 0:
-            node = ui[u, FIXED_NODE]
+        elif fixed >= 0:
+            node = fixed
             wait = uf[u, FIXED_WAIT]
             e = wait + times[target, node] + extra
             out[0, u] = e
@@ -104,9 +137,13 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             out[2, u] = wait
         else:                                  # on a drive: a lower bound, located by the caller if needed
             src = np.int64(uf[u, LEG_SRC])
-            out[0, u] = (uf[u, LEG_WAIT] + times[target, src]
-                         - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE] + extra)
+            lb = (uf[u, LEG_WAIT] + times[target, src]
+                  - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE] + extra)
+            out[0, u] = lb
             out[1, u] = -1.0
+            drives += 1
+            if lb < drive_lb:
+                drive_lb = lb
             continue
         if ui[u, RULED] or (is_backup and ui[u, NO_BACKUP]):
             if first_checked < 0 or e < first_checked_eta:
@@ -115,7 +152,46 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, times0, 
             best, best_eta = u, e
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
                                             or (first_checked_eta == best_eta and first_checked < best))
-    return best, best_eta, checked_first
+    return best, best_eta, checked_first, drive_lb, drives
+
+
+@njit(cache=True, nogil=True)
+def locate_on_circuit(uids, t, code, ui, uf, flat, seg, out):
+    """Locate the units ``uids`` that ``nearest_unit`` skipped on their circuit (node ``SKIPPED``).
+
+    The same operations as ``nearest_unit`` for a unit on its circuit (or whose drive to it
+    has ended); writes ``out`` rows 1 and 2 (node it heads to, wait). Other units, and units
+    no longer free, are left as they are.
+    """
+    for u in uids:
+        if out[1, u] != SKIPPED:
+            continue
+        c = code[u]
+        if c == 1:
+            s = ui[u, SEG]
+            tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+        elif c == 2 and ui[u, FIXED_NODE] < 0 and t >= uf[u, LEG_TEND]:
+            s = ui[u, LEG_SEG]
+            tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
+        else:
+            continue
+        lo = np.int64(seg[s, 0])
+        hi = np.int64(seg[s, 1])
+        a, b = lo, hi
+        while a < b:
+            mid = (a + b) // 2
+            if tau < flat[0, mid]:
+                b = mid
+            else:
+                a = mid + 1
+        k = a - 1
+        if k > hi - 2:
+            k = hi - 2
+        t0 = flat[0, k]
+        t1 = flat[0, k + 1]
+        f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
+        out[2, u] = (1.0 - f) * (flat[2, k + 1] - flat[2, k])
+        out[1, u] = flat[1, k + 1]
 
 
 def compile_once() -> None:
@@ -126,12 +202,13 @@ def compile_once() -> None:
     the few seconds it takes; a signal that arrives meanwhile is delivered right after.
     Called before the first dispatch of a run; a no-op once the function is compiled.
     """
-    if nearest_unit.signatures:
+    if nearest_unit.signatures and locate_on_circuit.signatures:
         return
     n = 1
-    args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, 5), np.int64), np.zeros((n, 7)),
-            np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n))) + (np.zeros((1, 1)),) * 4
-    _held(lambda: nearest_unit(*args))
+    args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, UI_COLUMNS), np.int64), np.zeros((n, UF_COLUMNS)),
+            np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n)), np.zeros((n, 1))) \
+        + (np.zeros((1, 1)),) * 4
+    _held(lambda: (nearest_unit(*args), locate_on_circuit(np.zeros(1, np.int64), *args[1:2], *args[3:8], args[9])))
 
 
 @njit(cache=True, nogil=True)
@@ -141,14 +218,57 @@ def greedy_cordon(eta):
     The same walk: all (unit, exit) pairs once in order of time, ties in row-major order
     (a stable sort of the flattened matrix), each pair kept when its unit and its exit
     are both still free; the answer is the last pair kept (inf with fewer units than exits).
+
+    With many more units than exits only a few pairs can ever be kept: the walk keeps at
+    most ``k`` pairs (k exits), so when it keeps pair (a, j) at most k - 1 units are taken
+    and every unit before ``a`` in column j's order (time, then row) is taken: ``a`` is
+    among the first k of column j. The walk over those k x k pairs only (in the same
+    order: time, then row-major index) keeps the same pairs. A matrix with a nan takes
+    the full walk (nan has no order).
     """
     n_units, n_exits = eta.shape
     if n_exits == 0:
         return 0.0
     if n_units < n_exits:
         return np.inf
+    if n_units > 2 * n_exits and not np.isnan(eta).any():
+        return _greedy_walk(eta.ravel(), _first_k_per_column(eta), n_units, n_exits)
     flat = eta.ravel()
-    order = np.argsort(flat, kind="mergesort")
+    return _greedy_walk(flat, np.arange(flat.size), n_units, n_exits)
+
+
+@njit(cache=True, nogil=True)
+def _first_k_per_column(eta):
+    """Row-major indices (ascending) of the first k rows of each column by (time, row); k = columns."""
+    n_units, k = eta.shape
+    top_v = np.empty(k)
+    top_a = np.empty(k, np.int64)
+    picked = np.empty(k * k, np.int64)
+    for j in range(k):
+        m = 0
+        for a in range(n_units):
+            v = eta[a, j]
+            if m == k and not v < top_v[k - 1]:      # an equal time on a later row comes after
+                continue
+            p = m if m < k else k - 1                # insert after every kept time <= v
+            while p > 0 and top_v[p - 1] > v:
+                if p < k:
+                    top_v[p] = top_v[p - 1]
+                    top_a[p] = top_a[p - 1]
+                p -= 1
+            top_v[p] = v
+            top_a[p] = a
+            if m < k:
+                m += 1
+        for q in range(k):
+            picked[j * k + q] = top_a[q] * k + j
+    return np.sort(picked)
+
+
+@njit(cache=True, nogil=True)
+def _greedy_walk(flat, idx, n_units, n_exits):
+    """The greedy walk over the pairs ``idx`` (row-major indices, ascending) of ``flat``."""
+    order = idx[np.argsort(flat[idx], kind="mergesort")]
     unit_used = np.zeros(n_units, np.bool_)
     exit_used = np.zeros(n_exits, np.bool_)
     held = 0

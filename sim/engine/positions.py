@@ -61,13 +61,16 @@ class Located:
     are reused by the next search, which comes after every question about this one).
     """
 
-    __slots__ = ("off", "_node", "_wait", "_asked", "get")
+    __slots__ = ("off", "_node", "_wait", "_asked", "get", "_relocate")
 
-    def __init__(self, off: dict, node: np.ndarray, wait: np.ndarray) -> None:
+    def __init__(self, off: dict, node: np.ndarray, wait: np.ndarray, relocate=None) -> None:
         self.off = off
         self._node, self._wait = node, wait
         self._asked = 0
         self.get = self._get
+        # relocate(uids): locate, into node and wait, the units on their circuit the search
+        # skipped because they could not win (``kernels.locate_on_circuit``, at the search's time)
+        self._relocate = relocate
 
     def of_many(self, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(node as float, wait) of each of ``uids`` as the compiled search left them; node -1: not located.
@@ -75,6 +78,8 @@ class Located:
         The units located in Python (``off``) are filled in; the encirclement measure reads
         every free unit at once from here instead of asking ``get`` unit by unit.
         """
+        if self._relocate is not None:
+            self._relocate(uids)
         node, wait = self._node[uids], self._wait[uids]
         if self.off:
             for a, u in enumerate(uids.tolist()):
@@ -89,6 +94,8 @@ class Located:
             return hit
         self._asked += 1
         if self._asked > 2:
+            if self._relocate is not None:
+                self._relocate(np.arange(self._node.size))
             found = np.flatnonzero(self._node >= 0)
             table = dict(zip(found.tolist(), zip(self._node[found].astype(np.int64).tolist(),
                                                  self._wait[found].tolist())))
@@ -96,6 +103,9 @@ class Located:
             self.get = table.get
             return table.get(uid, default)
         node = int(self._node[uid])
+        if node < 0 and self._relocate is not None:
+            self._relocate(np.array([uid], np.int64))
+            node = int(self._node[uid])
         if node < 0:
             return default
         return node, float(self._wait[uid])

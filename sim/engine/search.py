@@ -50,10 +50,11 @@ class DispatchIndex:
         # per unit, for the compiled search (columns in sim.engine.kernels): fixed node (station,
         # scene just cleared; -1 if none), circuit segment, mode, rule flags; wait at the fixed
         # node, anchor on the circuit, the drive (source node, start, wait_s, patrol scale)
-        self.ui = np.zeros((n, 5), np.int64)
+        self.ui = np.zeros((n, K.UI_COLUMNS), np.int64)
         self.ui[:, K.FIXED_NODE] = -1
-        self.uf = np.zeros((n, 7))
+        self.uf = np.zeros((n, K.UF_COLUMNS))
         self.uf[:, K.LEG_SCALE] = 1.0
+        self.uf[:, K.LEG_TEND] = np.inf
         self._ui_row, self._uf_row = list(self.ui), list(self.uf)   # per unit: views of its row
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
         self.flat = FlatCircuits()
@@ -99,6 +100,19 @@ class DispatchIndex:
                 uf[4] = leg.t_start                                       # LEG_T0
                 uf[5] = leg.wait_s                                        # LEG_WAIT
                 uf[6] = leg.scale                                         # LEG_SCALE
+                if leg.to_station or st.role is RESERVE:
+                    uf[7] = INF                                           # LEG_TEND: never "ended" here
+                else:
+                    # where the drive ends on its circuit: the compiled search locates the unit
+                    # there once it has ended, before the engine books its end (Movement.sync)
+                    key = st.circuit_key
+                    uf[7] = leg.t_end                                     # LEG_TEND
+                    uf[8] = st.circuit.tau_at(leg.dst)                    # LEG_TAU
+                    self._ui_row[u][5] = self.flat.seg_of[key]            # LEG_SEG
+                    if self._row_key[u] != key:      # the bound row of the circuit it drives to
+                        self.lb_rows[u] = self.circuit_bound[key]
+                        self._row_key[u] = key
+                        self._ui_row[u][1] = self.flat.seg_of[key]       # SEG
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
                 self._ui_row[u][0] = st.at_node
@@ -112,6 +126,31 @@ class DispatchIndex:
             self.off_circuit.discard(u)
         else:
             self.unavailable(u)
+
+    def legs_started(self, rows: np.ndarray, keys: list) -> None:
+        """``refresh`` of many units that each started a drive to a circuit (not the reserve), at once.
+
+        ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
+        the circuit node driven to, the circuit's segment), as ``refresh`` would read them
+        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change);
+        ``keys`` the circuits' keys.
+        """
+        uids = rows[:, 0].astype(np.int64)
+        row_key, new = self._row_key, []
+        for u, key in zip(uids.tolist(), keys):
+            if row_key[u] != key:
+                row_key[u] = key
+                new.append(u)
+        if new:
+            sel = np.flatnonzero(np.isin(uids, new))
+            self.lb_rows[uids[sel]] = [self.circuit_bound[keys[k]] for k in sel.tolist()]
+            self.ui[uids[sel], K.SEG] = rows[sel, 7].astype(np.int64)
+        self.code[uids] = 2
+        self.bias[uids] = -INF
+        self.ui[uids, K.FIXED_NODE] = -1
+        self.ui[uids, K.LEG_SEG] = rows[:, 7].astype(np.int64)
+        self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
+        self.off_circuit.update(uids.tolist())
 
     def unavailable(self, u: int) -> None:
         self.code[u] = 0
@@ -410,13 +449,20 @@ class UnitSearch:
         eta = out[0]
         flat = index.flat
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
-            self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out) + self._times
+            self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
+                                 index.lb_rows) + self._times
             self._kernel_version = flat.version
-        best, best_eta, checked_first = nearest_unit(place, float(t), is_backup, *self._kernel_args)
+            self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
+        tf = float(t)
+        best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, tf, is_backup,
+                                                                       *self._kernel_args)
         off: dict = {}
-        self.located, self.located_t = Located(off, out[1], out[2]), t
+        locate_args = self._locate_args
+        self.located, self.located_t = Located(
+            off, out[1], out[2], lambda uids: K.locate_on_circuit(uids, tf, *locate_args)), t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
-        if index.off_circuit:
+        # units on a drive the call did not locate, if one could win (else _could_win finds none)
+        if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
             for u in self._could_win(best, best_eta, checked_first):
                 st = units[u]
@@ -440,27 +486,32 @@ class UnitSearch:
     def _could_win(self, best: int, best_eta: float, checked_first: bool) -> list:
         """The units on a drive to locate after the compiled call, in order of unit id.
 
-        Every one when all are to be walked or nothing was found; else those whose lower
+        Every one the compiled call did not locate when all are to be walked or nothing was found; else those whose lower
         bound (with a margin for rounding) could beat the best. After a shift change most of
         a large force is driving to its new circuit: then one array comparison replaces a
         Python test per unit (the kernel marks a unit on a drive with node -1, code 2).
         """
         off = self.index.off_circuit
+        node = self._out[1]           # -1: a drive the compiled call did not locate
         if checked_first or best < 0:
-            return sorted(off)
+            return [u for u in sorted(off) if node[u] == -1]
         eta = self._out[0]
         if len(off) < self.VECTOR_FROM:
-            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta]
-        return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] < 0)
+            return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta and node[u] == -1]
+        return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] == -1)
                               & (self.index.code == 2)).tolist()
 
     def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
         """The first eligible free unit in order of (arrival, unit id); every free unit located."""
         code, units = self.index.code, self.units
         rules = self.rules
+        node, fixed = self._out[1], self.index.ui[:, K.FIXED_NODE]
         for u in eta.argsort(kind="stable").tolist():
             c = code[u]
-            if c == 0 or (c == 1 and eta[u] == INF):     # busy, or no road from its circuit
+            if c == 0:                                       # busy
+                continue
+            # no road from its circuit: a unit on it, or whose drive to it the compiled call found ended
+            if eta[u] == INF and (c == 1 or (fixed[u] < 0 and node[u] >= 0)):
                 continue
             st = units[u]
             if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \

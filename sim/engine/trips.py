@@ -14,7 +14,7 @@ import heapq
 
 import numpy as np
 
-from sim.engine.units import BUSY, OFF, PATROL, STATION, STILL, UnitState, clip
+from sim.engine.units import BUSY, LEG, OFF, PATROL, STATION, STILL, UnitState, clip
 from sim.kinds import Role
 
 MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
@@ -35,6 +35,10 @@ class Trips:
         own, _ = self.search.owns(st, place)
         node, wait = located if located is not None else move.where(st, t)
         if st.status is PATROL:
+            if st.moving is LEG:
+                # the compiled search may have found a drive to the circuit ended without booking
+                # its end: book it first (the same accounts, in the same order, as when it is located)
+                move.sync(st, t, self.trace is not None)    # the index is told below (unavailable)
             if st.moving is not STILL:
                 # the rest of the current street edge is counted in time (wait), not in distance
                 move.leave_patrol(st, t)
@@ -128,7 +132,7 @@ class Trips:
             return
         want = duty.wants(st, duty.level_of(st))
         if want is PATROL:
-            duty.apply(st, t)
+            duty.rejoin.take_cleared(st, t)       # Duty.apply for a unit standing where it cleared
         elif want is OFF:
             st.status, st.leg, st.since = OFF, None, t
             self.index.refresh(st)

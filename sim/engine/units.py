@@ -274,8 +274,12 @@ class Movement:
             st.overtime_from = horizon_s
 
     # ------------------------------------------------------------------ where a unit is
-    def sync(self, st: UnitState, t: float) -> None:
-        """Finish a drive that ended by ``t``: join the circuit or park at the station."""
+    def sync(self, st: UnitState, t: float, tell: bool = True) -> None:
+        """Finish a drive that ended by ``t``: join the circuit or park at the station.
+
+        ``tell=False``: the caller changes the unit's state again at once and tells the
+        dispatch index then (sending it), so ``on_change`` is not called here.
+        """
         if st.moving is LEG and st.status is PATROL and st.leg.t_end <= t:
             leg = st.leg
             if not self.closed:
@@ -286,7 +290,8 @@ class Movement:
                 st.moving, st.leg = CIRCUIT, None
                 st.anchor_t = leg.t_end
                 st.anchor_tau = st.circuit.tau_at(leg.dst)
-            self.on_change(st)
+            if tell:
+                self.on_change(st)
 
     def where(self, st: UnitState, t: float) -> tuple[int, float]:
         """(node the unit heads to, seconds before it is there or can leave) if sent at ``t``."""
