@@ -39,6 +39,7 @@ STEPS = [("sim.engine.duty", "order_stops", "order stops"),
          ("sim.engine.search", "UnitSearch.eta_s", "dispatch"),
          ("sim.engine.search", "UnitSearch._best_first", "dispatch"),
          ("sim.engine.units", "Movement.join_circuit", "rejoin"),
+         ("sim.engine.rejoin", "Rejoin._drive", "rejoin"),           # the shift change in one pass
          ("sim.engine.encircle", "Encirclement.seconds_s", "cordon")]
 
 
