@@ -22,8 +22,9 @@ Each task is wrapped in a probe that reads, around the task: the CPU of the thre
 the time spent in garbage collection per generation (``gc.callbacks``, timed with ``perf_counter``
 and with ``thread_time``), the number of collections, the objects the collector tracks (before the
 task), the gc callbacks installed (Dask's ``distributed.gc`` adds one that reads psutil on every
-full collection), the threads alive, and the thread's page faults and kernel time
-(``getrusage(RUSAGE_THREAD)``). Results of every mode are checked to be identical.
+full collection), the threads alive, the thread's page faults and kernel time
+(``getrusage(RUSAGE_THREAD)``), and the process's resident memory after the last task and at its peak
+(in ``seq`` this process also holds the local clusters' scheduler and nannies). Results of every mode are checked to be identical.
 """
 
 from __future__ import annotations
@@ -85,7 +86,14 @@ def probed_task(task: dict):
                   "gc_callbacks": [getattr(c, "__qualname__", repr(c)) for c in others],
                   "threads": threading.active_count(), "threshold": gc.get_threshold(),
                   "prepare_cpu_s": log["prepare_cpu_s"], "pid": os.getpid(),
-                  "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+                  "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                  "rss_mb": _rss_mb(), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (after the task), MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def build_task(args) -> list[dict]:
@@ -182,7 +190,8 @@ def main(argv=None) -> int:
     print(f"\nper replication, medians of {args.rounds} x {args.replications}; load average now "
           f"{os.getloadavg()[0]:.2f}")
     print(f"{'mode':>11} {'thread CPU':>10} {'process CPU':>11} {'other thr':>9} {'kernel':>7} {'page faults':>11} "
-          f"{'gc time':>7} {'gc runs 0/1/2':>13} {'tracked objs':>12} {'thr':>3}  MALLOC_TRIM_THRESHOLD_, gc callbacks")
+          f"{'gc time':>7} {'gc runs 0/1/2':>13} {'tracked objs':>12} {'thr':>3} "
+          f"{'RSS after':>9} {'peak RSS':>9}  MALLOC_TRIM_THRESHOLD_, gc callbacks")
     for mode, pr in probes.items():
         def med(k):
             return statistics.median(x[k] for x in pr)
@@ -190,7 +199,8 @@ def main(argv=None) -> int:
         counts = "/".join(str(round(statistics.median(x["gc_counts"][g] for x in pr))) for g in range(3))
         print(f"{mode:>11} {med('thread_cpu_s'):>9.3f}s {med('process_cpu_s'):>10.3f}s "
               f"{med('process_cpu_s') - med('thread_cpu_s'):>8.3f}s {med('sys_s'):>6.3f}s {round(med('minor_faults')):>11,} "
-              f"{med('gc_wall_s'):>6.3f}s {counts:>13} {round(med('tracked')):>12,} {pr[0]['threads']:>3}  "
+              f"{med('gc_wall_s'):>6.3f}s {counts:>13} {round(med('tracked')):>12,} {pr[0]['threads']:>3} "
+              f"{pr[-1]['rss_mb']:>6.0f} MB {max(x['peak_rss_mb'] for x in pr):>6.0f} MB  "
               f"{pr[0]['malloc_trim'] or 'unset'}, {', '.join(pr[0]['gc_callbacks']) or '-'}")
     print("results identical in every mode")
     return 0
