@@ -51,7 +51,7 @@ CLUSTERS = ("slurm", "pbs")
 #: The last one (:data:`MALLOC_TRIM_KEY`) starts worker processes with glibc's own allocator settings,
 #: as any other Python process: Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in their environment,
 #: which also fixes glibc's mmap threshold at 128 kB, so every array above that was mapped and unmapped
-#: anew (25-50 times the page faults, 0.3 s of kernel time in a 1.5 s county replication; see
+#: anew (100 times the page faults, 0.3 s of kernel time in a 1.4 s county replication; see
 #: bench/worker_cost.py and docs/scaling.md).
 MALLOC_TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False,

@@ -2,8 +2,8 @@
 
 Dask's nanny starts its worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's
 mmap threshold at 128 kB: every array above that is mapped from the kernel when created and unmapped
-when freed, so a replication (arrays of every size, created and dropped by the thousand) took 25-50
-times the page faults and about 20% more CPU in a worker than in this process (bench/worker_cost.py,
+when freed, so a replication (arrays of every size, created and dropped by the thousand) took 100
+times the page faults and about 24% more CPU in a worker than in this process (bench/worker_cost.py,
 docs/scaling.md). ``sim.experiment.dask_cluster.WORKER_CONFIG`` leaves the variable out.
 
 The check runs in real worker processes of a real local cluster: the worker's environment, and what
