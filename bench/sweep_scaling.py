@@ -95,7 +95,6 @@ def run_mode(mode: str, plan, tmp: Path, workers: int) -> dict:
     """One sweep on the executor ``mode`` names; figures of the sweep only (executor started before)."""
     from contextlib import nullcontext
 
-    from sim.experiment import sweep as sw
     from sim.experiment.dask_cluster import dask_executor
     from sim.experiment.executor import ProcessExecutor
     from sim.experiment.tasks import clear_worker_cache
@@ -111,6 +110,24 @@ def run_mode(mode: str, plan, tmp: Path, workers: int) -> dict:
         w = int(mode[4:])
         cm = ProcessExecutor(w)
     out: dict = {"mode": mode, "workers": w}
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    try:
+        res, finished = _sweep(mode, cm, plan, tmp, w, out, t0)
+    finally:  # Dask's nanny writes its workers' environment into ours: later pools would inherit it
+        if trim is None:
+            os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+        else:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = trim
+    out["timeline"] = timeline(res.task_log, submitted=res.submitted, finished=finished, workers=w)
+    out["results"] = res.results
+    return out
+
+
+def _sweep(mode: str, cm, plan, tmp: Path, w: int, out: dict, t0: float):
+    """The sweep on the executor ``cm`` opens: (its result, when it finished); figures go into ``out``."""
+    from sim.experiment import sweep as sw
+    from sim.experiment.tasks import clear_worker_cache
+
     with cm as ex:
         if ex is not None:
             pids = ex.map(_warm, list(range(2 * w)))
@@ -131,9 +148,7 @@ def run_mode(mode: str, plan, tmp: Path, workers: int) -> dict:
             ex.map(_noop, list(range(m)))
             out["empty_task_ms"] = 1000 * (time.perf_counter() - t2) / m
     out.update(cpu.figures())
-    out["timeline"] = timeline(res.task_log, submitted=res.submitted, finished=finished, workers=w)
-    out["results"] = res.results
-    return out
+    return res, finished
 
 
 def projected_s(*, replications: int, points: int, workers: int, rep_s: float, world_s: float, point_s: float,
@@ -195,6 +210,10 @@ def main(argv=None) -> int:
     p.add_argument("--dask-housekeeping", choices=["patrolsim", "default"], default="patrolsim",
                    help="'default': local clusters with Dask's own intervals (ticks, monitors, stealing), "
                         "to compare with patrolsim's slower ones (sim.experiment.dask_cluster.WORKER_CONFIG)")
+    p.add_argument("--dask-allocator", choices=["patrolsim", "dask"], default="patrolsim",
+                   help="'dask': local workers with Dask's MALLOC_TRIM_THRESHOLD_=65536 in their environment "
+                        "(glibc's mmap threshold fixed at 128 kB), to compare with patrolsim's (glibc's own "
+                        "settings; sim.experiment.dask_cluster.MALLOC_TRIM_KEY, bench/worker_cost.py)")
     p.add_argument("--model-replications", type=int, default=10_000)
     p.add_argument("--model-points", type=int, default=100)
     p.add_argument("--model-cores", type=int, default=32, help="cores (workers) per node of the model")
@@ -204,7 +223,12 @@ def main(argv=None) -> int:
     if args.dask_housekeeping == "default":
         from sim.experiment import dask_cluster
 
-        dask_cluster.WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+        dask_cluster.WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                                      dask_cluster.MALLOC_TRIM_KEY: None}
+    if args.dask_allocator == "dask":
+        from sim.experiment import dask_cluster
+
+        dask_cluster.WORKER_CONFIG.pop(dask_cluster.MALLOC_TRIM_KEY)
     # "daskW" and "poolW" (as in the help) stand for --workers processes
     modes = [m.replace("W", str(W)) for m in (args.modes or "seq,dask1,daskW,poolW").split(",")]
 

@@ -44,15 +44,22 @@ except ImportError:  # pragma: no cover - dask_executor raises a clear error fir
 CLUSTERS = ("slurm", "pbs")
 #: Settings for clusters this module starts (for others, see docs/scaling.md). No statistical
 #: profiler (DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False in a worker's environment does the same):
-#: it cost a third of a replication. The other four slow down Dask's housekeeping, which an idle
+#: it cost a third of a replication. The next four slow down Dask's housekeeping, which an idle
 #: local cluster of 2 workers spent 8% of a core on (event-loop ticks every 20 ms, system and memory
 #: monitors, work stealing every 100 ms) and now 2%: on a machine with as many workers as cores that
 #: time is taken from the replications. Tasks last seconds; none of these needs to be finer.
+#: The last one (:data:`MALLOC_TRIM_KEY`) starts worker processes with glibc's own allocator settings,
+#: as any other Python process: Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in their environment,
+#: which also fixes glibc's mmap threshold at 128 kB, so every array above that was mapped and unmapped
+#: anew (100 times the page faults, 0.3 s of kernel time in a 1.4 s county replication; see
+#: bench/worker_cost.py and docs/scaling.md).
+MALLOC_TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
                  "distributed.admin.tick.interval": "200ms",
                  "distributed.admin.system-monitor.interval": "2s",
                  "distributed.worker.memory.monitor-interval": "1s",
-                 "distributed.scheduler.work-stealing-interval": "500ms"}
+                 "distributed.scheduler.work-stealing-interval": "500ms",
+                 MALLOC_TRIM_KEY: None}
 #: How long to keep trying to reach a --scheduler address before giving up.
 CONNECT_TIMEOUT = "20s"
 
