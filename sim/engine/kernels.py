@@ -34,6 +34,32 @@ BOUND_MARGIN_S = 1e-6
 SKIPPED = -2.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _on_circuit(flat, seg, s, tau):
+    """(next node as stored in ``flat``, response seconds to it) at circuit time ``tau`` of segment ``s``.
+
+    ``Circuit.where``'s operations in its order (bisect_right, the last leg clamped, the
+    linear part of the leg's response seconds), written once for ``nearest_unit`` and
+    ``locate_on_circuit`` so that both locate a unit to the same bits.
+    """
+    lo = np.int64(seg[s, 0])
+    hi = np.int64(seg[s, 1])
+    a, b = lo, hi                      # bisect_right(t_s, tau), as Circuit.where
+    while a < b:
+        mid = (a + b) // 2
+        if tau < flat[0, mid]:
+            b = mid
+        else:
+            a = mid + 1
+    k = a - 1
+    if k > hi - 2:
+        k = hi - 2
+    t0 = flat[0, k]
+    t1 = flat[0, k + 1]
+    f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
+    return flat[1, k + 1], (1.0 - f) * (flat[2, k + 1] - flat[2, k])
+
+
 @njit(cache=True, nogil=True)
 def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows, times0, times1, times2, times3):
     """Locate every free unit and return the one with the smallest (arrival, unit id) at ``place``.
@@ -105,23 +131,8 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
             else:
                 s = ui[u, LEG_SEG]
                 tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
-            lo = np.int64(seg[s, 0])
-            hi = np.int64(seg[s, 1])
-            a, b = lo, hi                      # bisect_right(t_s, tau), as Circuit.where
-            while a < b:
-                mid = (a + b) // 2
-                if tau < flat[0, mid]:
-                    b = mid
-                else:
-                    a = mid + 1
-            k = a - 1
-            if k > hi - 2:
-                k = hi - 2
-            t0 = flat[0, k]
-            t1 = flat[0, k + 1]
-            f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
-            wait = (1.0 - f) * (flat[2, k + 1] - flat[2, k])
-            node = np.int64(flat[1, k + 1])
+            at, wait = _on_circuit(flat, seg, s, tau)
+            node = np.int64(at)
             e = wait + times[target, node] + extra
             out[0, u] = e
             out[1, u] = node
@@ -175,23 +186,9 @@ def locate_on_circuit(uids, t, code, ui, uf, flat, seg, out):
             tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
         else:
             continue
-        lo = np.int64(seg[s, 0])
-        hi = np.int64(seg[s, 1])
-        a, b = lo, hi
-        while a < b:
-            mid = (a + b) // 2
-            if tau < flat[0, mid]:
-                b = mid
-            else:
-                a = mid + 1
-        k = a - 1
-        if k > hi - 2:
-            k = hi - 2
-        t0 = flat[0, k]
-        t1 = flat[0, k + 1]
-        f = (tau - t0) / (t1 - t0) if t1 > t0 else 1.0
-        out[2, u] = (1.0 - f) * (flat[2, k + 1] - flat[2, k])
-        out[1, u] = flat[1, k + 1]
+        at, wait = _on_circuit(flat, seg, s, tau)
+        out[2, u] = wait
+        out[1, u] = at
 
 
 def compile_once() -> None:
