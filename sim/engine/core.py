@@ -25,7 +25,8 @@ from sim.engine.availability import AvailabilitySettings, draw_episodes
 from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
 from sim.engine.log import EngineLog
-from sim.engine.search import DispatchIndex, UnitSearch
+from sim.engine.dispatch_index import DispatchIndex
+from sim.engine.search import UnitSearch
 from sim.engine.trips import MAX_DRAIN_S, Trips
 from sim.engine.units import BUSY, OFF, ModeTravel, Movement, UnitState
 from sim.engine.work import OtherWork

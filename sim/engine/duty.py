@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.alert import AlertPlan
 from sim.engine.rejoin import Rejoin
-from sim.engine.search import DispatchIndex
+from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.units import BUSY, CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role, Status

@@ -16,7 +16,8 @@ import numpy as np
 from sim.engine import kernels as K
 from sim.engine.cordon import PairCounter, best_first_cordon_s
 from sim.engine.positions import Located
-from sim.engine.search import DispatchIndex, UnitSearch
+from sim.engine.dispatch_index import DispatchIndex
+from sim.engine.search import UnitSearch
 from sim.engine.units import POST, ModeTravel, Movement, UnitState
 from sim.kinds import MAJOR_ROAD_CLASSES as MAJOR_ROADS
 from sim.kinds import Role

@@ -3,7 +3,7 @@
 ``FlatCircuits`` keeps every circuit built in the run in three flat arrays (cumulative
 patrol seconds, nodes, cumulative response seconds), one segment per circuit, so that
 ``sim.engine.kernels.locate_on_circuits`` can locate all units in one call. The
-per-unit anchors it reads live in ``sim.engine.search.DispatchIndex``. ``Located`` is
+per-unit anchors it reads live in ``sim.engine.dispatch_index.DispatchIndex``. ``Located`` is
 what a search leaves behind: where each unit was at that moment, read lazily by
 sending the chosen unit and by the encirclement measure.
 """

@@ -1,0 +1,157 @@
+"""The dispatch index: per unit, kept in arrays as units change, whether it can be sent and where it is.
+
+Why a module of its own: the engine's other parts (duty, trips, rejoin, the cordon)
+keep the index up to date as units change state; the search (``sim.engine.search``)
+and the compiled loops (``sim.engine.kernels``) only read it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine import kernels as K
+from sim.engine.positions import FlatCircuits
+from sim.engine.units import CIRCUIT, LEG, PATROL, STATION, UnitState
+from sim.kinds import Role
+
+INF = float("inf")
+RESERVE = Role.RESERVE
+
+
+class DispatchIndex:
+    """Per unit, kept in arrays as units change: can it be sent, and a lower bound per place.
+
+    ``code``: 0 unavailable, 1 on a circuit (its lower-bound row is valid), 2 free elsewhere.
+    ``bias`` is added to the bound row (``lb_rows[:, place] + bias`` bounds every unit's
+    arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
+    unavailable or the reserve (located separately).
+
+    For the compiled search (``sim.engine.kernels``) it also keeps, per unit, in ``ui`` and
+    ``uf``: on a circuit, the circuit's segment in ``flat`` and the unit's anchor (at
+    ``anchor_t`` it was at lap time ``anchor_tau``; ``reanchor`` must follow any change of
+    it); at the station or a cleared scene, that node and the wait there; on a drive, its
+    start (``off_circuit`` lists these units, located in Python when they could win).
+    """
+
+    def __init__(self, units: list[UnitState], n_places: int, *, turnout_s: float = 0.0) -> None:
+        n = len(units)
+        self.turnout_s = turnout_s
+        # per unit, for the compiled search (columns in sim.engine.kernels): fixed node (station,
+        # scene just cleared; -1 if none), circuit segment, mode, rule flags; wait at the fixed
+        # node, anchor on the circuit, the drive (source node, start, wait_s, patrol scale)
+        self.ui = np.zeros((n, K.UI_COLUMNS), np.int64)
+        self.ui[:, K.FIXED_NODE] = -1
+        self.uf = np.zeros((n, K.UF_COLUMNS))
+        self.uf[:, K.LEG_SCALE] = 1.0
+        self.uf[:, K.LEG_TEND] = np.inf
+        self._ui_row, self._uf_row = list(self.ui), list(self.uf)   # per unit: views of its row
+        self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
+        self.flat = FlatCircuits()
+        self.code = np.zeros(n, np.int8)
+        self.lb_rows = np.zeros((n, n_places))
+        self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
+        self.any_reserve = bool(self.is_reserve.any())
+        self.bias = np.full(n, np.inf)
+        self.circuit_bound: dict = {}      # circuit_key -> lower bound per place
+        self._row_key: list = [None] * n   # per unit: the circuit_key whose bound is in lb_rows
+
+    def refresh(self, st: UnitState) -> None:
+        """Update the arrays after ``st`` changed status or movement (runs about three times per call).
+
+        Writes go through per-unit row views (``_ui_row``, ``_uf_row``): one index, not two,
+        per item written.
+        """
+        u = st.uid
+        status = st.status
+        if status is PATROL:
+            moving = st.moving
+            if moving is CIRCUIT and st.role is not RESERVE:
+                # the row stays while the unit is away from its circuit (its bias masks it then)
+                key = st.circuit_key
+                uf = self._uf_row[u]
+                if self._row_key[u] != key:
+                    self.lb_rows[u] = self.circuit_bound[key]
+                    self._row_key[u] = key
+                    self._ui_row[u][1] = self.flat.seg_of[key]           # SEG
+                uf[1] = st.anchor_t                                       # ANCHOR_T
+                uf[2] = st.anchor_tau                                     # ANCHOR_TAU
+                self.code[u] = 1
+                self.bias[u] = 0.0
+                self.off_circuit.discard(u)
+                return
+            self.code[u] = 2
+            self.bias[u] = INF if st.role is RESERVE else -INF
+            if moving is LEG:
+                leg = st.leg
+                uf = self._uf_row[u]
+                self._ui_row[u][0] = -1                                   # FIXED_NODE
+                uf[3] = leg.src                                           # LEG_SRC
+                uf[4] = leg.t_start                                       # LEG_T0
+                uf[5] = leg.wait_s                                        # LEG_WAIT
+                uf[6] = leg.scale                                         # LEG_SCALE
+                if leg.to_station or st.role is RESERVE:
+                    uf[7] = INF                                           # LEG_TEND: never "ended" here
+                else:
+                    # where the drive ends on its circuit: the compiled search locates the unit
+                    # there once it has ended, before the engine books its end (Movement.sync)
+                    key = st.circuit_key
+                    uf[7] = leg.t_end                                     # LEG_TEND
+                    uf[8] = st.circuit.tau_at(leg.dst)                    # LEG_TAU
+                    self._ui_row[u][5] = self.flat.seg_of[key]            # LEG_SEG
+                    if self._row_key[u] != key:      # the bound row of the circuit it drives to
+                        self.lb_rows[u] = self.circuit_bound[key]
+                        self._row_key[u] = key
+                        self._ui_row[u][1] = self.flat.seg_of[key]       # SEG
+                self.off_circuit.add(u)
+            else:                            # just cleared a scene: where it stands (or the reserve)
+                self._ui_row[u][0] = st.at_node
+                self._uf_row[u][0] = 0.0                                  # FIXED_WAIT
+                self.off_circuit.discard(u)
+        elif status is STATION:
+            self.code[u] = 2
+            self.bias[u] = INF if st.role is RESERVE else -INF
+            self._ui_row[u][0] = st.home_node
+            self._uf_row[u][0] = self.turnout_s
+            self.off_circuit.discard(u)
+        else:
+            self.unavailable(u)
+
+    def legs_started(self, rows: np.ndarray, keys: list) -> None:
+        """``refresh`` of many units that each started a drive to a circuit (not the reserve), at once.
+
+        ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
+        the circuit node driven to, the circuit's segment), as ``refresh`` would read them
+        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change);
+        ``keys`` the circuits' keys.
+        """
+        uids = rows[:, 0].astype(np.int64)
+        row_key, new = self._row_key, []
+        for u, key in zip(uids.tolist(), keys):
+            if row_key[u] != key:
+                row_key[u] = key
+                new.append(u)
+        if new:
+            sel = np.flatnonzero(np.isin(uids, new))
+            self.lb_rows[uids[sel]] = [self.circuit_bound[keys[k]] for k in sel.tolist()]
+            self.ui[uids[sel], K.SEG] = rows[sel, 7].astype(np.int64)
+        self.code[uids] = 2
+        self.bias[uids] = -INF
+        self.ui[uids, K.FIXED_NODE] = -1
+        self.ui[uids, K.LEG_SEG] = rows[:, 7].astype(np.int64)
+        self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
+        self.off_circuit.update(uids.tolist())
+
+    def unavailable(self, u: int) -> None:
+        self.code[u] = 0
+        self.bias[u] = np.inf
+        self.off_circuit.discard(u)
+
+    def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
+        """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
+        self.circuit_bound[key] = bound
+        self.flat.add(key, circuit)
+
+    def reanchor(self, st: UnitState) -> None:
+        """The unit's anchor moved without a change of state (the accounts closed at the horizon)."""
+        self.uf[st.uid, K.ANCHOR_T] = st.anchor_t
+        self.uf[st.uid, K.ANCHOR_TAU] = st.anchor_tau
