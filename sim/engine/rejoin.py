@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.units import CIRCUIT, LEG, PATROL, STILL, Leg, NearestOnCircuit, UnitState
+from sim.engine.units import CIRCUIT, LEG, PATROL, STILL, Leg, UnitState
 from sim.kinds import Role
 
 RESERVE = Role.RESERVE
@@ -43,7 +43,6 @@ class Rejoin:
         self.intervals = move.intervals
         self.warmup_s, self.horizon_s = move.warmup_s, move.horizon_s
         self.travel = move.travel
-        self._join = move._join                 # circuit_key -> NearestOnCircuit (shared with Movement)
         self._seg_of = self.index.flat.seg_of
         self._rows: list = []                   # per unit on a new drive: the index's row values
         self._keys: list = []                   # and the keys of their circuits
@@ -59,8 +58,7 @@ class Rejoin:
             return False
         duty = self.duty
         level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
-        want = duty._wants.get(level)
-        if (want[st.uid] if want is not None else duty.wants(st, level)) is not PATROL:
+        if duty.wants(st, level) is not PATROL:
             return False
         plan = self._plans.get((st.uid, level, period))
         if plan is None:
@@ -77,7 +75,7 @@ class Rejoin:
                 st.distance_m += leg.metres * inside / (t1 - t0)
                 st.patrol_s += inside
             anchor_t = st.anchor_t = t1
-            anchor_tau = st.anchor_tau = old.t_s[old._first_index[leg.dst]]    # Circuit.tau_at
+            anchor_tau = st.anchor_tau = old.tau_at(leg.dst)
             st.moving, st.leg = CIRCUIT, None
         else:
             anchor_t, anchor_tau = st.anchor_t, st.anchor_tau
@@ -130,7 +128,7 @@ class Rejoin:
                 self.move.sync(st, t)
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
-        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.t_s[circuit._first_index[dst]], seg))
+        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), seg))
         self._keys.append(key)
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
@@ -143,16 +141,11 @@ class Rejoin:
         """
         key = (st.uid, level, period)
         circuit = self.circuits.get(st, level, period)
-        join_at = self._join.get(key)
-        if join_at is None:
-            join_at = self._join[key] = NearestOnCircuit(circuit, self.move.graphs[st.mode])
+        join_at = self.move.nearest_on(key, circuit, st.mode)
         mt = self.travel[st.mode]
         o = mt.oracle
-        time_m = o.time_matrix
-        if time_m is not None and (o._kernel is not None or o._bounded is not None):
-            time_m = None                      # metres from routes there: ask the oracle
         plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, self._seg_of[key],
-                                   time_m, o.metres_from, mt.patrol_scale)
+                                   o.time_matrix, o.metres_from, mt.patrol_scale)
         return plan
 
     def flush(self) -> None:

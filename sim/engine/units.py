@@ -323,11 +323,16 @@ class Movement:
         st.leg = Leg(node, dst, t, wait_s, t + (wait_s + o.time(node, dst)) * scale, o.metres(node, dst),
                      to_station, scale)
 
+    def nearest_on(self, key, circuit, mode: str) -> NearestOnCircuit:
+        """The nearest node of ``circuit`` (``key`` = (uid, level, period)) from every node: built once per circuit."""
+        join_at = self._join.get(key)
+        if join_at is None:
+            join_at = self._join[key] = NearestOnCircuit(circuit, self.graphs[mode])
+        return join_at
+
     def join_circuit(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:
         """Drive from ``node`` (reached after ``wait_s`` response-seconds) to the nearest node of the circuit."""
-        join_at = self._join.get(st.circuit_key)
-        if join_at is None:
-            join_at = self._join[st.circuit_key] = NearestOnCircuit(st.circuit, self.graphs[st.mode])
+        join_at = self.nearest_on(st.circuit_key, st.circuit, st.mode)
         table = join_at.table
         self._start_leg(st, node, table[node] if table is not None else join_at[node], t, wait_s, False)
         self.on_change(st)
