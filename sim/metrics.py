@@ -261,6 +261,11 @@ _METRIC_INPUTS = ("lines_apply",
                   "cross_area", "major", "cordon_applies", "encircled_within_line", "saw_patrol_last_hour")
 
 
+def metric_columns(incidents: pd.DataFrame) -> list[str]:
+    """The columns of an incident table that ``replication_metrics`` reads (with ``in_window``)."""
+    return ["in_window"] + [c for c in _METRIC_INPUTS if c in incidents]
+
+
 def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = None, *,
                         window_s: float | None = None, lines_only: bool = True) -> dict[str, float]:
     """Headline metrics of one replication (or of a subset of its incidents).

@@ -14,8 +14,8 @@ circuit pass) pair is tested at the same time rather than incident by incident.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -62,20 +62,52 @@ def hour_seconds(t0: float, t1: float) -> np.ndarray:
 
 def circuit_cells(circuit, graph, *, x0: float, y0: float, cell_m: float = GRID_CELL_M) -> dict[str, float]:
     """Share of a lap's time spent in each cell (by the midpoint of each street edge)."""
-    nodes = np.asarray(circuit.nodes, np.int64)
-    t = np.asarray(circuit.t_s)
-    if len(nodes) < 2 or circuit.duration_s <= 0:
-        return {}
-    dt = np.diff(t)
-    mx = (graph.x_m[nodes[:-1]] + graph.x_m[nodes[1:]]) / 2
-    my = (graph.y_m[nodes[:-1]] + graph.y_m[nodes[1:]]) / 2
+    shares = _lap_shares([circuit], [graph], x0=x0, y0=y0, cell_m=cell_m)
+    return {cell: float(share) for _, cell, share in zip(*shares)}
+
+
+def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (circuit, cell) it passes: the circuit's number, the cell and the share of a lap spent there.
+
+    All circuits at once (a year of a large force patrols thousands): one cell label per
+    street edge of every circuit, by the edge's midpoint. Each share is the sum of
+    ``edge seconds / lap seconds`` over the circuit's edges in that cell, added in edge
+    order (``bincount`` adds its weights one after another), so the same floating-point
+    sum as adding edge by edge. Pairs come by circuit, then cell in order of first pass.
+    A circuit of one node or no length has no share.
+    """
+    kept = [k for k, c in enumerate(circuits) if len(c.nodes) >= 2 and c.duration_s > 0]
+    if not kept:
+        return np.empty(0, np.int64), np.empty(0, object), np.empty(0)
+    # every kept circuit's nodes and lap times end to end; an edge joins two entries of one circuit
+    lens = np.array([len(circuits[k].nodes) for k in kept], np.int64)
+    of = np.repeat(np.array(kept, np.int64), lens)
+    nodes = np.fromiter(chain.from_iterable(circuits[k].nodes for k in kept), np.int64, count=int(lens.sum()))
+    t = np.fromiter(chain.from_iterable(circuits[k].t_s for k in kept), float, count=int(lens.sum()))
+    x, y = np.empty(len(nodes)), np.empty(len(nodes))
+    graph_of = np.array([id(graphs[k]) for k in kept], np.int64).repeat(lens)
+    for graph in {id(graphs[k]): graphs[k] for k in kept}.values():
+        m = graph_of == id(graph)
+        x[m], y[m] = graph.x_m[nodes[m]], graph.y_m[nodes[m]]
+    edge = of[:-1] == of[1:]
+    circuit = of[:-1][edge]
+    mx, my = ((x[:-1] + x[1:]) / 2)[edge], ((y[:-1] + y[1:]) / 2)[edge]
+    lap_s = np.array([circuits[k].duration_s for k in range(len(circuits))], float)
+    share = np.diff(t)[edge] / lap_s[circuit]
     cells = grid_cell(mx, my, x0=x0, y0=y0, cell_m=cell_m)
-    out: dict[str, float] = defaultdict(float)
-    for c, d in zip(cells.tolist(), dt.tolist()):
-        out[c] += d / circuit.duration_s
-    if not out:  # a one-node post
-        out[grid_cell(graph.x_m[nodes[:1]], graph.y_m[nodes[:1]], x0=x0, y0=y0, cell_m=cell_m)[0]] = 1.0
-    return dict(out)
+    names, cell = np.unique(cells, return_inverse=True)
+    cell = cell.ravel()
+    # one slot per (circuit, cell) pair, in order of the pair's first edge
+    pair_code = circuit * len(names) + cell
+    _, first, pair = np.unique(pair_code, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")            # pairs by first edge: by circuit, then first pass
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    slot = rank[pair.ravel()]
+    total = np.bincount(slot, weights=share, minlength=len(order))
+    first = first[order]
+    return circuit[first], names[cell[first]].astype(object), total
 
 
 @dataclass
@@ -114,20 +146,32 @@ def _number_keys(keys: list) -> tuple[list, np.ndarray]:
     return list(numbers), np.fromiter(map(numbers.__getitem__, keys), np.int64, count=len(keys))
 
 
-def presence(log, *, city, modes: dict[int, str]) -> pd.DataFrame:
-    """Patrol unit-seconds per (grid cell, hour of day) inside the measurement window."""
+def interval_columns(log) -> _Intervals | None:
+    """``log.patrol_intervals`` as columns (None without any), read once and shared by ``presence`` and
+    ``seen_within`` (pass it to both: reading a year's 10^5 records is a good part of their cost)."""
+    return _interval_columns(log.patrol_intervals) if log.patrol_intervals else None
+
+
+def presence(log, *, city, modes: dict[int, str], intervals: _Intervals | None = None) -> pd.DataFrame:
+    """Patrol unit-seconds per (grid cell, hour of day) inside the measurement window.
+
+    ``intervals``: ``interval_columns(log)`` if already read. Each circuit's hours are added
+    to its cells' totals in order of the circuits' first patrol (``np.add.at`` adds row by
+    row), the same sums as adding them circuit by circuit.
+    """
     drive = city.places
     x0, y0 = float(drive.x_m.min()), float(drive.y_m.min())
-    acc: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(24))
-    if log.patrol_intervals:
-        ivs = _interval_columns(log.patrol_intervals)
-        by_hour = _hour_seconds_by_hour(np.maximum(ivs.t0, log.warmup_s), np.minimum(ivs.t1, log.horizon_s))
-        per_key = _sum_by_key(by_hour, ivs.key_id, len(ivs.keys))
-        for key, key_hours in zip(ivs.keys, per_key):
-            graph = city.graphs[modes[key[0]]]
-            for cell, share in circuit_cells(log.circuits[key], graph, x0=x0, y0=y0).items():
-                acc[cell] += share * key_hours
-    return _presence_table(acc)
+    ivs = intervals if intervals is not None else interval_columns(log)
+    if ivs is None:
+        return _presence_table({})
+    by_hour = _hour_seconds_by_hour(np.maximum(ivs.t0, log.warmup_s), np.minimum(ivs.t1, log.horizon_s))
+    per_key = _sum_by_key(by_hour, ivs.key_id, len(ivs.keys))
+    key, cells, share = _lap_shares([log.circuits[k] for k in ivs.keys],
+                                    [city.graphs[modes[k[0]]] for k in ivs.keys], x0=x0, y0=y0)
+    names, cell = np.unique(cells, return_inverse=True)
+    acc = np.zeros((len(names), 24))
+    np.add.at(acc, cell.ravel(), share[:, None] * per_key[key])
+    return _presence_table(dict(zip(names.tolist(), acc)))
 
 
 def _sum_by_key(by_hour: np.ndarray, key_id: np.ndarray, n_keys: int) -> np.ndarray:
@@ -165,17 +209,19 @@ def cell_street_km(city) -> dict[str, float]:
     return km.to_dict()
 
 
-def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0) -> np.ndarray:
+def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0,
+                intervals: _Intervals | None = None) -> np.ndarray:
     """Per incident: did a patrolling unit pass the incident's place in the ``window_s`` before the call?
 
     Every pass of a patrolled circuit through the incident's node (in each mode) is a candidate;
     for each, the last three intervals on that circuit starting before the call are checked.
+    ``intervals``: ``interval_columns(log)`` if already read.
     """
     inc = log.incidents
     out = np.zeros(len(inc), bool)
     if not log.patrol_intervals or len(inc) == 0:
         return out
-    ivs, first = _by_key_and_start(_interval_columns(log.patrol_intervals))
+    ivs, first = _by_key_and_start(intervals if intervals is not None else interval_columns(log))
     used_modes = sorted(set(modes.values()))
     visits = _circuit_visits(log.circuits, ivs.keys, modes, used_modes)
     place = np.asarray(inc.place, np.int64)

@@ -121,3 +121,65 @@ def test_hour_seconds_split_at_the_hours():
     assert h[0, 0] == 600.0 and h[0, 1] == 400.0 and h[0].sum() == 1000.0
     assert h[1, 23] == 400.0 and h[1, 0] == 600.0       # across midnight
     assert not h[2].any()                                # empty interval
+
+
+def _presence_circuit_by_circuit(log, city, modes):
+    """The definition: each circuit's hours spread over its cells, circuit after circuit (as ``presence``
+    did before it took all circuits at once); cells by the midpoint of each edge."""
+    from collections import defaultdict
+
+    from sim.metrics import grid_cell
+    x0, y0 = float(city.places.x_m.min()), float(city.places.y_m.min())
+    ivs = visibility.interval_columns(log)
+    by_hour = visibility._hour_seconds_by_hour(np.maximum(ivs.t0, log.warmup_s), np.minimum(ivs.t1, log.horizon_s))
+    per_key = visibility._sum_by_key(by_hour, ivs.key_id, len(ivs.keys))
+    acc = defaultdict(lambda: np.zeros(24))
+    for key, hours in zip(ivs.keys, per_key):
+        c, g = log.circuits[key], city.graphs[modes[key[0]]]
+        if len(c.nodes) < 2 or c.duration_s <= 0:
+            continue
+        nodes = np.asarray(c.nodes)
+        cells = grid_cell((g.x_m[nodes[:-1]] + g.x_m[nodes[1:]]) / 2, (g.y_m[nodes[:-1]] + g.y_m[nodes[1:]]) / 2,
+                          x0=x0, y0=y0)
+        share = defaultdict(float)
+        for cell, d in zip(cells.tolist(), np.diff(np.asarray(c.t_s)).tolist()):
+            share[cell] += d / c.duration_s
+        for cell, s in share.items():
+            acc[cell] += s * hours
+    return acc
+
+
+def test_presence_of_many_circuits_at_once_is_the_circuit_by_circuit_sum_bit_for_bit():
+    # 40 random circuits on two mode graphs (different coordinates), a one-node post, a lap of no length
+    # and edges of no time; 600 intervals over 20 days in random order: every total the same bits.
+    rng = np.random.default_rng(7)
+    n = 60
+    drive = SimpleNamespace(x_m=rng.uniform(0, 5000, n), y_m=rng.uniform(0, 4000, n))
+    walk = SimpleNamespace(x_m=drive.x_m + rng.uniform(-50, 50, n), y_m=drive.y_m + rng.uniform(-50, 50, n))
+    city = SimpleNamespace(places=drive, graphs={"drive": drive, "walk": walk})
+    modes = {u: ("walk" if u % 3 == 0 else "drive") for u in range(40)}
+    circuits = {}
+    for u in range(40):
+        k = int(rng.integers(3, 12))
+        nodes = [int(v) for v in rng.integers(0, n, k)]
+        nodes.append(nodes[0])
+        t = np.concatenate([[0.0], np.cumsum(rng.choice([0.0, 13.7, 41.3, 97.1], k))]).tolist()
+        circuits[(u, "green", u % 3)] = Circuit(nodes=nodes, t_s=t, resp_s=t, dist_m=t)
+    circuits[(0, "green", 0)] = Circuit(nodes=[5], t_s=[0.0], resp_s=[0.0], dist_m=[0.0])
+    circuits[(1, "green", 1)] = Circuit(nodes=[5, 9, 5], t_s=[0.0, 0.0, 0.0], resp_s=[0.0] * 3, dist_m=[0.0] * 3)
+    keys = list(circuits)
+    intervals = []
+    for _ in range(600):
+        key = keys[int(rng.integers(len(keys)))]
+        t0 = float(rng.uniform(0, 20 * 86_400.0))
+        intervals.append((key[0], t0, t0 + float(rng.uniform(0, 20_000.0)), key, t0, 0.0))
+    log = SimpleNamespace(warmup_s=86_400.0, horizon_s=19 * 86_400.0, patrol_intervals=intervals, circuits=circuits)
+    want = _presence_circuit_by_circuit(log, city, modes)
+    got = visibility.presence(log, city=city, modes=modes).set_index(["grid_cell", "hour_of_day"])["patrol_unit_s"]
+    assert sorted(set(got.index.get_level_values(0))) == sorted(want)
+    for cell, hours in want.items():
+        assert got[cell].to_numpy().tolist() == hours.tolist()      # the same bits, not approximately
+    # and the shares of one circuit as circuit_cells gives them
+    c = circuits[(4, "green", 1)]
+    cc = visibility.circuit_cells(c, drive, x0=float(drive.x_m.min()), y0=float(drive.y_m.min()))
+    assert sum(cc.values()) == pytest.approx(1.0)

@@ -49,7 +49,8 @@ def run_replication(ctx: Context, replication: int, *, progress=None) -> Replica
         report_simulated_time(engine, progress)
     log = engine.run()
     modes = {u.uid: u.mode for u in ctx.deployment.units}
-    saw = visibility.seen_within(log, city=ctx.city, modes=modes)
+    intervals = visibility.interval_columns(log)     # read once, for both visibility measures
+    saw = visibility.seen_within(log, city=ctx.city, modes=modes, intervals=intervals)
     inc = metrics.incident_records(log, city=ctx.city, deployment=ctx.deployment, demand=ctx.demand,
                                    replication=replication, lines=sc.lines, saw_patrol=saw)
     units = metrics.unit_records(log, deployment=ctx.deployment, replication=replication)
@@ -57,14 +58,17 @@ def run_replication(ctx: Context, replication: int, *, progress=None) -> Replica
     m = metrics.replication_metrics(inc, units, window_s=window)
     levels = level_by_incident(log, inc)
     inc["alert_level"] = levels
+    # grouped on the columns the metrics read: splitting every text and list column of a year costs more
+    narrow = inc[metrics.metric_columns(inc)]
     by_level = {lvl: metrics.replication_metrics(g, units, window_s=window)
-                for lvl, g in inc.groupby("alert_level")}
+                for lvl, g in narrow.groupby(inc["alert_level"])}
     by_priority = {str(p): metrics.replication_metrics(g, units, window_s=window, lines_only=False)
-                   for p, g in inc.groupby("priority")}
+                   for p, g in narrow.groupby(inc["priority"])}
     tables = {
         "staffing": pd.DataFrame(log.staffing).assign(replication=replication),
         "alert_levels": pd.DataFrame(log.alert_log).assign(replication=replication),
-        "visibility": visibility.presence(log, city=ctx.city, modes=modes).assign(replication=replication),
+        "visibility": visibility.presence(log, city=ctx.city, modes=modes,
+                                          intervals=intervals).assign(replication=replication),
     }
     return ReplicationOutput(replication, inc, units, m, by_level, tables, by_priority)
 
