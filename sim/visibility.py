@@ -229,6 +229,11 @@ def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0,
         [np.asarray(city.place_node[m], np.int64)[place] for m in used_modes], visits)
     call = np.asarray(inc.call_s, float)[pair_inc]
     key = visits.key_id[pair_visit]
+    # a circuit can have passed only if patrolled around the call: a start before it, an end inside
+    # the window (with a calendar of levels most circuits lie idle on most days; the rest is exact)
+    starts = first[:-1]
+    near = (ivs.t0[starts][key] < call) & (np.maximum.reduceat(ivs.t1, starts)[key] >= call - window_s)
+    pair_inc, call, key, pair_visit = pair_inc[near], call[near], key[near], pair_visit[near]
     tau, lap = visits.tau[pair_visit], visits.duration[pair_visit]
     end, key_first = _rows_starting_before(ivs.t0, first, key, call), first[key]
     lo = call - window_s
