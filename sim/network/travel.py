@@ -35,6 +35,7 @@ from sim.errors import NetworkError
 from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
 from sim.network.searches import SearchColumns
+from sim.network.travel_tables import all_pairs
 
 FULL_MATRIX_MAX_NODES = 4000
 BACKENDS = ("kernel", "bounded", "per-target")
@@ -56,12 +57,13 @@ class TravelOracle:
 
     ``speed_kph_override`` replaces road speeds by one speed (bicycles, walkers).
     ``backend``: how graphs above ``FULL_MATRIX_MAX_NODES`` are searched (see the module
-    docstring; None reads ``PATROLSIM_TRAVEL_BACKEND``).
+    docstring; None reads ``PATROLSIM_TRAVEL_BACKEND``). ``cache_tables``: read and keep the
+    full matrix on disk (``sim.network.travel_tables``); False searches it in memory.
     """
 
     def __init__(self, graph: RoadGraph, *, speed_factor: float = 1.0,
                  speed_kph_override: float | None = None, max_cached_rows: int = 3000,
-                 backend: str | None = None) -> None:
+                 backend: str | None = None, cache_tables: bool = True) -> None:
         self.graph = graph
         self.backend = backend_from_env() if backend is None else backend
         if self.backend not in BACKENDS:
@@ -97,9 +99,8 @@ class TravelOracle:
         if graph.n_nodes <= FULL_MATRIX_MAX_NODES:
             # one all-pairs search gives the seconds and, for little more, the predecessors
             # that routes and metres need
-            full, pred = dijkstra(self._w, directed=True, return_predecessors=True)
-            self._full = full.astype(np.float64)
-            self._pred_full = pred.astype(np.int32)
+            # (kept on disk and shared between processes: sim.network.travel_tables; read only)
+            self._full, self._pred_full = all_pairs(self._w, cached=cache_tables)
         elif self.backend == "kernel":
             self._kernel = SearchColumns(self._w, self._wt)
         elif self.backend == "bounded":
