@@ -132,10 +132,14 @@ class Duty:
         A function of the unit and the level only, so it is tabled per level (it is asked at
         every clearance and for every unit at every shift change).
         """
+        return self.wants_table(level)[st.uid]
+
+    def wants_table(self, level: str) -> list:
+        """Per unit (by uid), where its duty puts it at ``level``."""
         table = self._wants.get(level)
         if table is None:
             table = self._wants[level] = [self._want(u, level) for u in self.units]
-        return table[st.uid]
+        return table
 
     def _want(self, st: UnitState, level: str) -> Status:
         role = st.role
@@ -223,24 +227,24 @@ class Duty:
 
         A unit off duty, at the station or at a post that stays so is skipped: ``apply``
         would change nothing for it (its idle time is booked when it next moves), and in a
-        large force most units are such at any shift change.
+        large force most units are such at any shift change. With ``batch`` (the default) a
+        patrol unit that stays on patrol switches circuits in a batch
+        (``sim.engine.rejoin.Rejoin.shift_change``, the same loop); else every unit that
+        changes goes through ``apply``.
         """
-        wants, level_of, apply = self.wants, self.level_of, self.apply
-        take = self.rejoin.take if self.batch else None
         period = int((t % DAY_S) // self.shift_s)
-        for st in self.units:
-            status = st.status
-            if status is BUSY:
-                st.pending = True
-                if st.overtime_from is None:
-                    st.overtime_from = t
-            elif status is PATROL:
-                # the common case in one pass (sim.engine.rejoin), else the plain path
-                if take is None or not take(st, t, period):
+        if self.batch:
+            self.rejoin.shift_change(t, period)
+        else:
+            wants, level_of, apply = self.wants, self.level_of, self.apply
+            for st in self.units:
+                status = st.status
+                if status is BUSY:
+                    st.pending = True
+                    if st.overtime_from is None:
+                        st.overtime_from = t
+                elif status is PATROL or wants(st, level_of(st)) is not status:
                     apply(st, t)
-            elif wants(st, level_of(st)) is not status:
-                apply(st, t)
-        self.rejoin.flush()
         self._log_staffing(t)
 
     def _on_duty(self, levels: tuple) -> tuple[int, dict]:
