@@ -123,20 +123,17 @@ class DispatchIndex:
         the circuit node driven to, the circuit's segment), as ``refresh`` would read them
         from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change);
         ``keys`` the circuits' keys. At a shift change nearly every unit drives to a circuit
-        other than its row's: the bound rows are copied one by one (a list of rows made
-        into one array first would copy them twice).
+        other than its row's, so every row is written (a row whose key is the same already
+        holds that circuit's bound and segment: writing it again changes nothing), the bound
+        rows one by one (a list of rows made into one array first would copy them twice).
         """
         uids = rows[:, 0].astype(np.int64)
         row_key, lb, bound = self._row_key, self.lb_rows, self.circuit_bound
-        fresh = []
-        for k, (u, key) in enumerate(zip(uids.tolist(), keys)):
-            if row_key[u] != key:
-                row_key[u] = key
-                lb[u] = bound[key]
-                fresh.append(k)
+        for u, key in zip(uids.tolist(), keys):
+            row_key[u] = key
+            lb[u] = bound[key]
         segs = rows[:, 7].astype(np.int64)
-        if fresh:
-            self.ui[uids[fresh], K.SEG] = segs[fresh]
+        self.ui[uids, K.SEG] = segs
         self.code[uids] = 2
         self.bias[uids] = -INF
         self.ui[uids, K.FIXED_NODE] = -1

@@ -66,7 +66,7 @@ class Rejoin:
         self._plan_lists: dict = {}             # (level, period) -> per unit its plan or None
         self.batched = self.one_by_one = 0      # units switched at shift changes: in batches, one by one
         # the batch of the shift change under way (take fills it, flush empties it)
-        self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns)
+        self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns), flat
         self._sts: list = []                    # its UnitState
         self._batch_plans: list = []            # its plan
         self._fix: list = []                    # (place in intervals, batch row, uid, anchor_t, circuit key)
@@ -91,7 +91,7 @@ class Rejoin:
         plans = self._plans
         intervals = self.intervals
         to_fix, add_interval = self._fix.append, intervals.append
-        add_row, add_st, add_plan = self._batch.append, self._sts.append, self._batch_plans.append
+        add_row, add_st, add_plan = self._batch.extend, self._sts.append, self._batch_plans.append
         tables = self.tables
         seg_of = tables.seg_speed
         n = 0
@@ -110,23 +110,24 @@ class Rejoin:
             moving = st.moving
             if moving is LEG:
                 leg = st.leg
-                if leg.to_station or leg.t_end > t or st.role is RESERVE:
+                if leg.to_station or leg.t_end > t:
                     apply(st, t)
                     continue
-            elif moving is STILL or st.role is RESERVE:
+            elif moving is STILL:
                 apply(st, t)
                 continue
             uid = st.uid
             if one_scope:
-                if want_of[uid] is not PATROL:
-                    apply(st, t)
-                    continue
                 plan = plan_of[uid]
-                if plan is None:
+                if not plan:                   # not known yet, or False: the reserve, or off patrol at this level
+                    if plan is False or st.role is RESERVE or want_of[uid] is not PATROL:
+                        plan_of[uid] = False
+                        apply(st, t)
+                        continue
                     plan = self._plan(st, level, period)
             else:
                 lvl = level_of(st)
-                if wants(st, lvl) is not PATROL:
+                if st.role is RESERVE or wants(st, lvl) is not PATROL:
                     apply(st, t)
                     continue
                 plan = plans.get((uid, lvl, period))
@@ -273,8 +274,9 @@ class Rejoin:
 
         Returns the index rows of the drives started (``DispatchIndex.legs_started``) and their keys.
         """
-        sts, plans, batch = self._sts, self._batch_plans, np.array(self._batch)
+        sts, plans = self._sts, self._batch_plans
         n = len(sts)
+        batch = np.array(self._batch, np.float64).reshape(n, SK.U_COLUMNS)
         tables = self.tables
         out_i = np.empty((n, SK.O_I_COLUMNS), np.int64)
         out_f = np.empty((n, SK.O_F_COLUMNS))
@@ -288,15 +290,14 @@ class Rejoin:
             intervals[pos] = (uid, t1, t, key, t1, anchor_taus[k])
         move, leg_cls = self.move, Leg
         zero = False
-        for st, plan, node, dst, wait, t_end, anchor_tau, patrol, dist in zip(
+        for st, plan, node, dst, wait, t_end, anchor_t, anchor_tau, patrol, dist in zip(
                 sts, plans, out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist(),
-                out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(), anchor_taus,
+                out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(), batch[:, SK.U_T1].tolist(), anchor_taus,
                 out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist()):
             st.patrol_s = patrol
             st.distance_m = dist
-            if st.moving is LEG:               # Movement.sync of the ended drive: its anchor
-                st.anchor_t = st.leg.t_end
-                st.anchor_tau = anchor_tau
+            st.anchor_t = anchor_t             # Movement.sync of an ended drive (else the same anchor)
+            st.anchor_tau = anchor_tau
             key = plan[KEY]
             st.level = key[1]
             st.beat = plan[BEAT]
