@@ -189,19 +189,34 @@ class Rejoin:
         self._drive(st, plan, node, wait, t, True)
 
     def take_cleared(self, st: UnitState, t: float) -> None:
-        """``Duty.apply`` for a unit that just cleared a scene and whose duty is patrol (``Trips._free``)."""
-        if st.role is RESERVE or not self.duty.batch:
-            self.duty.apply(st, t)
-            return
+        """``Duty.apply`` for a unit that just cleared a scene and whose duty is patrol (``Trips._free``).
+
+        It drives from where it stands (``Movement.stop``: nothing booked) to its circuit;
+        with a full matrix inline (this runs at every clearance), else through ``_drive``.
+        """
         duty = self.duty
+        if st.role is RESERVE or not duty.batch:
+            duty.apply(st, t)
+            return
         level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
         period = int((t % DAY_S) // duty.shift_s)
         plan = self._plans.get((st.uid, level, period))
         if plan is None:
             plan = self._plan(st, level, period)
         st.level = level
-        st.beat = plan[BEAT]
-        self._drive(st, plan, st.at_node, 0.0, t, False)     # Movement.stop: where it stands, nothing booked
+        key, st.beat, circuit, join_at, _, time_m, metres_from, scale, row = plan
+        if row < 0:
+            self._drive(st, plan, st.at_node, 0.0, t, False)
+            return
+        node = st.at_node
+        st.circuit, st.circuit_key = circuit, key
+        dst = join_at.table[node]               # Movement.join_circuit, _start_leg (TravelOracle.time, metres)
+        t_end = t + (0.0 + float(time_m[node, dst])) * scale
+        st.moving = LEG
+        st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
+        self.move.on_change(st)
+        if t_end <= t:                          # a drive of no length: on the circuit now
+            self.move.sync(st, t)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
