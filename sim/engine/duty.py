@@ -52,7 +52,7 @@ def order_stops_by_matrix(stops: np.ndarray, time_m: np.ndarray) -> list[int]:
     left, order = list(range(1, len(nodes))), [0]
     while left:
         row = sub[order[-1]]
-        j = min(left, key=lambda i: (row[i], nodes[i]))
+        j = min([(row[i], nodes[i], i) for i in left])[2]   # equal keys: the first in left, as min there
         left.remove(j)
         order.append(j)
     return [nodes[i] for i in order]
