@@ -155,7 +155,10 @@ class Duty:
         A function of the unit and the level only, so it is tabled per level (it is asked at
         every clearance and for every unit at every shift change).
         """
-        return self.wants_table(level)[st.uid]
+        table = self._wants.get(level)
+        if table is None:
+            table = self.wants_table(level)
+        return table[st.uid]
 
     def wants_table(self, level: str) -> list:
         """Per unit (by uid), where its duty puts it at ``level``."""
