@@ -21,6 +21,7 @@ import pytest
 from sim.demand import sample_incidents
 from sim.engine import kernels as K
 from sim.engine import shift_kernels as SK
+from sim.engine.join_tables import JoinTables
 from sim.engine.units import LEG, PATROL
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
@@ -139,11 +140,51 @@ def test_the_batched_shift_change_gives_the_plain_run(ctx, monkeypatch):
     assert rejoin.batched == seen["circuit"] + seen["ended"]
 
 
-def test_a_mixed_force_with_levels_per_area_gives_the_plain_run(mixed_ctx, monkeypatch):
+@pytest.fixture
+def one_mode_without_matrix():
+    """A function that makes the batch take the plans of ``mode`` one by one (as a mode without a full matrix)."""
+    def apply(monkeypatch, mode):
+        add_plan = JoinTables.add_plan
+
+        def add(self, table, seg, plan_mode, time_m, scale):
+            return -1 if plan_mode == mode else add_plan(self, table, seg, plan_mode, time_m, scale)
+        monkeypatch.setattr(JoinTables, "add_plan", add)
+    return apply
+
+
+@pytest.mark.parametrize("one_by_one", [None, "walk"])
+def test_a_mixed_force_with_levels_per_area_gives_the_plain_run(mixed_ctx, monkeypatch, one_mode_without_matrix,
+                                                                one_by_one):
+    """Four modes (four matrices in the compiled switch); with ``one_by_one`` the foot units switch one by
+    one within the same loop as the batch (a graph too large for a full matrix beside smaller ones)."""
+    if one_by_one:
+        one_mode_without_matrix(monkeypatch, one_by_one)
     rejoin, seen = _same_runs(mixed_ctx, monkeypatch)
-    assert rejoin.batched > 300 and rejoin.one_by_one == 0
-    assert len(rejoin.tables._slot_of) == 4                              # four modes, four matrices
-    assert seen["circuit"] > 300 and seen["ended"] > 5
+    assert rejoin.batched > 300 and seen["circuit"] > 300 and seen["ended"] > 5
+    assert len(rejoin.tables._slot_of) == (3 if one_by_one else 4)
+    assert (rejoin.one_by_one > 50) if one_by_one else rejoin.one_by_one == 0
+
+
+def test_join_tables_grow_and_keep_their_rows():
+    """Plans of graphs of different sizes (a wider table widens every row) and more plans than rows."""
+    from sim.engine.positions import FlatCircuits
+
+    tables = JoinTables(FlatCircuits())
+    rng = np.random.default_rng(3)
+    rows, modes, T = [], ("drive", "bike", "walk", "motorbike", "boat"), np.zeros((2, 2))
+    for p in range(70):
+        width = int(rng.integers(3, 60))
+        table = rng.integers(0, width, width).tolist()
+        mode = modes[p % 5]
+        r = tables.add_plan(table, p, mode, T, 1.0 + p)
+        if mode == "boat":                  # a fifth mode: no slot for its matrix, one by one
+            assert r == -1
+            continue
+        rows.append((r, table, p, mode))
+    for r, table, p, mode in rows:
+        assert tables.join[r, :len(table)].tolist() == table
+        assert tables.plan_i[r].tolist() == [p, modes.index(mode)] and tables.plan_f[r, SK.P_SCALE] == 1.0 + p
+    assert tables.add_plan(None, 0, "drive", T, 1.0) == -1 and tables.add_plan([0], 0, "drive", None, 1.0) == -1
 
 
 def test_without_full_matrices_units_switch_one_by_one_as_the_plain_run(no_matrix_ctx, monkeypatch):
