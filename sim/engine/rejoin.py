@@ -65,7 +65,7 @@ class Rejoin:
         self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
         self._plan_lists: dict = {}             # (level, period) -> per unit its plan or None
         self.batched = self.one_by_one = 0      # units switched at shift changes: in batches, one by one
-        # the batch of the shift change under way (take fills it, flush empties it)
+        # the batch of the shift change under way (shift_change fills it, flush empties it)
         self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns), flat
         self._sts: list = []                    # its UnitState
         self._batch_plans: list = []            # its plan
