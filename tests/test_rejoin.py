@@ -1,9 +1,13 @@
 """The shift change's batched rejoin and the compiled search's ended drives change nothing.
 
-- ``sim.engine.rejoin``: a patrol unit that stays on patrol switches circuits in one pass
+- ``sim.engine.rejoin``: a patrol unit that stays on patrol (on its circuit, or its drive
+  to it ended) switches circuits in a batch (``sim.engine.shift_kernels.switch_circuits``,
+  one compiled call per shift change; on graphs without a full time matrix one by one)
   and the index is told of all drives at once; with ``Duty.batch`` off every unit goes
   through ``Duty.apply``. Both runs must give the same log (every account bit for bit,
-  patrol intervals in the same order) and the same index after every shift change.
+  patrol intervals in the same order) and the same index after every shift change: for a
+  calendar of levels, for a mixed force of four travel modes with a reserve, checkpoints
+  and a level per area, and for the same town without full time matrices.
 - ``sim.engine.kernels.nearest_unit`` locates a unit whose drive to its circuit has ended
   (before the engine books that end) on the circuit: at every search, each such unit's
   node, wait and arrival must be those of ``Movement.sync`` then ``Circuit.where``.
@@ -16,8 +20,12 @@ import pytest
 
 from sim.demand import sample_incidents
 from sim.engine import kernels as K
+from sim.engine import shift_kernels as SK
+from sim.engine.join_tables import JoinTables
+from sim.engine.units import LEG, PATROL
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
+from sim.network import travel
 from sim.scenario import scenario_from_dict
 from sim.streams import replication_seed
 
@@ -27,6 +35,17 @@ FORCE = {"force": {"total_officers": 200, "teams": 4},
                    "calendar": [{"day": d, "level": lvl} for d, lvl in enumerate(("green", "red", "yellow",
                                                                                      "orange", "green"))]},
          "demand": {"incidents_per_day": 150}, "horizon_days": 5}
+# a larger force of every kind (four travel modes: four time matrices in the compiled switch), a
+# reserve, checkpoints at orange and red, and each station's area deciding its own level
+MIXED = {"network": {"synthetic": {"seed": 3, "area_km2": 6.0, "population": 60000, "stations": 3, "exits": 3}},
+         "force": {"total_officers": 320, "teams": 4, "mix": {"car": 0.45, "motorbike": 0.15, "bicycle": 0.2,
+                                                               "foot": 0.2},
+                   "checkpoints": {"at": ["exits"], "officers_each": 2, "levels": ["orange", "red"]},
+                   "reserve": {"units": 3, "kind": "car", "crew": 2}},
+         "alert": {"level": "green", "mode": "adaptive", "scope": "area", "lookback_days": 1,
+                   "thresholds": {"yellow": 1.02, "orange": 1.05, "red": 1.08}},
+         "beats": {"areas": "stations"},
+         "demand": {"incidents_per_day": 500}, "horizon_days": 6}
 ACCOUNTS = ("status", "patrol_s", "travel_s", "scene_s", "station_s", "off_s", "post_s", "overtime_s",
             "distance_m", "calls", "cross_area_calls", "trips")
 
@@ -34,6 +53,24 @@ ACCOUNTS = ("status", "patrol_s", "travel_s", "scene_s", "station_s", "off_s", "
 @pytest.fixture(scope="module")
 def ctx(small_town_dict):
     return prepare(scenario_from_dict(small_town_dict(**FORCE)), quiet=True)
+
+
+@pytest.fixture(scope="module")
+def mixed_ctx(small_town_dict):
+    return prepare(scenario_from_dict(small_town_dict(**MIXED)), quiet=True)
+
+
+@pytest.fixture(scope="module")
+def no_matrix_ctx(small_town_dict):
+    """The calendar town with travel times searched as on a large graph (no full matrices)."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(travel, "FULL_MATRIX_MAX_NODES", 0)
+    try:
+        ctx = prepare(scenario_from_dict(small_town_dict(**FORCE, seed=12)), quiet=True)
+    finally:
+        mp.undo()
+    assert all(mt.oracle.time_matrix is None for mt in ctx.travel.values())
+    return ctx
 
 
 def _engine(ctx):
@@ -49,29 +86,41 @@ def _index_state(index) -> tuple:
             off, index.ui[off][:, [K.FIXED_NODE, K.LEG_SEG]].copy(), index.uf[off, K.LEG_SRC:].copy())
 
 
-def _run(ctx, batch: bool):
+def _run(ctx, batch: bool, seen: dict | None = None):
+    """One run; its log, the index after every shift change and the Rejoin.
+
+    ``seen`` counts the units of the compiled switch (on their circuit; their drive ended)
+    and the patrol units whose drive had not ended at a shift change (through ``Duty.apply``).
+    """
     engine = _engine(ctx)
     engine.duty.batch = batch
-    states, taken = [], []
-    shift_change, take = engine.duty.shift_change, engine.duty.rejoin.take
-
-    def counted(*args):
-        ok = take(*args)
-        taken.append(ok)
-        return ok
+    states = []
+    shift_change, apply = engine.duty.shift_change, engine.duty.apply
 
     def recorded(t):
         shift_change(t)
         states.append(_index_state(engine.index))
-    engine.duty.rejoin.take = counted
-    engine.duty.shift_change = recorded
-    return engine.run(), states, taken
+
+    def applied(st, t):
+        if st.status is PATROL and st.moving is LEG and st.leg.t_end > t and seen is not None:
+            seen["driving"] += 1
+        apply(st, t)
+    engine.duty.shift_change, engine.duty.apply = recorded, applied
+    return engine.run(), states, engine.duty.rejoin
 
 
-def test_the_batched_shift_change_gives_the_plain_run(ctx):
-    log_b, states_b, taken_b = _run(ctx, batch=True)
-    log_p, states_p, taken_p = _run(ctx, batch=False)
-    assert not taken_p and sum(taken_b) > 100          # the batch did the work in one run only
+def _same_runs(ctx, monkeypatch) -> tuple:
+    seen = {"circuit": 0, "ended": 0, "driving": 0}
+    switch = SK.switch_circuits
+
+    def counted(t, lo, hi, units, *args):
+        seen["ended"] += int((units[:, SK.U_LEG] == 1.0).sum())
+        seen["circuit"] += int((units[:, SK.U_LEG] == 0.0).sum())
+        switch(t, lo, hi, units, *args)
+    monkeypatch.setattr(SK, "switch_circuits", counted)
+    log_b, states_b, rejoin_b = _run(ctx, batch=True, seen=seen)
+    log_p, states_p, rejoin_p = _run(ctx, batch=False)
+    assert rejoin_p.batched == rejoin_p.one_by_one == 0                # the plain run: all through apply
     assert len(states_b) == len(states_p) > 10
     for k, (a, b) in enumerate(zip(states_b, states_p)):
         for x, y in zip(a, b):
@@ -80,7 +129,67 @@ def test_the_batched_shift_change_gives_the_plain_run(ctx):
         assert [repr(getattr(sa, f)) for f in ACCOUNTS] == [repr(getattr(sb, f)) for f in ACCOUNTS]
     assert repr(log_b.patrol_intervals) == repr(log_p.patrol_intervals)
     assert log_b.units_sent == log_p.units_sent and log_b.arrivals_s == log_p.arrivals_s
-    assert log_b.staffing == log_p.staffing
+    assert log_b.staffing == log_p.staffing and repr(log_b.alert_log) == repr(log_p.alert_log)   # nan: by repr
+    return rejoin_b, seen
+
+
+def test_the_batched_shift_change_gives_the_plain_run(ctx, monkeypatch):
+    rejoin, seen = _same_runs(ctx, monkeypatch)
+    assert rejoin.batched > 100 and rejoin.one_by_one == 0             # the batch did the work
+    assert seen["circuit"] > 20 and seen["ended"] > 20 and seen["driving"] > 0
+    assert rejoin.batched == seen["circuit"] + seen["ended"]
+
+
+@pytest.fixture
+def one_mode_without_matrix():
+    """A function that makes the batch take the plans of ``mode`` one by one (as a mode without a full matrix)."""
+    def apply(monkeypatch, mode):
+        add_plan = JoinTables.add_plan
+
+        def add(self, table, seg, plan_mode, time_m, scale):
+            return -1 if plan_mode == mode else add_plan(self, table, seg, plan_mode, time_m, scale)
+        monkeypatch.setattr(JoinTables, "add_plan", add)
+    return apply
+
+
+@pytest.mark.parametrize("one_by_one", [None, "walk"])
+def test_a_mixed_force_with_levels_per_area_gives_the_plain_run(mixed_ctx, monkeypatch, one_mode_without_matrix,
+                                                                one_by_one):
+    """Four modes (four matrices in the compiled switch); with ``one_by_one`` the foot units switch one by
+    one within the same loop as the batch (a graph too large for a full matrix beside smaller ones)."""
+    if one_by_one:
+        one_mode_without_matrix(monkeypatch, one_by_one)
+    rejoin, seen = _same_runs(mixed_ctx, monkeypatch)
+    assert rejoin.batched > 300 and seen["circuit"] > 300 and seen["ended"] > 5
+    assert len(rejoin.tables._slot_of) == (3 if one_by_one else 4)
+    assert (rejoin.one_by_one > 50) if one_by_one else rejoin.one_by_one == 0
+
+
+def test_join_tables_grow_and_keep_their_rows():
+    """Plans of graphs of different sizes (a wider table widens every row) and more plans than rows."""
+    from sim.engine.positions import FlatCircuits
+
+    tables = JoinTables(FlatCircuits())
+    rng = np.random.default_rng(3)
+    rows, modes, T = [], ("drive", "bike", "walk", "motorbike", "boat"), np.zeros((2, 2))
+    for p in range(70):
+        width = int(rng.integers(3, 60))
+        table = rng.integers(0, width, width).tolist()
+        mode = modes[p % 5]
+        r = tables.add_plan(table, p, mode, T, 1.0 + p)
+        if mode == "boat":                  # a fifth mode: no slot for its matrix, one by one
+            assert r == -1
+            continue
+        rows.append((r, table, p, mode))
+    for r, table, p, mode in rows:
+        assert tables.join[r, :len(table)].tolist() == table
+        assert tables.plan_i[r].tolist() == [p, modes.index(mode)] and tables.plan_f[r, SK.P_SCALE] == 1.0 + p
+    assert tables.add_plan(None, 0, "drive", T, 1.0) == -1 and tables.add_plan([0], 0, "drive", None, 1.0) == -1
+
+
+def test_without_full_matrices_units_switch_one_by_one_as_the_plain_run(no_matrix_ctx, monkeypatch):
+    rejoin, seen = _same_runs(no_matrix_ctx, monkeypatch)
+    assert rejoin.batched == 0 and rejoin.one_by_one > 100              # the oracle's calls, per unit
 
 
 def test_ended_drives_are_located_on_their_circuit_as_sync_would(ctx):
@@ -152,3 +261,18 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
     engine.run()
     assert seen["skipped"] > seen["searches"]          # more than one unit left out per search
     assert seen["ended"] > 100                          # among them units whose drive had ended
+
+
+def test_ordering_stops_on_a_full_matrix_gives_the_order_of_timing_each_pair():
+    """``order_stops_by_matrix`` (circuits on graphs with a full matrix) against ``sim.patrol.order_stops``:
+    times drawn from a few values (many ties, broken by the lower node) and some pairs unreachable."""
+    from sim.engine.duty import order_stops_by_matrix
+    from sim.patrol import order_stops
+
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        n = int(rng.integers(2, 40))
+        T = rng.integers(0, 4, (n, n)).astype(float) * 30.0
+        T[rng.random((n, n)) < 0.05] = np.inf
+        stops = rng.choice(n, size=int(rng.integers(1, min(n, 12) + 1)), replace=False)
+        assert order_stops_by_matrix(stops, T) == order_stops(stops, lambda a, b: float(T[a, b]))

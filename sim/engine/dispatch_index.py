@@ -122,22 +122,22 @@ class DispatchIndex:
         ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
         the circuit node driven to, the circuit's segment), as ``refresh`` would read them
         from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change);
-        ``keys`` the circuits' keys.
+        ``keys`` the circuits' keys. At a shift change nearly every unit drives to a circuit
+        other than its row's, so every row is written (a row whose key is the same already
+        holds that circuit's bound and segment: writing it again changes nothing), the bound
+        rows one by one (a list of rows made into one array first would copy them twice).
         """
         uids = rows[:, 0].astype(np.int64)
-        row_key, new = self._row_key, []
+        row_key, lb, bound = self._row_key, self.lb_rows, self.circuit_bound
         for u, key in zip(uids.tolist(), keys):
-            if row_key[u] != key:
-                row_key[u] = key
-                new.append(u)
-        if new:
-            sel = np.flatnonzero(np.isin(uids, new))
-            self.lb_rows[uids[sel]] = [self.circuit_bound[keys[k]] for k in sel.tolist()]
-            self.ui[uids[sel], K.SEG] = rows[sel, 7].astype(np.int64)
+            row_key[u] = key
+            lb[u] = bound[key]
+        segs = rows[:, 7].astype(np.int64)
+        self.ui[uids, K.SEG] = segs
         self.code[uids] = 2
         self.bias[uids] = -INF
         self.ui[uids, K.FIXED_NODE] = -1
-        self.ui[uids, K.LEG_SEG] = rows[:, 7].astype(np.int64)
+        self.ui[uids, K.LEG_SEG] = segs
         self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
         self.off_circuit.update(uids.tolist())
 

@@ -39,6 +39,25 @@ class PatrolSettings:
     period_weights: np.ndarray | None = None   # (periods per day, n_places) expected incidents, for hotspot
 
 
+def order_stops_by_matrix(stops: np.ndarray, time_m: np.ndarray) -> list[int]:
+    """``sim.patrol.order_stops`` on a full time matrix: the seconds between the stops read at once.
+
+    The greedy nearest-neighbour order from the first stop, the nearest being the least
+    (seconds, node) as there: the same seconds (``TravelOracle.time`` reads this matrix) and
+    the same comparisons, so the same order; a Python call per pair (a few hundred per unit
+    and level in a large force) becomes one look-up per circuit.
+    """
+    nodes = [int(s) for s in stops]
+    sub = time_m[np.ix_(nodes, nodes)].tolist()
+    left, order = list(range(1, len(nodes))), [0]
+    while left:
+        row = sub[order[-1]]
+        j = min([(row[i], nodes[i], i) for i in left])[2]   # equal keys: the first in left, as min there
+        left.remove(j)
+        order.append(j)
+    return [nodes[i] for i in order]
+
+
 class Circuits:
     """Every unit's patrol circuits (built when first needed) and the lower bound of each."""
 
@@ -77,9 +96,13 @@ class Circuits:
                 np.add.at(per_node, nodes, pw[period % pw.shape[0], places])
                 weights = per_node[beat_nodes]
             stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
-            # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
-            stops = order_stops(stops, mt.oracle.time,
-                                mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None)
+            T = mt.oracle.time_matrix
+            if T is not None:                  # a full matrix: the same order from one look-up of the pairs
+                stops = order_stops_by_matrix(stops, T)
+            else:
+                # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
+                stops = order_stops(stops, mt.oracle.time,
+                                    mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None)
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
@@ -134,8 +157,15 @@ class Duty:
         """
         table = self._wants.get(level)
         if table is None:
-            table = self._wants[level] = [self._want(u, level) for u in self.units]
+            table = self.wants_table(level)
         return table[st.uid]
+
+    def wants_table(self, level: str) -> list:
+        """Per unit (by uid), where its duty puts it at ``level``."""
+        table = self._wants.get(level)
+        if table is None:
+            table = self._wants[level] = [self._want(u, level) for u in self.units]
+        return table
 
     def _want(self, st: UnitState, level: str) -> Status:
         role = st.role
@@ -223,24 +253,24 @@ class Duty:
 
         A unit off duty, at the station or at a post that stays so is skipped: ``apply``
         would change nothing for it (its idle time is booked when it next moves), and in a
-        large force most units are such at any shift change.
+        large force most units are such at any shift change. With ``batch`` (the default) a
+        patrol unit that stays on patrol switches circuits in a batch
+        (``sim.engine.rejoin.Rejoin.shift_change``, the same loop); else every unit that
+        changes goes through ``apply``.
         """
-        wants, level_of, apply = self.wants, self.level_of, self.apply
-        take = self.rejoin.take if self.batch else None
         period = int((t % DAY_S) // self.shift_s)
-        for st in self.units:
-            status = st.status
-            if status is BUSY:
-                st.pending = True
-                if st.overtime_from is None:
-                    st.overtime_from = t
-            elif status is PATROL:
-                # the common case in one pass (sim.engine.rejoin), else the plain path
-                if take is None or not take(st, t, period):
+        if self.batch:
+            self.rejoin.shift_change(t, period)
+        else:
+            wants, level_of, apply = self.wants, self.level_of, self.apply
+            for st in self.units:
+                status = st.status
+                if status is BUSY:
+                    st.pending = True
+                    if st.overtime_from is None:
+                        st.overtime_from = t
+                elif status is PATROL or wants(st, level_of(st)) is not status:
                     apply(st, t)
-            elif wants(st, level_of(st)) is not status:
-                apply(st, t)
-        self.rejoin.flush()
         self._log_staffing(t)
 
     def _on_duty(self, levels: tuple) -> tuple[int, dict]:

@@ -1,37 +1,54 @@
-"""The shift change of a patrol unit that stays on patrol: book its patrol, switch circuits, drive to the new one.
+"""The shift change of patrol units that stay on patrol: book their patrol, switch circuits, drive to the new ones.
 
 At every shift change every patrol unit leaves the circuit of the period that ends for
 the next period's (``Duty.apply``): in a large force this is most of the engine's work
-(at 1,920 officers, 279 units, 57,000 such switches in 60 days). ``Duty.apply`` does it
-in a dozen calls (``Movement.stop``, ``where``, ``sync``, ``leave_patrol``,
-``join_circuit``, ``_start_leg``, two ``DispatchIndex.refresh``); ``Rejoin.take`` does the
-same for the common unit (a patrol unit on its circuit, or whose drive to it has ended)
-in one pass, with the same floating-point operations in the same order, and
-``Rejoin.flush`` tells the dispatch index of all the units' drives at once, in arrays,
-after the shift change's loop (nothing reads the index inside it).
+(at 1,920 officers, 279 units, 40,000 such switches in 60 days). ``Duty.apply`` does it
+in a dozen calls per unit (``Movement.stop``, ``where``, ``sync``, ``leave_patrol``,
+``join_circuit``, ``_start_leg``, two ``DispatchIndex.refresh``). Here the common unit (a
+patrol unit on its circuit, or whose drive to it has ended) is switched as part of a
+batch, with the same floating-point operations in the same order:
 
-What the plain path would do and this one skips: the index's row for the old circuit
-(``DispatchIndex.refresh`` when the ended drive is booked) is not written, since the
-unit leaves that circuit at once and the row is masked (``bias``) and rewritten when the
-unit is next on a circuit; ``tests/test_rejoin.py`` checks the runs are the same.
+- ``take`` (in the shift change's loop over the units) checks the unit is common, looks
+  up its plan (the new circuit, built here when first needed, in the loop's order as
+  ``Duty.apply`` builds it) and notes what the switch reads: one row of floats. The
+  patrol interval the switch closes is appended at once (a placeholder when its lap time
+  is yet to be found), so ``Movement.intervals`` keeps the plain path's order between
+  units whatever ``Duty.apply`` appends for the others.
+- ``flush`` (after the loop) switches them all in one compiled call
+  (``sim.engine.shift_kernels.switch_circuits``: locate on the old circuit, book the
+  patrol, pick the join node in the plan's stacked join table, time the drive on the full
+  matrix, the lap time at the join node), writes back per unit only what the rest of the
+  engine reads (its accounts, anchor, circuit and ``Leg``), and tells the dispatch index of
+  every drive at once (``DispatchIndex.legs_started``).
+
+Graphs without a full time matrix (or a join table) take the per-unit path
+(``_take_one``), with the oracle's calls in the plain path's order. What the plain path
+would do and this one skips: the index's row for the old circuit (``DispatchIndex.refresh``
+when the ended drive is booked) is not written, since the unit leaves that circuit at
+once and the row is masked (``bias``) and rewritten when the unit is next on a circuit;
+``tests/test_rejoin.py`` checks the runs are the same.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.units import CIRCUIT, LEG, PATROL, STILL, Leg, UnitState
+from sim.engine import shift_kernels as SK
+from sim.engine.join_tables import JoinTables
+from sim.engine.units import BUSY, CIRCUIT, LEG, PATROL, STILL, Leg, UnitState
 from sim.kinds import Role
 
 RESERVE = Role.RESERVE
 DAY_S = 86_400.0
+# plan tuple fields (see _plan)
+KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_FROM, SCALE, ROW = range(9)
 
 
 class Rejoin:
     """The batched switch of circuits at a shift change (see the module's docstring).
 
-    ``take(st, t, period)`` handles a unit or returns False (the caller then runs
-    ``Duty.apply``); ``flush()`` must follow the last ``take`` of the shift change.
+    ``shift_change(t, period)`` is ``Duty.shift_change``'s loop with the batch;
+    ``take_cleared`` rejoins one unit after a clearance.
     """
 
     def __init__(self, duty) -> None:
@@ -44,27 +61,108 @@ class Rejoin:
         self.warmup_s, self.horizon_s = move.warmup_s, move.horizon_s
         self.travel = move.travel
         self._seg_of = self.index.flat.seg_of
-        self._rows: list = []                   # per unit on a new drive: the index's row values
-        self._keys: list = []                   # and the keys of their circuits
+        self.tables = JoinTables(self.index.flat)
         self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
+        self._plan_lists: dict = {}             # (level, period) -> per unit its plan or None
+        self.batched = self.one_by_one = 0      # units switched at shift changes: in batches, one by one
+        # the batch of the shift change under way (shift_change fills it, flush empties it)
+        self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns), flat
+        self._sts: list = []                    # its UnitState
+        self._batch_plans: list = []            # its plan
+        self._fix: list = []                    # (place in intervals, batch row, uid, anchor_t, circuit key)
+        self._rows: list = []                   # per unit on a new drive of the per-unit path: index row
+        self._keys: list = []                   # and the key of its circuit
 
-    def take(self, st: UnitState, t: float, period: int) -> bool:
-        """Switch ``st`` (status PATROL) to its circuit of ``period``, as ``Duty.apply`` would; False if not common."""
-        moving = st.moving
-        if moving is STILL or st.role is RESERVE:
-            return False
-        leg = st.leg
-        if moving is LEG and (leg.to_station or leg.t_end > t):
-            return False
+    def shift_change(self, t: float, period: int) -> None:
+        """``Duty.shift_change``'s loop over the units, the common ones switched as a batch.
+
+        The same order as the plain loop: busy crews are marked, a common patrol unit joins
+        the batch (its new circuit built here when first needed, in the loop's order, as
+        ``Duty.apply`` builds it), every other unit whose duty changes goes through
+        ``Duty.apply`` at once; ``flush`` then switches the batch.
+        """
         duty = self.duty
-        level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
-        if duty.wants(st, level) is not PATROL:
-            return False
-        plan = self._plans.get((st.uid, level, period))
-        if plan is None:
-            plan = self._plan(st, level, period)
-        st.level = level
-        st.beat = plan[1]
+        apply, wants, level_of = duty.apply, duty.wants, duty.level_of
+        one_scope = duty.n_scope == 1
+        if one_scope:
+            level = duty.levels[0]
+            want_of = duty.wants_table(level)
+            plan_of = self._plan_list(level, period)
+        plans = self._plans
+        intervals = self.intervals
+        to_fix, add_interval = self._fix.append, intervals.append
+        add_row, add_st, add_plan = self._batch.extend, self._sts.append, self._batch_plans.append
+        tables = self.tables
+        seg_of = tables.seg_speed
+        n = 0
+        for st in duty.units:
+            status = st.status
+            if status is BUSY:
+                st.pending = True
+                if st.overtime_from is None:
+                    st.overtime_from = t
+                continue
+            if status is not PATROL:
+                if wants(st, level_of(st)) is not status:
+                    apply(st, t)
+                continue
+            # a common unit: on its circuit, or its drive to it ended; not the reserve; stays on patrol
+            moving = st.moving
+            if moving is LEG:
+                leg = st.leg
+                if leg.to_station or leg.t_end > t:
+                    apply(st, t)
+                    continue
+            elif moving is STILL:
+                apply(st, t)
+                continue
+            uid = st.uid
+            if one_scope:
+                plan = plan_of[uid]
+                if not plan:                   # not known yet, or False: the reserve, or off patrol at this level
+                    if plan is False or st.role is RESERVE or want_of[uid] is not PATROL:
+                        plan_of[uid] = False
+                        apply(st, t)
+                        continue
+                    plan = self._plan(st, level, period)
+            else:
+                lvl = level_of(st)
+                if st.role is RESERVE or wants(st, lvl) is not PATROL:
+                    apply(st, t)
+                    continue
+                plan = plans.get((uid, lvl, period))
+                if plan is None:
+                    plan = self._plan(st, lvl, period)
+            row = plan[ROW]
+            if row < 0:                        # no full matrix: this unit at once
+                self._take_one(st, t, plan, moving, st.leg)
+                continue
+            key = st.circuit_key
+            seg = seg_of.get(key)
+            if seg is None:
+                seg = tables.learn(key, st.circuit)
+            if moving is LEG:                  # its drive to the old circuit has ended: booked in the batch
+                t1 = leg.t_end
+                if t > t1:                     # the patrol interval since then (its lap time found in flush)
+                    to_fix((len(intervals), n, uid, t1, key))
+                    add_interval(None)
+                add_row((1.0, seg, t1, 0.0, leg.t_start, leg.metres, leg.dst, st.patrol_s, st.distance_m, row, uid))
+            else:
+                anchor_t, anchor_tau = st.anchor_t, st.anchor_tau
+                if t > anchor_t:
+                    add_interval((uid, anchor_t, t, key, anchor_t, anchor_tau))
+                add_row((0.0, seg, anchor_t, anchor_tau, 0.0, 0.0, -1.0, st.patrol_s, st.distance_m, row, uid))
+            add_st(st)
+            add_plan(plan)
+            n += 1
+        self.batched += n
+        self.flush(t)
+
+    def _take_one(self, st: UnitState, t: float, plan: tuple, moving, leg) -> None:
+        """The switch of one unit at once (no full time matrix): the batch's operations, in Python."""
+        self.one_by_one += 1
+        st.level = plan[KEY][1]
+        st.beat = plan[BEAT]
         lo, hi = self.warmup_s, self.horizon_s
         old = st.circuit
         if moving is LEG:                      # Movement.sync: the drive to the old circuit has ended
@@ -89,29 +187,43 @@ class Rejoin:
         if t > anchor_t:
             self.intervals.append((st.uid, anchor_t, t, st.circuit_key, anchor_t, anchor_tau))
         self._drive(st, plan, node, wait, t, True)
-        return True
 
     def take_cleared(self, st: UnitState, t: float) -> None:
-        """``Duty.apply`` for a unit that just cleared a scene and whose duty is patrol (``Trips._free``)."""
-        if st.role is RESERVE or not self.duty.batch:
-            self.duty.apply(st, t)
-            return
+        """``Duty.apply`` for a unit that just cleared a scene and whose duty is patrol (``Trips._free``).
+
+        It drives from where it stands (``Movement.stop``: nothing booked) to its circuit;
+        with a full matrix inline (this runs at every clearance), else through ``_drive``.
+        """
         duty = self.duty
+        if st.role is RESERVE or not duty.batch:
+            duty.apply(st, t)
+            return
         level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
         period = int((t % DAY_S) // duty.shift_s)
         plan = self._plans.get((st.uid, level, period))
         if plan is None:
             plan = self._plan(st, level, period)
         st.level = level
-        st.beat = plan[1]
-        self._drive(st, plan, st.at_node, 0.0, t, False)     # Movement.stop: where it stands, nothing booked
+        key, st.beat, circuit, join_at, _, time_m, metres_from, scale, row = plan
+        if row < 0:
+            self._drive(st, plan, st.at_node, 0.0, t, False)
+            return
+        node = st.at_node
+        st.circuit, st.circuit_key = circuit, key
+        dst = join_at.table[node]               # Movement.join_circuit, _start_leg (TravelOracle.time, metres)
+        t_end = t + (0.0 + float(time_m[node, dst])) * scale
+        st.moving = LEG
+        st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
+        self.move.on_change(st)
+        if t_end <= t:                          # a drive of no length: on the circuit now
+            self.move.sync(st, t)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
 
         ``batched``: the index is told by ``flush``; else at once (``on_change``), as join_circuit.
         """
-        key, _, circuit, join_at, seg, time_m, metres_from, scale = plan
+        key, _, circuit, join_at, seg, time_m, metres_from, scale, _ = plan
         st.circuit, st.circuit_key = circuit, key
         # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
         table = join_at.table
@@ -137,19 +249,88 @@ class Rejoin:
         The circuit is built here when first needed, as ``Duty.apply`` builds it (same order).
         ``time_m`` is the mode's full time matrix (``TravelOracle.time`` reads it; None on
         large graphs, where the oracle is called), ``metres_from`` the oracle's cached rows
-        (``TravelOracle.metres`` on a graph with a full matrix).
+        (``TravelOracle.metres`` on a graph with a full matrix). ``ROW``: the plan's row in the
+        stacked join tables (``JoinTables``), -1 if it takes the per-unit path.
         """
         key = (st.uid, level, period)
         circuit = self.circuits.get(st, level, period)
         join_at = self.move.nearest_on(key, circuit, st.mode)
         mt = self.travel[st.mode]
         o = mt.oracle
-        plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, self._seg_of[key],
-                                   o.time_matrix, o.metres_from, mt.patrol_scale)
+        seg = self._seg_of[key]
+        row = self.tables.add_plan(join_at.table, seg, st.mode, o.time_matrix, mt.patrol_scale)
+        plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
+                                   o.time_matrix, o.metres_from, mt.patrol_scale, row)
+        self._plan_list(level, period)[st.uid] = plan
         return plan
 
-    def flush(self) -> None:
-        """Tell the dispatch index of every drive started by ``take`` since the last flush."""
+    def _plan_list(self, level: str, period: int) -> list:
+        """Per unit, its plan at (``level``, ``period``) or None: one look-up per shift change, not per unit."""
+        plans = self._plan_lists.get((level, period))
+        if plans is None:
+            plans = self._plan_lists[(level, period)] = [None] * len(self.duty.units)
+        return plans
+
+    def flush(self, t: float) -> None:
+        """Switch the batch of the shift change at ``t``, and tell the dispatch index of every drive it started."""
+        parts = []
+        if self._sts:
+            parts.append(self._switch(t))
         if self._rows:
-            self.index.legs_started(np.array(self._rows), self._keys)
+            parts.append((np.array(self._rows), self._keys))
             self._rows, self._keys = [], []
+        if len(parts) == 2:
+            parts = [(np.concatenate([parts[0][0], parts[1][0]]), parts[0][1] + parts[1][1])]
+        if parts and len(parts[0][1]):
+            self.index.legs_started(*parts[0])
+
+    def _switch(self, t: float) -> tuple[np.ndarray, list]:
+        """The batch's switch (``shift_kernels.switch_circuits``), then per unit what the engine reads.
+
+        Returns the index rows of the drives started (``DispatchIndex.legs_started``) and their keys.
+        """
+        sts, plans = self._sts, self._batch_plans
+        n = len(sts)
+        batch = np.array(self._batch, np.float64).reshape(n, SK.U_COLUMNS)
+        tables = self.tables
+        out_i = np.empty((n, SK.O_I_COLUMNS), np.int64)
+        out_f = np.empty((n, SK.O_F_COLUMNS))
+        SK.switch_circuits(t, self.warmup_s, self.horizon_s, batch, tables.speed, tables.flat.flat,
+                           tables.flat.seg, tables.join, tables.plan_i, tables.plan_f, *tables.times,
+                           out_i, out_f)
+        # columns as lists (Python ints and floats, as the plain path has them; no list per unit)
+        anchor_taus = out_f[:, SK.O_ANCHOR_TAU].tolist()
+        intervals = self.intervals
+        for pos, k, uid, t1, key in self._fix:
+            intervals[pos] = (uid, t1, t, key, t1, anchor_taus[k])
+        move, leg_cls = self.move, Leg
+        zero = False
+        for st, plan, node, dst, wait, t_end, anchor_t, anchor_tau, patrol, dist in zip(
+                sts, plans, out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist(),
+                out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(), batch[:, SK.U_T1].tolist(), anchor_taus,
+                out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist()):
+            st.patrol_s = patrol
+            st.distance_m = dist
+            st.anchor_t = anchor_t             # Movement.sync of an ended drive (else the same anchor)
+            st.anchor_tau = anchor_tau
+            key = plan[KEY]
+            st.level = key[1]
+            st.beat = plan[BEAT]
+            st.circuit, st.circuit_key = plan[CIRCUIT_], key
+            st.moving = LEG
+            st.leg = leg_cls(node, dst, t, wait, t_end, float(plan[METRES_FROM](node)[dst]), False, plan[SCALE])
+            if t_end <= t:                     # a drive of no length: on the circuit now, as join_circuit
+                move.on_change(st)
+                move.sync(st, t)
+                zero = True
+        self._batch, self._sts, self._batch_plans, self._fix = [], [], [], []
+        pr = batch[:, SK.U_PLAN].astype(np.int64)
+        rows = np.column_stack([batch[:, SK.U_UID], out_i[:, SK.O_NODE], np.full(n, t), out_f[:, SK.O_WAIT],
+                                tables.plan_f[pr, SK.P_SCALE], out_f[:, SK.O_TEND], out_f[:, SK.O_TAU],
+                                tables.plan_i[pr, SK.P_SEG]])
+        keys = [plan[KEY] for plan in plans]
+        if zero:
+            keep = out_f[:, SK.O_TEND] > t
+            rows = rows[keep]
+            keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
+        return rows, keys

@@ -1,0 +1,73 @@
+"""Per plan of the batched shift change, in stacked arrays: the join table, the circuit's segment, the mode.
+
+A plan is the circuit of one (unit, level, period) (``sim.engine.rejoin``). The compiled
+switch (``sim.engine.shift_kernels.switch_circuits``) reads, for every unit of a shift
+change at once, where its plan's circuit is joined from any node (the plan's row of
+``join``: ``NearestOnCircuit.table`` as integers), the circuit's segment in
+``FlatCircuits``, the travel mode's slot among the full time matrices and its patrol
+scale; and, per old circuit, its patrol speed (metres per second of a lap).
+
+Why stacked arrays: one compiled call per shift change reads them all; per-circuit
+Python lists and dicts cost a call or a conversion per unit. The join rows cost 4 bytes
+per node and plan (at 1,920 officers in the default town, 693 plans of 847 nodes: 2.3 MB).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine.positions import FlatCircuits
+from sim.engine import shift_kernels as SK
+
+MODE_SLOTS = 4                 # full time matrices the compiled switch takes (one argument each)
+_NO_MATRIX = np.zeros((1, 1))  # an unused slot
+
+
+class JoinTables:
+    """What the compiled switch reads per plan (rows of ``join``, ``plan_i``, ``plan_f``) and per segment (``speed``)."""
+
+    def __init__(self, flat: FlatCircuits) -> None:
+        self.flat = flat
+        self.count = 0
+        self.join = np.zeros((16, 1), np.int32)
+        self.plan_i = np.zeros((16, 2), np.int64)          # P_SEG, P_SLOT
+        self.plan_f = np.zeros((16, 1))                    # P_SCALE
+        self.times: list = [_NO_MATRIX] * MODE_SLOTS       # per slot: a mode's full time matrix
+        self._slot_of: dict = {}                           # mode -> slot
+        self.speed = np.zeros(64)                          # per segment: patrol metres per second
+        self.seg_speed: dict = {}                          # circuit key -> its segment, speed set
+
+    def add_plan(self, table: list | None, seg: int, mode: str, time_m: np.ndarray | None, scale: float) -> int:
+        """A plan's row (-1: none, the plan takes the per-unit path: no full matrix or join table)."""
+        if table is None or time_m is None:
+            return -1
+        slot = self._slot_of.get(mode)
+        if slot is None:
+            if len(self._slot_of) == MODE_SLOTS:
+                return -1
+            slot = self._slot_of[mode] = len(self._slot_of)
+            self.times[slot] = time_m
+        r = self.count
+        if r == self.join.shape[0] or len(table) > self.join.shape[1]:
+            rows = 2 * self.join.shape[0] if r == self.join.shape[0] else self.join.shape[0]
+            join = np.zeros((rows, max(len(table), self.join.shape[1])), np.int32)
+            join[:r, :self.join.shape[1]] = self.join[:r]
+            self.join = join
+            if rows > self.plan_i.shape[0]:
+                self.plan_i = np.concatenate([self.plan_i, np.zeros_like(self.plan_i)])
+                self.plan_f = np.concatenate([self.plan_f, np.zeros_like(self.plan_f)])
+        self.join[r, :len(table)] = table
+        self.plan_i[r, SK.P_SEG] = seg
+        self.plan_i[r, SK.P_SLOT] = slot
+        self.plan_f[r, SK.P_SCALE] = scale
+        self.count = r + 1
+        return r
+
+    def learn(self, key, circuit) -> int:
+        """The segment of circuit ``key``, its patrol speed set (``Circuit.length_m / duration_s``, as leave_patrol)."""
+        s = self.flat.seg_of[key]
+        if s >= self.speed.size:
+            self.speed = np.concatenate([self.speed, np.zeros(max(self.speed.size, s + 1))])
+        self.speed[s] = circuit.length_m / circuit.duration_s
+        self.seg_speed[key] = s
+        return s
