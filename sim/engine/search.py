@@ -59,6 +59,7 @@ class UnitSearch:
         self._fixed_lb = [(m, travel[m].oracle, of_mode) for m in travel if self._T[m] is None
                           for of_mode in [np.array([st.mode == m for st in units], bool)] if of_mode.any()]
         self._beat_sets: dict = {}
+        self._beat_lists: dict = {}        # (level, kind) -> beat per place, as a list (in_beat)
         self._located_first = needs.reserve or needs.owners
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
@@ -78,6 +79,8 @@ class UnitSearch:
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
             self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
+            # what each search leaves behind: one object, reset by every search (not one per search)
+            self._where_now = Located(self._out[1], self._out[2], K.locate_on_circuit)
             self._kernel_version, self._kernel_args = -1, ()
             K.compile_once()
 
@@ -96,6 +99,26 @@ class UnitSearch:
             return place in members, False
         b = int(index[place])
         return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
+
+    def in_beat(self, st: UnitState, place: int) -> bool:
+        """``owns(st, place)[0]``: whether the place is in the unit's beat (asked at every dispatch).
+
+        For a patrol unit the beat of every place at its level and kind is read from a list
+        (made once per (level, kind) from ``Deployment.beat_index``), without the neighbours'
+        look-up ``owns`` also makes.
+        """
+        if st.beat < 0:
+            return False
+        if st.role is ROLE_PATROL:
+            key = (st.level, st.unit.kind)
+            table = self._beat_lists.get(key)
+            if table is None:
+                index = self.dep.beat_index.get(key)
+                if index is not None:
+                    table = self._beat_lists[key] = np.asarray(index).tolist()
+            if table is not None:
+                return table[place] == st.beat
+        return self.owns(st, place)[0]
 
     def eta_s(self, st: UnitState, place: int, t: float, limit_s: float = INF) -> float:
         """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``.
@@ -319,9 +342,8 @@ class UnitSearch:
         best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, tf, is_backup,
                                                                        *self._kernel_args)
         off: dict = {}
-        locate_args = self._locate_args
-        self.located, self.located_t = Located(
-            off, out[1], out[2], lambda uids: K.locate_on_circuit(uids, tf, *locate_args)), t
+        self._where_now.reset(off, tf, self._locate_args)
+        self.located, self.located_t = self._where_now, t
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
         if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
