@@ -92,14 +92,17 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
     bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks).
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
-    ``(uid, arrival, checked_first, drive_lb, drives)``: the best located unit whose eligibility needs
-    no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its
-    arrival, whether a located unit that needs the check comes before it (then the caller
+    ``(uid, arrival, checked_first, drive_lb, drives, node, wait)``: the best located unit whose
+    eligibility needs no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if
+    none), its arrival, whether a located unit that needs the check comes before it (then the caller
     walks the units in order), and the least lower bound of the units on a drive it did not
     locate and their number (the caller locates none of them when there are none, or when
-    none could win).
+    none could win), and where the best unit is (``out[1, uid]`` as an int and ``out[2, uid]``:
+    sending it reads them from here, not from the arrays; -1 and 0 if there is none).
     """
     best = -1
+    best_node = -1
+    best_wait = 0.0
     best_eta = np.inf
     drive_lb = np.inf
     drives = 0
@@ -161,9 +164,10 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
                 first_checked, first_checked_eta = u, e
         elif best < 0 or e < best_eta:
             best, best_eta = u, e
+            best_node, best_wait = node, wait
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
                                             or (first_checked_eta == best_eta and first_checked < best))
-    return best, best_eta, checked_first, drive_lb, drives
+    return best, best_eta, checked_first, drive_lb, drives, best_node, best_wait
 
 
 @njit(cache=True, nogil=True)

@@ -64,6 +64,9 @@ class UnitSearch:
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
         self.located_t = -1.0                               # the time of the last search
+        # the compiled search: where the unit it chose is, (node it heads to, wait_s), or None
+        # (then ``located.get(uid)`` says); the other searches leave it None
+        self.chosen_at: tuple[int, float] | None = None
         # the compiled search: nearest-unit choice and a full time matrix for every mode
         self.compiled = (self.best_only and all(self._T[m] is not None for m in travel)
                          and len(travel) <= K.MODE_SLOTS)
@@ -339,8 +342,8 @@ class UnitSearch:
             self._kernel_version = flat.version
             self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
         tf = float(t)
-        best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, tf, is_backup,
-                                                                       *self._kernel_args)
+        best, best_eta, checked_first, drive_lb, drives, best_node, best_wait = nearest_unit(
+            place, tf, is_backup, *self._kernel_args)
         off: dict = {}
         self._where_now.reset(off, tf, self._locate_args)
         self.located, self.located_t = self._where_now, t
@@ -356,16 +359,23 @@ class UnitSearch:
                 if best < 0 or e < best_eta or (e == best_eta and u < best):
                     ahead.append((e, u))
         if checked_first:
+            self.chosen_at = None
             return self._walk(place, eta, is_backup=is_backup), []
-        ahead.sort()
-        for e, u in ahead:
-            st = units[u]
-            if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
-                    and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
-                                     is_backup=is_backup):
-                continue
-            return u, []
-        return (best if best >= 0 else None), []
+        if ahead:
+            ahead.sort()
+            for e, u in ahead:
+                st = units[u]
+                if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
+                        and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
+                                         is_backup=is_backup):
+                    continue
+                self.chosen_at = off[u]
+                return u, []
+        if best >= 0:
+            self.chosen_at = (best_node, best_wait)
+            return best, []
+        self.chosen_at = None
+        return None, []
 
     def _could_win(self, best: int, best_eta: float, checked_first: bool) -> list:
         """The units on a drive to locate after the compiled call, in order of unit id.
