@@ -18,7 +18,7 @@ import heapq
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL
 
 from sim.alert import AlertPlan
 from sim.demand import IncidentTable
@@ -26,6 +26,7 @@ from sim.dispatch import DispatchRules, search_needs, select_unit
 from sim.engine.availability import AvailabilitySettings, draw_episodes
 from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
+from sim.engine.event import Call, call_with_args
 from sim.engine.log import EngineLog
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.search import UnitSearch
@@ -36,26 +37,7 @@ from sim.force import Deployment
 from sim.kinds import Role
 from sim.network.graph import City
 
-
-class Call(Event):
-    """A SimPy event that calls ``callbacks[0](event)`` when it is processed; ``args`` are its arguments.
-
-    What ``env.timeout(delay)`` with a closure appended to its callbacks does, without the
-    closure and without ``Timeout.__init__`` (about a fifth of the Python work of an event):
-    made with ``Engine._at``, scheduled by ``Environment.schedule`` with the priority and
-    delay a ``Timeout`` uses, so events at equal times run in the same order (first
-    scheduled, first run). Class attributes stand in for what ``Event.__init__`` would set:
-    a scheduled event has succeeded (``_ok``) with no value.
-    """
-
-    __init__ = object.__init__        # the engine sets ``callbacks`` and ``args``
-    _ok = True
-    _value = None
-
-
-def _call_with_args(ev: Call) -> None:
-    """The callback of ``Engine._after``'s events: ``fn(*args)``."""
-    ev.fn(*ev.args)
+NAN = float("nan")
 
 
 class Engine(Trips, OtherWork):
@@ -92,12 +74,14 @@ class Engine(Trips, OtherWork):
         self.env = simpy.Environment()
         self._schedule = self.env.schedule
         n = len(incidents)
-        self.dispatch_s = np.full(n, np.nan)
+        # per incident; dispatch_s, first_unit, cross_area and clear_s are lists while the engine
+        # runs (it reads and writes single items, which lists serve faster) and arrays after it
+        self.dispatch_s: list | np.ndarray = [NAN] * n
         self.arrivals: list[list[float]] = [[] for _ in range(n)]
-        self.first_unit = np.full(n, -1, np.int64)
+        self.first_unit: list | np.ndarray = [-1] * n
         self.sent: list[list[int]] = [[] for _ in range(n)]
-        self.cross_area = np.zeros(n, bool)
-        self.clear_s = np.full(n, np.nan)
+        self.cross_area: list | np.ndarray = [False] * n
+        self.clear_s: list | np.ndarray = [NAN] * n
         self.encircle_s = np.full(n, np.nan)
         self.lost = np.zeros(n, bool)      # requests dropped in a loss system
         self.queue: list = []              # (priority, call_s, seq, incident) waiting for a unit
@@ -177,7 +161,7 @@ class Engine(Trips, OtherWork):
         if delay_s < 0:
             raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
         ev = Call()
-        ev.callbacks = [_call_with_args]
+        ev.callbacks = [call_with_args]
         ev.fn, ev.args = fn, args
         self._schedule(ev, NORMAL, delay_s)
 
@@ -254,7 +238,10 @@ class Engine(Trips, OtherWork):
                 self._seq += 1
             else:
                 at = search.chosen_at
-                self._send(self.units[uid], i, t, at if at is not None else search.located.get(uid))
+                if at is not None:          # the compiled search's choice: where it is and its arrival
+                    self._send(self.units[uid], i, t, at, search.chosen_eta_s)
+                else:
+                    self._send(self.units[uid], i, t, search.located.get(uid))
         if self.encircle is not None and self._is_major[i]:
             self.encircle_s[i] = t - self._call_s[i] + self.encircle.seconds_s(place, t)
 
@@ -344,6 +331,11 @@ class Engine(Trips, OtherWork):
         while self.env.peek() < limit and (self._requested < len(self._request_order) or self.queue
                                             or any(u.status is BUSY for u in self.units)):
             self.env.step()
+        n = len(self.inc)
+        self.dispatch_s = np.array(self.dispatch_s, np.float64).reshape(n)
+        self.first_unit = np.array(self.first_unit, np.int64).reshape(n)
+        self.cross_area = np.array(self.cross_area, bool).reshape(n)
+        self.clear_s = np.array(self.clear_s, np.float64).reshape(n)
         return EngineLog(incidents=self.inc, dispatch_s=self.dispatch_s, arrivals_s=self.arrivals,
                          units_sent=self.sent, first_unit=self.first_unit, cross_area=self.cross_area,
                          clear_s=self.clear_s, encircle_s=self.encircle_s, units=self.units,

@@ -65,8 +65,9 @@ class UnitSearch:
         self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
         self.located_t = -1.0                               # the time of the last search
         # the compiled search: where the unit it chose is, (node it heads to, wait_s), or None
-        # (then ``located.get(uid)`` says); the other searches leave it None
+        # (then ``located.get(uid)`` says), and its arrival; the other searches leave it None
         self.chosen_at: tuple[int, float] | None = None
+        self.chosen_eta_s = INF
         # the compiled search: nearest-unit choice and a full time matrix for every mode
         self.compiled = (self.best_only and all(self._T[m] is not None for m in travel)
                          and len(travel) <= K.MODE_SLOTS)
@@ -369,10 +370,10 @@ class UnitSearch:
                         and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
                                          is_backup=is_backup):
                     continue
-                self.chosen_at = off[u]
+                self.chosen_at, self.chosen_eta_s = off[u], e
                 return u, []
         if best >= 0:
-            self.chosen_at = (best_node, best_wait)
+            self.chosen_at, self.chosen_eta_s = (best_node, best_wait), best_eta
             return best, []
         self.chosen_at = None
         return None, []

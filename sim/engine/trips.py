@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import heapq
 
+from simpy.events import NORMAL
+
+from sim.engine.event import Call
 from sim.engine.units import BUSY, LEG, OFF, PATROL, STATION, STILL, UnitState, clip
 from sim.kinds import Role
 
@@ -23,10 +26,13 @@ INF = float("inf")
 class Trips:
     """The trip of a unit to an incident and back to its duty (mixed into ``Engine``)."""
 
-    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None) -> None:
+    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None,
+              eta_s: float | None = None) -> None:
         """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
 
-        ``located``: where the unit is now (node it heads to, seconds to it), if known.
+        ``located``: where the unit is now (node it heads to, seconds to it), if known;
+        ``eta_s``: its arrival from there, if known (the compiled search's, the same sum
+        ``wait + time + walk`` as here).
 
         The trip is one event, at clearance: nothing can divert a unit on its way, so its
         arrival is known when it leaves and is recorded now (unless it falls after the
@@ -49,12 +55,17 @@ class Trips:
             move.account_idle(st, t)
         target = self._target_of[mode][place]
         T = self._time_of[mode]
-        # TravelOracle.time and metres, read from the full matrix and the cached metres rows
-        resp_s = float(T[node, target]) if T is not None else self.travel[mode].oracle.time(node, target)
-        if not resp_s < INF:
-            self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
-        eta = wait + resp_s + self._extra_of[mode][place]
-        if T is not None:
+        if eta_s is None:
+            # TravelOracle.time, read from the full matrix
+            resp_s = float(T[node, target]) if T is not None else self.travel[mode].oracle.time(node, target)
+            if not resp_s < INF:
+                self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
+            eta = wait + resp_s + self._extra_of[mode][place]
+        else:
+            eta = eta_s
+            if not eta < INF:
+                self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
+        if T is not None:           # TravelOracle.metres, from the metres rows read so far
             rows = self._metres_rows[mode]
             row = rows.get(node)
             if row is None:
@@ -86,7 +97,13 @@ class Trips:
             arr.append(t1)
             arr.sort()
             move.account_drive(st, t0, t1, metres, patrol=False)
-        self._at(t1 + self._on_scene_s[i] - t0, self._clear, (st, i, t1, t0, target))
+        ev = Call()                          # Engine._at, written out
+        ev.callbacks = [self._clear]
+        ev.args = (st, i, t1, t0, target)
+        delay_s = t1 + self._on_scene_s[i] - t0
+        if delay_s < 0:
+            raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+        self._schedule(ev, NORMAL, delay_s)
 
     def _clear(self, ev) -> None:
         """The unit of ``ev.args`` = (unit, incident, arrival, sent at, node) clears the scene now."""
