@@ -86,6 +86,7 @@ class UnitSearch:
             # what each search leaves behind: one object, reset by every search (not one per search)
             self._where_now = Located(self._out[1], self._out[2], K.locate_on_circuit)
             self._kernel_version, self._kernel_args = -1, ()
+            self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
             K.compile_once()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
@@ -341,10 +342,16 @@ class UnitSearch:
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
                                  index.lb_rows) + self._times
             self._kernel_version = flat.version
+            self._kernel = None
             self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
         tf = float(t)
-        best, best_eta, checked_first, drive_lb, drives, best_node, best_wait = nearest_unit(
+        kernel = self._kernel
+        if kernel is None:         # new arguments: the dispatcher once, then its compiled code (K.direct)
+            kernel = nearest_unit
+        best, best_eta, checked_first, drive_lb, drives, best_node, best_wait = kernel(
             place, tf, is_backup, *self._kernel_args)
+        if self._kernel is None and type(place) is int:
+            self._kernel = K.direct(nearest_unit, (place, tf, is_backup) + self._kernel_args)
         off: dict = {}
         self._where_now.reset(off, tf, self._locate_args)
         self.located, self.located_t = self._where_now, t
