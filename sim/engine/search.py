@@ -62,7 +62,8 @@ class UnitSearch:
         self._beat_lists: dict = {}        # (level, kind) -> beat per place, as a list (in_beat)
         self._located_first = needs.reserve or needs.owners
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
-        self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
+        self._located: dict | Located = {}     # uid -> (node, wait_s) for the last search (``located``)
+        self._pending: tuple | None = None     # the compiled search's (off, t) until ``located`` is asked
         self.located_t = -1.0                               # the time of the last search
         # the compiled search: where the unit it chose is, (node it heads to, wait_s), or None
         # (then ``located.get(uid)`` says), and its arrival; the other searches leave it None
@@ -104,6 +105,25 @@ class UnitSearch:
             return place in members, False
         b = int(index[place])
         return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
+
+    @property
+    def located(self) -> dict | Located:
+        """Where the last search found the units: ``get(uid)`` -> (node it heads to, wait_s) or None.
+
+        After a compiled search, the one ``Located`` of the run is reset for it when first
+        asked (sending the unit it chose needs nothing from it: ``chosen_at``).
+        """
+        if self._pending is not None:
+            off, tf = self._pending
+            self._pending = None
+            self._where_now.reset(off, tf, self._locate_args)
+            self._located = self._where_now
+        return self._located
+
+    @located.setter
+    def located(self, value: dict) -> None:
+        self._pending = None
+        self._located = value
 
     def in_beat(self, st: UnitState, place: int) -> bool:
         """``owns(st, place)[0]``: whether the place is in the unit's beat (asked at every dispatch).
@@ -353,8 +373,7 @@ class UnitSearch:
         if self._kernel is None and type(place) is int:
             self._kernel = K.direct(nearest_unit, (place, tf, is_backup) + self._kernel_args)
         off: dict = {}
-        self._where_now.reset(off, tf, self._locate_args)
-        self.located, self.located_t = self._where_now, t
+        self._pending, self.located_t = (off, tf), t       # ``located`` resets the Located when asked
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
         if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
