@@ -84,6 +84,7 @@ class UnitSearch:
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
             self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
+            self._eta_row, self._flat = self._out[0], index.flat
             # what each search leaves behind: one object, reset by every search (not one per search)
             self._where_now = Located(self._out[1], self._out[2], K.locate_on_circuit)
             self._kernel_version, self._kernel_args = -1, ()
@@ -354,11 +355,9 @@ class UnitSearch:
         whose eligibility depends on the rules comes first, every free unit is located and
         they are walked in order of (arrival, unit id): the choice is the first eligible one.
         """
-        index, units = self.index, self.units
-        out = self._out
-        eta = out[0]
-        flat = index.flat
+        flat = self._flat
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
+            index, out = self.index, self._out
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
                                  index.lb_rows) + self._times
             self._kernel_version = flat.version
@@ -376,6 +375,7 @@ class UnitSearch:
         self._pending, self.located_t = (off, tf), t       # ``located`` resets the Located when asked
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
+        units, eta = self.units, self._eta_row
         if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
             for u in self._could_win(best, best_eta, checked_first):

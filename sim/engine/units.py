@@ -231,7 +231,7 @@ class Movement:
             self.account_drive(st, leg.t_start, t, done, patrol=True)  # driving back, available: not busy
         elif st.moving is CIRCUIT:
             c = st.circuit
-            speed = c.length_m / c.duration_s
+            speed = c.dist_m[-1] / c.t_s[-1]      # length_m / duration_s, without the two property calls
             anchor_t = st.anchor_t       # clip(anchor_t, t, warmup, horizon), written out
             a = self.warmup_s if anchor_t < self.warmup_s else anchor_t
             b = self.horizon_s if t > self.horizon_s else t
