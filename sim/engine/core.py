@@ -77,9 +77,12 @@ class Engine(Trips, OtherWork):
         # per incident; dispatch_s, first_unit, cross_area and clear_s are lists while the engine
         # runs (it reads and writes single items, which lists serve faster) and arrays after it
         self.dispatch_s: list | np.ndarray = [NAN] * n
-        self.arrivals: list[list[float]] = [[] for _ in range(n)]
+        # arrivals and units sent, a list per incident: made when the run starts (``_run``), after
+        # the world is frozen out of the garbage collector (two lists per incident are most of the
+        # objects an engine makes before it runs, and made here they set off full collections)
+        self.arrivals: list[list[float]] = []
         self.first_unit: list | np.ndarray = [-1] * n
-        self.sent: list[list[int]] = [[] for _ in range(n)]
+        self.sent: list[list[int]] = []
         self.cross_area: list | np.ndarray = [False] * n
         self.clear_s: list | np.ndarray = [NAN] * n
         self.encircle_s = np.full(n, np.nan)
@@ -297,9 +300,10 @@ class Engine(Trips, OtherWork):
         The prepared world (network, travel tables, scenario: some 200,000 Python objects
         in the default town) is frozen out of the garbage collector while the engine runs
         (``gc.freeze``, undone after): a full collection then visits only what the run
-        itself made, where one visit of everything cost 10-15% of a 60-day run of the
-        default town. Nothing is frozen when the caller froze objects itself (it then
-        manages them) or when the collector is off.
+        itself made, where one visit of everything cost about a tenth of a second (in a
+        simulated year of the default town, collections were 7-15% of the engine's time;
+        ``bench/gc_share.py``). Nothing is frozen when the caller froze objects itself (it
+        then manages them) or when the collector is off.
         """
         freeze = gc.isenabled() and gc.get_freeze_count() == 0
         if freeze:
@@ -311,6 +315,9 @@ class Engine(Trips, OtherWork):
                 gc.unfreeze()
 
     def _run(self) -> EngineLog:
+        n = len(self.inc)
+        self.arrivals = [[] for _ in range(n)]
+        self.sent = [[] for _ in range(n)]
         # the shift process is created first, so the first shift is set up before any call at time 0
         self.env.process(self._shifts())
         if len(self.inc):
