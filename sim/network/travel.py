@@ -34,7 +34,6 @@ from scipy.sparse.csgraph import dijkstra
 from sim.errors import NetworkError
 from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
-from sim.network.metres_jit import metres_row
 from sim.network.searches import SearchColumns
 
 FULL_MATRIX_MAX_NODES = 4000
@@ -183,7 +182,9 @@ class TravelOracle:
         row = self._m_rows.get(source)
         if row is not None:
             return row
-        # the pointer jumping in one compiled call (sim.network.metres_jit: numpy's steps, the same bits)
+        # the pointer jumping in one compiled call (sim.network.metres_jit: numpy's steps, the same bits;
+        # imported here, so that numba loads on first use)
+        from sim.network.metres_jit import metres_row
         m = metres_row(self._pred_row(source), int(source), self._edge_key, self._edge_m)
         self._m_rows[source] = m
         if len(self._m_rows) > self._max_rows and self._full is None:
