@@ -13,10 +13,12 @@ other work in ``sim.engine.work``; results are flat records (``sim.engine.log.En
 
 from __future__ import annotations
 
+import gc
 import heapq
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.alert import AlertPlan
 from sim.demand import IncidentTable
@@ -24,6 +26,7 @@ from sim.dispatch import DispatchRules, search_needs, select_unit
 from sim.engine.availability import AvailabilitySettings, draw_episodes
 from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
+from sim.engine.event import Call, call_with_args
 from sim.engine.log import EngineLog
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.search import UnitSearch
@@ -34,6 +37,7 @@ from sim.force import Deployment
 from sim.kinds import Role
 from sim.network.graph import City
 
+NAN = float("nan")
 
 
 class Engine(Trips, OtherWork):
@@ -68,13 +72,19 @@ class Engine(Trips, OtherWork):
         self._is_major = ([False] * len(incidents) if major_types is None
                           else np.asarray(major_types, bool)[incidents.type_idx].tolist())
         self.env = simpy.Environment()
+        self._schedule = self.env.schedule
         n = len(incidents)
-        self.dispatch_s = np.full(n, np.nan)
-        self.arrivals: list[list[float]] = [[] for _ in range(n)]
-        self.first_unit = np.full(n, -1, np.int64)
-        self.sent: list[list[int]] = [[] for _ in range(n)]
-        self.cross_area = np.zeros(n, bool)
-        self.clear_s = np.full(n, np.nan)
+        # per incident; dispatch_s, first_unit, cross_area and clear_s are lists while the engine
+        # runs (it reads and writes single items, which lists serve faster) and arrays after it
+        self.dispatch_s: list | np.ndarray = [NAN] * n
+        # arrivals and units sent, a list per incident: made when the run starts (``_run``), after
+        # the world is frozen out of the garbage collector (two lists per incident are most of the
+        # objects an engine makes before it runs, and made here they set off full collections)
+        self.arrivals: list[list[float]] = []
+        self.first_unit: list | np.ndarray = [-1] * n
+        self.sent: list[list[int]] = []
+        self.cross_area: list | np.ndarray = [False] * n
+        self.clear_s: list | np.ndarray = [NAN] * n
         self.encircle_s = np.full(n, np.nan)
         self.lost = np.zeros(n, bool)      # requests dropped in a loss system
         self.queue: list = []              # (priority, call_s, seq, incident) waiting for a unit
@@ -91,6 +101,10 @@ class Engine(Trips, OtherWork):
         self._extra_of = {m: extra_s[m].astype(float).tolist() for m in travel}
         self._offset_m = city.place_offset_m
         self.travel = travel
+        # per mode: the full time matrix (None on large graphs) and the metres rows read so far
+        self._time_of = {m: travel[m].oracle.time_matrix for m in travel}
+        self._metres_rows: dict = {m: {} for m in travel}
+        self._offset_of = {m: city.place_offset_m[m].astype(float).tolist() for m in travel}
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
@@ -140,23 +154,46 @@ class Engine(Trips, OtherWork):
 
     # ------------------------------------------------------------------ events
     def _after(self, delay_s: float, fn, *args) -> None:
-        """Call ``fn(*args)`` after ``delay_s`` simulated seconds (a SimPy timeout with a callback).
+        """Call ``fn(*args)`` after ``delay_s`` simulated seconds (a ``Call`` event).
 
         Callbacks instead of generator processes halve the work per event; the order of
-        events at equal times is still SimPy's (first scheduled, first run).
+        events at equal times is still SimPy's (first scheduled, first run). The two
+        events of every call (the next request, a clearance) use ``_at`` with a callback
+        that takes the event itself.
         """
-        ev = self.env.timeout(delay_s)
-        ev.callbacks.append(lambda _ev: fn(*args))
+        if delay_s < 0:
+            raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+        ev = Call()
+        ev.callbacks = [call_with_args]
+        ev.fn, ev.args = fn, args
+        self._schedule(ev, NORMAL, delay_s)
 
-    def _next_request(self, k: int) -> None:
+    def _at(self, delay_s: float, callback, args: tuple) -> None:
+        """``callback(event)`` after ``delay_s`` simulated seconds, ``args`` in ``event.args`` (no closure)."""
+        if delay_s < 0:
+            raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+        ev = Call()
+        ev.callbacks = [callback]
+        ev.args = args
+        self._schedule(ev, NORMAL, delay_s)
+
+    def _next_request(self, ev: Call) -> None:
         """The ``k``-th dispatch request (in order of call + handling time), then schedule the next.
 
         All incidents are known in advance, so the requests form one chain of events;
         a call needs no event of its own (calls are counted when a level is decided).
         """
-        i = self._request_order[k]
-        if k + 1 < len(self._request_order):
-            self._after(self._request_s[self._request_order[k + 1]] - self.env.now, self._next_request, k + 1)
+        k = ev.args
+        order = self._request_order
+        i = order[k]
+        if k + 1 < len(order):
+            nxt = Call()
+            nxt.callbacks = [self._next_request]
+            nxt.args = k + 1
+            delay_s = self._request_s[order[k + 1]] - self.env.now
+            if delay_s < 0:
+                raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+            self._schedule(nxt, NORMAL, delay_s)
         self._request(i, self._needed[i])
 
     def _shifts(self):
@@ -182,12 +219,18 @@ class Engine(Trips, OtherWork):
         t = self.env.now
         place = self._place[i]
         search = self.search
+        best_only = search.best_only
+        # the compiled search is called directly (``search`` would call it), read here so that a test may wrap it
+        search_fn = search._search_compiled if search.compiled else search.search
         for _ in range(count):
             if self._keep_free and self._held(i, self._n_free()):
                 heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
                 self._seq += 1
                 continue
-            uid = self._choose(i, t)
+            if best_only:                # the search makes the choice (as _choose)
+                uid = search_fn(place, t, is_backup=len(self.sent[i]) > 0)[0]
+            else:
+                uid = self._choose(i, t)
             if uid is None:
                 if self.rules.lost_when_all_busy:
                     self.lost[i] = True
@@ -197,7 +240,11 @@ class Engine(Trips, OtherWork):
                 heapq.heappush(self.queue, (self._priority[i], self._call_s[i], self._seq, i))
                 self._seq += 1
             else:
-                self._send(self.units[uid], i, t, search.located.get(uid))
+                at = search.chosen_at
+                if at is not None:          # the compiled search's choice: where it is and its arrival
+                    self._send(self.units[uid], i, t, at, search.chosen_eta_s)
+                else:
+                    self._send(self.units[uid], i, t, search.located.get(uid))
         if self.encircle is not None and self._is_major[i]:
             self.encircle_s[i] = t - self._call_s[i] + self.encircle.seconds_s(place, t)
 
@@ -248,10 +295,33 @@ class Engine(Trips, OtherWork):
 
     # ------------------------------------------------------------------ run
     def run(self) -> EngineLog:
+        """Run the replication to the horizon and drain it; the engine's log.
+
+        The prepared world (network, travel tables, scenario: some 200,000 Python objects
+        in the default town) is frozen out of the garbage collector while the engine runs
+        (``gc.freeze``, undone after): a full collection then visits only what the run
+        itself made, where one visit of everything cost about a tenth of a second (in a
+        simulated year of the default town, collections were 7-15% of the engine's time;
+        ``bench/gc_share.py``). Nothing is frozen when the caller froze objects itself (it
+        then manages them) or when the collector is off.
+        """
+        freeze = gc.isenabled() and gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            return self._run()
+        finally:
+            if freeze:
+                gc.unfreeze()
+
+    def _run(self) -> EngineLog:
+        n = len(self.inc)
+        self.arrivals = [[] for _ in range(n)]
+        self.sent = [[] for _ in range(n)]
         # the shift process is created first, so the first shift is set up before any call at time 0
         self.env.process(self._shifts())
         if len(self.inc):
-            self._after(self._request_s[self._request_order[0]], self._next_request, 0)
+            self._at(self._request_s[self._request_order[0]], self._next_request, 0)
         if self.availability is not None:
             for st in self.units:
                 eps = draw_episodes(self.availability, self._rep, st.uid, self.horizon_s)
@@ -268,6 +338,11 @@ class Engine(Trips, OtherWork):
         while self.env.peek() < limit and (self._requested < len(self._request_order) or self.queue
                                             or any(u.status is BUSY for u in self.units)):
             self.env.step()
+        n = len(self.inc)
+        self.dispatch_s = np.array(self.dispatch_s, np.float64).reshape(n)
+        self.first_unit = np.array(self.first_unit, np.int64).reshape(n)
+        self.cross_area = np.array(self.cross_area, bool).reshape(n)
+        self.clear_s = np.array(self.clear_s, np.float64).reshape(n)
         return EngineLog(incidents=self.inc, dispatch_s=self.dispatch_s, arrivals_s=self.arrivals,
                          units_sent=self.sent, first_unit=self.first_unit, cross_area=self.cross_area,
                          clear_s=self.clear_s, encircle_s=self.encircle_s, units=self.units,

@@ -92,14 +92,17 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
     bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks).
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
-    ``(uid, arrival, checked_first, drive_lb, drives)``: the best located unit whose eligibility needs
-    no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if none), its
-    arrival, whether a located unit that needs the check comes before it (then the caller
+    ``(uid, arrival, checked_first, drive_lb, drives, node, wait)``: the best located unit whose
+    eligibility needs no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if
+    none), its arrival, whether a located unit that needs the check comes before it (then the caller
     walks the units in order), and the least lower bound of the units on a drive it did not
     locate and their number (the caller locates none of them when there are none, or when
-    none could win).
+    none could win), and where the best unit is (``out[1, uid]`` as an int and ``out[2, uid]``:
+    sending it reads them from here, not from the arrays; -1 and 0 if there is none).
     """
     best = -1
+    best_node = -1
+    best_wait = 0.0
     best_eta = np.inf
     drive_lb = np.inf
     drives = 0
@@ -161,9 +164,10 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
                 first_checked, first_checked_eta = u, e
         elif best < 0 or e < best_eta:
             best, best_eta = u, e
+            best_node, best_wait = node, wait
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
                                             or (first_checked_eta == best_eta and first_checked < best))
-    return best, best_eta, checked_first, drive_lb, drives
+    return best, best_eta, checked_first, drive_lb, drives, best_node, best_wait
 
 
 @njit(cache=True, nogil=True)
@@ -189,6 +193,26 @@ def locate_on_circuit(uids, t, code, ui, uf, flat, seg, out):
         at, wait = _on_circuit(flat, seg, s, tau)
         out[2, u] = wait
         out[1, u] = at
+
+
+def direct(dispatcher, args: tuple):
+    """The compiled code of ``dispatcher`` for the types of ``args``, to call without the type dispatch.
+
+    A call through numba's dispatcher first finds the type of every argument and the
+    overload compiled for them (about a microsecond for ``nearest_unit``'s fifteen
+    arguments, as much as the loop itself in the default town); the overload's entry
+    point takes the same arguments and unboxes them alike, without that look-up. It is
+    only valid for arguments of exactly these types: the caller asks again whenever an
+    argument may have changed type (new arrays), and gets the dispatcher back when no
+    overload matches (the first call then compiles or loads one) or numba keeps no entry point.
+    """
+    try:
+        sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+        cres = dispatcher.overloads.get(sig)
+    except Exception:          # a numba without these attributes: the dispatcher is always right
+        return dispatcher
+    entry = getattr(cres, "entry_point", None)
+    return entry if callable(entry) else dispatcher
 
 
 def compile_once() -> None:

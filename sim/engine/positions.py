@@ -59,18 +59,28 @@ class Located:
     chosen unit asks once or twice; the encirclement measure asks for every free unit,
     so from the third question on ``get`` is a dict's (built from the arrays then: they
     are reused by the next search, which comes after every question about this one).
+    One object serves every search of a run: ``reset`` (by the search) starts it afresh.
     """
 
-    __slots__ = ("off", "_node", "_wait", "_asked", "get", "_relocate")
+    __slots__ = ("off", "_node", "_wait", "_asked", "get", "_locate", "_t", "_locate_args")
 
-    def __init__(self, off: dict, node: np.ndarray, wait: np.ndarray, relocate=None) -> None:
-        self.off = off
+    def __init__(self, node: np.ndarray, wait: np.ndarray, locate=None) -> None:
         self._node, self._wait = node, wait
+        # locate(uids, t, *locate_args): locate, into node and wait, the units on their circuit the
+        # search skipped because they could not win (``kernels.locate_on_circuit``, at the search's time)
+        self._locate = locate
+        self.reset({}, 0.0, ())
+
+    def reset(self, off: dict, t: float, locate_args: tuple) -> None:
+        """A new search at ``t``: ``off`` the units it located in Python, ``locate_args`` the kernel's arrays."""
+        self.off = off
+        self._t, self._locate_args = t, locate_args
         self._asked = 0
         self.get = self._get
-        # relocate(uids): locate, into node and wait, the units on their circuit the search
-        # skipped because they could not win (``kernels.locate_on_circuit``, at the search's time)
-        self._relocate = relocate
+
+    def _relocate(self, uids: np.ndarray) -> None:
+        if self._locate is not None:
+            self._locate(uids, self._t, *self._locate_args)
 
     def of_many(self, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(node as float, wait) of each of ``uids`` as the compiled search left them; node -1: not located.
@@ -78,8 +88,7 @@ class Located:
         The units located in Python (``off``) are filled in; the encirclement measure reads
         every free unit at once from here instead of asking ``get`` unit by unit.
         """
-        if self._relocate is not None:
-            self._relocate(uids)
+        self._relocate(uids)
         node, wait = self._node[uids], self._wait[uids]
         if self.off:
             for a, u in enumerate(uids.tolist()):
@@ -94,8 +103,7 @@ class Located:
             return hit
         self._asked += 1
         if self._asked > 2:
-            if self._relocate is not None:
-                self._relocate(np.arange(self._node.size))
+            self._relocate(np.arange(self._node.size))
             found = np.flatnonzero(self._node >= 0)
             table = dict(zip(found.tolist(), zip(self._node[found].astype(np.int64).tolist(),
                                                  self._wait[found].tolist())))
@@ -103,7 +111,7 @@ class Located:
             self.get = table.get
             return table.get(uid, default)
         node = int(self._node[uid])
-        if node < 0 and self._relocate is not None:
+        if node < 0 and self._locate is not None:
             self._relocate(np.array([uid], np.int64))
             node = int(self._node[uid])
         if node < 0:

@@ -59,10 +59,16 @@ class UnitSearch:
         self._fixed_lb = [(m, travel[m].oracle, of_mode) for m in travel if self._T[m] is None
                           for of_mode in [np.array([st.mode == m for st in units], bool)] if of_mode.any()]
         self._beat_sets: dict = {}
+        self._beat_lists: dict = {}        # (level, kind) -> beat per place, as a list (in_beat)
         self._located_first = needs.reserve or needs.owners
         self._ruled, self._backup_kinds = needs.ruled_kinds, needs.backup_kinds
-        self.located: dict[int, tuple[int, float]] = {}   # uid -> (node, wait_s) for the last search
+        self._located: dict | Located = {}     # uid -> (node, wait_s) for the last search (``located``)
+        self._pending: tuple | None = None     # the compiled search's (off, t) until ``located`` is asked
         self.located_t = -1.0                               # the time of the last search
+        # the compiled search: where the unit it chose is, (node it heads to, wait_s), or None
+        # (then ``located.get(uid)`` says), and its arrival; the other searches leave it None
+        self.chosen_at: tuple[int, float] | None = None
+        self.chosen_eta_s = INF
         # the compiled search: nearest-unit choice and a full time matrix for every mode
         self.compiled = (self.best_only and all(self._T[m] is not None for m in travel)
                          and len(travel) <= K.MODE_SLOTS)
@@ -78,7 +84,11 @@ class UnitSearch:
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._te = np.array([[target_of[m] for m in modes], [extra_of[m] for m in modes]], float)
             self._out = np.empty((3, len(units)))      # per unit: arrival, node it heads to, wait
+            self._eta_row, self._flat = self._out[0], index.flat
+            # what each search leaves behind: one object, reset by every search (not one per search)
+            self._where_now = Located(self._out[1], self._out[2], K.locate_on_circuit)
             self._kernel_version, self._kernel_args = -1, ()
+            self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
             K.compile_once()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
@@ -96,6 +106,45 @@ class UnitSearch:
             return place in members, False
         b = int(index[place])
         return b == st.beat, b in self.dep.beat_neighbours.get(st.beat, ())
+
+    @property
+    def located(self) -> dict | Located:
+        """Where the last search found the units: ``get(uid)`` -> (node it heads to, wait_s) or None.
+
+        After a compiled search, the one ``Located`` of the run is reset for it when first
+        asked (sending the unit it chose needs nothing from it: ``chosen_at``).
+        """
+        if self._pending is not None:
+            off, tf = self._pending
+            self._pending = None
+            self._where_now.reset(off, tf, self._locate_args)
+            self._located = self._where_now
+        return self._located
+
+    @located.setter
+    def located(self, value: dict) -> None:
+        self._pending = None
+        self._located = value
+
+    def in_beat(self, st: UnitState, place: int) -> bool:
+        """``owns(st, place)[0]``: whether the place is in the unit's beat (asked at every dispatch).
+
+        For a patrol unit the beat of every place at its level and kind is read from a list
+        (made once per (level, kind) from ``Deployment.beat_index``), without the neighbours'
+        look-up ``owns`` also makes.
+        """
+        if st.beat < 0:
+            return False
+        if st.role is ROLE_PATROL:
+            key = (st.level, st.unit.kind)
+            table = self._beat_lists.get(key)
+            if table is None:
+                index = self.dep.beat_index.get(key)
+                if index is not None:
+                    table = self._beat_lists[key] = np.asarray(index).tolist()
+            if table is not None:
+                return table[place] == st.beat
+        return self.owns(st, place)[0]
 
     def eta_s(self, st: UnitState, place: int, t: float, limit_s: float = INF) -> float:
         """Estimated seconds for ``st`` to reach ``place`` if sent at ``t``.
@@ -306,24 +355,27 @@ class UnitSearch:
         whose eligibility depends on the rules comes first, every free unit is located and
         they are walked in order of (arrival, unit id): the choice is the first eligible one.
         """
-        index, units = self.index, self.units
-        out = self._out
-        eta = out[0]
-        flat = index.flat
+        flat = self._flat
         if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
+            index, out = self.index, self._out
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
                                  index.lb_rows) + self._times
             self._kernel_version = flat.version
+            self._kernel = None
             self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
         tf = float(t)
-        best, best_eta, checked_first, drive_lb, drives = nearest_unit(place, tf, is_backup,
-                                                                       *self._kernel_args)
+        kernel = self._kernel
+        if kernel is None:         # new arguments: the dispatcher once, then its compiled code (K.direct)
+            kernel = nearest_unit
+        best, best_eta, checked_first, drive_lb, drives, best_node, best_wait = kernel(
+            place, tf, is_backup, *self._kernel_args)
+        if self._kernel is None and type(place) is int:
+            self._kernel = K.direct(nearest_unit, (place, tf, is_backup) + self._kernel_args)
         off: dict = {}
-        locate_args = self._locate_args
-        self.located, self.located_t = Located(
-            off, out[1], out[2], lambda uids: K.locate_on_circuit(uids, tf, *locate_args)), t
+        self._pending, self.located_t = (off, tf), t       # ``located`` resets the Located when asked
         ahead = []                 # units on a drive that come before the best: (arrival, uid)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
+        units, eta = self.units, self._eta_row
         if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
             for u in self._could_win(best, best_eta, checked_first):
@@ -334,16 +386,23 @@ class UnitSearch:
                 if best < 0 or e < best_eta or (e == best_eta and u < best):
                     ahead.append((e, u))
         if checked_first:
+            self.chosen_at = None
             return self._walk(place, eta, is_backup=is_backup), []
-        ahead.sort()
-        for e, u in ahead:
-            st = units[u]
-            if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
-                    and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
-                                     is_backup=is_backup):
-                continue
-            return u, []
-        return (best if best >= 0 else None), []
+        if ahead:
+            ahead.sort()
+            for e, u in ahead:
+                st = units[u]
+                if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
+                        and not eligible(Candidate(u, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
+                                         is_backup=is_backup):
+                    continue
+                self.chosen_at, self.chosen_eta_s = off[u], e
+                return u, []
+        if best >= 0:
+            self.chosen_at, self.chosen_eta_s = (best_node, best_wait), best_eta
+            return best, []
+        self.chosen_at = None
+        return None, []
 
     def _could_win(self, best: int, best_eta: float, checked_first: bool) -> list:
         """The units on a drive to locate after the compiled call, in order of unit id.

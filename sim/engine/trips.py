@@ -12,29 +12,38 @@ from __future__ import annotations
 
 import heapq
 
-import numpy as np
+from simpy.events import NORMAL
 
+from sim.engine.event import Call
 from sim.engine.units import BUSY, LEG, OFF, PATROL, STATION, STILL, UnitState, clip
 from sim.kinds import Role
 
 MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
 ROLE_PATROL = Role.PATROL
+INF = float("inf")
 
 
 class Trips:
     """The trip of a unit to an incident and back to its duty (mixed into ``Engine``)."""
 
-    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None) -> None:
+    def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None,
+              eta_s: float | None = None) -> None:
         """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
 
-        ``located``: where the unit is now (node it heads to, seconds to it), if known.
+        ``located``: where the unit is now (node it heads to, seconds to it), if known;
+        ``eta_s``: its arrival from there, if known (the compiled search's, the same sum
+        ``wait + time + walk`` as here).
+
+        The trip is one event, at clearance: nothing can divert a unit on its way, so its
+        arrival is known when it leaves and is recorded now (unless it falls after the
+        drain stops the run, like the clearance that would follow it).
         """
         move = self.move
-        mt = self.travel[st.mode]
+        mode = st.mode
         place = self._place[i]
-        own, _ = self.search.owns(st, place)
         node, wait = located if located is not None else move.where(st, t)
-        if st.status is PATROL:
+        status = st.status
+        if status is PATROL:
             if st.moving is LEG:
                 # the compiled search may have found a drive to the circuit ended without booking
                 # its end: book it first (the same accounts, in the same order, as when it is located)
@@ -42,16 +51,32 @@ class Trips:
             if st.moving is not STILL:
                 # the rest of the current street edge is counted in time (wait), not in distance
                 move.leave_patrol(st, t)
-        elif st.status is STATION:
+        elif status is STATION:
             move.account_idle(st, t)
-        target = self._target_of[st.mode][place]
-        resp_s = mt.oracle.time(node, target)
-        if not resp_s < np.inf:
-            mt.oracle.route(node, target)      # raises the one-line "no route" error
-        eta = wait + resp_s + self._extra_of[st.mode][place]
-        metres = mt.oracle.metres(node, target) + float(self._offset_m[st.mode][place])
-        cross = st.role is ROLE_PATROL and not own
-        if not self.sent[i]:
+        target = self._target_of[mode][place]
+        T = self._time_of[mode]
+        if eta_s is None:
+            # TravelOracle.time, read from the full matrix
+            resp_s = float(T[node, target]) if T is not None else self.travel[mode].oracle.time(node, target)
+            if not resp_s < INF:
+                self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
+            eta = wait + resp_s + self._extra_of[mode][place]
+        else:
+            eta = eta_s
+            if not eta < INF:
+                self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
+        if T is not None:           # TravelOracle.metres, from the metres rows read so far
+            rows = self._metres_rows[mode]
+            row = rows.get(node)
+            if row is None:
+                row = rows[node] = self.travel[mode].oracle.metres_from(node)
+            metres = float(row[target]) + self._offset_of[mode][place]
+        else:
+            metres = self.travel[mode].oracle.metres(node, target) + self._offset_of[mode][place]
+        # the cross-area flag is the one thing a dispatch asks of the beats (patrol units only)
+        cross = st.role is ROLE_PATROL and not self.search.in_beat(st, place)
+        sent = self.sent[i]
+        if not sent:
             self.dispatch_s[i] = t
             self.cross_area[i] = cross
         if cross:
@@ -59,18 +84,10 @@ class Trips:
         st.status, st.moving, st.leg, st.since = BUSY, STILL, None, t
         self.index.unavailable(st.uid)
         st.calls += 1
-        self.sent[i].append(st.uid)
+        sent.append(st.uid)
         if self.trace is not None:
             self.trace.append(("trip", st.uid, t, node, wait, target, place, eta, i))
-        self._trip(st, i, eta, metres, target)
-
-    def _trip(self, st: UnitState, i: int, eta: float, metres: float, node: int) -> None:
-        """Drive to incident ``i`` and stay on scene; one event, at clearance.
-
-        Nothing can divert a unit on its way, so its arrival is known when it leaves
-        and is recorded now (unless it falls after the drain stops the run, like the
-        clearance that would follow it).
-        """
+        # the trip: arrival recorded now, one event at clearance
         t0 = self.env.now
         t1 = t0 + eta
         if t1 < self.horizon_s + MAX_DRAIN_S:
@@ -79,10 +96,18 @@ class Trips:
                 self.first_unit[i] = st.uid
             arr.append(t1)
             arr.sort()
-            self.move.account_drive(st, t0, t1, metres, patrol=False)
-        self._after(t1 + self._on_scene_s[i] - t0, self._clear, st, i, t1, t0, node)
+            move.account_drive(st, t0, t1, metres, patrol=False)
+        ev = Call()                          # Engine._at, written out
+        ev.callbacks = [self._clear]
+        ev.args = (st, i, t1, t0, target)
+        delay_s = t1 + self._on_scene_s[i] - t0
+        if delay_s < 0:
+            raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+        self._schedule(ev, NORMAL, delay_s)
 
-    def _clear(self, st: UnitState, i: int, t1: float, t0: float, node: int) -> None:
+    def _clear(self, ev) -> None:
+        """The unit of ``ev.args`` = (unit, incident, arrival, sent at, node) clears the scene now."""
+        st, i, t1, t0, node = ev.args
         t2 = self.env.now
         st.scene_s += clip(t1, t2, self.warmup_s, self.horizon_s)
         if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier

@@ -186,9 +186,12 @@ class Movement:
 
     # ------------------------------------------------------------------ accounts
     def account_drive(self, st: UnitState, t0: float, t1: float, metres: float, *, patrol: bool) -> None:
-        inside = clip(t0, t1, self.warmup_s, self.horizon_s)
-        if inside <= 0:
+        # clip(t0, t1, warmup, horizon), written out: this runs at least once per dispatch
+        a = self.warmup_s if t0 < self.warmup_s else t0
+        b = self.horizon_s if t1 > self.horizon_s else t1
+        if not b > a:
             return
+        inside = b - a
         st.distance_m += metres * inside / (t1 - t0)
         if patrol:
             st.patrol_s += inside
@@ -228,8 +231,11 @@ class Movement:
             self.account_drive(st, leg.t_start, t, done, patrol=True)  # driving back, available: not busy
         elif st.moving is CIRCUIT:
             c = st.circuit
-            speed = c.length_m / c.duration_s
-            inside = clip(st.anchor_t, t, self.warmup_s, self.horizon_s)
+            speed = c.dist_m[-1] / c.t_s[-1]      # length_m / duration_s, without the two property calls
+            anchor_t = st.anchor_t       # clip(anchor_t, t, warmup, horizon), written out
+            a = self.warmup_s if anchor_t < self.warmup_s else anchor_t
+            b = self.horizon_s if t > self.horizon_s else t
+            inside = b - a if b > a else 0.0
             st.patrol_s += inside
             st.distance_m += inside * speed
             if t > st.anchor_t:

@@ -183,21 +183,10 @@ class TravelOracle:
         row = self._m_rows.get(source)
         if row is not None:
             return row
-        pred = self._pred_row(source)
-        up = pred.astype(np.int64)
-        reach = up >= 0
-        up[~reach] = source
-        m = np.zeros(up.size)
-        dst = np.flatnonzero(reach)
-        m[dst] = self.edge_lookup(up[dst], dst)[1]
-        while True:
-            nxt = up[up]
-            if np.array_equal(nxt, up):
-                break
-            m += m[up]
-            up = nxt
-        m[~reach] = np.nan
-        m[source] = 0.0
+        # the pointer jumping in one compiled call (sim.network.metres_jit: numpy's steps, the same bits;
+        # imported here, so that numba loads on first use)
+        from sim.network.metres_jit import metres_row
+        m = metres_row(self._pred_row(source), int(source), self._edge_key, self._edge_m)
         self._m_rows[source] = m
         if len(self._m_rows) > self._max_rows and self._full is None:
             self._m_rows.popitem(last=False)
