@@ -131,3 +131,27 @@ def test_run_freezes_the_world_only_while_it_runs(ctx):
         assert np.isfinite(engine.dispatch_s).any()
     finally:
         gc.unfreeze()
+
+
+def test_a_replication_keeps_the_world_frozen_through_its_tables_too(ctx, monkeypatch):
+    # run_replication freezes once for the whole replication (sampling, engine, tables): the tables
+    # are made with the world frozen, the engine freezes nothing more, and all is undone at the end
+    import sim.experiment.replicate as R
+
+    seen = {}
+    real_records, real_run = R.metrics.incident_records, R.Engine.run
+
+    def records(*a, **kw):
+        seen["tables"] = gc.get_freeze_count()
+        return real_records(*a, **kw)
+
+    def run(self):
+        seen["engine"] = gc.get_freeze_count()
+        return real_run(self)
+
+    monkeypatch.setattr(R.metrics, "incident_records", records)
+    monkeypatch.setattr(R.Engine, "run", run)
+    assert gc.get_freeze_count() == 0
+    out = R.run_replication(ctx, 0)
+    assert seen["engine"] > 0 and seen["tables"] > 0 and gc.get_freeze_count() == 0
+    assert len(out.incidents) > 0

@@ -13,7 +13,6 @@ other work in ``sim.engine.work``; results are flat records (``sim.engine.log.En
 
 from __future__ import annotations
 
-import gc
 import heapq
 
 import numpy as np
@@ -24,6 +23,7 @@ from sim.alert import AlertPlan
 from sim.demand import IncidentTable
 from sim.dispatch import DispatchRules, search_needs, select_unit
 from sim.engine.availability import AvailabilitySettings, draw_episodes
+from sim.engine.collector import world_frozen
 from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
 from sim.engine.event import Call, call_with_args
@@ -297,22 +297,12 @@ class Engine(Trips, OtherWork):
     def run(self) -> EngineLog:
         """Run the replication to the horizon and drain it; the engine's log.
 
-        The prepared world (network, travel tables, scenario: some 200,000 Python objects
-        in the default town) is frozen out of the garbage collector while the engine runs
-        (``gc.freeze``, undone after): a full collection then visits only what the run
-        itself made, where one visit of everything cost about a tenth of a second (in a
-        simulated year of the default town, collections were 7-15% of the engine's time;
-        ``bench/gc_share.py``). Nothing is frozen when the caller froze objects itself (it
-        then manages them) or when the collector is off.
+        The prepared world is frozen out of the garbage collector while the engine runs
+        (``sim.engine.collector.world_frozen``; nothing more when the caller froze it, as
+        ``run_replication`` does for the whole replication).
         """
-        freeze = gc.isenabled() and gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
-        try:
+        with world_frozen():
             return self._run()
-        finally:
-            if freeze:
-                gc.unfreeze()
 
     def _run(self) -> EngineLog:
         n = len(self.inc)

@@ -18,6 +18,7 @@ from sim.demand import expected_by_period, sample_incidents
 from sim.dispatch import DispatchRules
 from sim.engine import EncircleSettings, Engine, PatrolSettings
 from sim.engine.availability import AvailabilitySettings
+from sim.engine.collector import world_frozen
 from sim.streams import replication_seed
 from sim.world import World, build_travel, prepare, with_level_multipliers  # noqa: F401  (re-exported)
 
@@ -41,6 +42,11 @@ class ReplicationOutput:
 def run_replication(ctx: Context, replication: int, *, progress=None) -> ReplicationOutput:
     """One replication. ``progress(share)``: called as simulated time passes, with the share of the
     horizon simulated so far (at most ``PROGRESS_STEPS`` times; it changes no result)."""
+    with world_frozen():       # collections visit only what the replication makes (sim.engine.collector)
+        return _replication(ctx, replication, progress)
+
+
+def _replication(ctx: Context, replication: int, progress) -> ReplicationOutput:
     sc = ctx.scenario
     rep = replication_seed(sc.seed, replication)
     incidents = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
