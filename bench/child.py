@@ -30,3 +30,18 @@ def run_child(script: str | Path, args: list[str], repo: Path) -> dict:
         sys.exit(f"error: {' '.join(cmd[2:])} in {repo.name} failed:\n{proc.stderr[-3000:]}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT "):])
+
+
+def default_town(days: float, overrides: list[str] = ()):
+    """In a child: the default town prepared for ``days`` (one replication, ``overrides`` on top)
+    and replication 0's seed and incidents: ``(ctx, rep, incidents)``."""
+    from sim.demand import sample_incidents
+    from sim.experiment import prepare
+    from sim.scenario_file import load_scenario
+    from sim.streams import replication_seed
+
+    sc = load_scenario(REPO / "scenarios" / "default.yaml",
+                       overrides=[f"horizon_days={days:g}", "replications=1", *overrides])
+    ctx = prepare(sc, quiet=True)
+    rep = replication_seed(sc.seed, 0)
+    return ctx, rep, sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)

@@ -22,7 +22,7 @@ import json
 import sys
 from pathlib import Path
 
-from child import run_child
+from child import default_town, run_child
 
 REPO = Path(__file__).resolve().parents[1]
 # a calendar of levels, so that shift changes send units off duty, to the station, to posts and back
@@ -58,21 +58,14 @@ def log_digest(log) -> str:
 
 
 def child(days: float, officers: int, level: str | None) -> None:
-    from sim.demand import sample_incidents
-    from sim.experiment import prepare
     from sim.experiment.replicate import make_engine
-    from sim.scenario_file import load_scenario
-    from sim.streams import replication_seed
 
-    overrides = [f"horizon_days={days:g}", "replications=1", f"force.total_officers={officers}"]
+    overrides = [f"force.total_officers={officers}"]
     if level is not None and level.startswith("calendar:"):
         overrides += ["alert.mode=calendar", f"alert.calendar=[{level[len('calendar:'):]}]"]
     elif level is not None:
         overrides.append(f"alert.level={level}")
-    sc = load_scenario(REPO / "scenarios" / "default.yaml", overrides=overrides)
-    ctx = prepare(sc, quiet=True)
-    rep = replication_seed(sc.seed, 0)
-    incidents = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+    ctx, rep, incidents = default_town(days, overrides)
     log = make_engine(ctx, incidents, rep).run()
     print("RESULT " + json.dumps({"digest": log_digest(log), "incidents": len(incidents),
                                   "dispatches": sum(map(len, log.units_sent))}), flush=True)

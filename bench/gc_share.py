@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from child import run_child
+from child import default_town, run_child
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,19 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 def child(days: float, officers: int | None, repeat: int) -> None:
     import gc
 
-    from sim.demand import sample_incidents
-    from sim.experiment import prepare
     from sim.experiment.replicate import make_engine
-    from sim.scenario_file import load_scenario
-    from sim.streams import replication_seed
 
-    overrides = [f"horizon_days={days:g}", "replications=1"]
-    if officers is not None:
-        overrides.append(f"force.total_officers={officers}")
-    sc = load_scenario(REPO / "scenarios" / "default.yaml", overrides=overrides)
-    ctx = prepare(sc, quiet=True)
-    rep = replication_seed(sc.seed, 0)
-    inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+    ctx, rep, inc = default_town(days, [] if officers is None else [f"force.total_officers={officers}"])
     make_engine(ctx, inc, rep).run()                 # warm the shared caches
     runs = []
     for _ in range(max(1, repeat)):

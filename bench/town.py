@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from child import run_child
+from child import default_town, run_child
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,19 +38,9 @@ def child(days: float, officers: int | None, repeat: int = 1) -> None:
     """One replication in this process (``sim`` from PYTHONPATH); prints one RESULT line."""
     import resource
 
-    from sim.demand import sample_incidents
-    from sim.experiment import prepare
     from sim.experiment.replicate import make_engine, run_replication
-    from sim.scenario_file import load_scenario
-    from sim.streams import replication_seed
 
-    overrides = [f"horizon_days={days:g}", "replications=1"]
-    if officers is not None:
-        overrides.append(f"force.total_officers={officers}")
-    sc = load_scenario(REPO / "scenarios" / "default.yaml", overrides=overrides)
-    ctx = prepare(sc, quiet=True)
-    rep = replication_seed(sc.seed, 0)
-    incidents = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+    ctx, rep, incidents = default_town(days, [] if officers is None else [f"force.total_officers={officers}"])
     c0 = time.process_time()
     make_engine(ctx, incidents, rep).run()                 # the engine alone (warms shared caches too)
     c1 = time.process_time()
@@ -61,7 +51,7 @@ def child(days: float, officers: int | None, repeat: int = 1) -> None:
         repl.append(time.process_time() - c2)
     n = int(len(out.incidents))
     print("RESULT " + json.dumps({
-        "officers": sc.force.total_officers, "units": len(ctx.deployment.units), "incidents": n,
+        "officers": ctx.scenario.force.total_officers, "units": len(ctx.deployment.units), "incidents": n,
         "engine_cpu_s": c1 - c0, "replication_cpu_s": min(repl), "replication_runs_s": repl,
         "engine_us": (c1 - c0) / max(n, 1) * 1e6, "replication_us": min(repl) / max(n, 1) * 1e6,
         "response_within_line": out.metrics["response_within_line"],

@@ -261,18 +261,3 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
     engine.run()
     assert seen["skipped"] > seen["searches"]          # more than one unit left out per search
     assert seen["ended"] > 100                          # among them units whose drive had ended
-
-
-def test_ordering_stops_on_a_full_matrix_gives_the_order_of_timing_each_pair():
-    """``order_stops_by_matrix`` (circuits on graphs with a full matrix) against ``sim.patrol.order_stops``:
-    times drawn from a few values (many ties, broken by the lower node) and some pairs unreachable."""
-    from sim.engine.duty import order_stops_by_matrix
-    from sim.patrol import order_stops
-
-    rng = np.random.default_rng(5)
-    for _ in range(400):
-        n = int(rng.integers(2, 40))
-        T = rng.integers(0, 4, (n, n)).astype(float) * 30.0
-        T[rng.random((n, n)) < 0.05] = np.inf
-        stops = rng.choice(n, size=int(rng.integers(1, min(n, 12) + 1)), replace=False)
-        assert order_stops_by_matrix(stops, T) == order_stops(stops, lambda a, b: float(T[a, b]))

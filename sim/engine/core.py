@@ -161,12 +161,7 @@ class Engine(Trips, OtherWork):
         events of every call (the next request, a clearance) use ``_at`` with a callback
         that takes the event itself.
         """
-        if delay_s < 0:
-            raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
-        ev = Call()
-        ev.callbacks = [call_with_args]
-        ev.fn, ev.args = fn, args
-        self._schedule(ev, NORMAL, delay_s)
+        self._at(delay_s, call_with_args, (fn, args))
 
     def _at(self, delay_s: float, callback, args: tuple) -> None:
         """``callback(event)`` after ``delay_s`` simulated seconds, ``args`` in ``event.args`` (no closure)."""
@@ -187,13 +182,7 @@ class Engine(Trips, OtherWork):
         order = self._request_order
         i = order[k]
         if k + 1 < len(order):
-            nxt = Call()
-            nxt.callbacks = [self._next_request]
-            nxt.args = k + 1
-            delay_s = self._request_s[order[k + 1]] - self.env.now
-            if delay_s < 0:
-                raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
-            self._schedule(nxt, NORMAL, delay_s)
+            self._at(self._request_s[order[k + 1]] - self.env.now, self._next_request, k + 1)
         self._request(i, self._needed[i])
 
     def _shifts(self):

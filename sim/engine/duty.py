@@ -39,25 +39,6 @@ class PatrolSettings:
     period_weights: np.ndarray | None = None   # (periods per day, n_places) expected incidents, for hotspot
 
 
-def order_stops_by_matrix(stops: np.ndarray, time_m: np.ndarray) -> list[int]:
-    """``sim.patrol.order_stops`` on a full time matrix: the seconds between the stops read at once.
-
-    The greedy nearest-neighbour order from the first stop, the nearest being the least
-    (seconds, node) as there: the same seconds (``TravelOracle.time`` reads this matrix) and
-    the same comparisons, so the same order; a Python call per pair (a few hundred per unit
-    and level in a large force) becomes one look-up per circuit.
-    """
-    nodes = [int(s) for s in stops]
-    sub = time_m[np.ix_(nodes, nodes)].tolist()
-    left, order = list(range(1, len(nodes))), [0]
-    while left:
-        row = sub[order[-1]]
-        j = min([(row[i], nodes[i], i) for i in left])[2]   # equal keys: the first in left, as min there
-        left.remove(j)
-        order.append(j)
-    return [nodes[i] for i in order]
-
-
 class Circuits:
     """Every unit's patrol circuits (built when first needed) and the lower bound of each."""
 
@@ -96,13 +77,9 @@ class Circuits:
                 np.add.at(per_node, nodes, pw[period % pw.shape[0], places])
                 weights = per_node[beat_nodes]
             stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
-            T = mt.oracle.time_matrix
-            if T is not None:                  # a full matrix: the same order from one look-up of the pairs
-                stops = order_stops_by_matrix(stops, T)
-            else:
-                # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
-                stops = order_stops(stops, mt.oracle.time,
-                                    mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None)
+            # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
+            stops = order_stops(stops, mt.oracle.time,
+                                mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None)
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
@@ -266,12 +243,17 @@ class Duty:
             for st in self.units:
                 status = st.status
                 if status is BUSY:
-                    st.pending = True
-                    if st.overtime_from is None:
-                        st.overtime_from = t
+                    self.hold_for_call(st, t)
                 elif status is PATROL or wants(st, level_of(st)) is not status:
                     apply(st, t)
         self._log_staffing(t)
+
+    @staticmethod
+    def hold_for_call(st: UnitState, t: float) -> None:
+        """A busy crew at a shift change finishes its call first: the change waits for it, in overtime from ``t``."""
+        st.pending = True
+        if st.overtime_from is None:
+            st.overtime_from = t
 
     def _on_duty(self, levels: tuple) -> tuple[int, dict]:
         """(officers on duty, patrol units per kind as staffing-log columns) under ``levels``.

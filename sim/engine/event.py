@@ -28,5 +28,6 @@ class Call(Event):
 
 
 def call_with_args(ev: Call) -> None:
-    """The callback of ``Engine._after``'s events: ``fn(*args)``."""
-    ev.fn(*ev.args)
+    """The callback of ``Engine._after``'s events, whose ``args`` are ``(fn, args)``: ``fn(*args)``."""
+    fn, args = ev.args
+    fn(*args)

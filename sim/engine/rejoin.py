@@ -98,9 +98,7 @@ class Rejoin:
         for st in duty.units:
             status = st.status
             if status is BUSY:
-                st.pending = True
-                if st.overtime_from is None:
-                    st.overtime_from = t
+                duty.hold_for_call(st, t)
                 continue
             if status is not PATROL:
                 if wants(st, level_of(st)) is not status:
