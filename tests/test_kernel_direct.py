@@ -52,9 +52,9 @@ def _state(rng: np.random.Generator, n_units: int, n_nodes: int, n_places: int, 
     for T in times:
         np.fill_diagonal(T, 0.0)
     times += [times[0]] * (K.MODE_SLOTS - n_modes)
-    lb_rows = rng.uniform(0, 400, (n_units, n_places))
+    bounds = rng.uniform(0, 400, (n_seg, n_places))      # a lower bound per circuit (segment) and place
     out = np.empty((3, n_units))
-    return (code, ui, uf, flat, seg, te, out, lb_rows, *times)
+    return (code, ui, uf, flat, seg, te, out, bounds, *times)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -22,9 +22,11 @@ class DispatchIndex:
     """Per unit, kept in arrays as units change: can it be sent, and a lower bound per place.
 
     ``code``: 0 unavailable, 1 on a circuit (its lower-bound row is valid), 2 free elsewhere.
-    ``bias`` is added to the bound row (``lb_rows[:, place] + bias`` bounds every unit's
-    arrival at a place): 0 on a circuit, -inf free elsewhere (always located), +inf
-    unavailable or the reserve (located separately).
+    A unit's lower-bound row is that of the circuit it is on or drives to: row ``ui[u, SEG]``
+    of ``flat.bound`` (``lb_rows`` reads them as one array would). ``bias`` is added to the
+    bound row (``lb_rows[:, place] + bias`` bounds every unit's arrival at a place): 0 on a
+    circuit, -inf free elsewhere (always located), +inf unavailable or the reserve (located
+    separately).
 
     For the compiled search (``sim.engine.kernels``) it also keeps, per unit, in ``ui`` and
     ``uf``: on a circuit, the circuit's segment in ``flat`` and the unit's anchor (at
@@ -49,15 +51,16 @@ class DispatchIndex:
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
         self.flat = FlatCircuits()
         self.code = np.zeros(n, np.int8)
-        self.lb_rows = np.zeros((n, n_places))
+        self.n_places = n_places
         self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
         self.any_reserve = bool(self.is_reserve.any())
         self.bias = np.full(n, np.inf)
         # memoryviews of code and bias for refresh and unavailable (the same memory: the compiled
         # search reads the arrays)
         self._code_w, self._bias_w = memoryview(self.code), memoryview(self.bias)
-        self.circuit_bound: dict = {}      # circuit_key -> lower bound per place
-        self._row_key: list = [None] * n   # per unit: the circuit_key whose bound is in lb_rows
+        self.has_row = np.zeros(n, bool)   # a unit that was never on (or driving to) a circuit has no bound row
+        self._has_row_w = memoryview(self.has_row)
+        self.lb_rows = BoundRows(self)
 
     def refresh(self, st: UnitState) -> None:
         """Update the arrays after ``st`` changed status or movement (runs about three times per call).
@@ -72,12 +75,9 @@ class DispatchIndex:
             moving = st.moving
             if moving is CIRCUIT and st.role is not RESERVE:
                 # the row stays while the unit is away from its circuit (its bias masks it then)
-                key = st.circuit_key
                 uf = self._uf_row[u]
-                if self._row_key[u] != key:
-                    self.lb_rows[u] = self.circuit_bound[key]
-                    self._row_key[u] = key
-                    self._ui_row[u][1] = self.flat.seg_of[key]           # SEG
+                self._ui_row[u][1] = self.flat.seg_of[st.circuit_key]    # SEG (and its bound row)
+                self._has_row_w[u] = True
                 uf[1] = st.anchor_t                                       # ANCHOR_T
                 uf[2] = st.anchor_tau                                     # ANCHOR_TAU
                 code[u] = 1
@@ -102,11 +102,10 @@ class DispatchIndex:
                     key = st.circuit_key
                     uf[7] = leg.t_end                                     # LEG_TEND
                     uf[8] = st.circuit.tau_at(leg.dst)                    # LEG_TAU
-                    self._ui_row[u][5] = self.flat.seg_of[key]            # LEG_SEG
-                    if self._row_key[u] != key:      # the bound row of the circuit it drives to
-                        self.lb_rows[u] = self.circuit_bound[key]
-                        self._row_key[u] = key
-                        self._ui_row[u][1] = self.flat.seg_of[key]       # SEG
+                    seg = self.flat.seg_of[key]
+                    self._ui_row[u][5] = seg                              # LEG_SEG
+                    self._ui_row[u][1] = seg              # SEG: the bound row of the circuit it drives to
+                    self._has_row_w[u] = True
                 self.off_circuit.add(u)
             else:                            # just cleared a scene: where it stands (or the reserve)
                 self._ui_row[u][0] = st.at_node
@@ -121,24 +120,18 @@ class DispatchIndex:
         else:
             self.unavailable(u)
 
-    def legs_started(self, rows: np.ndarray, keys: list) -> None:
+    def legs_started(self, rows: np.ndarray) -> None:
         """``refresh`` of many units that each started a drive to a circuit (not the reserve), at once.
 
         ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
         the circuit node driven to, the circuit's segment), as ``refresh`` would read them
-        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change);
-        ``keys`` the circuits' keys. At a shift change nearly every unit drives to a circuit
-        other than its row's, so every row is written (a row whose key is the same already
-        holds that circuit's bound and segment: writing it again changes nothing), the bound
-        rows one by one (a list of rows made into one array first would copy them twice).
+        from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change). The
+        segment is also the unit's bound row: one integer per unit, no row copied.
         """
         uids = rows[:, 0].astype(np.int64)
-        row_key, lb, bound = self._row_key, self.lb_rows, self.circuit_bound
-        for u, key in zip(uids.tolist(), keys):
-            row_key[u] = key
-            lb[u] = bound[key]
         segs = rows[:, 7].astype(np.int64)
         self.ui[uids, K.SEG] = segs
+        self.has_row[uids] = True
         self.code[uids] = 2
         self.bias[uids] = -INF
         self.ui[uids, K.FIXED_NODE] = -1
@@ -153,10 +146,37 @@ class DispatchIndex:
 
     def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
         """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
-        self.circuit_bound[key] = bound
-        self.flat.add(key, circuit)
+        self.flat.add(key, circuit, bound)
 
     def reanchor(self, st: UnitState) -> None:
         """The unit's anchor moved without a change of state (the accounts closed at the horizon)."""
         self.uf[st.uid, K.ANCHOR_T] = st.anchor_t
         self.uf[st.uid, K.ANCHOR_TAU] = st.anchor_tau
+
+
+class BoundRows:
+    """``[u, place]``: the lower bound of unit ``u``'s circuit at ``place``, as one (units, places) array.
+
+    The rows are not kept per unit: a unit's row is ``flat.bound[ui[u, SEG]]`` (the circuit it is
+    on or drives to last), zeros for a unit never on a circuit. Indexing reads them: ``[u]`` a
+    row, ``[:, place]`` a column, ``[np.ix_(us, places)]`` a block.
+    """
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: DispatchIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, key):
+        ix = self._index
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if ix.flat.bound.shape[0] == 0:              # no circuit yet
+            return np.zeros((len(ix.code), ix.n_places))[rows, cols]
+        out = ix.flat.bound[ix.ui[rows, K.SEG], cols]
+        has = ix.has_row[rows]
+        if not np.all(has):
+            out = np.where(has if np.ndim(has) == np.ndim(out) or np.ndim(has) == 0 else has[:, None], out, 0.0)
+        return out
+
+    def copy(self) -> np.ndarray:
+        return self[:]

@@ -61,7 +61,7 @@ def _on_circuit(flat, seg, s, tau):
 
 
 @njit(cache=True, nogil=True)
-def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows, times0, times1, times2, times3):
+def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, times0, times1, times2, times3):
     """Locate every free unit and return the one with the smallest (arrival, unit id) at ``place``.
 
     ``code`` per unit: 0 busy, 1 on its circuit, 2 free elsewhere: then at
@@ -86,8 +86,9 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
     seconds from there on foot.
 
     A unit on its circuit (or whose drive to it has ended) whose circuit's lower bound at the
-    place (``lb_rows[u, place]``, the dispatch index's row, written when the unit starts its
-    drive to that circuit) is above the best eligible arrival found so far by more than
+    place (``bounds[ui[u, SEG], place]``: the bound rows by circuit segment; the dispatch index
+    writes ``SEG`` when the unit starts its drive to that circuit) is above the best eligible
+    arrival found so far by more than
     ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then that
     bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks).
 
@@ -123,7 +124,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, lb_rows,
         if c == 2 and fixed < 0 and t >= uf[u, LEG_TEND]:    # a drive to its circuit that has ended
             on_circuit = True
         if on_circuit:
-            bound = lb_rows[u, place]
+            bound = bounds[ui[u, SEG], place]
             if best >= 0 and bound - BOUND_MARGIN_S > best_eta:    # cannot win: not located
                 out[0, u] = bound
                 out[1, u] = SKIPPED

@@ -20,7 +20,10 @@ class FlatCircuits:
 
     ``flat`` rows: cumulative patrol seconds, nodes, cumulative response seconds (nodes as
     floats: exact, and one array is one argument of the compiled call); ``seg`` per
-    circuit: first column, end column (exclusive), lap seconds.
+    circuit: first column, end column (exclusive), lap seconds; ``bound`` per circuit (row
+    ``s`` for segment ``s``), if given, its lower bound of the seconds to every place: a
+    unit's bound row is then its segment number, so that a shift change writes one integer
+    per unit instead of copying a row of every place.
     """
 
     def __init__(self) -> None:
@@ -29,9 +32,10 @@ class FlatCircuits:
         self.seg = np.empty((64, 3))
         self.count = 0
         self.seg_of: dict = {}             # circuit_key -> segment
+        self.bound = np.zeros((0, 0))      # segment -> lower bound per place (rows as seg; made at the first bound)
         self.version = 0                   # bumped when the arrays are replaced by larger ones
 
-    def add(self, key, c: Circuit) -> int:
+    def add(self, key, c: Circuit, bound: np.ndarray | None = None) -> int:
         n = len(c.t_s)
         while self.size + n > self.flat.shape[1]:
             self.flat = np.concatenate([self.flat, np.empty_like(self.flat)], axis=1)
@@ -45,6 +49,14 @@ class FlatCircuits:
         self.flat[2, lo:lo + n] = c.resp_s
         s = self.count
         self.seg[s] = (lo, lo + n, c.duration_s)
+        if bound is not None:
+            if self.bound.shape[0] <= s:
+                grown = np.zeros((self.seg.shape[0], bound.shape[0]))
+                if self.bound.shape[0]:
+                    grown[:self.bound.shape[0]] = self.bound
+                self.bound = grown
+                self.version += 1
+            self.bound[s] = bound
         self.size += n
         self.count += 1
         self.seg_of[key] = s

@@ -71,7 +71,6 @@ class Rejoin:
         self._batch_plans: list = []            # its plan
         self._fix: list = []                    # (place in intervals, batch row, uid, anchor_t, circuit key)
         self._rows: list = []                   # per unit on a new drive of the per-unit path: index row
-        self._keys: list = []                   # and the key of its circuit
 
     def shift_change(self, t: float, period: int) -> None:
         """``Duty.shift_change``'s loop over the units, the common ones switched as a batch.
@@ -239,7 +238,6 @@ class Rejoin:
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
         self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), seg))
-        self._keys.append(key)
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
         """What a switch to the circuit of (unit, level, period) reads, looked up once per run.
@@ -275,17 +273,16 @@ class Rejoin:
         if self._sts:
             parts.append(self._switch(t))
         if self._rows:
-            parts.append((np.array(self._rows), self._keys))
-            self._rows, self._keys = [], []
-        if len(parts) == 2:
-            parts = [(np.concatenate([parts[0][0], parts[1][0]]), parts[0][1] + parts[1][1])]
-        if parts and len(parts[0][1]):
-            self.index.legs_started(*parts[0])
+            parts.append(np.array(self._rows))
+            self._rows = []
+        rows = parts[0] if len(parts) == 1 else (np.concatenate(parts) if parts else None)
+        if rows is not None and len(rows):
+            self.index.legs_started(rows)
 
-    def _switch(self, t: float) -> tuple[np.ndarray, list]:
+    def _switch(self, t: float) -> np.ndarray:
         """The batch's switch (``shift_kernels.switch_circuits``), then per unit what the engine reads.
 
-        Returns the index rows of the drives started (``DispatchIndex.legs_started``) and their keys.
+        Returns the index rows of the drives started (``DispatchIndex.legs_started``).
         """
         sts, plans = self._sts, self._batch_plans
         n = len(sts)
@@ -326,9 +323,6 @@ class Rejoin:
         rows = np.column_stack([batch[:, SK.U_UID], out_i[:, SK.O_NODE], np.full(n, t), out_f[:, SK.O_WAIT],
                                 tables.plan_f[pr, SK.P_SCALE], out_f[:, SK.O_TEND], out_f[:, SK.O_TAU],
                                 tables.plan_i[pr, SK.P_SEG]])
-        keys = [plan[KEY] for plan in plans]
         if zero:
-            keep = out_f[:, SK.O_TEND] > t
-            rows = rows[keep]
-            keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
-        return rows, keys
+            rows = rows[out_f[:, SK.O_TEND] > t]
+        return rows

@@ -356,10 +356,10 @@ class UnitSearch:
         they are walked in order of (arrival, unit id): the choice is the first eligible one.
         """
         flat = self._flat
-        if self._kernel_version != flat.version:      # the flat arrays grew: new arguments
+        if self._kernel_version != flat.version:      # the flat arrays (or bound rows) grew: new arguments
             index, out = self.index, self._out
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
-                                 index.lb_rows) + self._times
+                                 flat.bound) + self._times
             self._kernel_version = flat.version
             self._kernel = None
             self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
