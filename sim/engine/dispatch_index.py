@@ -139,6 +139,25 @@ class DispatchIndex:
         self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
         self.off_circuit.update(uids.tolist())
 
+    def drive_started(self, u: int, src: int, t0: float, t_end: float, scale: float, tau: float, seg: int) -> None:
+        """``refresh`` of one patrol unit (not the reserve) that starts, from ``src`` with no wait, a
+        drive to a circuit (segment ``seg``, reached at lap time ``tau``): what ``refresh`` writes
+        for it, without reading the unit (a unit rejoining its circuit after every clearance)."""
+        self._code_w[u] = 2
+        self._bias_w[u] = -INF
+        ui, uf = self._ui_row[u], self._uf_row[u]
+        ui[0] = -1                                                        # FIXED_NODE
+        uf[3] = src                                                       # LEG_SRC
+        uf[4] = t0                                                        # LEG_T0
+        uf[5] = 0.0                                                       # LEG_WAIT
+        uf[6] = scale                                                     # LEG_SCALE
+        uf[7] = t_end                                                     # LEG_TEND
+        uf[8] = tau                                                       # LEG_TAU
+        ui[5] = seg                                                       # LEG_SEG
+        ui[1] = seg                                                       # SEG: its bound row
+        self._has_row_w[u] = True
+        self.off_circuit.add(u)
+
     def unavailable(self, u: int) -> None:
         self._code_w[u] = 0
         self._bias_w[u] = INF

@@ -201,7 +201,7 @@ class Rejoin:
         if plan is None:
             plan = self._plan(st, level, period)
         st.level = level
-        key, st.beat, circuit, join_at, _, time_m, metres_from, scale, row = plan
+        key, st.beat, circuit, join_at, seg, time_m, metres_from, scale, row = plan
         if row < 0:
             self._drive(st, plan, st.at_node, 0.0, t, False)
             return
@@ -211,9 +211,11 @@ class Rejoin:
         t_end = t + (0.0 + float(time_m[node, dst])) * scale
         st.moving = LEG
         st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
-        self.move.on_change(st)
         if t_end <= t:                          # a drive of no length: on the circuit now
+            self.move.on_change(st)
             self.move.sync(st, t)
+        else:                                   # DispatchIndex.refresh of the drive, its values at hand
+            self.index.drive_started(st.uid, node, t, t_end, scale, circuit.tau_at(dst), seg)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
