@@ -13,6 +13,7 @@ every free unit (tests compare it with the pruned search).
 from __future__ import annotations
 
 import heapq
+from types import MappingProxyType
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from sim.kinds import Role
 
 INF = float("inf")
 BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed the exact time by rounding
+# what a compiled search returns and leaves when it located no unit itself (read-only: shared by every search)
+NONE_OFF = MappingProxyType({})
+NONE_FOUND = ()
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
 
 
@@ -371,12 +375,12 @@ class UnitSearch:
             place, tf, is_backup, *self._kernel_args)
         if self._kernel is None and type(place) is int:
             self._kernel = K.direct(nearest_unit, (place, tf, is_backup) + self._kernel_args)
-        off: dict = {}
-        self._pending, self.located_t = (off, tf), t       # ``located`` resets the Located when asked
-        ahead = []                 # units on a drive that come before the best: (arrival, uid)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
-        units, eta = self.units, self._eta_row
         if drives and (checked_first or best < 0 or drive_lb - BOUND_MARGIN_S <= best_eta):
+            off: dict = {}
+            ahead = []             # units on a drive that come before the best: (arrival, uid)
+            self._pending, self.located_t = (off, tf), t   # ``located`` resets the Located when asked
+            units, eta = self.units, self._eta_row
             T, target_of, extra_of = self._T, self._target_of, self._extra_of
             for u in self._could_win(best, best_eta, checked_first):
                 st = units[u]
@@ -385,11 +389,15 @@ class UnitSearch:
                 e = eta[u] = wait + float(T[mode][node, target_of[mode][place]]) + extra_of[mode][place]
                 if best < 0 or e < best_eta or (e == best_eta and u < best):
                     ahead.append((e, u))
+        else:                      # no unit located here: the Located reads the kernel's arrays alone
+            self._pending, self.located_t = (NONE_OFF, tf), t
+            ahead = None
         if checked_first:
             self.chosen_at = None
-            return self._walk(place, eta, is_backup=is_backup), []
+            return self._walk(place, self._eta_row, is_backup=is_backup), NONE_FOUND
         if ahead:
             ahead.sort()
+            units = self.units
             for e, u in ahead:
                 st = units[u]
                 if (self._ruled_u[u] or (is_backup and self._no_backup_u[u])) \
@@ -397,12 +405,12 @@ class UnitSearch:
                                          is_backup=is_backup):
                     continue
                 self.chosen_at, self.chosen_eta_s = off[u], e
-                return u, []
+                return u, NONE_FOUND
         if best >= 0:
             self.chosen_at, self.chosen_eta_s = (best_node, best_wait), best_eta
-            return best, []
+            return best, NONE_FOUND
         self.chosen_at = None
-        return None, []
+        return None, NONE_FOUND
 
     def _could_win(self, best: int, best_eta: float, checked_first: bool) -> list:
         """The units on a drive to locate after the compiled call, in order of unit id.
