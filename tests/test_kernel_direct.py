@@ -88,3 +88,55 @@ def test_direct_falls_back_to_the_dispatcher_when_no_compiled_code_matches():
     def plain(*a):
         return a
     assert K.direct(plain, (1, 2.0)) is plain   # not a numba dispatcher
+
+
+def _best_of_every_unit(args: tuple, place: int, t: float, backup: bool) -> tuple[int, float]:
+    """The least (arrival, unit id) over the units that need no check, with every unit located:
+    ``nearest_unit`` with bounds that never prune (-inf), its arrival row read back."""
+    code, ui = args[0], args[1]
+    bounds = np.full_like(args[7], -np.inf)
+    K.nearest_unit(place, t, backup, *args[:7], bounds, *args[8:])
+    eta, node = args[6][0].copy(), args[6][1]
+    free = (code > 0) & (node >= 0) & ~(ui[:, K.RULED].astype(bool) | (backup & ui[:, K.NO_BACKUP].astype(bool)))
+    pairs = sorted((float(eta[u]), u) for u in np.flatnonzero(free & np.isfinite(eta)).tolist())
+    return (pairs[0][1], pairs[0][0]) if pairs else (-1, np.inf)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_first_best_from_the_least_bound_changes_no_choice_even_on_ties(seed):
+    """``nearest_unit`` locates first the unit with the least bound (to prune from the start); the
+    choice must stay the least (arrival, unit id). Units are made to tie: pairs share a circuit and
+    an anchor, and the higher unit id of a pair gets the lower bound, so it is located first."""
+    rng = np.random.default_rng(100 + seed)
+    n_units = int(rng.integers(6, 50))
+    args = list(_state(rng, n_units=n_units, n_nodes=40, n_places=25, n_modes=1 + seed % 2))
+    code, ui, uf = args[0], args[1], args[2]
+    n_seg = args[4].shape[0]
+    twins = []
+    for u in range(0, n_units - 1, 2):
+        # unit u + 1 stands where unit u stands, on a copy of u's circuit (a segment of its own, so
+        # that it can have its own, lower, bound)
+        code[u], code[u + 1] = 1, 1
+        ui[u + 1, [K.MODE, K.RULED, K.NO_BACKUP]] = ui[u, [K.MODE, K.RULED, K.NO_BACKUP]]
+        uf[u + 1, [K.ANCHOR_T, K.ANCHOR_TAU]] = uf[u, [K.ANCHOR_T, K.ANCHOR_TAU]]
+        twins.append(ui[u, K.SEG])
+        ui[u + 1, K.SEG] = n_seg + len(twins) - 1
+    args[4] = np.concatenate([args[4], args[4][twins]])
+    args[7] = np.zeros((args[4].shape[0], args[7].shape[1]))
+    ties = 0
+    for _ in range(30):
+        place, t, backup = int(rng.integers(0, 25)), float(rng.uniform(0, 9000)), bool(rng.random() < 0.3)
+        want = _best_of_every_unit(tuple(args), place, t, backup)
+        exact = args[6][0].copy()
+        # valid lower bounds per circuit: below every located arrival of a unit on that circuit
+        bounds = np.full_like(args[7], np.inf)
+        for u in np.flatnonzero((code == 1) & np.isfinite(exact)).tolist():
+            s = ui[u, K.SEG]
+            slack = 40.0 if (u % 2 and s >= n_seg) else rng.uniform(0, 30)    # a twin's bound is the lower
+            bounds[s, place] = min(bounds[s, place], exact[u] - slack)
+        bounds[~np.isfinite(bounds)] = 0.0
+        args[7] = bounds
+        got = K.nearest_unit(place, t, backup, *args)
+        assert (got[0], got[1]) == want
+        ties += want[0] >= 0 and want[0] % 2 == 0 and want[0] + 1 < n_units and code[want[0] + 1] == 1
+    assert ties > 0          # the tied pairs were exercised

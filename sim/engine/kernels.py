@@ -90,7 +90,9 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
     writes ``SEG`` when the unit starts its drive to that circuit) is above the best eligible
     arrival found so far by more than
     ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then that
-    bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks).
+    bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks). So that
+    the bounds prune from the first unit on, the unit on its circuit (needing no check) with the
+    least bound is located first and is the best so far; ties keep (arrival, unit id) order.
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
     ``(uid, arrival, checked_first, drive_lb, drives, node, wait)``: the best located unit whose
@@ -109,6 +111,25 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
     drives = 0
     first_checked = -1
     first_checked_eta = np.inf
+    # a first best before the walk in unit order, so that the bounds prune from the start: the unit on
+    # its circuit that needs no check with the least bound at the place (ties: in (arrival, unit id)
+    # order below, as if found in the walk)
+    seed = -1
+    seed_bound = np.inf
+    for u in range(code.shape[0]):
+        if code[u] == 1 and not (ui[u, RULED] or (is_backup and ui[u, NO_BACKUP])):
+            b = bounds[ui[u, SEG], place]
+            if b < seed_bound:
+                seed, seed_bound = u, b
+    if seed >= 0:
+        m = ui[seed, MODE]
+        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
+        s = ui[seed, SEG]
+        at, wait = _on_circuit(flat, seg, s, (uf[seed, ANCHOR_TAU] + (t - uf[seed, ANCHOR_T])) % seg[s, 2])
+        node = np.int64(at)
+        e = wait + times[np.int64(te[0, m, place]), node] + te[1, m, place]
+        if e < np.inf:
+            best, best_eta, best_node, best_wait = seed, e, node, wait
     for u in range(code.shape[0]):
         c = code[u]
         if c == 0:
@@ -163,7 +184,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
         if ui[u, RULED] or (is_backup and ui[u, NO_BACKUP]):
             if first_checked < 0 or e < first_checked_eta:
                 first_checked, first_checked_eta = u, e
-        elif best < 0 or e < best_eta:
+        elif best < 0 or e < best_eta or (e == best_eta and u < best):
             best, best_eta = u, e
             best_node, best_wait = node, wait
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
