@@ -107,6 +107,7 @@ class Duty:
         self.levels = [alert.known_level(0)] * self.n_scope
         self._call_s, self._place = call_s, place
         self._counted = 0            # calls counted into calls_by_day so far
+        self._call_arr: np.ndarray | None = None
         self.staffing_log: list[dict] = []
         self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
         self._on_duty_at: dict = {}  # levels -> (officers on duty, patrol units per kind): see _on_duty
@@ -206,13 +207,16 @@ class Duty:
     def _count_calls(self, t: float) -> None:
         """Add the calls made before ``t`` to ``calls_by_day`` (what the command centre has received)."""
         k = self._counted
-        call_s = self._call_s
-        n = len(call_s)
-        while k < n and call_s[k] < t:
-            a = int(self.area_of_place[self._place[k]]) if self.n_scope > 1 else 0
-            self.calls_by_day[a, int(call_s[k] // DAY_S)] += 1
-            k += 1
-        self._counted = k
+        if self._call_arr is None:         # once per run: the columns as arrays
+            self._call_arr = np.asarray(self._call_s, np.float64)
+        calls = self._call_arr
+        late = np.flatnonzero(calls[k:] >= t)   # counted: the calls from k up to the first made at t or later
+        j = k + int(late[0]) if late.size else calls.size
+        if j > k:
+            area = (self.area_of_place[np.asarray(self._place[k:j], np.int64)].astype(np.int64)
+                    if self.n_scope > 1 else np.zeros(j - k, np.int64))
+            np.add.at(self.calls_by_day, (area, (calls[k:j] // DAY_S).astype(np.int64)), 1)   # whole counts: any order
+        self._counted = j
 
     def decide_levels(self, t: float) -> None:
         day = int(t // DAY_S)
