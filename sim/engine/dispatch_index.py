@@ -158,6 +158,18 @@ class DispatchIndex:
         self._has_row_w[u] = True
         self.off_circuit.add(u)
 
+    def on_circuit(self, u: int, seg: int, anchor_t: float, anchor_tau: float) -> None:
+        """``refresh`` of a unit (not the reserve) now on the circuit of segment ``seg``, at lap time
+        ``anchor_tau`` at ``anchor_t``: what ``refresh`` writes for it, without reading the unit."""
+        self._ui_row[u][1] = seg                                          # SEG (and its bound row)
+        self._has_row_w[u] = True
+        uf = self._uf_row[u]
+        uf[1] = anchor_t                                                  # ANCHOR_T
+        uf[2] = anchor_tau                                                # ANCHOR_TAU
+        self._code_w[u] = 1
+        self._bias_w[u] = 0.0
+        self.off_circuit.discard(u)
+
     def unavailable(self, u: int) -> None:
         self._code_w[u] = 0
         self._bias_w[u] = INF

@@ -209,13 +209,19 @@ class Rejoin:
         st.circuit, st.circuit_key = circuit, key
         dst = join_at.table[node]               # Movement.join_circuit, _start_leg (TravelOracle.time, metres)
         t_end = t + (0.0 + float(time_m[node, dst])) * scale
+        tau = circuit.tau_at(dst)
+        index = self.index
+        # DispatchIndex.refresh of the drive, its values at hand
+        index.drive_started(st.uid, node, t, t_end, scale, tau, seg)
+        if t_end <= t:
+            # a drive of no length (it cleared on its circuit): Movement.sync ends it at once, booking
+            # nothing (no time inside it), and the unit is on its circuit, at the lap time of ``dst``
+            st.moving, st.leg = CIRCUIT, None
+            st.anchor_t, st.anchor_tau = t_end, tau
+            index.on_circuit(st.uid, seg, t_end, tau)
+            return
         st.moving = LEG
         st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
-        if t_end <= t:                          # a drive of no length: on the circuit now
-            self.move.on_change(st)
-            self.move.sync(st, t)
-        else:                                   # DispatchIndex.refresh of the drive, its values at hand
-            self.index.drive_started(st.uid, node, t, t_end, scale, circuit.tau_at(dst), seg)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
