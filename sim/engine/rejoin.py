@@ -210,18 +210,19 @@ class Rejoin:
         dst = join_at.table[node]               # Movement.join_circuit, _start_leg (TravelOracle.time, metres)
         t_end = t + (0.0 + float(time_m[node, dst])) * scale
         tau = circuit.tau_at(dst)
-        index = self.index
-        # DispatchIndex.refresh of the drive, its values at hand
-        index.drive_started(st.uid, node, t, t_end, scale, tau, seg)
         if t_end <= t:
             # a drive of no length (it cleared on its circuit): Movement.sync ends it at once, booking
-            # nothing (no time inside it), and the unit is on its circuit, at the lap time of ``dst``
+            # nothing (no time inside it), and the unit is on its circuit, at the lap time of ``dst``.
+            # The index's drive columns are not written: a unit on its circuit has them read by nothing,
+            # and every later drive or stop writes its own
             st.moving, st.leg = CIRCUIT, None
             st.anchor_t, st.anchor_tau = t_end, tau
-            index.on_circuit(st.uid, seg, t_end, tau)
+            self.index.on_circuit(st.uid, seg, t_end, tau)
             return
         st.moving = LEG
         st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
+        # DispatchIndex.refresh of the drive, its values at hand
+        self.index.drive_started(st.uid, node, t, t_end, scale, tau, seg)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
