@@ -99,8 +99,8 @@ class Rejoin:
             if status is BUSY:
                 duty.hold_for_call(st, t)
                 continue
-            if status is not PATROL:
-                if wants(st, level_of(st)) is not status:
+            if status is not PATROL:       # off duty, at the station or a post: only a change of duty moves it
+                if (want_of[st.uid] if one_scope else wants(st, level_of(st))) is not status:
                     apply(st, t)
                 continue
             # a common unit: on its circuit, or its drive to it ended; not the reserve; stays on patrol
