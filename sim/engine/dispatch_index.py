@@ -75,42 +75,31 @@ class DispatchIndex:
             moving = st.moving
             if moving is CIRCUIT and st.role is not RESERVE:
                 # the row stays while the unit is away from its circuit (its bias masks it then)
-                uf = self._uf_row[u]
-                self._ui_row[u][1] = self.flat.seg_of[st.circuit_key]    # SEG (and its bound row)
-                self._has_row_w[u] = True
-                uf[1] = st.anchor_t                                       # ANCHOR_T
-                uf[2] = st.anchor_tau                                     # ANCHOR_TAU
-                code[u] = 1
-                bias[u] = 0.0
-                self.off_circuit.discard(u)
+                self.on_circuit(u, self.flat.seg_of[st.circuit_key], st.anchor_t, st.anchor_tau)
                 return
-            code[u] = 2
-            bias[u] = INF if st.role is RESERVE else -INF
             if moving is LEG:
                 leg = st.leg
+                if not (leg.to_station or st.role is RESERVE):
+                    self.drive_started(u, leg.src, leg.t_start, leg.wait_s, leg.t_end, leg.scale,
+                                       st.circuit.tau_at(leg.dst), self.flat.seg_of[st.circuit_key])
+                    return
+                code[u] = 2
+                bias[u] = INF if st.role is RESERVE else -INF
                 uf = self._uf_row[u]
                 self._ui_row[u][0] = -1                                   # FIXED_NODE
                 uf[3] = leg.src                                           # LEG_SRC
                 uf[4] = leg.t_start                                       # LEG_T0
                 uf[5] = leg.wait_s                                        # LEG_WAIT
                 uf[6] = leg.scale                                         # LEG_SCALE
-                if leg.to_station or st.role is RESERVE:
-                    uf[7] = INF                                           # LEG_TEND: never "ended" here
-                else:
-                    # where the drive ends on its circuit: the compiled search locates the unit
-                    # there once it has ended, before the engine books its end (Movement.sync)
-                    key = st.circuit_key
-                    uf[7] = leg.t_end                                     # LEG_TEND
-                    uf[8] = st.circuit.tau_at(leg.dst)                    # LEG_TAU
-                    seg = self.flat.seg_of[key]
-                    self._ui_row[u][5] = seg                              # LEG_SEG
-                    self._ui_row[u][1] = seg              # SEG: the bound row of the circuit it drives to
-                    self._has_row_w[u] = True
+                uf[7] = INF                                               # LEG_TEND: never "ended" here
                 self.off_circuit.add(u)
-            else:                            # just cleared a scene: where it stands (or the reserve)
-                self._ui_row[u][0] = st.at_node
-                self._uf_row[u][0] = 0.0                                  # FIXED_WAIT
-                self.off_circuit.discard(u)
+                return
+            # just cleared a scene: where it stands (or the reserve)
+            code[u] = 2
+            bias[u] = INF if st.role is RESERVE else -INF
+            self._ui_row[u][0] = st.at_node
+            self._uf_row[u][0] = 0.0                                      # FIXED_WAIT
+            self.off_circuit.discard(u)
         elif status is STATION:
             code[u] = 2
             bias[u] = INF if st.role is RESERVE else -INF
@@ -139,17 +128,20 @@ class DispatchIndex:
         self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
         self.off_circuit.update(uids.tolist())
 
-    def drive_started(self, u: int, src: int, t0: float, t_end: float, scale: float, tau: float, seg: int) -> None:
-        """``refresh`` of one patrol unit (not the reserve) that starts, from ``src`` with no wait, a
-        drive to a circuit (segment ``seg``, reached at lap time ``tau``): what ``refresh`` writes
-        for it, without reading the unit (a unit rejoining its circuit after every clearance)."""
+    def drive_started(self, u: int, src: int, t0: float, wait_s: float, t_end: float, scale: float, tau: float,
+                      seg: int) -> None:
+        """The index of a patrol unit (not the reserve) that starts at ``t0`` a drive from ``src``
+        (reached after ``wait_s``) to a circuit (segment ``seg``, reached at ``t_end``, at lap time
+        ``tau``): ``refresh`` of such a unit, and called with the values at hand where a unit rejoins
+        its circuit after a clearance. Where the drive ends on its circuit is kept: the compiled search
+        locates the unit there once it has ended, before the engine books its end (``Movement.sync``)."""
         self._code_w[u] = 2
         self._bias_w[u] = -INF
         ui, uf = self._ui_row[u], self._uf_row[u]
         ui[0] = -1                                                        # FIXED_NODE
         uf[3] = src                                                       # LEG_SRC
         uf[4] = t0                                                        # LEG_T0
-        uf[5] = 0.0                                                       # LEG_WAIT
+        uf[5] = wait_s                                                    # LEG_WAIT
         uf[6] = scale                                                     # LEG_SCALE
         uf[7] = t_end                                                     # LEG_TEND
         uf[8] = tau                                                       # LEG_TAU
@@ -159,8 +151,8 @@ class DispatchIndex:
         self.off_circuit.add(u)
 
     def on_circuit(self, u: int, seg: int, anchor_t: float, anchor_tau: float) -> None:
-        """``refresh`` of a unit (not the reserve) now on the circuit of segment ``seg``, at lap time
-        ``anchor_tau`` at ``anchor_t``: what ``refresh`` writes for it, without reading the unit."""
+        """The index of a unit (not the reserve) on the circuit of segment ``seg``, at lap time
+        ``anchor_tau`` at ``anchor_t``: ``refresh`` of such a unit, also called with the values at hand."""
         self._ui_row[u][1] = seg                                          # SEG (and its bound row)
         self._has_row_w[u] = True
         uf = self._uf_row[u]

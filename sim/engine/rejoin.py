@@ -222,7 +222,7 @@ class Rejoin:
         st.moving = LEG
         st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
         # DispatchIndex.refresh of the drive, its values at hand
-        self.index.drive_started(st.uid, node, t, t_end, scale, tau, seg)
+        self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
