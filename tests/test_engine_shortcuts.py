@@ -97,3 +97,44 @@ def test_drives_picked_by_arrays_or_per_unit_give_the_same_run(big_ctx, monkeypa
     assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s
     np.testing.assert_array_equal(a.dispatch_s, b.dispatch_s)
     np.testing.assert_array_equal(a.clear_s, b.clear_s)
+
+
+def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clearance(big_ctx):
+    """The bound rows are kept once per circuit and a unit's row is its circuit's segment: after
+    every shift change and clearance, every unit on its circuit or driving to one must read the
+    lower bound of exactly that circuit (``Circuits`` made it), and a unit never on a circuit zeros."""
+    from sim.engine.units import CIRCUIT, LEG, PATROL
+
+    rep = replication_seed(big_ctx.scenario.seed, 0)
+    inc = sample_incidents(big_ctx.demand, rep, horizon_s=big_ctx.horizon_s)
+    engine = make_engine(big_ctx, inc, rep)
+    index, circuits = engine.index, engine.circuits
+    checked, wrong = [0], []
+
+    def check():
+        rows = index.lb_rows[:]
+        for st in engine.units:
+            on = st.status is PATROL and (st.moving is CIRCUIT or (st.moving is LEG and not st.leg.to_station))
+            if on and st.circuit_key is not None:
+                want = index.flat.bound[index.flat.seg_of[st.circuit_key]]
+                if not np.array_equal(rows[st.uid], want):
+                    wrong.append((engine.env.now, st.uid))
+                checked[0] += 1
+            elif not index.has_row[st.uid] and rows[st.uid].any():
+                wrong.append((engine.env.now, st.uid, "never on a circuit"))
+
+    shift_change, clear = engine.duty.shift_change, engine._clear
+
+    def shift_then_check(t):
+        shift_change(t)
+        check()
+
+    def clear_then_check(*args):
+        clear(*args)
+        check()
+
+    engine.duty.shift_change = shift_then_check
+    engine._clear = clear_then_check
+    engine.run()
+    assert checked[0] > 1000 and len(circuits.by_key) > 10
+    assert not wrong, f"bound rows not the circuit's: {wrong[:3]}"
