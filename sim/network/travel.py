@@ -85,6 +85,11 @@ class TravelOracle:
         self._edge_key = key[first]
         self._edge_s = np.maximum(edge_time_s[order][first], 1e-6)
         self._edge_m = graph.edge_length_m[order][first]
+        # the same edges by their second end: a node's incoming edges (``metres_row_in_edges``)
+        by_v = np.argsort(self._edge_key % n, kind="stable")
+        self._in_ptr = np.searchsorted(self._edge_key[by_v] % n, np.arange(n + 1, dtype=np.int64))
+        self._in_from = self._edge_key[by_v] // n
+        self._in_m = self._edge_m[by_v]
         self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
         self._max_routes = 200_000
         self._route_nodes = 0
@@ -177,16 +182,20 @@ class TravelOracle:
 
         Summed from the predecessor row by pointer jumping: ``up[t]`` is a node on the
         path to ``t`` and ``m[t]`` the metres from it to ``t``; each round doubles the
-        stretch covered, so a path of L edges takes log2(L) vector rounds. Rows are
-        cached like predecessor rows: a patrol's units start from the same nodes all day.
+        stretch covered, so a path of L edges takes log2(L) rounds (compiled, one pass
+        per round: ``sim.network.metres_jit``). Rows are cached like predecessor rows: a
+        patrol's units start from the same nodes all day.
         """
         row = self._m_rows.get(source)
         if row is not None:
             return row
-        # the pointer jumping in one compiled call (sim.network.metres_jit: numpy's steps, the same bits;
+        # the pointer jumping compiled (sim.network.metres_jit: numpy's steps, the same bits;
         # imported here, so that numba loads on first use)
-        from sim.network.metres_jit import metres_row
-        m = metres_row(self._pred_row(source), int(source), self._edge_key, self._edge_m)
+        from sim.network.metres_jit import metres_row, metres_row_in_edges
+        pred = self._pred_row(source)
+        m = metres_row_in_edges(pred, int(source), self._in_ptr, self._in_from, self._in_m)
+        if m is None:       # a predecessor without an edge to the node (not from a search of this graph)
+            m = metres_row(pred, int(source), self._edge_key, self._edge_m)
         self._m_rows[source] = m
         if len(self._m_rows) > self._max_rows and self._full is None:
             self._m_rows.popitem(last=False)
