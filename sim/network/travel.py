@@ -89,6 +89,7 @@ class TravelOracle:
         by_v = np.argsort(self._edge_key % n, kind="stable")
         self._in_ptr = np.searchsorted(self._edge_key[by_v] % n, np.arange(n + 1, dtype=np.int64))
         self._in_from = self._edge_key[by_v] // n
+        self._in_s = self._edge_s[by_v]
         self._in_m = self._edge_m[by_v]
         self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
         self._max_routes = 200_000
@@ -266,7 +267,12 @@ class TravelOracle:
     def times_from_set(self, sources: np.ndarray) -> np.ndarray:
         """Seconds from the nearest of ``sources`` to every node (one multi-source search)."""
         if self._full is not None:
-            return self._full[np.asarray(sources)].min(axis=0)
+            sources = np.asarray(sources, np.int64)
+            if not sources.size:
+                return self._full[sources].min(axis=0)      # numpy's error for no sources
+            # the rows' least entries without copying them (the same minimum; numba loads on first use)
+            from sim.network.paths_jit import min_of_rows
+            return min_of_rows(self._full, sources)
         if self._kernel is not None:
             return self._kernel.from_sources(np.unique(np.asarray(sources, np.int64)))[0]
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)
@@ -312,6 +318,8 @@ class TravelOracle:
             return hit
         if source == target:
             out = ([source], [0.0], [0.0])
+        elif self._pred_full is not None and (tour := self._tour_compiled([source, target], False)) is not None:
+            out = tour        # the predecessor walk and the sums below, compiled (the same numbers)
         elif self._kernel is not None:
             path = self._kernel.path_array(source, target)
             if path is None:
@@ -345,3 +353,34 @@ class TravelOracle:
         self._routes[key] = out
         self._route_nodes += len(out[0])
         return out
+
+    def tour(self, stops: list[int], *, close: bool = True) -> tuple[list, list, list]:
+        """``route`` through ``stops`` in order (and back to the first if ``close``), as one path.
+
+        Nodes, cumulative response seconds and cumulative metres: each leg's sums from 0 in
+        path order (``route``'s), added to where the previous leg ended; a leg between equal
+        stops adds nothing. With the all-pairs tables the whole tour is one compiled call
+        (``sim.network.paths_jit.tour_from_pred``, the same numbers); else leg by leg.
+        """
+        if self._pred_full is not None:
+            out = self._tour_compiled(stops, close)
+            if out is not None:
+                return out
+        nodes, resp, dist = [stops[0]], [0.0], [0.0]
+        ends = stops[1:] + stops[:1] if close else stops[1:]
+        for a, b in zip(stops, ends):
+            p_nodes, p_resp, p_dist = self.route(a, b)
+            base_r, base_d = resp[-1], dist[-1]
+            nodes.extend(p_nodes[1:])
+            resp.extend(base_r + r for r in p_resp[1:])
+            dist.extend(base_d + d for d in p_dist[1:])
+        return nodes, resp, dist
+
+    def _tour_compiled(self, stops: list[int], close: bool) -> tuple[list, list, list] | None:
+        """``tour`` from the all-pairs predecessors in one compiled call; None if a leg needs the plain way."""
+        from sim.network.paths_jit import TOUR_OK, tour_from_pred    # numba loads on first use
+        nodes, resp, dist, status = tour_from_pred(self._pred_full, np.asarray(stops, np.int64), close,
+                                                   self._in_ptr, self._in_from, self._in_s, self._in_m)
+        if status != TOUR_OK:      # no path (the plain walk raises the error) or a predecessor without its edge
+            return None
+        return nodes.tolist(), resp.tolist(), dist.tolist()
