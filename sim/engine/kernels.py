@@ -267,6 +267,7 @@ def _load_replication_loops() -> None:
         if not writable:
             pred_row, pred, table = _read_only(pred_row), _read_only(pred), _read_only(table)
         metres_jit.metres_row_in_edges(pred_row, 0, in_ptr, z_i, z_f)
+        metres_jit.metres_table(pred, in_ptr, z_i, z_f)
         paths_jit.tour_from_pred(pred, np.zeros(1, np.int64), True, in_ptr, z_i, z_f, z_f)
         paths_jit.min_of_rows(table, z_i)
     nearest_jit.nearest_of_set(z_f, z_f, z_i)
