@@ -158,5 +158,6 @@ def circuit_lower_bound_s(oracle, circuits: list[Circuit], place_node: np.ndarra
     ``exact_within_s`` of the circuit and the landmarks' bound beyond, so that a new
     circuit costs a search of its neighbourhood, not of the whole graph.
     """
-    sources = np.unique(np.concatenate([c.node_set() for c in circuits]))
+    sources = circuits[0].node_set() if len(circuits) == 1 else \
+        np.unique(np.concatenate([c.node_set() for c in circuits]))
     return oracle.lower_bounds_from_set(sources, place_node, exact_within_s=exact_within_s) + place_extra_s

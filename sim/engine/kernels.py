@@ -249,8 +249,8 @@ def _load_replication_loops() -> None:
     A numba function is compiled (or loaded from the cache, 5-20 ms each) for each new
     combination of argument types, at its first call: without this, on the first
     replication in a process (the speed benchmark's timed one) the shift change's loop,
-    the metres rows, the circuits' tours and lower bounds and the rejoin tables each did
-    that inside the replication. Predecessor and time tables come writable (built in
+    the metres rows, the circuits' tours and the rejoin tables each did
+    that inside the replication. Predecessor tables come writable (built in
     memory) or read only (mapped from the cache of travel tables), so both are loaded.
     ``tests/test_no_compile_in_replication.py`` checks that a replication adds no signature.
     """
@@ -263,13 +263,11 @@ def _load_replication_loops() -> None:
     for writable in (True, False):
         pred_row = np.array([-9999, -9999], np.int32)
         pred = np.full((1, 1), -9999, np.int32)
-        table = np.zeros((1, 1))
         if not writable:
-            pred_row, pred, table = _read_only(pred_row), _read_only(pred), _read_only(table)
+            pred_row, pred = _read_only(pred_row), _read_only(pred)
         metres_jit.metres_row_in_edges(pred_row, 0, in_ptr, z_i, z_f)
         metres_jit.metres_table(pred, in_ptr, z_i, z_f)
         paths_jit.tour_from_pred(pred, np.zeros(1, np.int64), True, in_ptr, z_i, z_f, z_f)
-        paths_jit.min_of_rows(table, z_i)
     nearest_jit.nearest_of_set(z_f, z_f, z_i)
     t = np.zeros((1, 1))
     SK.switch_circuits(0.0, 0.0, 0.0, np.zeros((0, SK.U_COLUMNS)), z_f, np.zeros((3, 2)), np.zeros((1, 3)),

@@ -1,4 +1,4 @@
-"""Compiled walks over the all-pairs tables: a patrol circuit's streets, and the nearest of a set of sources.
+"""Compiled walks over the all-pairs predecessors: a patrol circuit's streets in one call (``TravelOracle.tour``).
 
 A replication builds every patrol unit's circuits when it first needs them (one per
 unit, level and period of the day: 120 on the Seattle benchmark, several hundred in a
@@ -10,9 +10,6 @@ ends, found among the node's incoming edges, as ``TravelOracle.edge_lookup`` fin
 among all), each leg's sums in path order from 0 (``numpy.cumsum``'s additions) and then
 added to where the previous leg ended, as ``sim.patrol.build_circuit`` adds them.
 
-``min_of_rows`` is ``T[rows].min(axis=0)`` (a circuit's lower bound: the seconds from
-its nearest node to every node) without the copy of the rows: a minimum is exact in any
-order, so it is the same array.
 """
 
 from __future__ import annotations
@@ -92,20 +89,3 @@ def tour_from_pred(pred, stops, close, in_ptr, in_from, in_s, in_m):
             dist[i] = base_d + acc_m
         end += length
     return nodes, resp, dist, TOUR_OK
-
-
-@njit(cache=True, nogil=True)
-def min_of_rows(table, rows):
-    """``table[rows].min(axis=0)``: per column, the least entry of the given rows (at least one)."""
-    n_cols = table.shape[1]
-    out = np.empty(n_cols)
-    first = np.int64(rows[0])
-    for j in range(n_cols):
-        out[j] = table[first, j]
-    for r in range(1, rows.shape[0]):
-        i = np.int64(rows[r])
-        for j in range(n_cols):
-            v = table[i, j]
-            if v < out[j]:
-                out[j] = v
-    return out

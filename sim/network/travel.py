@@ -278,12 +278,7 @@ class TravelOracle:
     def times_from_set(self, sources: np.ndarray) -> np.ndarray:
         """Seconds from the nearest of ``sources`` to every node (one multi-source search)."""
         if self._full is not None:
-            sources = np.asarray(sources, np.int64)
-            if not sources.size:
-                return self._full[sources].min(axis=0)      # numpy's error for no sources
-            # the rows' least entries without copying them (the same minimum; numba loads on first use)
-            from sim.network.paths_jit import min_of_rows
-            return min_of_rows(self._full, sources)
+            return self._full[np.asarray(sources)].min(axis=0)
         if self._kernel is not None:
             return self._kernel.from_sources(np.unique(np.asarray(sources, np.int64)))[0]
         return dijkstra(self._w, directed=True, indices=np.asarray(sources), min_only=True)

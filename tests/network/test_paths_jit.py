@@ -1,8 +1,7 @@
 """Compiled routes and tours (``sim.network.paths_jit``) against the plain Python walk they replace, to the bit.
 
-``TravelOracle.route`` on a graph with the all-pairs tables, ``TravelOracle.tour`` (what
-``sim.patrol.build_circuit`` joins a circuit with) and ``times_from_set`` (a circuit's lower
-bound) must give exactly what the straightforward computation gives: the predecessor
+``TravelOracle.route`` on a graph with the all-pairs tables and ``TravelOracle.tour`` (what
+``sim.patrol.build_circuit`` joins a circuit with) must give exactly what the straightforward computation gives: the predecessor
 walk, ``edge_lookup`` (a binary search over every edge) and ``numpy.cumsum``, legs
 joined in Python as ``build_circuit`` joined them before.
 """
@@ -14,7 +13,7 @@ import pytest
 
 from sim.errors import NetworkError
 from sim.network import TravelOracle
-from sim.network.paths_jit import TOUR_OK, min_of_rows, tour_from_pred
+from sim.network.paths_jit import TOUR_OK, tour_from_pred
 from sim.network.synthetic import synthetic_city
 from sim.patrol import build_circuit
 from sim.scenario import SyntheticNetwork
@@ -102,15 +101,3 @@ def test_no_route_is_the_oracles_error_and_a_missing_edge_takes_the_plain_way():
     args = (o._in_ptr, o._in_from, o._in_s, o._in_m)
     assert tour_from_pred(pred, np.array([1, 0, 2], np.int64), False, *args)[3] == 1
     assert tour_from_pred(o._pred_full, np.array([1, 0, 2], np.int64), False, *args)[3] == TOUR_OK
-
-
-def test_min_of_rows_is_numpys_minimum(town):
-    o = TravelOracle(town.graphs["drive"])
-    T = o.time_matrix
-    rng = np.random.default_rng(3)
-    for k in (1, 2, 17, 60):
-        rows = rng.choice(o.n_nodes, k, replace=False).astype(np.int64)
-        assert min_of_rows(T, rows).tobytes() == T[rows].min(axis=0).tobytes()
-        assert o.times_from_set(rows).tobytes() == T[rows].min(axis=0).tobytes()
-    with_inf = np.array([[0.0, np.inf, 3.0], [np.inf, 0.0, 2.0]])
-    assert min_of_rows(with_inf, np.array([1, 0])).tolist() == [0.0, 0.0, 2.0]
