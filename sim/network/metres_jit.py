@@ -13,7 +13,8 @@ pointer moves, each round adding ``m[up]`` gathered before the update, as ``m +=
 does; so the rows are the same to the bit (``tests/network/test_metres_row.py``).
 
 ``metres_row_in_edges`` is what the oracle calls for one row: the same sums, in about
-half the time (13 against 28 µs a row on the Seattle drive graph of 985 nodes);
+half the time (20 against 39 µs a row on the Seattle drive graph of 985 nodes,
+``bench/once_per_replication.py``);
 ``metres_table`` gives every row in one call (graphs with the all-pairs tables, up to
 ``TravelOracle``'s ``METRES_TABLE_MAX_NODES``); ``metres_row`` stays for a predecessor row
 they cannot take (a predecessor with no edge to the node, which no search of the graph gives).
@@ -85,8 +86,9 @@ def metres_table(pred_full, in_ptr, in_from, in_m):
 
     The same rows, to the bit; one call instead of one per row, with the edge arrays and
     the scratch rows hot in the cache throughout (on the Seattle drive graph the 985 rows
-    take 14 ms; read one by one as a replication asks for them, 953 took 45 ms). None if
-    some predecessor has no edge to its node.
+    take 14 ms, against 38 ms for ``metres_row`` row by row: ``bench/once_per_replication.py``;
+    inside a replication, between dispatches, rows read one by one cost more still). None
+    if some predecessor has no edge to its node.
     """
     n_src, n = pred_full.shape
     out = np.empty((n_src, n))
