@@ -1,9 +1,10 @@
-"""No numba loop is compiled (or loaded from numba's cache) inside a replication once ``compile_once`` ran.
+"""No numba loop is compiled (or loaded from numba's cache) inside a replication once ``load_loops`` ran.
 
 The speed benchmark times the first replication in a process; a loop met there for the
-first time costs 5-20 ms to load and far more to compile. ``kernels.compile_once`` and
-``compile_cordon_once`` (which ``bench/run_patrolsim.py`` calls while preparing) load
-every loop a replication calls, for the argument types it passes. Checked in a fresh
+first time costs 5-20 ms to load and far more to compile. ``sim.engine.warm.load_loops``
+(which ``bench/run_patrolsim.py`` calls while preparing: ``kernels.compile_once``,
+``compile_cordon_once`` and the shift change's loop) loads every loop a replication
+calls, for the argument types it passes. Checked in a fresh
 process (loops loaded by other tests in this one would hide a miss): the signatures of
 every compiled function of ``sim`` after a replication of the default town (a day, every
 unit kind, the cordon measure) are those it had before.
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, sys
 import numba
-from sim.engine import kernels as K
+from sim.engine.warm import load_loops
 from sim.experiment import prepare, run_replication
 from sim.scenario_file import load_scenario
 
@@ -38,8 +39,7 @@ def signatures():
 
 sc = load_scenario(sys.argv[1], overrides=["horizon_days=1", "replications=1", "warmup_days=0"])
 ctx = prepare(sc, quiet=True)
-K.compile_once()
-K.compile_cordon_once()
+load_loops()
 before = signatures()
 out = run_replication(ctx, 0)
 after = signatures()
@@ -47,7 +47,7 @@ print("RESULT " + json.dumps({"before": before, "after": after, "incidents": int
 """
 
 
-def test_a_replication_compiles_nothing_after_compile_once():
+def test_a_replication_compiles_nothing_after_load_loops():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-c", CHILD, str(REPO / "scenarios" / "default.yaml")],
                           capture_output=True, text=True, env=env, cwd=str(REPO))

@@ -222,8 +222,9 @@ def compile_once() -> None:
     (the run then goes on as if nothing happened), so SIGINT and SIGTERM are blocked for
     the few seconds it takes; a signal that arrives meanwhile is delivered right after.
     Called before the first dispatch of a run; a no-op once the function is compiled.
-    The other loops a replication calls on first use are loaded with it
-    (``_load_replication_loops``), so that none is compiled or loaded inside a replication.
+    The network's loops a replication calls on first use are loaded with it
+    (``_load_replication_loops``; ``sim.engine.warm.load_loops`` adds the cordon's and the
+    shift change's), so that none is compiled or loaded inside a replication.
     """
     if nearest_unit.signatures and locate_on_circuit.signatures and _loops_loaded:
         return
@@ -244,18 +245,18 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 def _load_replication_loops() -> None:
-    """Call, on tiny arrays of the types a replication passes, every other loop it calls on first use.
+    """Call, on tiny arrays of the types a replication passes, the network's loops it calls on first use.
 
     A numba function is compiled (or loaded from the cache, 5-20 ms each) for each new
     combination of argument types, at its first call: without this, on the first
-    replication in a process (the speed benchmark's timed one) the shift change's loop,
-    the metres rows, the circuits' tours and the rejoin tables each did
-    that inside the replication. Predecessor tables come writable (built in
-    memory) or read only (mapped from the cache of travel tables), so both are loaded.
+    replication in a process (the speed benchmark's timed one) the metres rows, the
+    circuits' tours and the rejoin tables each did that inside the replication.
+    Predecessor tables come writable (built in memory) or read only (mapped from the
+    cache of travel tables), so both are loaded. The shift change's loop (a module above
+    this one) is loaded by ``sim.engine.warm.load_loops``, which runs these too;
     ``tests/test_no_compile_in_replication.py`` checks that a replication adds no signature.
     """
     global _loops_loaded
-    from sim.engine import shift_kernels as SK
     from sim.network import metres_jit, nearest_jit, paths_jit
 
     z_i, z_f = np.zeros(1, np.int64), np.zeros(1)
@@ -269,10 +270,6 @@ def _load_replication_loops() -> None:
         metres_jit.metres_table(pred, in_ptr, z_i, z_f)
         paths_jit.tour_from_pred(pred, np.zeros(1, np.int64), True, in_ptr, z_i, z_f, z_f)
     nearest_jit.nearest_of_set(z_f, z_f, z_i)
-    t = np.zeros((1, 1))
-    SK.switch_circuits(0.0, 0.0, 0.0, np.zeros((0, SK.U_COLUMNS)), z_f, np.zeros((3, 2)), np.zeros((1, 3)),
-                       np.zeros((1, 1), np.int32), np.zeros((1, 2), np.int64), np.zeros((1, 1)), t, t, t, t,
-                       np.zeros((0, SK.O_I_COLUMNS), np.int64), np.zeros((0, SK.O_F_COLUMNS)))
     _loops_loaded = True
 
 
