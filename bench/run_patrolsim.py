@@ -105,10 +105,15 @@ def main(argv=None) -> int:
     check_deployment(ctx.deployment)
     # the compiled loops (numba: import and load from its cache, about 0.5-1 s once per process)
     # are loaded with the preparation, not in the timed replication (as bench/scale.py does)
-    from sim.engine import kernels
+    try:                    # every loop the replication calls (sim.engine.warm; an older tree: two calls)
+        from sim.engine.warm import load_loops
+    except ImportError:
+        from sim.engine import kernels
 
-    kernels.compile_once()
-    kernels.compile_cordon_once()
+        def load_loops():
+            kernels.compile_once()
+            kernels.compile_cordon_once()
+    load_loops()
     t1 = time.perf_counter()
     c1 = time.process_time()
     if args.profile:

@@ -105,6 +105,11 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
         kernels = None
     for name in ("compile_once", "compile_cordon_once"):
         getattr(kernels, name, lambda: None)()
+    try:                              # and the shift change's loop (sim.engine.warm; newer trees)
+        from sim.engine.warm import load_loops
+        load_loops()
+    except ImportError:
+        pass
     t1 = time.perf_counter()
     c1 = time.process_time()
     out = run_replication(ctx, 0)

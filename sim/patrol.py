@@ -140,13 +140,8 @@ def build_circuit(oracle, stops: list[int], *, patrol_scale: float) -> Circuit:
     if len(stops) == 1:
         n = stops[0]
         return Circuit([n, n], [0.0, MIN_CIRCUIT_S], [0.0, 0.0], [0.0, 0.0])
-    nodes, resp, dist = [stops[0]], [0.0], [0.0]
-    for a, b in zip(stops, stops[1:] + stops[:1]):
-        p_nodes, p_resp, p_dist = oracle.route(a, b)
-        base_r, base_d = resp[-1], dist[-1]
-        nodes.extend(p_nodes[1:])
-        resp.extend(base_r + r for r in p_resp[1:])
-        dist.extend(base_d + d for d in p_dist[1:])
+    # the legs' routes joined end to end (TravelOracle.tour: with the all-pairs tables in one compiled call)
+    nodes, resp, dist = oracle.tour(stops)
     return Circuit(nodes, [r * patrol_scale for r in resp], resp, dist)
 
 
@@ -163,5 +158,6 @@ def circuit_lower_bound_s(oracle, circuits: list[Circuit], place_node: np.ndarra
     ``exact_within_s`` of the circuit and the landmarks' bound beyond, so that a new
     circuit costs a search of its neighbourhood, not of the whole graph.
     """
-    sources = np.unique(np.concatenate([c.node_set() for c in circuits]))
+    sources = circuits[0].node_set() if len(circuits) == 1 else \
+        np.unique(np.concatenate([c.node_set() for c in circuits]))
     return oracle.lower_bounds_from_set(sources, place_node, exact_within_s=exact_within_s) + place_extra_s

@@ -138,7 +138,7 @@ class Encirclement:
             self._slot = np.array([self._modes.index(st.mode) for st in units], np.int64)
             times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
-            self._exit_rows: dict = {}     # open exits (bytes) -> targets and walks per mode
+            self._exit_rows: dict = {}     # open exits (bytes, or the place) -> targets and walks per mode
             K.compile_cordon_once()
 
     def exits(self, place: int) -> np.ndarray:
@@ -175,20 +175,24 @@ class Encirclement:
         exits = self.exits(place)
         if exits.size == 0:
             return NOT_APPLICABLE
-        held = {st.home_node for st in self._posts if st.status is POST}
-        todo = [p for p in exits.tolist() if p not in held]
-        if not todo:
-            return 0.0
+        if self._posts:
+            held = {st.home_node for st in self._posts if st.status is POST}
+            todo = [p for p in exits.tolist() if p not in held]
+            if not todo:
+                return 0.0
+            todo_arr = np.asarray(todo, np.int64)
+            key = todo_arr.tobytes()
+        else:                   # no checkpoints in the force: every exit is open, the same for the place
+            todo_arr, key = exits, place
         code = self.index.code
         avail = np.flatnonzero(code > 0)
-        if avail.size < len(todo):
+        if avail.size < todo_arr.size:
             return float("inf")
-        todo_arr = np.asarray(todo, np.int64)
         self._t = t
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
         if self._compiled:
-            return self._compiled_cordon_s(avail, todo_arr, t)
+            return self._compiled_cordon_s(avail, todo_arr, t, key)
         if self._limited:
             return best_first_cordon_s(avail, todo_arr, t, units=self.units, code=code,
                                        lb_rows=self.index.lb_rows, locate=self._locate, travel=self.travel,
@@ -200,8 +204,11 @@ class Encirclement:
         hit = self.search.located.get(uid) if self.search.located_t == self._t else None
         return hit if hit is not None else self.where(self.units[uid], self._t)
 
-    def _compiled_cordon_s(self, avail: np.ndarray, todo_arr: np.ndarray, t: float) -> float:
+    def _compiled_cordon_s(self, avail: np.ndarray, todo_arr: np.ndarray, t: float, key) -> float:
         """The full greedy assignment over every free unit, in one compiled call (full time matrices).
+
+        ``key`` names the open exits ``todo_arr`` (their bytes, or the place when no checkpoint
+        can hold one) for the cache of their rows.
 
         Every unit on a circuit or at a fixed node was located by the dispatch search a
         moment ago (``search.located``, at the same ``t``); units on a drive it left out are
@@ -215,7 +222,6 @@ class Encirclement:
             node, wait = np.full(avail.size, -1.0), np.zeros(avail.size)
         for a in np.flatnonzero(node < 0).tolist():
             node[a], wait[a] = self.where(self.units[int(avail[a])], t)
-        key = todo_arr.tobytes()
         hit = self._exit_rows.get(key)
         if hit is None:         # per mode, the node driven to for each exit and the walk from it
             hit = self._exit_rows[key] = (

@@ -244,14 +244,55 @@ def compile_once() -> None:
     (the run then goes on as if nothing happened), so SIGINT and SIGTERM are blocked for
     the few seconds it takes; a signal that arrives meanwhile is delivered right after.
     Called before the first dispatch of a run; a no-op once the function is compiled.
+    The network's loops a replication calls on first use are loaded with it
+    (``_load_replication_loops``; ``sim.engine.warm.load_loops`` adds the cordon's and the
+    shift change's), so that none is compiled or loaded inside a replication.
     """
-    if nearest_unit.signatures and locate_on_circuit.signatures:
+    if nearest_unit.signatures and locate_on_circuit.signatures and _loops_loaded:
         return
     n = 1
     args = (0, 0.0, False, np.zeros(n, np.int8), np.zeros((n, UI_COLUMNS), np.int64), np.zeros((n, UF_COLUMNS)),
             np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((2, 1, 1)), np.zeros((3, n)), np.zeros((n, 1))) \
         + (np.zeros((1, 1)),) * 4
-    _held(lambda: (nearest_unit(*args), locate_on_circuit(np.zeros(1, np.int64), *args[1:2], *args[3:8], args[9])))
+    _held(lambda: (nearest_unit(*args), locate_on_circuit(np.zeros(1, np.int64), *args[1:2], *args[3:8], args[9]),
+                   _load_replication_loops()))
+
+
+_loops_loaded = False
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _load_replication_loops() -> None:
+    """Call, on tiny arrays of the types a replication passes, the network's loops it calls on first use.
+
+    A numba function is compiled (or loaded from the cache, 5-20 ms each) for each new
+    combination of argument types, at its first call: without this, on the first
+    replication in a process (the speed benchmark's timed one) the metres rows, the
+    circuits' tours and the rejoin tables each did that inside the replication.
+    Predecessor tables come writable (built in memory) or read only (mapped from the
+    cache of travel tables), so both are loaded. The shift change's loop (a module above
+    this one) is loaded by ``sim.engine.warm.load_loops``, which runs these too;
+    ``tests/test_no_compile_in_replication.py`` checks that a replication adds no signature.
+    """
+    global _loops_loaded
+    from sim.network import metres_jit, nearest_jit, paths_jit
+
+    z_i, z_f = np.zeros(1, np.int64), np.zeros(1)
+    in_ptr = np.zeros(3, np.int64)
+    for writable in (True, False):
+        pred_row = np.array([-9999, -9999], np.int32)
+        pred = np.full((1, 1), -9999, np.int32)
+        if not writable:
+            pred_row, pred = _read_only(pred_row), _read_only(pred)
+        metres_jit.metres_row_in_edges(pred_row, 0, in_ptr, z_i, z_f)
+        metres_jit.metres_table(pred, in_ptr, z_i, z_f)
+        paths_jit.tour_from_pred(pred, np.zeros(1, np.int64), True, in_ptr, z_i, z_f, z_f)
+    nearest_jit.nearest_of_set(z_f, z_f, z_i)
+    _loops_loaded = True
 
 
 @njit(cache=True, nogil=True)

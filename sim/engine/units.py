@@ -144,11 +144,11 @@ class NearestOnCircuit:
         self._cn = np.asarray(c.nodes[:-1], np.int64)
         self._x, self._y = graph.x_m, graph.y_m
         if graph.n_nodes <= self.TABLE_MAX_NODES:
-            cx, cy = self._x[self._cn][None, :], self._y[self._cn][None, :]
-            d2 = (self._x[:, None] - cx) ** 2 + (self._y[:, None] - cy) ** 2
+            from sim.network.nearest_jit import nearest_of_set    # numba loads on first use
+            # compiled (sim.network.nearest_jit: numpy's squared distances and argmin, the same node);
             # a list: a unit rejoins at every clearance and shift change, and a list item is a
             # Python int at once (no numpy scalar to convert)
-            self.table: list | None = self._cn[np.argmin(d2, axis=1)].tolist()
+            self.table: list | None = nearest_of_set(self._x, self._y, self._cn).tolist()
         else:
             self.table = None
             self._known: dict[int, int] = {}

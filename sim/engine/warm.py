@@ -1,0 +1,31 @@
+"""Load every compiled loop a replication calls, before the replication (``load_loops``).
+
+numba compiles a loop, or loads it from its cache (5-20 ms each), at its first call with
+new argument types. ``kernels.compile_once`` (which the dispatch search calls as a run
+starts) loads the search's loops and the network's (metres rows, circuits' tours, rejoin
+tables), ``compile_cordon_once`` the encirclement's; the shift change's loop
+(``shift_kernels.switch_circuits``) sits in a module above ``kernels`` and is loaded here.
+``bench/run_patrolsim.py`` calls ``load_loops`` while preparing, so that the timed
+replication compiles and loads nothing (``tests/test_no_compile_in_replication.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine import kernels as K
+from sim.engine import shift_kernels as SK
+
+
+def load_loops() -> None:
+    """``compile_once``, ``compile_cordon_once`` and the shift change's loop (no-ops once loaded)."""
+    K.compile_once()
+    K.compile_cordon_once()
+    if SK.switch_circuits.signatures:
+        return
+    z, t = np.zeros(1), np.zeros((1, 1))
+    # no unit switches (zero rows): the call only loads the loop for these argument types
+    K._held(lambda: SK.switch_circuits(
+        0.0, 0.0, 0.0, np.zeros((0, SK.U_COLUMNS)), z, np.zeros((3, 2)), np.zeros((1, 3)),
+        np.zeros((1, 1), np.int32), np.zeros((1, 2), np.int64), np.zeros((1, 1)), t, t, t, t,
+        np.zeros((0, SK.O_I_COLUMNS), np.int64), np.zeros((0, SK.O_F_COLUMNS))))

@@ -1,0 +1,66 @@
+"""No numba loop is compiled (or loaded from numba's cache) inside a replication once ``load_loops`` ran.
+
+The speed benchmark times the first replication in a process; a loop met there for the
+first time costs 5-20 ms to load and far more to compile. ``sim.engine.warm.load_loops``
+(which ``bench/run_patrolsim.py`` calls while preparing: ``kernels.compile_once``,
+``compile_cordon_once`` and the shift change's loop) loads every loop a replication
+calls, for the argument types it passes. Checked in a fresh
+process (loops loaded by other tests in this one would hide a miss): the signatures of
+every compiled function of ``sim`` after a replication of the default town (a day, every
+unit kind, the cordon measure) are those it had before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, sys
+import numba
+from sim.engine.warm import load_loops
+from sim.experiment import prepare, run_replication
+from sim.scenario_file import load_scenario
+
+def signatures():
+    out = {}
+    for name, mod in sorted(sys.modules.items()):
+        if not name.startswith("sim.") or mod is None:
+            continue
+        for attr, f in sorted(vars(mod).items()):
+            if isinstance(f, numba.core.registry.CPUDispatcher):
+                out[f"{f.py_func.__module__}.{f.py_func.__name__}"] = sorted(str(s) for s in f.signatures)
+    return out
+
+sc = load_scenario(sys.argv[1], overrides=["horizon_days=1", "replications=1", "warmup_days=0"])
+ctx = prepare(sc, quiet=True)
+load_loops()
+before = signatures()
+out = run_replication(ctx, 0)
+after = signatures()
+print("RESULT " + json.dumps({"before": before, "after": after, "incidents": int(len(out.incidents))}))
+"""
+
+
+def test_a_replication_compiles_nothing_after_load_loops():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(REPO / "scenarios" / "default.yaml")],
+                          capture_output=True, text=True, env=env, cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    res = json.loads(line[len("RESULT "):])
+    assert res["incidents"] > 100
+    before, after = res["before"], res["after"]
+    added = {name: sorted(set(sigs) - set(before.get(name, []))) for name, sigs in after.items()}
+    added = {name: sigs for name, sigs in added.items() if sigs}
+    assert not added, f"compiled or loaded inside the replication: {added}"
+    # the loops the replication calls were among those loaded (the check looked at something)
+    for name in ("sim.engine.kernels.nearest_unit", "sim.engine.shift_kernels.switch_circuits",
+                 "sim.network.metres_jit.metres_row_in_edges", "sim.network.paths_jit.tour_from_pred",
+                 "sim.network.nearest_jit.nearest_of_set", "sim.engine.kernels.cordon_from_matrix"):
+        assert before.get(name), name
