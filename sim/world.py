@@ -152,4 +152,6 @@ def prepare(scenario: "Scenario", *, quiet: bool = False, city: City | None = No
     city = city.with_travel(kinds.graph_of_travel())
     travel = (build_travel(scenario, city, [u.mode for u in deployment.units], oracle_for=oracle_for)
               if with_travel else {})
+    for mt in travel.values():     # the transposed time matrix, made with the tables (not at a first dispatch)
+        mt.times_by_target()
     return World(scenario=scenario, city=city, demand=demand_l, deployment=deployment, travel=travel)

@@ -31,22 +31,10 @@ class ModeTravel:
     oracle: TravelOracle
     patrol_scale: float            # patrol time = response time x patrol_scale
     offset_speed_mps: float        # for the last metres from a mode's node to the place itself
-    _by_target: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def times_by_target(self) -> np.ndarray | None:
-        """The full time matrix transposed, ``[target, source]`` (C order), or None without one.
-
-        The compiled dispatch search reads, for one target, the seconds from every unit's
-        node: in this layout one row, a few kilobytes, instead of one cache line (and often
-        one memory page) per unit in a matrix of megabytes. Kept here, so it is made once
-        per process and shared by every replication: it costs as much memory as the matrix.
-        """
-        if self._by_target is None:
-            T = self.oracle.time_matrix
-            if T is None:
-                return None
-            self._by_target = np.ascontiguousarray(T.T, dtype=float)
-        return self._by_target
+        """The oracle's full time matrix transposed, ``[target, source]`` (``TravelOracle.times_by_target``)."""
+        return self.oracle.times_by_target()
 
 
 def clip(a: float, b: float, lo: float, hi: float) -> float:

@@ -100,6 +100,7 @@ class TravelOracle:
         self._bounded: BoundedColumns | None = None
         self._kernel: SearchColumns | None = None
         self._full: np.ndarray | None = None
+        self._by_target: np.ndarray | None = None       # the full matrix transposed (times_by_target)
         self._pred_full: np.ndarray | None = None
         self._cols: OrderedDict[int, np.ndarray] = OrderedDict()
         self._preds: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -180,6 +181,19 @@ class TravelOracle:
     def time_matrix(self) -> np.ndarray | None:
         """All-pairs seconds ``[source, target]`` on small graphs (read only), else None."""
         return self._full
+
+    def times_by_target(self) -> np.ndarray | None:
+        """The full time matrix transposed, ``[target, source]`` (C order), or None without one.
+
+        The compiled dispatch search reads, for one target, the seconds from every unit's
+        node: in this layout one row, a few kilobytes, instead of one cache line (and often
+        one memory page) per unit in a matrix of megabytes. Made once per oracle (so once per
+        process and network: a sweep's worker shares its oracles between points) and, by
+        ``sim.world.prepare``, with the other travel tables: it costs as much memory as the matrix.
+        """
+        if self._by_target is None and self._full is not None:
+            self._by_target = np.ascontiguousarray(self._full.T, dtype=float)
+        return self._by_target
 
     def metres_from(self, source: int) -> np.ndarray:
         """Metres from ``source`` to every node along the fastest paths (nan where unreachable).
