@@ -225,25 +225,18 @@ def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0,
     used_modes = sorted(set(modes.values()))
     visits = _circuit_visits(log.circuits, ivs.keys, modes, used_modes)
     place = np.asarray(inc.place, np.int64)
-    pair_inc, pair_visit = _incident_visit_pairs(
-        [np.asarray(city.place_node[m], np.int64)[place] for m in used_modes], visits)
-    call = np.asarray(inc.call_s, float)[pair_inc]
-    key = visits.key_id[pair_visit]
-    # a circuit can have passed only if patrolled around the call: a start before it, an end inside
-    # the window (with a calendar of levels most circuits lie idle on most days; the rest is exact)
-    starts = first[:-1]
-    near = (ivs.t0[starts][key] < call) & (np.maximum.reduceat(ivs.t1, starts)[key] >= call - window_s)
-    pair_inc, call, key, pair_visit = pair_inc[near], call[near], key[near], pair_visit[near]
-    tau, lap = visits.tau[pair_visit], visits.duration[pair_visit]
-    end, key_first = _rows_starting_before(ivs.t0, first, key, call), first[key]
-    lo = call - window_s
-    for back in (1, 2, 3):
-        row = end - back
-        # most candidate intervals ended before the window opened: only the others are tested in full
-        p = np.flatnonzero((row >= key_first) & (ivs.t1[np.maximum(row, key_first)] >= lo))
-        hit = _passes(ivs, row[p], tau[p], lap[p], lo[p], call[p])
-        out[pair_inc[p[hit]]] = True
-    return out
+    place_nodes = [np.asarray(city.place_node[m], np.int64)[place] for m in used_modes]
+    n_nodes = 1 + max([int(visits.node.max(initial=-1))] + [int(p.max(initial=-1)) for p in place_nodes])
+    code = visits.mode * n_nodes + visits.node
+    order = np.argsort(code, kind="stable")
+    pass_start = np.zeros(len(used_modes) * n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(code, minlength=len(used_modes) * n_nodes), out=pass_start[1:])
+    inc_code = np.stack([m * n_nodes + nodes for m, nodes in enumerate(place_nodes)])
+    from sim.visibility_kernel import seen_kernel   # numba loads on first use (sim.visibility stays light)
+
+    return seen_kernel(inc_code, np.ascontiguousarray(inc.call_s, float), float(window_s), pass_start,
+                       visits.key_id[order], visits.tau[order], visits.duration[order], first.astype(np.int64),
+                       ivs.t0, ivs.t1, ivs.anchor_t, ivs.anchor_tau)
 
 
 def _passes(ivs: _Intervals, row: np.ndarray, tau: np.ndarray, lap: np.ndarray, lo: np.ndarray,
