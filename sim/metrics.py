@@ -150,7 +150,7 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         "dispatch_s": log.dispatch_s,
         "first_arrival_s": first,
         "second_arrival_s": second,
-        "arrival_s": [list(a) for a in arrivals],
+        "arrival_s": list(map(list, arrivals)),      # a copy of each (not the log's own lists)
         "clear_s": log.clear_s,
         "units_sent": [[names[u] for u in s] for s in log.units_sent],
         "response_time_s": response,
@@ -215,8 +215,12 @@ def _labels(values: np.ndarray | list, index: np.ndarray):
     index = np.asarray(index, np.int64)
     if index.size == 0:
         return values[index] if isinstance(values, np.ndarray) else []
-    used, where = np.unique(index, return_inverse=True)
-    return pd.Series(np.asarray(values, dtype=object)[used]).array.take(where.ravel())
+    # np.unique(index, return_inverse=True) by counting: the indices are few and small
+    low = int(index.min())
+    present = np.bincount(index - low) > 0
+    used = np.flatnonzero(present) + low
+    where = (np.cumsum(present) - 1)[index - low]
+    return pd.Series(np.asarray(values, dtype=object)[used]).array.take(where)
 
 
 def unit_records(log, *, deployment, replication: int) -> pd.DataFrame:
@@ -299,6 +303,13 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
             out["cordon_not_applicable"] = float((~maj["cordon_applies"]).mean()) if len(maj) else math.nan
     if "saw_patrol_last_hour" in d:
         out["saw_patrol_last_hour"] = float(d["saw_patrol_last_hour"].mean()) if len(d) else math.nan
+    out.update(unit_metrics(units, window_s=window_s))
+    return out
+
+
+def unit_metrics(units: pd.DataFrame | None, *, window_s: float | None) -> dict[str, float]:
+    """The figures of ``replication_metrics`` read from the unit table (the same for any subset of incidents)."""
+    out = {}
     if units is not None and window_s:
         busy = units["travel_s"].sum() + units["on_scene_s"].sum()
         duty = float(on_duty_s(units).sum()) if "off_duty_s" in units else len(units) * window_s

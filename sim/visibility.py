@@ -130,20 +130,32 @@ class _Intervals:
 def _interval_columns(intervals: list) -> _Intervals:
     """Columns of ``log.patrol_intervals`` (uid, t0, t1, circuit_key, anchor_t, anchor_tau), in log order.
 
-    Read field by field straight into arrays: transposing 10^5 tuples in Python allocates
-    enough objects to set off the garbage collector many times over.
+    The four times of every record are read in one pass into one flat array: transposing
+    10^5 tuples in Python allocates enough objects to set off the garbage collector many
+    times over, and a pass per field reads the records (scattered over a year's memory) four times.
     """
-    def column(i: int) -> np.ndarray:
-        return np.fromiter(map(itemgetter(i), intervals), float, count=len(intervals))
-
-    return _Intervals(*_number_keys(list(map(itemgetter(3), intervals))),
-                      column(1), column(2), column(4), column(5))
+    n = len(intervals)
+    times = np.fromiter(chain.from_iterable(map(itemgetter(1, 2, 4, 5), intervals)), float, count=4 * n)
+    t0, t1, anchor_t, anchor_tau = (np.ascontiguousarray(c) for c in times.reshape(n, 4).T)
+    return _Intervals(*_number_keys(list(map(itemgetter(3), intervals))), t0, t1, anchor_t, anchor_tau)
 
 
 def _number_keys(keys: list) -> tuple[list, np.ndarray]:
-    """Distinct circuit keys in order of first appearance, and each entry's number among them."""
-    numbers = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-    return list(numbers), np.fromiter(map(numbers.__getitem__, keys), np.int64, count=len(keys))
+    """Distinct circuit keys in order of first appearance, and each entry's number among them.
+
+    A unit's records share its key object, so the entries are told apart first by identity
+    (integers, hashed in C) and only the few distinct objects are then compared by value,
+    which gives the same numbers as comparing every entry by value.
+    """
+    if not keys:
+        return [], np.empty(0, np.int64)
+    ids = np.fromiter(map(id, keys), np.int64, count=len(keys))
+    by_object, _ = pd.factorize(ids)                       # numbered in order of first appearance
+    first = np.full(int(by_object.max()) + 1, len(keys), np.int64)
+    np.minimum.at(first, by_object, np.arange(len(keys)))
+    numbers: dict = {}
+    by_value = np.array([numbers.setdefault(keys[i], len(numbers)) for i in first.tolist()], np.int64)
+    return list(numbers), by_value[by_object]
 
 
 def interval_columns(log) -> _Intervals | None:
@@ -239,41 +251,23 @@ def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0,
                        ivs.t0, ivs.t1, ivs.anchor_t, ivs.anchor_tau)
 
 
-def _passes(ivs: _Intervals, row: np.ndarray, tau: np.ndarray, lap: np.ndarray, lo: np.ndarray,
-            hi: np.ndarray) -> np.ndarray:
-    """Does patrol interval ``row``, clipped to [lo, hi], pass lap time ``tau``?
-
-    On the interval the unit is at lap time ``anchor_tau + (t - anchor_t)`` (modulo the lap), so it
-    passes ``tau`` during [a, b] when ``(tau - lap time at a) mod lap <= b - a``.
-    """
-    a, b = np.maximum(ivs.t0[row], lo), np.minimum(ivs.t1[row], hi)
-    at_a = ivs.anchor_tau[row] + (a - ivs.anchor_t[row])
-    return (a <= b) & (np.remainder(tau - at_a, lap) <= b - a)
-
-
 def _by_key_and_start(ivs: _Intervals) -> tuple[_Intervals, np.ndarray]:
     """Intervals ordered by key, then as tuples (t0, t1, anchor_t, anchor_tau); and where each key starts.
 
     Rows ``first[k]`` to ``first[k + 1]`` are key ``k``'s intervals. A unit's intervals do not
     share a start, so sorting by (key, t0) is enough; the full order is only needed for a tie.
     """
-    order = np.lexsort((ivs.t0, ivs.key_id))
+    # the log adds a unit's intervals in time order: then a stable sort by key alone is the order
+    # (by 16-bit keys, a radix sort); checked, and sorted by (key, start) where it is not
+    narrow = ivs.key_id.astype(np.int16) if len(ivs.keys) < 2 ** 15 else ivs.key_id
+    order = np.argsort(narrow, kind="stable")
     k, t0 = ivs.key_id[order], ivs.t0[order]
+    if np.any((k[1:] == k[:-1]) & (t0[1:] < t0[:-1])):
+        order = np.lexsort((ivs.t0, ivs.key_id))
+        k, t0 = ivs.key_id[order], ivs.t0[order]
     if np.any((k[1:] == k[:-1]) & (t0[1:] == t0[:-1])):
         order = np.lexsort((ivs.anchor_tau, ivs.anchor_t, ivs.t1, ivs.t0, ivs.key_id))
     return ivs.take(order), np.searchsorted(ivs.key_id[order], np.arange(len(ivs.keys) + 1))
-
-
-def _rows_starting_before(t0: np.ndarray, first: np.ndarray, key: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Per query (key, t): the row just past the key's last interval with ``t0 < t``."""
-    out = np.empty(len(key), np.int64)
-    order = np.argsort(key)
-    bounds = np.searchsorted(key[order], np.arange(len(first)))
-    for k in range(len(first) - 1):
-        q = order[bounds[k]:bounds[k + 1]]
-        if q.size:
-            out[q] = first[k] + np.searchsorted(t0[first[k]:first[k + 1]], t[q], side="left")
-    return out
 
 
 @dataclass
@@ -303,22 +297,3 @@ def _circuit_visits(circuits: dict, keys: list, modes: dict[int, str], used_mode
     if not parts:
         return _Visits(*(np.empty(0, dt) for dt in (np.int64, np.int64, np.int64, float, float)))
     return _Visits(*(np.concatenate(col) for col in zip(*parts)))
-
-
-def _incident_visit_pairs(place_nodes: list[np.ndarray], visits: _Visits) -> tuple[np.ndarray, np.ndarray]:
-    """All (incident, visit) pairs where the visit passes the incident's node in the visit's mode.
-
-    ``place_nodes[m]`` is each incident's node in mode ``m``. Visits are sorted by (mode, node);
-    each incident's run of matching visits is found by binary search and then spelled out.
-    """
-    n_nodes = 1 + max([int(visits.node.max(initial=-1))] + [int(p.max(initial=-1)) for p in place_nodes])
-    code = visits.mode * n_nodes + visits.node
-    order = np.argsort(code, kind="stable")
-    code = code[order]
-    want = np.concatenate([m * n_nodes + nodes for m, nodes in enumerate(place_nodes)])
-    incident = np.tile(np.arange(len(place_nodes[0])), len(place_nodes))
-    lo, hi = np.searchsorted(code, want, side="left"), np.searchsorted(code, want, side="right")
-    count = hi - lo
-    run_start = np.repeat(np.cumsum(count) - count, count)
-    pos = np.repeat(lo, count) + np.arange(int(count.sum())) - run_start
-    return np.repeat(incident, count), order[pos]
