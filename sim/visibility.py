@@ -176,8 +176,10 @@ def presence(log, *, city, modes: dict[int, str], intervals: _Intervals | None =
     ivs = intervals if intervals is not None else interval_columns(log)
     if ivs is None:
         return _presence_table({})
-    by_hour = _hour_seconds_by_hour(np.maximum(ivs.t0, log.warmup_s), np.minimum(ivs.t1, log.horizon_s))
-    per_key = _sum_by_key(by_hour, ivs.key_id, len(ivs.keys))
+    from sim.visibility_kernel import hours_by_key   # numba loads on first use
+
+    # = _sum_by_key(_hour_seconds_by_hour(max(t0, warmup), min(t1, horizon)), ...), without the 24 rows
+    per_key = hours_by_key(ivs.t0, ivs.t1, ivs.key_id, len(ivs.keys), float(log.warmup_s), float(log.horizon_s))
     key, cells, share = _lap_shares([log.circuits[k] for k in ivs.keys],
                                     [city.graphs[modes[k[0]]] for k in ivs.keys], x0=x0, y0=y0)
     names, cell = np.unique(cells, return_inverse=True)
@@ -284,16 +286,18 @@ class _Visits:
 def _circuit_visits(circuits: dict, keys: list, modes: dict[int, str], used_modes: list[str]) -> _Visits:
     """The node passes of the circuits that were patrolled (the closing node is the first one again).
 
-    Circuits of zero length are left out: no time on them passes a node.
+    Circuits of zero length are left out: no time on them passes a node. All circuits' nodes and
+    lap times are read end to end at once (a year with a calendar of levels patrols thousands).
     """
-    parts = []
-    for k, key in enumerate(keys):
-        c = circuits[key]
-        if not c.duration_s > 0:
-            continue
-        n = len(c.nodes) - 1
-        parts.append((np.full(n, used_modes.index(modes[key[0]])), np.asarray(c.nodes[:-1], np.int64),
-                      np.full(n, k), np.asarray(c.t_s[:-1], float), np.full(n, float(c.duration_s))))
-    if not parts:
+    kept = [(k, circuits[key]) for k, key in enumerate(keys) if circuits[key].duration_s > 0]
+    if not kept:
         return _Visits(*(np.empty(0, dt) for dt in (np.int64, np.int64, np.int64, float, float)))
-    return _Visits(*(np.concatenate(col) for col in zip(*parts)))
+    count = np.array([len(c.nodes) - 1 for _, c in kept], np.int64)
+    total = int(count.sum())
+    nodes = np.fromiter(chain.from_iterable(c.nodes[:-1] for _, c in kept), np.int64, count=total)
+    tau = np.fromiter(chain.from_iterable(c.t_s[:-1] for _, c in kept), float, count=total)
+    mode_of = {m: i for i, m in enumerate(used_modes)}
+    mode = np.array([mode_of[modes[keys[k][0]]] for k, _ in kept], np.int64)
+    key_id = np.array([k for k, _ in kept], np.int64)
+    lap = np.array([float(c.duration_s) for _, c in kept])
+    return _Visits(mode.repeat(count), nodes, key_id.repeat(count), tau, lap.repeat(count))

@@ -66,3 +66,42 @@ def seen_kernel(inc_code, call_s, window_s, pass_start, pass_key, pass_tau, pass
                 break
         out[i] = seen
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clip_hour(x):  # pragma: no cover - compiled
+    """``np.clip(x, 0.0, 3600.0)`` as numpy takes it (nan stays nan)."""
+    if x != x:
+        return x
+    m = x if x > 0.0 else 0.0
+    return m if m < 3600.0 else 3600.0
+
+
+@njit(cache=True, nogil=True)
+def hours_by_key(t0, t1, key_id, n_keys, warmup_s, horizon_s):  # pragma: no cover - compiled
+    """(n_keys, 24): the seconds of each interval ``[max(t0, warmup), min(t1, horizon))`` in each hour
+    of the day, added up per key in log order.
+
+    The arithmetic of ``sim.visibility._hour_seconds_by_hour`` (seconds of ``[0, t)`` in hour ``h``:
+    ``clip(t - day * 86400 - h * 3600, 0, 3600) + day * 3600``, the end's minus the start's; 0.0
+    for an empty interval) and of ``np.bincount`` (each key's total starts at 0.0 and adds its
+    intervals one after another), without the (24, intervals) arrays between them.
+    """
+    acc = np.zeros((n_keys, 24))
+    for i in range(t0.shape[0]):
+        s, e = t0[i], t1[i]
+        a = s if s >= warmup_s or s != s else warmup_s        # np.maximum(t0, warmup_s)
+        b = e if e <= horizon_s or e != e else horizon_s      # np.minimum(t1, horizon_s)
+        k = key_id[i]
+        if b <= a:
+            for h in range(24):
+                acc[k, h] += 0.0
+            continue
+        day_a = np.floor(a / 86400.0)
+        day_b = np.floor(b / 86400.0)
+        in_a, in_b = a - day_a * 86400.0, b - day_b * 86400.0
+        base_a, base_b = day_a * 3600.0, day_b * 3600.0
+        for h in range(24):
+            hour_s = h * 3600.0
+            acc[k, h] += (_clip_hour(in_b - hour_s) + base_b) - (_clip_hour(in_a - hour_s) + base_a)
+    return acc
