@@ -133,25 +133,25 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
     names = [u.name for u in deployment.units]
     place = inc.place
     cells = grid_cell(g.x_m, g.y_m, x0=float(g.x_m.min()), y0=float(g.y_m.min()))
-    df = pd.DataFrame({
+    cols = {
         "replication": np.full(n, replication, np.int32),
         "incident": np.arange(n, dtype=np.int64),
-        "call_s": inc.call_s,
+        "call_s": np.array(inc.call_s),
         "hour_of_day": ((inc.call_s // 3600) % 24).astype(np.int16),
         "day": (inc.call_s // 86400).astype(np.int32),
-        "place": place,
+        "place": np.array(place),
         "lon": g.lon[place], "lat": g.lat[place], "x_m": g.x_m[place], "y_m": g.y_m[place],
         "grid_cell": _labels(cells, place),
         "type": _labels(np.asarray(demand.type_name, dtype=object), inc.type_idx),
         "priority": inc.priority.astype(np.int16),
         "units_needed": inc.units_needed.astype(np.int16),
         "alert_level": deployment.alert_level,
-        "handling_s": inc.handling_s,
-        "dispatch_s": log.dispatch_s,
+        "handling_s": np.array(inc.handling_s),
+        "dispatch_s": np.array(log.dispatch_s),
         "first_arrival_s": first,
         "second_arrival_s": second,
         "arrival_s": list(map(list, arrivals)),      # a copy of each (not the log's own lists)
-        "clear_s": log.clear_s,
+        "clear_s": np.array(log.clear_s),
         "units_sent": [[names[u] for u in s] for s in log.units_sent],
         "response_time_s": response,
         "backup_time_s": np.where(needs_backup, backup, np.nan),
@@ -164,28 +164,30 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         # the lines count only the priorities the scenario names (lines.priorities; None: all)
         "lines_apply": (np.ones(n, bool) if getattr(lines, "priorities", None) is None
                         else np.isin(inc.priority, list(lines.priorities))),
-    })
+    }
     units = deployment.units
     fu = getattr(log, "first_unit", None)
     if fu is not None:
         fu = np.asarray(fu, np.int64)     # -1 (no unit) picks the None appended to each list below
-        df["first_unit"] = _labels(names + [None], fu)
-        df["first_unit_kind"] = _labels([u.kind for u in units] + [None], fu)
-        df["first_unit_role"] = _labels([u.role for u in units] + [None], fu)
-        df["cross_area"] = np.asarray(log.cross_area, bool)
+        cols["first_unit"] = _labels(names + [None], fu)
+        cols["first_unit_kind"] = _labels([u.kind for u in units] + [None], fu)
+        cols["first_unit_role"] = _labels([u.role for u in units] + [None], fu)
+        cols["cross_area"] = np.array(log.cross_area, bool)
         enc = np.asarray(log.encircle_s, float)
         major = ~np.isnan(enc)
         # -inf from the engine: a major incident with no road of the measured class leaving its circle
         applies = major & ~np.isneginf(enc)
-        df["major"] = major
-        df["cordon_applies"] = _where_applies(applies, major)           # null: not major
-        df["encircle_s"] = np.where(applies, enc, np.nan)                # null: not major, or no cordon
-        df["encircled_within_line"] = _where_applies(enc <= lines.backup_s, applies)
+        cols["major"] = major
+        cols["cordon_applies"] = _where_applies(applies, major)           # null: not major
+        cols["encircle_s"] = np.where(applies, enc, np.nan)                # null: not major, or no cordon
+        cols["encircled_within_line"] = _where_applies(enc <= lines.backup_s, applies)
     if deployment.areas is not None and deployment.areas.n > 1:
-        df["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
+        cols["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
     if saw_patrol is not None:
-        df["saw_patrol_last_hour"] = np.asarray(saw_patrol, bool)
-    return df
+        cols["saw_patrol_last_hour"] = np.array(saw_patrol, bool)
+    # one table from every column at once, not copied again: each array above is the table's own
+    # (columns read from the log or the incidents are copied where they are taken)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _where_applies(values: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:

@@ -163,3 +163,43 @@ def test_text_columns_from_few_values_are_those_of_np_unique():
     assert [None if pd.isna(v) else v for v in got] == [values[i] for i in index]
     used, where = np.unique(index, return_inverse=True)
     assert got.equals(pd.Series(values[used]).array.take(where))
+
+
+def _levels_plainly(log, inc: pd.DataFrame) -> np.ndarray:
+    """The definition with pandas: each area's decisions sorted by time, the last one at or before the call."""
+    al = pd.DataFrame(log.alert_log)
+    out = inc["alert_level"].to_numpy().copy()
+    area_col = inc["patrol_area"].to_numpy() if "patrol_area" in inc else None
+    for area, g in al.groupby("area"):
+        g = g.sort_values("decided_s")
+        idx = np.searchsorted(g["decided_s"].to_numpy(), inc["call_s"].to_numpy(), side="right") - 1
+        lv = g["level"].to_numpy()[np.maximum(idx, 0)]
+        mask = np.ones(len(inc), bool) if area == "city" or area_col is None else (area_col == area)
+        out[mask] = lv[mask]
+    return out
+
+
+def _level_column(values) -> pd.Series:
+    return pd.DataFrame({"alert_level": values})["alert_level"]
+
+
+def test_the_level_of_each_incident_is_the_pandas_definition(year_slice):
+    _, log, out = year_slice
+    inc = out.incidents.drop(columns="alert_level").assign(alert_level="green")
+    got, want = _level_column(R.level_by_incident(log, inc)), _level_column(_levels_plainly(log, inc))
+    assert got.dtype == want.dtype and got.equals(want) and got.nunique() >= 3
+
+
+def test_the_level_by_area_with_decisions_out_of_order():
+    # two areas and the city; decisions listed out of time order; calls before the first decision
+    # take it; incidents of no area follow only the city's decisions
+    log = type("Log", (), {"alert_log": [
+        {"area": "north", "level": "red", "decided_s": 200.0}, {"area": "north", "level": "yellow", "decided_s": 100.0},
+        {"area": "south", "level": "orange", "decided_s": 150.0},
+        {"area": "city", "level": "yellow", "decided_s": 0.0}]})()
+    inc = pd.DataFrame({"call_s": [50.0, 120.0, 250.0, 160.0, 10.0, 300.0],
+                        "patrol_area": ["north", "north", "north", "south", "south", None],
+                        "alert_level": "green"})
+    got = _level_column(R.level_by_incident(log, inc))
+    assert got.tolist() == ["yellow", "yellow", "red", "orange", "orange", "yellow"]
+    assert got.equals(_level_column(_levels_plainly(log, inc)))

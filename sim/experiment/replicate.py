@@ -128,20 +128,35 @@ def report_simulated_time(engine: Engine, progress, steps: int = PROGRESS_STEPS)
     env.timeout(step_s).callbacks.append(tick)
 
 
-def level_by_incident(log, inc: pd.DataFrame) -> np.ndarray:
-    """The alert level in force (for the incident's area) when each call came in."""
+def level_by_incident(log, inc: pd.DataFrame):
+    """The alert level in force (for the incident's area) when each call came in.
+
+    Each area's decisions in order of time (as ``sort_values`` orders them: numpy's default
+    sort of the area's times in log order), the last one at or before the call; areas in
+    sorted order, ``city`` for every incident. Worked on level numbers, and the text column
+    made once from the few level names (``sim.metrics._labels``), not from 10^5 strings.
+    """
     if not log.alert_log:
         return inc["alert_level"].to_numpy()
-    al = pd.DataFrame(log.alert_log)
-    out = inc["alert_level"].to_numpy().copy()
-    area_col = inc["patrol_area"].to_numpy() if "patrol_area" in inc else None
-    for area, g in al.groupby("area"):
-        g = g.sort_values("decided_s")
-        idx = np.searchsorted(g["decided_s"].to_numpy(), inc["call_s"].to_numpy(), side="right") - 1
-        lv = g["level"].to_numpy()[np.maximum(idx, 0)]
-        mask = np.ones(len(inc), bool) if area == "city" or area_col is None else (area_col == area)
-        out[mask] = lv[mask]
-    return out
+    codes, names = pd.factorize(inc["alert_level"])
+    number = {name: k for k, name in enumerate(names)}
+    call_s = inc["call_s"].to_numpy()
+    by_area: dict = {}
+    for row in log.alert_log:
+        by_area.setdefault(row["area"], []).append(row)
+    for area in sorted(by_area):
+        rows = by_area[area]
+        decided = np.array([r["decided_s"] for r in rows])
+        order = np.argsort(decided, kind="quicksort")
+        lv = np.array([number.setdefault(rows[i]["level"], len(number)) for i in order.tolist()], np.int64)
+        idx = np.searchsorted(decided[order], call_s, side="right") - 1
+        if area == "city" or "patrol_area" not in inc:
+            codes = lv[np.maximum(idx, 0)]
+        else:
+            mask = (inc["patrol_area"] == area).to_numpy(bool)
+            codes = np.where(mask, lv[np.maximum(idx, 0)], codes)
+    names = list(number) + [None]                # code -1 (no level) picks the None at the end
+    return metrics._labels(np.asarray(names, dtype=object), np.where(codes < 0, len(names) - 1, codes))
 
 
 def make_engine(ctx: Context, incidents, rep, *, exhaustive: bool = False) -> Engine:
