@@ -114,9 +114,16 @@ def in_table_order(found) -> list[str]:
 
 def grid_cell(x_m: np.ndarray, y_m: np.ndarray, *, x0: float, y0: float, cell_m: float = GRID_CELL_M) -> np.ndarray:
     """Cell label 'r{row}c{col}' of a regular grid anchored at the town's south-west corner."""
+    r, c = grid_rc(x_m, y_m, x0=x0, y0=y0, cell_m=cell_m)
+    return np.char.add(np.char.add("r", r.astype(str)), np.char.add("c", c.astype(str)))
+
+
+def grid_rc(x_m: np.ndarray, y_m: np.ndarray, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of ``grid_cell``'s cells, as integers (one cell, one pair: its label spelled out)."""
     r = np.floor((np.asarray(y_m) - y0) / cell_m).astype(int)
     c = np.floor((np.asarray(x_m) - x0) / cell_m).astype(int)
-    return np.char.add(np.char.add("r", r.astype(str)), np.char.add("c", c.astype(str)))
+    return r, c
 
 
 def incident_records(log, *, city, deployment, demand, replication: int, lines,

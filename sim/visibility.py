@@ -21,7 +21,7 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from sim.metrics import GRID_CELL_M, grid_cell
+from sim.metrics import GRID_CELL_M, grid_cell, grid_rc
 
 DAY_S = 86_400.0
 
@@ -68,7 +68,16 @@ def circuit_cells(circuit, graph, *, x0: float, y0: float, cell_m: float = GRID_
 
 def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per (circuit, cell) it passes: the circuit's number, the cell and the share of a lap spent there.
+    """Per (circuit, cell) it passes: the circuit's number, the cell's label and the share of a lap spent there
+    (``_lap_pairs``, with each pair's cell spelled out)."""
+    circuit, cell, names, total = _lap_pairs(circuits, graphs, x0=x0, y0=y0, cell_m=cell_m)
+    return circuit, names[cell], total
+
+
+def _lap_pairs(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (circuit, cell) it passes: the circuit's number, the cell's number (among ``names``, the
+    labels of the cells passed) and the share of a lap spent there.
 
     All circuits at once (a year of a large force patrols thousands): one cell label per
     street edge of every circuit, by the edge's midpoint. Each share is the sum of
@@ -79,7 +88,7 @@ def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: f
     """
     kept = [k for k, c in enumerate(circuits) if len(c.nodes) >= 2 and c.duration_s > 0]
     if not kept:
-        return np.empty(0, np.int64), np.empty(0, object), np.empty(0)
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, object), np.empty(0)
     # every kept circuit's nodes and lap times end to end; an edge joins two entries of one circuit
     lens = np.array([len(circuits[k].nodes) for k in kept], np.int64)
     of = np.repeat(np.array(kept, np.int64), lens)
@@ -95,11 +104,14 @@ def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: f
     mx, my = ((x[:-1] + x[1:]) / 2)[edge], ((y[:-1] + y[1:]) / 2)[edge]
     lap_s = np.array([circuits[k].duration_s for k in range(len(circuits))], float)
     share = np.diff(t)[edge] / lap_s[circuit]
-    cells = grid_cell(mx, my, x0=x0, y0=y0, cell_m=cell_m)
-    names, cell = np.unique(cells, return_inverse=True)
+    # cells numbered by (row, column), not by label: the pairs, their order and sums do not depend on
+    # how cells are numbered, and only the cells the pairs name get a label (spelling 10^5 is slow)
+    r, c = grid_rc(mx, my, x0=x0, y0=y0, cell_m=cell_m)
+    width = int(c.max() - c.min()) + 1
+    cells, cell = np.unique((r - r.min()) * width + (c - c.min()), return_inverse=True)
     cell = cell.ravel()
     # one slot per (circuit, cell) pair, in order of the pair's first edge
-    pair_code = circuit * len(names) + cell
+    pair_code = circuit * len(cells) + cell
     _, first, pair = np.unique(pair_code, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")            # pairs by first edge: by circuit, then first pass
     rank = np.empty_like(order)
@@ -107,7 +119,9 @@ def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: f
     slot = rank[pair.ravel()]
     total = np.bincount(slot, weights=share, minlength=len(order))
     first = first[order]
-    return circuit[first], names[cell[first]].astype(object), total
+    rows, columns = (cells // width + r.min()).tolist(), (cells % width + c.min()).tolist()
+    names = np.array([f"r{a}c{b}" for a, b in zip(rows, columns)], dtype=object)     # as grid_cell spells them
+    return circuit[first], cell[first], names, total
 
 
 @dataclass
@@ -151,8 +165,9 @@ def _number_keys(keys: list) -> tuple[list, np.ndarray]:
         return [], np.empty(0, np.int64)
     ids = np.fromiter(map(id, keys), np.int64, count=len(keys))
     by_object, _ = pd.factorize(ids)                       # numbered in order of first appearance
-    first = np.full(int(by_object.max()) + 1, len(keys), np.int64)
-    np.minimum.at(first, by_object, np.arange(len(keys)))
+    # so an object appears first where its number exceeds every number before it
+    running = np.maximum.accumulate(by_object)
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
     numbers: dict = {}
     by_value = np.array([numbers.setdefault(keys[i], len(numbers)) for i in first.tolist()], np.int64)
     return list(numbers), by_value[by_object]
@@ -180,11 +195,10 @@ def presence(log, *, city, modes: dict[int, str], intervals: _Intervals | None =
 
     # = _sum_by_key(_hour_seconds_by_hour(max(t0, warmup), min(t1, horizon)), ...), without the 24 rows
     per_key = hours_by_key(ivs.t0, ivs.t1, ivs.key_id, len(ivs.keys), float(log.warmup_s), float(log.horizon_s))
-    key, cells, share = _lap_shares([log.circuits[k] for k in ivs.keys],
-                                    [city.graphs[modes[k[0]]] for k in ivs.keys], x0=x0, y0=y0)
-    names, cell = np.unique(cells, return_inverse=True)
+    key, cell, names, share = _lap_pairs([log.circuits[k] for k in ivs.keys],
+                                         [city.graphs[modes[k[0]]] for k in ivs.keys], x0=x0, y0=y0)
     acc = np.zeros((len(names), 24))
-    np.add.at(acc, cell.ravel(), share[:, None] * per_key[key])
+    np.add.at(acc, cell, share[:, None] * per_key[key])
     return _presence_table(dict(zip(names.tolist(), acc)))
 
 
