@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 
-
 def grouped_metrics(incidents: pd.DataFrame, by: str | None, unit_figures: dict | None = None, *,
                     lines_only: bool = True) -> dict:
     """{group value: metrics} as ``{v: replication_metrics(g, units, window_s=w, lines_only=...) for v, g
@@ -41,8 +40,9 @@ def grouped_metrics(incidents: pd.DataFrame, by: str | None, unit_figures: dict 
     in_window = incidents["in_window"].to_numpy(bool)
     rows = np.flatnonzero(in_window & (codes >= 0))
     code = codes[rows]
-    order = np.argsort(code, kind="stable")
-    rows, code = rows[order], code[order]
+    if len(keys) > 1:           # a stable sort keeps each group's rows in the table's order (few groups: radix)
+        order = np.argsort(code.astype(np.int16) if len(keys) < 2 ** 15 else code, kind="stable")
+        rows, code = rows[order], code[order]
     bounds = np.searchsorted(code, np.arange(len(keys) + 1))
     cols = _Columns(incidents, rows, lines_only)
     return {key: {**cols.metrics(bounds[g], bounds[g + 1]), **(unit_figures or {})} for g, key in enumerate(keys)}
