@@ -203,3 +203,13 @@ def test_the_level_by_area_with_decisions_out_of_order():
     got = _level_column(R.level_by_incident(log, inc))
     assert got.tolist() == ["yellow", "yellow", "red", "orange", "orange", "yellow"]
     assert got.equals(_level_column(_levels_plainly(log, inc)))
+
+
+def test_an_empty_table_gives_the_figures_of_replication_metrics(year_slice):
+    ctx, _, out = year_slice
+    empty = out.incidents.iloc[:0]
+    window = ctx.horizon_s - ctx.warmup_s
+    figures = metrics.unit_metrics(out.units, window_s=window)
+    assert _same(grouped_metrics(empty, None, figures)[None],
+                 metrics.replication_metrics(empty, out.units, window_s=window))
+    assert grouped_metrics(empty, "priority", figures) == {}
