@@ -191,17 +191,18 @@ def test_the_level_of_each_incident_is_the_pandas_definition(year_slice):
 
 
 def test_the_level_by_area_with_decisions_out_of_order():
-    # two areas and the city; decisions listed out of time order; calls before the first decision
+    # two areas and the city; decisions listed out of time order, two at once; calls before the first decision
     # take it; incidents of no area follow only the city's decisions
     log = type("Log", (), {"alert_log": [
         {"area": "north", "level": "red", "decided_s": 200.0}, {"area": "north", "level": "yellow", "decided_s": 100.0},
+        {"area": "north", "level": "orange", "decided_s": 100.0},      # a tie: after yellow, as listed
         {"area": "south", "level": "orange", "decided_s": 150.0},
         {"area": "city", "level": "yellow", "decided_s": 0.0}]})()
     inc = pd.DataFrame({"call_s": [50.0, 120.0, 250.0, 160.0, 10.0, 300.0],
                         "patrol_area": ["north", "north", "north", "south", "south", None],
                         "alert_level": "green"})
     got = _level_column(R.level_by_incident(log, inc))
-    assert got.tolist() == ["yellow", "yellow", "red", "orange", "orange", "yellow"]
+    assert got.tolist() == ["yellow", "orange", "red", "orange", "orange", "yellow"]
     assert got.equals(_level_column(_levels_plainly(log, inc)))
 
 
