@@ -157,7 +157,9 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         "dispatch_s": np.array(log.dispatch_s),
         "first_arrival_s": first,
         "second_arrival_s": second,
-        "arrival_s": list(map(list, arrivals)),      # a copy of each (not the log's own lists)
+        # the log's own lists, not copies (a copy pass costs ~25 ms a simulated year, reading 10^5 lists
+        # spread over the run's memory): the engine is done with them, nothing changes either afterwards
+        "arrival_s": arrivals,
         "clear_s": np.array(log.clear_s),
         "units_sent": [[names[u] for u in s] for s in log.units_sent],
         "response_time_s": response,

@@ -65,10 +65,11 @@ def _replication(ctx: Context, replication: int, progress) -> ReplicationOutput:
 def collector_paused():
     """Python's garbage collector off while the tables are made (on again after, as it was).
 
-    The tables make some 10^5 lists and texts (arrivals, units sent) at once, with the
-    engine's own 10^5 lists of the log still alive: every collection the allocations set off
-    visits those too, a third of the cost of the lists. None of them form cycles; reference
-    counting frees them as always, and ``world_frozen`` ends with a collection anyway.
+    The tables make some 10^5 lists (the units sent to each incident) and many arrays at once,
+    with the engine's own 10^5 lists of the log still alive: every collection the allocations
+    set off visits those too, a third of the cost of making the lists. None of them form
+    cycles; reference counting frees them as always, and ``world_frozen`` ends with a
+    collection anyway.
     """
     was = gc.isenabled()
     gc.disable()
