@@ -8,8 +8,9 @@ Two measures, both pure functions of the log:
   before the call (the share of demand that "saw police" recently).
 
 A year's log holds ~10^5 patrol intervals and ~10^5 incidents, so both work on
-whole columns: the intervals are read into arrays once, and every (incident,
-circuit pass) pair is tested at the same time rather than incident by incident.
+whole columns: the intervals are read into arrays once, and the two loops over
+them (every incident's circuit passes; every interval's hours) are compiled
+(``sim.visibility_kernel``), with the arithmetic of the array forms they replaced.
 """
 
 from __future__ import annotations
