@@ -114,9 +114,16 @@ def in_table_order(found) -> list[str]:
 
 def grid_cell(x_m: np.ndarray, y_m: np.ndarray, *, x0: float, y0: float, cell_m: float = GRID_CELL_M) -> np.ndarray:
     """Cell label 'r{row}c{col}' of a regular grid anchored at the town's south-west corner."""
+    r, c = grid_rc(x_m, y_m, x0=x0, y0=y0, cell_m=cell_m)
+    return np.char.add(np.char.add("r", r.astype(str)), np.char.add("c", c.astype(str)))
+
+
+def grid_rc(x_m: np.ndarray, y_m: np.ndarray, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of ``grid_cell``'s cells, as integers (one cell, one pair: its label spelled out)."""
     r = np.floor((np.asarray(y_m) - y0) / cell_m).astype(int)
     c = np.floor((np.asarray(x_m) - x0) / cell_m).astype(int)
-    return np.char.add(np.char.add("r", r.astype(str)), np.char.add("c", c.astype(str)))
+    return r, c
 
 
 def incident_records(log, *, city, deployment, demand, replication: int, lines,
@@ -133,25 +140,27 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
     names = [u.name for u in deployment.units]
     place = inc.place
     cells = grid_cell(g.x_m, g.y_m, x0=float(g.x_m.min()), y0=float(g.y_m.min()))
-    df = pd.DataFrame({
+    cols = {
         "replication": np.full(n, replication, np.int32),
         "incident": np.arange(n, dtype=np.int64),
-        "call_s": inc.call_s,
+        "call_s": np.array(inc.call_s),
         "hour_of_day": ((inc.call_s // 3600) % 24).astype(np.int16),
         "day": (inc.call_s // 86400).astype(np.int32),
-        "place": place,
+        "place": np.array(place),
         "lon": g.lon[place], "lat": g.lat[place], "x_m": g.x_m[place], "y_m": g.y_m[place],
         "grid_cell": _labels(cells, place),
         "type": _labels(np.asarray(demand.type_name, dtype=object), inc.type_idx),
         "priority": inc.priority.astype(np.int16),
         "units_needed": inc.units_needed.astype(np.int16),
         "alert_level": deployment.alert_level,
-        "handling_s": inc.handling_s,
-        "dispatch_s": log.dispatch_s,
+        "handling_s": np.array(inc.handling_s),
+        "dispatch_s": np.array(log.dispatch_s),
         "first_arrival_s": first,
         "second_arrival_s": second,
-        "arrival_s": [list(a) for a in arrivals],
-        "clear_s": log.clear_s,
+        # the log's own lists, not copies (a copy pass costs ~25 ms a simulated year, reading 10^5 lists
+        # spread over the run's memory): the engine is done with them, nothing changes either afterwards
+        "arrival_s": arrivals,
+        "clear_s": np.array(log.clear_s),
         "units_sent": [[names[u] for u in s] for s in log.units_sent],
         "response_time_s": response,
         "backup_time_s": np.where(needs_backup, backup, np.nan),
@@ -164,28 +173,30 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         # the lines count only the priorities the scenario names (lines.priorities; None: all)
         "lines_apply": (np.ones(n, bool) if getattr(lines, "priorities", None) is None
                         else np.isin(inc.priority, list(lines.priorities))),
-    })
+    }
     units = deployment.units
     fu = getattr(log, "first_unit", None)
     if fu is not None:
         fu = np.asarray(fu, np.int64)     # -1 (no unit) picks the None appended to each list below
-        df["first_unit"] = _labels(names + [None], fu)
-        df["first_unit_kind"] = _labels([u.kind for u in units] + [None], fu)
-        df["first_unit_role"] = _labels([u.role for u in units] + [None], fu)
-        df["cross_area"] = np.asarray(log.cross_area, bool)
+        cols["first_unit"] = _labels(names + [None], fu)
+        cols["first_unit_kind"] = _labels([u.kind for u in units] + [None], fu)
+        cols["first_unit_role"] = _labels([u.role for u in units] + [None], fu)
+        cols["cross_area"] = np.array(log.cross_area, bool)
         enc = np.asarray(log.encircle_s, float)
         major = ~np.isnan(enc)
         # -inf from the engine: a major incident with no road of the measured class leaving its circle
         applies = major & ~np.isneginf(enc)
-        df["major"] = major
-        df["cordon_applies"] = _where_applies(applies, major)           # null: not major
-        df["encircle_s"] = np.where(applies, enc, np.nan)                # null: not major, or no cordon
-        df["encircled_within_line"] = _where_applies(enc <= lines.backup_s, applies)
+        cols["major"] = major
+        cols["cordon_applies"] = _where_applies(applies, major)           # null: not major
+        cols["encircle_s"] = np.where(applies, enc, np.nan)                # null: not major, or no cordon
+        cols["encircled_within_line"] = _where_applies(enc <= lines.backup_s, applies)
     if deployment.areas is not None and deployment.areas.n > 1:
-        df["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
+        cols["patrol_area"] = _labels(np.asarray(deployment.areas.names, dtype=object), deployment.areas.label[place])
     if saw_patrol is not None:
-        df["saw_patrol_last_hour"] = np.asarray(saw_patrol, bool)
-    return df
+        cols["saw_patrol_last_hour"] = np.array(saw_patrol, bool)
+    # one table from every column at once, not copied again: each array above is the table's own
+    # (columns read from the log or the incidents are copied where they are taken)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _where_applies(values: np.ndarray, applies: np.ndarray) -> pd.arrays.BooleanArray:
@@ -215,8 +226,12 @@ def _labels(values: np.ndarray | list, index: np.ndarray):
     index = np.asarray(index, np.int64)
     if index.size == 0:
         return values[index] if isinstance(values, np.ndarray) else []
-    used, where = np.unique(index, return_inverse=True)
-    return pd.Series(np.asarray(values, dtype=object)[used]).array.take(where.ravel())
+    # np.unique(index, return_inverse=True) by counting: the indices are few and small
+    low = int(index.min())
+    present = np.bincount(index - low) > 0
+    used = np.flatnonzero(present) + low
+    where = (np.cumsum(present) - 1)[index - low]
+    return pd.Series(np.asarray(values, dtype=object)[used]).array.take(where)
 
 
 def unit_records(log, *, deployment, replication: int) -> pd.DataFrame:
@@ -299,6 +314,13 @@ def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = No
             out["cordon_not_applicable"] = float((~maj["cordon_applies"]).mean()) if len(maj) else math.nan
     if "saw_patrol_last_hour" in d:
         out["saw_patrol_last_hour"] = float(d["saw_patrol_last_hour"].mean()) if len(d) else math.nan
+    out.update(unit_metrics(units, window_s=window_s))
+    return out
+
+
+def unit_metrics(units: pd.DataFrame | None, *, window_s: float | None) -> dict[str, float]:
+    """The figures of ``replication_metrics`` read from the unit table (the same for any subset of incidents)."""
+    out = {}
     if units is not None and window_s:
         busy = units["travel_s"].sum() + units["on_scene_s"].sum()
         duty = float(on_duty_s(units).sum()) if "off_duty_s" in units else len(units) * window_s

@@ -8,8 +8,9 @@ Two measures, both pure functions of the log:
   before the call (the share of demand that "saw police" recently).
 
 A year's log holds ~10^5 patrol intervals and ~10^5 incidents, so both work on
-whole columns: the intervals are read into arrays once, and every (incident,
-circuit pass) pair is tested at the same time rather than incident by incident.
+whole columns: the intervals are read into arrays once, and the two loops over
+them (every incident's circuit passes; every interval's hours) are compiled
+(``sim.visibility_kernel``), with the arithmetic of the array forms they replaced.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from sim.metrics import GRID_CELL_M, grid_cell
+from sim.metrics import GRID_CELL_M, grid_cell, grid_rc
 
 DAY_S = 86_400.0
 
@@ -68,7 +69,16 @@ def circuit_cells(circuit, graph, *, x0: float, y0: float, cell_m: float = GRID_
 
 def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per (circuit, cell) it passes: the circuit's number, the cell and the share of a lap spent there.
+    """Per (circuit, cell) it passes: the circuit's number, the cell's label and the share of a lap spent there
+    (``_lap_pairs``, with each pair's cell spelled out)."""
+    circuit, cell, names, total = _lap_pairs(circuits, graphs, x0=x0, y0=y0, cell_m=cell_m)
+    return circuit, names[cell], total
+
+
+def _lap_pairs(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: float = GRID_CELL_M
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (circuit, cell) it passes: the circuit's number, the cell's number (among ``names``, the
+    labels of the cells passed) and the share of a lap spent there.
 
     All circuits at once (a year of a large force patrols thousands): one cell label per
     street edge of every circuit, by the edge's midpoint. Each share is the sum of
@@ -79,7 +89,7 @@ def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: f
     """
     kept = [k for k, c in enumerate(circuits) if len(c.nodes) >= 2 and c.duration_s > 0]
     if not kept:
-        return np.empty(0, np.int64), np.empty(0, object), np.empty(0)
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, object), np.empty(0)
     # every kept circuit's nodes and lap times end to end; an edge joins two entries of one circuit
     lens = np.array([len(circuits[k].nodes) for k in kept], np.int64)
     of = np.repeat(np.array(kept, np.int64), lens)
@@ -95,11 +105,14 @@ def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: f
     mx, my = ((x[:-1] + x[1:]) / 2)[edge], ((y[:-1] + y[1:]) / 2)[edge]
     lap_s = np.array([circuits[k].duration_s for k in range(len(circuits))], float)
     share = np.diff(t)[edge] / lap_s[circuit]
-    cells = grid_cell(mx, my, x0=x0, y0=y0, cell_m=cell_m)
-    names, cell = np.unique(cells, return_inverse=True)
+    # cells numbered by (row, column), not by label: the pairs, their order and sums do not depend on
+    # how cells are numbered, and only the cells the pairs name get a label (spelling 10^5 is slow)
+    r, c = grid_rc(mx, my, x0=x0, y0=y0, cell_m=cell_m)
+    width = int(c.max() - c.min()) + 1
+    cells, cell = np.unique((r - r.min()) * width + (c - c.min()), return_inverse=True)
     cell = cell.ravel()
     # one slot per (circuit, cell) pair, in order of the pair's first edge
-    pair_code = circuit * len(names) + cell
+    pair_code = circuit * len(cells) + cell
     _, first, pair = np.unique(pair_code, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")            # pairs by first edge: by circuit, then first pass
     rank = np.empty_like(order)
@@ -107,7 +120,9 @@ def _lap_shares(circuits: list, graphs: list, *, x0: float, y0: float, cell_m: f
     slot = rank[pair.ravel()]
     total = np.bincount(slot, weights=share, minlength=len(order))
     first = first[order]
-    return circuit[first], names[cell[first]].astype(object), total
+    rows, columns = (cells // width + r.min()).tolist(), (cells % width + c.min()).tolist()
+    names = np.array([f"r{a}c{b}" for a, b in zip(rows, columns)], dtype=object)     # as grid_cell spells them
+    return circuit[first], cell[first], names, total
 
 
 @dataclass
@@ -130,20 +145,33 @@ class _Intervals:
 def _interval_columns(intervals: list) -> _Intervals:
     """Columns of ``log.patrol_intervals`` (uid, t0, t1, circuit_key, anchor_t, anchor_tau), in log order.
 
-    Read field by field straight into arrays: transposing 10^5 tuples in Python allocates
-    enough objects to set off the garbage collector many times over.
+    The four times of every record are read in one pass into one flat array: transposing
+    10^5 tuples in Python allocates enough objects to set off the garbage collector many
+    times over, and a pass per field reads the records (scattered over a year's memory) four times.
     """
-    def column(i: int) -> np.ndarray:
-        return np.fromiter(map(itemgetter(i), intervals), float, count=len(intervals))
-
-    return _Intervals(*_number_keys(list(map(itemgetter(3), intervals))),
-                      column(1), column(2), column(4), column(5))
+    n = len(intervals)
+    times = np.fromiter(chain.from_iterable(map(itemgetter(1, 2, 4, 5), intervals)), float, count=4 * n)
+    t0, t1, anchor_t, anchor_tau = (np.ascontiguousarray(c) for c in times.reshape(n, 4).T)
+    return _Intervals(*_number_keys(list(map(itemgetter(3), intervals))), t0, t1, anchor_t, anchor_tau)
 
 
 def _number_keys(keys: list) -> tuple[list, np.ndarray]:
-    """Distinct circuit keys in order of first appearance, and each entry's number among them."""
-    numbers = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-    return list(numbers), np.fromiter(map(numbers.__getitem__, keys), np.int64, count=len(keys))
+    """Distinct circuit keys in order of first appearance, and each entry's number among them.
+
+    A unit's records share its key object, so the entries are told apart first by identity
+    (integers, hashed in C) and only the few distinct objects are then compared by value,
+    which gives the same numbers as comparing every entry by value.
+    """
+    if not keys:
+        return [], np.empty(0, np.int64)
+    ids = np.fromiter(map(id, keys), np.int64, count=len(keys))
+    by_object, _ = pd.factorize(ids)                       # numbered in order of first appearance
+    # so an object appears first where its number exceeds every number before it
+    running = np.maximum.accumulate(by_object)
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
+    numbers: dict = {}
+    by_value = np.array([numbers.setdefault(keys[i], len(numbers)) for i in first.tolist()], np.int64)
+    return list(numbers), by_value[by_object]
 
 
 def interval_columns(log) -> _Intervals | None:
@@ -164,13 +192,14 @@ def presence(log, *, city, modes: dict[int, str], intervals: _Intervals | None =
     ivs = intervals if intervals is not None else interval_columns(log)
     if ivs is None:
         return _presence_table({})
-    by_hour = _hour_seconds_by_hour(np.maximum(ivs.t0, log.warmup_s), np.minimum(ivs.t1, log.horizon_s))
-    per_key = _sum_by_key(by_hour, ivs.key_id, len(ivs.keys))
-    key, cells, share = _lap_shares([log.circuits[k] for k in ivs.keys],
-                                    [city.graphs[modes[k[0]]] for k in ivs.keys], x0=x0, y0=y0)
-    names, cell = np.unique(cells, return_inverse=True)
+    from sim.visibility_kernel import hours_by_key   # numba loads on first use
+
+    # = _sum_by_key(_hour_seconds_by_hour(max(t0, warmup), min(t1, horizon)), ...), without the 24 rows
+    per_key = hours_by_key(ivs.t0, ivs.t1, ivs.key_id, len(ivs.keys), float(log.warmup_s), float(log.horizon_s))
+    key, cell, names, share = _lap_pairs([log.circuits[k] for k in ivs.keys],
+                                         [city.graphs[modes[k[0]]] for k in ivs.keys], x0=x0, y0=y0)
     acc = np.zeros((len(names), 24))
-    np.add.at(acc, cell.ravel(), share[:, None] * per_key[key])
+    np.add.at(acc, cell, share[:, None] * per_key[key])
     return _presence_table(dict(zip(names.tolist(), acc)))
 
 
@@ -225,37 +254,18 @@ def seen_within(log, *, city, modes: dict[int, str], window_s: float = 3600.0,
     used_modes = sorted(set(modes.values()))
     visits = _circuit_visits(log.circuits, ivs.keys, modes, used_modes)
     place = np.asarray(inc.place, np.int64)
-    pair_inc, pair_visit = _incident_visit_pairs(
-        [np.asarray(city.place_node[m], np.int64)[place] for m in used_modes], visits)
-    call = np.asarray(inc.call_s, float)[pair_inc]
-    key = visits.key_id[pair_visit]
-    # a circuit can have passed only if patrolled around the call: a start before it, an end inside
-    # the window (with a calendar of levels most circuits lie idle on most days; the rest is exact)
-    starts = first[:-1]
-    near = (ivs.t0[starts][key] < call) & (np.maximum.reduceat(ivs.t1, starts)[key] >= call - window_s)
-    pair_inc, call, key, pair_visit = pair_inc[near], call[near], key[near], pair_visit[near]
-    tau, lap = visits.tau[pair_visit], visits.duration[pair_visit]
-    end, key_first = _rows_starting_before(ivs.t0, first, key, call), first[key]
-    lo = call - window_s
-    for back in (1, 2, 3):
-        row = end - back
-        # most candidate intervals ended before the window opened: only the others are tested in full
-        p = np.flatnonzero((row >= key_first) & (ivs.t1[np.maximum(row, key_first)] >= lo))
-        hit = _passes(ivs, row[p], tau[p], lap[p], lo[p], call[p])
-        out[pair_inc[p[hit]]] = True
-    return out
+    place_nodes = [np.asarray(city.place_node[m], np.int64)[place] for m in used_modes]
+    n_nodes = 1 + max([int(visits.node.max(initial=-1))] + [int(p.max(initial=-1)) for p in place_nodes])
+    code = visits.mode * n_nodes + visits.node
+    order = np.argsort(code, kind="stable")
+    pass_start = np.zeros(len(used_modes) * n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(code, minlength=len(used_modes) * n_nodes), out=pass_start[1:])
+    inc_code = np.stack([m * n_nodes + nodes for m, nodes in enumerate(place_nodes)])
+    from sim.visibility_kernel import seen_kernel   # numba loads on first use (sim.visibility stays light)
 
-
-def _passes(ivs: _Intervals, row: np.ndarray, tau: np.ndarray, lap: np.ndarray, lo: np.ndarray,
-            hi: np.ndarray) -> np.ndarray:
-    """Does patrol interval ``row``, clipped to [lo, hi], pass lap time ``tau``?
-
-    On the interval the unit is at lap time ``anchor_tau + (t - anchor_t)`` (modulo the lap), so it
-    passes ``tau`` during [a, b] when ``(tau - lap time at a) mod lap <= b - a``.
-    """
-    a, b = np.maximum(ivs.t0[row], lo), np.minimum(ivs.t1[row], hi)
-    at_a = ivs.anchor_tau[row] + (a - ivs.anchor_t[row])
-    return (a <= b) & (np.remainder(tau - at_a, lap) <= b - a)
+    return seen_kernel(inc_code, np.ascontiguousarray(inc.call_s, float), float(window_s), pass_start,
+                       visits.key_id[order], visits.tau[order], visits.duration[order], first.astype(np.int64),
+                       ivs.t0, ivs.t1, ivs.anchor_t, ivs.anchor_tau)
 
 
 def _by_key_and_start(ivs: _Intervals) -> tuple[_Intervals, np.ndarray]:
@@ -264,23 +274,17 @@ def _by_key_and_start(ivs: _Intervals) -> tuple[_Intervals, np.ndarray]:
     Rows ``first[k]`` to ``first[k + 1]`` are key ``k``'s intervals. A unit's intervals do not
     share a start, so sorting by (key, t0) is enough; the full order is only needed for a tie.
     """
-    order = np.lexsort((ivs.t0, ivs.key_id))
+    # the log adds a unit's intervals in time order: then a stable sort by key alone is the order
+    # (by 16-bit keys, a radix sort); checked, and sorted by (key, start) where it is not
+    narrow = ivs.key_id.astype(np.int16) if len(ivs.keys) < 2 ** 15 else ivs.key_id
+    order = np.argsort(narrow, kind="stable")
     k, t0 = ivs.key_id[order], ivs.t0[order]
+    if np.any((k[1:] == k[:-1]) & (t0[1:] < t0[:-1])):
+        order = np.lexsort((ivs.t0, ivs.key_id))
+        k, t0 = ivs.key_id[order], ivs.t0[order]
     if np.any((k[1:] == k[:-1]) & (t0[1:] == t0[:-1])):
         order = np.lexsort((ivs.anchor_tau, ivs.anchor_t, ivs.t1, ivs.t0, ivs.key_id))
     return ivs.take(order), np.searchsorted(ivs.key_id[order], np.arange(len(ivs.keys) + 1))
-
-
-def _rows_starting_before(t0: np.ndarray, first: np.ndarray, key: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Per query (key, t): the row just past the key's last interval with ``t0 < t``."""
-    out = np.empty(len(key), np.int64)
-    order = np.argsort(key)
-    bounds = np.searchsorted(key[order], np.arange(len(first)))
-    for k in range(len(first) - 1):
-        q = order[bounds[k]:bounds[k + 1]]
-        if q.size:
-            out[q] = first[k] + np.searchsorted(t0[first[k]:first[k + 1]], t[q], side="left")
-    return out
 
 
 @dataclass
@@ -297,35 +301,18 @@ class _Visits:
 def _circuit_visits(circuits: dict, keys: list, modes: dict[int, str], used_modes: list[str]) -> _Visits:
     """The node passes of the circuits that were patrolled (the closing node is the first one again).
 
-    Circuits of zero length are left out: no time on them passes a node.
+    Circuits of zero length are left out: no time on them passes a node. All circuits' nodes and
+    lap times are read end to end at once (a year with a calendar of levels patrols thousands).
     """
-    parts = []
-    for k, key in enumerate(keys):
-        c = circuits[key]
-        if not c.duration_s > 0:
-            continue
-        n = len(c.nodes) - 1
-        parts.append((np.full(n, used_modes.index(modes[key[0]])), np.asarray(c.nodes[:-1], np.int64),
-                      np.full(n, k), np.asarray(c.t_s[:-1], float), np.full(n, float(c.duration_s))))
-    if not parts:
+    kept = [(k, circuits[key]) for k, key in enumerate(keys) if circuits[key].duration_s > 0]
+    if not kept:
         return _Visits(*(np.empty(0, dt) for dt in (np.int64, np.int64, np.int64, float, float)))
-    return _Visits(*(np.concatenate(col) for col in zip(*parts)))
-
-
-def _incident_visit_pairs(place_nodes: list[np.ndarray], visits: _Visits) -> tuple[np.ndarray, np.ndarray]:
-    """All (incident, visit) pairs where the visit passes the incident's node in the visit's mode.
-
-    ``place_nodes[m]`` is each incident's node in mode ``m``. Visits are sorted by (mode, node);
-    each incident's run of matching visits is found by binary search and then spelled out.
-    """
-    n_nodes = 1 + max([int(visits.node.max(initial=-1))] + [int(p.max(initial=-1)) for p in place_nodes])
-    code = visits.mode * n_nodes + visits.node
-    order = np.argsort(code, kind="stable")
-    code = code[order]
-    want = np.concatenate([m * n_nodes + nodes for m, nodes in enumerate(place_nodes)])
-    incident = np.tile(np.arange(len(place_nodes[0])), len(place_nodes))
-    lo, hi = np.searchsorted(code, want, side="left"), np.searchsorted(code, want, side="right")
-    count = hi - lo
-    run_start = np.repeat(np.cumsum(count) - count, count)
-    pos = np.repeat(lo, count) + np.arange(int(count.sum())) - run_start
-    return np.repeat(incident, count), order[pos]
+    count = np.array([len(c.nodes) - 1 for _, c in kept], np.int64)
+    total = int(count.sum())
+    nodes = np.fromiter(chain.from_iterable(c.nodes[:-1] for _, c in kept), np.int64, count=total)
+    tau = np.fromiter(chain.from_iterable(c.t_s[:-1] for _, c in kept), float, count=total)
+    mode_of = {m: i for i, m in enumerate(used_modes)}
+    mode = np.array([mode_of[modes[keys[k][0]]] for k, _ in kept], np.int64)
+    key_id = np.array([k for k, _ in kept], np.int64)
+    lap = np.array([float(c.duration_s) for _, c in kept])
+    return _Visits(mode.repeat(count), nodes, key_id.repeat(count), tau, lap.repeat(count))

@@ -8,6 +8,8 @@ process, in any order.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,7 @@ from sim.dispatch import DispatchRules
 from sim.engine import EncircleSettings, Engine, PatrolSettings
 from sim.engine.availability import AvailabilitySettings
 from sim.engine.collector import world_frozen
+from sim.metrics_groups import grouped_metrics
 from sim.streams import replication_seed
 from sim.world import World, build_travel, prepare, with_level_multipliers  # noqa: F401  (re-exported)
 
@@ -54,22 +57,45 @@ def _replication(ctx: Context, replication: int, progress) -> ReplicationOutput:
     if progress is not None:
         report_simulated_time(engine, progress)
     log = engine.run()
+    with collector_paused():
+        return replication_output(ctx, log, replication)
+
+
+@contextmanager
+def collector_paused():
+    """Python's garbage collector off while the tables are made (on again after, as it was).
+
+    The tables make some 10^5 lists (the units sent to each incident) and many arrays at once,
+    with the engine's own 10^5 lists of the log still alive: every collection the allocations
+    set off visits those too, a third of the cost of making the lists. None of them form
+    cycles; reference counting frees them as always, and ``world_frozen`` ends with a
+    collection anyway.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def replication_output(ctx: Context, log, replication: int) -> ReplicationOutput:
+    """The tables and metrics of one replication, from the engine's log (pure function of both)."""
+    sc = ctx.scenario
     modes = {u.uid: u.mode for u in ctx.deployment.units}
     intervals = visibility.interval_columns(log)     # read once, for both visibility measures
     saw = visibility.seen_within(log, city=ctx.city, modes=modes, intervals=intervals)
     inc = metrics.incident_records(log, city=ctx.city, deployment=ctx.deployment, demand=ctx.demand,
                                    replication=replication, lines=sc.lines, saw_patrol=saw)
     units = metrics.unit_records(log, deployment=ctx.deployment, replication=replication)
-    window = ctx.horizon_s - ctx.warmup_s
-    m = metrics.replication_metrics(inc, units, window_s=window)
-    levels = level_by_incident(log, inc)
-    inc["alert_level"] = levels
-    # grouped on the columns the metrics read: splitting every text and list column of a year costs more
-    narrow = inc[metrics.metric_columns(inc)]
-    by_level = {lvl: metrics.replication_metrics(g, units, window_s=window)
-                for lvl, g in narrow.groupby(inc["alert_level"])}
-    by_priority = {str(p): metrics.replication_metrics(g, units, window_s=window, lines_only=False)
-                   for p, g in narrow.groupby(inc["priority"])}
+    # every group's metrics from arrays read once (sim.metrics_groups), the same bits as
+    # replication_metrics on each group of a groupby; the units' figures are the same for all
+    unit_figures = metrics.unit_metrics(units, window_s=ctx.horizon_s - ctx.warmup_s)
+    m = grouped_metrics(inc, None, unit_figures)[None]
+    inc["alert_level"] = level_by_incident(log, inc)
+    by_level = grouped_metrics(inc, "alert_level", unit_figures)
+    by_priority = {str(p): v for p, v in grouped_metrics(inc, "priority", unit_figures, lines_only=False).items()}
     tables = {
         "staffing": pd.DataFrame(log.staffing).assign(replication=replication),
         "alert_levels": pd.DataFrame(log.alert_log).assign(replication=replication),
@@ -103,20 +129,35 @@ def report_simulated_time(engine: Engine, progress, steps: int = PROGRESS_STEPS)
     env.timeout(step_s).callbacks.append(tick)
 
 
-def level_by_incident(log, inc: pd.DataFrame) -> np.ndarray:
-    """The alert level in force (for the incident's area) when each call came in."""
+def level_by_incident(log, inc: pd.DataFrame):
+    """The alert level in force (for the incident's area) when each call came in.
+
+    Each area's decisions in order of time (as ``sort_values`` orders them: numpy's default
+    sort of the area's times in log order), the last one at or before the call; areas in
+    sorted order, ``city`` for every incident. Worked on level numbers, and the text column
+    made once from the few level names (``sim.metrics._labels``), not from 10^5 strings.
+    """
     if not log.alert_log:
         return inc["alert_level"].to_numpy()
-    al = pd.DataFrame(log.alert_log)
-    out = inc["alert_level"].to_numpy().copy()
-    area_col = inc["patrol_area"].to_numpy() if "patrol_area" in inc else None
-    for area, g in al.groupby("area"):
-        g = g.sort_values("decided_s")
-        idx = np.searchsorted(g["decided_s"].to_numpy(), inc["call_s"].to_numpy(), side="right") - 1
-        lv = g["level"].to_numpy()[np.maximum(idx, 0)]
-        mask = np.ones(len(inc), bool) if area == "city" or area_col is None else (area_col == area)
-        out[mask] = lv[mask]
-    return out
+    codes, names = pd.factorize(inc["alert_level"])
+    number = {name: k for k, name in enumerate(names)}
+    call_s = inc["call_s"].to_numpy()
+    by_area: dict = {}
+    for row in log.alert_log:
+        by_area.setdefault(row["area"], []).append(row)
+    for area in sorted(by_area):
+        rows = by_area[area]
+        decided = np.array([r["decided_s"] for r in rows])
+        order = np.argsort(decided, kind="quicksort")
+        lv = np.array([number.setdefault(rows[i]["level"], len(number)) for i in order.tolist()], np.int64)
+        idx = np.searchsorted(decided[order], call_s, side="right") - 1
+        if area == "city" or "patrol_area" not in inc:
+            codes = lv[np.maximum(idx, 0)]
+        else:
+            mask = (inc["patrol_area"] == area).to_numpy(bool)
+            codes = np.where(mask, lv[np.maximum(idx, 0)], codes)
+    names = list(number) + [None]                # code -1 (no level) picks the None at the end
+    return metrics._labels(np.asarray(names, dtype=object), np.where(codes < 0, len(names) - 1, codes))
 
 
 def make_engine(ctx: Context, incidents, rep, *, exhaustive: bool = False) -> Engine:
