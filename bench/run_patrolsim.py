@@ -105,14 +105,17 @@ def main(argv=None) -> int:
     check_deployment(ctx.deployment)
     # the compiled loops (numba: import and load from its cache, about 0.5-1 s once per process)
     # are loaded with the preparation, not in the timed replication (as bench/scale.py does)
-    try:                    # every loop the replication calls (sim.engine.warm; an older tree: two calls)
-        from sim.engine.warm import load_loops
+    try:                    # every loop the replication calls (engine and tables; older trees: fewer)
+        from sim.experiment.replicate import load_loops
     except ImportError:
-        from sim.engine import kernels
+        try:
+            from sim.engine.warm import load_loops
+        except ImportError:
+            from sim.engine import kernels
 
-        def load_loops():
-            kernels.compile_once()
-            kernels.compile_cordon_once()
+            def load_loops():
+                kernels.compile_once()
+                kernels.compile_cordon_once()
     load_loops()
     t1 = time.perf_counter()
     c1 = time.process_time()

@@ -105,11 +105,15 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
         kernels = None
     for name in ("compile_once", "compile_cordon_once"):
         getattr(kernels, name, lambda: None)()
-    try:                              # and the shift change's loop (sim.engine.warm; newer trees)
-        from sim.engine.warm import load_loops
-        load_loops()
+    try:                              # and the shift change's and the tables' loops (newer trees)
+        from sim.experiment.replicate import load_loops
     except ImportError:
-        pass
+        try:
+            from sim.engine.warm import load_loops
+        except ImportError:
+            load_loops = None
+    if load_loops is not None:
+        load_loops()
     t1 = time.perf_counter()
     c1 = time.process_time()
     out = run_replication(ctx, 0)

@@ -151,3 +151,10 @@ def hours_by_key(t0, t1, key_id, n_keys: int, warmup_s: float, horizon_s: float)
     return _both(np.zeros((1, 0), np.int64), _NO_FLOAT, 0.0, _NO_INT, _NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_INT,
                  _c(t0, float), _c(t1, float), _NO_FLOAT, _NO_FLOAT, _c(key_id, np.int64), int(n_keys),
                  float(warmup_s), float(horizon_s))[1]
+
+
+def load() -> None:
+    """Load the compiled loop (from numba's cache, else compile it) for the types the tables pass,
+    before a replication (``sim.experiment.replicate.load_loops``); a no-op once loaded."""
+    if not _both.signatures:
+        hours_by_key(_NO_FLOAT, _NO_FLOAT, _NO_INT, 0, 0.0, 0.0)

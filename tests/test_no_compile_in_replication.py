@@ -1,10 +1,10 @@
 """No numba loop is compiled (or loaded from numba's cache) inside a replication once ``load_loops`` ran.
 
 The speed benchmark times the first replication in a process; a loop met there for the
-first time costs 5-20 ms to load and far more to compile. ``sim.engine.warm.load_loops``
-(which ``bench/run_patrolsim.py`` calls while preparing: ``kernels.compile_once``,
-``compile_cordon_once`` and the shift change's loop) loads every loop a replication
-calls, for the argument types it passes. Checked in a fresh
+first time costs 5-20 ms to load and far more to compile. ``sim.experiment.replicate.load_loops``
+(which ``bench/run_patrolsim.py`` calls while preparing: the engine's loops through
+``sim.engine.warm.load_loops``, the tables' through ``sim.visibility_kernel.load``) loads every
+loop a replication calls, for the argument types it passes. Checked in a fresh
 process (loops loaded by other tests in this one would hide a miss): the signatures of
 every compiled function of ``sim`` after a replication of the default town (a day, every
 unit kind, the cordon measure) are those it had before.
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, sys
 import numba
-from sim.engine.warm import load_loops
+from sim.experiment.replicate import load_loops
 from sim.experiment import prepare, run_replication
 from sim.scenario_file import load_scenario
 
@@ -62,5 +62,6 @@ def test_a_replication_compiles_nothing_after_load_loops():
     # the loops the replication calls were among those loaded (the check looked at something)
     for name in ("sim.engine.kernels.nearest_unit", "sim.engine.shift_kernels.switch_circuits",
                  "sim.network.metres_jit.metres_row_in_edges", "sim.network.paths_jit.tour_from_pred",
-                 "sim.network.nearest_jit.nearest_of_set", "sim.engine.kernels.cordon_from_matrix"):
+                 "sim.network.nearest_jit.nearest_of_set", "sim.engine.kernels.cordon_from_matrix",
+                 "sim.visibility_kernel._both"):
         assert before.get(name), name

@@ -5,8 +5,9 @@ new argument types. ``kernels.compile_once`` (which the dispatch search calls as
 starts) loads the search's loops and the network's (metres rows, circuits' tours, rejoin
 tables), ``compile_cordon_once`` the encirclement's; the shift change's loop
 (``shift_kernels.switch_circuits``) sits in a module above ``kernels`` and is loaded here.
-``bench/run_patrolsim.py`` calls ``load_loops`` while preparing, so that the timed
-replication compiles and loads nothing (``tests/test_no_compile_in_replication.py``).
+``sim.experiment.replicate.load_loops`` calls it and loads the tables' loop too;
+``bench/run_patrolsim.py`` calls that while preparing, so that the timed replication
+compiles and loads nothing (``tests/test_no_compile_in_replication.py``).
 """
 
 from __future__ import annotations

@@ -42,6 +42,18 @@ class ReplicationOutput:
     by_priority: dict = None     # priority (text) -> metrics of that priority's incidents
 
 
+def load_loops() -> None:
+    """Load every compiled loop a replication calls, before it: the engine's
+    (``sim.engine.warm.load_loops``) and the tables' (``sim.visibility_kernel.load``); 5-20 ms
+    each from numba's cache, once per process. ``bench/run_patrolsim.py`` calls it while
+    preparing, so that the timed replication loads nothing (``tests/test_no_compile_in_replication.py``)."""
+    from sim import visibility_kernel
+    from sim.engine.warm import load_loops as load_engine_loops
+
+    load_engine_loops()
+    visibility_kernel.load()
+
+
 def run_replication(ctx: Context, replication: int, *, progress=None) -> ReplicationOutput:
     """One replication. ``progress(share)``: called as simulated time passes, with the share of the
     horizon simulated so far (at most ``PROGRESS_STEPS`` times; it changes no result)."""
