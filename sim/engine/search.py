@@ -394,7 +394,7 @@ class UnitSearch:
             ahead = None
         if checked_first:
             self.chosen_at = None
-            return self._walk(place, self._eta_row, is_backup=is_backup, best=best, best_eta=best_eta), NONE_FOUND
+            return self._walk(place, self._eta_row, is_backup=is_backup), NONE_FOUND
         if ahead:
             ahead.sort()
             units = self.units
@@ -430,24 +430,12 @@ class UnitSearch:
         return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] == -1)
                               & (self.index.code == 2)).tolist()
 
-    def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool, best: int = -1,
-              best_eta: float = INF) -> int | None:
-        """The first eligible free unit in order of (arrival, unit id); every free unit located.
-
-        ``best``: a unit that needs no check (the compiled call's best, -1 if none) at
-        ``best_eta``: the walk reaches it unless an eligible unit comes first, so only the
-        units before it in that order are walked (sorted among themselves), not every unit.
-        """
+    def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
+        """The first eligible free unit in order of (arrival, unit id); every free unit located."""
         code, units = self.index.code, self.units
         rules = self.rules
         node, fixed = self._out[1], self.index.ui[:, K.FIXED_NODE]
-        if best >= 0:
-            first = np.flatnonzero(eta <= best_eta)          # in unit order: a stable sort keeps it on ties
-            first = first[(eta[first] < best_eta) | (first <= best)]
-            order = first[eta[first].argsort(kind="stable")].tolist()
-        else:
-            order = eta.argsort(kind="stable").tolist()
-        for u in order:
+        for u in eta.argsort(kind="stable").tolist():
             c = code[u]
             if c == 0:                                       # busy
                 continue
