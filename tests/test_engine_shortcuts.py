@@ -138,3 +138,37 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
     engine.run()
     assert checked[0] > 1000 and len(circuits.by_key) > 10
     assert not wrong, f"bound rows not the circuit's: {wrong[:3]}"
+
+
+@pytest.mark.parametrize("overrides", [
+    # foot units answer only in their own beat: the first unit needing a check is often not eligible
+    {"dispatch": {"foot_own_beat_only": True, "foot_max_travel_s": None},
+     "force": {"total_officers": 200, "teams": 4, "mix": {"car": 0.2, "foot": 0.8}}},
+    # only cars back up: bicycles need the check on every backup
+    {"dispatch": {"backup_kinds": ["car"], "bicycle_max_travel_s": 60},
+     "force": {"total_officers": 200, "teams": 4, "mix": {"car": 0.4, "bicycle": 0.6}}},
+])
+def test_the_first_unit_needing_a_check_is_the_walks_answer(small_town_dict, overrides):
+    """When a unit that needs an eligibility check comes before the compiled call's best, the search
+    checks that unit alone (``UnitSearch._first_eligible``) and walks only when it is not eligible:
+    every answer must be the full walk's, on forces where both outcomes happen often."""
+    ctx = prepare(scenario_from_dict(small_town_dict(**overrides, demand={"incidents_per_day": 300},
+                                                     horizon_days=3)), quiet=True)
+    rep = replication_seed(ctx.scenario.seed, 0)
+    inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+    engine = make_engine(ctx, inc, rep)
+    assert engine.search.compiled
+    search = engine.search
+    fast, seen = search._first_eligible, {"first": 0, "walked": 0}
+    walk = search._walk
+
+    def both(place, first, ahead, is_backup):
+        got = fast(place, first, ahead, is_backup)
+        want = walk(place, search._eta_row, is_backup=is_backup)
+        assert got == want
+        seen["first" if got == first else "walked"] += 1
+        return got
+
+    search._first_eligible = both
+    engine.run()
+    assert seen["first"] > 100 and seen["walked"] > 10, seen      # both outcomes were exercised

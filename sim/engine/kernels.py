@@ -95,13 +95,14 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
     least bound is located first and is the best so far; ties keep (arrival, unit id) order.
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
-    ``(uid, arrival, checked_first, drive_lb, drives, node, wait)``: the best located unit whose
+    ``(uid, arrival, checked_first, drive_lb, drives, node, wait, first_checked)``: the best located unit whose
     eligibility needs no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if
     none), its arrival, whether a located unit that needs the check comes before it (then the caller
     walks the units in order), and the least lower bound of the units on a drive it did not
     locate and their number (the caller locates none of them when there are none, or when
     none could win), and where the best unit is (``out[1, uid]`` as an int and ``out[2, uid]``:
-    sending it reads them from here, not from the arrays; -1 and 0 if there is none).
+    sending it reads them from here, not from the arrays; -1 and 0 if there is none), and the
+    first located unit that needs the check in (arrival, unit id) order (-1 if none).
     """
     best = -1
     best_node = -1
@@ -189,7 +190,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
             best_node, best_wait = node, wait
     checked_first = first_checked >= 0 and (best < 0 or first_checked_eta < best_eta
                                             or (first_checked_eta == best_eta and first_checked < best))
-    return best, best_eta, checked_first, drive_lb, drives, best_node, best_wait
+    return best, best_eta, checked_first, drive_lb, drives, best_node, best_wait, first_checked
 
 
 @njit(cache=True, nogil=True)

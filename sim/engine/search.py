@@ -371,7 +371,7 @@ class UnitSearch:
         kernel = self._kernel
         if kernel is None:         # new arguments: the dispatcher once, then its compiled code (K.direct)
             kernel = nearest_unit
-        best, best_eta, checked_first, drive_lb, drives, best_node, best_wait = kernel(
+        best, best_eta, checked_first, drive_lb, drives, best_node, best_wait, first_checked = kernel(
             place, tf, is_backup, *self._kernel_args)
         if self._kernel is None and type(place) is int:
             self._kernel = K.direct(nearest_unit, (place, tf, is_backup) + self._kernel_args)
@@ -394,7 +394,7 @@ class UnitSearch:
             ahead = None
         if checked_first:
             self.chosen_at = None
-            return self._walk(place, self._eta_row, is_backup=is_backup), NONE_FOUND
+            return self._first_eligible(place, first_checked, ahead, is_backup), NONE_FOUND
         if ahead:
             ahead.sort()
             units = self.units
@@ -429,6 +429,22 @@ class UnitSearch:
             return [u for u in sorted(off) if eta[u] - BOUND_MARGIN_S <= best_eta and node[u] == -1]
         return np.flatnonzero((eta - BOUND_MARGIN_S <= best_eta) & (self._out[1] == -1)
                               & (self.index.code == 2)).tolist()
+
+    def _first_eligible(self, place: int, first: int, ahead: list | None, is_backup: bool) -> int | None:
+        """The walk's answer when a unit that needs a check comes before the best (``_walk``).
+
+        ``first`` (the compiled call's first such unit) is the walk's first unit unless a unit on
+        a drive located after the call (``ahead``) comes before it or it cannot arrive: then the
+        walk. Else, when it is eligible it is the answer (in 30 days of the default town every
+        such walk ended at its first unit), and the walk runs only when it is not.
+        """
+        e = float(self._eta_row[first])
+        if e < INF and not (ahead and min(ahead) < (e, first)):
+            st = self.units[first]
+            if eligible(Candidate(first, st.kind, st.role, e, *self.owns(st, place)), rules=self.rules,
+                        is_backup=is_backup):
+                return first
+        return self._walk(place, self._eta_row, is_backup=is_backup)
 
     def _walk(self, place: int, eta: np.ndarray, *, is_backup: bool) -> int | None:
         """The first eligible free unit in order of (arrival, unit id); every free unit located."""
