@@ -116,11 +116,11 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
         for st in engine.units:
             on = st.status is PATROL and (st.moving is CIRCUIT or (st.moving is LEG and not st.leg.to_station))
             if on and st.circuit_key is not None:
-                want = index.flat.bound[index.flat.seg_of[st.circuit_key]]
+                want = index.flat.bound[index.flat.seg_of[st.circuit_key] + 1]
                 if not np.array_equal(rows[st.uid], want):
                     wrong.append((engine.env.now, st.uid))
                 checked[0] += 1
-            elif not index.has_row[st.uid] and rows[st.uid].any():
+            elif index.ui[st.uid, 1] < 0 and rows[st.uid].any():      # SEG -1: never on a circuit
                 wrong.append((engine.env.now, st.uid, "never on a circuit"))
 
     shift_change, clear = engine.duty.shift_change, engine._clear

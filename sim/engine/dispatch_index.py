@@ -22,8 +22,9 @@ class DispatchIndex:
     """Per unit, kept in arrays as units change: can it be sent, and a lower bound per place.
 
     ``code``: 0 unavailable, 1 on a circuit (its lower-bound row is valid), 2 free elsewhere.
-    A unit's lower-bound row is that of the circuit it is on or drives to: row ``ui[u, SEG]``
-    of ``flat.bound`` (``lb_rows`` reads them as one array would). ``bias`` is added to the
+    A unit's lower-bound row is that of the circuit it is on or drives to: row ``ui[u, SEG] + 1``
+    of ``flat.bound`` (``SEG`` is -1 for a unit never on a circuit: row 0, zeros; ``lb_rows``
+    reads them as one array would). ``bias`` is added to the
     bound row (``lb_rows[:, place] + bias`` bounds every unit's arrival at a place): 0 on a
     circuit, -inf free elsewhere (always located), +inf unavailable or the reserve (located
     separately).
@@ -43,6 +44,7 @@ class DispatchIndex:
         # node, anchor on the circuit, the drive (source node, start, wait_s, patrol scale)
         self.ui = np.zeros((n, K.UI_COLUMNS), np.int64)
         self.ui[:, K.FIXED_NODE] = -1
+        self.ui[:, K.SEG] = -1                     # no circuit yet: bound row 0, zeros
         self.uf = np.zeros((n, K.UF_COLUMNS))
         self.uf[:, K.LEG_SCALE] = 1.0
         self.uf[:, K.LEG_TEND] = np.inf
@@ -58,8 +60,6 @@ class DispatchIndex:
         # memoryviews of code and bias for refresh and unavailable (the same memory: the compiled
         # search reads the arrays)
         self._code_w, self._bias_w = memoryview(self.code), memoryview(self.bias)
-        self.has_row = np.zeros(n, bool)   # a unit that was never on (or driving to) a circuit has no bound row
-        self._has_row_w = memoryview(self.has_row)
         self.lb_rows = BoundRows(self)
 
     def refresh(self, st: UnitState) -> None:
@@ -120,7 +120,6 @@ class DispatchIndex:
         uids = rows[:, 0].astype(np.int64)
         segs = rows[:, 7].astype(np.int64)
         self.ui[uids, K.SEG] = segs
-        self.has_row[uids] = True
         self.code[uids] = 2
         self.bias[uids] = -INF
         self.ui[uids, K.FIXED_NODE] = -1
@@ -147,14 +146,12 @@ class DispatchIndex:
         uf[8] = tau                                                       # LEG_TAU
         ui[5] = seg                                                       # LEG_SEG
         ui[1] = seg                                                       # SEG: its bound row
-        self._has_row_w[u] = True
         self.off_circuit.add(u)
 
     def on_circuit(self, u: int, seg: int, anchor_t: float, anchor_tau: float) -> None:
         """The index of a unit (not the reserve) on the circuit of segment ``seg``, at lap time
         ``anchor_tau`` at ``anchor_t``: ``refresh`` of such a unit, also called with the values at hand."""
         self._ui_row[u][1] = seg                                          # SEG (and its bound row)
-        self._has_row_w[u] = True
         uf = self._uf_row[u]
         uf[1] = anchor_t                                                  # ANCHOR_T
         uf[2] = anchor_tau                                                # ANCHOR_TAU
@@ -180,8 +177,8 @@ class DispatchIndex:
 class BoundRows:
     """``[u, place]``: the lower bound of unit ``u``'s circuit at ``place``, as one (units, places) array.
 
-    The rows are not kept per unit: a unit's row is ``flat.bound[ui[u, SEG]]`` (the circuit it is
-    on or drives to last), zeros for a unit never on a circuit. Indexing reads them: ``[u]`` a
+    The rows are not kept per unit: a unit's row is ``flat.bound[ui[u, SEG] + 1]`` (the circuit it
+    is on or drives to last; row 0, zeros, for a unit never on a circuit). Indexing reads them: ``[u]`` a
     row, ``[:, place]`` a column, ``[np.ix_(us, places)]`` a block.
     """
 
@@ -195,11 +192,7 @@ class BoundRows:
         rows, cols = key if isinstance(key, tuple) else (key, slice(None))
         if ix.flat.bound.shape[0] == 0:              # no circuit yet
             return np.zeros((len(ix.code), ix.n_places))[rows, cols]
-        out = ix.flat.bound[ix.ui[rows, K.SEG], cols]
-        has = ix.has_row[rows]
-        if not np.all(has):
-            out = np.where(has if np.ndim(has) == np.ndim(out) or np.ndim(has) == 0 else has[:, None], out, 0.0)
-        return out
+        return ix.flat.bound[ix.ui[rows, K.SEG] + 1, cols]
 
     def copy(self) -> np.ndarray:
         return self[:]

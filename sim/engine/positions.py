@@ -21,9 +21,10 @@ class FlatCircuits:
     ``flat`` rows: cumulative patrol seconds, nodes, cumulative response seconds (nodes as
     floats: exact, and one array is one argument of the compiled call); ``seg`` per
     circuit: first column, end column (exclusive), lap seconds; ``bound`` per circuit (row
-    ``s`` for segment ``s``), if given, its lower bound of the seconds to every place: a
-    unit's bound row is then its segment number, so that a shift change writes one integer
-    per unit instead of copying a row of every place.
+    ``s + 1`` for segment ``s``; row 0 is zeros, the row of segment -1: no circuit), if given,
+    its lower bound of the seconds to every place: a unit's bound row is then its segment
+    number plus one, so that a shift change writes one integer per unit instead of copying a
+    row of every place.
     """
 
     def __init__(self) -> None:
@@ -32,7 +33,7 @@ class FlatCircuits:
         self.seg = np.empty((64, 3))
         self.count = 0
         self.seg_of: dict = {}             # circuit_key -> segment
-        self.bound = np.zeros((0, 0))      # segment -> lower bound per place (rows as seg; made at the first bound)
+        self.bound = np.zeros((0, 0))      # segment + 1 -> lower bound per place (made at the first bound)
         self.version = 0                   # bumped when the arrays are replaced by larger ones
 
     def add(self, key, c: Circuit, bound: np.ndarray | None = None) -> int:
@@ -50,13 +51,13 @@ class FlatCircuits:
         s = self.count
         self.seg[s] = (lo, lo + n, c.duration_s)
         if bound is not None:
-            if self.bound.shape[0] <= s:
-                grown = np.zeros((self.seg.shape[0], bound.shape[0]))
+            if self.bound.shape[0] <= s + 1:
+                grown = np.zeros((self.seg.shape[0] + 1, bound.shape[0]))
                 if self.bound.shape[0]:
                     grown[:self.bound.shape[0]] = self.bound
                 self.bound = grown
                 self.version += 1
-            self.bound[s] = bound
+            self.bound[s + 1] = bound
         self.size += n
         self.count += 1
         self.seg_of[key] = s
