@@ -52,9 +52,13 @@ class FlatCircuits:
         self.seg[s] = (lo, lo + n, c.duration_s)
         if bound is not None:
             if self.bound.shape[0] <= s + 1:
-                grown = np.zeros((self.seg.shape[0] + 1, bound.shape[0]))
+                # rows past the last circuit's are never read: not zeroed (on a large graph a row
+                # of every place is 100 KB, and zeroing rows ahead cost more than the rows written)
+                grown = np.empty((self.seg.shape[0] + 1, bound.shape[0]))
                 if self.bound.shape[0]:
-                    grown[:self.bound.shape[0]] = self.bound
+                    grown[:s + 1] = self.bound[:s + 1]
+                else:
+                    grown[0] = 0.0
                 self.bound = grown
                 self.version += 1
             self.bound[s + 1] = bound
