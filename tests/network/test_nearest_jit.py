@@ -47,5 +47,5 @@ def test_the_circuit_table_on_a_town():
         c = Circuit(path + path[:1], [float(i) for i in range(len(path) + 1)], [0.0] * (len(path) + 1),
                     [0.0] * (len(path) + 1))
         table = NearestOnCircuit(c, g).table
-        assert table == numpy_nearest(g.x_m, g.y_m, np.asarray(path, np.int64)).tolist()
+        assert table.tolist() == numpy_nearest(g.x_m, g.y_m, np.asarray(path, np.int64)).tolist()
         assert all(type(v) is int for v in table)
