@@ -22,12 +22,18 @@ ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 def run_child(script: str | Path, args: list[str], repo: Path) -> dict:
     """Run ``script --child *args`` with ``repo``'s code; the dict of its ``RESULT`` line."""
+    return run_result(script, ["--child", *args], repo)
+
+
+def run_result(script: str | Path, args: list[str], repo: Path) -> dict:
+    """Run ``script *args`` in a fresh process with ``repo``'s code (one thread, this tree's
+    network cache); the dict of its last ``RESULT`` line. A failing run stops the caller."""
     env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(repo)}
     env.setdefault("PATROLSIM_CACHE_DIR", str(REPO / "networks" / "cache"))
-    cmd = [sys.executable, str(script), "--child", *args]
+    cmd = [sys.executable, str(script), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        sys.exit(f"error: {' '.join(cmd[2:])} in {repo.name} failed:\n{proc.stderr[-3000:]}")
+        sys.exit(f"error: {' '.join(cmd[1:])} in {repo.name} failed:\n{proc.stderr[-3000:]}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT "):])
 

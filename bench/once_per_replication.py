@@ -54,14 +54,9 @@ def plain_route(o, source: int, target: int) -> tuple[list, list, list]:
 
 def plain_tour(o, stops: list[int]) -> tuple[list, list, list]:
     """``build_circuit``'s join of the legs as it was (fresh routes: a replication's first circuits)."""
-    nodes, resp, dist = [stops[0]], [0.0], [0.0]
-    for a, b in zip(stops, stops[1:] + stops[:1]):
-        p_nodes, p_resp, p_dist = plain_route(o, a, b)
-        base_r, base_d = resp[-1], dist[-1]
-        nodes.extend(p_nodes[1:])
-        resp.extend(base_r + r for r in p_resp[1:])
-        dist.extend(base_d + d for d in p_dist[1:])
-    return nodes, resp, dist
+    from sim.network.travel import join_legs
+
+    return join_legs(lambda a, b: plain_route(o, a, b), stops)
 
 
 def numpy_nearest(x: np.ndarray, y: np.ndarray, cn: np.ndarray) -> list:

@@ -17,28 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
+from child import run_result
+
 REPO = Path(__file__).resolve().parents[1]
-ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 SAME = ("incidents", "response_within_line", "backup_within_line", "response_time_p50_s", "response_time_p90_s")
 
 
 def run(repo: Path, days: float) -> dict:
     """``repo``'s ``bench/run_patrolsim.py`` in a fresh process; the dict of its ``RESULT`` line."""
-    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(repo)}
-    env.setdefault("PATROLSIM_CACHE_DIR", str(REPO / "networks" / "cache"))
-    cmd = [sys.executable, str(repo / "bench" / "run_patrolsim.py"), "--days", f"{days:g}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO))
-    if proc.returncode != 0:
-        sys.exit(f"error: run_patrolsim.py in {repo.name} failed:\n{proc.stderr[-3000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return run_result(repo / "bench" / "run_patrolsim.py", ["--days", f"{days:g}"], repo)
 
 
 def main(argv=None) -> int:

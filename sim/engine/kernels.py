@@ -88,14 +88,15 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
     A unit on its circuit (or whose drive to it has ended) whose circuit's lower bound at the
     place (``bounds[ui[u, SEG] + 1, place]``: the bound rows by circuit segment, after a row of
     zeros; the dispatch index writes ``SEG`` when the unit starts its drive to that circuit) is
-    above the best eligible arrival found so far by more than ``BOUND_MARGIN_S`` cannot be the nearest: it is not located (its arrival is then that
-    bound and its node ``SKIPPED``; ``locate_on_circuit`` locates it if someone asks). So that
-    the bounds prune from the first unit on, the unit on its circuit (needing no check) with the
-    least bound is located first and is the best so far; ties keep (arrival, unit id) order.
+    above the best eligible arrival found so far by more than ``BOUND_MARGIN_S`` cannot be the
+    nearest: it is not located (its arrival is then that bound and its node ``SKIPPED``;
+    ``locate_on_circuit`` locates it if someone asks). So that the bounds prune from the first
+    unit on, the unit on its circuit (needing no check) with the least bound is located first
+    and is the best so far; ties keep (arrival, unit id) order.
 
     Writes ``out`` rows: arrival, node it heads to (-1 for units not located), wait. Returns
-    ``(uid, arrival, checked_first, drive_lb, drives, node, wait, first_checked)``: the best located unit whose
-    eligibility needs no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if
+    ``(uid, arrival, checked_first, drive_lb, drives, node, wait, first_checked)``: the best
+    located unit whose eligibility needs no check (``RULED`` units or, for a backup, ``NO_BACKUP`` units do; -1 if
     none), its arrival, whether a located unit that needs the check comes before it (then the caller
     walks the units in order), and the least lower bound of the units on a drive it did not
     locate and their number (the caller locates none of them when there are none, or when

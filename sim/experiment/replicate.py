@@ -8,8 +8,6 @@ process, in any order.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +18,7 @@ from sim.demand import expected_by_period, sample_incidents
 from sim.dispatch import DispatchRules
 from sim.engine import EncircleSettings, Engine, PatrolSettings
 from sim.engine.availability import AvailabilitySettings
-from sim.engine.collector import world_frozen
+from sim.engine.collector import collector_paused, world_frozen
 from sim.metrics_groups import grouped_metrics
 from sim.streams import replication_seed
 from sim.world import World, build_travel, prepare, with_level_multipliers  # noqa: F401  (re-exported)
@@ -71,25 +69,6 @@ def _replication(ctx: Context, replication: int, progress) -> ReplicationOutput:
     log = engine.run()
     with collector_paused():
         return replication_output(ctx, log, replication)
-
-
-@contextmanager
-def collector_paused():
-    """Python's garbage collector off while the tables are made (on again after, as it was).
-
-    The tables make some 10^5 lists (the units sent to each incident) and many arrays at once,
-    with the engine's own 10^5 lists of the log still alive: every collection the allocations
-    set off visits those too, a third of the cost of making the lists. None of them form
-    cycles; reference counting frees them as always, and ``world_frozen`` ends with a
-    collection anyway.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def replication_output(ctx: Context, log, replication: int) -> ReplicationOutput:

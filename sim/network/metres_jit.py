@@ -13,8 +13,7 @@ pointer moves, each round adding ``m[up]`` gathered before the update, as ``m +=
 does; so the rows are the same to the bit (``tests/network/test_metres_row.py``).
 
 ``metres_row_in_edges`` is what the oracle calls for one row: the same sums, in about
-half the time (20 against 39 µs a row on the Seattle drive graph of 985 nodes,
-``bench/once_per_replication.py``);
+half the time (on the Seattle drive graph of 985 nodes, ``bench/once_per_replication.py``);
 ``metres_table`` gives every row in one call (graphs with the all-pairs tables, up to
 ``TravelOracle``'s ``METRES_TABLE_MAX_NODES``); ``metres_row`` stays for a predecessor row
 they cannot take (a predecessor with no edge to the node, which no search of the graph gives).
@@ -85,8 +84,8 @@ def metres_table(pred_full, in_ptr, in_from, in_m):
     """Every source's row of ``metres_row_in_edges`` in one pass (``pred_full[s]``: source ``s``'s predecessors).
 
     The same rows, to the bit; one call instead of one per row, with the edge arrays and
-    the scratch rows hot in the cache throughout (on the Seattle drive graph the 985 rows
-    take 14 ms, against 38 ms for ``metres_row`` row by row: ``bench/once_per_replication.py``;
+    the scratch rows hot in the cache throughout (on the Seattle drive graph less than half the
+    time of ``metres_row`` row by row: ``bench/once_per_replication.py``;
     inside a replication, between dispatches, rows read one by one cost more still). None
     if some predecessor has no edge to its node.
     """

@@ -4,11 +4,10 @@ A unit that leaves its patrol circuit (a call, a shift change) rejoins it at the
 node nearest to where it is; the engine tables that node for every node of the graph,
 once per circuit (120 circuits on the Seattle benchmark, several hundred in a large
 force). numpy did it as a (nodes x circuit nodes) matrix of squared distances and an
-``argmin`` per row, about 0.26 ms a circuit on the Seattle drive graph; this loop does
-the same arithmetic (``(x - cx) ** 2 + (y - cy) ** 2``: numpy squares by one
-multiplication, and no fused multiply-add is made without fast-math) over each circuit
-node once, the first of equal distances winning as in ``argmin``, in about a fifth of the
-time (``bench/once_per_replication.py``).
+``argmin`` per row; this loop does the same arithmetic (``(x - cx) ** 2 + (y - cy) ** 2``:
+numpy squares by one multiplication, and no fused multiply-add is made without fast-math)
+over each circuit node once, the first of equal distances winning as in ``argmin``, in
+about a fifth of the time (``bench/once_per_replication.py``).
 """
 
 from __future__ import annotations

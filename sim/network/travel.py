@@ -386,15 +386,7 @@ class TravelOracle:
             out = self._tour_compiled(stops, close)
             if out is not None:
                 return out
-        nodes, resp, dist = [stops[0]], [0.0], [0.0]
-        ends = stops[1:] + stops[:1] if close else stops[1:]
-        for a, b in zip(stops, ends):
-            p_nodes, p_resp, p_dist = self.route(a, b)
-            base_r, base_d = resp[-1], dist[-1]
-            nodes.extend(p_nodes[1:])
-            resp.extend(base_r + r for r in p_resp[1:])
-            dist.extend(base_d + d for d in p_dist[1:])
-        return nodes, resp, dist
+        return join_legs(self.route, stops, close=close)
 
     def _tour_compiled(self, stops: list[int], close: bool) -> tuple[list, list, list] | None:
         """``tour`` from the all-pairs predecessors in one compiled call; None if a leg needs the plain way."""
@@ -404,3 +396,21 @@ class TravelOracle:
         if status != TOUR_OK:      # no path (the plain walk raises the error) or a predecessor without its edge
             return None
         return nodes.tolist(), resp.tolist(), dist.tolist()
+
+
+def join_legs(route, stops: list[int], *, close: bool = True) -> tuple[list, list, list]:
+    """The paths ``route(a, b)`` between consecutive ``stops`` (and back to the first if ``close``)
+    joined end to end: each leg's sums added to where the previous leg ended, in Python.
+
+    ``TravelOracle.tour`` without the all-pairs tables; the tests and benchmarks of the
+    compiled tour (``sim.network.paths_jit``) compare it with this, given a plain ``route``.
+    """
+    nodes, resp, dist = [stops[0]], [0.0], [0.0]
+    ends = stops[1:] + stops[:1] if close else stops[1:]
+    for a, b in zip(stops, ends):
+        p_nodes, p_resp, p_dist = route(a, b)
+        base_r, base_d = resp[-1], dist[-1]
+        nodes.extend(p_nodes[1:])
+        resp.extend(base_r + r for r in p_resp[1:])
+        dist.extend(base_d + d for d in p_dist[1:])
+    return nodes, resp, dist

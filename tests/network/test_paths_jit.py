@@ -13,6 +13,7 @@ import pytest
 
 from sim.errors import NetworkError
 from sim.network import TravelOracle
+from sim.network.travel import join_legs
 from sim.network.paths_jit import TOUR_OK, tour_from_pred
 from sim.network.synthetic import synthetic_city
 from sim.patrol import build_circuit
@@ -38,15 +39,8 @@ def plain_route(o: TravelOracle, source: int, target: int) -> tuple[list, list, 
 
 
 def plain_tour(o: TravelOracle, stops: list[int]) -> tuple[list, list, list]:
-    """``build_circuit``'s join of the legs, as it was: each leg's sums added to where the last ended."""
-    nodes, resp, dist = [stops[0]], [0.0], [0.0]
-    for a, b in zip(stops, stops[1:] + stops[:1]):
-        p_nodes, p_resp, p_dist = plain_route(o, a, b)
-        base_r, base_d = resp[-1], dist[-1]
-        nodes.extend(p_nodes[1:])
-        resp.extend(base_r + r for r in p_resp[1:])
-        dist.extend(base_d + d for d in p_dist[1:])
-    return nodes, resp, dist
+    """``build_circuit``'s join of the legs, as it was (``join_legs``), over the plain routes."""
+    return join_legs(lambda a, b: plain_route(o, a, b), stops)
 
 
 def _bits(values: list) -> bytes:
