@@ -102,9 +102,13 @@ class Engine(Trips, OtherWork):
         self._offset_m = city.place_offset_m
         self.travel = travel
         # per mode: the full time matrix (None on large graphs) and the metres rows read so far
-        self._time_of = {m: travel[m].oracle.time_matrix for m in travel}
-        self._metres_rows: dict = {m: {} for m in travel}
-        self._offset_of = {m: city.place_offset_m[m].astype(float).tolist() for m in travel}
+        # per mode, what sending a unit reads (``Trips._send``), one look-up: the node driven to per
+        # place, the full time matrix (None on large graphs), the metres rows read so far, the
+        # metres and seconds walked from that node per place, and the oracle
+        self._trip_of = {m: (self._target_of[m], travel[m].oracle.time_matrix, {},
+                             city.place_offset_m[m].astype(float).tolist(), self._extra_of[m], travel[m].oracle)
+                         for m in travel}
+        self._drain_end_s = horizon_s + MAX_DRAIN_S    # the drain stops here: no arrival recorded after it
         self.units: list[UnitState] = []
         for u in deployment.units:
             home_place = u.home_place if u.home_place >= 0 else int(city.station_place[u.station])
@@ -181,8 +185,14 @@ class Engine(Trips, OtherWork):
         k = ev.args
         order = self._request_order
         i = order[k]
-        if k + 1 < len(order):
-            self._at(self._request_s[order[k + 1]] - self.env.now, self._next_request, k + 1)
+        if k + 1 < len(order):             # _at, written out: one event per incident
+            delay_s = self._request_s[order[k + 1]] - self.env.now
+            if delay_s < 0:
+                raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+            nxt = Call()
+            nxt.callbacks = self._request_callbacks
+            nxt.args = k + 1
+            self._schedule(nxt, NORMAL, delay_s)
         self._request(i, self._needed[i])
 
     def _shifts(self):
@@ -295,6 +305,10 @@ class Engine(Trips, OtherWork):
 
     def _run(self) -> EngineLog:
         n = len(self.inc)
+        # the callbacks of every clearance and request event: one list each, which SimPy reads and
+        # never changes (``Trips._send``, ``_next_request``)
+        self._clear_callbacks = [self._clear]
+        self._request_callbacks = [self._next_request]
         self.arrivals = [[] for _ in range(n)]
         self.sent = [[] for _ in range(n)]
         # the shift process is created first, so the first shift is set up before any call at time 0
@@ -312,7 +326,7 @@ class Engine(Trips, OtherWork):
             self.move.close(st, horizon)
             self.index.reanchor(st)
         self.move.closed = True
-        limit = horizon + MAX_DRAIN_S
+        limit = self._drain_end_s
         # calls still in handling at the horizon are dispatched too (the drain serves every call made)
         while self.env.peek() < limit and (self._requested < len(self._request_order) or self.queue
                                             or any(u.status is BUSY for u in self.units)):

@@ -185,17 +185,17 @@ class Rejoin:
             self.intervals.append((st.uid, anchor_t, t, st.circuit_key, anchor_t, anchor_tau))
         self._drive(st, plan, node, wait, t, True)
 
-    def take_cleared(self, st: UnitState, t: float) -> None:
+    def take_cleared(self, st: UnitState, t: float, level: str) -> None:
         """``Duty.apply`` for a unit that just cleared a scene and whose duty is patrol (``Trips._free``).
 
-        It drives from where it stands (``Movement.stop``: nothing booked) to its circuit;
-        with a full matrix inline (this runs at every clearance), else through ``_drive``.
+        ``level`` is the unit's level now (``Duty.level_of``: the caller has it). It drives from
+        where it stands (``Movement.stop``: nothing booked) to its circuit; with a full matrix
+        inline (this runs at every clearance), else through ``_drive``.
         """
         duty = self.duty
         if st.role is RESERVE or not duty.batch:
             duty.apply(st, t)
             return
-        level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
         period = int((t % DAY_S) // duty.shift_s)
         plan = self._plans.get((st.uid, level, period))
         if plan is None:

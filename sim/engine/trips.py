@@ -15,7 +15,7 @@ import heapq
 from simpy.events import NORMAL
 
 from sim.engine.event import Call
-from sim.engine.units import BUSY, LEG, OFF, PATROL, STATION, STILL, UnitState, clip
+from sim.engine.units import BUSY, LEG, OFF, PATROL, STATION, STILL, UnitState
 from sim.kinds import Role
 
 MAX_DRAIN_S = 86_400.0    # after the horizon, calls already made are served for at most a day
@@ -39,40 +39,41 @@ class Trips:
         drain stops the run, like the clearance that would follow it).
         """
         move = self.move
-        mode = st.mode
         place = self._place[i]
         node, wait = located if located is not None else move.where(st, t)
         status = st.status
         if status is PATROL:
-            if st.moving is LEG:
+            moving = st.moving
+            if moving is LEG:
                 # the compiled search may have found a drive to the circuit ended without booking
                 # its end: book it first (the same accounts, in the same order, as when it is located)
                 move.sync(st, t, self.trace is not None)    # the index is told below (unavailable)
-            if st.moving is not STILL:
+                moving = st.moving
+            if moving is not STILL:
                 # the rest of the current street edge is counted in time (wait), not in distance
                 move.leave_patrol(st, t)
         elif status is STATION:
             move.account_idle(st, t)
-        target = self._target_of[mode][place]
-        T = self._time_of[mode]
+        # the mode's per-place targets, time matrix, metres rows read so far, walks and oracle
+        target_of, T, rows, offset_of, extra_of, oracle = self._trip_of[st.mode]
+        target = target_of[place]
         if eta_s is None:
             # TravelOracle.time, read from the full matrix
-            resp_s = float(T[node, target]) if T is not None else self.travel[mode].oracle.time(node, target)
+            resp_s = float(T[node, target]) if T is not None else oracle.time(node, target)
             if not resp_s < INF:
-                self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
-            eta = wait + resp_s + self._extra_of[mode][place]
+                oracle.route(node, target)      # raises the one-line "no route" error
+            eta = wait + resp_s + extra_of[place]
         else:
             eta = eta_s
             if not eta < INF:
-                self.travel[mode].oracle.route(node, target)      # raises the one-line "no route" error
+                oracle.route(node, target)      # raises the one-line "no route" error
         if T is not None:           # TravelOracle.metres, from the metres rows read so far
-            rows = self._metres_rows[mode]
             row = rows.get(node)
             if row is None:
-                row = rows[node] = self.travel[mode].oracle.metres_from(node)
-            metres = float(row[target]) + self._offset_of[mode][place]
+                row = rows[node] = oracle.metres_from(node)
+            metres = float(row[target]) + offset_of[place]
         else:
-            metres = self.travel[mode].oracle.metres(node, target) + self._offset_of[mode][place]
+            metres = oracle.metres(node, target) + offset_of[place]
         # the cross-area flag is the one thing a dispatch asks of the beats (patrol units only)
         cross = st.role is ROLE_PATROL and not self.search.in_beat(st, place)
         sent = self.sent[i]
@@ -81,26 +82,36 @@ class Trips:
             self.cross_area[i] = cross
         if cross:
             st.cross_area_calls += 1
+        uid = st.uid
         st.status, st.moving, st.leg, st.since = BUSY, STILL, None, t
-        self.index.unavailable(st.uid)
+        self.index.unavailable(uid)
         st.calls += 1
-        sent.append(st.uid)
+        sent.append(uid)
         if self.trace is not None:
-            self.trace.append(("trip", st.uid, t, node, wait, target, place, eta, i))
-        # the trip: arrival recorded now, one event at clearance
-        t0 = self.env.now
-        t1 = t0 + eta
-        if t1 < self.horizon_s + MAX_DRAIN_S:
+            self.trace.append(("trip", uid, t, node, wait, target, place, eta, i))
+        # the trip: arrival recorded now, one event at clearance (``t`` is the clock's time)
+        t1 = t + eta
+        if t1 < self._drain_end_s:
             arr = self.arrivals[i]
-            if not arr or t1 < arr[0]:       # equal times: the unit sent first arrived first
-                self.first_unit[i] = st.uid
-            arr.append(t1)
-            arr.sort()
-            move.account_drive(st, t0, t1, metres, patrol=False)
+            if not arr:
+                self.first_unit[i] = uid
+                arr.append(t1)
+            else:
+                if t1 < arr[0]:              # equal times: the unit sent first arrived first
+                    self.first_unit[i] = uid
+                arr.append(t1)
+                arr.sort()
+            # Movement.account_drive (not patrol), written out: this runs at every dispatch
+            a = self.warmup_s if t < self.warmup_s else t
+            b = self.horizon_s if t1 > self.horizon_s else t1
+            if b > a:
+                inside = b - a
+                st.distance_m += metres * inside / (t1 - t)
+                st.travel_s += inside
         ev = Call()                          # Engine._at, written out
-        ev.callbacks = [self._clear]
-        ev.args = (st, i, t1, t0, target)
-        delay_s = t1 + self._on_scene_s[i] - t0
+        ev.callbacks = self._clear_callbacks
+        ev.args = (st, i, t1, t, target)
+        delay_s = t1 + self._on_scene_s[i] - t
         if delay_s < 0:
             raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
         self._schedule(ev, NORMAL, delay_s)
@@ -109,7 +120,10 @@ class Trips:
         """The unit of ``ev.args`` = (unit, incident, arrival, sent at, node) clears the scene now."""
         st, i, t1, t0, node = ev.args
         t2 = self.env.now
-        st.scene_s += clip(t1, t2, self.warmup_s, self.horizon_s)
+        lo, hi = self.warmup_s, self.horizon_s       # clip(t1, t2, lo, hi), written out: every clearance
+        a = lo if t1 < lo else t1
+        b = hi if t2 > hi else t2
+        st.scene_s += b - a if b > a else 0.0
         if not self.clear_s[i] >= t2:        # nan (first unit to clear) or earlier
             self.clear_s[i] = t2
         st.trips.append((i, t0, t1, t2))
@@ -155,9 +169,10 @@ class Trips:
         if j is not None:
             self._send(st, j, t)
             return
-        want = duty.wants(st, duty.level_of(st))
+        level = duty.levels[0] if duty.n_scope == 1 else duty.level_of(st)
+        want = duty.wants(st, level)
         if want is PATROL:
-            duty.rejoin.take_cleared(st, t)       # Duty.apply for a unit standing where it cleared
+            duty.rejoin.take_cleared(st, t, level)    # Duty.apply for a unit standing where it cleared
         elif want is OFF:
             st.status, st.leg, st.since = OFF, None, t
             self.index.refresh(st)
