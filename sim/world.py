@@ -18,7 +18,9 @@ import numpy as np
 from sim import kinds
 from sim.demand import DemandModel, build_demand, expected_per_place, mean_on_scene_s
 from sim.demand_files import load_demand_inputs
+from sim.dispatch import DispatchRules, search_needs
 from sim.force import Deployment, deploy
+from sim.kinds import Role
 from sim.network import City, TravelOracle, load_city
 
 if TYPE_CHECKING:                      # the engine imports simpy; the world does not need it to exist
@@ -131,6 +133,19 @@ def with_level_multipliers(scenario: "Scenario", demand: DemandModel) -> DemandM
 
 
 # --------------------------------------------------------------------------- the world
+def compiled_search_reads(scenario: "Scenario", deployment: Deployment) -> bool:
+    """Whether the scenario's dispatch search is the compiled one, which reads the transposed time matrices.
+
+    That is nearest-unit dispatch without a mobile reserve (``sim.dispatch.search_needs``:
+    the search keeps only the best unit) on graphs with full matrices. The transposed matrix
+    costs as much memory as the matrix, so ``prepare`` makes it only then; an engine built
+    with other rules than the scenario's still gets it, at its first search.
+    """
+    needs = search_needs(DispatchRules.from_spec(scenario.dispatch),
+                         has_reserve=any(Role(u.role) is Role.RESERVE for u in deployment.units))
+    return needs.best_only
+
+
 def prepare(scenario: "Scenario", *, quiet: bool = False, city: City | None = None,
             demand: DemandModel | None = None, with_travel: bool = True,
             oracle_for: OracleFn | None = None) -> World:
@@ -152,6 +167,7 @@ def prepare(scenario: "Scenario", *, quiet: bool = False, city: City | None = No
     city = city.with_travel(kinds.graph_of_travel())
     travel = (build_travel(scenario, city, [u.mode for u in deployment.units], oracle_for=oracle_for)
               if with_travel else {})
-    for mt in travel.values():     # the transposed time matrix, made with the tables (not at a first dispatch)
-        mt.times_by_target()
+    if compiled_search_reads(scenario, deployment):
+        for mt in travel.values():     # the transposed time matrix, made with the tables (not at a first dispatch)
+            mt.times_by_target()
     return World(scenario=scenario, city=city, demand=demand_l, deployment=deployment, travel=travel)

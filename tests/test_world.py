@@ -76,3 +76,20 @@ def test_the_estimate_prepares_each_level_through_the_world(small_scenario, monk
     monkeypatch.setattr(world, "prepare", spy)
     estimate(small_scenario, levels=("green", "orange"))
     assert seen == ["green", "orange"]
+
+
+@pytest.mark.parametrize("policy, made", [("nearest", True), ("own_beat_first", False)])
+def test_transposed_time_matrix_made_only_for_the_compiled_search(small_town_dict, policy, made):
+    """prepare makes the transposed matrix (as much memory as the matrix) only when the search reads it.
+
+    Nearest-unit dispatch without a reserve is the compiled search, which reads it (then it is
+    made with the tables, not at the first dispatch); a policy that reads every candidate does not.
+    """
+    sc = scenario_from_dict(small_town_dict(dispatch={"policy": policy}))
+    w = world.prepare(sc, quiet=True)
+    assert world.compiled_search_reads(sc, w.deployment) is made
+    for mt in w.travel.values():
+        assert (mt.oracle._by_target is not None) is made
+    if not made:     # an engine that does search compiled still gets it, at its first search
+        mt = next(iter(w.travel.values()))
+        assert mt.times_by_target() is not None and mt.oracle._by_target is not None
