@@ -253,8 +253,9 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
                 assert eta > best and out[0, u] <= eta          # could not win; its bound is a bound
                 exact[u] = (node, wait)
             # asked later (the encirclement measure, sending): located as the search would have
-            node, wait = search.located.of_many(skipped)
-            assert [(int(n), repr(float(w))) for n, w in zip(node, wait)] == \
+            located = search.located
+            got = [located.get(u) for u in skipped.tolist()]
+            assert [(int(n), repr(float(w))) for n, w in got] == \
                 [(exact[u][0], repr(exact[u][1])) for u in skipped.tolist()]
         return choice, found
     search._search_compiled = checked

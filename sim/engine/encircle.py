@@ -184,6 +184,8 @@ class Encirclement:
             key = todo_arr.tobytes()
         else:                   # no checkpoints in the force: every exit is open, the same for the place
             todo_arr, key = exits, place
+        if self._compiled:
+            return self._compiled_cordon_s(todo_arr, t, key)
         code = self.index.code
         avail = np.flatnonzero(code > 0)
         if avail.size < todo_arr.size:
@@ -191,8 +193,6 @@ class Encirclement:
         self._t = t
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
-        if self._compiled:
-            return self._compiled_cordon_s(avail, todo_arr, t, key)
         if self._limited:
             return best_first_cordon_s(avail, todo_arr, t, units=self.units, code=code,
                                        lb_rows=self.index.lb_rows, locate=self._locate, travel=self.travel,
@@ -204,31 +204,40 @@ class Encirclement:
         hit = self.search.located.get(uid) if self.search.located_t == self._t else None
         return hit if hit is not None else self.where(self.units[uid], self._t)
 
-    def _compiled_cordon_s(self, avail: np.ndarray, todo_arr: np.ndarray, t: float, key) -> float:
+    def _compiled_cordon_s(self, todo_arr: np.ndarray, t: float, key) -> float:
         """The full greedy assignment over every free unit, in one compiled call (full time matrices).
 
         ``key`` names the open exits ``todo_arr`` (their bytes, or the place when no checkpoint
         can hold one) for the cache of their rows.
 
-        Every unit on a circuit or at a fixed node was located by the dispatch search a
-        moment ago (``search.located``, at the same ``t``); units on a drive it left out are
-        located here, in unit order, as the cut did. No pruning: over a few dozen units and
+        Every unit on a circuit or at a fixed node was located by the dispatch search a moment
+        ago, at the same ``t``, in its arrays (``UnitSearch.where_rows``: node, wait), or skipped
+        as unable to win (``kernels.cordon_of_free_units`` locates those on their circuit). The
+        free units those rows leave unlocated (node -1: on a drive) are written into them here, in
+        unit order: where the search located them in Python (``located.off``), else located now
+        (``Movement.where``, which may end a drive). When no search ran at ``t`` (a request held
+        by call stacking) every free unit is located here. No pruning: over a few dozen units and
         a handful of exits the whole matrix costs less than the bounds that would prune it.
         """
-        located = self.search.located
-        if isinstance(located, Located) and self.search.located_t == t:
-            node, wait = located.of_many(avail)
-        else:
-            node, wait = np.full(avail.size, -1.0), np.zeros(avail.size)
-        for a in np.flatnonzero(node < 0).tolist():
-            node[a], wait[a] = self.where(self.units[int(avail[a])], t)
+        search, code = self.search, self.index.code
+        node, wait = search.where_rows
+        located = search.located
+        if isinstance(located, Located) and search.located_t == t:
+            off = located.off
+        else:                   # the rows are another time's: every free unit located here
+            off = {}
+            node[code > 0] = -1.0
+        for u in np.flatnonzero((node == -1.0) & (code > 0)).tolist():
+            hit = off.get(u)
+            node[u], wait[u] = hit if hit is not None else self.where(self.units[u], t)
         hit = self._exit_rows.get(key)
         if hit is None:         # per mode, the node driven to for each exit and the walk from it
             hit = self._exit_rows[key] = (
                 np.array([self.target[m][todo_arr] for m in self._modes], np.int64),
                 np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64))
         targets, extras = hit
-        return K.cordon_from_matrix(node.astype(np.int64), wait, self._slot[avail], targets, extras, *self._times)
+        return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
+                                      *self._times)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:

@@ -202,20 +202,25 @@ def locate_on_circuit(uids, t, code, ui, uf, flat, seg, out):
     no longer free, are left as they are.
     """
     for u in uids:
-        if out[1, u] != SKIPPED:
-            continue
-        c = code[u]
-        if c == 1:
-            s = ui[u, SEG]
-            tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
-        elif c == 2 and ui[u, FIXED_NODE] < 0 and t >= uf[u, LEG_TEND]:
-            s = ui[u, LEG_SEG]
-            tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
-        else:
-            continue
-        at, wait = _on_circuit(flat, seg, s, tau)
-        out[2, u] = wait
-        out[1, u] = at
+        if out[1, u] == SKIPPED:
+            _locate_skipped(u, t, code, ui, uf, flat, seg, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _locate_skipped(u, t, code, ui, uf, flat, seg, out):
+    """``locate_on_circuit`` of one unit that ``nearest_unit`` skipped (``out[1, u]`` is ``SKIPPED``)."""
+    c = code[u]
+    if c == 1:
+        s = ui[u, SEG]
+        tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
+    elif c == 2 and ui[u, FIXED_NODE] < 0 and t >= uf[u, LEG_TEND]:
+        s = ui[u, LEG_SEG]
+        tau = (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2]
+    else:
+        return
+    at, wait = _on_circuit(flat, seg, s, tau)
+    out[2, u] = wait
+    out[1, u] = at
 
 
 def direct(dispatcher, args: tuple):
@@ -394,16 +399,50 @@ def cordon_from_matrix(nodes, waits, modes, targets, extras, times0, times1, tim
     return greedy_cordon(eta)
 
 
+@njit(cache=True, nogil=True)
+def cordon_of_free_units(t, code, ui, uf, flat, seg, out, slot, targets, extras, times0, times1, times2, times3):
+    """``cordon_from_matrix`` over every free unit (``code > 0``), in unit order, where the search left it.
+
+    ``out`` rows 1 and 2 are the dispatch search's (``nearest_unit``): the node each unit heads
+    to and the wait before it is there. A unit it skipped (``SKIPPED``) is located here on its
+    circuit (``locate_on_circuit``'s operations); every other free unit must be located
+    already (the caller writes the units it located in Python, on a drive, into the rows).
+    ``slot[u]`` is unit u's travel-mode slot. With fewer free units than exits, inf.
+    """
+    n_units = 0
+    for u in range(code.shape[0]):
+        if code[u] > 0:
+            n_units += 1
+    if n_units < targets.shape[1]:
+        return np.inf
+    nodes = np.empty(n_units, np.int64)
+    waits = np.empty(n_units)
+    modes = np.empty(n_units, np.int64)
+    a = 0
+    for u in range(code.shape[0]):
+        if code[u] <= 0:
+            continue
+        if out[1, u] == SKIPPED:
+            _locate_skipped(u, t, code, ui, uf, flat, seg, out)
+        nodes[a] = np.int64(out[1, u])
+        waits[a] = out[2, u]
+        modes[a] = slot[u]
+        a += 1
+    return cordon_from_matrix(nodes, waits, modes, targets, extras, times0, times1, times2, times3)
+
+
 def compile_cordon_once() -> None:
     """Compile (or load from the cache) the cordon kernels now, with Ctrl-C held back (as ``compile_once``)."""
-    if cordon_from_matrix.signatures and exits_in_strip.signatures:
+    if cordon_from_matrix.signatures and exits_in_strip.signatures and cordon_of_free_units.signatures:
         return
     t = np.zeros((1, 1))
     args = (np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros((1, 1), np.int64),
             np.zeros((1, 1)), t, t, t, t)
     z = np.zeros(1)
-    _held(lambda: (cordon_from_matrix(*args), greedy_cordon(np.zeros((1, 1))),
-                   exits_in_strip(z, z, z, z, np.zeros(1, np.int64), 0.0, 0.0, 1.0)))
+    state = (0.0, np.zeros(1, np.int8), np.zeros((1, UI_COLUMNS), np.int64), np.zeros((1, UF_COLUMNS)),
+             np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((3, 1)), np.zeros(1, np.int64))
+    _held(lambda: (cordon_from_matrix(*args), cordon_of_free_units(*state, *args[3:]),
+                   greedy_cordon(np.zeros((1, 1))), exits_in_strip(z, z, z, z, np.zeros(1, np.int64), 0.0, 0.0, 1.0)))
 
 
 def _held(call) -> None:

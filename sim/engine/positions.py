@@ -4,8 +4,8 @@
 patrol seconds, nodes, cumulative response seconds), one segment per circuit, so that
 ``sim.engine.kernels.locate_on_circuits`` can locate all units in one call. The
 per-unit anchors it reads live in ``sim.engine.dispatch_index.DispatchIndex``. ``Located`` is
-what a search leaves behind: where each unit was at that moment, read lazily by
-sending the chosen unit and by the encirclement measure.
+what a search leaves behind: where each unit was at that moment, read lazily (by
+the rules' walk, sending a unit the compiled call did not choose, call stacking).
 """
 
 from __future__ import annotations
@@ -72,10 +72,10 @@ class Located:
     """Where the units were at the last search: ``get(uid)`` -> (node it heads to, wait seconds) or None.
 
     Units located in Python (on a drive) are in ``off``; the others are read from the
-    compiled search's arrays (``node``, as floats, is -1 for units it did not locate). Sending the
-    chosen unit asks once or twice; the encirclement measure asks for every free unit,
-    so from the third question on ``get`` is a dict's (built from the arrays then: they
-    are reused by the next search, which comes after every question about this one).
+    compiled search's arrays (``node``, as floats, is -1 for units it did not locate). Most
+    searches ask once or twice; from the third question on ``get`` is a dict's (built from the
+    arrays then: they are reused by the next search, which comes after every question about
+    this one). The encirclement measure reads the arrays themselves (``UnitSearch.where_rows``).
     One object serves every search of a run: ``reset`` (by the search) starts it afresh.
     """
 
@@ -98,21 +98,6 @@ class Located:
     def _relocate(self, uids: np.ndarray) -> None:
         if self._locate is not None:
             self._locate(uids, self._t, *self._locate_args)
-
-    def of_many(self, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(node as float, wait) of each of ``uids`` as the compiled search left them; node -1: not located.
-
-        The units located in Python (``off``) are filled in; the encirclement measure reads
-        every free unit at once from here instead of asking ``get`` unit by unit.
-        """
-        self._relocate(uids)
-        node, wait = self._node[uids], self._wait[uids]
-        if self.off:
-            for a, u in enumerate(uids.tolist()):
-                hit = self.off.get(u)
-                if hit is not None:
-                    node[a], wait[a] = hit
-        return node, wait
 
     def _get(self, uid: int, default=None):
         hit = self.off.get(uid)

@@ -130,6 +130,22 @@ class UnitSearch:
         self._pending = None
         self._located = value
 
+    @property
+    def where_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled search's rows of where each unit is: node it heads to (as a float), wait.
+
+        Node -1: not located by the compiled call (on a drive, or busy); ``SKIPPED``: on its
+        circuit, not located because it could not win. Valid for the last search's time
+        (``located_t``) until the next search; the cordon fills them in (``Encirclement``).
+        """
+        return self._out[1], self._out[2]
+
+    @property
+    def circuit_arrays(self) -> tuple:
+        """(ui, uf, flat, seg, out): what locating a unit on its circuit reads (``kernels.locate_on_circuit``)."""
+        index, flat = self.index, self._flat
+        return index.ui, index.uf, flat.flat, flat.seg, self._out
+
     def in_beat(self, st: UnitState, place: int) -> bool:
         """``owns(st, place)[0]``: whether the place is in the unit's beat (asked at every dispatch).
 
