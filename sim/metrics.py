@@ -10,7 +10,9 @@ independent and few). Only incidents called after the warm-up count.
 sweep rows and comparison.json), label, unit, kind of figure, whether it is a
 headline, which way is better, and the short column header of sweep and hold
 tables. Every table, figure and summary reads it; to add a metric, compute it in
-``replication_metrics`` and add its row here (docs/architecture.md).
+``sim.metrics_groups`` (an incident figure) or ``unit_metrics`` (a unit figure), add its plain
+pandas form to the reference in ``tests/test_tables_fast_paths.py``, and add its row here
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from itertools import chain
 
 import numpy as np
 import pandas as pd
+
+from sim.metrics_groups import grouped_metrics
 
 GRID_CELL_M = 1000.0
 
@@ -270,52 +274,19 @@ def on_duty_s(units: pd.DataFrame) -> pd.Series:
     return out
 
 
-#: The incident columns that the headline metrics read.
-_METRIC_INPUTS = ("lines_apply",
-                  "response_time_s", "units_needed", "response_within_line", "backup_within_line", "served",
-                  "cross_area", "major", "cordon_applies", "encircled_within_line", "saw_patrol_last_hour")
-
-
-def metric_columns(incidents: pd.DataFrame) -> list[str]:
-    """The columns of an incident table that ``replication_metrics`` reads (with ``in_window``)."""
-    return ["in_window"] + [c for c in _METRIC_INPUTS if c in incidents]
-
-
 def replication_metrics(incidents: pd.DataFrame, units: pd.DataFrame | None = None, *,
                         window_s: float | None = None, lines_only: bool = True) -> dict[str, float]:
     """Headline metrics of one replication (or of a subset of its incidents).
 
-    Only the columns the metrics read are filtered to the window: copying a year's text and
-    list columns would cost more than the metrics themselves. The lines' compliance counts
-    only incidents whose priority the lines apply to (``lines_apply``), unless ``lines_only``
-    is False (a per-priority breakdown reports every priority's compliance).
+    Only incidents in the window count (``in_window``). The lines' compliance counts only
+    incidents whose priority the lines apply to (``lines_apply``), unless ``lines_only`` is
+    False (a per-priority breakdown reports every priority's compliance). The incident figures
+    are ``sim.metrics_groups``' (one group: the whole table), where each is computed; the
+    figures of the unit table are ``unit_metrics``'.
     """
-    d = incidents.loc[incidents["in_window"], [c for c in _METRIC_INPUTS if c in incidents]]
-    resp = d["response_time_s"].to_numpy()
-    served = resp[~np.isnan(resp)]
-    lc = d[d["lines_apply"]] if lines_only and "lines_apply" in d else d
-    nb = lc[lc["units_needed"] >= 2]
-    out = {
-        "incidents": int(len(d)),
-        "response_within_line": float(lc["response_within_line"].mean()) if len(lc) else math.nan,
-        "backup_within_line": float(nb["backup_within_line"].mean()) if len(nb) else math.nan,
-        "response_time_mean_s": float(served.mean()) if served.size else math.nan,
-        "response_time_p50_s": float(np.percentile(served, 50)) if served.size else math.nan,
-        "response_time_p90_s": float(np.percentile(served, 90)) if served.size else math.nan,
-        "unserved": int((~d["served"]).sum()),
-    }
-    if "cross_area" in d:
-        out["cross_area_share"] = float(d["cross_area"].mean()) if len(d) else math.nan
-        maj = d[d["major"]]
-        # over the major incidents with a cordon to draw (the column is null for the others)
-        applied = maj["encircled_within_line"].dropna()
-        out["encircled_within_line"] = float(applied.mean()) if len(applied) else math.nan
-        if "cordon_applies" in maj:
-            out["cordon_not_applicable"] = float((~maj["cordon_applies"]).mean()) if len(maj) else math.nan
-    if "saw_patrol_last_hour" in d:
-        out["saw_patrol_last_hour"] = float(d["saw_patrol_last_hour"].mean()) if len(d) else math.nan
-    out.update(unit_metrics(units, window_s=window_s))
-    return out
+    figures = grouped_metrics(incidents, None, lines_only=lines_only)[None]
+    figures.update(unit_metrics(units, window_s=window_s))
+    return figures
 
 
 def unit_metrics(units: pd.DataFrame | None, *, window_s: float | None) -> dict[str, float]:

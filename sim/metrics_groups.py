@@ -1,10 +1,12 @@
 """The headline metrics of every group of a replication's incidents at once (per alert level, per priority).
 
-``sim.metrics.replication_metrics`` on each group of a pandas ``groupby`` copies the group's
-columns into a new table, filters it to the window and reduces it, some 10 ms per group
-of a simulated year. Here the columns are read once as arrays, the rows in the window put
-in order of group (a stable sort: each group's rows keep the table's order) and each
-figure taken the way ``replication_metrics`` takes it, so the numbers are the same bits:
+This is where each incident figure is computed (``sim.metrics.replication_metrics`` is the one
+group of a whole table). The plain form, a pandas ``groupby`` whose groups are each copied,
+filtered to the window and reduced, cost some 10 ms per group of a simulated year. Here the
+columns are read once as arrays, the rows in the window put in order of group (a stable sort:
+each group's rows keep the table's order) and each figure taken the way the plain pandas
+form takes it (``plain_metrics`` in tests/test_tables_fast_paths.py), so the numbers are the
+same bits:
 
 - shares of yes/no columns are counts (exact integers) divided by counts, as the mean of a
   boolean column (or of the non-null values of a nullable one) is;
@@ -14,8 +16,8 @@ figure taken the way ``replication_metrics`` takes it, so the numbers are the sa
 - the units' figures do not depend on the group: computed once (``sim.metrics.unit_metrics``)
   and added to every group's.
 
-``tests/test_metrics_groups.py`` checks every figure against ``groupby`` and
-``replication_metrics`` on real replications.
+``tests/test_tables_fast_paths.py`` checks every figure against ``groupby`` and the plain form
+on real replications.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ import pandas as pd
 def grouped_metrics(incidents: pd.DataFrame, by: str | None, unit_figures: dict | None = None, *,
                     lines_only: bool = True) -> dict:
     """{group value: metrics} as ``{v: replication_metrics(g, units, window_s=w, lines_only=...) for v, g
-    in incidents.groupby(by)}`` (groups in sorted order, null values left out), or ``{None: metrics}`` of
-    all incidents when ``by`` is None. ``unit_figures``: ``unit_metrics(units, window_s=w)``, added to each."""
+    in incidents.groupby(by)}`` would give (groups in sorted order, null values left out), or
+    ``{None: metrics}`` of all incidents when ``by`` is None. ``unit_figures``:
+    ``unit_metrics(units, window_s=w)``, added to each."""
     n = len(incidents)
     if by is None:
         keys, codes = [None], np.zeros(n, np.int64)
@@ -67,7 +70,7 @@ class _Columns:
         self.saw = _bool(inc["saw_patrol_last_hour"], rows) if "saw_patrol_last_hour" in inc else None
 
     def metrics(self, a: int, b: int) -> dict[str, float]:
-        """``replication_metrics``' incident figures of rows ``a:b`` (one group), in its key order."""
+        """The incident figures of rows ``a:b`` (one group), in the key order of the metric table's use."""
         n = b - a
         s = slice(a, b)
         resp = self.resp[s]

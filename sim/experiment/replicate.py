@@ -80,8 +80,8 @@ def replication_output(ctx: Context, log, replication: int) -> ReplicationOutput
     inc = metrics.incident_records(log, city=ctx.city, deployment=ctx.deployment, demand=ctx.demand,
                                    replication=replication, lines=sc.lines, saw_patrol=saw)
     units = metrics.unit_records(log, deployment=ctx.deployment, replication=replication)
-    # every group's metrics from arrays read once (sim.metrics_groups), the same bits as
-    # replication_metrics on each group of a groupby; the units' figures are the same for all
+    # every group's metrics from arrays read once (sim.metrics_groups), the same bits as the
+    # plain pandas form on each group of a groupby; the units' figures are the same for all
     unit_figures = metrics.unit_metrics(units, window_s=ctx.horizon_s - ctx.warmup_s)
     m = grouped_metrics(inc, None, unit_figures)[None]
     inc["alert_level"] = level_by_incident(log, inc)
