@@ -36,17 +36,14 @@ class JoinTables:
         self._slot_of: dict = {}                           # mode -> slot
         self.speed = np.zeros(64)                          # per segment: patrol metres per second
         self.seg_speed: dict = {}                          # circuit key -> its segment, speed set
-        self.per_unit_plans = 0                            # plans without a row (the per-unit path)
 
     def add_plan(self, table: list | None, seg: int, mode: str, time_m: np.ndarray | None, scale: float) -> int:
         """A plan's row (-1: none, the plan takes the per-unit path: no full matrix or join table)."""
         if table is None or time_m is None:
-            self.per_unit_plans += 1
             return -1
         slot = self._slot_of.get(mode)
         if slot is None:
             if len(self._slot_of) == MODE_SLOTS:
-                self.per_unit_plans += 1
                 return -1
             slot = self._slot_of[mode] = len(self._slot_of)
             self.times[slot] = time_m

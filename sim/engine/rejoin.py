@@ -35,7 +35,6 @@ import numpy as np
 
 from sim.engine import shift_kernels as SK
 from sim.engine.join_tables import JoinTables
-from sim.engine.steady_shift import SteadyShift
 from sim.engine.units import BUSY, CIRCUIT, LEG, PATROL, STILL, Leg, UnitState
 from sim.kinds import Role
 
@@ -72,7 +71,6 @@ class Rejoin:
         self._batch_plans: list = []            # its plan
         self._fix: list = []                    # (place in intervals, batch row, uid, anchor_t, circuit key)
         self._rows: list = []                   # per unit on a new drive of the per-unit path: index row
-        self.steady = SteadyShift(self)         # the shift change once every plan is known
 
     def shift_change(self, t: float, period: int) -> None:
         """``Duty.shift_change``'s loop over the units, the common ones switched as a batch.
@@ -80,11 +78,8 @@ class Rejoin:
         The same order as the plain loop: busy crews are marked, a common patrol unit joins
         the batch (its new circuit built here when first needed, in the loop's order, as
         ``Duty.apply`` builds it), every other unit whose duty changes goes through
-        ``Duty.apply`` at once; ``flush`` then switches the batch. Once every plan of the
-        period is known, ``SteadyShift`` does the same without a loop over the units.
+        ``Duty.apply`` at once; ``flush`` then switches the batch.
         """
-        if self.steady.run(t, period):
-            return
         duty = self.duty
         apply, wants, level_of = duty.apply, duty.wants, duty.level_of
         one_scope = duty.n_scope == 1
