@@ -146,7 +146,8 @@ def build_circuit(oracle, stops: list[int], *, patrol_scale: float) -> Circuit:
         return Circuit([n, n], [0.0, MIN_CIRCUIT_S], [0.0, 0.0], [0.0, 0.0])
     # the legs' routes joined end to end (TravelOracle.tour: with the all-pairs tables in one compiled call)
     nodes, resp, dist = oracle.tour(stops)
-    return Circuit(nodes, [r * patrol_scale for r in resp], resp, dist)
+    # patrol seconds: numpy's products are the same IEEE products as Python's, without a bytecode per node
+    return Circuit(nodes, (np.asarray(resp, np.float64) * float(patrol_scale)).tolist(), resp, dist)
 
 
 def circuit_lower_bound_s(oracle, circuits: list[Circuit], place_node: np.ndarray,
