@@ -64,10 +64,9 @@ class Circuit:
 
     @cached_property
     def _first_index(self) -> dict:
-        out: dict = {}
-        for k, n in enumerate(self.nodes):
-            out.setdefault(n, k)
-        return out
+        # node -> index of its first visit: built backwards in C (an earlier visit overwrites a later one)
+        nodes = self.nodes
+        return dict(zip(reversed(nodes), range(len(nodes) - 1, -1, -1)))
 
     def tau_at(self, node: int) -> float:
         """Circuit time at the first visit of ``node`` (which must be on the circuit)."""
@@ -100,7 +99,7 @@ def choose_stops(beat_nodes: np.ndarray, rng: np.random.Generator, *, n_stops: i
     return rng.choice(beat_nodes, size=k, replace=False, p=p)
 
 
-def order_stops(stops: np.ndarray, time_fn, bounds_fn=None) -> list[int]:
+def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_m: np.ndarray | None = None) -> list[int]:
     """Greedy nearest-neighbour order starting from the first stop (ties: the lower node).
 
     ``bounds_fn(here, nodes)``, when given, bounds ``time_fn(here, n)`` from below for each
@@ -108,7 +107,12 @@ def order_stops(stops: np.ndarray, time_fn, bounds_fn=None) -> list[int]:
     timed in order of their bound, each only up to the nearest so far (``limit_s``), and no
     further once a bound passes it. A stop skipped so has a time above the nearest, so the
     order is the one of timing every pair, for fewer and shorter searches.
+    ``time_m``: the full time matrix ``time_fn`` reads (``TravelOracle.time_matrix``), if
+    any: the same order in one compiled call (``sim.circuit_jit``).
     """
+    if time_m is not None and len(stops) > 2:
+        from sim.circuit_jit import nearest_neighbour_order     # numba loads on first use
+        return nearest_neighbour_order(time_m, np.asarray(stops, np.int64)).tolist()
     left = [int(s) for s in stops[1:]]
     order = [int(stops[0])]
     while left:
@@ -142,12 +146,13 @@ def build_circuit(oracle, stops: list[int], *, patrol_scale: float) -> Circuit:
         return Circuit([n, n], [0.0, MIN_CIRCUIT_S], [0.0, 0.0], [0.0, 0.0])
     # the legs' routes joined end to end (TravelOracle.tour: with the all-pairs tables in one compiled call)
     nodes, resp, dist = oracle.tour(stops)
-    return Circuit(nodes, [r * patrol_scale for r in resp], resp, dist)
+    # patrol seconds: numpy's products are the same IEEE products as Python's, without a bytecode per node
+    return Circuit(nodes, (np.asarray(resp, np.float64) * float(patrol_scale)).tolist(), resp, dist)
 
 
 def circuit_lower_bound_s(oracle, circuits: list[Circuit], place_node: np.ndarray,
-                          place_extra_s: np.ndarray, *, exact_within_s: float = BOUND_EXACT_WITHIN_S
-                          ) -> np.ndarray:
+                          place_extra_s: np.ndarray, *, exact_within_s: float = BOUND_EXACT_WITHIN_S,
+                          time_m: np.ndarray | None = None) -> np.ndarray:
     """Per place, at most the fewest seconds from any node of any of the circuits.
 
     A unit on a circuit is always heading to one of its nodes, so its arrival
@@ -156,8 +161,14 @@ def circuit_lower_bound_s(oracle, circuits: list[Circuit], place_node: np.ndarra
     exact times come from the oracle. On small graphs it is the exact minimum (a look-up);
     on large ones (``oracle.lower_bounds_from_set``) it is exact for places within
     ``exact_within_s`` of the circuit and the landmarks' bound beyond, so that a new
-    circuit costs a search of its neighbourhood, not of the whole graph.
+    circuit costs a search of its neighbourhood, not of the whole graph. ``time_m``: the
+    oracle's full time matrix, if any (its ``lower_bounds_from_set`` is then this minimum):
+    the same bound in one compiled pass (``sim.circuit_jit.bound_from_nodes``).
     """
+    if time_m is not None and place_node.dtype == np.int64 and place_extra_s.dtype == np.float64:
+        from sim.circuit_jit import bound_from_nodes             # numba loads on first use
+        nodes = circuits[0].nodes if len(circuits) == 1 else [n for c in circuits for n in c.nodes]
+        return bound_from_nodes(time_m, np.asarray(nodes, np.int64), place_node, place_extra_s)
     sources = circuits[0].node_set() if len(circuits) == 1 else \
         np.unique(np.concatenate([c.node_set() for c in circuits]))
     return oracle.lower_bounds_from_set(sources, place_node, exact_within_s=exact_within_s) + place_extra_s

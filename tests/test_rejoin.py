@@ -138,6 +138,29 @@ def test_the_batched_shift_change_gives_the_plain_run(ctx, monkeypatch):
     assert rejoin.batched > 100 and rejoin.one_by_one == 0             # the batch did the work
     assert seen["circuit"] > 20 and seen["ended"] > 20 and seen["driving"] > 0
     assert rejoin.batched == seen["circuit"] + seen["ended"]
+    assert rejoin.tables.all_metres                                    # the drives' metres read by the switch
+
+
+def test_metres_row_by_row_when_the_oracle_has_no_table(ctx, monkeypatch):
+    """Without one metres table per mode (``join_tables.metres_table`` None) the write-back reads rows: the same run."""
+    from sim.engine import join_tables
+
+    monkeypatch.setattr(join_tables, "metres_table", lambda oracle: None)
+    rejoin, seen = _same_runs(ctx, monkeypatch)
+    assert not rejoin.tables.all_metres and rejoin.batched > 100 and seen["ended"] > 20
+
+
+def test_metres_table_is_the_oracles_rows(ctx):
+    """The table the switch reads gives, at every pair asked, what ``TravelOracle.metres`` gives."""
+    from sim.engine.join_tables import metres_table
+
+    rng = np.random.default_rng(5)
+    for mt in ctx.travel.values():
+        o = mt.oracle
+        table = metres_table(o)
+        assert table is not None and table.shape == (o.n_nodes, o.n_nodes)
+        for a, b in rng.integers(0, o.n_nodes, (200, 2)).tolist():
+            assert repr(float(table[a, b])) == repr(o.metres(a, b))
 
 
 @pytest.fixture
@@ -146,8 +169,8 @@ def one_mode_without_matrix():
     def apply(monkeypatch, mode):
         add_plan = JoinTables.add_plan
 
-        def add(self, table, seg, plan_mode, time_m, scale):
-            return -1 if plan_mode == mode else add_plan(self, table, seg, plan_mode, time_m, scale)
+        def add(self, table, seg, plan_mode, time_m, scale, oracle=None):
+            return -1 if plan_mode == mode else add_plan(self, table, seg, plan_mode, time_m, scale, oracle)
         monkeypatch.setattr(JoinTables, "add_plan", add)
     return apply
 

@@ -79,12 +79,13 @@ class Circuits:
             stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
             # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
             stops = order_stops(stops, mt.oracle.time,
-                                mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None)
+                                mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None,
+                                time_m=mt.oracle.time_matrix)
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
             self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
-                mt.oracle, [c], pn, self.extra_s[st.mode]))
+                mt.oracle, [c], pn, self.extra_s[st.mode], time_m=mt.oracle.time_matrix))
 
 
 class Duty:

@@ -7,6 +7,10 @@ change at once, where its plan's circuit is joined from any node (the plan's row
 ``FlatCircuits``, the travel mode's slot among the full time matrices and its patrol
 scale; and, per old circuit, its patrol speed (metres per second of a lap).
 
+The switch also reads the metres of each drive it starts (``Leg.metres``) from the mode's
+all-pairs metres (``metres_table``): a row look-up per unit in Python (``TravelOracle.
+metres_from``, a numpy scalar, a float) was a fifth of the switch's write-back.
+
 Why stacked arrays: one compiled call per shift change reads them all; per-circuit
 Python lists and dicts cost a call or a conversion per unit. The join rows cost 4 bytes
 per node and plan (at 1,920 officers in the default town, 693 plans of 847 nodes: 2.3 MB).
@@ -33,12 +37,18 @@ class JoinTables:
         self.plan_i = np.zeros((16, 2), np.int64)          # P_SEG, P_SLOT
         self.plan_f = np.zeros((16, 1))                    # P_SCALE
         self.times: list = [_NO_MATRIX] * MODE_SLOTS       # per slot: a mode's full time matrix
+        self.metres: list = [_NO_MATRIX] * MODE_SLOTS      # per slot: its all-pairs metres (metres_table)
+        self.all_metres = True                             # every slot has its metres: the switch reads them
         self._slot_of: dict = {}                           # mode -> slot
         self.speed = np.zeros(64)                          # per segment: patrol metres per second
         self.seg_speed: dict = {}                          # circuit key -> its segment, speed set
 
-    def add_plan(self, table: list | None, seg: int, mode: str, time_m: np.ndarray | None, scale: float) -> int:
-        """A plan's row (-1: none, the plan takes the per-unit path: no full matrix or join table)."""
+    def add_plan(self, table: list | None, seg: int, mode: str, time_m: np.ndarray | None, scale: float,
+                 oracle=None) -> int:
+        """A plan's row (-1: none, the plan takes the per-unit path: no full matrix or join table).
+
+        ``oracle``: the mode's ``TravelOracle``, for its metres table (``metres_table``).
+        """
         if table is None or time_m is None:
             return -1
         slot = self._slot_of.get(mode)
@@ -47,6 +57,11 @@ class JoinTables:
                 return -1
             slot = self._slot_of[mode] = len(self._slot_of)
             self.times[slot] = time_m
+            metres = metres_table(oracle) if oracle is not None else None
+            if metres is None:
+                self.all_metres = False
+            else:
+                self.metres[slot] = metres
         r = self.count
         if r == self.join.shape[0] or len(table) > self.join.shape[1]:
             rows = 2 * self.join.shape[0] if r == self.join.shape[0] else self.join.shape[0]
@@ -71,3 +86,24 @@ class JoinTables:
         self.speed[s] = circuit.length_m / circuit.duration_s
         self.seg_speed[key] = s
         return s
+
+
+def metres_table(oracle) -> np.ndarray | None:
+    """The oracle's all-pairs metres as one ``(n, n)`` array, or None.
+
+    ``TravelOracle.metres_from`` keeps, on a graph with all-pairs tables, every row as a
+    view of one table made at its first call: that table is returned (checked: its first and
+    last rows are the rows ``metres_from`` gives). Else (rows made one by one) None, and the
+    switch looks metres up row by row as before.
+    """
+    n = oracle.n_nodes
+    first, last = oracle.metres_from(0), oracle.metres_from(n - 1)
+    base = first.base
+    if not (isinstance(base, np.ndarray) and base.ndim == 2 and base.shape == (n, n) and base.dtype == np.float64
+            and last.base is base):
+        return None
+    addr = base.__array_interface__["data"][0]
+    if (first.__array_interface__["data"][0] != addr
+            or last.__array_interface__["data"][0] != addr + (n - 1) * base.strides[0]):
+        return None
+    return base

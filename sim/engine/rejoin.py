@@ -263,7 +263,7 @@ class Rejoin:
         mt = self.travel[st.mode]
         o = mt.oracle
         seg = self._seg_of[key]
-        row = self.tables.add_plan(join_at.table, seg, st.mode, o.time_matrix, mt.patrol_scale)
+        row = self.tables.add_plan(join_at.table, seg, st.mode, o.time_matrix, mt.patrol_scale, o)
         plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
                                    o.time_matrix, o.metres_from, mt.patrol_scale, row)
         self._plan_list(level, period)[st.uid] = plan
@@ -301,7 +301,7 @@ class Rejoin:
         out_f = np.empty((n, SK.O_F_COLUMNS))
         SK.switch_circuits(t, self.warmup_s, self.horizon_s, batch, tables.speed, tables.flat.flat,
                            tables.flat.seg, tables.join, tables.plan_i, tables.plan_f, *tables.times,
-                           out_i, out_f)
+                           *tables.metres, tables.all_metres, out_i, out_f)
         # columns as lists (Python ints and floats, as the plain path has them; no list per unit)
         anchor_taus = out_f[:, SK.O_ANCHOR_TAU].tolist()
         intervals = self.intervals
@@ -309,10 +309,14 @@ class Rejoin:
             intervals[pos] = (uid, t1, t, key, t1, anchor_taus[k])
         move, leg_cls = self.move, Leg
         zero = False
-        for st, plan, node, dst, wait, t_end, anchor_t, anchor_tau, patrol, dist in zip(
-                sts, plans, out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist(),
+        nodes, dsts = out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist()
+        # each drive's metres: read by the compiled switch, else row by row (TravelOracle.metres_from)
+        metres = out_f[:, SK.O_METRES].tolist() if tables.all_metres else \
+            [float(plan[METRES_FROM](node)[dst]) for plan, node, dst in zip(plans, nodes, dsts)]
+        for st, plan, node, dst, wait, t_end, anchor_t, anchor_tau, patrol, dist, m in zip(
+                sts, plans, nodes, dsts,
                 out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(), batch[:, SK.U_T1].tolist(), anchor_taus,
-                out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist()):
+                out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist(), metres):
             st.patrol_s = patrol
             st.distance_m = dist
             st.anchor_t = anchor_t             # Movement.sync of an ended drive (else the same anchor)
@@ -322,7 +326,7 @@ class Rejoin:
             st.beat = plan[BEAT]
             st.circuit, st.circuit_key = plan[CIRCUIT_], key
             st.moving = LEG
-            st.leg = leg_cls(node, dst, t, wait, t_end, float(plan[METRES_FROM](node)[dst]), False, plan[SCALE])
+            st.leg = leg_cls(node, dst, t, wait, t_end, m, False, plan[SCALE])
             if t_end <= t:                     # a drive of no length: on the circuit now, as join_circuit
                 move.on_change(st)
                 move.sync(st, t)

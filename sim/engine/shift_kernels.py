@@ -30,8 +30,8 @@ P_SEG, P_SLOT = range(2)
 P_SCALE = 0
 #: columns of ``out_i`` and ``out_f``
 O_NODE, O_DST = range(2)
-O_WAIT, O_TEND, O_ANCHOR_TAU, O_TAU, O_PATROL, O_DIST = range(6)
-O_I_COLUMNS, O_F_COLUMNS = 2, 6
+O_WAIT, O_TEND, O_ANCHOR_TAU, O_TAU, O_PATROL, O_DIST, O_METRES = range(7)
+O_I_COLUMNS, O_F_COLUMNS = 2, 7
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -45,7 +45,7 @@ def _first_tau(flat, seg, s, node):
 
 @njit(cache=True, nogil=True)
 def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, times0, times1, times2,
-                    times3, out_i, out_f):
+                    times3, metres0, metres1, metres2, metres3, with_metres, out_i, out_f):
     """Every unit of ``units`` leaves its circuit at ``t`` for its plan's circuit; results in ``out_*``.
 
     ``units`` row: whether it was on a drive that has ended (``U_LEG`` 1) or on its circuit;
@@ -56,12 +56,13 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
     per second of segment ``s`` (``Circuit.length_m / duration_s``). ``join[p, node]`` is the
     node of plan ``p``'s circuit nearest to ``node`` (``NearestOnCircuit``), ``plan_i[p]``
     that circuit's segment and travel-mode slot (``times<slot>`` its full time matrix,
-    ``[source, target]``), ``plan_f[p, P_SCALE]`` the mode's patrol scale.
+    ``[source, target]``), ``plan_f[p, P_SCALE]`` the mode's patrol scale; with
+    ``with_metres``, ``metres<slot>`` its all-pairs metres (``join_tables.metres_table``).
 
     Writes per unit: node it heads to and the join node (``out_i``); response seconds to
     that node, the drive's end, the anchor lap time on the old circuit after an ended
-    drive, the lap time of the join node on the new circuit, and the new patrol seconds and
-    metres (``out_f``).
+    drive, the lap time of the join node on the new circuit, the new patrol seconds and
+    metres, and (``with_metres``) the drive's metres (``out_f``).
     """
     for i in range(units.shape[0]):
         s = np.int64(units[i, U_SEG])
@@ -99,4 +100,7 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
         out_i[i, O_DST] = dst
         out_f[i, O_WAIT] = wait
         out_f[i, O_TEND] = t + (wait + times[node, dst]) * plan_f[p, P_SCALE]
+        if with_metres:
+            metres = metres0 if slot == 0 else (metres1 if slot == 1 else (metres2 if slot == 2 else metres3))
+            out_f[i, O_METRES] = metres[node, dst]
         out_f[i, O_TAU] = _first_tau(flat, seg, plan_i[p, P_SEG], np.float64(dst))

@@ -4,7 +4,8 @@ numba compiles a loop, or loads it from its cache (5-20 ms each), at its first c
 new argument types. ``kernels.compile_once`` (which the dispatch search calls as a run
 starts) loads the search's loops and the network's (metres rows, circuits' tours, rejoin
 tables), ``compile_cordon_once`` the encirclement's; the shift change's loop
-(``shift_kernels.switch_circuits``) sits in a module above ``kernels`` and is loaded here.
+(``shift_kernels.switch_circuits``) sits in a module above ``kernels`` and is loaded here,
+with the circuits' builds (``sim.circuit_jit``).
 ``sim.experiment.replicate.load_loops`` calls it and loads the tables' loop too;
 ``bench/run_patrolsim.py`` calls that while preparing, so that the timed replication
 compiles and loads nothing (``tests/test_no_compile_in_replication.py``).
@@ -22,11 +23,16 @@ def load_loops() -> None:
     """``compile_once``, ``compile_cordon_once`` and the shift change's loop (no-ops once loaded)."""
     K.compile_once()
     K.compile_cordon_once()
+    from sim import circuit_jit as CJ                # circuits' builds (sim.patrol) on full time matrices
+    if not CJ.bound_from_nodes.signatures:
+        one, node = np.zeros((1, 1)), np.zeros(1, np.int64)
+        K._held(lambda: (CJ.nearest_neighbour_order(one, np.zeros(2, np.int64)),
+                         CJ.bound_from_nodes(one, node, node, np.zeros(1))))
     if SK.switch_circuits.signatures:
         return
     z, t = np.zeros(1), np.zeros((1, 1))
     # no unit switches (zero rows): the call only loads the loop for these argument types
     K._held(lambda: SK.switch_circuits(
         0.0, 0.0, 0.0, np.zeros((0, SK.U_COLUMNS)), z, np.zeros((3, 2)), np.zeros((1, 3)),
-        np.zeros((1, 1), np.int32), np.zeros((1, 2), np.int64), np.zeros((1, 1)), t, t, t, t,
+        np.zeros((1, 1), np.int32), np.zeros((1, 2), np.int64), np.zeros((1, 1)), t, t, t, t, t, t, t, t, True,
         np.zeros((0, SK.O_I_COLUMNS), np.int64), np.zeros((0, SK.O_F_COLUMNS))))
