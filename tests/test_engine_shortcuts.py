@@ -116,9 +116,13 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
         for st in engine.units:
             on = st.status is PATROL and (st.moving is CIRCUIT or (st.moving is LEG and not st.leg.to_station))
             if on and st.circuit_key is not None:
-                want = index.flat.bound[index.flat.seg_of[st.circuit_key] + 1]
+                row = index.flat.seg_of[st.circuit_key] + 1
+                want = index.flat.bound[row]
                 if not np.array_equal(rows[st.uid], want):
                     wrong.append((engine.env.now, st.uid))
+                # what the compiled search reads: the same bounds, place-major
+                if not np.array_equal(index.bounds_by_place[:, row], want):
+                    wrong.append((engine.env.now, st.uid, "place-major copy"))
                 checked[0] += 1
             elif index.ui[st.uid, 1] < 0 and rows[st.uid].any():      # SEG -1: never on a circuit
                 wrong.append((engine.env.now, st.uid, "never on a circuit"))

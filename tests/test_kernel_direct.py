@@ -52,8 +52,9 @@ def _state(rng: np.random.Generator, n_units: int, n_nodes: int, n_places: int, 
     for T in times:
         np.fill_diagonal(T, 0.0)
     times += [times[0]] * (K.MODE_SLOTS - n_modes)
-    # a lower bound per circuit (row: segment + 1) and place, after a row of zeros (no circuit)
-    bounds = np.vstack([np.zeros((1, n_places)), rng.uniform(0, 400, (n_seg, n_places))])
+    # per place (row), a lower bound per circuit (column: segment + 1) after a column of zeros (no
+    # circuit): DispatchIndex.bounds_by_place
+    bounds = np.hstack([np.zeros((n_places, 1)), rng.uniform(0, 400, (n_places, n_seg))])
     out = np.empty((3, n_units))
     return (code, ui, uf, flat, seg, te, out, bounds, *times)
 
@@ -123,7 +124,7 @@ def test_the_first_best_from_the_least_bound_changes_no_choice_even_on_ties(seed
         twins.append(ui[u, K.SEG])
         ui[u + 1, K.SEG] = n_seg + len(twins) - 1
     args[4] = np.concatenate([args[4], args[4][twins]])
-    args[7] = np.zeros((args[4].shape[0] + 1, args[7].shape[1]))
+    args[7] = np.zeros((args[7].shape[0], args[4].shape[0] + 1))
     ties = 0
     for _ in range(30):
         place, t, backup = int(rng.integers(0, 25)), float(rng.uniform(0, 9000)), bool(rng.random() < 0.3)
@@ -134,7 +135,7 @@ def test_the_first_best_from_the_least_bound_changes_no_choice_even_on_ties(seed
         for u in np.flatnonzero((code == 1) & np.isfinite(exact)).tolist():
             s = ui[u, K.SEG]
             slack = 40.0 if (u % 2 and s >= n_seg) else rng.uniform(0, 30)    # a twin's bound is the lower
-            bounds[s + 1, place] = min(bounds[s + 1, place], exact[u] - slack)
+            bounds[place, s + 1] = min(bounds[place, s + 1], exact[u] - slack)
         bounds[~np.isfinite(bounds)] = 0.0
         args[7] = bounds
         got = K.nearest_unit(place, t, backup, *args)

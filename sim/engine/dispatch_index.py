@@ -61,6 +61,20 @@ class DispatchIndex:
         # search reads the arrays)
         self._code_w, self._bias_w = memoryview(self.code), memoryview(self.bias)
         self.lb_rows = BoundRows(self)
+        # the same bounds place-major (``keep_bounds_by_place``), for the compiled search
+        self.bounds_by_place: np.ndarray | None = None
+
+    def keep_bounds_by_place(self) -> None:
+        """Keep, beside ``flat.bound``, the bounds place by place: ``bounds_by_place[place, s + 1]``.
+
+        The compiled search reads the bound of every free unit's circuit at one place per call.
+        Read from ``flat.bound`` (a row of every place per circuit) that is one cache line per
+        unit, fetched from memory after the Python work between two dispatches; here the
+        circuits' bounds at a place are side by side. The values are the same (a copy).
+        Column 0 is zeros (segment -1: no circuit); columns past the last circuit's are not
+        read. Called before the first circuit is added.
+        """
+        self.bounds_by_place = np.zeros((self.n_places, 64))
 
     def refresh(self, st: UnitState) -> None:
         """Update the arrays after ``st`` changed status or movement (runs about three times per call).
@@ -166,7 +180,16 @@ class DispatchIndex:
 
     def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
         """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
-        self.flat.add(key, circuit, bound)
+        flat = self.flat
+        s = flat.add(key, circuit, bound)
+        by_place = self.bounds_by_place
+        if by_place is not None:
+            if by_place.shape[1] <= s + 1:         # twice the columns (a new array: its version)
+                grown = np.empty((self.n_places, 2 * by_place.shape[1]))
+                grown[:, :s + 1] = by_place[:, :s + 1]
+                self.bounds_by_place = by_place = grown
+                flat.version += 1
+            by_place[:, s + 1] = bound
 
     def reanchor(self, st: UnitState) -> None:
         """The unit's anchor moved without a change of state (the accounts closed at the horizon)."""

@@ -86,8 +86,9 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
     seconds from there on foot.
 
     A unit on its circuit (or whose drive to it has ended) whose circuit's lower bound at the
-    place (``bounds[ui[u, SEG] + 1, place]``: the bound rows by circuit segment, after a row of
-    zeros; the dispatch index writes ``SEG`` when the unit starts its drive to that circuit) is
+    place (``bounds[place, ui[u, SEG] + 1]``: per place, the bounds by circuit segment after a
+    column of zeros, ``DispatchIndex.bounds_by_place``; the dispatch index writes ``SEG`` when the
+    unit starts its drive to that circuit) is
     above the best eligible arrival found so far by more than ``BOUND_MARGIN_S`` cannot be the
     nearest: it is not located (its arrival is then that bound and its node ``SKIPPED``;
     ``locate_on_circuit`` locates it if someone asks). So that the bounds prune from the first
@@ -119,7 +120,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
     seed_bound = np.inf
     for u in range(code.shape[0]):
         if code[u] == 1 and not (ui[u, RULED] or (is_backup and ui[u, NO_BACKUP])):
-            b = bounds[ui[u, SEG] + 1, place]
+            b = bounds[place, ui[u, SEG] + 1]
             if b < seed_bound:
                 seed, seed_bound = u, b
     if seed >= 0:
@@ -146,7 +147,7 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
         if c == 2 and fixed < 0 and t >= uf[u, LEG_TEND]:    # a drive to its circuit that has ended
             on_circuit = True
         if on_circuit:
-            bound = bounds[ui[u, SEG] + 1, place]
+            bound = bounds[place, ui[u, SEG] + 1]
             if best >= 0 and bound - BOUND_MARGIN_S > best_eta:    # cannot win: not located
                 out[0, u] = bound
                 out[1, u] = SKIPPED

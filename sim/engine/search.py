@@ -93,6 +93,7 @@ class UnitSearch:
             self._where_now = Located(self._out[1], self._out[2], K.locate_on_circuit)
             self._kernel_version, self._kernel_args = -1, ()
             self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
+            index.keep_bounds_by_place()
             K.compile_once()
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
@@ -379,7 +380,7 @@ class UnitSearch:
         if self._kernel_version != flat.version:      # the flat arrays (or bound rows) grew: new arguments
             index, out = self.index, self._out
             self._kernel_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, self._te, out,
-                                 flat.bound) + self._times
+                                 index.bounds_by_place) + self._times
             self._kernel_version = flat.version
             self._kernel = None
             self._locate_args = (index.code, index.ui, index.uf, flat.flat, flat.seg, out)
