@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
+from sim.engine import best_first_jit as BFJ
 from sim.engine import kernels as K
 from sim.engine.kernels import nearest_unit
 from sim.engine.dispatch_index import DispatchIndex
@@ -32,6 +33,7 @@ BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed
 NONE_OFF = MappingProxyType({})
 NONE_FOUND = ()
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
+BFJ_SLOTS = 4                # mode slots of the compiled best-first walk (unused slots repeat the first)
 
 
 class UnitSearch:
@@ -39,6 +41,7 @@ class UnitSearch:
 
     VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
     BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
+    COMPILED_WALK = True    # ... in compiled code when no free unit needs the rules (_best_first_compiled)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -94,6 +97,12 @@ class UnitSearch:
             self._kernel_version, self._kernel_args = -1, ()
             self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
             K.compile_once()
+        # large graphs, every mode on the kernel backend: the best-first walk compiled (``_best_first_compiled``)
+        self._walk = None
+        self.searches = self.reached = 0     # its A* searches and the nodes they reached (benchmarks)
+        if (not self.compiled and self.best_only and self.COMPILED_WALK and self._fixed_lb and len(travel) <= BFJ_SLOTS
+                and all(travel[m].oracle._kernel is not None for m in travel)):
+            self._setup_walk(list(travel), travel)
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
         """(the place is in the unit's beat, the place is in a beat next to it)."""
@@ -228,6 +237,9 @@ class UnitSearch:
         """
         if self.compiled:
             return self._search_compiled(place, t, is_backup=is_backup)
+        self.chosen_at = None
+        if self._walk is not None and self.BEST_FIRST:
+            return self._best_first_compiled(place, t, is_backup=is_backup), []
         self.located, self.located_t = {}, t
         index = self.index
         if self.exhaustive:
@@ -348,6 +360,71 @@ class UnitSearch:
             lb = ((lower_bound[mode](node, target_of[mode][place]) + wait) + extra_of[mode][place]) - BOUND_MARGIN_S
             push(heap, (lb if lb > b0 else b0, u, node, wait))
         return best_uid
+
+    def _setup_walk(self, modes: list, travel: dict) -> None:
+        """The arrays of ``_best_first_compiled``: per unit its mode slot and rule flags, per slot the graph."""
+        from sim.network.searches import ALT_MARGIN_S
+        pad = list(range(len(modes))) + [0] * (BFJ_SLOTS - len(modes))
+        ks = [travel[modes[i]].oracle._kernel for i in pad]
+        self._walk_kernels = {m: travel[m].oracle._kernel for m in modes}
+        self._walk_modes = modes
+        self._walk_slot = np.array([modes.index(st.mode) for st in self.units], np.int64)
+        self._walk_ruled = np.array([st.kind in self._ruled for st in self.units], bool)
+        self._walk_no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
+        self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64)
+        self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64)
+        self._walk_lm = (tuple(k._lm_from_rows for k in ks), tuple(k._lm_to_rows for k in ks),
+                         np.array([k._lm_exact for k in ks], np.bool_))
+        self._walk_graph = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks), tuple(k._rev[2] for k in ks))
+        self._walk_scratch = (tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks))
+        self._walk_touched = np.empty(1024, np.int32)
+        self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
+        self._walk = BFJ.walk
+
+    def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
+        """``_best_first``'s choice in two compiled calls (``sim.engine.best_first_jit``): the same unit.
+
+        The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does), then
+        the units on a drive located here in unit order (as the walk's first units: bound -inf;
+        locating one may end its drive), then the walk (``walk``) over the rest. When a free unit's
+        eligibility needs the rules, or a bound is NaN (no order to copy), ``_best_first`` runs
+        instead, from the same bounds. The chosen unit's pair goes into the oracle's cache with
+        its path, and its place and arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them).
+        """
+        index = self.index
+        code, ui, uf, flat = index.code, index.ui, index.uf, index.flat
+        target, extra = self._walk_target[:, place], self._walk_extra[:, place]
+        lm_from, lm_to, lm_exact = self._walk_lm
+        alt_margin, margin = self._walk_margins
+        bound = BFJ.bounds(place, code, index.bias, ui, uf, flat.bound, self._walk_slot, target, extra,
+                           lm_from, lm_to, lm_exact, alt_margin, margin)
+        checked = self._walk_ruled | self._walk_no_backup if is_backup else self._walk_ruled
+        if (checked & (code > 0)).any() or np.isnan(bound).any():
+            return self._best_first(place, t, bound, is_backup=is_backup)
+        self.located, self.located_t = {}, t
+        located = self.located
+        units = self.units
+        node = np.full(len(units), -1, np.int64)
+        wait = np.zeros(len(units))
+        for u in np.flatnonzero(bound == -INF).tolist():
+            node[u], wait[u] = located[u] = self.where(units[u], t)
+        status, uid, eta, at, w, travel_s, path, runs, reached, self._walk_touched = self._walk(
+            bound, node, wait, checked, code, float(t), ui, uf, flat.flat, flat.seg, self._walk_slot, target, extra,
+            *self._walk_graph, lm_from, lm_to, lm_exact, *self._walk_scratch, self._walk_touched, alt_margin, margin)
+        self.searches += runs
+        self.reached += reached
+        if status != BFJ.FOUND:
+            self.located = {}
+            return self._best_first(place, t, bound, is_backup=is_backup)
+        if uid < 0:
+            return None
+        at = int(at)
+        mode = self._walk_modes[int(self._walk_slot[uid])]
+        if path.size:
+            self._walk_kernels[mode].remember(at, int(target[self._walk_slot[uid]]), travel_s, path)
+        located[uid] = self.chosen_at = (at, float(w))
+        self.chosen_eta_s = float(eta)
+        return int(uid)
 
     def _search_compiled(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list]:
         """``search`` with nearest-unit choice, compiled: the same choice as the pruned walk.

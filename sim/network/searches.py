@@ -207,6 +207,19 @@ class SearchColumns:
             self._above[key] = float(limit_s)
         return out
 
+    def remember(self, source: int, target: int, seconds: float, path: np.ndarray) -> None:
+        """Keep a pair's exact answer found by a compiled walk (``toward_rows`` on these arrays, as ``_pair``).
+
+        The dispatch search of large graphs runs its A* searches in compiled code
+        (``sim.engine.best_first_jit``) and hands over the chosen unit's, so that sending it
+        (its route and metres) finds the pair here instead of searching it again.
+        """
+        key = (source, target)
+        if key not in self._pairs:
+            if len(self._pairs) >= MAX_PAIRS:
+                self._pairs.popitem(last=False)
+            self._pairs[key] = (float(seconds), path)
+
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
         if col.complete():

@@ -1,0 +1,183 @@
+"""The dispatch search of large graphs (``UnitSearch._best_first``) as two compiled calls.
+
+On the kernel backend (no time matrix) the dispatch search visits units in order of a
+lower bound and runs an A* pair search for each unit whose own bound comes first
+(``sim.engine.search.UnitSearch._best_first``, whose docstring gives the walk). In Python
+each unit reached cost a ``Circuit.where``, a landmark bound through numba's dispatcher
+and tuple work on ``heapq``; each search a call into the A* loop through ``SearchColumns``
+(cProfile of the 13,002-node town, 14 days, all cars: about 0.25 ms per dispatch, a
+third of it in the searches).
+
+``bounds`` makes the walk's bounds (``lb_rows[:, place] + bias`` raised by the landmarks
+for units waiting at a node: ``UnitSearch._bound_fixed``'s sums); the caller then locates
+the units on a drive in Python (bound -inf: the walk's first units, in unit order) and
+``walk`` does the rest with the same keys, order and sums:
+
+- the order is a stable sort of the bounds (numpy's ``argsort(kind="stable")``; there are
+  no NaN bounds: the caller checks);
+- a unit on its circuit is located with ``kernels._on_circuit`` (``Circuit.where``'s
+  operations), a unit at a node from the index's arrays (``Movement.where``'s values);
+- the heap's entries are (key, unit), compared as Python compares the tuples;
+- the landmark bound is ``alt_jit._pair_bound`` and a pair search ``dijkstra_jit.toward_rows``
+  with the limit ``((best - wait) - walk) + 1e-3``: the functions ``SearchColumns`` calls, so
+  each arrival is ``wait + seconds + walk`` to the bit.
+
+A unit whose eligibility the rules decide (a kind with a travel limit or kept to its beat;
+a kind that may not back up, for a backup) is not handled here: ``walk`` stops with
+``NEEDS_RULES`` when one comes first, and the caller runs the Python walk instead (the
+search calls ``walk`` only when no free unit needs the check). The oracle's pair cache
+is not read (in 14 days of the 13,002-node town 90 of 5,616 dispatch questions were in
+it); the chosen unit's path is returned, for the caller to put in the cache, so that
+sending the unit finds its route without a search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.engine.kernels import _on_circuit
+from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, SEG
+from sim.network.alt_jit import _pair_bound
+from sim.network.dijkstra_jit import toward_rows
+
+FOUND, NEEDS_RULES = 0, 1
+_NO_PATH = np.empty(0, np.int32)
+
+
+@njit(cache=True, nogil=True)
+def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact,
+           alt_margin_s, margin_s):
+    """Each unit's bound at ``place``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a unit
+    waiting at a node whose bound is then -inf, ``(wait + landmark bound + walk) - margin_s``.
+
+    ``bound_rows``: the circuits' bound rows (``FlatCircuits.bound``; no rows: every unit's bound is
+    0 + bias). ``slot[u]``: the unit's mode; per slot ``target[slot]``, ``extra[slot]`` (the node driven
+    to and the walk from it), the landmarks' tables (tuples) and whether they bound.
+    """
+    n = code.size
+    out = np.empty(n, np.float64)
+    has_rows = bound_rows.shape[0] > 0
+    for u in range(n):
+        b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
+        v = b + bias[u]
+        if v == -np.inf:
+            node = ui[u, FIXED_NODE]
+            if node >= 0:
+                m = slot[u]
+                lb = _pair_bound(lm_from[m], lm_to[m], node, target[m], alt_margin_s) if lm_exact[m] else 0.0
+                v = (uf[u, FIXED_WAIT] + lb + extra[m]) - margin_s
+        out[u] = v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
+         indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s):
+    """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
+
+    ``bound`` per unit (from ``bounds``; ``inf``: never a candidate); ``node[u] >= 0``: the unit
+    was located by the caller (on a drive: ``wait[u]`` too); ``checked[u]``: its eligibility needs
+    the rules. Returns ``(status, uid, arrival, node, wait, travel seconds, path, runs, reached,
+    touched)``: ``NEEDS_RULES`` if a checked unit came first (nothing else is then valid), the
+    choice (-1 if none), where it is, the seconds of its pair search and its path (empty when it
+    needed none), the A* searches run and the nodes they reached, the scratch list of reached nodes.
+    """
+    n = bound.size
+    order = np.argsort(bound, kind="mergesort")
+    heap_k = np.empty(n + 1, np.float64)
+    heap_u = np.empty(n + 1, np.int64)
+    heap_node = np.empty(n, np.int64)      # per unit: where it is, once located
+    heap_wait = np.empty(n, np.float64)
+    size = 0
+    best = np.inf
+    best_uid = -1
+    best_node = -1
+    best_wait = 0.0
+    best_travel = np.inf
+    best_path = _NO_PATH
+    runs = 0
+    reached = 0
+    i = 0
+    while True:
+        b0 = bound[order[i]] if i < n else np.inf
+        if size > 0 and heap_k[0] < b0:          # a located unit comes first: its exact arrival
+            key = heap_k[0]
+            u = heap_u[0]
+            if key > best or key == np.inf:
+                break
+            size -= 1
+            if size > 0:                         # the last entry sifts down from the root
+                lk = heap_k[size]
+                lu = heap_u[size]
+                j = 0
+                while True:
+                    c = 2 * j + 1
+                    if c >= size:
+                        break
+                    if c + 1 < size and (heap_k[c + 1] < heap_k[c]
+                                         or (heap_k[c + 1] == heap_k[c] and heap_u[c + 1] < heap_u[c])):
+                        c += 1
+                    if heap_k[c] > lk or (heap_k[c] == lk and heap_u[c] > lu):
+                        break
+                    heap_k[j] = heap_k[c]
+                    heap_u[j] = heap_u[c]
+                    j = c
+                heap_k[j] = lk
+                heap_u[j] = lu
+            if checked[u]:
+                return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, _NO_PATH, runs, reached, touched
+            m = slot[u]
+            nd = heap_node[u]
+            w = heap_wait[u]
+            x = extra[m]
+            goal = target[m]
+            limit_s = best if best_uid >= 0 else np.inf
+            if nd == goal:
+                travel = 0.0
+                path = _NO_PATH
+            else:
+                travel, path, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
+                                                         touched, goal, nd, limit_s - w - x + 1e-3,
+                                                         lm_from[m], lm_to[m])
+                runs += 1
+                reached += n_t
+            eta = w + travel + x
+            if best_uid < 0 or eta < best or (eta == best and u < best_uid):
+                best, best_uid, best_node, best_wait, best_travel, best_path = eta, u, nd, w, travel, path
+            continue
+        if b0 > best or b0 == np.inf:
+            break
+        u = order[i]
+        i += 1
+        if node[u] >= 0:                         # located by the caller (a drive)
+            nd = node[u]
+            w = wait[u]
+        elif code[u] != 1 and ui[u, FIXED_NODE] < 0:     # a drive the caller did not locate: its walk
+            return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, _NO_PATH, runs, reached, touched
+        elif code[u] == 1:                       # on its circuit: Circuit.where
+            s = ui[u, SEG]
+            at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
+            nd = np.int64(at)
+        else:                                    # at the station or a scene just cleared
+            nd = ui[u, FIXED_NODE]
+            w = uf[u, FIXED_WAIT]
+        heap_node[u] = nd
+        heap_wait[u] = w
+        m = slot[u]
+        lb = _pair_bound(lm_from[m], lm_to[m], nd, target[m], alt_margin_s) if lm_exact[m] else 0.0
+        lb = ((lb + w) + extra[m]) - margin_s
+        key = lb if lb > b0 else b0
+        # push (key, u): it moves up from the bottom
+        j = size
+        while j > 0:
+            p = (j - 1) >> 1
+            if heap_k[p] < key or (heap_k[p] == key and heap_u[p] < u):
+                break
+            heap_k[j] = heap_k[p]
+            heap_u[j] = heap_u[p]
+            j = p
+        heap_k[j] = key
+        heap_u[j] = u
+        size += 1
+    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path, runs, reached, touched
