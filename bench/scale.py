@@ -114,6 +114,11 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
             load_loops = None
     if load_loops is not None:
         load_loops()
+    for name in ("cordon_jit", "best_first_jit"):     # the large graphs' compiled walks (sixth session on)
+        try:
+            __import__(f"sim.engine.{name}", fromlist=["warm"]).warm()
+        except ImportError:
+            pass
     t1 = time.perf_counter()
     c1 = time.process_time()
     out = run_replication(ctx, 0)

@@ -46,17 +46,21 @@ _NO_PATH = np.empty(0, np.int32)
 
 
 @njit(cache=True, nogil=True)
-def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact,
-           alt_margin_s, margin_s):
+def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, checked,
+           alt_margin_s, margin_s, out):
     """Each unit's bound at ``place``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a unit
     waiting at a node whose bound is then -inf, ``(wait + landmark bound + walk) - margin_s``.
 
     ``bound_rows``: the circuits' bound rows (``FlatCircuits.bound``; no rows: every unit's bound is
     0 + bias). ``slot[u]``: the unit's mode; per slot ``target[slot]``, ``extra[slot]`` (the node driven
     to and the walk from it), the landmarks' tables (tuples) and whether they bound.
+    Writes ``out``; returns ``(units on a drive, whether the Python walk must run)``: the units
+    whose bound is -inf (the caller locates them) and whether a free unit needs the rules
+    (``checked``) or a bound is NaN.
     """
     n = code.size
-    out = np.empty(n, np.float64)
+    drives = 0
+    python = False
     has_rows = bound_rows.shape[0] > 0
     for u in range(n):
         b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
@@ -68,7 +72,13 @@ def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, 
                 lb = _pair_bound(lm_from[m], lm_to[m], node, target[m], alt_margin_s) if lm_exact[m] else 0.0
                 v = (uf[u, FIXED_WAIT] + lb + extra[m]) - margin_s
         out[u] = v
-    return out
+        if v == -np.inf:
+            drives += 1
+        elif v != v:
+            python = True
+        if checked[u] and code[u] > 0:
+            python = True
+    return drives, python
 
 
 @njit(cache=True, nogil=True)
@@ -181,3 +191,21 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         heap_u[j] = u
         size += 1
     return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path, runs, reached, touched
+
+
+def warm(slots: int = 4) -> None:
+    """Load (or compile) both loops now, for the argument types ``UnitSearch`` passes (``slots`` mode slots)."""
+    z1, zi = np.zeros(1), np.zeros(1, np.int64)
+    ui, uf = np.zeros((1, 6), np.int64), np.zeros((1, 9))
+    lm = tuple(np.zeros((2, 1)) for _ in range(slots))
+    exact = np.zeros(slots, np.bool_)
+    b = np.zeros(1)
+    bounds(0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
+           np.zeros(slots), lm, lm, exact, np.zeros(1, np.bool_), 0.0, 0.0, b)
+    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
+           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
+    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
+               tuple(np.zeros(2) for _ in range(slots)))
+    walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
+         np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), *csr, lm, lm, exact,
+         *scratch, np.empty(16, np.int32), 0.0, 0.0)

@@ -144,6 +144,7 @@ class CompiledCordon:
     def __init__(self, modes: list, kernels: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
         self._walk = cordon_jit.cordon_walk
+        self._call = None
         self.slot_of = {m: i for i, m in enumerate(modes)}
         pad = list(range(len(modes))) + [0] * (SLOTS - len(modes))
         ks = [kernels[i] for i in pad]
@@ -178,10 +179,14 @@ class CompiledCordon:
         if on_circuit.any():
             lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
-        seconds, searched, exact, runs, reached, self._touched = self._walk(
-            np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, lb, np.ascontiguousarray(slot, np.int64),
-            self._target[:, todo], self._extra[:, todo], float(t), ui, uf, flat, seg, *self._graphs,
-            self._touched, ALT_MARGIN_S, MARGIN_S, float(LIMIT_GROWTH), float(LIMIT_FLOOR_S), float(MAX_LIMIT_S))
+        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, lb, np.ascontiguousarray(slot, np.int64),
+                np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
+                ui, uf, flat, seg, *self._graphs, self._touched, ALT_MARGIN_S, MARGIN_S, float(LIMIT_GROWTH),
+                float(LIMIT_FLOOR_S), float(MAX_LIMIT_S))
+        if self._call is None:        # the entry point for these argument types (they never change)
+            from sim.engine.kernels import direct
+            self._call = direct(self._walk, args)
+        seconds, searched, exact, runs, reached, self._touched = self._call(*args)
         if count is not None:
             count.searched += searched
             count.exact += exact

@@ -204,3 +204,16 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
         exact += 1
         size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
     return np.inf, searched, exact, runs, reached, touched
+
+
+def warm(slots: int = 4) -> None:
+    """Load (or compile) the walk now, for the argument types ``cordon.CompiledCordon`` passes."""
+    lm = tuple(np.zeros((2, 1)) for _ in range(slots))
+    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
+           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
+    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
+               tuple(np.zeros(2) for _ in range(slots)))
+    cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
+                np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
+                np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
+                np.zeros(slots, np.bool_), *scratch, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)

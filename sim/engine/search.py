@@ -98,7 +98,7 @@ class UnitSearch:
             self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
             K.compile_once()
         # large graphs, every mode on the kernel backend: the best-first walk compiled (``_best_first_compiled``)
-        self._walk = None
+        self._walk_on = False
         self.searches = self.reached = 0     # its A* searches and the nodes they reached (benchmarks)
         if (not self.compiled and self.best_only and self.COMPILED_WALK and self._fixed_lb and len(travel) <= BFJ_SLOTS
                 and all(travel[m].oracle._kernel is not None for m in travel)):
@@ -238,7 +238,7 @@ class UnitSearch:
         if self.compiled:
             return self._search_compiled(place, t, is_backup=is_backup)
         self.chosen_at = None
-        if self._walk is not None and self.BEST_FIRST:
+        if self._walk_on and self.BEST_FIRST:
             return self._best_first_compiled(place, t, is_backup=is_backup), []
         self.located, self.located_t = {}, t
         index = self.index
@@ -366,20 +366,27 @@ class UnitSearch:
         from sim.network.searches import ALT_MARGIN_S
         pad = list(range(len(modes))) + [0] * (BFJ_SLOTS - len(modes))
         ks = [travel[modes[i]].oracle._kernel for i in pad]
-        self._walk_kernels = {m: travel[m].oracle._kernel for m in modes}
-        self._walk_modes = modes
+        self._walk_kernels = ks
         self._walk_slot = np.array([modes.index(st.mode) for st in self.units], np.int64)
-        self._walk_ruled = np.array([st.kind in self._ruled for st in self.units], bool)
-        self._walk_no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
-        self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64)
-        self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64)
+        ruled = np.array([st.kind in self._ruled for st in self.units], bool)
+        no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
+        self._walk_checked = (ruled, ruled | no_backup)          # by is_backup: units the rules decide
+        n = len(self.units)
+        self._walk_bound = np.empty(n)
+        self._walk_node, self._walk_wait = np.full(n, -1, np.int64), np.zeros(n)
+        self._walk_version = -1
+        self._walk_bounds = self._walk_call = None
+        # per place, per slot (a row per place: the walk's one contiguous argument)
+        self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
+        self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
         self._walk_lm = (tuple(k._lm_from_rows for k in ks), tuple(k._lm_to_rows for k in ks),
                          np.array([k._lm_exact for k in ks], np.bool_))
-        self._walk_graph = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks), tuple(k._rev[2] for k in ks))
+        self._walk_graph = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks),
+                            tuple(k._rev[2] for k in ks))
         self._walk_scratch = (tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks))
         self._walk_touched = np.empty(1024, np.int32)
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
-        self._walk = BFJ.walk
+        self._walk_on = True
 
     def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
         """``_best_first``'s choice in two compiled calls (``sim.engine.best_first_jit``): the same unit.
@@ -390,38 +397,52 @@ class UnitSearch:
         eligibility needs the rules, or a bound is NaN (no order to copy), ``_best_first`` runs
         instead, from the same bounds. The chosen unit's pair goes into the oracle's cache with
         its path, and its place and arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them).
+        The compiled code is called through its entry point (``kernels.direct``: the argument types
+        never change; the index's circuit arrays are fetched again when they grow).
         """
         index = self.index
-        code, ui, uf, flat = index.code, index.ui, index.uf, index.flat
-        target, extra = self._walk_target[:, place], self._walk_extra[:, place]
-        lm_from, lm_to, lm_exact = self._walk_lm
-        alt_margin, margin = self._walk_margins
-        bound = BFJ.bounds(place, code, index.bias, ui, uf, flat.bound, self._walk_slot, target, extra,
-                           lm_from, lm_to, lm_exact, alt_margin, margin)
-        checked = self._walk_ruled | self._walk_no_backup if is_backup else self._walk_ruled
-        if (checked & (code > 0)).any() or np.isnan(bound).any():
-            return self._best_first(place, t, bound, is_backup=is_backup)
+        flat = index.flat
+        if self._walk_version != flat.version:
+            self._walk_version = flat.version
+            self._walk_bounds = self._walk_call = None
+        target, extra = self._walk_target[place], self._walk_extra[place]
+        checked = self._walk_checked[is_backup]
+        bound = self._walk_bound
+        args = (place, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
+                *self._walk_lm, checked, *self._walk_margins, bound)
+        fn = self._walk_bounds
+        if fn is None:
+            fn = self._walk_bounds = K.direct(BFJ.bounds, args)
+        drives, python = fn(*args)
+        if python:
+            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
         self.located, self.located_t = {}, t
         located = self.located
+        node, wait = self._walk_node, self._walk_wait
+        ahead = np.flatnonzero(bound == -INF).tolist() if drives else ()
         units = self.units
-        node = np.full(len(units), -1, np.int64)
-        wait = np.zeros(len(units))
-        for u in np.flatnonzero(bound == -INF).tolist():
+        for u in ahead:
             node[u], wait[u] = located[u] = self.where(units[u], t)
-        status, uid, eta, at, w, travel_s, path, runs, reached, self._walk_touched = self._walk(
-            bound, node, wait, checked, code, float(t), ui, uf, flat.flat, flat.seg, self._walk_slot, target, extra,
-            *self._walk_graph, lm_from, lm_to, lm_exact, *self._walk_scratch, self._walk_touched, alt_margin, margin)
+        args = (bound, node, wait, checked, index.code, float(t), index.ui, index.uf, flat.flat, flat.seg,
+                self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm, *self._walk_scratch,
+                self._walk_touched, *self._walk_margins)
+        fn = self._walk_call
+        if fn is None:
+            fn = self._walk_call = K.direct(BFJ.walk, args)
+        status, uid, eta, at, w, travel_s, path, runs, reached, self._walk_touched = fn(*args)
+        for u in ahead:
+            node[u] = -1
         self.searches += runs
         self.reached += reached
         if status != BFJ.FOUND:
             self.located = {}
-            return self._best_first(place, t, bound, is_backup=is_backup)
+            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
         if uid < 0:
             return None
         at = int(at)
-        mode = self._walk_modes[int(self._walk_slot[uid])]
+        s = int(self._walk_slot[uid])
         if path.size:
-            self._walk_kernels[mode].remember(at, int(target[self._walk_slot[uid]]), travel_s, path)
+            self._walk_kernels[s].remember(at, int(target[s]), travel_s, path)
         located[uid] = self.chosen_at = (at, float(w))
         self.chosen_eta_s = float(eta)
         return int(uid)

@@ -320,3 +320,16 @@ def path_sums(path, edge_key, edge_s, edge_m, n_nodes):
         cum_s[i] = acc_s
         cum_m[i] = acc_m
     return cum_s, cum_m
+
+
+@njit(cache=True, nogil=True)
+def path_metres(path, edge_key, edge_m, n_nodes):
+    """``path_sums(...)[1][-1]`` alone: the metres along ``path``, the same additions in the same order."""
+    acc_m = 0.0
+    for i in range(1, path.size):
+        k = np.searchsorted(edge_key, np.int64(path[i - 1]) * n_nodes + path[i])
+        if i == 1:
+            acc_m = edge_m[k]
+        else:
+            acc_m += edge_m[k]
+    return acc_m

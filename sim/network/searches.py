@@ -93,6 +93,7 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
+    jit.path_metres(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
 
@@ -148,7 +149,9 @@ class SearchColumns:
         self._sd = np.full(n, np.inf)
         self._sp = np.full(n, -1, np.int32)
         self._touched = np.empty(1024, np.int32)
-        self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
+        # answers in the order found; when full the oldest goes (a hit does not reorder: the
+        # bookkeeping of least-recently-used cost more than the searches it saved)
+        self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
         self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
         self.pair_searches = 0  # A* searches run
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
@@ -186,7 +189,6 @@ class SearchColumns:
         key = (source, target)
         hit = self._pairs.get(key)
         if hit is not None:
-            self._pairs.move_to_end(key)
             return hit
         above_s = self._above.get(key)
         if above_s is not None and limit_s <= above_s:   # searched before: its time is above the limit
@@ -199,7 +201,7 @@ class SearchColumns:
         out = (float(d), path if d < np.inf else None)
         if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
             if len(self._pairs) >= MAX_PAIRS:
-                self._pairs.popitem(last=False)
+                del self._pairs[next(iter(self._pairs))]
             self._pairs[key] = out
         else:                                     # above the limit: a search up to it is not needed again
             if len(self._above) >= MAX_PAIRS:
@@ -217,7 +219,7 @@ class SearchColumns:
         key = (source, target)
         if key not in self._pairs:
             if len(self._pairs) >= MAX_PAIRS:
-                self._pairs.popitem(last=False)
+                del self._pairs[next(iter(self._pairs))]
             self._pairs[key] = (float(seconds), path)
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
