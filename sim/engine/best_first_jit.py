@@ -82,6 +82,12 @@ def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, 
 
 
 @njit(cache=True, nogil=True)
+def stable_order(bound):
+    """``bound.argsort(kind="stable")`` for bounds without NaN (ties in index order; tested against numpy)."""
+    return np.argsort(bound, kind="mergesort")
+
+
+@njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s):
     """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
@@ -94,7 +100,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     needed none), the A* searches run and the nodes they reached, the scratch list of reached nodes.
     """
     n = bound.size
-    order = np.argsort(bound, kind="mergesort")
+    order = stable_order(bound)
     heap_k = np.empty(n + 1, np.float64)
     heap_u = np.empty(n + 1, np.int64)
     heap_node = np.empty(n, np.int64)      # per unit: where it is, once located
