@@ -156,7 +156,7 @@ class CompiledCordon:
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
         self._touched = np.empty(1024, np.int32)
-        self.searches = 0       # A* searches run (not counted in the oracles' ``pair_searches``)
+        self.searches = 0       # A* searches run (also added to the first oracle's ``pair_searches``)
         self.reached = 0        # nodes they reached
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
 
@@ -192,4 +192,8 @@ class CompiledCordon:
             count.exact += exact
         self.searches += runs
         self.reached += reached
+        if runs:            # the oracles' counts of A* work include the walk's (on the first mode's oracle)
+            k0 = self._kernels[0]
+            k0.pair_searches += runs
+            k0.pair_reached += reached
         return float(seconds)

@@ -434,6 +434,10 @@ class UnitSearch:
             node[u] = -1
         self.searches += runs
         self.reached += reached
+        if runs:            # the oracles' counts of A* work include the walk's (on the first mode's oracle)
+            k0 = self._walk_kernels[0]
+            k0.pair_searches += runs
+            k0.pair_reached += reached
         if status != BFJ.FOUND:
             self.located = {}
             return self._best_first(place, t, bound.copy(), is_backup=is_backup)
