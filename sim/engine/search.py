@@ -41,7 +41,7 @@ class UnitSearch:
 
     VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
     BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
-    COMPILED_WALK = True    # ... in compiled code when no free unit needs the rules (_best_first_compiled)
+    COMPILED_WALK = True    # ... in compiled code, every mode on the kernel backend (_best_first_compiled)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -376,6 +376,11 @@ class UnitSearch:
         self._walk_node, self._walk_wait = np.full(n, -1, np.int64), np.zeros(n)
         self._walk_version = -1
         self._walk_bounds = self._walk_call = None
+        # the walk's order, heap and state between its calls (a unit the rules decide is decided here)
+        self._walk_istate = np.zeros(BFJ.I_SIZE_ALL, np.int64)
+        self._walk_fstate = np.zeros(BFJ.F_SIZE_ALL)
+        self._walk_state = (np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n, np.int64),
+                            np.empty(n), self._walk_istate, self._walk_fstate)
         # per place, per slot (a row per place: the walk's one contiguous argument)
         self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
         self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
@@ -389,16 +394,18 @@ class UnitSearch:
         self._walk_on = True
 
     def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
-        """``_best_first``'s choice in two compiled calls (``sim.engine.best_first_jit``): the same unit.
+        """``_best_first``'s choice in compiled calls (``sim.engine.best_first_jit``): the same unit.
 
         The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does), then
         the units on a drive located here in unit order (as the walk's first units: bound -inf;
-        locating one may end its drive), then the walk (``walk``) over the rest. When a free unit's
-        eligibility needs the rules, or a bound is NaN (no order to copy), ``_best_first`` runs
-        instead, from the same bounds. The chosen unit's pair goes into the oracle's cache with
-        its path, and its place and arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them).
-        The compiled code is called through its entry point (``kernels.direct``: the argument types
-        never change; the index's circuit arrays are fetched again when they grow).
+        locating one may end its drive), then the walk (``walk``) over the rest. A unit whose
+        eligibility the rules decide is decided here when the walk reaches it (``owns``,
+        ``eligible`` at arrival 0 and its travel limit, as ``_best_first``), and the walk goes on.
+        When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
+        The chosen unit's pair goes into the oracle's cache with its path, and its place and
+        arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
+        called through its entry point (``kernels.direct``: the argument types never change; the
+        index's circuit arrays are fetched again when they grow).
         """
         index = self.index
         flat = index.flat
@@ -406,10 +413,9 @@ class UnitSearch:
             self._walk_version = flat.version
             self._walk_bounds = self._walk_call = None
         target, extra = self._walk_target[place], self._walk_extra[place]
-        checked = self._walk_checked[is_backup]
         bound = self._walk_bound
         args = (place, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
-                *self._walk_lm, checked, *self._walk_margins, bound)
+                *self._walk_lm, *self._walk_margins, bound)
         fn = self._walk_bounds
         if fn is None:
             fn = self._walk_bounds = K.direct(BFJ.bounds, args)
@@ -423,15 +429,30 @@ class UnitSearch:
         units = self.units
         for u in ahead:
             node[u], wait[u] = located[u] = self.where(units[u], t)
-        args = (bound, node, wait, checked, index.code, float(t), index.ui, index.uf, flat.flat, flat.seg,
-                self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm, *self._walk_scratch,
-                self._walk_touched, *self._walk_margins)
+        istate, fstate = self._walk_istate, self._walk_fstate
+        istate[BFJ.I_STARTED] = 0
+        args = [bound, node, wait, self._walk_checked[is_backup], index.code, float(t), index.ui, index.uf,
+                flat.flat, flat.seg, self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm,
+                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_state, BFJ.NO_PATH]
         fn = self._walk_call
         if fn is None:
-            fn = self._walk_call = K.direct(BFJ.walk, args)
-        status, uid, eta, at, w, travel_s, path, runs, reached, self._walk_touched = fn(*args)
+            fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
+        while True:
+            status, uid, eta, at, w, travel_s, path, self._walk_touched = fn(*args)
+            if status != BFJ.NEEDS_RULES:
+                break
+            u = int(istate[BFJ.I_PENDING])       # the rules decide this unit, as in _best_first
+            st = units[u]
+            own, nb = self.owns(st, place)
+            fstate[BFJ.F_OK] = eligible(Candidate(u, st.kind, st.role, 0.0, own, nb), rules=self.rules,
+                                        is_backup=is_backup)
+            fstate[BFJ.F_OWN] = own
+            fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
+            args[-1] = path                      # the best so far
+            args[22] = self._walk_touched
         for u in ahead:
             node[u] = -1
+        runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])
         self.searches += runs
         self.reached += reached
         if runs:            # the oracles' counts of A* work include the walk's (on the first mode's oracle)

@@ -10,8 +10,9 @@
 - a bound raised by 90 s in the compiled walk changes the dispatches (the check can fail).
 
 Runs of the small town on the kernel backend (the all-pairs limit set to 0), all cars (no
-unit whose eligibility the rules decide: the compiled dispatch walk makes every choice) and
-the default mix (cars; bicycles and foot officers with travel limits: the Python walk then runs).
+unit whose eligibility the rules decide), the default mix (bicycles and foot officers with
+travel limits: the compiled walk hands each to the rules when it reaches it) and strict rules
+(short limits, foot officers kept to their beat, backups by cars only: many units turned away).
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ MAJOR_SOME = [{"name": "theft", "share": 0.6, "priority": 2, "units_needed": 1, 
               {"name": "violent", "share": 0.2, "priority": 1, "units_needed": 2, "on_scene_mean_s": 1200,
                "major": True}]
 MIXES = {"car": {"car": 1.0}, "mixed": {"car": 0.5, "bicycle": 0.25, "foot": 0.25}}
+#: rules that make many units ineligible (as tests/network/test_best_first_dispatch.py)
+STRICT = {"foot_max_travel_s": 60.0, "bicycle_max_travel_s": 90.0, "foot_own_beat_only": True,
+          "backup_kinds": ["car"]}
 
 
-def _kernel_ctx(small_town_dict, monkeypatch, mix: str, level: str = "green"):
-    sc = scenario_from_dict(small_town_dict(
+def _kernel_ctx(small_town_dict, monkeypatch, mix: str, level: str = "green", dispatch: dict | None = None):
+    extra = {"dispatch": dispatch} if dispatch else {}
+    sc = scenario_from_dict(small_town_dict(**extra,
         horizon_days=1.0, force={"total_officers": 48, "teams": 2, "mix": MIXES[mix]}, alert={"level": level},
         demand={"incidents_per_day": 300, "types": MAJOR_SOME},
         encirclement={"radius_m": 200.0, "roads": "all"}))
@@ -68,9 +73,19 @@ def _same(a, b) -> None:
     np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
 
 
-@pytest.mark.parametrize("mix,level", [("car", "green"), ("car", "red"), ("mixed", "green")])
-def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypatch, mix, level):
-    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, mix, level)
+@pytest.mark.parametrize("mix,level,rules", [("car", "green", None), ("car", "red", None), ("mixed", "green", None),
+                                             ("mixed", "red", "strict")])
+def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypatch, mix, level, rules):
+    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, mix, level, STRICT if rules else None)
+    real_eligible = search_mod.eligible
+    verdicts: list = []
+
+    def eligible(*a, **k):
+        ok = real_eligible(*a, **k)
+        verdicts.append(ok)
+        return ok
+
+    monkeypatch.setattr(search_mod, "eligible", eligible)
     compiled_dispatch = UnitSearch._best_first_compiled
     python_dispatch = UnitSearch._best_first
     dispatches: list = []           # (compiled choice, Python choice) when the compiled walk chose
@@ -78,10 +93,14 @@ def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypat
     def both_dispatch(self, place, t, *, is_backup):
         n0 = self.searches
         python_calls.clear()
+        v0 = len(verdicts)
         uid = compiled_dispatch(self, place, t, is_backup=is_backup)
-        if python_calls:            # the compiled walk handed over (a unit the rules decide)
+        if python_calls:            # the compiled walk handed over (a NaN bound)
             handed_over.append(1)
             return uid
+        asked = verdicts[v0:]
+        turned_away.extend(ok for ok in asked if not ok)
+        ruled.append(len(asked))
         saved = (self._located, self.located_t, self.chosen_at, self.chosen_eta_s)
         again = python_dispatch(self, place, t, self._walk_bound.copy(), is_backup=is_backup)
         self._located, self.located_t, self.chosen_at, self.chosen_eta_s = saved
@@ -90,6 +109,8 @@ def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypat
 
     python_calls: list = []
     handed_over: list = []
+    turned_away: list = []
+    ruled: list = []
 
     def counted_python(self, *a, **k):
         python_calls.append(1)
@@ -127,10 +148,15 @@ def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypat
     assert [a for a, _, _ in dispatches] == [b for _, b, _ in dispatches]
     assert [a for a, _ in cordons] == [b for _, b in cordons]
     assert len(cordons) >= 20 and sum(np.isfinite(a) for a, _ in cordons) >= 10
-    if mix == "car":        # no unit the rules decide: the compiled walk made every choice, with searches
-        assert len(dispatches) >= 100 and sum(n for _, _, n in dispatches) >= 100
-    else:                   # bicycles and foot officers have travel limits: mostly the Python walk chose
-        assert len(handed_over) >= 100 and len(handed_over) > 3 * len(dispatches)
+    # the compiled walk made every choice, with searches
+    assert not handed_over
+    assert len(dispatches) >= 100 and sum(n for _, _, n in dispatches) >= 100
+    if mix == "car":        # no unit the rules decide
+        assert sum(ruled) == 0
+    else:                   # bicycles and foot officers have travel limits: the rules were asked in the walk
+        assert sum(ruled) >= 50
+    if rules:               # ... and turned units away
+        assert len(turned_away) >= 3
     # whole runs: the compiled walks off give the same numbers
     monkeypatch.setattr(UnitSearch, "COMPILED_WALK", False)
     monkeypatch.setattr(Encirclement, "COMPILED_WALK", False)
