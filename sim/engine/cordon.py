@@ -151,7 +151,8 @@ class CompiledCordon:
         self._graphs = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks), tuple(k._rev[2] for k in ks),
                         tuple(k._lm_from_rows for k in ks), tuple(k._lm_to_rows for k in ks),
                         np.array([k._lm_exact for k in ks], np.bool_),
-                        tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks))
+                        tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks),
+                        *(tuple(k.compiled_pairs[j] for k in ks) for j in range(3)))
         self._kernels = kernels
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)

@@ -22,11 +22,12 @@ Here the same walk runs in one call, with the same keys and the same order:
 - a pair search is ``dijkstra_jit.toward_rows``, the A* loop of ``SearchColumns.time``
   on the same arrays, so each pair's seconds are that function's bits.
 
-The one difference: the oracle's cache of pairs (``SearchColumns._pair``) is not read.
-A pair it held would have been answered without a search, exact even above the limit
-asked, where this walk searches and may stop at the limit and search again later. The
-answer is the same (the walk takes exact entries in (arrival, unit, exit) order
-whichever pairs had them early); the count of searches differs (``bench/search_work.py``).
+The one difference: the oracle's cache of pairs (``SearchColumns._pair``, a Python dict)
+is not read; the compiled walks keep their own table of exact pair seconds per oracle
+(``SearchColumns.compiled_pairs``). A pair held in either is answered without a search,
+exact even above the limit asked, where a search may stop at the limit and run again
+later. The answer is the same (the walk takes exact entries in (arrival, unit, exit)
+order whichever pairs had them early); the count of searches differs (``bench/search_work.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from numba import njit
 from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, SEG
 from sim.network.alt_jit import _pair_bound
-from sim.network.dijkstra_jit import toward_rows
+from sim.network.dijkstra_jit import pair_get, pair_put, toward_rows
 
 TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 
@@ -92,7 +93,7 @@ def _push(ks, ts, as_, es, size, key, tier, a, e):
 
 @njit(cache=True, nogil=True)
 def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
-                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched,
+                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, ckeys, cvals, ccount, touched,
                 alt_margin_s, margin_s, growth, floor_s, max_limit_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
 
@@ -102,7 +103,8 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
     exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` is
     ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the reversed
     graph's CSR (``indptr``, ``indices``, ``weights``), the landmarks' seconds a node per row,
-    whether they bound (``lm_exact``) and the A* loop's scratch arrays (``sd``, ``sp``, ``sh``).
+    whether they bound (``lm_exact``), the A* loop's scratch arrays (``sd``, ``sp``, ``sh``) and the
+    oracle's table of exact pair seconds (``ckeys``, ``cvals``, ``ccount``: ``SearchColumns.compiled_pairs``).
     ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
 
     Returns ``(seconds, searched, exact, runs, nodes reached, touched)``: the pair searches asked
@@ -193,11 +195,16 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
         if source == target:
             travel_s = 0.0
         else:
-            limit_s = np.inf if limit == np.inf else limit - w - x
-            travel_s, _, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
-                                                    touched, target, source, limit_s, lm_from[m], lm_to[m])
-            runs += 1
-            reached += n_t
+            pair = np.int64(source) * (indptr[m].size - 1) + target
+            travel_s = pair_get(ckeys[m], cvals[m], pair)
+            if travel_s < 0.0:                   # not kept: the A* search
+                limit_s = np.inf if limit == np.inf else limit - w - x
+                travel_s, _, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
+                                                        touched, target, source, limit_s, lm_from[m], lm_to[m])
+                runs += 1
+                reached += n_t
+                if travel_s < np.inf:
+                    pair_put(ckeys[m], cvals[m], ccount[m], pair, travel_s)
         if travel_s == np.inf and limit < np.inf:      # above the limit: the limit is its new bound
             size = _push(ks, ts, as_, es, size, limit - margin_s, TIER_LOCATED, a, e)
             continue
@@ -213,7 +220,9 @@ def warm(slots: int = 4) -> None:
            tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
     scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
                tuple(np.zeros(2) for _ in range(slots)))
+    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
+             tuple(np.zeros(1, np.int64) for _ in range(slots)))
     cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
                 np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
                 np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
-                np.zeros(slots, np.bool_), *scratch, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)
+                np.zeros(slots, np.bool_), *scratch, *pairs, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)

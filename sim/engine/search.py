@@ -389,6 +389,7 @@ class UnitSearch:
         self._walk_graph = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks),
                             tuple(k._rev[2] for k in ks))
         self._walk_scratch = (tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks))
+        self._walk_pairs = tuple(tuple(k.compiled_pairs[j] for k in ks) for j in range(3))
         self._walk_touched = np.empty(1024, np.int32)
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
@@ -433,7 +434,8 @@ class UnitSearch:
         istate[BFJ.I_STARTED] = 0
         args = [bound, node, wait, self._walk_checked[is_backup], index.code, float(t), index.ui, index.uf,
                 flat.flat, flat.seg, self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm,
-                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_state, BFJ.NO_PATH]
+                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
+                BFJ.NO_PATH]
         fn = self._walk_call
         if fn is None:
             fn = self._walk_call = K.direct(BFJ.walk, tuple(args))

@@ -333,3 +333,33 @@ def path_metres(path, edge_key, edge_m, n_nodes):
         else:
             acc_m += edge_m[k]
     return acc_m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(keys, key):
+    """The slot of ``key`` in an open-addressing table (linear probing): where it is, or the empty one."""
+    mask = keys.size - 1
+    i = (key * 2654435761) & mask
+    while keys[i] != key and keys[i] != -1:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_get(keys, vals, key):
+    """The exact seconds kept for ``key`` (source * n + target), or -1.0 if none."""
+    i = _slot(keys, key)
+    return vals[i] if keys[i] == key else -1.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_put(keys, vals, count, key, seconds):
+    """Keep ``seconds`` for ``key``; a table half full is emptied first (``count[0]``: entries kept)."""
+    if 2 * (count[0] + 1) > keys.size:
+        keys[:] = -1
+        count[0] = 0
+    i = _slot(keys, key)
+    if keys[i] != key:
+        keys[i] = key
+        vals[i] = seconds
+        count[0] += 1

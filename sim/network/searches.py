@@ -66,6 +66,7 @@ import numpy as np
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
 N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
+COMPILED_PAIRS = 2**16               # slots of the compiled walks' table of pair seconds (emptied when half full)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
 _ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
@@ -152,6 +153,9 @@ class SearchColumns:
         # answers in the order found; when full the oldest goes (a hit does not reorder: the
         # bookkeeping of least-recently-used cost more than the searches it saved)
         self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
+        # the compiled walks' own cache of exact pair seconds (``dijkstra_jit.pair_get``/``pair_put``, keyed
+        # by source * n + target): they cannot read ``_pairs``; an answer is the A* loop's either way
+        self.compiled_pairs = (np.full(COMPILED_PAIRS, -1, np.int64), np.zeros(COMPILED_PAIRS), np.zeros(1, np.int64))
         self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
         self.pair_searches = 0  # A* searches run
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)

@@ -62,6 +62,9 @@ def _fresh_caches(ctx) -> None:
     for mt in ctx.travel.values():
         mt.oracle._kernel._pairs.clear()
         mt.oracle._kernel._above.clear()
+        keys, _, count = mt.oracle._kernel.compiled_pairs
+        keys[:] = -1
+        count[0] = 0
         mt.oracle._metres.clear()
         mt.oracle._routes.clear()
 
@@ -211,3 +214,36 @@ def test_the_compiled_order_is_numpys_stable_argsort():
         n = int(rng.integers(0, 300))
         bound = rng.choice([-np.inf, 0.0, 12.5, 60.0, np.inf], n) + rng.integers(0, 3, n) * (rng.random() < 0.5)
         np.testing.assert_array_equal(best_first_jit.stable_order(bound), bound.argsort(kind="stable"))
+
+
+def test_the_compiled_walks_table_of_pairs():
+    """Kept seconds come back for their pair only, through collisions and the emptying when half full."""
+    from numba import njit
+
+    from sim.network.dijkstra_jit import pair_get, pair_put
+
+    @njit
+    def fill(keys, vals, count, pairs, seconds):
+        out = np.empty(pairs.size)
+        for i in range(pairs.size):
+            pair_put(keys, vals, count, pairs[i], seconds[i])
+            out[i] = pair_get(keys, vals, pairs[i])
+        return out
+
+    @njit
+    def read(keys, vals, pairs):
+        out = np.empty(pairs.size)
+        for i in range(pairs.size):
+            out[i] = pair_get(keys, vals, pairs[i])
+        return out
+
+    rng = np.random.default_rng(2)
+    keys, vals, count = np.full(64, -1, np.int64), np.zeros(64), np.zeros(1, np.int64)
+    pairs = rng.choice(13_002 * 13_002, 32, replace=False).astype(np.int64)
+    seconds = rng.random(32) * 900
+    np.testing.assert_array_equal(fill(keys, vals, count, pairs, seconds), seconds)
+    np.testing.assert_array_equal(read(keys, vals, pairs), seconds)       # 32 of 64 slots: all kept
+    assert count[0] == 32 and read(keys, vals, pairs + 1).tolist().count(-1.0) >= 30
+    more = np.array([pairs.max() + 1], np.int64)
+    fill(keys, vals, count, more, np.array([5.0]))                        # the 33rd: emptied first
+    assert count[0] == 1 and read(keys, vals, more)[0] == 5.0 and (read(keys, vals, pairs) == -1.0).all()
