@@ -49,14 +49,16 @@ NO_PATH = np.empty(0, np.int32)
 
 
 @njit(cache=True, nogil=True)
-def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact,
+def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm,
            alt_margin_s, margin_s, out):
     """Each unit's bound at ``place``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a unit
     waiting at a node whose bound is then -inf, ``(wait + landmark bound + walk) - margin_s``.
 
     ``bound_rows``: the circuits' bound rows (``FlatCircuits.bound``; no rows: every unit's bound is
     0 + bias). ``slot[u]``: the unit's mode; per slot ``target[slot]``, ``extra[slot]`` (the node driven
-    to and the walk from it), the landmarks' tables (tuples) and whether they bound.
+    to and the walk from it), the landmarks' tables (tuples) and whether they bound, and whether the
+    mode has a full time matrix (``has_tm``: then its units at a node keep -inf, as ``_bound_fixed``
+    leaves them, and are located first).
     Writes ``out``; returns ``(units on a drive, whether the Python walk must run)``: the units
     whose bound is -inf (the caller locates them) and whether a bound is NaN (an unreachable
     place: no order of numpy's to copy).
@@ -70,8 +72,8 @@ def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, 
         v = b + bias[u]
         if v == -np.inf:
             node = ui[u, FIXED_NODE]
-            if node >= 0:
-                m = slot[u]
+            m = slot[u]
+            if node >= 0 and not has_tm[m]:       # (a mode with a time matrix: located first, as in Python)
                 lb = _pair_bound(lm_from[m], lm_to[m], node, target[m], alt_margin_s) if lm_exact[m] else 0.0
                 v = (uf[u, FIXED_WAIT] + lb + extra[m]) - margin_s
         out[u] = v
@@ -118,12 +120,13 @@ def _sift_down(heap_k, heap_u, size):
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s,
-         ckeys, cvals, ccount, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate, best_path):
+         ckeys, cvals, ccount, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate, best_path):
     """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
 
     ``bound`` per unit (from ``bounds``; ``inf``: never a candidate); ``node[u] >= 0``: the unit
     was located by the caller (on a drive: ``wait[u]`` too); ``checked[u]``: its eligibility needs
-    the rules. ``ckeys``/``cvals``/``ccount`` per slot: the oracle's table of exact pair seconds
+    the rules. ``tm``/``has_tm`` per slot: the mode's full time matrix, if it has one (then its bound
+    and time are the matrix's seconds, no search). ``ckeys``/``cvals``/``ccount`` per slot: the oracle's table of exact pair seconds
     (``SearchColumns.compiled_pairs``), read before a search and written after one that found the
     time. ``order``, ``heap_*`` (a unit each, one more for the heap) and ``istate``/``fstate``
     hold the walk between calls: ``istate[I_STARTED]`` 0 starts a walk. When a checked unit comes
@@ -217,7 +220,10 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                 heap_node[u] = nd
                 heap_wait[u] = w
                 m = slot[u]
-                lb = _pair_bound(lm_from[m], lm_to[m], nd, target[m], alt_margin_s) if lm_exact[m] else 0.0
+                if has_tm[m]:                            # TravelOracle.lower_bound_s: the matrix's seconds
+                    lb = tm[m][nd, target[m]]
+                else:
+                    lb = _pair_bound(lm_from[m], lm_to[m], nd, target[m], alt_margin_s) if lm_exact[m] else 0.0
                 lb = ((lb + w) + extra[m]) - margin_s
                 key = lb if lb > b0 else b0
                 # push (key, u): it moves up from the bottom
@@ -246,7 +252,9 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         x = extra[m]
         goal = target[m]
         path = NO_PATH
-        if nd == goal:
+        if has_tm[m]:                            # the matrix's seconds, as _best_first reads them
+            travel = tm[m][nd, goal]
+        elif nd == goal:
             travel = 0.0
         else:
             pair = np.int64(nd) * (indptr[m].size - 1) + goal
@@ -277,14 +285,56 @@ def warm(slots: int = 4) -> None:
     exact = np.zeros(slots, np.bool_)
     b = np.zeros(1)
     bounds(0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
-           np.zeros(slots), lm, lm, exact, 0.0, 0.0, b)
+           np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b)
     csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
            tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
     scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
                tuple(np.zeros(2) for _ in range(slots)))
     pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
              tuple(np.zeros(1, np.int64) for _ in range(slots)))
+    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
          np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), *csr, lm, lm, exact,
-         *scratch, np.empty(16, np.int32), 0.0, 0.0, *pairs, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
+         *scratch, np.empty(16, np.int32), 0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
          np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL), NO_PATH)
+
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only, C-ordered ndarray view of ``a`` (one compiled type for every time matrix: memory maps too)."""
+    v = np.ascontiguousarray(a, dtype=np.float64).view(np.ndarray)
+    v.flags.writeable = False
+    return v
+
+
+def slot_arrays(oracles: list, slots: int = 4) -> dict:
+    """Per mode slot (``oracles`` in slot order, padded to ``slots`` with the first), what the compiled walks read.
+
+    A mode on the kernel backend brings its ``SearchColumns``' arrays (reversed graph, landmarks, the
+    A* loop's scratch, the table of pair seconds) and a dummy matrix; a mode with a full time matrix
+    brings the matrix (read only) and dummies of a one-node graph. Tuples of equal types, so that one
+    compiled signature serves every force.
+    """
+    pad = [oracles[i] for i in list(range(len(oracles))) + [0] * (slots - len(oracles))]
+    out = {k: [] for k in ("indptr", "indices", "weights", "lm_from", "lm_to", "sd", "sp", "sh",
+                           "ckeys", "cvals", "ccount", "tm")}
+    exact, has_tm = [], []
+    for o in pad:
+        k = o._kernel
+        if k is not None:
+            parts = (*k._rev, k._lm_from_rows, k._lm_to_rows, k._sd, k._sp, k._sh, *k.compiled_pairs,
+                     read_only(np.zeros((1, 1))))
+            exact.append(k._lm_exact)
+            has_tm.append(False)
+        else:
+            parts = (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros((1, 1)), np.zeros((1, 1)),
+                     np.full(1, np.inf), np.full(1, -1, np.int32), np.zeros(1), np.full(4, -1, np.int64),
+                     np.zeros(4), np.zeros(1, np.int64), read_only(o.time_matrix))
+            exact.append(False)
+            has_tm.append(True)
+        for key, a in zip(out, parts):
+            out[key].append(a)
+    res = {key: tuple(v) for key, v in out.items()}
+    res["lm_exact"] = np.array(exact, np.bool_)
+    res["has_tm"] = np.array(has_tm, np.bool_)
+    return res

@@ -135,29 +135,28 @@ SLOTS = 4
 class CompiledCordon:
     """``best_first_cordon_s`` in one compiled call (``cordon_jit.cordon_walk``), for one engine's modes.
 
-    ``modes``: the engine's travel modes in slot order; ``kernels``: each one's
-    ``SearchColumns`` (the kernel backend); ``target``/``extra_s``: per mode, per place, the
+    ``modes``: the engine's travel modes in slot order; ``oracles``: each one's ``TravelOracle``
+    (the kernel backend or a full time matrix; at least one on the kernel backend);
+    ``target``/``extra_s``: per mode, per place, the
     node driven to and the walk from it. Built once per engine: the graphs' arrays go into
     fixed tuples of ``SLOTS`` (so that one compiled signature serves every force).
     """
 
-    def __init__(self, modes: list, kernels: list, target: dict, extra_s: dict) -> None:
+    def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
+        from sim.engine.best_first_jit import slot_arrays
         self._walk = cordon_jit.cordon_walk
         self._call = None
         self.slot_of = {m: i for i, m in enumerate(modes)}
         pad = list(range(len(modes))) + [0] * (SLOTS - len(modes))
-        ks = [kernels[i] for i in pad]
-        self._graphs = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks), tuple(k._rev[2] for k in ks),
-                        tuple(k._lm_from_rows for k in ks), tuple(k._lm_to_rows for k in ks),
-                        np.array([k._lm_exact for k in ks], np.bool_),
-                        tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks),
-                        *(tuple(k.compiled_pairs[j] for k in ks) for j in range(3)))
-        self._kernels = kernels
+        a = slot_arrays(oracles, SLOTS)
+        self._graphs = (a["indptr"], a["indices"], a["weights"], a["lm_from"], a["lm_to"], a["lm_exact"],
+                        a["sd"], a["sp"], a["sh"], a["ckeys"], a["cvals"], a["ccount"], a["tm"], a["has_tm"])
+        self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
         self._touched = np.empty(1024, np.int32)
-        self.searches = 0       # A* searches run (also added to the first oracle's ``pair_searches``)
+        self.searches = 0       # A* searches run (also added to the first kernel's ``pair_searches``)
         self.reached = 0        # nodes they reached
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
 
@@ -193,8 +192,8 @@ class CompiledCordon:
             count.exact += exact
         self.searches += runs
         self.reached += reached
-        if runs:            # the oracles' counts of A* work include the walk's (on the first mode's oracle)
-            k0 = self._kernels[0]
+        if runs:            # the oracles' counts of A* work include the walk's (on the first kernel's oracle)
+            k0 = self._count_kernel
             k0.pair_searches += runs
             k0.pair_reached += reached
         return float(seconds)

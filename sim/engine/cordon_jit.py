@@ -91,9 +91,18 @@ def _push(ks, ts, as_, es, size, key, tier, a, e):
     return size + 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s):
+    """``TravelOracle.lower_bounds_s`` of one pair: the matrix's seconds, else the landmarks' bound (0 if none)."""
+    if has_tm[m]:
+        return tm[m][source, target]
+    return _pair_bound(lm_from[m], lm_to[m], source, target, alt_margin_s) if lm_exact[m] else 0.0
+
+
 @njit(cache=True, nogil=True)
 def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
-                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, ckeys, cvals, ccount, touched,
+                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, ckeys, cvals, ccount, tm, has_tm,
+                touched,
                 alt_margin_s, margin_s, growth, floor_s, max_limit_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
 
@@ -104,7 +113,8 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
     ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the reversed
     graph's CSR (``indptr``, ``indices``, ``weights``), the landmarks' seconds a node per row,
     whether they bound (``lm_exact``), the A* loop's scratch arrays (``sd``, ``sp``, ``sh``) and the
-    oracle's table of exact pair seconds (``ckeys``, ``cvals``, ``ccount``: ``SearchColumns.compiled_pairs``).
+    oracle's table of exact pair seconds (``ckeys``, ``cvals``, ``ccount``: ``SearchColumns.compiled_pairs``);
+    a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
     ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
 
     Returns ``(seconds, searched, exact, runs, nodes reached, touched)``: the pair searches asked
@@ -141,7 +151,7 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
         else:
             m = slot[a]
             for e in range(n_exits):
-                b = _pair_bound(lm_from[m], lm_to[m], node[a], exit_t[m, e], alt_margin_s) if lm_exact[m] else 0.0
+                b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, node[a], exit_t[m, e], alt_margin_s)
                 bound[a, e] = ((b + wait[a]) + exit_x[m, e]) - margin_s
                 ks[size], ts[size], as_[size], es[size] = bound[a, e], TIER_LOCATED, a, e
                 size += 1
@@ -172,8 +182,7 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
         if tier == TIER_CIRCUIT:
             if not have_bound[a]:
                 for k in range(n_exits):
-                    b = _pair_bound(lm_from[m], lm_to[m], node[a], exit_t[m, k], alt_margin_s) \
-                        if lm_exact[m] else 0.0
+                    b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, node[a], exit_t[m, k], alt_margin_s)
                     bound[a, k] = ((b + wait[a]) + exit_x[m, k]) - margin_s
                 have_bound[a] = True
             b = bound[a, e]
@@ -192,7 +201,9 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
         source = node[a]
         target = exit_t[m, e]
         searched += 1
-        if source == target:
+        if has_tm[m]:                            # TravelOracle.time: the matrix's seconds, whatever the limit
+            travel_s = tm[m][source, target]
+        elif source == target:
             travel_s = 0.0
         else:
             pair = np.int64(source) * (indptr[m].size - 1) + target
@@ -222,7 +233,10 @@ def warm(slots: int = 4) -> None:
                tuple(np.zeros(2) for _ in range(slots)))
     pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
              tuple(np.zeros(1, np.int64) for _ in range(slots)))
+    from sim.engine.best_first_jit import read_only
+    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
+    exact = np.zeros(slots, np.bool_)
     cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
                 np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
                 np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
-                np.zeros(slots, np.bool_), *scratch, *pairs, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)
+                exact, *scratch, *pairs, tm, exact, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import kernels as K
+from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
@@ -132,12 +133,12 @@ class Encirclement:
         self._t = -1.0                     # the time of the cordon being measured (``_locate``)
         # where the oracles stop their searches at a limit (the kernel backend): pair searches, best first
         self._limited = any(mt.oracle.stops_at_limit for mt in travel.values())
-        # every mode on the kernel backend: the best-first walk in one compiled call (the same answers)
+        # every mode on the kernel backend or a full matrix: the best-first walk in one compiled call (the same answers)
         self.walk: CompiledCordon | None = None
-        if self._limited and self.COMPILED_WALK and not self.exhaustive \
-                and all(mt.oracle._kernel is not None for mt in travel.values()):
+        if self._limited and self.COMPILED_WALK and not self.exhaustive and len(travel) <= CORDON_SLOTS \
+                and all(mt.oracle._kernel is not None or mt.oracle.time_matrix is not None for mt in travel.values()):
             modes = list(travel)
-            self.walk = CompiledCordon(modes, [travel[m].oracle._kernel for m in modes], target, extra_s)
+            self.walk = CompiledCordon(modes, [travel[m].oracle for m in modes], target, extra_s)
             self._walk_slot = np.array([modes.index(st.mode) for st in units], np.int64)
         # full time matrices (the compiled dispatch search runs): every free unit's arrival at
         # every exit and the greedy walk in one compiled call, with the search's positions

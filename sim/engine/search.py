@@ -41,7 +41,7 @@ class UnitSearch:
 
     VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
     BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
-    COMPILED_WALK = True    # ... in compiled code, every mode on the kernel backend (_best_first_compiled)
+    COMPILED_WALK = True    # ... in compiled code, every mode on the kernel backend or a matrix (_best_first_compiled)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -101,7 +101,7 @@ class UnitSearch:
         self._walk_on = False
         self.searches = self.reached = 0     # its A* searches and the nodes they reached (benchmarks)
         if (not self.compiled and self.best_only and self.COMPILED_WALK and self._fixed_lb and len(travel) <= BFJ_SLOTS
-                and all(travel[m].oracle._kernel is not None for m in travel)):
+                and all(travel[m].oracle._kernel is not None or self._T[m] is not None for m in travel)):
             self._setup_walk(list(travel), travel)
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
@@ -365,8 +365,10 @@ class UnitSearch:
         """The arrays of ``_best_first_compiled``: per unit its mode slot and rule flags, per slot the graph."""
         from sim.network.searches import ALT_MARGIN_S
         pad = list(range(len(modes))) + [0] * (BFJ_SLOTS - len(modes))
-        ks = [travel[modes[i]].oracle._kernel for i in pad]
+        ks = [travel[modes[i]].oracle._kernel for i in pad]       # None: a mode with a full time matrix
         self._walk_kernels = ks
+        self._count_kernel = next(k for k in ks if k is not None)
+        arrays = BFJ.slot_arrays([travel[m].oracle for m in modes], BFJ_SLOTS)
         self._walk_slot = np.array([modes.index(st.mode) for st in self.units], np.int64)
         ruled = np.array([st.kind in self._ruled for st in self.units], bool)
         no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
@@ -384,12 +386,11 @@ class UnitSearch:
         # per place, per slot (a row per place: the walk's one contiguous argument)
         self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
         self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
-        self._walk_lm = (tuple(k._lm_from_rows for k in ks), tuple(k._lm_to_rows for k in ks),
-                         np.array([k._lm_exact for k in ks], np.bool_))
-        self._walk_graph = (tuple(k._rev[0] for k in ks), tuple(k._rev[1] for k in ks),
-                            tuple(k._rev[2] for k in ks))
-        self._walk_scratch = (tuple(k._sd for k in ks), tuple(k._sp for k in ks), tuple(k._sh for k in ks))
-        self._walk_pairs = tuple(tuple(k.compiled_pairs[j] for k in ks) for j in range(3))
+        self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
+        self._walk_has_tm = arrays["has_tm"]
+        self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
+        self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
+        self._walk_pairs = (arrays["ckeys"], arrays["cvals"], arrays["ccount"], arrays["tm"], arrays["has_tm"])
         self._walk_touched = np.empty(1024, np.int32)
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
@@ -416,7 +417,7 @@ class UnitSearch:
         target, extra = self._walk_target[place], self._walk_extra[place]
         bound = self._walk_bound
         args = (place, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
-                *self._walk_lm, *self._walk_margins, bound)
+                *self._walk_lm, self._walk_has_tm, *self._walk_margins, bound)
         fn = self._walk_bounds
         if fn is None:
             fn = self._walk_bounds = K.direct(BFJ.bounds, args)
@@ -457,8 +458,8 @@ class UnitSearch:
         runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])
         self.searches += runs
         self.reached += reached
-        if runs:            # the oracles' counts of A* work include the walk's (on the first mode's oracle)
-            k0 = self._walk_kernels[0]
+        if runs:            # the oracles' counts of A* work include the walk's (on the first kernel's oracle)
+            k0 = self._count_kernel
             k0.pair_searches += runs
             k0.pair_reached += reached
         if status != BFJ.FOUND:
