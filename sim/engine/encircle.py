@@ -181,7 +181,8 @@ class Encirclement:
         oracles stop their searches at a limit (large graphs, the kernel backend), the walk
         takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
         only for a pair whose bound comes first (``sim.engine.cordon``); when every mode is
-        on the kernel backend, that walk runs in one compiled call (``CompiledCordon``).
+        on the kernel backend or has a full time matrix, that walk runs in one compiled call
+        (``CompiledCordon``).
         """
         exits = self.exits(place)
         if exits.size == 0:
