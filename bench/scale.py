@@ -14,7 +14,8 @@ memory (``ru_maxrss``) is its own. Per-incident cost is the replication's CPU ti
 divided by the incidents it dispatched; the network and its oracles are built, and
 the compiled dispatch search of small graphs loaded (numba, about 0.4 s of CPU, which
 counted as about 500 µs per incident of a 3-day run at 847 nodes before it was moved
-here), before the timer starts; their time is shown apart ("prep s").
+here), and the large graphs' compiled walks (``sim.engine.cordon_jit``,
+``sim.engine.best_first_jit``), before the timer starts; their time is shown apart ("prep s").
 
 The travel backend of graphs above ``FULL_MATRIX_MAX_NODES`` is chosen with the
 environment variable ``PATROLSIM_TRAVEL_BACKEND``: ``per-target`` (a full scipy
@@ -114,6 +115,11 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
             load_loops = None
     if load_loops is not None:
         load_loops()
+    for name in ("cordon_jit", "best_first_jit"):     # the large graphs' compiled walks (sixth session on)
+        try:
+            __import__(f"sim.engine.{name}", fromlist=["warm"]).warm()
+        except ImportError:
+            pass
     t1 = time.perf_counter()
     c1 = time.process_time()
     out = run_replication(ctx, 0)

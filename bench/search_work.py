@@ -10,7 +10,9 @@ step that asked (a throw-away wrapper around the steps, set up in the child proc
 columns of the cordon measure, A* pair searches of the dispatch search (``eta_s``), of
 ordering a circuit's stops and joining its legs, of drives back to a circuit, and the
 searches for a new circuit's lower bounds (``bound``: the full search of the old tree,
-counted as the graph's nodes). Each run also prints a hash of its engine outputs
+counted as the graph's nodes; the A* searches of the compiled walks of the cordon and the
+dispatch search, which do not go through the oracle's ``_pair``, are counted from the
+walks' own counters). Each run also prints a hash of its engine outputs
 (incidents with their dispatches, arrivals and cordon times, unit accounts, staffing,
 alert levels, visibility): with ``--old`` both trees run in fresh processes, one after
 the other, and the hashes must be equal (the work changes, not the results).
@@ -38,6 +40,7 @@ STEPS = [("sim.engine.duty", "order_stops", "order stops"),
          ("sim.engine.duty", "circuit_lower_bound_s", "bound"),
          ("sim.engine.search", "UnitSearch.eta_s", "dispatch"),
          ("sim.engine.search", "UnitSearch._best_first", "dispatch"),
+         ("sim.engine.search", "UnitSearch._best_first_compiled", "dispatch"),
          ("sim.engine.units", "Movement.join_circuit", "rejoin"),
          ("sim.engine.rejoin", "Rejoin._drive", "rejoin"),           # the shift change in one pass
          ("sim.engine.encircle", "Encirclement.seconds_s", "cordon")]
@@ -90,6 +93,27 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
         return out
 
     cls._pair, cls._advance, cls.from_sources = counted_pair, counted_advance, counted_full
+    try:                        # the cordon's compiled walk runs its A* searches itself (sixth session on)
+        from sim.engine.cordon import CompiledCordon
+    except ImportError:
+        CompiledCordon = None
+    try:
+        from sim.engine.search import UnitSearch
+    except ImportError:
+        UnitSearch = None
+    walks = [(CompiledCordon, "seconds_s"), (UnitSearch, "_best_first_compiled")]
+    for owner, name in walks:
+        walk = getattr(owner, name, None)
+        if walk is None:
+            continue
+
+        def counted_walk(self, *a, _walk=walk, **k):
+            n0, c0 = self.reached, self.searches
+            out = _walk(self, *a, **k)
+            nodes[("A*", tag[0])] += self.reached - n0
+            calls[("A*", tag[0])] += self.searches - c0
+            return out
+        setattr(owner, name, functools.wraps(walk)(counted_walk))
     bounded = getattr(cls, "lower_bounds_from_set", None)
     if bounded is not None:
         def counted_bounds(self, *a, **k):
@@ -108,8 +132,8 @@ def child(block_m: float, days: float, mix: str) -> None:
     from sim.scenario import scenario_from_dict
 
     tag, nodes, calls = ["other"], Counter(), Counter()
+    _wrap_searches(tag, nodes, calls)      # first: the steps' tags wrap the compiled walks' counts
     _wrap_steps(tag)
-    _wrap_searches(tag, nodes, calls)
     ctx = prepare(scenario_from_dict(scale.scenario_dict(block_m, days, mix)), quiet=True)
     nodes.clear()
     calls.clear()

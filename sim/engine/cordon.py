@@ -21,6 +21,10 @@ in the order of (arrival, unit, exit): the walk of the full greedy assignment
 (``greedy_cordon_s``, rows in unit order), which this therefore equals. A pair whose
 unit or exit is already taken is dropped without a search; a pair whose bound is above
 the cordon's time is never searched.
+
+``CompiledCordon`` runs the same walk in one compiled call (``sim.engine.cordon_jit``)
+when every mode travels on the kernel backend: the answers are this walk's, bit for
+bit (tests/doctrine/test_cordon_best_first.py, tests/network/test_cordon_compiled.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+
+from sim.network.searches import ALT_MARGIN_S
 
 INF = float("inf")
 MARGIN_S = 1e-6          # bounds are lowered by this: rounding may put a bound a hair above the exact time
@@ -120,3 +126,74 @@ def best_first_cordon_s(avail: np.ndarray, todo: np.ndarray, t: float, *, units,
             count.exact += 1
         push(heap, ((travel_s + w) + x, TIER_EXACT, a, e))
     return INF
+
+
+#: mode slots of the compiled walk (one signature for every force: unused slots repeat the first)
+SLOTS = 4
+
+
+class CompiledCordon:
+    """``best_first_cordon_s`` in one compiled call (``cordon_jit.cordon_walk``), for one engine's modes.
+
+    ``modes``: the engine's travel modes in slot order; ``oracles``: each one's ``TravelOracle``
+    (the kernel backend or a full time matrix; at least one on the kernel backend);
+    ``target``/``extra_s``: per mode, per place, the
+    node driven to and the walk from it. Built once per engine: the graphs' arrays go into
+    fixed tuples of ``SLOTS`` (so that one compiled signature serves every force).
+    """
+
+    def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
+        from sim.engine import cordon_jit
+        from sim.engine.best_first_jit import slot_arrays
+        self._walk = cordon_jit.cordon_walk
+        self._call = None
+        self.slot_of = {m: i for i, m in enumerate(modes)}
+        pad = list(range(len(modes))) + [0] * (SLOTS - len(modes))
+        a = slot_arrays(oracles, SLOTS)
+        self._graphs = (a["indptr"], a["indices"], a["weights"], a["lm_from"], a["lm_to"], a["lm_exact"],
+                        a["sd"], a["sp"], a["sh"], a["ckeys"], a["cvals"], a["ccount"], a["tm"], a["has_tm"])
+        self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
+        self._target = np.array([target[modes[i]] for i in pad], np.int64)
+        self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
+        self._touched = np.empty(1024, np.int32)
+        self.searches = 0       # A* searches run (also added to the first kernel's ``pair_searches``)
+        self.reached = 0        # nodes they reached
+        self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
+
+    def seconds_s(self, avail: np.ndarray, todo: np.ndarray, t: float, *, slot: np.ndarray, code: np.ndarray,
+                  lb_rows, locate, circuits: tuple | None, count: PairCounter | None = None) -> float:
+        """``best_first_cordon_s``'s answer. ``slot[a]``: the mode slot of unit ``avail[a]``.
+
+        ``circuits``: the dispatch index's ``(ui, uf, flat, seg)``, from which the units on their
+        circuit are located in the compiled call (as ``Circuit.where``); None: ``locate`` every
+        unit here (the tests' units have no circuit). Units off their circuit are always
+        located here, in unit order, before the walk (as the Python walk does: it may end a drive).
+        """
+        n = avail.size
+        on_circuit = code[avail] == 1
+        node = np.full(n, -1, np.int64)
+        wait = np.zeros(n)
+        for a in (np.flatnonzero(~on_circuit) if circuits is not None else range(n)):
+            node[a], wait[a] = locate(int(avail[a]))
+        lb = np.empty((n, todo.size))
+        if on_circuit.any():
+            lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
+        ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
+        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, lb, np.ascontiguousarray(slot, np.int64),
+                np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
+                ui, uf, flat, seg, *self._graphs, self._touched, ALT_MARGIN_S, MARGIN_S, float(LIMIT_GROWTH),
+                float(LIMIT_FLOOR_S), float(MAX_LIMIT_S))
+        if self._call is None:        # the entry point for these argument types (they never change)
+            from sim.engine.kernels import direct
+            self._call = direct(self._walk, args)
+        seconds, searched, exact, runs, reached, self._touched = self._call(*args)
+        if count is not None:
+            count.searched += searched
+            count.exact += exact
+        self.searches += runs
+        self.reached += reached
+        if runs:            # the oracles' counts of A* work include the walk's (on the first kernel's oracle)
+            k0 = self._count_kernel
+            k0.pair_searches += runs
+            k0.pair_reached += reached
+        return float(seconds)

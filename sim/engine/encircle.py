@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import kernels as K
-from sim.engine.cordon import PairCounter, best_first_cordon_s
+from sim.engine.cordon import SLOTS as CORDON_SLOTS
+from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.search import UnitSearch
@@ -109,6 +110,8 @@ class _RoadEnds:
 class Encirclement:
     """The encirclement measure over the engine's units (``seconds_s`` per major incident)."""
 
+    COMPILED_WALK = True     # large graphs: the best-first walk compiled (False: in Python; tests compare)
+
     def __init__(self, settings: EncircleSettings, *, city, units: list[UnitState], index: DispatchIndex,
                  search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
                  extra_s: dict) -> None:
@@ -130,6 +133,13 @@ class Encirclement:
         self._t = -1.0                     # the time of the cordon being measured (``_locate``)
         # where the oracles stop their searches at a limit (the kernel backend): pair searches, best first
         self._limited = any(mt.oracle.stops_at_limit for mt in travel.values())
+        # every mode on the kernel backend or a full matrix: the best-first walk in one compiled call (the same answers)
+        self.walk: CompiledCordon | None = None
+        if self._limited and self.COMPILED_WALK and not self.exhaustive and len(travel) <= CORDON_SLOTS \
+                and all(mt.oracle._kernel is not None or mt.oracle.time_matrix is not None for mt in travel.values()):
+            modes = list(travel)
+            self.walk = CompiledCordon(modes, [travel[m].oracle for m in modes], target, extra_s)
+            self._walk_slot = np.array([modes.index(st.mode) for st in units], np.int64)
         # full time matrices (the compiled dispatch search runs): every free unit's arrival at
         # every exit and the greedy walk in one compiled call, with the search's positions
         self._compiled = search.compiled and not self.exhaustive
@@ -170,7 +180,9 @@ class Encirclement:
         every free unit is one compiled call instead (``_compiled_cordon_s``). (3) Where the
         oracles stop their searches at a limit (large graphs, the kernel backend), the walk
         takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
-        only for a pair whose bound comes first (``sim.engine.cordon``).
+        only for a pair whose bound comes first (``sim.engine.cordon``); when every mode is
+        on the kernel backend or has a full time matrix, that walk runs in one compiled call
+        (``CompiledCordon``).
         """
         exits = self.exits(place)
         if exits.size == 0:
@@ -193,6 +205,11 @@ class Encirclement:
         self._t = t
         if self.exhaustive:
             return greedy_cordon_s(self._eta(avail, todo_arr, t))
+        if self.walk is not None:
+            index = self.index
+            return self.walk.seconds_s(avail, todo_arr, t, slot=self._walk_slot[avail], code=code,
+                                       lb_rows=index.lb_rows, locate=self._locate, count=self.pairs,
+                                       circuits=(index.ui, index.uf, index.flat.flat, index.flat.seg))
         if self._limited:
             return best_first_cordon_s(avail, todo_arr, t, units=self.units, code=code,
                                        lb_rows=self.index.lb_rows, locate=self._locate, travel=self.travel,

@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
+from sim.engine import best_first_jit as BFJ
 from sim.engine import kernels as K
 from sim.engine.kernels import nearest_unit
 from sim.engine.dispatch_index import DispatchIndex
@@ -32,6 +33,7 @@ BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed
 NONE_OFF = MappingProxyType({})
 NONE_FOUND = ()
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
+BFJ_SLOTS = 4                # mode slots of the compiled best-first walk (unused slots repeat the first)
 
 
 class UnitSearch:
@@ -39,6 +41,7 @@ class UnitSearch:
 
     VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
     BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
+    COMPILED_WALK = True    # ... in compiled code, every mode on the kernel backend or a matrix (_best_first_compiled)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -95,6 +98,12 @@ class UnitSearch:
             self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
             index.keep_bounds_by_place()
             K.compile_once()
+        # large graphs, every mode on the kernel backend: the best-first walk compiled (``_best_first_compiled``)
+        self._walk_on = False
+        self.searches = self.reached = 0     # its A* searches and the nodes they reached (benchmarks)
+        if (not self.compiled and self.best_only and self.COMPILED_WALK and self._fixed_lb and len(travel) <= BFJ_SLOTS
+                and all(travel[m].oracle._kernel is not None or self._T[m] is not None for m in travel)):
+            self._setup_walk(list(travel), travel)
 
     def owns(self, st: UnitState, place: int) -> tuple[bool, bool]:
         """(the place is in the unit's beat, the place is in a beat next to it)."""
@@ -245,6 +254,9 @@ class UnitSearch:
         """
         if self.compiled:
             return self._search_compiled(place, t, is_backup=is_backup)
+        self.chosen_at = None
+        if self._walk_on and self.BEST_FIRST:
+            return self._best_first_compiled(place, t, is_backup=is_backup), []
         self.located, self.located_t = {}, t
         index = self.index
         if self.exhaustive:
@@ -365,6 +377,120 @@ class UnitSearch:
             lb = ((lower_bound[mode](node, target_of[mode][place]) + wait) + extra_of[mode][place]) - BOUND_MARGIN_S
             push(heap, (lb if lb > b0 else b0, u, node, wait))
         return best_uid
+
+    def _setup_walk(self, modes: list, travel: dict) -> None:
+        """The arrays of ``_best_first_compiled``: per unit its mode slot and rule flags, per slot the graph."""
+        from sim.network.searches import ALT_MARGIN_S
+        pad = list(range(len(modes))) + [0] * (BFJ_SLOTS - len(modes))
+        ks = [travel[modes[i]].oracle._kernel for i in pad]       # None: a mode with a full time matrix
+        self._walk_kernels = ks
+        self._count_kernel = next(k for k in ks if k is not None)
+        arrays = BFJ.slot_arrays([travel[m].oracle for m in modes], BFJ_SLOTS)
+        self._walk_slot = np.array([modes.index(st.mode) for st in self.units], np.int64)
+        ruled = np.array([st.kind in self._ruled for st in self.units], bool)
+        no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
+        self._walk_checked = (ruled, ruled | no_backup)          # by is_backup: units the rules decide
+        n = len(self.units)
+        self._walk_bound = np.empty(n)
+        self._walk_node, self._walk_wait = np.full(n, -1, np.int64), np.zeros(n)
+        self._walk_version = -1
+        self._walk_bounds = self._walk_call = None
+        # the walk's order, heap and state between its calls (a unit the rules decide is decided here)
+        self._walk_istate = np.zeros(BFJ.I_SIZE_ALL, np.int64)
+        self._walk_fstate = np.zeros(BFJ.F_SIZE_ALL)
+        self._walk_state = (np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n, np.int64),
+                            np.empty(n), self._walk_istate, self._walk_fstate)
+        # per place, per slot (a row per place: the walk's one contiguous argument)
+        self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
+        self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
+        self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
+        self._walk_has_tm = arrays["has_tm"]
+        self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
+        self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
+        self._walk_pairs = (arrays["ckeys"], arrays["cvals"], arrays["ccount"], arrays["tm"], arrays["has_tm"])
+        self._walk_touched = np.empty(1024, np.int32)
+        self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
+        self._walk_on = True
+
+    def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
+        """``_best_first``'s choice in compiled calls (``sim.engine.best_first_jit``): the same unit.
+
+        The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does), then
+        the units on a drive located here in unit order (as the walk's first units: bound -inf;
+        locating one may end its drive), then the walk (``walk``) over the rest. A unit whose
+        eligibility the rules decide is decided here when the walk reaches it (``owns``,
+        ``eligible`` at arrival 0 and its travel limit, as ``_best_first``), and the walk goes on.
+        When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
+        The chosen unit's pair goes into the oracle's cache with its path, and its place and
+        arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
+        called through its entry point (``kernels.direct``: the argument types never change; the
+        index's circuit arrays are fetched again when they grow).
+        """
+        index = self.index
+        flat = index.flat
+        if self._walk_version != flat.version:
+            self._walk_version = flat.version
+            self._walk_bounds = self._walk_call = None
+        target, extra = self._walk_target[place], self._walk_extra[place]
+        bound = self._walk_bound
+        args = (place, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
+                *self._walk_lm, self._walk_has_tm, *self._walk_margins, bound)
+        fn = self._walk_bounds
+        if fn is None:
+            fn = self._walk_bounds = K.direct(BFJ.bounds, args)
+        drives, python = fn(*args)
+        if python:
+            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
+        self.located, self.located_t = {}, t
+        located = self.located
+        node, wait = self._walk_node, self._walk_wait
+        ahead = np.flatnonzero(bound == -INF).tolist() if drives else ()
+        units = self.units
+        for u in ahead:
+            node[u], wait[u] = located[u] = self.where(units[u], t)
+        istate, fstate = self._walk_istate, self._walk_fstate
+        istate[BFJ.I_STARTED] = 0
+        args = [bound, node, wait, self._walk_checked[is_backup], index.code, float(t), index.ui, index.uf,
+                flat.flat, flat.seg, self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm,
+                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
+                BFJ.NO_PATH]
+        fn = self._walk_call
+        if fn is None:
+            fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
+        while True:
+            status, uid, eta, at, w, travel_s, path, self._walk_touched = fn(*args)
+            if status != BFJ.NEEDS_RULES:
+                break
+            u = int(istate[BFJ.I_PENDING])       # the rules decide this unit, as in _best_first
+            st = units[u]
+            own, nb = self.owns(st, place)
+            fstate[BFJ.F_OK] = eligible(Candidate(u, st.kind, st.role, 0.0, own, nb), rules=self.rules,
+                                        is_backup=is_backup)
+            fstate[BFJ.F_OWN] = own
+            fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
+            args[-1] = path                      # the best so far
+            args[22] = self._walk_touched
+        for u in ahead:
+            node[u] = -1
+        runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])
+        self.searches += runs
+        self.reached += reached
+        if runs:            # the oracles' counts of A* work include the walk's (on the first kernel's oracle)
+            k0 = self._count_kernel
+            k0.pair_searches += runs
+            k0.pair_reached += reached
+        if status != BFJ.FOUND:
+            self.located = {}
+            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
+        if uid < 0:
+            return None
+        at = int(at)
+        s = int(self._walk_slot[uid])
+        if path.size:
+            self._walk_kernels[s].remember(at, int(target[s]), travel_s, path)
+        located[uid] = self.chosen_at = (at, float(w))
+        self.chosen_eta_s = float(eta)
+        return int(uid)
 
     def _search_compiled(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list]:
         """``search`` with nearest-unit choice, compiled: the same choice as the pruned walk.

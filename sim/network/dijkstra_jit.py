@@ -320,3 +320,46 @@ def path_sums(path, edge_key, edge_s, edge_m, n_nodes):
         cum_s[i] = acc_s
         cum_m[i] = acc_m
     return cum_s, cum_m
+
+
+@njit(cache=True, nogil=True)
+def path_metres(path, edge_key, edge_m, n_nodes):
+    """``path_sums(...)[1][-1]`` alone: the metres along ``path``, the same additions in the same order."""
+    acc_m = 0.0
+    for i in range(1, path.size):
+        k = np.searchsorted(edge_key, np.int64(path[i - 1]) * n_nodes + path[i])
+        if i == 1:
+            acc_m = edge_m[k]
+        else:
+            acc_m += edge_m[k]
+    return acc_m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(keys, key):
+    """The slot of ``key`` in an open-addressing table (linear probing): where it is, or the empty one."""
+    mask = keys.size - 1
+    i = (key * 2654435761) & mask
+    while keys[i] != key and keys[i] != -1:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_get(keys, vals, key):
+    """The exact seconds kept for ``key`` (source * n + target), or -1.0 if none."""
+    i = _slot(keys, key)
+    return vals[i] if keys[i] == key else -1.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_put(keys, vals, count, key, seconds):
+    """Keep ``seconds`` for ``key``; a table half full is emptied first (``count[0]``: entries kept)."""
+    if 2 * (count[0] + 1) > keys.size:
+        keys[:] = -1
+        count[0] = 0
+    i = _slot(keys, key)
+    if keys[i] != key:
+        keys[i] = key
+        vals[i] = seconds
+        count[0] += 1

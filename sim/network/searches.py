@@ -66,6 +66,7 @@ import numpy as np
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
 N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
+COMPILED_PAIRS = 2**16               # slots of the compiled walks' table of pair seconds (emptied when half full)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
 _ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
@@ -93,6 +94,7 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
+    jit.path_metres(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
 
@@ -148,7 +150,12 @@ class SearchColumns:
         self._sd = np.full(n, np.inf)
         self._sp = np.full(n, -1, np.int32)
         self._touched = np.empty(1024, np.int32)
-        self._pairs: OrderedDict[tuple[int, int], tuple[float, np.ndarray | None]] = OrderedDict()
+        # answers in the order found; when full the oldest goes (a hit does not reorder: the
+        # bookkeeping of least-recently-used cost more than the searches it saved)
+        self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
+        # the compiled walks' own cache of exact pair seconds (``dijkstra_jit.pair_get``/``pair_put``, keyed
+        # by source * n + target): they cannot read ``_pairs``; an answer is the A* loop's either way
+        self.compiled_pairs = (np.full(COMPILED_PAIRS, -1, np.int64), np.zeros(COMPILED_PAIRS), np.zeros(1, np.int64))
         self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
         self.pair_searches = 0  # A* searches run
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
@@ -186,7 +193,6 @@ class SearchColumns:
         key = (source, target)
         hit = self._pairs.get(key)
         if hit is not None:
-            self._pairs.move_to_end(key)
             return hit
         above_s = self._above.get(key)
         if above_s is not None and limit_s <= above_s:   # searched before: its time is above the limit
@@ -199,13 +205,26 @@ class SearchColumns:
         out = (float(d), path if d < np.inf else None)
         if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
             if len(self._pairs) >= MAX_PAIRS:
-                self._pairs.popitem(last=False)
+                del self._pairs[next(iter(self._pairs))]
             self._pairs[key] = out
         else:                                     # above the limit: a search up to it is not needed again
             if len(self._above) >= MAX_PAIRS:
                 self._above.clear()
             self._above[key] = float(limit_s)
         return out
+
+    def remember(self, source: int, target: int, seconds: float, path: np.ndarray) -> None:
+        """Keep a pair's exact answer found by a compiled walk (``toward_rows`` on these arrays, as ``_pair``).
+
+        The dispatch search of large graphs runs its A* searches in compiled code
+        (``sim.engine.best_first_jit``) and hands over the chosen unit's, so that sending it
+        (its route and metres) finds the pair here instead of searching it again.
+        """
+        key = (source, target)
+        if key not in self._pairs:
+            if len(self._pairs) >= MAX_PAIRS:
+                del self._pairs[next(iter(self._pairs))]
+            self._pairs[key] = (float(seconds), path)
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""

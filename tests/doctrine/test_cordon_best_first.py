@@ -2,6 +2,7 @@
 
 - ``best_first_cordon_s`` (sim/engine/cordon.py, the kernel backend): (unit, exit) pairs
   taken best first by lower bounds, A* pair searches only where a bound comes first;
+- ``CompiledCordon`` (the same walk in one compiled call, ``sim.engine.cordon_jit``);
 - ``kernels.cordon_from_matrix`` (full time matrices): the whole assignment compiled;
 - ``_RoadEnds.exits``: the exits from the measured roads' ends only.
 
@@ -21,7 +22,7 @@ import pytest
 
 from sim.engine import cordon as cordon_mod
 from sim.engine import kernels as K
-from sim.engine.cordon import PairCounter, best_first_cordon_s
+from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine.encircle import _RoadEnds, exit_places, greedy_cordon_s
 from sim.kinds import MAJOR_ROAD_CLASSES
 from sim.network import TravelOracle
@@ -112,6 +113,34 @@ def test_best_first_equals_the_full_assignment_on_random_units(request, monkeypa
         assert count.searched > 1.2 * count.exact
 
 
+@pytest.mark.parametrize("town_name", ["small_town", "large_town", "small_town with a matrix"])
+@pytest.mark.parametrize("limits", ["as shipped", "tight"])
+def test_compiled_walk_equals_the_full_assignment_and_the_python_walk(request, monkeypatch, town_name, limits):
+    graph, oracles = request.getfixturevalue(town_name.split(" ")[0])
+    if town_name.endswith("matrix"):       # motorbikes read a full time matrix, cars search (Liechtenstein's mix)
+        oracles = {**oracles, "motorbike": TravelOracle(graph, speed_factor=1.3, backend="kernel")}
+        assert oracles["motorbike"].time_matrix is not None and oracles["car"].time_matrix is None
+    if limits == "tight":
+        monkeypatch.setattr(cordon_mod, "LIMIT_GROWTH", 1.01)
+        monkeypatch.setattr(cordon_mod, "LIMIT_FLOOR_S", 0.5)
+    rng = np.random.default_rng(15)
+    count, count_py = PairCounter(), PairCounter()
+    finite = 0
+    for _ in range(40):
+        avail, todo, args, want, eta = _random_case(rng, graph, oracles)
+        walk = CompiledCordon(list(MODES), [oracles[m] for m in MODES], args["target"], args["extra_s"])
+        slot = np.array([MODES.index(u.mode) for u in args["units"]], np.int64)
+        got = walk.seconds_s(avail, todo, 0.0, slot=slot[avail], code=args["code"], lb_rows=args["lb_rows"],
+                             locate=args["locate"], circuits=None, count=count)
+        assert got == want, (todo.tolist(), got, want)
+        assert best_first_cordon_s(avail, todo, 0.0, count=count_py, **args) == want
+        finite += want < np.inf
+    assert finite >= 30
+    assert 0 < count.exact <= count.searched
+    if limits == "tight":
+        assert count.searched > 1.2 * count.exact
+
+
 def test_best_first_when_a_unit_cannot_reach_an_exit(small_town):
     """Infinite arrivals (the exits past the first cannot be reached): inf, as the full assignment gives."""
     graph, oracles = small_town
@@ -130,6 +159,10 @@ def test_best_first_when_a_unit_cannot_reach_an_exit(small_town):
     eta_inf = eta.copy()
     eta_inf[:, 1:] = np.inf
     assert got == greedy_cordon_s(eta_inf) == np.inf
+    walk = CompiledCordon(list(MODES), [oracles[m] for m in MODES], args["target"], args["extra_s"])
+    slot = np.array([MODES.index(u.mode) for u in args["units"]], np.int64)
+    assert walk.seconds_s(avail, todo, 0.0, slot=slot[avail], code=args["code"], lb_rows=args["lb_rows"],
+                          locate=args["locate"], circuits=None) == np.inf
 
 
 def test_compiled_greedy_equals_the_python_walk_on_ties_and_inf():

@@ -36,6 +36,8 @@ def _kernel_ctx(small_town_dict, monkeypatch, level: str, dispatch: dict | None 
         alert={"level": level}, demand={"incidents_per_day": 220}, **extra))
     monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
     monkeypatch.delenv(travel_mod.BACKEND_ENV, raising=False)
+    # the Python walk (the compiled one is compared with it in tests/network/test_compiled_walks.py)
+    monkeypatch.setattr(UnitSearch, "COMPILED_WALK", False)
     ctx = prepare(sc, quiet=True)
     assert all(mt.oracle.stops_at_limit for mt in ctx.travel.values())
     return sc, ctx

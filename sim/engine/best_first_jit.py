@@ -1,0 +1,340 @@
+"""The dispatch search of large graphs (``UnitSearch._best_first``) as two compiled calls.
+
+On the kernel backend (no time matrix) the dispatch search visits units in order of a
+lower bound and runs an A* pair search for each unit whose own bound comes first
+(``sim.engine.search.UnitSearch._best_first``, whose docstring gives the walk). In Python
+each unit reached cost a ``Circuit.where``, a landmark bound through numba's dispatcher
+and tuple work on ``heapq``; each search a call into the A* loop through ``SearchColumns``
+(cProfile of the 13,002-node town, 14 days, all cars: about 0.25 ms per dispatch, a
+third of it in the searches).
+
+``bounds`` makes the walk's bounds (``lb_rows[:, place] + bias`` raised by the landmarks
+for units waiting at a node: ``UnitSearch._bound_fixed``'s sums); the caller then locates
+the units on a drive in Python (bound -inf: the walk's first units, in unit order) and
+``walk`` does the rest with the same keys, order and sums:
+
+- the order is a stable sort of the bounds (numpy's ``argsort(kind="stable")``; there are
+  no NaN bounds: the caller checks);
+- a unit on its circuit is located with ``kernels._on_circuit`` (``Circuit.where``'s
+  operations), a unit at a node from the index's arrays (``Movement.where``'s values);
+- the heap's entries are (key, unit), compared as Python compares the tuples;
+- the landmark bound is ``alt_jit._pair_bound`` and a pair search ``dijkstra_jit.toward_rows``
+  with the limit ``((best - wait) - walk) + 1e-3``: the functions ``SearchColumns`` calls, so
+  each arrival is ``wait + seconds + walk`` to the bit.
+
+A unit whose eligibility the rules decide (a kind with a travel limit or kept to its beat;
+a kind that may not back up, for a backup) is decided in Python, where the Python walk
+decides it: ``walk`` stops with ``NEEDS_RULES`` when one comes first, keeping its state in
+arrays, and goes on when called again with the verdict (eligible at all, owns the place,
+its travel limit); the limit then caps the search and the arrival as in the Python walk.
+The oracle's pair cache
+(a Python dict) is not read; the walks keep exact pair seconds in a table of their own per
+oracle (``SearchColumns.compiled_pairs``): an answer is the A* loop's whether it comes from
+the table or a search. The chosen unit's path, when a search found it, is returned, for the
+caller to put in the oracle's cache, so that sending the unit finds its route without a search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.engine.kernels import _on_circuit
+from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, SEG
+from sim.network.alt_jit import _pair_bound
+from sim.network.dijkstra_jit import pair_get, pair_put, toward_rows
+
+FOUND, NEEDS_RULES, NO_WALK = 0, 1, 2
+NO_PATH = np.empty(0, np.int32)
+
+
+@njit(cache=True, nogil=True)
+def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm,
+           alt_margin_s, margin_s, out):
+    """Each unit's bound at ``place``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a unit
+    waiting at a node whose bound is then -inf, ``(wait + landmark bound + walk) - margin_s``.
+
+    ``bound_rows``: the circuits' bound rows (``FlatCircuits.bound``; no rows: every unit's bound is
+    0 + bias). ``slot[u]``: the unit's mode; per slot ``target[slot]``, ``extra[slot]`` (the node driven
+    to and the walk from it), the landmarks' tables (tuples) and whether they bound, and whether the
+    mode has a full time matrix (``has_tm``: then its units at a node keep -inf, as ``_bound_fixed``
+    leaves them, and are located first).
+    Writes ``out``; returns ``(units on a drive, whether the Python walk must run)``: the units
+    whose bound is -inf (the caller locates them) and whether a bound is NaN (an unreachable
+    place: no order of numpy's to copy).
+    """
+    n = code.size
+    drives = 0
+    python = False
+    has_rows = bound_rows.shape[0] > 0
+    for u in range(n):
+        b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
+        v = b + bias[u]
+        if v == -np.inf:
+            node = ui[u, FIXED_NODE]
+            m = slot[u]
+            if node >= 0 and not has_tm[m]:       # (a mode with a time matrix: located first, as in Python)
+                lb = _pair_bound(lm_from[m], lm_to[m], node, target[m], alt_margin_s) if lm_exact[m] else 0.0
+                v = (uf[u, FIXED_WAIT] + lb + extra[m]) - margin_s
+        out[u] = v
+        if v == -np.inf:
+            drives += 1
+        elif v != v:
+            python = True
+    return drives, python
+
+
+@njit(cache=True, nogil=True)
+def stable_order(bound):
+    """``bound.argsort(kind="stable")`` for bounds without NaN (ties in index order; tested against numpy)."""
+    return np.argsort(bound, kind="mergesort")
+
+
+#: the walk's state between calls (``istate`` and ``fstate`` entries)
+I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_REACHED, I_PENDING, I_STARTED = range(8)
+F_BEST, F_BEST_WAIT, F_BEST_TRAVEL, F_PENDING_KEY, F_OK, F_OWN, F_CAP = range(7)
+I_SIZE_ALL, F_SIZE_ALL = 8, 7
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sift_down(heap_k, heap_u, size):
+    """The last entry of a heap of ``size + 1`` entries moves down from the root (the root is removed)."""
+    lk = heap_k[size]
+    lu = heap_u[size]
+    j = 0
+    while True:
+        c = 2 * j + 1
+        if c >= size:
+            break
+        if c + 1 < size and (heap_k[c + 1] < heap_k[c] or (heap_k[c + 1] == heap_k[c] and heap_u[c + 1] < heap_u[c])):
+            c += 1
+        if heap_k[c] > lk or (heap_k[c] == lk and heap_u[c] > lu):
+            break
+        heap_k[j] = heap_k[c]
+        heap_u[j] = heap_u[c]
+        j = c
+    heap_k[j] = lk
+    heap_u[j] = lu
+
+
+@njit(cache=True, nogil=True)
+def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
+         indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s,
+         ckeys, cvals, ccount, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate, best_path):
+    """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
+
+    ``bound`` per unit (from ``bounds``; ``inf``: never a candidate); ``node[u] >= 0``: the unit
+    was located by the caller (on a drive: ``wait[u]`` too); ``checked[u]``: its eligibility needs
+    the rules. ``tm``/``has_tm`` per slot: the mode's full time matrix, if it has one (then its bound
+    and time are the matrix's seconds, no search). ``ckeys``/``cvals``/``ccount`` per slot: the oracle's table of exact pair seconds
+    (``SearchColumns.compiled_pairs``), read before a search and written after one that found the
+    time. ``order``, ``heap_*`` (a unit each, one more for the heap) and ``istate``/``fstate``
+    hold the walk between calls: ``istate[I_STARTED]`` 0 starts a walk. When a checked unit comes
+    first the call returns ``NEEDS_RULES`` with the unit in ``istate[I_PENDING]``; the caller writes
+    the rules' verdict (``fstate[F_OK]``: eligible with arrival 0; ``F_OWN``: the place is in its
+    beat; ``F_CAP``: its travel limit, inf if none or if it owns the place) and calls again, with
+    the same arrays, to go on: the Python walk's checks, in its order.
+
+    Returns ``(status, uid, arrival, node, wait, travel seconds, path, touched)`` when ``FOUND``:
+    the choice (-1 if none), where it is, the seconds of its pair search and its path (empty when
+    it needed none or came from the table), and the scratch list of reached nodes; the A* searches run and the nodes they
+    reached are ``istate[I_RUNS]`` and ``istate[I_REACHED]``.
+    """
+    n = bound.size
+    if istate[I_STARTED] == 0:
+        order[:] = stable_order(bound)
+        istate[I_STARTED] = 1
+        istate[I_NEXT] = 0
+        istate[I_SIZE] = 0
+        istate[I_BEST_UID] = -1
+        istate[I_BEST_NODE] = -1
+        istate[I_RUNS] = 0
+        istate[I_REACHED] = 0
+        istate[I_PENDING] = -1
+        fstate[F_BEST] = np.inf
+        fstate[F_BEST_WAIT] = 0.0
+        fstate[F_BEST_TRAVEL] = np.inf
+        best_path = NO_PATH
+    i = istate[I_NEXT]
+    size = istate[I_SIZE]
+    best = fstate[F_BEST]
+    best_uid = istate[I_BEST_UID]
+    best_node = istate[I_BEST_NODE]
+    best_wait = fstate[F_BEST_WAIT]
+    best_travel = fstate[F_BEST_TRAVEL]
+    runs = istate[I_RUNS]
+    reached = istate[I_REACHED]
+    pending = istate[I_PENDING]
+    istate[I_PENDING] = -1
+    while True:
+        if pending >= 0:                         # a checked unit popped before: the rules' verdict came
+            u = pending
+            key = fstate[F_PENDING_KEY]
+            pending = -1
+            if fstate[F_OK] == 0.0:
+                continue
+            own = fstate[F_OWN] != 0.0
+            cap = fstate[F_CAP]
+        else:
+            b0 = bound[order[i]] if i < n else np.inf
+            if size > 0 and heap_k[0] < b0:      # a located unit comes first: its exact arrival
+                key = heap_k[0]
+                u = heap_u[0]
+                if key > best or key == np.inf:
+                    break
+                size -= 1
+                if size > 0:
+                    _sift_down(heap_k, heap_u, size)
+                if checked[u]:                   # the rules decide: ask the caller, go on when called again
+                    istate[I_NEXT] = i
+                    istate[I_SIZE] = size
+                    istate[I_BEST_UID] = best_uid
+                    istate[I_BEST_NODE] = best_node
+                    istate[I_RUNS] = runs
+                    istate[I_REACHED] = reached
+                    istate[I_PENDING] = u
+                    fstate[F_BEST] = best
+                    fstate[F_BEST_WAIT] = best_wait
+                    fstate[F_BEST_TRAVEL] = best_travel
+                    fstate[F_PENDING_KEY] = key
+                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path, touched
+                own = True
+                cap = np.inf
+            else:
+                if b0 > best or b0 == np.inf:
+                    break
+                u = order[i]
+                i += 1
+                if node[u] >= 0:                         # located by the caller (a drive)
+                    nd = node[u]
+                    w = wait[u]
+                elif code[u] != 1 and ui[u, FIXED_NODE] < 0:     # a drive the caller did not locate: never
+                    return NO_WALK, -1, np.inf, -1, 0.0, np.inf, best_path, touched
+                elif code[u] == 1:                       # on its circuit: Circuit.where
+                    s = ui[u, SEG]
+                    at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
+                    nd = np.int64(at)
+                else:                                    # at the station or a scene just cleared
+                    nd = ui[u, FIXED_NODE]
+                    w = uf[u, FIXED_WAIT]
+                heap_node[u] = nd
+                heap_wait[u] = w
+                m = slot[u]
+                if has_tm[m]:                            # TravelOracle.lower_bound_s: the matrix's seconds
+                    lb = tm[m][nd, target[m]]
+                else:
+                    lb = _pair_bound(lm_from[m], lm_to[m], nd, target[m], alt_margin_s) if lm_exact[m] else 0.0
+                lb = ((lb + w) + extra[m]) - margin_s
+                key = lb if lb > b0 else b0
+                # push (key, u): it moves up from the bottom
+                j = size
+                while j > 0:
+                    p = (j - 1) >> 1
+                    if heap_k[p] < key or (heap_k[p] == key and heap_u[p] < u):
+                        break
+                    heap_k[j] = heap_k[p]
+                    heap_u[j] = heap_u[p]
+                    j = p
+                heap_k[j] = key
+                heap_u[j] = u
+                size += 1
+                continue
+        # the exact arrival of unit u (popped with ``key``), searched up to the best so far (and its cap)
+        limit_s = best if best_uid >= 0 else np.inf
+        if not own:
+            if key > cap:
+                continue
+            if cap < limit_s:
+                limit_s = cap
+        m = slot[u]
+        nd = heap_node[u]
+        w = heap_wait[u]
+        x = extra[m]
+        goal = target[m]
+        path = NO_PATH
+        if has_tm[m]:                            # the matrix's seconds, as _best_first reads them
+            travel = tm[m][nd, goal]
+        elif nd == goal:
+            travel = 0.0
+        else:
+            pair = np.int64(nd) * (indptr[m].size - 1) + goal
+            travel = pair_get(ckeys[m], cvals[m], pair)
+            if travel < 0.0:                     # not kept: the A* search
+                travel, path, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
+                                                         touched, goal, nd, limit_s - w - x + 1e-3,
+                                                         lm_from[m], lm_to[m])
+                runs += 1
+                reached += n_t
+                if travel < np.inf:
+                    pair_put(ckeys[m], cvals[m], ccount[m], pair, travel)
+        eta = w + travel + x
+        if not own and not eta <= cap:            # a checked unit past its travel limit may not answer
+            continue
+        if best_uid < 0 or eta < best or (eta == best and u < best_uid):
+            best, best_uid, best_node, best_wait, best_travel, best_path = eta, u, nd, w, travel, path
+    istate[I_STARTED] = 0
+    istate[I_RUNS] = runs
+    istate[I_REACHED] = reached
+    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path, touched
+
+def warm(slots: int = 4) -> None:
+    """Load (or compile) both loops now, for the argument types ``UnitSearch`` passes (``slots`` mode slots)."""
+    z1, zi = np.zeros(1), np.zeros(1, np.int64)
+    ui, uf = np.zeros((1, 6), np.int64), np.zeros((1, 9))
+    lm = tuple(np.zeros((2, 1)) for _ in range(slots))
+    exact = np.zeros(slots, np.bool_)
+    b = np.zeros(1)
+    bounds(0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
+           np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b)
+    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
+           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
+    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
+               tuple(np.zeros(2) for _ in range(slots)))
+    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
+             tuple(np.zeros(1, np.int64) for _ in range(slots)))
+    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
+    walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
+         np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), *csr, lm, lm, exact,
+         *scratch, np.empty(16, np.int32), 0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
+         np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL), NO_PATH)
+
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only, C-ordered ndarray view of ``a`` (one compiled type for every time matrix: memory maps too)."""
+    v = np.ascontiguousarray(a, dtype=np.float64).view(np.ndarray)
+    v.flags.writeable = False
+    return v
+
+
+def slot_arrays(oracles: list, slots: int = 4) -> dict:
+    """Per mode slot (``oracles`` in slot order, padded to ``slots`` with the first), what the compiled walks read.
+
+    A mode on the kernel backend brings its ``SearchColumns``' arrays (reversed graph, landmarks, the
+    A* loop's scratch, the table of pair seconds) and a dummy matrix; a mode with a full time matrix
+    brings the matrix (read only) and dummies of a one-node graph. Tuples of equal types, so that one
+    compiled signature serves every force.
+    """
+    pad = [oracles[i] for i in list(range(len(oracles))) + [0] * (slots - len(oracles))]
+    out = {k: [] for k in ("indptr", "indices", "weights", "lm_from", "lm_to", "sd", "sp", "sh",
+                           "ckeys", "cvals", "ccount", "tm")}
+    exact, has_tm = [], []
+    for o in pad:
+        k = o._kernel
+        if k is not None:
+            parts = (*k._rev, k._lm_from_rows, k._lm_to_rows, k._sd, k._sp, k._sh, *k.compiled_pairs,
+                     read_only(np.zeros((1, 1))))
+            exact.append(k._lm_exact)
+            has_tm.append(False)
+        else:
+            parts = (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros((1, 1)), np.zeros((1, 1)),
+                     np.full(1, np.inf), np.full(1, -1, np.int32), np.zeros(1), np.full(4, -1, np.int64),
+                     np.zeros(4), np.zeros(1, np.int64), read_only(o.time_matrix))
+            exact.append(False)
+            has_tm.append(True)
+        for key, a in zip(out, parts):
+            out[key].append(a)
+    res = {key: tuple(v) for key, v in out.items()}
+    res["lm_exact"] = np.array(exact, np.bool_)
+    res["has_tm"] = np.array(has_tm, np.bool_)
+    return res

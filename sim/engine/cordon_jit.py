@@ -1,0 +1,242 @@
+"""The best-first cordon walk of large graphs (``sim.engine.cordon``) as one compiled call.
+
+On the kernel backend the cordon measure of a major incident walks (unit, exit) pairs
+best first and runs an A* pair search only where a pair's bound comes first
+(``cordon.best_first_cordon_s``, whose docstring gives the walk and why it equals the
+full greedy assignment). In Python each step was a tuple on ``heapq``, a landmark bound
+made through numpy and a call into the A* loop through numba's dispatcher; on the
+13,002-node town (14 days, all cars) the walk cost about 2 ms per cordon, a quarter of
+the replication, under half of it in the searches themselves (cProfile).
+
+Here the same walk runs in one call, with the same keys and the same order:
+
+- the heap's entries are (key, tier, unit, exit), compared as Python compares the
+  tuples (a total order on distinct entries: the heap's shape cannot change which
+  entry comes out first);
+- a unit on its circuit is located with ``kernels._on_circuit`` (``Circuit.where``'s
+  operations in its order: the same node and wait as the Python walk's ``locate``);
+  units elsewhere come located (the caller locates them in Python, in unit order,
+  as the Python walk does: that may finish a drive);
+- a located unit's bound is ``((landmark bound + wait) + walk) - MARGIN_S`` with the
+  landmark bound of ``alt_jit._pair_bound`` (``SearchColumns.lower_bounds``'s);
+- a pair search is ``dijkstra_jit.toward_rows``, the A* loop of ``SearchColumns.time``
+  on the same arrays, so each pair's seconds are that function's bits.
+
+The one difference: the oracle's cache of pairs (``SearchColumns._pair``, a Python dict)
+is not read; the compiled walks keep their own table of exact pair seconds per oracle
+(``SearchColumns.compiled_pairs``). A pair held in either is answered without a search,
+exact even above the limit asked, where a search may stop at the limit and run again
+later. The answer is the same (the walk takes exact entries in (arrival, unit, exit)
+order whichever pairs had them early); the count of searches differs (``bench/search_work.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.engine.kernels import _on_circuit
+from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, SEG
+from sim.network.alt_jit import _pair_bound
+from sim.network.dijkstra_jit import pair_get, pair_put, toward_rows
+
+TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _less(ks, ts, as_, es, i, j):
+    """Entry ``i`` comes before entry ``j``: Python's order of the tuples (key, tier, unit, exit)."""
+    if ks[i] != ks[j]:
+        return ks[i] < ks[j]
+    if ts[i] != ts[j]:
+        return ts[i] < ts[j]
+    if as_[i] != as_[j]:
+        return as_[i] < as_[j]
+    return es[i] < es[j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _swap(ks, ts, as_, es, i, j):
+    ks[i], ks[j] = ks[j], ks[i]
+    ts[i], ts[j] = ts[j], ts[i]
+    as_[i], as_[j] = as_[j], as_[i]
+    es[i], es[j] = es[j], es[i]
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(ks, ts, as_, es, i, size):
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            return
+        if child + 1 < size and _less(ks, ts, as_, es, child + 1, child):
+            child += 1
+        if not _less(ks, ts, as_, es, child, i):
+            return
+        _swap(ks, ts, as_, es, i, child)
+        i = child
+
+
+@njit(cache=True, nogil=True)
+def _push(ks, ts, as_, es, size, key, tier, a, e):
+    """Add an entry to the heap of ``size`` entries (room is always there: a pop precedes every push)."""
+    ks[size], ts[size], as_[size], es[size] = key, tier, a, e
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _less(ks, ts, as_, es, i, parent):
+            break
+        _swap(ks, ts, as_, es, i, parent)
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s):
+    """``TravelOracle.lower_bounds_s`` of one pair: the matrix's seconds, else the landmarks' bound (0 if none)."""
+    if has_tm[m]:
+        return tm[m][source, target]
+    return _pair_bound(lm_from[m], lm_to[m], source, target, alt_margin_s) if lm_exact[m] else 0.0
+
+
+@njit(cache=True, nogil=True)
+def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
+                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, ckeys, cvals, ccount, tm, has_tm,
+                touched,
+                alt_margin_s, margin_s, growth, floor_s, max_limit_s):
+    """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
+
+    Per free unit ``a`` (``uids[a]``, ascending): ``node[a]``/``wait[a]`` where it is (``node``
+    -1: on its circuit, located here from ``ui``/``uf``/``flat``/``seg`` at ``t``, the dispatch
+    index's arrays); ``on_circuit[a]``: its circuit bounds its arrivals, ``lb[a, e]`` (the bound at
+    exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` is
+    ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the reversed
+    graph's CSR (``indptr``, ``indices``, ``weights``), the landmarks' seconds a node per row,
+    whether they bound (``lm_exact``), the A* loop's scratch arrays (``sd``, ``sp``, ``sh``) and the
+    oracle's table of exact pair seconds (``ckeys``, ``cvals``, ``ccount``: ``SearchColumns.compiled_pairs``);
+    a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
+    ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
+
+    Returns ``(seconds, searched, exact, runs, nodes reached, touched)``: the pair searches asked
+    and those that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's
+    node needs none) and the nodes they reached, and the scratch list of reached nodes (grown if
+    it had to be).
+    """
+    n_avail = uids.size
+    n_exits = exit_t.shape[1]
+    searched = 0
+    exact = 0
+    runs = 0
+    reached = 0
+    cap = n_avail * n_exits + 1
+    ks = np.empty(cap, np.float64)
+    ts = np.empty(cap, np.int64)
+    as_ = np.empty(cap, np.int64)
+    es = np.empty(cap, np.int64)
+    size = 0
+    bound = np.empty((n_avail, n_exits), np.float64)
+    have_bound = np.zeros(n_avail, np.bool_)
+    for a in range(n_avail):
+        if node[a] < 0:                    # on its circuit: where Circuit.where puts it at t
+            u = uids[a]
+            s = ui[u, SEG]
+            at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
+            node[a] = np.int64(at)
+            wait[a] = w
+    for a in range(n_avail):
+        if on_circuit[a]:
+            for e in range(n_exits):
+                ks[size], ts[size], as_[size], es[size] = lb[a, e], TIER_CIRCUIT, a, e
+                size += 1
+        else:
+            m = slot[a]
+            for e in range(n_exits):
+                b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, node[a], exit_t[m, e], alt_margin_s)
+                bound[a, e] = ((b + wait[a]) + exit_x[m, e]) - margin_s
+                ks[size], ts[size], as_[size], es[size] = bound[a, e], TIER_LOCATED, a, e
+                size += 1
+            have_bound[a] = True
+    for i in range(size // 2 - 1, -1, -1):
+        _sift_down(ks, ts, as_, es, i, size)
+    unit_free = np.ones(n_avail, np.bool_)
+    exit_free = np.ones(n_exits, np.bool_)
+    left = n_exits
+    while size > 0:
+        key, tier, a, e = ks[0], ts[0], as_[0], es[0]
+        size -= 1
+        if size > 0:
+            _swap(ks, ts, as_, es, 0, size)
+            _sift_down(ks, ts, as_, es, 0, size)
+        if not (unit_free[a] and exit_free[e]):
+            continue
+        if tier == TIER_EXACT:
+            if key == np.inf:              # no free unit can reach the exits still open
+                return np.inf, searched, exact, runs, reached, touched
+            unit_free[a] = False
+            exit_free[e] = False
+            left -= 1
+            if left == 0:
+                return key, searched, exact, runs, reached, touched
+            continue
+        m = slot[a]
+        if tier == TIER_CIRCUIT:
+            if not have_bound[a]:
+                for k in range(n_exits):
+                    b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, node[a], exit_t[m, k], alt_margin_s)
+                    bound[a, k] = ((b + wait[a]) + exit_x[m, k]) - margin_s
+                have_bound[a] = True
+            b = bound[a, e]
+            size = _push(ks, ts, as_, es, size, key if key >= b else b, TIER_LOCATED, a, e)
+            continue
+        # a located unit's bound came first: its exact arrival, if it is at most a limit a little ahead
+        nxt = ks[0] if size > 0 else key
+        top = nxt if nxt >= key else key           # Python's max(next, key, 0.0): the first largest
+        if 0.0 > top:
+            top = 0.0
+        limit = growth * top + floor_s
+        if limit > max_limit_s:
+            limit = np.inf
+        w = wait[a]
+        x = exit_x[m, e]
+        source = node[a]
+        target = exit_t[m, e]
+        searched += 1
+        if has_tm[m]:                            # TravelOracle.time: the matrix's seconds, whatever the limit
+            travel_s = tm[m][source, target]
+        elif source == target:
+            travel_s = 0.0
+        else:
+            pair = np.int64(source) * (indptr[m].size - 1) + target
+            travel_s = pair_get(ckeys[m], cvals[m], pair)
+            if travel_s < 0.0:                   # not kept: the A* search
+                limit_s = np.inf if limit == np.inf else limit - w - x
+                travel_s, _, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
+                                                        touched, target, source, limit_s, lm_from[m], lm_to[m])
+                runs += 1
+                reached += n_t
+                if travel_s < np.inf:
+                    pair_put(ckeys[m], cvals[m], ccount[m], pair, travel_s)
+        if travel_s == np.inf and limit < np.inf:      # above the limit: the limit is its new bound
+            size = _push(ks, ts, as_, es, size, limit - margin_s, TIER_LOCATED, a, e)
+            continue
+        exact += 1
+        size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
+    return np.inf, searched, exact, runs, reached, touched
+
+
+def warm(slots: int = 4) -> None:
+    """Load (or compile) the walk now, for the argument types ``cordon.CompiledCordon`` passes."""
+    lm = tuple(np.zeros((2, 1)) for _ in range(slots))
+    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
+           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
+    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
+               tuple(np.zeros(2) for _ in range(slots)))
+    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
+             tuple(np.zeros(1, np.int64) for _ in range(slots)))
+    from sim.engine.best_first_jit import read_only
+    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
+    exact = np.zeros(slots, np.bool_)
+    cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
+                np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
+                np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
+                exact, *scratch, *pairs, tm, exact, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)

@@ -1,0 +1,276 @@
+"""The compiled walks of large graphs give the Python walks' answers, every one, in real runs.
+
+- ``UnitSearch._best_first_compiled`` (``sim.engine.best_first_jit``) against
+  ``UnitSearch._best_first``: at every dispatch both are asked (the Python walk right after
+  the compiled one, from the same bounds, at the same moment) and must choose the same unit;
+  whole runs with the compiled walk on and off must give the same dispatches, arrivals and
+  cordon times;
+- ``CompiledCordon`` (``sim.engine.cordon_jit``) against ``best_first_cordon_s``: at every
+  cordon both are computed from the same units and must be equal;
+- a bound raised by 90 s in the compiled walk changes the dispatches (the check can fail).
+
+Runs of the small town on the kernel backend (the all-pairs limit set to 0), all cars (no
+unit whose eligibility the rules decide), the default mix (bicycles and foot officers with
+travel limits: the compiled walk hands each to the rules when it reaches it) and strict rules
+(short limits, foot officers kept to their beat, backups by cars only: many units turned away).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.demand import sample_incidents
+from sim.engine import best_first_jit
+from sim.engine import cordon as cordon_mod
+from sim.engine import search as search_mod
+from sim.engine.cordon import CompiledCordon, best_first_cordon_s
+from sim.engine.encircle import Encirclement
+from sim.engine.search import UnitSearch
+from sim.experiment import prepare
+from sim.experiment.replicate import make_engine
+from sim.network import travel as travel_mod
+from sim.scenario import scenario_from_dict
+from sim.streams import replication_seed
+
+MAJOR_SOME = [{"name": "theft", "share": 0.6, "priority": 2, "units_needed": 1, "on_scene_mean_s": 1200},
+              {"name": "robbery", "share": 0.2, "priority": 1, "units_needed": 1, "on_scene_mean_s": 900,
+               "major": True},
+              {"name": "violent", "share": 0.2, "priority": 1, "units_needed": 2, "on_scene_mean_s": 1200,
+               "major": True}]
+MIXES = {"car": {"car": 1.0}, "mixed": {"car": 0.5, "bicycle": 0.25, "foot": 0.25}}
+#: rules that make many units ineligible (as tests/network/test_best_first_dispatch.py)
+STRICT = {"foot_max_travel_s": 60.0, "bicycle_max_travel_s": 90.0, "foot_own_beat_only": True,
+          "backup_kinds": ["car"]}
+
+
+def _kernel_ctx(small_town_dict, monkeypatch, mix: str, level: str = "green", dispatch: dict | None = None):
+    extra = {"dispatch": dispatch} if dispatch else {}
+    sc = scenario_from_dict(small_town_dict(**extra,
+        horizon_days=1.0, force={"total_officers": 48, "teams": 2, "mix": MIXES[mix]}, alert={"level": level},
+        demand={"incidents_per_day": 300, "types": MAJOR_SOME},
+        encirclement={"radius_m": 200.0, "roads": "all"}))
+    monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.delenv(travel_mod.BACKEND_ENV, raising=False)
+    ctx = prepare(sc, quiet=True)
+    assert all(mt.oracle._kernel is not None for mt in ctx.travel.values())
+    return sc, ctx
+
+
+def _fresh_caches(ctx) -> None:
+    """No pair answered from an earlier engine's searches (each run's work is its own)."""
+    for mt in ctx.travel.values():
+        if mt.oracle._kernel is None:         # a full time matrix: nothing cached
+            continue
+        mt.oracle._kernel._pairs.clear()
+        mt.oracle._kernel._above.clear()
+        keys, _, count = mt.oracle._kernel.compiled_pairs
+        keys[:] = -1
+        count[0] = 0
+        mt.oracle._metres.clear()
+        mt.oracle._routes.clear()
+
+
+def _same(a, b) -> None:
+    assert a.units_sent == b.units_sent
+    np.testing.assert_array_equal(a.dispatch_s, b.dispatch_s)
+    assert a.arrivals_s == b.arrivals_s
+    np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
+
+
+@pytest.mark.parametrize("mix,level,rules", [("car", "green", None), ("car", "red", None), ("mixed", "green", None),
+                                             ("mixed", "red", "strict")])
+def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypatch, mix, level, rules):
+    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, mix, level, STRICT if rules else None)
+    _compare_walks(sc, ctx, monkeypatch, ruled=mix != "car", turned_away=bool(rules))
+
+
+@pytest.mark.slow
+def test_compiled_walks_on_liechtenstein(shared_data, monkeypatch):
+    """A real network whose drive graph has the full matrix beside larger bike and walk graphs (kernel)."""
+    from sim.scenario_file import load_scenario
+    from tests.conftest import REPO_ROOT, SHARED_DATA, require_shared
+
+    if not (SHARED_DATA / "osm_fixtures" / "liechtenstein_2015_roads.osm.bz2").is_file():
+        require_shared("the Liechtenstein extract")
+    sc = load_scenario(REPO_ROOT / "scenarios" / "liechtenstein.yaml",
+                       overrides=["horizon_days=2", "warmup_days=0", "demand.incidents_per_day=300"])
+    ctx = prepare(sc, quiet=True)
+    kinds = {m: (mt.oracle._kernel is not None, mt.oracle.time_matrix is not None) for m, mt in ctx.travel.items()}
+    assert (True, False) in kinds.values() and (False, True) in kinds.values(), kinds
+    # most units are cars, whose times come from the drive matrix: few A* searches
+    _compare_walks(sc, ctx, monkeypatch, ruled=True, turned_away=False, min_cordons=1, min_searches=20,
+                   min_asked=20)
+
+
+def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_cordons: int = 20,
+                   min_searches: int = 100, min_asked: int = 50) -> None:
+    """Both walks at every dispatch and cordon of one run, then the run with the compiled walks off."""
+    want_turned_away = turned_away
+    real_eligible = search_mod.eligible
+    verdicts: list = []
+
+    def eligible(*a, **k):
+        ok = real_eligible(*a, **k)
+        verdicts.append(ok)
+        return ok
+
+    monkeypatch.setattr(search_mod, "eligible", eligible)
+    compiled_dispatch = UnitSearch._best_first_compiled
+    python_dispatch = UnitSearch._best_first
+    dispatches: list = []           # (compiled choice, Python choice) when the compiled walk chose
+
+    def both_dispatch(self, place, t, *, is_backup):
+        n0 = self.searches
+        python_calls.clear()
+        v0 = len(verdicts)
+        uid = compiled_dispatch(self, place, t, is_backup=is_backup)
+        if python_calls:            # the compiled walk handed over (a NaN bound)
+            handed_over.append(1)
+            return uid
+        asked = verdicts[v0:]
+        turned_away.extend(ok for ok in asked if not ok)
+        asked_rules.append(len(asked))
+        saved = (self._located, self.located_t, self.chosen_at, self.chosen_eta_s)
+        again = python_dispatch(self, place, t, self._walk_bound.copy(), is_backup=is_backup)
+        self._located, self.located_t, self.chosen_at, self.chosen_eta_s = saved
+        dispatches.append((uid, again, self.searches - n0))
+        return uid
+
+    python_calls: list = []
+    handed_over: list = []
+    turned_away: list = []
+    asked_rules: list = []
+
+    def counted_python(self, *a, **k):
+        python_calls.append(1)
+        return python_dispatch(self, *a, **k)
+
+    compiled_cordon = CompiledCordon.seconds_s
+    cordons: list = []
+
+    def both_cordon(self, avail, todo, t, *, slot, code, lb_rows, locate, circuits, count=None):
+        got = compiled_cordon(self, avail, todo, t, slot=slot, code=code, lb_rows=lb_rows, locate=locate,
+                              circuits=circuits, count=count)
+        enc = encircles[-1]
+        want = best_first_cordon_s(avail, todo, t, units=enc.units, code=code, lb_rows=lb_rows, locate=locate,
+                                   travel=enc.travel, target=enc.target, extra_s=enc.extra_s)
+        cordons.append((got, want))
+        return got
+
+    encircles: list = []
+    real_init = Encirclement.__init__
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        encircles.append(self)
+
+    monkeypatch.setattr(UnitSearch, "_best_first_compiled", both_dispatch)
+    monkeypatch.setattr(UnitSearch, "_best_first", counted_python)
+    monkeypatch.setattr(CompiledCordon, "seconds_s", both_cordon)
+    monkeypatch.setattr(Encirclement, "__init__", init)
+    seq = replication_seed(sc.seed, 0)
+    inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
+    _fresh_caches(ctx)
+    fast = make_engine(ctx, inc, seq).run()
+    assert encircles[-1].walk is not None
+    # every answer equal
+    assert [a for a, _, _ in dispatches] == [b for _, b, _ in dispatches]
+    assert [a for a, _ in cordons] == [b for _, b in cordons]
+    assert len(cordons) >= min_cordons and sum(np.isfinite(a) for a, _ in cordons) >= min_cordons // 2
+    # the compiled walk made every choice, with searches
+    assert not handed_over
+    assert len(dispatches) >= 100 and sum(n for _, _, n in dispatches) >= min_searches
+    if not ruled:           # no unit the rules decide
+        assert sum(asked_rules) == 0
+    else:                   # bicycles and foot officers have travel limits: the rules were asked in the walk
+        assert sum(asked_rules) >= min_asked
+    if want_turned_away:    # ... and turned units away
+        assert len(turned_away) >= 3
+    # whole runs: the compiled walks off give the same numbers
+    monkeypatch.setattr(UnitSearch, "COMPILED_WALK", False)
+    monkeypatch.setattr(Encirclement, "COMPILED_WALK", False)
+    _fresh_caches(ctx)
+    slow = make_engine(ctx, inc, seq).run()
+    assert encircles[-1].walk is None
+    _same(fast, slow)
+
+
+def test_a_bound_above_the_arrival_changes_the_compiled_dispatches(small_town_dict, monkeypatch):
+    """The check above can fail: the compiled walk's bounds raised by 90 s skip units that would have won."""
+    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, "car")
+    seq = replication_seed(sc.seed, 0)
+    inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
+    _fresh_caches(ctx)
+    right = make_engine(ctx, inc, seq).run()
+    monkeypatch.setattr(search_mod, "BOUND_MARGIN_S", -90.0)
+    _fresh_caches(ctx)
+    wrong = make_engine(ctx, inc, seq).run()
+    assert wrong.units_sent != right.units_sent
+
+
+@pytest.mark.parametrize("limits", ["as shipped", "tight"])
+def test_compiled_cordon_with_tight_limits(small_town_dict, monkeypatch, limits):
+    """Tight limits (most pair searches stop at theirs and run again): the same cordon times as the Python walk."""
+    if limits == "tight":
+        monkeypatch.setattr(cordon_mod, "LIMIT_GROWTH", 1.01)
+        monkeypatch.setattr(cordon_mod, "LIMIT_FLOOR_S", 0.5)
+    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, "mixed", "red")
+    seq = replication_seed(sc.seed, 1)
+    inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
+    _fresh_caches(ctx)
+    eng = make_engine(ctx, inc, seq)
+    fast = eng.run()
+    assert eng.encircle.walk is not None
+    searched, exact = eng.encircle.pairs.searched, eng.encircle.pairs.exact
+    assert exact > 0
+    if limits == "tight":
+        assert searched > 1.2 * exact
+    monkeypatch.setattr(Encirclement, "COMPILED_WALK", False)
+    _fresh_caches(ctx)
+    slow = make_engine(ctx, inc, seq).run()
+    assert np.isfinite(fast.encircle_s).sum() >= 10
+    np.testing.assert_array_equal(fast.encircle_s, slow.encircle_s)
+    _same(fast, slow)
+
+
+def test_the_compiled_order_is_numpys_stable_argsort():
+    """The walk's order of units: ties (many units share a bound: 0, -inf, inf) in unit order, as numpy's."""
+    rng = np.random.default_rng(4)
+    for _ in range(500):
+        n = int(rng.integers(0, 300))
+        bound = rng.choice([-np.inf, 0.0, 12.5, 60.0, np.inf], n) + rng.integers(0, 3, n) * (rng.random() < 0.5)
+        np.testing.assert_array_equal(best_first_jit.stable_order(bound), bound.argsort(kind="stable"))
+
+
+def test_the_compiled_walks_table_of_pairs():
+    """Kept seconds come back for their pair only, through collisions and the emptying when half full."""
+    from numba import njit
+
+    from sim.network.dijkstra_jit import pair_get, pair_put
+
+    @njit
+    def fill(keys, vals, count, pairs, seconds):
+        out = np.empty(pairs.size)
+        for i in range(pairs.size):
+            pair_put(keys, vals, count, pairs[i], seconds[i])
+            out[i] = pair_get(keys, vals, pairs[i])
+        return out
+
+    @njit
+    def read(keys, vals, pairs):
+        out = np.empty(pairs.size)
+        for i in range(pairs.size):
+            out[i] = pair_get(keys, vals, pairs[i])
+        return out
+
+    rng = np.random.default_rng(2)
+    keys, vals, count = np.full(64, -1, np.int64), np.zeros(64), np.zeros(1, np.int64)
+    pairs = rng.choice(13_002 * 13_002, 32, replace=False).astype(np.int64)
+    seconds = rng.random(32) * 900
+    np.testing.assert_array_equal(fill(keys, vals, count, pairs, seconds), seconds)
+    np.testing.assert_array_equal(read(keys, vals, pairs), seconds)       # 32 of 64 slots: all kept
+    assert count[0] == 32 and read(keys, vals, pairs + 1).tolist().count(-1.0) >= 30
+    more = np.array([pairs.max() + 1], np.int64)
+    fill(keys, vals, count, more, np.array([5.0]))                        # the 33rd: emptied first
+    assert count[0] == 1 and read(keys, vals, more)[0] == 5.0 and (read(keys, vals, pairs) == -1.0).all()
