@@ -112,7 +112,8 @@ def _join_rural_roads(grids, town_start: list[int], centres, rural, inside: np.n
                       offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edges (u, v, is_county_road) of the rural roads in the county's node numbering: rural nodes
     outside every town follow the towns' nodes (from ``offset`` on, in order); a road that enters a
-    town ends at the town's street node nearest to it; a town fewer than ``MIN_TOWN_LINKS`` roads
+    town ends at the town's street node nearest to it, and one that runs from a town straight into
+    another joins the two towns' street nodes nearest to each other's end of it; a town fewer than ``MIN_TOWN_LINKS`` roads
     reach is linked to the rural nodes nearest its centre; each city exit of the core (grid 0) gets
     a county road to the nearest rural node."""
     rx, ry, ru, rv, rmajor = rural
@@ -129,7 +130,12 @@ def _join_rural_roads(grids, town_start: list[int], centres, rural, inside: np.n
     for a, b, m in zip(ru, rv, rmajor):
         ia, ib = inside[a], inside[b]
         if ia >= 0 and ib >= 0:
-            continue                                   # within (or between) towns: their streets serve
+            if ia != ib:        # from one town straight into the next: joins their streets facing each other
+                e_u.append(nearest_in_town(ia, rx[b], ry[b])), e_v.append(nearest_in_town(ib, rx[a], ry[a]))
+                e_major.append(m)
+                links[ia] += 1
+                links[ib] += 1
+            continue                                   # within a town: its streets serve
         if ia >= 0 or ib >= 0:
             town, out = (ia, b) if ia >= 0 else (ib, a)
             e_u.append(new_index[out]), e_v.append(nearest_in_town(town, rx[out], ry[out])), e_major.append(m)

@@ -229,3 +229,25 @@ def test_the_run_budget_counts_the_county_nodes(scenario, county):
     estimate = synthetic_nodes(scenario.network.synthetic)
     assert town_only < 0.5 * county.n_places
     assert estimate == pytest.approx(county.n_places, rel=0.25)
+
+
+def test_a_road_from_one_town_straight_into_the_next_joins_their_streets():
+    """Found by the test above: a township whose box touches the only north-south rural road where it
+    leaves the core's box. That stretch runs from one town's box into the other's; it was dropped as
+    "within a town", cutting the county in two (the build then refused the township). It now joins
+    the two towns' facing streets, and every place reaches every other."""
+    from sim.scenario import scenario_from_dict
+
+    county = {"width_km": 6.0, "height_km": 19.0, "rural_road_km": 6.0, "rural_node_km": 2.0, "county_road_every": 1,
+              "rural_population": 0, "townships": [{"name": "T0", "x_km": 0.0, "y_km": 3.0, "area_km2": 3.0,
+                                                    "population": 1, "block_m": 150}]}
+    sc = scenario_from_dict({"name": "county", "force": {"total_officers": 16},
+                             "network": {"synthetic": {"seed": 0, "area_km2": 3.0, "population": 30_000,
+                                                       "stations": 2, "exits": 3, "county": county}}})
+    city = county_city(sc.network.synthetic)
+    g = city.places
+    m = g.matrix(g.edge_time_s())
+    assert np.isfinite(dijkstra(m, indices=[int(city.bureau_place)])).all()
+    assert np.isfinite(dijkstra(m.T.tocsr(), indices=[int(city.bureau_place)])).all()
+    box = _in_box(city, 0.0, 3.0, half_extent_km(3.0, 150))
+    assert box.sum() >= 4 and box[city.station_place[2]]
