@@ -192,8 +192,5 @@ class CompiledCordon:
             count.exact += exact
         self.searches += runs
         self.reached += reached
-        if runs:            # the oracles' counts of A* work include the walk's (on the first kernel's oracle)
-            k0 = self._count_kernel
-            k0.pair_searches += runs
-            k0.pair_reached += reached
+        self._count_kernel.count_walk(runs, reached)     # the oracles' counts include the walk's
         return float(seconds)

@@ -12,17 +12,16 @@ every free unit (tests compare it with the pruned search).
 
 from __future__ import annotations
 
-import heapq
 from types import MappingProxyType
 
 import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
-from sim.engine import best_first_jit as BFJ
 from sim.engine import kernels as K
 from sim.engine.kernels import nearest_unit
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.positions import Located
+from sim.engine.search_large import BFJ_SLOTS, LargeGraphSearch
 from sim.engine.units import CIRCUIT, PATROL, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role
@@ -33,15 +32,15 @@ BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed
 NONE_OFF = MappingProxyType({})
 NONE_FOUND = ()
 ROLE_PATROL, RESERVE = Role.PATROL, Role.RESERVE
-BFJ_SLOTS = 4                # mode slots of the compiled best-first walk (unused slots repeat the first)
 
 
-class UnitSearch:
-    """Locates units for dispatch (``search``) and answers whose beat a place is in (``owns``)."""
+class UnitSearch(LargeGraphSearch):
+    """Locates units for dispatch (``search``) and answers whose beat a place is in (``owns``).
+
+    The walks of large graphs (no time matrix) are its mixin ``sim.engine.search_large.LargeGraphSearch``.
+    """
 
     VECTOR_FROM = 32        # units on a drive from which _could_win compares arrays (about the break-even)
-    BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
-    COMPILED_WALK = True    # ... in compiled code, every mode on the kernel backend or a matrix (_best_first_compiled)
 
     def __init__(self, *, units: list[UnitState], index: DispatchIndex, movement: Movement,
                  deployment: Deployment, rules: DispatchRules, needs: SearchNeeds, target_of: dict,
@@ -226,23 +225,6 @@ class UnitSearch:
                     if c.role is not RESERVE and eligible(c, rules=self.rules, is_backup=is_backup)), default=INF)
         return found, best
 
-    def _bound_fixed(self, bound: np.ndarray, place: int) -> None:
-        """Units at a fixed node (the station, a scene just cleared) on a large graph: a bound, not -inf.
-
-        Without a time matrix each unit located costs a search, and the units waiting at
-        the stations were located at every dispatch (about 6 of 8.5 searches per incident
-        on the 13,000-node town). Their arrival is ``wait + time(node, target) + walk``;
-        the landmarks bound the time without a search (``TravelOracle.raise_fixed_bounds_s``:
-        the bounds of ``lower_bounds_to_s``, already lowered for rounding, summed in one
-        compiled pass per mode), so the walk locates them only when they could win. Units
-        on a drive stay at -inf (always located).
-        """
-        index = self.index
-        fixed_node, fixed_wait = index.ui[:, K.FIXED_NODE], index.uf[:, K.FIXED_WAIT]
-        for mode, oracle, of_mode in self._fixed_lb:
-            oracle.raise_fixed_bounds_s(bound, fixed_node, fixed_wait, of_mode, self._target_of[mode][place],
-                                        self._extra_of[mode][place], BOUND_MARGIN_S)
-
     def search(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list[Candidate]]:
         """Locate the units a request at ``place`` at ``t`` needs: ``(choice, candidates)``.
 
@@ -296,201 +278,6 @@ class UnitSearch:
                 if c.eta_s < best and eligible(c, rules=rules, is_backup=is_backup):
                     best = c.eta_s
         return best_uid, found
-
-    def _best_first(self, place: int, t: float, bound: np.ndarray, *, is_backup: bool) -> int | None:
-        """``search``'s choice on a large graph, with each unit's bound tightened once it is located.
-
-        The walk of ``search`` takes units in order of their circuit's bound (the least over
-        the whole circuit) and runs an A* search for each one it reaches, the first without
-        a limit: a unit whose circuit passes near the place but who is at its far end cost a
-        long search before a near unit set the best. Here a unit reached in that order is
-        located (the same units in the same order as the walk would, so drives end in the
-        same order) and goes on a small heap keyed by the larger of its circuit bound and
-        ``wait + landmark bound(node, target) + walk`` (less a margin for rounding): the A*
-        search runs for the unit whose key comes first, limited to the best so far, and the
-        walk stops when the next key of either kind passes the best. Every unit that could
-        beat the best is searched exactly, so the choice (the eligible unit with the
-        smallest (arrival, unit id)) is the walk's; only the order of the searches, and so
-        their limits and the units located, change. A unit of a kind with a travel limit
-        (``DispatchRules.max_travel_s``) outside its beat is searched only up to that limit
-        (above it, it may not answer): on an all-foot force most units are too far, and the
-        walk searched each of them to the end until one was near enough.
-        """
-        self.located, self.located_t = {}, t
-        located = self.located
-        values = bound.tolist()
-        order = bound.argsort(kind="stable").tolist()
-        units, rules, ruled, backup_kinds = self.units, self.rules, self._ruled, self._backup_kinds
-        target_of, extra_of, T, time = self._target_of, self._extra_of, self._T, self._time
-        lower_bound, max_travel = self._lower_bound, rules.max_travel_s
-        pop, push = heapq.heappop, heapq.heappush
-        heap: list = []                  # located units: (bound, uid, node, wait)
-        best, best_uid = INF, None
-        i, n = 0, len(order)
-        while True:
-            b0 = values[order[i]] if i < n else INF
-            if heap and heap[0][0] < b0:          # a located unit comes first: its exact arrival
-                key, u, node, wait = heap[0]
-                if key > best or key == INF:
-                    break
-                pop(heap)
-                st = units[u]
-                kind = st.kind
-                limit_s = best if best_uid is not None else INF
-                checked = kind in ruled or (is_backup and kind not in backup_kinds)
-                if checked:
-                    # eligibility reads the arrival only as "at most the kind's travel limit" (and not
-                    # for the beat's owner): a unit that fails with arrival 0 fails with any, and one
-                    # with a limit needs its exact arrival only up to it
-                    own, nb = self.owns(st, place)
-                    if not eligible(Candidate(u, kind, st.role, 0.0, own, nb), rules=rules, is_backup=is_backup):
-                        continue
-                    if not own:
-                        cap_s = max_travel.get(kind, INF)
-                        if key > cap_s:
-                            continue
-                        if cap_s < limit_s:
-                            limit_s = cap_s
-                mode = st.mode
-                target, extra = target_of[mode][place], extra_of[mode][place]
-                Tm = T[mode]
-                # the sum of eta_s: (wait + travel) + walk
-                eta = wait + (float(Tm[node, target]) if Tm is not None else time[mode](
-                    node, target, limit_s=limit_s - wait - extra + 1e-3)) + extra
-                if checked and not eligible(Candidate(u, kind, st.role, eta, own, nb), rules=rules,
-                                            is_backup=is_backup):
-                    continue
-                if best_uid is None or eta < best or (eta == best and u < best_uid):
-                    best, best_uid = eta, u
-                continue
-            if b0 > best or b0 == INF:
-                break
-            u = order[i]
-            i += 1
-            st = units[u]
-            if st.moving is CIRCUIT and st.status is PATROL:     # as eta_s
-                node, wait, _ = st.circuit.where(st.anchor_tau + (t - st.anchor_t))
-            else:
-                node, wait = self.where(st, t)
-            located[u] = (node, wait)
-            mode = st.mode
-            lb = ((lower_bound[mode](node, target_of[mode][place]) + wait) + extra_of[mode][place]) - BOUND_MARGIN_S
-            push(heap, (lb if lb > b0 else b0, u, node, wait))
-        return best_uid
-
-    def _setup_walk(self, modes: list, travel: dict) -> None:
-        """The arrays of ``_best_first_compiled``: per unit its mode slot and rule flags, per slot the graph."""
-        from sim.network.searches import ALT_MARGIN_S
-        pad = list(range(len(modes))) + [0] * (BFJ_SLOTS - len(modes))
-        ks = [travel[modes[i]].oracle._kernel for i in pad]       # None: a mode with a full time matrix
-        self._walk_kernels = ks
-        self._count_kernel = next(k for k in ks if k is not None)
-        arrays = BFJ.slot_arrays([travel[m].oracle for m in modes], BFJ_SLOTS)
-        self._walk_slot = np.array([modes.index(st.mode) for st in self.units], np.int64)
-        ruled = np.array([st.kind in self._ruled for st in self.units], bool)
-        no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
-        self._walk_checked = (ruled, ruled | no_backup)          # by is_backup: units the rules decide
-        n = len(self.units)
-        self._walk_bound = np.empty(n)
-        self._walk_node, self._walk_wait = np.full(n, -1, np.int64), np.zeros(n)
-        self._walk_version = -1
-        self._walk_bounds = self._walk_call = None
-        # the walk's order, heap and state between its calls (a unit the rules decide is decided here)
-        self._walk_istate = np.zeros(BFJ.I_SIZE_ALL, np.int64)
-        self._walk_fstate = np.zeros(BFJ.F_SIZE_ALL)
-        self._walk_state = (np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n, np.int64),
-                            np.empty(n), self._walk_istate, self._walk_fstate)
-        # per place, per slot (a row per place: the walk's one contiguous argument)
-        self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
-        self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
-        self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
-        self._walk_has_tm = arrays["has_tm"]
-        self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
-        self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
-        self._walk_pairs = (arrays["ckeys"], arrays["cvals"], arrays["ccount"], arrays["tm"], arrays["has_tm"])
-        self._walk_touched = np.empty(1024, np.int32)
-        self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
-        self._walk_on = True
-
-    def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
-        """``_best_first``'s choice in compiled calls (``sim.engine.best_first_jit``): the same unit.
-
-        The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does), then
-        the units on a drive located here in unit order (as the walk's first units: bound -inf;
-        locating one may end its drive), then the walk (``walk``) over the rest. A unit whose
-        eligibility the rules decide is decided here when the walk reaches it (``owns``,
-        ``eligible`` at arrival 0 and its travel limit, as ``_best_first``), and the walk goes on.
-        When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
-        The chosen unit's pair goes into the oracle's cache with its path, and its place and
-        arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
-        called through its entry point (``kernels.direct``: the argument types never change; the
-        index's circuit arrays are fetched again when they grow).
-        """
-        index = self.index
-        flat = index.flat
-        if self._walk_version != flat.version:
-            self._walk_version = flat.version
-            self._walk_bounds = self._walk_call = None
-        target, extra = self._walk_target[place], self._walk_extra[place]
-        bound = self._walk_bound
-        args = (place, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
-                *self._walk_lm, self._walk_has_tm, *self._walk_margins, bound)
-        fn = self._walk_bounds
-        if fn is None:
-            fn = self._walk_bounds = K.direct(BFJ.bounds, args)
-        drives, python = fn(*args)
-        if python:
-            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
-        self.located, self.located_t = {}, t
-        located = self.located
-        node, wait = self._walk_node, self._walk_wait
-        ahead = np.flatnonzero(bound == -INF).tolist() if drives else ()
-        units = self.units
-        for u in ahead:
-            node[u], wait[u] = located[u] = self.where(units[u], t)
-        istate, fstate = self._walk_istate, self._walk_fstate
-        istate[BFJ.I_STARTED] = 0
-        args = [bound, node, wait, self._walk_checked[is_backup], index.code, float(t), index.ui, index.uf,
-                flat.flat, flat.seg, self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm,
-                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
-                BFJ.NO_PATH]
-        fn = self._walk_call
-        if fn is None:
-            fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
-        while True:
-            status, uid, eta, at, w, travel_s, path, self._walk_touched = fn(*args)
-            if status != BFJ.NEEDS_RULES:
-                break
-            u = int(istate[BFJ.I_PENDING])       # the rules decide this unit, as in _best_first
-            st = units[u]
-            own, nb = self.owns(st, place)
-            fstate[BFJ.F_OK] = eligible(Candidate(u, st.kind, st.role, 0.0, own, nb), rules=self.rules,
-                                        is_backup=is_backup)
-            fstate[BFJ.F_OWN] = own
-            fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
-            args[-1] = path                      # the best so far
-            args[22] = self._walk_touched
-        for u in ahead:
-            node[u] = -1
-        runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])
-        self.searches += runs
-        self.reached += reached
-        if runs:            # the oracles' counts of A* work include the walk's (on the first kernel's oracle)
-            k0 = self._count_kernel
-            k0.pair_searches += runs
-            k0.pair_reached += reached
-        if status != BFJ.FOUND:
-            self.located = {}
-            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
-        if uid < 0:
-            return None
-        at = int(at)
-        s = int(self._walk_slot[uid])
-        if path.size:
-            self._walk_kernels[s].remember(at, int(target[s]), travel_s, path)
-        located[uid] = self.chosen_at = (at, float(w))
-        self.chosen_eta_s = float(eta)
-        return int(uid)
 
     def _search_compiled(self, place: int, t: float, *, is_backup: bool) -> tuple[int | None, list]:
         """``search`` with nearest-unit choice, compiled: the same choice as the pruned walk.

@@ -161,6 +161,12 @@ class SearchColumns:
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
         self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
+    def count_walk(self, runs: int, reached: int) -> None:
+        """Count a compiled walk's A* searches (``sim.engine.best_first_jit``, ``cordon_jit``) and the
+        nodes they reached with this oracle's own (``pair_searches``, ``pair_reached``: benchmarks)."""
+        self.pair_searches += runs
+        self.pair_reached += reached
+
     def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Seconds from and to ``k`` landmarks spread by farthest-point selection (deterministic)."""
         k = min(k, self.n)

@@ -15,6 +15,7 @@ import pytest
 
 from sim.demand import sample_incidents
 from sim.engine import search as search_mod
+from sim.engine import search_large
 from sim.engine.search import UnitSearch
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
@@ -74,7 +75,8 @@ def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, mon
         rejected.extend([] if ok else [1])
         return ok
 
-    monkeypatch.setattr(search_mod, "eligible", eligible)
+    monkeypatch.setattr(search_mod, "eligible", eligible)      # the walk of small graphs
+    monkeypatch.setattr(search_large, "eligible", eligible)    # the best-first walks of large graphs
     for r in range(2):
         seq = replication_seed(sc.seed, r)
         inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)

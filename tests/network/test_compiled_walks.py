@@ -24,6 +24,7 @@ from sim.demand import sample_incidents
 from sim.engine import best_first_jit
 from sim.engine import cordon as cordon_mod
 from sim.engine import search as search_mod
+from sim.engine import search_large
 from sim.engine.cordon import CompiledCordon, best_first_cordon_s
 from sim.engine.encircle import Encirclement
 from sim.engine.search import UnitSearch
@@ -115,7 +116,8 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
         verdicts.append(ok)
         return ok
 
-    monkeypatch.setattr(search_mod, "eligible", eligible)
+    monkeypatch.setattr(search_mod, "eligible", eligible)      # the walk of small graphs
+    monkeypatch.setattr(search_large, "eligible", eligible)    # the best-first walks of large graphs
     compiled_dispatch = UnitSearch._best_first_compiled
     python_dispatch = UnitSearch._best_first
     dispatches: list = []           # (compiled choice, Python choice) when the compiled walk chose
@@ -203,7 +205,7 @@ def test_a_bound_above_the_arrival_changes_the_compiled_dispatches(small_town_di
     inc = sample_incidents(ctx.demand, seq, horizon_s=ctx.horizon_s)
     _fresh_caches(ctx)
     right = make_engine(ctx, inc, seq).run()
-    monkeypatch.setattr(search_mod, "BOUND_MARGIN_S", -90.0)
+    monkeypatch.setattr(search_large, "BOUND_MARGIN_S", -90.0)
     _fresh_caches(ctx)
     wrong = make_engine(ctx, inc, seq).run()
     assert wrong.units_sent != right.units_sent
