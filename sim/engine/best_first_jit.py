@@ -117,6 +117,46 @@ def _sift_down(heap_k, heap_u, size):
     heap_u[j] = lu
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sift_up(heap_k, heap_u, size, key, u):
+    """Add ``(key, u)`` to a heap of ``size`` entries (room checked by the caller): it moves up from the bottom."""
+    j = size
+    while j > 0:
+        p = (j - 1) >> 1
+        if heap_k[p] < key or (heap_k[p] == key and heap_u[p] < u):
+            break
+        heap_k[j] = heap_k[p]
+        heap_u[j] = heap_u[p]
+        j = p
+    heap_k[j] = key
+    heap_u[j] = u
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_seconds(m, source, goal, limit_s, tm, has_tm, indptr, indices, weights, sd, sp, sh, touched,
+                 lm_from, lm_to, ckeys, cvals, ccount):
+    """Seconds from ``source`` to ``goal`` in mode slot ``m``, as ``TravelOracle.time`` gives them, for both walks.
+
+    The slot's full matrix if it has one; else the pair's exact seconds kept in the slot's table
+    (``pair_get``), else the A* search (``toward_rows``, stopped above ``limit_s``: inf then), whose
+    exact answer is kept. Returns ``(seconds, path, touched, searched, nodes reached)``: the path
+    only from a search (``NO_PATH`` otherwise), ``searched`` 1 when the A* search ran.
+    """
+    if has_tm[m]:
+        return tm[m][source, goal], NO_PATH, touched, 0, 0
+    if source == goal:
+        return 0.0, NO_PATH, touched, 0, 0
+    pair = np.int64(source) * (indptr[m].size - 1) + goal
+    travel = pair_get(ckeys[m], cvals[m], pair)
+    if not travel < 0.0:                         # kept
+        return travel, NO_PATH, touched, 0, 0
+    travel, path, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
+                                             touched, goal, source, limit_s, lm_from[m], lm_to[m])
+    if travel < np.inf:
+        pair_put(ckeys[m], cvals[m], ccount[m], pair, travel)
+    return travel, path, touched, 1, n_t
+
+
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s,
@@ -226,17 +266,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     lb = _pair_bound(lm_from[m], lm_to[m], nd, target[m], alt_margin_s) if lm_exact[m] else 0.0
                 lb = ((lb + w) + extra[m]) - margin_s
                 key = lb if lb > b0 else b0
-                # push (key, u): it moves up from the bottom
-                j = size
-                while j > 0:
-                    p = (j - 1) >> 1
-                    if heap_k[p] < key or (heap_k[p] == key and heap_u[p] < u):
-                        break
-                    heap_k[j] = heap_k[p]
-                    heap_u[j] = heap_u[p]
-                    j = p
-                heap_k[j] = key
-                heap_u[j] = u
+                _sift_up(heap_k, heap_u, size, key, u)
                 size += 1
                 continue
         # the exact arrival of unit u (popped with ``key``), searched up to the best so far (and its cap)
@@ -251,22 +281,11 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         w = heap_wait[u]
         x = extra[m]
         goal = target[m]
-        path = NO_PATH
-        if has_tm[m]:                            # the matrix's seconds, as _best_first reads them
-            travel = tm[m][nd, goal]
-        elif nd == goal:
-            travel = 0.0
-        else:
-            pair = np.int64(nd) * (indptr[m].size - 1) + goal
-            travel = pair_get(ckeys[m], cvals[m], pair)
-            if travel < 0.0:                     # not kept: the A* search
-                travel, path, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
-                                                         touched, goal, nd, limit_s - w - x + 1e-3,
-                                                         lm_from[m], lm_to[m])
-                runs += 1
-                reached += n_t
-                if travel < np.inf:
-                    pair_put(ckeys[m], cvals[m], ccount[m], pair, travel)
+        travel, path, touched, ran, n_t = pair_seconds(m, nd, goal, limit_s - w - x + 1e-3, tm, has_tm, indptr,
+                                                       indices, weights, sd, sp, sh, touched, lm_from, lm_to,
+                                                       ckeys, cvals, ccount)
+        runs += ran
+        reached += n_t
         eta = w + travel + x
         if not own and not eta <= cap:            # a checked unit past its travel limit may not answer
             continue

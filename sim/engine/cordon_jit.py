@@ -38,7 +38,7 @@ from numba import njit
 from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, SEG
 from sim.network.alt_jit import _pair_bound
-from sim.network.dijkstra_jit import pair_get, pair_put, toward_rows
+from sim.engine.best_first_jit import pair_seconds, read_only
 
 TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 
@@ -201,21 +201,12 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
         source = node[a]
         target = exit_t[m, e]
         searched += 1
-        if has_tm[m]:                            # TravelOracle.time: the matrix's seconds, whatever the limit
-            travel_s = tm[m][source, target]
-        elif source == target:
-            travel_s = 0.0
-        else:
-            pair = np.int64(source) * (indptr[m].size - 1) + target
-            travel_s = pair_get(ckeys[m], cvals[m], pair)
-            if travel_s < 0.0:                   # not kept: the A* search
-                limit_s = np.inf if limit == np.inf else limit - w - x
-                travel_s, _, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
-                                                        touched, target, source, limit_s, lm_from[m], lm_to[m])
-                runs += 1
-                reached += n_t
-                if travel_s < np.inf:
-                    pair_put(ckeys[m], cvals[m], ccount[m], pair, travel_s)
+        limit_s = np.inf if limit == np.inf else limit - w - x     # a matrix's seconds: whatever the limit
+        travel_s, _, touched, ran, n_t = pair_seconds(m, source, target, limit_s, tm, has_tm, indptr, indices,
+                                                      weights, sd, sp, sh, touched, lm_from, lm_to,
+                                                      ckeys, cvals, ccount)
+        runs += ran
+        reached += n_t
         if travel_s == np.inf and limit < np.inf:      # above the limit: the limit is its new bound
             size = _push(ks, ts, as_, es, size, limit - margin_s, TIER_LOCATED, a, e)
             continue
@@ -233,7 +224,6 @@ def warm(slots: int = 4) -> None:
                tuple(np.zeros(2) for _ in range(slots)))
     pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
              tuple(np.zeros(1, np.int64) for _ in range(slots)))
-    from sim.engine.best_first_jit import read_only
     tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
     exact = np.zeros(slots, np.bool_)
     cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
