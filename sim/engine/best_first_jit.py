@@ -296,6 +296,18 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     istate[I_REACHED] = reached
     return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path, touched
 
+def warm_graph_arrays(slots: int) -> tuple:
+    """Tiny per-slot arrays of the types both walks take (``csr``, ``scratch``, ``pairs``, ``tm``), for loading them."""
+    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
+           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
+    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
+               tuple(np.zeros(2) for _ in range(slots)))
+    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
+             tuple(np.zeros(1, np.int64) for _ in range(slots)))
+    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
+    return csr, scratch, pairs, tm
+
+
 def warm(slots: int = 4) -> None:
     """Load (or compile) both loops now, for the argument types ``UnitSearch`` passes (``slots`` mode slots)."""
     z1, zi = np.zeros(1), np.zeros(1, np.int64)
@@ -305,13 +317,7 @@ def warm(slots: int = 4) -> None:
     b = np.zeros(1)
     bounds(0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
            np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b)
-    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
-           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
-    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
-               tuple(np.zeros(2) for _ in range(slots)))
-    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
-             tuple(np.zeros(1, np.int64) for _ in range(slots)))
-    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
+    csr, scratch, pairs, tm = warm_graph_arrays(slots)
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
          np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), *csr, lm, lm, exact,
          *scratch, np.empty(16, np.int32), 0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),

@@ -38,7 +38,7 @@ from numba import njit
 from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, SEG
 from sim.network.alt_jit import _pair_bound
-from sim.engine.best_first_jit import pair_seconds, read_only
+from sim.engine.best_first_jit import pair_seconds, warm_graph_arrays
 
 TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 
@@ -218,13 +218,7 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
 def warm(slots: int = 4) -> None:
     """Load (or compile) the walk now, for the argument types ``cordon.CompiledCordon`` passes."""
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
-    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
-           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
-    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
-               tuple(np.zeros(2) for _ in range(slots)))
-    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
-             tuple(np.zeros(1, np.int64) for _ in range(slots)))
-    tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
+    csr, scratch, pairs, tm = warm_graph_arrays(slots)
     exact = np.zeros(slots, np.bool_)
     cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
                 np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
