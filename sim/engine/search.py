@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.dispatch import Candidate, DispatchRules, SearchNeeds, eligible
 from sim.engine import kernels as K
-from sim.engine.kernels import nearest_unit
+from sim.engine.kernels import BOUND_MARGIN_S, nearest_unit
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.positions import Located
 from sim.engine.search_large import BFJ_SLOTS, LargeGraphSearch
@@ -27,7 +27,6 @@ from sim.force import Deployment
 from sim.kinds import Role
 
 INF = float("inf")
-BOUND_MARGIN_S = 1e-6       # a lower bound computed in another order may exceed the exact time by rounding
 # what a compiled search returns and leaves when it located no unit itself (read-only: shared by every search)
 NONE_OFF = MappingProxyType({})
 NONE_FOUND = ()
