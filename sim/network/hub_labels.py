@@ -41,7 +41,7 @@ from numba import njit
 LABELS_VERSION = 1
 ORDER_SAMPLES = 32          # fastest-path trees sampled to rank the nodes
 ORDER_SEED = 20261130       # their sources: drawn from a fixed seed (the same labels on any machine)
-_START_CAP = 64             # label entries per node before the first growth of the build arrays
+_START_CAP = 64             # label entries per node and kind the build's pool holds before it first grows
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -129,16 +129,22 @@ def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int 
     return np.argsort(-score, kind="stable").astype(np.int64)
 
 
-@njit(cache=True, nogil=True)
-def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m,
-           in_h, in_s, in_m, in_n, out_h, out_s, out_m, out_n):
-    """Labels for the hubs ``order[start:]``, into the per-node rows ``*_h/_s/_m`` (counts ``*_n``).
+BLOCK = 64                  # label entries per block of the build's pool (a node's label is a chain of blocks)
 
-    Returns the rank reached: ``order.size`` when done, else the rank whose search found a
-    row full (the caller grows the rows, removes that rank's entries and calls again from it).
+
+@njit(cache=True, nogil=True)
+def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h, pool_s, pool_m, nxt, state):
+    """Labels for the hubs ``order[start:]``, into the pool; returns the rank reached.
+
+    Each node's in and out labels are chains of ``BLOCK``-entry blocks taken from one pool
+    (``pool_*`` entries, ``nxt`` the next block of each; ``state[v]`` columns 0-5: the first block, the
+    last and the count of node v's in label, then of its out label; ``state[0, 6]`` the blocks
+    used), so memory follows the entries, not the longest label times the nodes. Before each hub
+    there must be room for one new block per node and side; else the rank is returned
+    (``order.size`` when done) and the caller grows the pool and calls again from it.
     """
     n = f_ptr.size - 1
-    cap = in_h.shape[1]
+    n_blocks = nxt.size
     dense = np.full(n, np.inf)           # the hub's own label, by hub rank (the pruning test)
     dist = np.full(n, np.inf)
     metres = np.zeros(n)
@@ -146,43 +152,57 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m,
     hk = np.empty(max(f_idx.size, r_idx.size) + 1)
     hn = np.empty(max(f_idx.size, r_idx.size) + 1, np.int64)
     for rank in range(start, order.size):
+        if state[0, 6] + 2 * n > n_blocks:
+            return rank
         h = order[rank]
         for side in range(2):
             if side == 0:     # forward from h: seconds from h to v, into in(v); pruned by out(h) x in(v)
                 ptr, idx, ws, wm = f_ptr, f_idx, f_s, f_m
-                own_h, own_s, own_n = out_h, out_s, out_n[h]
-                lab_h, lab_s, lab_m, lab_n = in_h, in_s, in_m, in_n
+                own, lab = 3, 0
             else:             # backward: seconds from v to h, into out(v); pruned by out(v) x in(h)
                 ptr, idx, ws, wm = r_ptr, r_idx, r_s, r_m
-                own_h, own_s, own_n = in_h, in_s, in_n[h]
-                lab_h, lab_s, lab_m, lab_n = out_h, out_s, out_m, out_n
-            for k in range(own_n):
-                dense[own_h[h, k]] = own_s[h, k]
+                own, lab = 0, 3
+            b, left = state[h, own], state[h, own + 2]
+            while left > 0:
+                for k in range(b * BLOCK, b * BLOCK + min(left, BLOCK)):
+                    dense[pool_h[k]] = pool_s[k]
+                left -= BLOCK
+                b = nxt[b]
             nt = 1
             touched[0] = h
             dist[h] = 0.0
             metres[h] = 0.0
             size = _push(hk, hn, 0, 0.0, h)
-            full = False
             while size > 0:
                 d, v, size = _pop(hk, hn, size)
                 if d > dist[v]:
                     continue
                 best = np.inf
-                for k in range(lab_n[v]):
-                    x = dense[lab_h[v, k]] + lab_s[v, k]
-                    if x < best:
-                        best = x
+                b, left = state[v, lab], state[v, lab + 2]
+                while left > 0:
+                    for k in range(b * BLOCK, b * BLOCK + min(left, BLOCK)):
+                        x = dense[pool_h[k]] + pool_s[k]
+                        if x < best:
+                            best = x
+                    left -= BLOCK
+                    b = nxt[b]
                 if best <= d:
                     continue
-                c = lab_n[v]
-                if c == cap:
-                    full = True
-                    break
-                lab_h[v, c] = rank
-                lab_s[v, c] = d
-                lab_m[v, c] = metres[v]
-                lab_n[v] = c + 1
+                c = state[v, lab + 2]
+                if c % BLOCK == 0:             # a new block at the chain's end
+                    nb = state[0, 6]
+                    state[0, 6] = nb + 1
+                    nxt[nb] = -1
+                    if c == 0:
+                        state[v, lab] = nb
+                    else:
+                        nxt[state[v, lab + 1]] = nb
+                    state[v, lab + 1] = nb
+                k = state[v, lab + 1] * BLOCK + c % BLOCK
+                pool_h[k] = rank
+                pool_s[k] = d
+                pool_m[k] = metres[v]
+                state[v, lab + 2] = c + 1
                 for e in range(ptr[v], ptr[v + 1]):
                     u = idx[e]
                     nd = d + ws[e]
@@ -195,34 +215,43 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m,
                         size = _push(hk, hn, size, nd, u)
             for k in range(nt):
                 dist[touched[k]] = np.inf
-            for k in range(own_n):
-                dense[own_h[h, k]] = np.inf
-            if full:
-                return rank
+            b, left = state[h, own], state[h, own + 2]
+            while left > 0:
+                for k in range(b * BLOCK, b * BLOCK + min(left, BLOCK)):
+                    dense[pool_h[k]] = np.inf
+                left -= BLOCK
+                b = nxt[b]
     return order.size
 
 
 @njit(cache=True, nogil=True)
-def _drop_rank(rank, lab_h, lab_n):
-    """Remove the entries of hub ``rank`` (the last of each row: hubs are added in rank order)."""
-    for v in range(lab_n.size):
-        c = lab_n[v]
-        if c > 0 and lab_h[v, c - 1] == rank:
-            lab_n[v] = c - 1
+def _packed(pool_h, pool_s, pool_m, nxt, state, lab):
+    """One label kind (``lab`` 0: in, 3: out) out of the pool: ``ptr`` (n + 1), ``hub`` (int32 ranks), seconds, metres."""
+    n = state.shape[0]
+    ptr = np.zeros(n + 1, np.int64)
+    for v in range(n):
+        ptr[v + 1] = ptr[v] + state[v, lab + 2]
+    hub = np.empty(ptr[n], np.int32)
+    sec = np.empty(ptr[n])
+    met = np.empty(ptr[n])
+    for v in range(n):
+        j = ptr[v]
+        b, left = state[v, lab], state[v, lab + 2]
+        while left > 0:
+            for k in range(b * BLOCK, b * BLOCK + min(left, BLOCK)):
+                hub[j] = pool_h[k]
+                sec[j] = pool_s[k]
+                met[j] = pool_m[k]
+                j += 1
+            left -= BLOCK
+            b = nxt[b]
+    return ptr, hub, sec, met
 
 
-def _grown(a: np.ndarray, cap: int) -> np.ndarray:
-    out = np.empty((a.shape[0], cap), a.dtype)
-    out[:, :a.shape[1]] = a
+def _grown(a: np.ndarray, size: int) -> np.ndarray:
+    out = np.empty(size, a.dtype)
+    out[:a.size] = a
     return out
-
-
-def _packed(lab_h, lab_s, lab_m, lab_n):
-    """Per-node rows into one array each: ``ptr`` (n + 1), ``hub`` (int32 ranks), ``seconds``, ``metres``."""
-    ptr = np.zeros(lab_n.size + 1, np.int64)
-    np.cumsum(lab_n, out=ptr[1:])
-    keep = np.arange(lab_h.shape[1])[None, :] < lab_n[:, None]
-    return ptr, lab_h[keep].astype(np.int32), lab_s[keep], lab_m[keep]
 
 
 class HubLabels:
@@ -252,20 +281,20 @@ class HubLabels:
         r_v = np.repeat(np.arange(n, dtype=np.int64), np.diff(r_ptr))
         r_m = np.ascontiguousarray(metres_of(r_idx, r_v), np.float64)     # the reverse edge r_v <- r_idx
         order = rank_order(f_ptr, f_idx, f_s)
-        cap = _START_CAP
-        rows = [np.empty((n, cap), np.int32), np.empty((n, cap)), np.empty((n, cap)), np.zeros(n, np.int64),
-                np.empty((n, cap), np.int32), np.empty((n, cap)), np.empty((n, cap)), np.zeros(n, np.int64)]
+        n_blocks = 2 * n * max(1, _START_CAP // BLOCK) + 2 * n
+        pool = [np.empty(n_blocks * BLOCK, np.int32), np.empty(n_blocks * BLOCK), np.empty(n_blocks * BLOCK)]
+        nxt = np.empty(n_blocks, np.int64)
+        state = np.zeros((n, 7), np.int64)
         start = 0
         while True:
-            start = _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, *rows)
+            start = _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, *pool, nxt, state)
             if start == n:
                 break
-            _drop_rank(start, rows[0], rows[3])        # that hub again, from the start, with room
-            _drop_rank(start, rows[4], rows[7])
-            cap *= 2
-            rows = [r if r.ndim == 1 else _grown(r, cap) for r in rows]
-        in_packed = _packed(*rows[:4])
-        out_packed = _packed(*rows[4:])
+            n_blocks = n_blocks * 3 // 2 + 2 * n          # room for the next hubs' blocks, and more
+            pool = [_grown(a, n_blocks * BLOCK) for a in pool]
+            nxt = _grown(nxt, n_blocks)
+        in_packed = _packed(*pool, nxt, state, 0)
+        out_packed = _packed(*pool, nxt, state, 3)
         return cls(*out_packed, *in_packed)
 
     @property

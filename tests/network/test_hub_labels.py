@@ -101,8 +101,8 @@ def test_metres_are_those_of_a_fastest_path(town):
     assert differ <= 0.02 * len(pairs)
 
 
-def test_growing_rows_gives_the_same_labels(town, monkeypatch):
-    """Rows that fill up are grown and the hub searched again: the same labels as with room from the start."""
+def test_growing_the_pool_gives_the_same_labels(town, monkeypatch):
+    """A pool that fills up is grown before the next hub: the same labels as with room from the start."""
     drive, _ = town
     o = TravelOracle(drive, cache_tables=False)
     roomy = labels_of(o)
