@@ -97,6 +97,8 @@ def _warm(jit) -> None:
     jit.path_metres(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
+    from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
+    nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
 
 
 class _Column:
