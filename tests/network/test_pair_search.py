@@ -94,3 +94,25 @@ def test_bounds_to_one_target_hold_and_match_the_bounds_from_one_source():
         for s, bs in zip(sources.tolist(), b.tolist()):
             assert bs == o.lower_bounds_s(s, np.array([t]))[0]
     assert positive > 500            # the bounds are not all zero
+
+
+def test_time_and_metres_is_time_then_metres(monkeypatch):
+    """``TravelOracle.time_and_metres`` (a drive back to a circuit) gives ``time`` and ``metres``, bit for bit,
+    from a fresh oracle and from one whose caches already hold some of the pairs (routes, metres)."""
+    from sim.network import travel as travel_mod
+
+    monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)     # the kernel backend on a small town
+    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=4.0, block_m=80, stations=2, exits=2))
+    g = city.graphs["drive"]
+    one, two = TravelOracle(g, backend="kernel"), TravelOracle(g, backend="kernel")
+    assert one._kernel is not None
+    rng = np.random.default_rng(3)
+    pairs = [tuple(rng.integers(0, g.n_nodes, 2).tolist()) for _ in range(150)] + [(7, 7)]
+    for s, t in pairs[::3]:             # some pairs already asked another way
+        two.route(s, t)
+    for s, t in pairs:
+        want = (one.time(s, t), one.metres(s, t))
+        got = two.time_and_metres(s, t)
+        assert type(got[0]) is float and type(got[1]) is float
+        assert got == want or (got[0] == want[0] and np.isnan(got[1]) and np.isnan(want[1]))
+        assert two.time_and_metres(s, t) == got or np.isnan(got[1])       # cached: the same again
