@@ -319,8 +319,8 @@ class Movement:
         o = mt.oracle
         scale = mt.patrol_scale
         st.status, st.moving = PATROL, LEG
-        st.leg = Leg(node, dst, t, wait_s, t + (wait_s + o.time(node, dst)) * scale, o.metres(node, dst),
-                     to_station, scale)
+        travel_s, metres = o.time_and_metres(node, dst)        # o.time, o.metres: one look-up of the pair
+        st.leg = Leg(node, dst, t, wait_s, t + (wait_s + travel_s) * scale, metres, to_station, scale)
 
     def nearest_on(self, key, circuit, mode: str) -> NearestOnCircuit:
         """The nearest node of ``circuit`` (``key`` = (uid, level, period)) from every node: built once per circuit."""
