@@ -202,10 +202,14 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     has ended is located here, on the circuit (``ui[u, LEG_SEG]``, at lap time ``uf[u, LEG_TAU]`` at
     ``uf[u, LEG_TEND]``), as ``kernels.nearest_unit`` locates it.
 
-    Returns ``(status, uid, arrival, node, wait, travel seconds, path, touched)`` when ``FOUND``:
-    the choice (-1 if none), where it is, the seconds of its pair search and its path (empty when
-    it needed none or came from the table), and the scratch list of reached nodes; the A* searches run and the nodes they
-    reached are ``istate[I_RUNS]`` and ``istate[I_REACHED]``.
+    Returns ``(status, uid, arrival, node, wait, travel seconds, path)`` when ``FOUND``: the choice
+    (-1 if none), where it is, the seconds of its pair search and its path (empty when it needed
+    none or came from the table); the A* searches run and the nodes they reached are
+    ``istate[I_RUNS]`` and ``istate[I_REACHED]``. The scratch list of reached nodes (``touched``)
+    is not returned: each array a compiled call returns is boxed, at the cost of one
+    ``numba.core.serialize._numba_unpickle`` of its type; the caller gives one with room for every
+    node of the largest graph and the most edges of one node (``touched_size``), which the A*
+    loop never has to grow (were it grown, the larger copy would serve that call only).
     """
     n = bound.size
     if istate[I_STARTED] == 0:
@@ -264,7 +268,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     fstate[F_BEST_WAIT] = best_wait
                     fstate[F_BEST_TRAVEL] = best_travel
                     fstate[F_PENDING_KEY] = key
-                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path, touched
+                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path
                 own = True
                 cap = np.inf
             else:
@@ -296,7 +300,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     fstate[F_BEST] = best
                     fstate[F_BEST_WAIT] = best_wait
                     fstate[F_BEST_TRAVEL] = best_travel
-                    return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf, best_path, touched
+                    return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf, best_path
                 i += 1
                 heap_node[u] = nd
                 heap_wait[u] = w
@@ -335,7 +339,16 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     istate[I_STARTED] = 0
     istate[I_RUNS] = runs
     istate[I_REACHED] = reached
-    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path, touched
+    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path
+
+def touched_size(indptrs) -> int:
+    """Room in a scratch list of reached nodes that the A* loop never grows on these graphs (CSR ``indptr`` each).
+
+    ``toward_rows`` grows the list when the nodes reached plus the edges of the node it expands
+    could pass its size: with every node of the graph and the most edges of one node, never.
+    """
+    return max(int(p.size - 1) + int(np.diff(p).max(initial=0)) for p in indptrs) + 16
+
 
 def warm_graph_arrays(slots: int) -> tuple:
     """Tiny per-slot arrays of the types both walks take (``csr``, ``scratch``, ``pairs``, ``tm``), for loading them."""

@@ -144,7 +144,7 @@ class CompiledCordon:
 
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
-        from sim.engine.best_first_jit import slot_arrays
+        from sim.engine.best_first_jit import slot_arrays, touched_size
         self._walk = cordon_jit.cordon_walk
         self._call = None
         self.slot_of = {m: i for i, m in enumerate(modes)}
@@ -155,7 +155,7 @@ class CompiledCordon:
         self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
-        self._touched = np.empty(1024, np.int32)
+        self._touched = np.empty(touched_size(a["indptr"]), np.int32)    # never grown: not returned
         self.searches = 0       # A* searches run (also added to the first kernel's ``pair_searches``)
         self.reached = 0        # nodes they reached
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
@@ -186,7 +186,7 @@ class CompiledCordon:
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.engine.kernels import direct
             self._call = direct(self._walk, args)
-        seconds, searched, exact, runs, reached, self._touched = self._call(*args)
+        seconds, searched, exact, runs, reached = self._call(*args)
         if count is not None:
             count.searched += searched
             count.exact += exact

@@ -117,10 +117,11 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
     a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
     ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
 
-    Returns ``(seconds, searched, exact, runs, nodes reached, touched)``: the pair searches asked
-    and those that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's
-    node needs none) and the nodes they reached, and the scratch list of reached nodes (grown if
-    it had to be).
+    Returns ``(seconds, searched, exact, runs, nodes reached)``: the pair searches asked and those
+    that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's node needs
+    none) and the nodes they reached. The scratch list of reached nodes (``touched``) is not
+    returned (a returned array is boxed, one ``_numba_unpickle`` each): the caller's has room
+    enough never to grow (``best_first_jit.touched_size``).
     """
     n_avail = uids.size
     n_exits = exit_t.shape[1]
@@ -171,12 +172,12 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
             continue
         if tier == TIER_EXACT:
             if key == np.inf:              # no free unit can reach the exits still open
-                return np.inf, searched, exact, runs, reached, touched
+                return np.inf, searched, exact, runs, reached
             unit_free[a] = False
             exit_free[e] = False
             left -= 1
             if left == 0:
-                return key, searched, exact, runs, reached, touched
+                return key, searched, exact, runs, reached
             continue
         m = slot[a]
         if tier == TIER_CIRCUIT:
@@ -212,7 +213,7 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
             continue
         exact += 1
         size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
-    return np.inf, searched, exact, runs, reached, touched
+    return np.inf, searched, exact, runs, reached
 
 
 def warm(slots: int = 4) -> None:

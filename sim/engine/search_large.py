@@ -158,7 +158,7 @@ class LargeGraphSearch:
         self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
         self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
         self._walk_pairs = (arrays["ckeys"], arrays["cvals"], arrays["ccount"], arrays["tm"], arrays["has_tm"])
-        self._walk_touched = np.empty(1024, np.int32)
+        self._walk_touched = np.empty(BFJ.touched_size(arrays["indptr"]), np.int32)   # never grown: not returned
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
 
@@ -212,7 +212,7 @@ class LargeGraphSearch:
         if fn is None:
             fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
         while True:
-            status, uid, eta, at, w, travel_s, path, self._walk_touched = fn(*args)
+            status, uid, eta, at, w, travel_s, path = fn(*args)
             if status == BFJ.NEEDS_LOCATE:       # a drive under way came first: where it is now
                 u = int(istate[BFJ.I_LOCATE])
                 node[u], wait[u] = located[u] = self.where(units[u], t)
@@ -228,7 +228,6 @@ class LargeGraphSearch:
             else:
                 break
             args[-1] = path                      # the best so far
-            args[22] = self._walk_touched
         for u in ahead:
             node[u] = -1
         runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])
