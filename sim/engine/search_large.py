@@ -182,16 +182,25 @@ class LargeGraphSearch:
         index = self.index
         flat = index.flat
         if self._walk_version != flat.version:
+            # the argument lists of both calls, kept between calls (only the place's and the time's
+            # entries change; the index's arrays are replaced only when they grow: a new version)
             self._walk_version = flat.version
             self._walk_bounds = self._walk_call = None
+            self._walk_bargs = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
+                                None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound]
+            self._walk_args = tuple(
+                [self._walk_bound, self._walk_node, self._walk_wait, checked, index.code, 0.0, index.ui, index.uf,
+                 flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_graph, *self._walk_lm,
+                 *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
+                 BFJ.NO_PATH] for checked in self._walk_checked)
         target, extra = self._walk_target[place], self._walk_extra[place]
         bound = self._walk_bound
         t = float(t)
-        args = (place, t, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
-                *self._walk_lm, self._walk_has_tm, *self._walk_margins, bound)
+        args = self._walk_bargs
+        args[0], args[1], args[8], args[9] = place, t, target, extra
         fn = self._walk_bounds
         if fn is None:
-            fn = self._walk_bounds = K.direct(BFJ.bounds, args)
+            fn = self._walk_bounds = K.direct(BFJ.bounds, tuple(args))
         drives, python = fn(*args)
         if python:
             return self._best_first(place, t, bound.copy(), is_backup=is_backup)
@@ -204,10 +213,8 @@ class LargeGraphSearch:
             node[u], wait[u] = located[u] = self.where(units[u], t)
         istate, fstate = self._walk_istate, self._walk_fstate
         istate[BFJ.I_STARTED] = 0
-        args = [bound, node, wait, self._walk_checked[is_backup], index.code, t, index.ui, index.uf,
-                flat.flat, flat.seg, self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm,
-                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
-                BFJ.NO_PATH]
+        args = self._walk_args[is_backup]
+        args[5], args[11], args[12], args[-1] = t, target, extra, BFJ.NO_PATH
         fn = self._walk_call
         if fn is None:
             fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
