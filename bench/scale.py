@@ -132,6 +132,12 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool 
     out = run_replication(ctx, 0)
     c2 = time.process_time()
     n_inc = int(len(out.incidents))
+    nodes = {m: g.n_nodes for m, g in ctx.city.graphs.items()}
+    # nodes reached by the kernel backend's searches (columns, A* pairs): counts, free of the machine's noise
+    kernels = {id(k): k for k in (mt.oracle._kernel for mt in ctx.travel.values()) if k is not None}
+    reached = sum(k.settled for k in kernels.values())
+    reached_pairs = sum(k.pair_reached for k in kernels.values())
+    reached_bounds = sum(getattr(k, "bound_reached", 0) for k in kernels.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0      # the timed replication's
     calls_per_incident = None
     if calls:
@@ -142,12 +148,6 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool 
         again = run_replication(ctx, 0)
         prof.disable()
         calls_per_incident = sum(v[1] for v in pstats.Stats(prof).stats.values()) / max(len(again.incidents), 1)
-    nodes = {m: g.n_nodes for m, g in ctx.city.graphs.items()}
-    # nodes reached by the kernel backend's searches (columns, A* pairs): counts, free of the machine's noise
-    kernels = {id(k): k for k in (mt.oracle._kernel for mt in ctx.travel.values()) if k is not None}
-    reached = sum(k.settled for k in kernels.values())
-    reached_pairs = sum(k.pair_reached for k in kernels.values())
-    reached_bounds = sum(getattr(k, "bound_reached", 0) for k in kernels.values())
     print("RESULT " + json.dumps({
         "block_m": block_m, "mix": mix, "nodes": max(nodes.values()), "units": len(ctx.deployment.units),
         "incidents": n_inc, "prepare_s": t1 - t0, "replication_cpu_s": c2 - c1,
