@@ -135,18 +135,18 @@ class NearestOnCircuit:
     def __init__(self, c: Circuit, graph, *, lazy: bool = False) -> None:
         self._cn = np.asarray(c.nodes[:-1], np.int64)
         self._x, self._y = graph.x_m, graph.y_m
-        from sim.network import nearest_jit    # numba loads on first use
+        from sim.network.nearest_jit import nearest_of_set, nearest_one    # numba loads on first use
         if not lazy:
             # compiled (sim.network.nearest_jit: numpy's squared distances and argmin, the same node);
             # an array of machine ints: a unit rejoins at every clearance and shift change, and an
             # item is a Python int at once (no numpy scalar to convert), in a fifth of a list's memory
-            self.table: array | None = array("q", nearest_jit.nearest_of_set(self._x, self._y, self._cn)
+            self.table: array | None = array("q", nearest_of_set(self._x, self._y, self._cn)
                                              .astype(np.int64).tobytes())
         else:
             self.table = None
             self._known: dict[int, int] = {}
             self._cx, self._cy = self._x[self._cn], self._y[self._cn]
-            self._one = nearest_jit.nearest_one
+            self._one = nearest_one
 
     def __getitem__(self, node: int) -> int:
         if self.table is not None:
