@@ -3,6 +3,7 @@
     python bench/scale.py                               # the full table (about 15 minutes)
     python bench/scale.py --days 3 --blocks 200,50 --kinds car,bicycle,foot,motorbike
     python bench/scale.py --blocks 200,50 --backends bounded,kernel --kinds ''
+    python bench/scale.py --days 14 --blocks 200,50 --kinds car --no-mixed --backends kernel --old ../old --calls
 
 The town keeps its area (32 km², so that the finest grid the scenario allows,
 50 m blocks, gives about 13,000 nodes), its population, demand, stations and force
@@ -86,8 +87,14 @@ def scenario_dict(block_m: float, days: float, mix: str) -> dict:
     }
 
 
-def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
-    """Run one point (with the code of ``repo``) in this process and print one RESULT line."""
+def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool = False) -> None:
+    """Run one point (with the code of ``repo``) in this process and print one RESULT line.
+
+    ``calls``: after the timed replication, run it again under cProfile and report the Python
+    function calls (and C calls cProfile sees: numpy, the compiled loops' entry points) per
+    incident, a count the machine's load does not move (the second run finds the caches the first
+    left, in both trees alike).
+    """
     import resource
 
     sys.path.insert(0, str(repo))
@@ -131,6 +138,16 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
     reached = sum(k.settled for k in kernels.values())
     reached_pairs = sum(k.pair_reached for k in kernels.values())
     reached_bounds = sum(getattr(k, "bound_reached", 0) for k in kernels.values())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0      # the timed replication's
+    calls_per_incident = None
+    if calls:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        again = run_replication(ctx, 0)
+        prof.disable()
+        calls_per_incident = sum(v[1] for v in pstats.Stats(prof).stats.values()) / max(len(again.incidents), 1)
     print("RESULT " + json.dumps({
         "block_m": block_m, "mix": mix, "nodes": max(nodes.values()), "units": len(ctx.deployment.units),
         "incidents": n_inc, "prepare_s": t1 - t0, "replication_cpu_s": c2 - c1,
@@ -138,15 +155,16 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO) -> None:
         "reached_per_incident": reached / max(n_inc, 1),
         "pair_reached_per_incident": reached_pairs / max(n_inc, 1),
         "bound_reached_per_incident": reached_bounds / max(n_inc, 1),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "calls_per_incident": calls_per_incident,
+        "peak_mb": peak_mb,
         "backend": os.environ.get("PATROLSIM_TRAVEL_BACKEND", "kernel")}), flush=True)
 
 
-def run_point(block_m: float, days: float, mix: str, backend: str, repo: Path = REPO) -> dict:
+def run_point(block_m: float, days: float, mix: str, backend: str, repo: Path = REPO, calls: bool = False) -> dict:
     env = {**os.environ, **ONE_THREAD, "PATROLSIM_TRAVEL_BACKEND": backend,
            "PYTHONPATH": str(repo)}
     cmd = [sys.executable, __file__, "--child", f"{block_m:g}", "--days", f"{days:g}", "--mix", mix,
-           "--repo", str(repo)]
+           "--repo", str(repo)] + (["--calls"] if calls else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"error: {' '.join(cmd[2:])} with backend {backend} failed:\n{proc.stderr[-3000:]}")
@@ -168,12 +186,15 @@ def main(argv=None) -> int:
     ap.add_argument("--old", default=None,
                     help="another tree of the repository (e.g. a worktree of main): each backend also runs "
                          "there, alternating with this tree, in columns marked old")
+    ap.add_argument("--calls", action="store_true",
+                    help="also count the Python calls per incident (cProfile of the replication run again "
+                         "after the timed one; a count the machine's load does not move)")
     ap.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--repo", default=str(REPO), help=argparse.SUPPRESS)
     ap.add_argument("--mix", default="mixed", choices=sorted(MIXES), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
-        child(args.child, args.days, args.mix, Path(args.repo))
+        child(args.child, args.days, args.mix, Path(args.repo), args.calls)
         return 0
     blocks = [float(b) for b in args.blocks.split(",") if b]
     backends = [b for b in args.backends.split(",") if b]
@@ -194,7 +215,7 @@ def main(argv=None) -> int:
         res: dict = {}
         for _ in range(max(1, args.repeat)):
             for label, b, tree in cols:
-                r = run_point(block_m, args.days, mix, b, tree)
+                r = run_point(block_m, args.days, mix, b, tree, args.calls)
                 if label not in res or r["us_per_incident"] < res[label]["us_per_incident"]:
                     res[label] = r
         r0 = res[cols[0][0]]
@@ -203,6 +224,10 @@ def main(argv=None) -> int:
             r = res[label]
             row += f" | {r['us_per_incident']:>18.0f} {r['peak_mb']:>7.0f} {r['prepare_s']:>6.1f}"
             cost[(mix, block_m, label)] = r["us_per_incident"]
+        for label, _, _ in cols:
+            r = res[label]
+            if r.get("calls_per_incident") is not None:
+                row += f"  ({label}: {r['calls_per_incident']:,.1f} calls per incident)"
         for label, _, _ in cols:
             r = res[label]
             if r["reached_per_incident"] or r["pair_reached_per_incident"]:

@@ -9,9 +9,10 @@ and tuple work on ``heapq``; each search a call into the A* loop through ``Searc
 third of it in the searches).
 
 ``bounds`` makes the walk's bounds (``lb_rows[:, place] + bias`` raised by the landmarks
-for units waiting at a node: ``UnitSearch._bound_fixed``'s sums); the caller then locates
-the units on a drive in Python (bound -inf: the walk's first units, in unit order) and
-``walk`` does the rest with the same keys, order and sums:
+for units waiting at a node: ``UnitSearch._bound_fixed``'s sums; for units on a drive, a bound
+too: see ``bounds``); the caller locates the units still at -inf (those of a mode with a full
+time matrix) in Python, and ``walk`` does the rest with the same keys, order and sums, asking
+the caller to locate a unit on a drive under way when it comes first (``NEEDS_LOCATE``):
 
 - the order is a stable sort of the bounds (numpy's ``argsort(kind="stable")``; there are
   no NaN bounds: the caller checks);
@@ -40,28 +41,42 @@ import numpy as np
 from numba import njit
 
 from sim.engine.kernels import _on_circuit
-from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, SEG
+from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SCALE, LEG_SEG, LEG_SRC,
+                                LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, SEG)
 from sim.network.alt_jit import _pair_bound
 from sim.network.dijkstra_jit import pair_get, pair_put, toward_rows
 
-FOUND, NEEDS_RULES, NO_WALK = 0, 1, 2
+FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
 NO_PATH = np.empty(0, np.int32)
 
 
 @njit(cache=True, nogil=True)
-def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm,
+def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm,
            alt_margin_s, margin_s, out):
-    """Each unit's bound at ``place``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a unit
-    waiting at a node whose bound is then -inf, ``(wait + landmark bound + walk) - margin_s``.
+    """Each unit's bound at ``place`` at ``t``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a
+    unit free off its circuit (bias -inf) on a mode without a full time matrix a finite bound:
 
+    - waiting at a node (``FIXED_NODE``): ``(wait + landmark bound + walk) - margin_s``;
+    - on a drive to its circuit that ended by ``t`` (``t >= uf[u, LEG_TEND]``): its circuit's bound
+      (``SEG`` is the circuit driven to): the walk locates it there as ``kernels.nearest_unit`` does,
+      where the engine will put it (``Movement.sync`` then ``Circuit.where``: the same operations);
+    - on a drive still under way (to its circuit or the station): ``((LEG_WAIT + landmark bound
+      (source, target) - (t - LEG_T0) / LEG_SCALE) + walk) - margin_s``, as ``nearest_unit`` bounds it
+      (the triangle inequality: the unit is at most the response seconds driven since the start
+      closer to the target than the drive's source; past the end of a drive to the station it waits
+      there, farther still); the walk hands it to the caller to locate (``NEEDS_LOCATE``) only when
+      it comes first.
+
+    Before, every unit off its circuit was -inf and located in Python before the walk (on the
+    13,002-node town, 1.4 per dispatch, most of them drives already ended, each then booked).
     ``bound_rows``: the circuits' bound rows (``FlatCircuits.bound``; no rows: every unit's bound is
     0 + bias). ``slot[u]``: the unit's mode; per slot ``target[slot]``, ``extra[slot]`` (the node driven
     to and the walk from it), the landmarks' tables (tuples) and whether they bound, and whether the
-    mode has a full time matrix (``has_tm``: then its units at a node keep -inf, as ``_bound_fixed``
-    leaves them, and are located first).
-    Writes ``out``; returns ``(units on a drive, whether the Python walk must run)``: the units
-    whose bound is -inf (the caller locates them) and whether a bound is NaN (an unreachable
-    place: no order of numpy's to copy).
+    mode has a full time matrix (``has_tm``: then its units off their circuit keep -inf, as
+    ``_bound_fixed`` leaves them, and are located first).
+    Writes ``out``; returns ``(units at -inf, whether the Python walk must run)``: the units the
+    caller locates before the walk and whether a bound is NaN (an unreachable place: no order of
+    numpy's to copy).
     """
     n = code.size
     drives = 0
@@ -71,11 +86,18 @@ def bounds(place, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, 
         b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
         v = b + bias[u]
         if v == -np.inf:
-            node = ui[u, FIXED_NODE]
             m = slot[u]
-            if node >= 0 and not has_tm[m]:       # (a mode with a time matrix: located first, as in Python)
-                lb = _pair_bound(lm_from[m], lm_to[m], node, target[m], alt_margin_s) if lm_exact[m] else 0.0
-                v = (uf[u, FIXED_WAIT] + lb + extra[m]) - margin_s
+            if not has_tm[m]:                    # (a mode with a time matrix: located first, as in Python)
+                node = ui[u, FIXED_NODE]
+                if node >= 0:
+                    lb = _pair_bound(lm_from[m], lm_to[m], node, target[m], alt_margin_s) if lm_exact[m] else 0.0
+                    v = (uf[u, FIXED_WAIT] + lb + extra[m]) - margin_s
+                elif t >= uf[u, LEG_TEND]:       # a drive to its circuit that has ended: on the circuit
+                    v = b
+                else:                            # a drive under way
+                    src = np.int64(uf[u, LEG_SRC])
+                    lb = _pair_bound(lm_from[m], lm_to[m], src, target[m], alt_margin_s) if lm_exact[m] else 0.0
+                    v = ((uf[u, LEG_WAIT] + lb - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE]) + extra[m]) - margin_s
         out[u] = v
         if v == -np.inf:
             drives += 1
@@ -91,9 +113,9 @@ def stable_order(bound):
 
 
 #: the walk's state between calls (``istate`` and ``fstate`` entries)
-I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_REACHED, I_PENDING, I_STARTED = range(8)
+I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_REACHED, I_PENDING, I_STARTED, I_LOCATE = range(9)
 F_BEST, F_BEST_WAIT, F_BEST_TRAVEL, F_PENDING_KEY, F_OK, F_OWN, F_CAP = range(7)
-I_SIZE_ALL, F_SIZE_ALL = 8, 7
+I_SIZE_ALL, F_SIZE_ALL = 9, 7
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -173,12 +195,21 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     first the call returns ``NEEDS_RULES`` with the unit in ``istate[I_PENDING]``; the caller writes
     the rules' verdict (``fstate[F_OK]``: eligible with arrival 0; ``F_OWN``: the place is in its
     beat; ``F_CAP``: its travel limit, inf if none or if it owns the place) and calls again, with
-    the same arrays, to go on: the Python walk's checks, in its order.
+    the same arrays, to go on: the Python walk's checks, in its order. When a unit on a drive under
+    way comes first (not located, ``node[u]`` -1: see ``bounds``) the call returns ``NEEDS_LOCATE``
+    with the unit in ``istate[I_LOCATE]``; the caller locates it (``Movement.where``) into ``node[u]``
+    and ``wait[u]`` and calls again: the walk takes it up where it stopped. A drive to a circuit that
+    has ended is located here, on the circuit (``ui[u, LEG_SEG]``, at lap time ``uf[u, LEG_TAU]`` at
+    ``uf[u, LEG_TEND]``), as ``kernels.nearest_unit`` locates it.
 
-    Returns ``(status, uid, arrival, node, wait, travel seconds, path, touched)`` when ``FOUND``:
-    the choice (-1 if none), where it is, the seconds of its pair search and its path (empty when
-    it needed none or came from the table), and the scratch list of reached nodes; the A* searches run and the nodes they
-    reached are ``istate[I_RUNS]`` and ``istate[I_REACHED]``.
+    Returns ``(status, uid, arrival, node, wait, travel seconds, path)`` when ``FOUND``: the choice
+    (-1 if none), where it is, the seconds of its pair search and its path (empty when it needed
+    none or came from the table); the A* searches run and the nodes they reached are
+    ``istate[I_RUNS]`` and ``istate[I_REACHED]``. The scratch list of reached nodes (``touched``)
+    is not returned: each array a compiled call returns is boxed, at the cost of one
+    ``numba.core.serialize._numba_unpickle`` of its type; the caller gives one with room for every
+    node of the largest graph and the most edges of one node (``touched_size``), which the A*
+    loop never has to grow (were it grown, the larger copy would serve that call only).
     """
     n = bound.size
     if istate[I_STARTED] == 0:
@@ -237,26 +268,40 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     fstate[F_BEST_WAIT] = best_wait
                     fstate[F_BEST_TRAVEL] = best_travel
                     fstate[F_PENDING_KEY] = key
-                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path, touched
+                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path
                 own = True
                 cap = np.inf
             else:
                 if b0 > best or b0 == np.inf:
                     break
                 u = order[i]
-                i += 1
                 if node[u] >= 0:                         # located by the caller (a drive)
                     nd = node[u]
                     w = wait[u]
-                elif code[u] != 1 and ui[u, FIXED_NODE] < 0:     # a drive the caller did not locate: never
-                    return NO_WALK, -1, np.inf, -1, 0.0, np.inf, best_path, touched
                 elif code[u] == 1:                       # on its circuit: Circuit.where
                     s = ui[u, SEG]
                     at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
                     nd = np.int64(at)
-                else:                                    # at the station or a scene just cleared
+                elif ui[u, FIXED_NODE] >= 0:             # at the station or a scene just cleared
                     nd = ui[u, FIXED_NODE]
                     w = uf[u, FIXED_WAIT]
+                elif t >= uf[u, LEG_TEND]:               # its drive to the circuit has ended: on the circuit
+                    s = ui[u, LEG_SEG]
+                    at, w = _on_circuit(flat, seg, s, (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2])
+                    nd = np.int64(at)
+                else:                                    # a drive under way: the caller locates it, then again
+                    istate[I_NEXT] = i
+                    istate[I_SIZE] = size
+                    istate[I_BEST_UID] = best_uid
+                    istate[I_BEST_NODE] = best_node
+                    istate[I_RUNS] = runs
+                    istate[I_REACHED] = reached
+                    istate[I_LOCATE] = u
+                    fstate[F_BEST] = best
+                    fstate[F_BEST_WAIT] = best_wait
+                    fstate[F_BEST_TRAVEL] = best_travel
+                    return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf, best_path
+                i += 1
                 heap_node[u] = nd
                 heap_wait[u] = w
                 m = slot[u]
@@ -294,7 +339,16 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     istate[I_STARTED] = 0
     istate[I_RUNS] = runs
     istate[I_REACHED] = reached
-    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path, touched
+    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path
+
+def touched_size(indptrs) -> int:
+    """Room in a scratch list of reached nodes that the A* loop never grows on these graphs (CSR ``indptr`` each).
+
+    ``toward_rows`` grows the list when the nodes reached plus the edges of the node it expands
+    could pass its size: with every node of the graph and the most edges of one node, never.
+    """
+    return max(int(p.size - 1) + int(np.diff(p).max(initial=0)) for p in indptrs) + 16
+
 
 def warm_graph_arrays(slots: int) -> tuple:
     """Tiny per-slot arrays of the types both walks take (``csr``, ``scratch``, ``pairs``, ``tm``), for loading them."""
@@ -315,7 +369,7 @@ def warm(slots: int = 4) -> None:
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
     exact = np.zeros(slots, np.bool_)
     b = np.zeros(1)
-    bounds(0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
+    bounds(0, 0.0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
            np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b)
     csr, scratch, pairs, tm = warm_graph_arrays(slots)
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,

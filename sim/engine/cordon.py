@@ -33,6 +33,7 @@ import heapq
 
 import numpy as np
 
+from sim.engine.kernels import FIXED_NODE, FIXED_WAIT, LEG_TEND
 from sim.network.searches import ALT_MARGIN_S
 
 INF = float("inf")
@@ -144,7 +145,7 @@ class CompiledCordon:
 
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
-        from sim.engine.best_first_jit import slot_arrays
+        from sim.engine.best_first_jit import slot_arrays, touched_size
         self._walk = cordon_jit.cordon_walk
         self._call = None
         self.slot_of = {m: i for i, m in enumerate(modes)}
@@ -155,7 +156,7 @@ class CompiledCordon:
         self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
-        self._touched = np.empty(1024, np.int32)
+        self._touched = np.empty(touched_size(a["indptr"]), np.int32)    # never grown: not returned
         self.searches = 0       # A* searches run (also added to the first kernel's ``pair_searches``)
         self.reached = 0        # nodes they reached
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
@@ -166,27 +167,45 @@ class CompiledCordon:
 
         ``circuits``: the dispatch index's ``(ui, uf, flat, seg)``, from which the units on their
         circuit are located in the compiled call (as ``Circuit.where``); None: ``locate`` every
-        unit here (the tests' units have no circuit). Units off their circuit are always
-        located here, in unit order, before the walk (as the Python walk does: it may end a drive).
+        unit here (the tests' units have no circuit). With them, a unit waiting at a node (the
+        station, a scene just cleared) is read from the index's arrays (``Movement.where``'s
+        values), and a unit whose drive to its circuit has ended counts as on that circuit (its
+        bound row is the circuit's) and is located on it in the compiled call, as the dispatch walk
+        locates it (``best_first_jit``: the engine books the drive's end when it next touches the
+        unit). The other units off their circuit (on a drive under way) are located here, in unit
+        order, before the walk (``locate``, as the Python walk does: it may end a drive to the station).
         """
         n = avail.size
-        on_circuit = code[avail] == 1
+        c = code[avail]
+        on_circuit = c == 1
         node = np.full(n, -1, np.int64)
         wait = np.zeros(n)
-        for a in (np.flatnonzero(~on_circuit) if circuits is not None else range(n)):
+        if circuits is not None:
+            ui, uf = circuits[0], circuits[1]
+            fixed = ui[avail, FIXED_NODE]
+            at_node = (c == 2) & (fixed >= 0)
+            node[at_node] = fixed[at_node]
+            wait[at_node] = uf[avail[at_node], FIXED_WAIT]
+            ended = (c == 2) & (fixed < 0) & (uf[avail, LEG_TEND] <= t)
+            on_circuit |= ended
+            rest = np.flatnonzero(~(on_circuit | at_node)).tolist()
+        else:
+            ended = np.zeros(n, np.bool_)
+            rest = range(n)
+        for a in rest:
             node[a], wait[a] = locate(int(avail[a]))
         lb = np.empty((n, todo.size))
         if on_circuit.any():
             lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
-        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, lb, np.ascontiguousarray(slot, np.int64),
+        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, np.ascontiguousarray(slot, np.int64),
                 np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
                 ui, uf, flat, seg, *self._graphs, self._touched, ALT_MARGIN_S, MARGIN_S, float(LIMIT_GROWTH),
                 float(LIMIT_FLOOR_S), float(MAX_LIMIT_S))
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.engine.kernels import direct
             self._call = direct(self._walk, args)
-        seconds, searched, exact, runs, reached, self._touched = self._call(*args)
+        seconds, searched, exact, runs, reached = self._call(*args)
         if count is not None:
             count.searched += searched
             count.exact += exact

@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from sim.engine.kernels import _on_circuit
-from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, SEG
+from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, LEG_SEG, LEG_TAU, LEG_TEND, SEG
 from sim.network.alt_jit import _pair_bound
 from sim.engine.best_first_jit import pair_seconds, warm_graph_arrays
 
@@ -100,7 +100,7 @@ def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s
 
 
 @njit(cache=True, nogil=True)
-def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
+def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
                 indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, ckeys, cvals, ccount, tm, has_tm,
                 touched,
                 alt_margin_s, margin_s, growth, floor_s, max_limit_s):
@@ -108,7 +108,8 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
 
     Per free unit ``a`` (``uids[a]``, ascending): ``node[a]``/``wait[a]`` where it is (``node``
     -1: on its circuit, located here from ``ui``/``uf``/``flat``/``seg`` at ``t``, the dispatch
-    index's arrays); ``on_circuit[a]``: its circuit bounds its arrivals, ``lb[a, e]`` (the bound at
+    index's arrays; ``ended[a]``: its drive to the circuit has ended, and it is located on that
+    circuit from the drive's end, as ``best_first_jit.walk`` locates it); ``on_circuit[a]``: its circuit bounds its arrivals, ``lb[a, e]`` (the bound at
     exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` is
     ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the reversed
     graph's CSR (``indptr``, ``indices``, ``weights``), the landmarks' seconds a node per row,
@@ -117,10 +118,11 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
     a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
     ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
 
-    Returns ``(seconds, searched, exact, runs, nodes reached, touched)``: the pair searches asked
-    and those that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's
-    node needs none) and the nodes they reached, and the scratch list of reached nodes (grown if
-    it had to be).
+    Returns ``(seconds, searched, exact, runs, nodes reached)``: the pair searches asked and those
+    that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's node needs
+    none) and the nodes they reached. The scratch list of reached nodes (``touched``) is not
+    returned (a returned array is boxed, one ``_numba_unpickle`` each): the caller's has room
+    enough never to grow (``best_first_jit.touched_size``).
     """
     n_avail = uids.size
     n_exits = exit_t.shape[1]
@@ -139,8 +141,12 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
     for a in range(n_avail):
         if node[a] < 0:                    # on its circuit: where Circuit.where puts it at t
             u = uids[a]
-            s = ui[u, SEG]
-            at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
+            if ended[a]:                   # (since its drive there ended: Movement.sync's anchor)
+                s = ui[u, LEG_SEG]
+                at, w = _on_circuit(flat, seg, s, (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2])
+            else:
+                s = ui[u, SEG]
+                at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
             node[a] = np.int64(at)
             wait[a] = w
     for a in range(n_avail):
@@ -171,12 +177,12 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
             continue
         if tier == TIER_EXACT:
             if key == np.inf:              # no free unit can reach the exits still open
-                return np.inf, searched, exact, runs, reached, touched
+                return np.inf, searched, exact, runs, reached
             unit_free[a] = False
             exit_free[e] = False
             left -= 1
             if left == 0:
-                return key, searched, exact, runs, reached, touched
+                return key, searched, exact, runs, reached
             continue
         m = slot[a]
         if tier == TIER_CIRCUIT:
@@ -212,7 +218,7 @@ def cordon_walk(uids, node, wait, on_circuit, lb, slot, exit_t, exit_x, t, ui, u
             continue
         exact += 1
         size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
-    return np.inf, searched, exact, runs, reached, touched
+    return np.inf, searched, exact, runs, reached
 
 
 def warm(slots: int = 4) -> None:
@@ -220,7 +226,8 @@ def warm(slots: int = 4) -> None:
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
     csr, scratch, pairs, tm = warm_graph_arrays(slots)
     exact = np.zeros(slots, np.bool_)
-    cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_), np.zeros((0, 1)),
+    cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_),
+                np.zeros(0, np.bool_), np.zeros((0, 1)),
                 np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
                 np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
                 exact, *scratch, *pairs, tm, exact, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)

@@ -227,23 +227,30 @@ class Rejoin:
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
 
-        ``batched``: the index is told by ``flush``; else at once (``on_change``), as join_circuit.
+        ``batched``: the index is told by ``flush``; else at once, as join_circuit tells it
+        (``DispatchIndex.refresh`` of a drive to a circuit, with the values at hand: ``drive_started``,
+        as ``take_cleared`` does; only ``take_cleared`` passes False, and only when the engine keeps no
+        trace, whose ``on_change`` records every change). Without a full matrix the drive's seconds and
+        metres come from one look-up of the pair (``TravelOracle.time_and_metres``).
         """
         key, _, circuit, join_at, seg, time_m, metres_from, scale, _ = plan
         st.circuit, st.circuit_key = circuit, key
         # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
         table = join_at.table
         dst = table[node] if table is not None else join_at[node]
-        t_end = t + (wait + (float(time_m[node, dst]) if time_m is not None
-                             else self.travel[st.mode].oracle.time(node, dst))) * scale
+        if time_m is not None:
+            travel_s, metres = float(time_m[node, dst]), float(metres_from(node)[dst])
+        else:
+            travel_s, metres = self.travel[st.mode].oracle.time_and_metres(node, dst)
+        t_end = t + (wait + travel_s) * scale
         st.moving = LEG
-        st.leg = Leg(node, dst, t, wait, t_end,
-                     float(metres_from(node)[dst]) if time_m is not None
-                     else self.travel[st.mode].oracle.metres(node, dst), False, scale)
-        if t_end <= t or not batched:          # a drive of no length: on the circuit now, as join_circuit
+        st.leg = Leg(node, dst, t, wait, t_end, metres, False, scale)
+        if t_end <= t:                         # a drive of no length: on the circuit now, as join_circuit
             self.move.on_change(st)
-            if t_end <= t:
-                self.move.sync(st, t)
+            self.move.sync(st, t)
+            return
+        if not batched:
+            self.index.drive_started(st.uid, node, t, wait, t_end, scale, circuit.tau_at(dst), seg)
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
         self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), seg))

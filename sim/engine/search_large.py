@@ -158,18 +158,21 @@ class LargeGraphSearch:
         self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
         self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
         self._walk_pairs = (arrays["ckeys"], arrays["cvals"], arrays["ccount"], arrays["tm"], arrays["has_tm"])
-        self._walk_touched = np.empty(1024, np.int32)
+        self._walk_touched = np.empty(BFJ.touched_size(arrays["indptr"]), np.int32)   # never grown: not returned
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
 
     def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
         """``_best_first``'s choice in compiled calls (``sim.engine.best_first_jit``): the same unit.
 
-        The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does), then
-        the units on a drive located here in unit order (as the walk's first units: bound -inf;
-        locating one may end its drive), then the walk (``walk``) over the rest. A unit whose
-        eligibility the rules decide is decided here when the walk reaches it (``owns``,
-        ``eligible`` at arrival 0 and its travel limit, as ``_best_first``), and the walk goes on.
+        The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does, and a
+        bound for the units on a drive), then the units still at -inf (of a mode with a full time
+        matrix) located here in unit order (locating one may end its drive), then the walk
+        (``walk``) over the rest. A unit whose eligibility the rules decide is decided here when
+        the walk reaches it (``owns``, ``eligible`` at arrival 0 and its travel limit, as
+        ``_best_first``), and a unit on a drive under way is located here when the walk reaches
+        it (``Movement.where``; a drive that has ended is located on its circuit by the walk, and
+        booked by the engine when it next touches the unit, as on small graphs), and the walk goes on.
         When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
         The chosen unit's pair goes into the oracle's cache with its path, and its place and
         arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
@@ -179,47 +182,59 @@ class LargeGraphSearch:
         index = self.index
         flat = index.flat
         if self._walk_version != flat.version:
+            # the argument lists of both calls, kept between calls (only the place's and the time's
+            # entries change; the index's arrays are replaced only when they grow: a new version)
             self._walk_version = flat.version
             self._walk_bounds = self._walk_call = None
+            self._walk_bargs = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
+                                None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound]
+            self._walk_args = tuple(
+                [self._walk_bound, self._walk_node, self._walk_wait, checked, index.code, 0.0, index.ui, index.uf,
+                 flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_graph, *self._walk_lm,
+                 *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
+                 BFJ.NO_PATH] for checked in self._walk_checked)
         target, extra = self._walk_target[place], self._walk_extra[place]
         bound = self._walk_bound
-        args = (place, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot, target, extra,
-                *self._walk_lm, self._walk_has_tm, *self._walk_margins, bound)
+        t = float(t)
+        args = self._walk_bargs
+        args[0], args[1], args[8], args[9] = place, t, target, extra
         fn = self._walk_bounds
         if fn is None:
-            fn = self._walk_bounds = K.direct(BFJ.bounds, args)
+            fn = self._walk_bounds = K.direct(BFJ.bounds, tuple(args))
         drives, python = fn(*args)
         if python:
             return self._best_first(place, t, bound.copy(), is_backup=is_backup)
         self.located, self.located_t = {}, t
         located = self.located
         node, wait = self._walk_node, self._walk_wait
-        ahead = np.flatnonzero(bound == -INF).tolist() if drives else ()
         units = self.units
+        ahead = np.flatnonzero(bound == -INF).tolist() if drives else []
         for u in ahead:
             node[u], wait[u] = located[u] = self.where(units[u], t)
         istate, fstate = self._walk_istate, self._walk_fstate
         istate[BFJ.I_STARTED] = 0
-        args = [bound, node, wait, self._walk_checked[is_backup], index.code, float(t), index.ui, index.uf,
-                flat.flat, flat.seg, self._walk_slot, target, extra, *self._walk_graph, *self._walk_lm,
-                *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
-                BFJ.NO_PATH]
+        args = self._walk_args[is_backup]
+        args[5], args[11], args[12], args[-1] = t, target, extra, BFJ.NO_PATH
         fn = self._walk_call
         if fn is None:
             fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
         while True:
-            status, uid, eta, at, w, travel_s, path, self._walk_touched = fn(*args)
-            if status != BFJ.NEEDS_RULES:
+            status, uid, eta, at, w, travel_s, path = fn(*args)
+            if status == BFJ.NEEDS_LOCATE:       # a drive under way came first: where it is now
+                u = int(istate[BFJ.I_LOCATE])
+                node[u], wait[u] = located[u] = self.where(units[u], t)
+                ahead.append(u)
+            elif status == BFJ.NEEDS_RULES:      # the rules decide this unit, as in _best_first
+                u = int(istate[BFJ.I_PENDING])
+                st = units[u]
+                own, nb = self.owns(st, place)
+                fstate[BFJ.F_OK] = eligible(Candidate(u, st.kind, st.role, 0.0, own, nb), rules=self.rules,
+                                            is_backup=is_backup)
+                fstate[BFJ.F_OWN] = own
+                fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
+            else:
                 break
-            u = int(istate[BFJ.I_PENDING])       # the rules decide this unit, as in _best_first
-            st = units[u]
-            own, nb = self.owns(st, place)
-            fstate[BFJ.F_OK] = eligible(Candidate(u, st.kind, st.role, 0.0, own, nb), rules=self.rules,
-                                        is_backup=is_backup)
-            fstate[BFJ.F_OWN] = own
-            fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
             args[-1] = path                      # the best so far
-            args[22] = self._walk_touched
         for u in ahead:
             node[u] = -1
         runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])

@@ -123,34 +123,37 @@ class UnitState:
 class NearestOnCircuit:
     """``[node]``: the circuit node nearest to ``node`` in a straight line (where a unit rejoins).
 
-    On graphs up to ``TABLE_MAX_NODES`` the answer for every node is computed at once (8
-    bytes a node: 100 KB per circuit at 13,000 nodes); on larger ones each node's answer is
-    computed when first asked, and kept.
+    With ``lazy`` False (a graph with a full time matrix, whose batched shift change reads the
+    table of every node: ``sim.engine.join_tables``) the answer for every node is computed at
+    once (8 bytes a node). With ``lazy`` (graphs without a time matrix: the rejoin asks one
+    node at a time) each node's answer is computed when first asked, and kept: on the
+    13,002-node town a table per circuit cost about 1 ms (72 per replication of 14 days,
+    cProfile), for the few dozen nodes a circuit is rejoined from. Both give the same node
+    (``nearest_jit.nearest_one``: the table's arithmetic for one node).
     """
 
-    TABLE_MAX_NODES = 50_000
-
-    def __init__(self, c: Circuit, graph) -> None:
+    def __init__(self, c: Circuit, graph, *, lazy: bool = False) -> None:
         self._cn = np.asarray(c.nodes[:-1], np.int64)
         self._x, self._y = graph.x_m, graph.y_m
-        if graph.n_nodes <= self.TABLE_MAX_NODES:
-            from sim.network.nearest_jit import nearest_of_set    # numba loads on first use
+        from sim.network.nearest_jit import nearest_of_set, nearest_one    # numba loads on first use
+        if not lazy:
             # compiled (sim.network.nearest_jit: numpy's squared distances and argmin, the same node);
             # an array of machine ints: a unit rejoins at every clearance and shift change, and an
             # item is a Python int at once (no numpy scalar to convert), in a fifth of a list's memory
-            self.table: array | None = array("q", nearest_of_set(self._x, self._y, self._cn).astype(np.int64).tobytes())
+            self.table: array | None = array("q", nearest_of_set(self._x, self._y, self._cn)
+                                             .astype(np.int64).tobytes())
         else:
             self.table = None
             self._known: dict[int, int] = {}
+            self._cx, self._cy = self._x[self._cn], self._y[self._cn]
+            self._one = nearest_one
 
     def __getitem__(self, node: int) -> int:
         if self.table is not None:
             return self.table[node]
         hit = self._known.get(node)
         if hit is None:
-            cn = self._cn
-            d2 = (self._x[cn] - self._x[node]) ** 2 + (self._y[cn] - self._y[node]) ** 2
-            hit = self._known[node] = int(cn[int(np.argmin(d2))])
+            hit = self._known[node] = int(self._one(self._cx, self._cy, self._cn, self._x[node], self._y[node]))
         return hit
 
 
@@ -316,14 +319,16 @@ class Movement:
         o = mt.oracle
         scale = mt.patrol_scale
         st.status, st.moving = PATROL, LEG
-        st.leg = Leg(node, dst, t, wait_s, t + (wait_s + o.time(node, dst)) * scale, o.metres(node, dst),
-                     to_station, scale)
+        travel_s, metres = o.time_and_metres(node, dst)        # o.time, o.metres: one look-up of the pair
+        st.leg = Leg(node, dst, t, wait_s, t + (wait_s + travel_s) * scale, metres, to_station, scale)
 
     def nearest_on(self, key, circuit, mode: str) -> NearestOnCircuit:
         """The nearest node of ``circuit`` (``key`` = (uid, level, period)) from every node: built once per circuit."""
         join_at = self._join.get(key)
         if join_at is None:
-            join_at = self._join[key] = NearestOnCircuit(circuit, self.graphs[mode])
+            # a graph without a full time matrix has no batched switch to read a whole table: lazily
+            join_at = self._join[key] = NearestOnCircuit(circuit, self.graphs[mode],
+                                                         lazy=self.travel[mode].oracle.time_matrix is None)
         return join_at
 
     def join_circuit(self, st: UnitState, node: int, t: float, *, wait_s: float = 0.0) -> None:

@@ -56,3 +56,26 @@ def nearest_of_set(x, y, nodes):
                 best_j = j
         out[i] = cand[best_j]
     return out
+
+
+@njit(cache=True, nogil=True)
+def nearest_one(cx, cy, nodes, xi, yi):
+    """``nearest_of_set``'s answer for one point (``xi``, ``yi``): the node of ``nodes`` nearest to it.
+
+    ``cx``/``cy`` are the coordinates of ``nodes`` (in its order). The same arithmetic
+    (``dx * dx + dy * dy`` with ``dx = xi - cx[j]``), the first of equal distances winning,
+    so the same node as the table's row; a repeated node has the distance of its first copy
+    and can never come first. For graphs without a time matrix, where a unit rejoins at a
+    few hundred nodes of a circuit's lifetime, not at every node of the graph
+    (``NearestOnCircuit``).
+    """
+    best = np.inf
+    best_j = 0
+    for j in range(nodes.shape[0]):
+        dx = xi - cx[j]
+        dy = yi - cy[j]
+        d2 = dx * dx + dy * dy
+        if d2 < best:
+            best = d2
+            best_j = j
+    return nodes[best_j]

@@ -95,8 +95,17 @@ def _warm(jit) -> None:
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
     jit.path_metres(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), 2)
+    # ... and for the paths the compiled dispatch walk hands over (``SearchColumns.remember``): numba types
+    # them read only (the walk may return its constant empty path), a signature of their own, loaded here
+    # rather than at the first dispatch (a cache load of about 10 ms inside the replication)
+    ro = np.array([0, 1], np.int32)
+    ro.flags.writeable = False
+    jit.path_metres(ro, np.array([1], np.int64), np.ones(1), 2)
+    jit.path_sums(ro, np.array([1], np.int64), np.ones(1), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
+    from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
+    nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
 
 
 class _Column:

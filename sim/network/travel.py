@@ -260,6 +260,32 @@ class TravelOracle:
             return float(self.route(source, target)[2][-1])
         return float(self.metres_from(source)[target])
 
+    def time_and_metres(self, source: int, target: int) -> tuple[float, float]:
+        """``(time(source, target), metres(source, target))`` in one call, the same two numbers.
+
+        A drive back to a circuit (``sim.engine.rejoin``) asks both of every pair; on the kernel
+        backend both come from the pair's one A* answer (``SearchColumns._pair``: the seconds, and
+        the path whose metres ``metres`` sums), looked up once instead of twice.
+        """
+        kernel = self._kernel
+        if kernel is None or source == target:
+            return self.time(source, target), self.metres(source, target)
+        seconds, path = kernel._pair(source, target, np.inf)
+        key = (source, target)
+        m = self._metres.get(key)
+        if m is None:                           # metres, from the path at hand
+            route = self._routes.get(key)
+            if route is not None:
+                m = float(route[2][-1])
+            else:
+                if path is None:
+                    return float(seconds), float("nan")
+                m = float(kernel._jit.path_metres(path, self._edge_key, self._edge_m, self._n_nodes))
+            if len(self._metres) >= self._max_routes:
+                self._metres.clear()
+            self._metres[key] = m
+        return float(seconds), m
+
     def times_to(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target``."""
         if self._full is not None:

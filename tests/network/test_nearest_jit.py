@@ -49,3 +49,22 @@ def test_the_circuit_table_on_a_town():
         table = NearestOnCircuit(c, g).table
         assert table.tolist() == numpy_nearest(g.x_m, g.y_m, np.asarray(path, np.int64)).tolist()
         assert all(type(v) is int for v in table)
+
+
+def test_the_lazy_table_gives_the_tables_node_for_every_node():
+    """``NearestOnCircuit(lazy=True)`` (graphs without a time matrix) answers node by node, as the table."""
+    city = synthetic_city(SyntheticNetwork(seed=9, area_km2=4.0, block_m=130, stations=2, exits=2))
+    g = city.graphs["drive"]
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        path = rng.choice(g.n_nodes, int(rng.integers(1, 40)), replace=True).tolist()
+        c = Circuit(path + path[:1], [float(i) for i in range(len(path) + 1)], [0.0] * (len(path) + 1),
+                    [0.0] * (len(path) + 1))
+        lazy = NearestOnCircuit(c, g, lazy=True)
+        assert lazy.table is None
+        want = numpy_nearest(g.x_m, g.y_m, np.asarray(path, np.int64)).tolist()
+        asked = rng.permutation(g.n_nodes).tolist()
+        got = {node: lazy[node] for node in asked}
+        assert [got[node] for node in range(g.n_nodes)] == want
+        assert all(type(v) is int for v in got.values())
+        assert [lazy[node] for node in asked[:5]] == [want[node] for node in asked[:5]]    # kept answers

@@ -1,0 +1,75 @@
+"""No numba loop is loaded inside a replication on the kernel backend (graphs without a time matrix).
+
+``tests/test_no_compile_in_replication.py`` checks the default town (full time matrices); here the
+same check on a town whose graphs are all on the kernel backend (the all-pairs limit set to 0 in
+the child), every unit kind, the compiled walks of large graphs loaded as ``bench/scale.py`` loads
+them: a loop met for the first time inside the replication costs 5-20 ms there (the read-only paths
+the dispatch walk hands over once were such a loop: ``dijkstra_jit.path_metres``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+CHILD = r"""
+import json, sys
+import numba
+from sim.network import travel as travel_mod
+travel_mod.FULL_MATRIX_MAX_NODES = 0
+from sim.experiment.replicate import load_loops
+from sim.experiment import prepare, run_replication
+from sim.scenario import scenario_from_dict
+from sim.engine import best_first_jit, cordon_jit
+
+def signatures():
+    out = {}
+    for name, mod in sorted(sys.modules.items()):
+        if not name.startswith("sim.") or mod is None:
+            continue
+        for attr, f in sorted(vars(mod).items()):
+            if isinstance(f, numba.core.registry.CPUDispatcher):
+                out[f"{f.py_func.__module__}.{f.py_func.__name__}"] = sorted(str(s) for s in f.signatures)
+    return out
+
+sc = scenario_from_dict({
+    "name": "kernel-town", "seed": 5, "horizon_days": 1.5, "warmup_days": 0, "replications": 1,
+    "network": {"synthetic": {"seed": 7, "area_km2": 6.0, "population": 60000, "block_m": 150,
+                              "arterial_every": 6, "stations": 2, "exits": 4}},
+    "demand": {"incidents_per_day": 250, "spatial": "population"},
+    "force": {"total_officers": 80, "crew": {"car": 2, "bicycle": 1, "foot": 2, "motorbike": 1},
+              "mix": {"car": 0.4, "bicycle": 0.2, "foot": 0.2, "motorbike": 0.2}},
+    "alert": {"level": "orange"}})
+ctx = prepare(sc, quiet=True)
+load_loops()
+best_first_jit.warm()
+cordon_jit.warm()
+kernels = [mt.oracle._kernel for mt in ctx.travel.values()]
+before = signatures()
+out = run_replication(ctx, 0)
+after = signatures()
+print("RESULT " + json.dumps({"before": before, "after": after, "incidents": int(len(out.incidents)),
+                              "kernel": all(k is not None for k in kernels),
+                              "walk_searches": sum(k.pair_searches for k in kernels if k is not None)}))
+"""
+
+
+def test_a_kernel_backend_replication_loads_nothing_after_the_warm_ups():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    res = json.loads(line[len("RESULT "):])
+    assert res["kernel"] and res["incidents"] > 100 and res["walk_searches"] > 100
+    before, after = res["before"], res["after"]
+    added = {name: sorted(set(sigs) - set(before.get(name, []))) for name, sigs in after.items()}
+    added = {name: sigs for name, sigs in added.items() if sigs}
+    assert not added, f"compiled or loaded inside the replication: {added}"
+    for name in ("sim.engine.best_first_jit.walk", "sim.engine.cordon_jit.cordon_walk",
+                 "sim.network.dijkstra_jit.path_metres", "sim.network.nearest_jit.nearest_one"):
+        assert before.get(name), name
