@@ -66,7 +66,6 @@ import numpy as np
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
 N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
-COMPILED_PAIRS = 2**16               # slots of the compiled walks' table of pair seconds (emptied when half full)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
 _ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
@@ -122,10 +121,11 @@ class SearchColumns:
     """Exact seconds to a target (and the next node towards it) from resumable reversed searches.
 
     ``w``, ``wt``: the weight matrix and its transpose (scipy CSR, seconds).
+    ``labels``: the graph's ``HubLabels`` (``sim.network.hub_labels``), which answer ``time``.
     ``budget_bytes`` bounds the memory of the cached columns.
     """
 
-    def __init__(self, w, wt, *, budget_bytes: int | None = None) -> None:
+    def __init__(self, w, wt, labels, *, budget_bytes: int | None = None) -> None:
         budget_bytes = DEFAULT_BUDGET_BYTES if budget_bytes is None else budget_bytes
         self._fwd = csr_arrays(w)
         self._rev = csr_arrays(wt)
@@ -153,18 +153,19 @@ class SearchColumns:
         # answers in the order found; when full the oldest goes (a hit does not reorder: the
         # bookkeeping of least-recently-used cost more than the searches it saved)
         self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
-        # the compiled walks' own cache of exact pair seconds (``dijkstra_jit.pair_get``/``pair_put``, keyed
-        # by source * n + target): they cannot read ``_pairs``; an answer is the A* loop's either way
-        self.compiled_pairs = (np.full(COMPILED_PAIRS, -1, np.int64), np.zeros(COMPILED_PAIRS), np.zeros(1, np.int64))
+        # a pair's seconds: from the hub labels, here and in the compiled walks (``walk_labels``)
+        self.labels = labels
+        self.walk_labels = labels.walk_arrays
         self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
-        self.pair_searches = 0  # A* searches run
+        self.pair_asked = 0     # pairs answered by the labels (``time``, ``times``, the compiled walks)
+        self.pair_searches = 0  # A* searches run (``path``: the nodes of a route)
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
         self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
     def count_walk(self, runs: int, reached: int) -> None:
-        """Count a compiled walk's A* searches (``sim.engine.best_first_jit``, ``cordon_jit``) and the
-        nodes they reached with this oracle's own (``pair_searches``, ``pair_reached``: benchmarks)."""
-        self.pair_searches += runs
+        """Count a compiled walk's pair questions (``sim.engine.best_first_jit``, ``cordon_jit``: the labels,
+        no search) with this oracle's own (``pair_asked``; ``reached``, nodes searched, is 0: benchmarks)."""
+        self.pair_asked += runs
         self.pair_reached += reached
 
     def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,19 +220,6 @@ class SearchColumns:
             self._above[key] = float(limit_s)
         return out
 
-    def remember(self, source: int, target: int, seconds: float, path: np.ndarray) -> None:
-        """Keep a pair's exact answer found by a compiled walk (``toward_rows`` on these arrays, as ``_pair``).
-
-        The dispatch search of large graphs runs its A* searches in compiled code
-        (``sim.engine.best_first_jit``) and hands over the chosen unit's, so that sending it
-        (its route and metres) finds the pair here instead of searching it again.
-        """
-        key = (source, target)
-        if key not in self._pairs:
-            if len(self._pairs) >= MAX_PAIRS:
-                del self._pairs[next(iter(self._pairs))]
-            self._pairs[key] = (float(seconds), path)
-
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
         if col.complete():
@@ -267,34 +255,31 @@ class SearchColumns:
 
     # ------------------------------------------------------------------ questions
     def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
-        """Exact seconds from ``source`` to ``target`` (inf when unreachable, or above ``limit_s``).
+        """Exact seconds from ``source`` to ``target`` (inf when unreachable), whatever ``limit_s``.
 
-        One A* search towards ``source`` from ``target`` (cached with its path), never a
-        column: the same pair always gets the same bits.
+        Always the hub labels (``HubLabels.time``), never a column or a search: the same pair
+        always gets the same bits. ``limit_s`` (the most the caller needs) costs nothing to ignore.
         """
         if source == target:
             return 0.0
-        return self._pair(source, target, limit_s)[0]
+        self.pair_asked += 1
+        return self.labels.time(source, target)
 
     def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
-        """Seconds from each of ``sources`` to ``target``: exact, or inf where above ``limit_s``."""
-        col = self.column(target)
-        d = col.dist[sources]
-        if not col.complete() and not (d <= col.radius_s).all():
-            self._advance(col, limit_s=limit_s, stop=np.ascontiguousarray(sources, np.int64))
-            d = col.dist[sources]
-        # beyond the radius a value is only an upper bound: unknown, so inf (it is above limit_s)
-        return np.where(d <= col.radius_s, d, np.inf)
+        """Seconds from each of ``sources`` to ``target``: ``time`` of each (exact, whatever ``limit_s``)."""
+        sources = np.ascontiguousarray(sources, np.int64)
+        return self.between(sources, np.array([target], np.int64), limit_s=limit_s)[:, 0]
 
     def between(self, sources: np.ndarray, targets: np.ndarray, *, limit_s: float = np.inf) -> np.ndarray:
-        """``(len(sources), len(targets))`` seconds: exact, or inf where above ``limit_s``.
-
-        Each target's column is advanced only as far as the sources (or the limit) need.
-        """
-        out = np.empty((sources.size, targets.size))
-        for k, t in enumerate(targets.tolist()):
-            out[:, k] = self.times(sources, t, limit_s=limit_s)
-        return out
+        """``(len(sources), len(targets))`` seconds: ``time`` of each pair (the labels, in one compiled loop)."""
+        from sim.network.hub_labels import seconds_of_pairs
+        src = np.repeat(np.ascontiguousarray(sources, np.int64), len(targets))
+        dst = np.tile(np.ascontiguousarray(targets, np.int64), len(sources))
+        out = np.empty(src.size)
+        self.pair_asked += src.size
+        seconds_of_pairs(*self.walk_labels, src, dst, out)
+        out[src == dst] = 0.0
+        return out.reshape(len(sources), len(targets))
 
     def full(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target`` (the column run to its end; read only)."""

@@ -35,6 +35,7 @@ from sim.errors import NetworkError
 from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
 from sim.network.searches import SearchColumns
+from sim.network.hub_labels import cached_labels
 from sim.network.travel_tables import all_pairs
 
 FULL_MATRIX_MAX_NODES = 4000
@@ -95,7 +96,6 @@ class TravelOracle:
         self._in_s = self._edge_s[by_v]
         self._in_m = self._edge_m[by_v]
         self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
-        self._metres: dict[tuple[int, int], float] = {}     # kernel backend: metres per pair (``metres``)
         self._max_routes = 200_000
         self._route_nodes = 0
         self._bounded: BoundedColumns | None = None
@@ -113,7 +113,9 @@ class TravelOracle:
             # (kept on disk and shared between processes: sim.network.travel_tables; read only)
             self._full, self._pred_full = all_pairs(self._w, cached=cache_tables)
         elif self.backend == "kernel":
-            self._kernel = SearchColumns(self._w, self._wt)
+            # a pair's seconds and metres from hub labels (built once per graph and speeds, kept on disk)
+            labels = cached_labels(self._w, self._wt, lambda u, v: self.edge_lookup(u, v)[1], cached=cache_tables)
+            self._kernel = SearchColumns(self._w, self._wt, labels)
         elif self.backend == "bounded":
             self._bounded = BoundedColumns(self._w, self._wt)
 
@@ -231,28 +233,14 @@ class TravelOracle:
     def metres(self, source: int, target: int) -> float:
         """Metres along the fastest path (the one ``route`` returns; nan when unreachable).
 
-        On the kernel backend the pair's path (cached by the A* search that timed it) is summed
-        by ``dijkstra_jit.path_metres``: ``route``'s last cumulative metres, the same additions,
-        without building the route's three lists (every unit sent and every drive back asks this
-        once: 8,729 times in 14 days of the 13,002-node town). Answers are cached per pair.
+        On the kernel backend the hub labels' metres (``HubLabels.metres``: those of the fastest
+        path through the first hub, by rank, that gives the least time), without a search: every
+        unit sent and every drive back asks this once (8,729 times in 14 days of the 13,002-node
+        town). Where two paths tie for the least time ``route`` may take the other one; and the
+        metres are summed in two parts, so they may differ from ``route``'s in the last bits.
         """
         if self._kernel is not None:
-            key = (source, target)
-            hit = self._metres.get(key)
-            if hit is not None:
-                return hit
-            route = self._routes.get(key)
-            if route is not None:
-                m = float(route[2][-1])
-            else:
-                path = self._kernel.path_array(source, target)
-                if path is None:
-                    return float("nan")
-                m = float(self._kernel._jit.path_metres(path, self._edge_key, self._edge_m, self._n_nodes))
-            if len(self._metres) >= self._max_routes:
-                self._metres.clear()
-            self._metres[key] = m
-            return m
+            return float(self._kernel.labels.metres(source, target))
         cols = self._bounded
         if cols is not None:
             if cols.time(source, target) == np.inf:
