@@ -8,45 +8,38 @@ Dijkstra spends about 250 µs per call on arrays of the whole graph before it
 explores anything, and a search bounded by a guessed limit must start again from
 scratch when the guess was short (``sim.network.bounded``).
 
-A point-to-point question (``time``, ``path``) is one A* search from the target on the
-reversed graph towards the source, its keys raised by a lower bound on the rest of the
-way from 8 landmarks (the seconds from and to each, computed once: the triangle
-inequality). The bound is consistent, so each node is settled at its exact time, the
-search stops when the source is, and it explores a corridor between the two rather
-than a ball around the target; each answer is cached with its path. The nodes' landmark
-seconds are also kept a node per row, the layout the A* loop reads (``toward_rows``).
+A pair's seconds (``time``, and ``times``/``between`` for a few sources and targets) come from
+the graph's hub labels (``sim.network.hub_labels``, built by ``TravelOracle``): two sorted lists
+merged, about a microsecond, where an A* search cost 10 to 70 µs (``bench/hub_labels.py``);
+exact whatever limit the caller gives (a limit only says which answers it needs).
+
+A route's nodes (``path``) are one A* search from the target on the reversed graph towards
+the source, its keys raised by a lower bound on the rest of the way from 8 landmarks (the
+seconds from and to each, computed once: the triangle inequality). The bound is consistent,
+so each node is settled at its exact time, the search stops when the source is, and it
+explores a corridor between the two rather than a ball around the target; each answer is
+cached with its path. The nodes' landmark seconds are also kept a node per row, the layout
+the A* loop reads (``toward_rows``).
 
 Lower bounds without a search of the whole graph (``lower_bounds``: a pair's landmark
 bound, a look-up; ``lower_bounds_from_set``: from the nearest of a set of sources, exact
 within a radius and bounded by the landmarks beyond) serve callers that only order or
 prune by them: a patrol circuit's bound per place and the order of its stops
-(``sim.patrol``).
+(``sim.patrol``), the walks' order of units.
 
-For many sources and one target (``times``, ``between``, ``full``), the
-store keeps, per target, a *column*: one Dijkstra search on the
-reversed graph (so its ``dist`` is the time from each node to the target and its
-predecessors are the next node towards it) held together with its frontier, so
-that it can be resumed (``sim.network.dijkstra_jit``). A question about a source
-the column has not reached yet runs the same search on exactly until that source is
-settled, and no further. A column therefore grows to the farthest source asked of
-it, whatever order the questions come in, and every answer is the exact
-shortest-path time: the same additions along a shortest path as a full search, so
-equal to scipy's up to the order of additions among paths of equal time (tested:
-within 1e-6 s on random pairs, tests/network/test_searches.py).
+For every node's seconds to one target (``full``) the store keeps, per target, a
+*column*: one Dijkstra search on the reversed graph (so its ``dist`` is the time from
+each node to the target and its predecessors are the next node towards it) held
+together with its frontier, so that it can be resumed (``sim.network.dijkstra_jit``):
+the same additions along a shortest path as a full search, so equal to scipy's up to
+the order of additions among paths of equal time (tested: within 1e-6 s,
+tests/network/test_searches.py).
 
-``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
-time is above it come back as inf. The cordon measure (sim/engine/cordon.py) asks pairs
-instead, ``time`` with a limit, in the order of the landmark bounds ``lower_bounds``
-gives without a search; a column per exit reached far more nodes (a ball around each
-exit, against a corridor per pair that could still count).
-
-Each kind of question always takes the same way to its answer: ``time`` always A*,
-``times`` always the target's column, never a search forward from the source (as
-``sim.network.bounded`` does for far sources). Two ways add the same edges in other
-orders and can differ in the last bit, and which one answered would then depend on
-what was asked before. A column advances the same way whatever points it is paused
-at, so each answer is a function of the question alone and a replication's numbers
-do not depend on what ran before it in the process.
+Each kind of question always takes the same way to its answer: a pair's time always the
+labels, a route always A*, every node's time always the target's column. Two ways add
+the same edges in other orders and can differ in the last bit, and which one answered
+would then depend on what was asked before; so each answer is a function of the
+question alone and a replication's numbers do not depend on what ran before it in the process.
 
 A column holds two arrays of the graph's size (seconds and next node, 12 bytes
 per node), the list of the nodes it reached and its frontier. Columns are kept in a

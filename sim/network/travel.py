@@ -9,9 +9,10 @@ matrix at once, which costs one call and then makes every dispatch a lookup.
 Larger graphs have three backends, chosen by ``backend=`` or the environment
 variable ``PATROLSIM_TRAVEL_BACKEND``:
 
-* ``kernel`` (the default): compiled searches (``sim.network.searches``): A* with
-  landmark bounds for a pair, and for many sources and one target a resumable search
-  on the reversed graph run on just until the sources asked are settled;
+* ``kernel`` (the default): a pair's seconds and metres from hub labels built once per
+  graph (``sim.network.hub_labels``), a route's nodes from an A* search with landmark
+  bounds, and every node's seconds to one target from a search on the reversed graph
+  (``sim.network.searches``);
 * ``bounded`` (the backend before it, kept for the scale benchmark): one scipy search
   per target stopped at a guessed limit and restarted with a doubled one
   (``sim.network.bounded``);
