@@ -15,7 +15,7 @@ in order of importance (here: how many nodes lie below each in fastest-path tree
 few sampled sources; a node many fastest paths cross first), and from each a forward and a
 backward Dijkstra search adds it to the labels of the nodes it reaches, pruned at a node
 whose distance the labels made so far already give. On the scale town's drive graph this
-gives 77 hubs per label on average and builds in about 1.3 s.
+gives about 75 hubs per label on average (``bench/hub_labels.py``).
 
 Exactness: the answer is the fastest path's time. Its float sum is formed as two partial
 sums (node to hub, hub to node) where a search adds the edges one after another, so it
@@ -39,7 +39,8 @@ from numba import njit
 
 #: Bump when the labels' layout or how they are computed changes, so old files are not reused.
 LABELS_VERSION = 1
-ORDER_SAMPLES = 32          # fastest-path trees sampled to rank the nodes
+ORDER_SAMPLES = 96          # fastest-path trees sampled to rank the nodes (32: 192 hubs a label on the
+                            # 13,002-node bike graph; 96: 174, and a faster build)
 ORDER_SEED = 20261130       # their sources: drawn from a fixed seed (the same labels on any machine)
 _START_CAP = 64             # label entries per node and kind the build's pool holds before it first grows
 
@@ -114,7 +115,7 @@ def _subtree_sizes(ptr, idx, w, source):
     return size_below
 
 
-def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int = ORDER_SAMPLES) -> np.ndarray:
+def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int | None = None) -> np.ndarray:
     """Nodes from the most important to the least: summed subtree sizes over sampled fastest-path trees.
 
     A node that many fastest paths cross (an arterial crossing) then becomes a hub early and
@@ -122,6 +123,7 @@ def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int 
     any machine.
     """
     n = ptr.size - 1
+    samples = ORDER_SAMPLES if samples is None else samples
     rng = np.random.default_rng(ORDER_SEED)
     score = np.zeros(n)
     for s in rng.choice(n, size=min(samples, n), replace=False):
