@@ -364,13 +364,15 @@ def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) 
     """``HubLabels.build``, read from and kept in the travel tables' folder when ``cached``.
 
     The key is the all-pairs tables' key of ``w`` (its seconds, bit for bit) with the
-    labels' version; the metres come from the same graph, whose edges' seconds are in the key.
+    labels' version and the ranking's samples and seed; the metres come from the same graph,
+    whose edges' seconds are in the key.
     """
     from sim.network import travel_tables as TT
     folder = TT._folder(quiet) if cached else None
     path = None
     if folder is not None:
-        path = folder / f"{TT.table_key(w)}.labels-v{LABELS_VERSION}.npz"
+        # everything the labels depend on: the weights (their key), the layout, how the nodes are ranked
+        path = folder / f"{TT.table_key(w)}.labels-v{LABELS_VERSION}-{ORDER_SAMPLES}-{ORDER_SEED}.npz"
         found = HubLabels.load(path, w.shape[0]) if path.is_file() else None
         if found is not None:
             return found
