@@ -30,6 +30,7 @@ Labels are built once per graph and speed, and kept on disk beside the all-pairs
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -363,16 +364,18 @@ class HubLabels:
 def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) -> HubLabels:
     """``HubLabels.build``, read from and kept in the travel tables' folder when ``cached``.
 
-    The key is the all-pairs tables' key of ``w`` (its seconds, bit for bit) with the
-    labels' version and the ranking's samples and seed; the metres come from the same graph,
-    whose edges' seconds are in the key.
+    The key is the all-pairs tables' key of ``w`` (its seconds, bit for bit), a hash of its
+    edges' metres, the labels' version and the ranking's samples and seed.
     """
     from sim.network import travel_tables as TT
     folder = TT._folder(quiet) if cached else None
     path = None
     if folder is not None:
-        # everything the labels depend on: the weights (their key), the layout, how the nodes are ranked
-        path = folder / f"{TT.table_key(w)}.labels-v{LABELS_VERSION}-{ORDER_SAMPLES}-{ORDER_SEED}.npz"
+        # everything the labels depend on: the seconds (the tables' key), the metres, the layout, the ranking
+        u = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr))
+        metres = np.ascontiguousarray(metres_of(u, np.asarray(w.indices, np.int64)), np.float64)
+        m_key = hashlib.sha256(metres.tobytes()).hexdigest()[:12]
+        path = folder / f"{TT.table_key(w)}.{m_key}.labels-v{LABELS_VERSION}-{ORDER_SAMPLES}-{ORDER_SEED}.npz"
         found = HubLabels.load(path, w.shape[0]) if path.is_file() else None
         if found is not None:
             return found
