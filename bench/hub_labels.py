@@ -9,9 +9,10 @@ graphs that get no all-pairs matrix): the labels' build time (ranking the nodes 
 pruned searches, numba's compiled code loaded before the timer), their entries per label
 and bytes, then ``--pairs`` random pairs of nodes at most ``--radius-m`` apart in a
 straight line (the distances at which units are sent): the seconds per pair of the labels
-(one compiled loop over all pairs) and of ``SearchColumns.time`` (the A* search the
-compiled walks run for a pair they do not know yet, each pair asked once, called from
-Python), side by side in the same process, and the largest difference of their answers.
+(one compiled loop over all pairs) and of the A* search (``SearchColumns._pair``: what
+every pair's time cost before the labels, and what a route's nodes still cost; each pair
+asked once, called from Python), side by side in the same process, and the largest
+difference of their answers.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def measure(name: str, ctx, modes: list[str] | None, n_pairs: int, radius_m: flo
         label_s = time.perf_counter() - t0
         kernel = o._kernel
         t0 = time.perf_counter()
-        astar = np.array([kernel.time(int(u), int(v)) for u, v in zip(us.tolist(), vs.tolist())])
+        astar = np.array([kernel._pair(int(u), int(v), np.inf)[0] for u, v in zip(us.tolist(), vs.tolist())])
         astar_s = time.perf_counter() - t0
         diff = float(np.max(np.abs(astar - out)))
         print(f"{name:>22} {mode:>6} {o.n_nodes:>7,} {build_s:>8.2f} {labels.mean_hubs:>8.1f} "
