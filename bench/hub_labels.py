@@ -9,9 +9,10 @@ graphs that get no all-pairs matrix): the labels' build time (ranking the nodes 
 pruned searches, numba's compiled code loaded before the timer), their entries per label
 and bytes, then ``--pairs`` random pairs of nodes at most ``--radius-m`` apart in a
 straight line (the distances at which units are sent): the seconds per pair of the labels
-(one compiled loop over all pairs) and of ``SearchColumns.time`` (the A* search the
-compiled walks run for a pair they do not know yet, each pair asked once, called from
-Python), side by side in the same process, and the largest difference of their answers.
+(one compiled loop over all pairs) and of the A* search (``SearchColumns._pair``: what
+every pair's time cost before the labels, and what a route's nodes still cost; each pair
+asked once, called from Python), side by side in the same process, and the largest
+difference of their answers.
 """
 
 from __future__ import annotations
@@ -55,14 +56,12 @@ def measure(name: str, ctx, modes: list[str] | None, n_pairs: int, radius_m: flo
         rng = np.random.default_rng(1)
         us, vs = near_pairs(ctx.city.graphs[mode], n_pairs, radius_m, rng)
         out = np.empty(us.size)
-        a = labels.arrays
-        q = (a[0], a[1], a[2], a[4], a[5], a[6])
         t0 = time.perf_counter()
-        HL.seconds_of_pairs(*q, us, vs, out)
+        HL.seconds_of_pairs(*labels.walk_arrays, us, vs, out)
         label_s = time.perf_counter() - t0
         kernel = o._kernel
         t0 = time.perf_counter()
-        astar = np.array([kernel.time(int(u), int(v)) for u, v in zip(us.tolist(), vs.tolist())])
+        astar = np.array([kernel._pair(int(u), int(v), np.inf)[0] for u, v in zip(us.tolist(), vs.tolist())])
         astar_s = time.perf_counter() - t0
         diff = float(np.max(np.abs(astar - out)))
         print(f"{name:>22} {mode:>6} {o.n_nodes:>7,} {build_s:>8.2f} {labels.mean_hubs:>8.1f} "
@@ -89,8 +88,8 @@ def main(argv=None) -> int:
     from scipy import sparse
     w = sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     warm(w, w.T.tocsr(), lambda u, v: np.ones(u.size))
-    HL.seconds_of_pairs(*(w.indptr.astype(np.int64), np.zeros(1, np.int32), np.zeros(1)) * 2,
-                        np.zeros(1, np.int64), np.zeros(1, np.int64), np.empty(1))
+    HL.seconds_of_pairs(np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(1, np.int64),
+                        np.zeros(1, np.int64), np.empty(1))
     modes = [m for m in args.modes.split(",") if m]
     print(f"{'network':>22} {'mode':>6} {'nodes':>7} {'build s':>8} {'hubs':>8} {'MiB':>8} "
           f"{'labels µs':>10} {'A* µs':>10} {'ratio':>9} {'max diff s':>9}")

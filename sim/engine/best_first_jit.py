@@ -19,20 +19,18 @@ the caller to locate a unit on a drive under way when it comes first (``NEEDS_LO
 - a unit on its circuit is located with ``kernels._on_circuit`` (``Circuit.where``'s
   operations), a unit at a node from the index's arrays (``Movement.where``'s values);
 - the heap's entries are (key, unit), compared as Python compares the tuples;
-- the landmark bound is ``alt_jit._pair_bound`` and a pair search ``dijkstra_jit.toward_rows``
-  with the limit ``((best - wait) - walk) + 1e-3``: the functions ``SearchColumns`` calls, so
-  each arrival is ``wait + seconds + walk`` to the bit.
+- the landmark bound is ``alt_jit._pair_bound`` and a pair's seconds the oracle's hub labels
+  (``hub_labels.seconds_only``, the query ``SearchColumns.time`` makes), so each arrival is
+  ``wait + seconds + walk`` to the bit.
 
 A unit whose eligibility the rules decide (a kind with a travel limit or kept to its beat;
 a kind that may not back up, for a backup) is decided in Python, where the Python walk
 decides it: ``walk`` stops with ``NEEDS_RULES`` when one comes first, keeping its state in
 arrays, and goes on when called again with the verdict (eligible at all, owns the place,
 its travel limit); the limit then caps the search and the arrival as in the Python walk.
-The oracle's pair cache
-(a Python dict) is not read; the walks keep exact pair seconds in a table of their own per
-oracle (``SearchColumns.compiled_pairs``): an answer is the A* loop's whether it comes from
-the table or a search. The chosen unit's path, when a search found it, is returned, for the
-caller to put in the oracle's cache, so that sending the unit finds its route without a search.
+A pair's seconds cost about a microsecond (two labels of some
+80 to 200 hubs merged), exact whatever the limit: the limit the walk passes only says which
+answers it needs, as it did when an A* search stopped there.
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SCALE, LEG_SEG, LEG_SRC,
                                 LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, SEG)
 from sim.network.alt_jit import _pair_bound
-from sim.network.dijkstra_jit import pair_get, pair_put, toward_rows
+from sim.network.hub_labels import seconds_only
 
 FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
 NO_PATH = np.empty(0, np.int32)
@@ -156,41 +154,29 @@ def _sift_up(heap_k, heap_u, size, key, u):
 
 @njit(cache=True, nogil=True, inline="always")
 def pair_seconds(m, source, goal, limit_s, tm, has_tm, indptr, indices, weights, sd, sp, sh, touched,
-                 lm_from, lm_to, ckeys, cvals, ccount):
+                 lm_from, lm_to, lab_ptr, lab_sec, lab_hub):
     """Seconds from ``source`` to ``goal`` in mode slot ``m``, as ``TravelOracle.time`` gives them, for both walks.
 
-    The slot's full matrix if it has one; else the pair's exact seconds kept in the slot's table
-    (``pair_get``), else the A* search (``toward_rows``, stopped above ``limit_s``: inf then), whose
-    exact answer is kept. Returns ``(seconds, path, touched, searched, nodes reached)``: the path
-    only from a search (``NO_PATH`` otherwise), ``searched`` 1 when the A* search ran.
+    The slot's full matrix if it has one, else its hub labels (``lab_*``: ``HubLabels.walk_arrays``),
+    exact whatever ``limit_s``. Returns ``(seconds, path, touched, asked, nodes reached)``: no path
+    and no search (the graph and scratch arrays are not read); ``asked`` 1 when the labels answered.
     """
     if has_tm[m]:
         return tm[m][source, goal], NO_PATH, touched, 0, 0
-    if source == goal:
-        return 0.0, NO_PATH, touched, 0, 0
-    pair = np.int64(source) * (indptr[m].size - 1) + goal
-    travel = pair_get(ckeys[m], cvals[m], pair)
-    if not travel < 0.0:                         # kept
-        return travel, NO_PATH, touched, 0, 0
-    travel, path, touched, n_t = toward_rows(indptr[m], indices[m], weights[m], sd[m], sp[m], sh[m],
-                                             touched, goal, source, limit_s, lm_from[m], lm_to[m])
-    if travel < np.inf:
-        pair_put(ckeys[m], cvals[m], ccount[m], pair, travel)
-    return travel, path, touched, 1, n_t
+    return seconds_only(lab_ptr[m], lab_sec[m], lab_hub[m], source, goal), NO_PATH, touched, 1, 0
 
 
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s,
-         ckeys, cvals, ccount, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate, best_path):
+         lab_ptr, lab_sec, lab_hub, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate, best_path):
     """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
 
     ``bound`` per unit (from ``bounds``; ``inf``: never a candidate); ``node[u] >= 0``: the unit
     was located by the caller (on a drive: ``wait[u]`` too); ``checked[u]``: its eligibility needs
     the rules. ``tm``/``has_tm`` per slot: the mode's full time matrix, if it has one (then its bound
-    and time are the matrix's seconds, no search). ``ckeys``/``cvals``/``ccount`` per slot: the oracle's table of exact pair seconds
-    (``SearchColumns.compiled_pairs``), read before a search and written after one that found the
-    time. ``order``, ``heap_*`` (a unit each, one more for the heap) and ``istate``/``fstate``
+    and time are the matrix's seconds, no search). ``lab_ptr``/``lab_sec``/``lab_hub`` per slot: the
+    oracle's hub labels (``SearchColumns.walk_labels``), which give a pair's exact seconds. ``order``, ``heap_*`` (a unit each, one more for the heap) and ``istate``/``fstate``
     hold the walk between calls: ``istate[I_STARTED]`` 0 starts a walk. When a checked unit comes
     first the call returns ``NEEDS_RULES`` with the unit in ``istate[I_PENDING]``; the caller writes
     the rules' verdict (``fstate[F_OK]``: eligible with arrival 0; ``F_OWN``: the place is in its
@@ -328,7 +314,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         goal = target[m]
         travel, path, touched, ran, n_t = pair_seconds(m, nd, goal, limit_s - w - x + 1e-3, tm, has_tm, indptr,
                                                        indices, weights, sd, sp, sh, touched, lm_from, lm_to,
-                                                       ckeys, cvals, ccount)
+                                                       lab_ptr, lab_sec, lab_hub)
         runs += ran
         reached += n_t
         eta = w + travel + x
@@ -351,13 +337,13 @@ def touched_size(indptrs) -> int:
 
 
 def warm_graph_arrays(slots: int) -> tuple:
-    """Tiny per-slot arrays of the types both walks take (``csr``, ``scratch``, ``pairs``, ``tm``), for loading them."""
+    """Tiny per-slot arrays of the types both walks take (``csr``, ``scratch``, ``pairs``: the labels, ``tm``), for loading them."""
     csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
            tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
     scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
                tuple(np.zeros(2) for _ in range(slots)))
-    pairs = (tuple(np.full(4, -1, np.int64) for _ in range(slots)), tuple(np.zeros(4) for _ in range(slots)),
-             tuple(np.zeros(1, np.int64) for _ in range(slots)))
+    pairs = (tuple(np.zeros(4, np.int64) for _ in range(slots)), tuple(np.zeros(0) for _ in range(slots)),
+             tuple(np.zeros(0, np.int64) for _ in range(slots)))
     tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
     return csr, scratch, pairs, tm
 
@@ -390,25 +376,25 @@ def slot_arrays(oracles: list, slots: int = 4) -> dict:
     """Per mode slot (``oracles`` in slot order, padded to ``slots`` with the first), what the compiled walks read.
 
     A mode on the kernel backend brings its ``SearchColumns``' arrays (reversed graph, landmarks, the
-    A* loop's scratch, the table of pair seconds) and a dummy matrix; a mode with a full time matrix
+    A* loop's scratch, the hub labels) and a dummy matrix; a mode with a full time matrix
     brings the matrix (read only) and dummies of a one-node graph. Tuples of equal types, so that one
     compiled signature serves every force.
     """
     pad = [oracles[i] for i in list(range(len(oracles))) + [0] * (slots - len(oracles))]
     out = {k: [] for k in ("indptr", "indices", "weights", "lm_from", "lm_to", "sd", "sp", "sh",
-                           "ckeys", "cvals", "ccount", "tm")}
+                           "lab_ptr", "lab_sec", "lab_hub", "tm")}
     exact, has_tm = [], []
     for o in pad:
         k = o._kernel
         if k is not None:
-            parts = (*k._rev, k._lm_from_rows, k._lm_to_rows, k._sd, k._sp, k._sh, *k.compiled_pairs,
+            parts = (*k._rev, k._lm_from_rows, k._lm_to_rows, k._sd, k._sp, k._sh, *k.walk_labels,
                      read_only(np.zeros((1, 1))))
             exact.append(k._lm_exact)
             has_tm.append(False)
         else:
             parts = (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros((1, 1)), np.zeros((1, 1)),
-                     np.full(1, np.inf), np.full(1, -1, np.int32), np.zeros(1), np.full(4, -1, np.int64),
-                     np.zeros(4), np.zeros(1, np.int64), read_only(o.time_matrix))
+                     np.full(1, np.inf), np.full(1, -1, np.int32), np.zeros(1), np.zeros(4, np.int64),
+                     np.zeros(0), np.zeros(0, np.int64), read_only(o.time_matrix))
             exact.append(False)
             has_tm.append(True)
         for key, a in zip(out, parts):

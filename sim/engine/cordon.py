@@ -152,7 +152,7 @@ class CompiledCordon:
         pad = list(range(len(modes))) + [0] * (SLOTS - len(modes))
         a = slot_arrays(oracles, SLOTS)
         self._graphs = (a["indptr"], a["indices"], a["weights"], a["lm_from"], a["lm_to"], a["lm_exact"],
-                        a["sd"], a["sp"], a["sh"], a["ckeys"], a["cvals"], a["ccount"], a["tm"], a["has_tm"])
+                        a["sd"], a["sp"], a["sh"], a["lab_ptr"], a["lab_sec"], a["lab_hub"], a["tm"], a["has_tm"])
         self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)

@@ -19,15 +19,8 @@ Here the same walk runs in one call, with the same keys and the same order:
   as the Python walk does: that may finish a drive);
 - a located unit's bound is ``((landmark bound + wait) + walk) - MARGIN_S`` with the
   landmark bound of ``alt_jit._pair_bound`` (``SearchColumns.lower_bounds``'s);
-- a pair search is ``dijkstra_jit.toward_rows``, the A* loop of ``SearchColumns.time``
-  on the same arrays, so each pair's seconds are that function's bits.
-
-The one difference: the oracle's cache of pairs (``SearchColumns._pair``, a Python dict)
-is not read; the compiled walks keep their own table of exact pair seconds per oracle
-(``SearchColumns.compiled_pairs``). A pair held in either is answered without a search,
-exact even above the limit asked, where a search may stop at the limit and run again
-later. The answer is the same (the walk takes exact entries in (arrival, unit, exit)
-order whichever pairs had them early); the count of searches differs (``bench/search_work.py``).
+- a pair's seconds are the oracle's hub labels' (``best_first_jit.pair_seconds``: the query
+  ``SearchColumns.time`` makes), exact even above the limit asked, so a pair is asked once.
 """
 
 from __future__ import annotations
@@ -101,7 +94,7 @@ def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s
 
 @njit(cache=True, nogil=True)
 def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
-                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, ckeys, cvals, ccount, tm, has_tm,
+                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, lab_ptr, lab_sec, lab_hub, tm, has_tm,
                 touched,
                 alt_margin_s, margin_s, growth, floor_s, max_limit_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
@@ -114,7 +107,7 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the reversed
     graph's CSR (``indptr``, ``indices``, ``weights``), the landmarks' seconds a node per row,
     whether they bound (``lm_exact``), the A* loop's scratch arrays (``sd``, ``sp``, ``sh``) and the
-    oracle's table of exact pair seconds (``ckeys``, ``cvals``, ``ccount``: ``SearchColumns.compiled_pairs``);
+    oracle's hub labels (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``);
     a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
     ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
 
@@ -210,7 +203,7 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
         limit_s = np.inf if limit == np.inf else limit - w - x     # a matrix's seconds: whatever the limit
         travel_s, _, touched, ran, n_t = pair_seconds(m, source, target, limit_s, tm, has_tm, indptr, indices,
                                                       weights, sd, sp, sh, touched, lm_from, lm_to,
-                                                      ckeys, cvals, ccount)
+                                                      lab_ptr, lab_sec, lab_hub)
         runs += ran
         reached += n_t
         if travel_s == np.inf and limit < np.inf:      # above the limit: the limit is its new bound

@@ -157,7 +157,7 @@ class LargeGraphSearch:
         self._walk_has_tm = arrays["has_tm"]
         self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
         self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
-        self._walk_pairs = (arrays["ckeys"], arrays["cvals"], arrays["ccount"], arrays["tm"], arrays["has_tm"])
+        self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"])
         self._walk_touched = np.empty(BFJ.touched_size(arrays["indptr"]), np.int32)   # never grown: not returned
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
@@ -174,8 +174,7 @@ class LargeGraphSearch:
         it (``Movement.where``; a drive that has ended is located on its circuit by the walk, and
         booked by the engine when it next touches the unit, as on small graphs), and the walk goes on.
         When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
-        The chosen unit's pair goes into the oracle's cache with its path, and its place and
-        arrival into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
+        The chosen unit's place and arrival go into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
         called through its entry point (``kernels.direct``: the argument types never change; the
         index's circuit arrays are fetched again when they grow).
         """
@@ -247,9 +246,6 @@ class LargeGraphSearch:
         if uid < 0:
             return None
         at = int(at)
-        s = int(self._walk_slot[uid])
-        if path.size:
-            self._walk_kernels[s].remember(at, int(target[s]), travel_s, path)
         located[uid] = self.chosen_at = (at, float(w))
         self.chosen_eta_s = float(eta)
         return int(uid)

@@ -15,7 +15,7 @@ in order of importance (here: how many nodes lie below each in fastest-path tree
 few sampled sources; a node many fastest paths cross first), and from each a forward and a
 backward Dijkstra search adds it to the labels of the nodes it reaches, pruned at a node
 whose distance the labels made so far already give. On the scale town's drive graph this
-gives 77 hubs per label on average and builds in about 1.3 s.
+gives about 75 hubs per label on average (``bench/hub_labels.py``).
 
 Exactness: the answer is the fastest path's time. Its float sum is formed as two partial
 sums (node to hub, hub to node) where a search adds the edges one after another, so it
@@ -30,6 +30,7 @@ Labels are built once per graph and speed, and kept on disk beside the all-pairs
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -39,7 +40,8 @@ from numba import njit
 
 #: Bump when the labels' layout or how they are computed changes, so old files are not reused.
 LABELS_VERSION = 1
-ORDER_SAMPLES = 32          # fastest-path trees sampled to rank the nodes
+ORDER_SAMPLES = 96          # fastest-path trees sampled to rank the nodes (32: 192 hubs a label on the
+                            # 13,002-node bike graph; 96: 174, and a faster build)
 ORDER_SEED = 20261130       # their sources: drawn from a fixed seed (the same labels on any machine)
 _START_CAP = 64             # label entries per node and kind the build's pool holds before it first grows
 
@@ -114,7 +116,7 @@ def _subtree_sizes(ptr, idx, w, source):
     return size_below
 
 
-def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int = ORDER_SAMPLES) -> np.ndarray:
+def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int | None = None) -> np.ndarray:
     """Nodes from the most important to the least: summed subtree sizes over sampled fastest-path trees.
 
     A node that many fastest paths cross (an arterial crossing) then becomes a hub early and
@@ -122,6 +124,7 @@ def rank_order(ptr: np.ndarray, idx: np.ndarray, w: np.ndarray, *, samples: int 
     any machine.
     """
     n = ptr.size - 1
+    samples = ORDER_SAMPLES if samples is None else samples
     rng = np.random.default_rng(ORDER_SEED)
     score = np.zeros(n)
     for s in rng.choice(n, size=min(samples, n), replace=False):
@@ -225,26 +228,32 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
 
 
 @njit(cache=True, nogil=True)
-def _packed(pool_h, pool_s, pool_m, nxt, state, lab):
-    """One label kind (``lab`` 0: in, 3: out) out of the pool: ``ptr`` (n + 1), ``hub`` (int32 ranks), seconds, metres."""
+def _packed(pool_h, pool_s, pool_m, nxt, state):
+    """Both labels out of the pool, every out label then every in label (the layout of ``HubLabels``)."""
     n = state.shape[0]
-    ptr = np.zeros(n + 1, np.int64)
-    for v in range(n):
-        ptr[v + 1] = ptr[v] + state[v, lab + 2]
-    hub = np.empty(ptr[n], np.int32)
-    sec = np.empty(ptr[n])
-    met = np.empty(ptr[n])
-    for v in range(n):
-        j = ptr[v]
-        b, left = state[v, lab], state[v, lab + 2]
-        while left > 0:
-            for k in range(b * BLOCK, b * BLOCK + min(left, BLOCK)):
-                hub[j] = pool_h[k]
-                sec[j] = pool_s[k]
-                met[j] = pool_m[k]
-                j += 1
-            left -= BLOCK
-            b = nxt[b]
+    ptr = np.zeros(2 * n + 2, np.int64)
+    for part, lab in ((0, 3), (1, 0)):
+        base = part * (n + 1)
+        if part:
+            ptr[base] = ptr[n]
+        for v in range(n):
+            ptr[base + v + 1] = ptr[base + v] + state[v, lab + 2]
+    hub = np.empty(ptr[2 * n + 1], np.int64)
+    sec = np.empty(ptr[2 * n + 1])
+    met = np.empty(ptr[2 * n + 1])
+    for part, lab in ((0, 3), (1, 0)):
+        base = part * (n + 1)
+        for v in range(n):
+            j = ptr[base + v]
+            b, left = state[v, lab], state[v, lab + 2]
+            while left > 0:
+                for k in range(b * BLOCK, b * BLOCK + min(left, BLOCK)):
+                    hub[j] = pool_h[k]
+                    sec[j] = pool_s[k]
+                    met[j] = pool_m[k]
+                    j += 1
+                left -= BLOCK
+                b = nxt[b]
     return ptr, hub, sec, met
 
 
@@ -257,13 +266,15 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
 class HubLabels:
     """The labels of one graph at one set of speeds: ``time``/``metres`` of any pair, and the arrays compiled code reads.
 
-    ``out_*``: per node, the hubs it reaches and the seconds and metres to each; ``in_*``:
-    per node, the hubs that reach it. ``arrays`` gives the eight the query reads.
+    Four arrays: ``ptr`` (2n + 2), then per entry its hub (a rank, int64), seconds and metres.
+    Entries ``ptr[u]:ptr[u + 1]`` are node u's out label (the hubs it reaches, the seconds and
+    metres to each); entries ``ptr[n + 1 + v]:ptr[n + 2 + v]`` node v's in label (the hubs that
+    reach it). Each label is sorted by hub rank.
     """
 
-    def __init__(self, out_ptr, out_hub, out_s, out_m, in_ptr, in_hub, in_s, in_m) -> None:
-        self.out_ptr, self.out_hub, self.out_s, self.out_m = out_ptr, out_hub, out_s, out_m
-        self.in_ptr, self.in_hub, self.in_s, self.in_m = in_ptr, in_hub, in_s, in_m
+    def __init__(self, ptr: np.ndarray, hub: np.ndarray, seconds: np.ndarray, metres: np.ndarray) -> None:
+        self.ptr, self.hub, self.seconds, self.metres_ = ptr, hub, seconds, metres
+        self.n_nodes = (ptr.size - 2) // 2
 
     @classmethod
     def build(cls, w, wt, metres_of) -> "HubLabels":
@@ -293,14 +304,22 @@ class HubLabels:
             n_blocks = n_blocks * 3 // 2 + 2 * n          # room for the next hubs' blocks, and more
             pool = [_grown(a, n_blocks * BLOCK) for a in pool]
             nxt = _grown(nxt, n_blocks)
-        in_packed = _packed(*pool, nxt, state, 0)
-        out_packed = _packed(*pool, nxt, state, 3)
-        return cls(*out_packed, *in_packed)
+        return cls(*_packed(*pool, nxt, state))
 
     @property
     def arrays(self) -> tuple:
-        """What the compiled query reads: out ptr, hub, seconds, metres, then the same of in."""
-        return (self.out_ptr, self.out_hub, self.out_s, self.out_m, self.in_ptr, self.in_hub, self.in_s, self.in_m)
+        """The four arrays: ``ptr``, hub, seconds, metres."""
+        return (self.ptr, self.hub, self.seconds, self.metres_)
+
+    @property
+    def walk_arrays(self) -> tuple:
+        """What the compiled walks read (``sim.engine.best_first_jit.pair_seconds``): ``ptr``, seconds, hub."""
+        return (self.ptr, self.seconds, self.hub)
+
+    def warm(self) -> None:
+        """Load the compiled queries now, for these arrays' types (not at a first question, inside a replication)."""
+        seconds_metres(*self.arrays, np.int64(0), np.int64(0))
+        seconds_of_pairs(*self.walk_arrays, np.zeros(1, np.int64), np.zeros(1, np.int64), np.empty(1))
 
     @property
     def nbytes(self) -> int:
@@ -309,7 +328,7 @@ class HubLabels:
     @property
     def mean_hubs(self) -> float:
         """Entries per label, averaged over both kinds (the query reads two labels)."""
-        return float((self.out_hub.size + self.in_hub.size) / (2 * (self.out_ptr.size - 1)))
+        return float(self.hub.size / (2 * self.n_nodes))
 
     def time(self, source: int, target: int) -> float:
         """Seconds of the fastest path from ``source`` to ``target`` (inf: none)."""
@@ -338,29 +357,30 @@ class HubLabels:
         """Labels stored by ``save`` for a graph of ``n_nodes`` nodes, or None (missing or unreadable)."""
         try:
             with np.load(path, allow_pickle=False) as z:
-                arrays = [z[f"arr_{k}"] for k in range(8)]
+                ptr, hub, sec, met = (z[f"arr_{k}"] for k in range(4))
         except (OSError, ValueError, KeyError, EOFError):
             return None
-        ptr_ok = all(a.shape == (n_nodes + 1,) and a.dtype == np.int64 for a in (arrays[0], arrays[4]))
-        if not ptr_ok or arrays[1].dtype != np.int32 or arrays[5].dtype != np.int32:
+        if ptr.shape != (2 * n_nodes + 2,) or ptr.dtype != np.int64 or hub.dtype != np.int64 \
+                or not (hub.size == sec.size == met.size == ptr[-1]):
             return None
-        if not (arrays[1].size == arrays[2].size == arrays[3].size == arrays[0][-1]
-                and arrays[5].size == arrays[6].size == arrays[7].size == arrays[4][-1]):
-            return None
-        return cls(*arrays)
+        return cls(ptr, hub, sec, met)
 
 
 def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) -> HubLabels:
     """``HubLabels.build``, read from and kept in the travel tables' folder when ``cached``.
 
-    The key is the all-pairs tables' key of ``w`` (its seconds, bit for bit) with the
-    labels' version; the metres come from the same graph, whose edges' seconds are in the key.
+    The key is the all-pairs tables' key of ``w`` (its seconds, bit for bit), a hash of its
+    edges' metres, the labels' version and the ranking's samples and seed.
     """
     from sim.network import travel_tables as TT
     folder = TT._folder(quiet) if cached else None
     path = None
     if folder is not None:
-        path = folder / f"{TT.table_key(w)}.labels-v{LABELS_VERSION}.npz"
+        # everything the labels depend on: the seconds (the tables' key), the metres, the layout, the ranking
+        u = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr))
+        metres = np.ascontiguousarray(metres_of(u, np.asarray(w.indices, np.int64)), np.float64)
+        m_key = hashlib.sha256(metres.tobytes()).hexdigest()[:12]
+        path = folder / f"{TT.table_key(w)}.{m_key}.labels-v{LABELS_VERSION}-{ORDER_SAMPLES}-{ORDER_SEED}.npz"
         found = HubLabels.load(path, w.shape[0]) if path.is_file() else None
         if found is not None:
             return found
@@ -371,22 +391,23 @@ def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) 
 
 
 @njit(cache=True, nogil=True, inline="always")
-def seconds_metres(out_ptr, out_hub, out_s, out_m, in_ptr, in_hub, in_s, in_m, u, v):
+def seconds_metres(ptr, hub, sec, met, u, v):
     """(seconds, metres) from ``u`` to ``v``: the least out(u)[h] + in(v)[h] over common hubs (inf, nan: none).
 
     Both labels are sorted by hub rank, so one merge of the two finds every common hub; a
     tie keeps the first hub (the lowest rank), whose path's metres are returned.
     """
-    i, a = out_ptr[u], out_ptr[u + 1]
-    j, b = in_ptr[v], in_ptr[v + 1]
+    i, a = ptr[u], ptr[u + 1]
+    m = ptr.size // 2 + v
+    j, b = ptr[m], ptr[m + 1]
     best, best_m = np.inf, np.nan
     while i < a and j < b:
-        x, y = out_hub[i], in_hub[j]
+        x, y = hub[i], hub[j]
         if x == y:
-            s = out_s[i] + in_s[j]
+            s = sec[i] + sec[j]
             if s < best:
                 best = s
-                best_m = out_m[i] + in_m[j]
+                best_m = met[i] + met[j]
             i += 1
             j += 1
         elif x < y:
@@ -397,15 +418,16 @@ def seconds_metres(out_ptr, out_hub, out_s, out_m, in_ptr, in_hub, in_s, in_m, u
 
 
 @njit(cache=True, nogil=True, inline="always")
-def seconds_only(out_ptr, out_hub, out_s, in_ptr, in_hub, in_s, u, v):
-    """The seconds of ``seconds_metres`` alone (the walks' question: no metres read)."""
-    i, a = out_ptr[u], out_ptr[u + 1]
-    j, b = in_ptr[v], in_ptr[v + 1]
+def seconds_only(ptr, sec, hub, u, v):
+    """The seconds of ``seconds_metres`` alone (the walks' question; arguments in ``walk_arrays``' order)."""
+    i, a = ptr[u], ptr[u + 1]
+    m = ptr.size // 2 + v
+    j, b = ptr[m], ptr[m + 1]
     best = np.inf
     while i < a and j < b:
-        x, y = out_hub[i], in_hub[j]
+        x, y = hub[i], hub[j]
         if x == y:
-            s = out_s[i] + in_s[j]
+            s = sec[i] + sec[j]
             if s < best:
                 best = s
             i += 1
@@ -418,7 +440,7 @@ def seconds_only(out_ptr, out_hub, out_s, in_ptr, in_hub, in_s, u, v):
 
 
 @njit(cache=True, nogil=True)
-def seconds_of_pairs(out_ptr, out_hub, out_s, in_ptr, in_hub, in_s, sources, targets, out):
+def seconds_of_pairs(ptr, sec, hub, sources, targets, out):
     """``seconds_only`` of each (sources[k], targets[k]) into ``out`` (benchmarks, bulk questions)."""
     for k in range(sources.size):
-        out[k] = seconds_only(out_ptr, out_hub, out_s, in_ptr, in_hub, in_s, sources[k], targets[k])
+        out[k] = seconds_only(ptr, sec, hub, sources[k], targets[k])

@@ -8,45 +8,38 @@ Dijkstra spends about 250 µs per call on arrays of the whole graph before it
 explores anything, and a search bounded by a guessed limit must start again from
 scratch when the guess was short (``sim.network.bounded``).
 
-A point-to-point question (``time``, ``path``) is one A* search from the target on the
-reversed graph towards the source, its keys raised by a lower bound on the rest of the
-way from 8 landmarks (the seconds from and to each, computed once: the triangle
-inequality). The bound is consistent, so each node is settled at its exact time, the
-search stops when the source is, and it explores a corridor between the two rather
-than a ball around the target; each answer is cached with its path. The nodes' landmark
-seconds are also kept a node per row, the layout the A* loop reads (``toward_rows``).
+A pair's seconds (``time``, and ``times``/``between`` for a few sources and targets) come from
+the graph's hub labels (``sim.network.hub_labels``, built by ``TravelOracle``): two sorted lists
+merged, about a microsecond, where an A* search cost 10 to 70 µs (``bench/hub_labels.py``);
+exact whatever limit the caller gives (a limit only says which answers it needs).
+
+A route's nodes (``path``) are one A* search from the target on the reversed graph towards
+the source, its keys raised by a lower bound on the rest of the way from 8 landmarks (the
+seconds from and to each, computed once: the triangle inequality). The bound is consistent,
+so each node is settled at its exact time, the search stops when the source is, and it
+explores a corridor between the two rather than a ball around the target; each answer is
+cached with its path. The nodes' landmark seconds are also kept a node per row, the layout
+the A* loop reads (``toward_rows``).
 
 Lower bounds without a search of the whole graph (``lower_bounds``: a pair's landmark
 bound, a look-up; ``lower_bounds_from_set``: from the nearest of a set of sources, exact
 within a radius and bounded by the landmarks beyond) serve callers that only order or
 prune by them: a patrol circuit's bound per place and the order of its stops
-(``sim.patrol``).
+(``sim.patrol``), the walks' order of units.
 
-For many sources and one target (``times``, ``between``, ``full``), the
-store keeps, per target, a *column*: one Dijkstra search on the
-reversed graph (so its ``dist`` is the time from each node to the target and its
-predecessors are the next node towards it) held together with its frontier, so
-that it can be resumed (``sim.network.dijkstra_jit``). A question about a source
-the column has not reached yet runs the same search on exactly until that source is
-settled, and no further. A column therefore grows to the farthest source asked of
-it, whatever order the questions come in, and every answer is the exact
-shortest-path time: the same additions along a shortest path as a full search, so
-equal to scipy's up to the order of additions among paths of equal time (tested:
-within 1e-6 s on random pairs, tests/network/test_searches.py).
+For every node's seconds to one target (``full``) the store keeps, per target, a
+*column*: one Dijkstra search on the reversed graph (so its ``dist`` is the time from
+each node to the target and its predecessors are the next node towards it) held
+together with its frontier, so that it can be resumed (``sim.network.dijkstra_jit``):
+the same additions along a shortest path as a full search, so equal to scipy's up to
+the order of additions among paths of equal time (tested: within 1e-6 s,
+tests/network/test_searches.py).
 
-``times(sources, target, limit_s=...)`` stops at a limit instead: entries whose
-time is above it come back as inf. The cordon measure (sim/engine/cordon.py) asks pairs
-instead, ``time`` with a limit, in the order of the landmark bounds ``lower_bounds``
-gives without a search; a column per exit reached far more nodes (a ball around each
-exit, against a corridor per pair that could still count).
-
-Each kind of question always takes the same way to its answer: ``time`` always A*,
-``times`` always the target's column, never a search forward from the source (as
-``sim.network.bounded`` does for far sources). Two ways add the same edges in other
-orders and can differ in the last bit, and which one answered would then depend on
-what was asked before. A column advances the same way whatever points it is paused
-at, so each answer is a function of the question alone and a replication's numbers
-do not depend on what ran before it in the process.
+Each kind of question always takes the same way to its answer: a pair's time always the
+labels, a route always A*, every node's time always the target's column. Two ways add
+the same edges in other orders and can differ in the last bit, and which one answered
+would then depend on what was asked before; so each answer is a function of the
+question alone and a replication's numbers do not depend on what ran before it in the process.
 
 A column holds two arrays of the graph's size (seconds and next node, 12 bytes
 per node), the list of the nodes it reached and its frontier. Columns are kept in a
@@ -66,7 +59,6 @@ import numpy as np
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
 N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
-COMPILED_PAIRS = 2**16               # slots of the compiled walks' table of pair seconds (emptied when half full)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
 _ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
@@ -94,14 +86,6 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
-    jit.path_metres(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), 2)
-    # ... and for the paths the compiled dispatch walk hands over (``SearchColumns.remember``): numba types
-    # them read only (the walk may return its constant empty path), a signature of their own, loaded here
-    # rather than at the first dispatch (a cache load of about 10 ms inside the replication)
-    ro = np.array([0, 1], np.int32)
-    ro.flags.writeable = False
-    jit.path_metres(ro, np.array([1], np.int64), np.ones(1), 2)
-    jit.path_sums(ro, np.array([1], np.int64), np.ones(1), np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
     from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
@@ -131,10 +115,11 @@ class SearchColumns:
     """Exact seconds to a target (and the next node towards it) from resumable reversed searches.
 
     ``w``, ``wt``: the weight matrix and its transpose (scipy CSR, seconds).
+    ``labels``: the graph's ``HubLabels`` (``sim.network.hub_labels``), which answer ``time``.
     ``budget_bytes`` bounds the memory of the cached columns.
     """
 
-    def __init__(self, w, wt, *, budget_bytes: int | None = None) -> None:
+    def __init__(self, w, wt, labels, *, budget_bytes: int | None = None) -> None:
         budget_bytes = DEFAULT_BUDGET_BYTES if budget_bytes is None else budget_bytes
         self._fwd = csr_arrays(w)
         self._rev = csr_arrays(wt)
@@ -162,18 +147,20 @@ class SearchColumns:
         # answers in the order found; when full the oldest goes (a hit does not reorder: the
         # bookkeeping of least-recently-used cost more than the searches it saved)
         self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
-        # the compiled walks' own cache of exact pair seconds (``dijkstra_jit.pair_get``/``pair_put``, keyed
-        # by source * n + target): they cannot read ``_pairs``; an answer is the A* loop's either way
-        self.compiled_pairs = (np.full(COMPILED_PAIRS, -1, np.int64), np.zeros(COMPILED_PAIRS), np.zeros(1, np.int64))
+        # a pair's seconds: from the hub labels, here and in the compiled walks (``walk_labels``)
+        self.labels = labels
+        self.walk_labels = labels.walk_arrays
+        labels.warm()
         self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
-        self.pair_searches = 0  # A* searches run
+        self.pair_asked = 0     # pairs answered by the labels (``time``, ``times``, the compiled walks)
+        self.pair_searches = 0  # A* searches run (``path``: the nodes of a route)
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
         self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
     def count_walk(self, runs: int, reached: int) -> None:
-        """Count a compiled walk's A* searches (``sim.engine.best_first_jit``, ``cordon_jit``) and the
-        nodes they reached with this oracle's own (``pair_searches``, ``pair_reached``: benchmarks)."""
-        self.pair_searches += runs
+        """Count a compiled walk's pair questions (``sim.engine.best_first_jit``, ``cordon_jit``: the labels,
+        no search) with this oracle's own (``pair_asked``; ``reached``, nodes searched, is 0: benchmarks)."""
+        self.pair_asked += runs
         self.pair_reached += reached
 
     def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,19 +215,6 @@ class SearchColumns:
             self._above[key] = float(limit_s)
         return out
 
-    def remember(self, source: int, target: int, seconds: float, path: np.ndarray) -> None:
-        """Keep a pair's exact answer found by a compiled walk (``toward_rows`` on these arrays, as ``_pair``).
-
-        The dispatch search of large graphs runs its A* searches in compiled code
-        (``sim.engine.best_first_jit``) and hands over the chosen unit's, so that sending it
-        (its route and metres) finds the pair here instead of searching it again.
-        """
-        key = (source, target)
-        if key not in self._pairs:
-            if len(self._pairs) >= MAX_PAIRS:
-                del self._pairs[next(iter(self._pairs))]
-            self._pairs[key] = (float(seconds), path)
-
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
         if col.complete():
@@ -276,34 +250,38 @@ class SearchColumns:
 
     # ------------------------------------------------------------------ questions
     def time(self, source: int, target: int, *, limit_s: float = np.inf) -> float:
-        """Exact seconds from ``source`` to ``target`` (inf when unreachable, or above ``limit_s``).
+        """Exact seconds from ``source`` to ``target`` (inf when unreachable), whatever ``limit_s``.
 
-        One A* search towards ``source`` from ``target`` (cached with its path), never a
-        column: the same pair always gets the same bits.
+        Always the hub labels (``HubLabels.time``), never a column or a search: the same pair
+        always gets the same bits. ``limit_s`` (the most the caller needs) costs nothing to ignore.
         """
         if source == target:
             return 0.0
-        return self._pair(source, target, limit_s)[0]
+        self.pair_asked += 1
+        return self.labels.time(source, target)
+
+    def time_and_metres(self, source: int, target: int) -> tuple[float, float]:
+        """``time`` and the metres of the same fastest path (``HubLabels.metres``), from one look-up."""
+        from sim.network.hub_labels import seconds_metres
+        self.pair_asked += 1
+        seconds, metres = seconds_metres(*self.labels.arrays, source, target)
+        return float(seconds), float(metres)
 
     def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
-        """Seconds from each of ``sources`` to ``target``: exact, or inf where above ``limit_s``."""
-        col = self.column(target)
-        d = col.dist[sources]
-        if not col.complete() and not (d <= col.radius_s).all():
-            self._advance(col, limit_s=limit_s, stop=np.ascontiguousarray(sources, np.int64))
-            d = col.dist[sources]
-        # beyond the radius a value is only an upper bound: unknown, so inf (it is above limit_s)
-        return np.where(d <= col.radius_s, d, np.inf)
+        """Seconds from each of ``sources`` to ``target``: ``time`` of each (exact, whatever ``limit_s``)."""
+        sources = np.ascontiguousarray(sources, np.int64)
+        return self.between(sources, np.array([target], np.int64), limit_s=limit_s)[:, 0]
 
     def between(self, sources: np.ndarray, targets: np.ndarray, *, limit_s: float = np.inf) -> np.ndarray:
-        """``(len(sources), len(targets))`` seconds: exact, or inf where above ``limit_s``.
-
-        Each target's column is advanced only as far as the sources (or the limit) need.
-        """
-        out = np.empty((sources.size, targets.size))
-        for k, t in enumerate(targets.tolist()):
-            out[:, k] = self.times(sources, t, limit_s=limit_s)
-        return out
+        """``(len(sources), len(targets))`` seconds: ``time`` of each pair (the labels, in one compiled loop)."""
+        from sim.network.hub_labels import seconds_of_pairs
+        src = np.repeat(np.ascontiguousarray(sources, np.int64), len(targets))
+        dst = np.tile(np.ascontiguousarray(targets, np.int64), len(sources))
+        out = np.empty(src.size)
+        self.pair_asked += src.size
+        seconds_of_pairs(*self.walk_labels, src, dst, out)
+        out[src == dst] = 0.0
+        return out.reshape(len(sources), len(targets))
 
     def full(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target`` (the column run to its end; read only)."""

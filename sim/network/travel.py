@@ -9,9 +9,10 @@ matrix at once, which costs one call and then makes every dispatch a lookup.
 Larger graphs have three backends, chosen by ``backend=`` or the environment
 variable ``PATROLSIM_TRAVEL_BACKEND``:
 
-* ``kernel`` (the default): compiled searches (``sim.network.searches``): A* with
-  landmark bounds for a pair, and for many sources and one target a resumable search
-  on the reversed graph run on just until the sources asked are settled;
+* ``kernel`` (the default): a pair's seconds and metres from hub labels built once per
+  graph (``sim.network.hub_labels``), a route's nodes from an A* search with landmark
+  bounds, and every node's seconds to one target from a search on the reversed graph
+  (``sim.network.searches``);
 * ``bounded`` (the backend before it, kept for the scale benchmark): one scipy search
   per target stopped at a guessed limit and restarted with a doubled one
   (``sim.network.bounded``);
@@ -35,6 +36,7 @@ from sim.errors import NetworkError
 from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
 from sim.network.searches import SearchColumns
+from sim.network.hub_labels import cached_labels
 from sim.network.travel_tables import all_pairs
 
 FULL_MATRIX_MAX_NODES = 4000
@@ -95,7 +97,6 @@ class TravelOracle:
         self._in_s = self._edge_s[by_v]
         self._in_m = self._edge_m[by_v]
         self._routes: dict[tuple[int, int], tuple[list, list, list]] = {}
-        self._metres: dict[tuple[int, int], float] = {}     # kernel backend: metres per pair (``metres``)
         self._max_routes = 200_000
         self._route_nodes = 0
         self._bounded: BoundedColumns | None = None
@@ -113,7 +114,9 @@ class TravelOracle:
             # (kept on disk and shared between processes: sim.network.travel_tables; read only)
             self._full, self._pred_full = all_pairs(self._w, cached=cache_tables)
         elif self.backend == "kernel":
-            self._kernel = SearchColumns(self._w, self._wt)
+            # a pair's seconds and metres from hub labels (built once per graph and speeds, kept on disk)
+            labels = cached_labels(self._w, self._wt, lambda u, v: self.edge_lookup(u, v)[1], cached=cache_tables)
+            self._kernel = SearchColumns(self._w, self._wt, labels)
         elif self.backend == "bounded":
             self._bounded = BoundedColumns(self._w, self._wt)
 
@@ -231,28 +234,14 @@ class TravelOracle:
     def metres(self, source: int, target: int) -> float:
         """Metres along the fastest path (the one ``route`` returns; nan when unreachable).
 
-        On the kernel backend the pair's path (cached by the A* search that timed it) is summed
-        by ``dijkstra_jit.path_metres``: ``route``'s last cumulative metres, the same additions,
-        without building the route's three lists (every unit sent and every drive back asks this
-        once: 8,729 times in 14 days of the 13,002-node town). Answers are cached per pair.
+        On the kernel backend the hub labels' metres (``HubLabels.metres``: those of the fastest
+        path through the first hub, by rank, that gives the least time), without a search: every
+        unit sent and every drive back asks this once (8,729 times in 14 days of the 13,002-node
+        town). Where two paths tie for the least time ``route`` may take the other one; and the
+        metres are summed in two parts, so they may differ from ``route``'s in the last bits.
         """
         if self._kernel is not None:
-            key = (source, target)
-            hit = self._metres.get(key)
-            if hit is not None:
-                return hit
-            route = self._routes.get(key)
-            if route is not None:
-                m = float(route[2][-1])
-            else:
-                path = self._kernel.path_array(source, target)
-                if path is None:
-                    return float("nan")
-                m = float(self._kernel._jit.path_metres(path, self._edge_key, self._edge_m, self._n_nodes))
-            if len(self._metres) >= self._max_routes:
-                self._metres.clear()
-            self._metres[key] = m
-            return m
+            return float(self._kernel.labels.metres(source, target))
         cols = self._bounded
         if cols is not None:
             if cols.time(source, target) == np.inf:
@@ -264,27 +253,12 @@ class TravelOracle:
         """``(time(source, target), metres(source, target))`` in one call, the same two numbers.
 
         A drive back to a circuit (``sim.engine.rejoin``) asks both of every pair; on the kernel
-        backend both come from the pair's one A* answer (``SearchColumns._pair``: the seconds, and
-        the path whose metres ``metres`` sums), looked up once instead of twice.
+        backend both come from one look-up of the hub labels (``SearchColumns.time_and_metres``).
         """
         kernel = self._kernel
         if kernel is None or source == target:
             return self.time(source, target), self.metres(source, target)
-        seconds, path = kernel._pair(source, target, np.inf)
-        key = (source, target)
-        m = self._metres.get(key)
-        if m is None:                           # metres, from the path at hand
-            route = self._routes.get(key)
-            if route is not None:
-                m = float(route[2][-1])
-            else:
-                if path is None:
-                    return float(seconds), float("nan")
-                m = float(kernel._jit.path_metres(path, self._edge_key, self._edge_m, self._n_nodes))
-            if len(self._metres) >= self._max_routes:
-                self._metres.clear()
-            self._metres[key] = m
-        return float(seconds), m
+        return kernel.time_and_metres(source, target)
 
     def times_to(self, target: int) -> np.ndarray:
         """Seconds from every node to ``target``."""

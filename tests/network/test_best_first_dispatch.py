@@ -46,7 +46,7 @@ def _kernel_ctx(small_town_dict, monkeypatch, level: str, dispatch: dict | None 
 
 def _pair_searches(ctx) -> int:
     kernels = {id(k): k for k in (mt.oracle._kernel for mt in ctx.travel.values())}
-    return sum(k.pair_searches for k in kernels.values())
+    return sum(k.pair_asked for k in kernels.values())
 
 
 def _same(a, b) -> None:

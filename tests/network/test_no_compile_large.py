@@ -4,7 +4,7 @@
 same check on a town whose graphs are all on the kernel backend (the all-pairs limit set to 0 in
 the child), every unit kind, the compiled walks of large graphs loaded as ``bench/scale.py`` loads
 them: a loop met for the first time inside the replication costs 5-20 ms there (the read-only paths
-the dispatch walk hands over once were such a loop: ``dijkstra_jit.path_metres``).
+the dispatch walk once handed over were such a loop).
 """
 
 from __future__ import annotations
@@ -71,5 +71,6 @@ def test_a_kernel_backend_replication_loads_nothing_after_the_warm_ups():
     added = {name: sigs for name, sigs in added.items() if sigs}
     assert not added, f"compiled or loaded inside the replication: {added}"
     for name in ("sim.engine.best_first_jit.walk", "sim.engine.cordon_jit.cordon_walk",
-                 "sim.network.dijkstra_jit.path_metres", "sim.network.nearest_jit.nearest_one"):
+                 "sim.network.hub_labels.seconds_metres", "sim.network.hub_labels.seconds_of_pairs",
+                 "sim.network.nearest_jit.nearest_one"):
         assert before.get(name), name
