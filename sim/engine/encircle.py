@@ -10,12 +10,14 @@ positions at the moment of dispatch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
 from sim.engine import kernels as K
 from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
+from sim.engine.cordon_lazy import lazy_cordon
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.search import UnitSearch
@@ -111,6 +113,7 @@ class Encirclement:
     """The encirclement measure over the engine's units (``seconds_s`` per major incident)."""
 
     COMPILED_WALK = True     # large graphs: the best-first walk compiled (False: in Python; tests compare)
+    LAZY = True              # full matrices: the cordon best first (False: every pair read; tests compare)
 
     def __init__(self, settings: EncircleSettings, *, city, units: list[UnitState], index: DispatchIndex,
                  search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
@@ -149,6 +152,13 @@ class Encirclement:
             times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._exit_rows: dict = {}     # open exits (bytes, or the place) -> targets and walks per mode
+            # the best-first form (``sim.engine.cordon_lazy``): per exit place the circuits sorted by
+            # bound (valid for ``_order_n[place]`` circuits), and each circuit's unit
+            self._bounds_seen = None
+            self._order = np.empty((0, 0), np.int64)
+            self._order_n = np.full(index.n_places, -1, np.int64)
+            self._owner = np.empty(0, np.int64)
+            self._owners_known = 0
             K.compile_cordon_once()
 
     def exits(self, place: int) -> np.ndarray:
@@ -253,8 +263,24 @@ class Encirclement:
                 np.array([self.target[m][todo_arr] for m in self._modes], np.int64),
                 np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64))
         targets, extras = hit
-        return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
-                                      *self._times)
+        if not self.LAZY:
+            return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
+                                          *self._times)
+        index = self.index
+        n_circ = index.flat.count
+        bounds = index.bounds_by_place
+        if bounds is not self._bounds_seen:        # new (grown) bounds: the sorted circuits start afresh
+            self._bounds_seen = bounds
+            self._order = np.empty((index.n_places, bounds.shape[1]), np.int64)
+            self._order_n[:] = -1
+            self._owner = np.full(bounds.shape[1], -1, np.int64)
+            self._owners_known = 0
+        if self._owners_known < n_circ:            # circuit keys are (uid, level, period): the owner
+            for key_c, s in islice(index.flat.seg_of.items(), self._owners_known, None):
+                self._owner[s] = key_c[0]
+            self._owners_known = n_circ
+        return lazy_cordon(float(t), code, *search.circuit_arrays, self._slot, todo_arr, targets, extras,
+                           bounds, n_circ, self._order, self._order_n, self._owner, *self._times)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:
