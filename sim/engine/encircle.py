@@ -18,6 +18,7 @@ from sim.engine import kernels as K
 from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine.cordon_lazy import lazy_cordon
+from sim.engine.warm import load_lazy_cordon
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.search import UnitSearch
@@ -160,6 +161,7 @@ class Encirclement:
             self._owner = np.empty(0, np.int64)
             self._owners_known = 0
             K.compile_cordon_once()
+            load_lazy_cordon()
 
     def exits(self, place: int) -> np.ndarray:
         """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
