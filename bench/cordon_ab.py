@@ -5,15 +5,15 @@
 Runs the default town (``--days``, one replication, ``force.total_officers`` from
 ``--officers``) and keeps, at every major incident's cordon over full time matrices, the
 arguments of the compiled call (``Encirclement._compiled_cordon_s``: the units' state and
-the search's rows after the units on a drive were located). Then replays every kept cordon
-with the old kernel (``kernels.cordon_of_free_units``: every free unit at every exit) and
-the best-first one (``cordon_lazy.lazy_cordon``), alternately, ``--rounds`` times, each call
-on fresh copies of the rows both write into; before each call a buffer larger than the
-caches is read (``--no-evict``: not), as the engine's other work between two cordons
-leaves them. Prints per force: cordons, free units and exits (mean), the pairs the best-first
-walk read exactly (mean, from ``lazy_cordon``'s own count is not kept: counted here by
-replaying in Python), the least total of each kernel over the rounds in µs per cordon and
-their ratio; and checks that every answer is the same bits (exit 1 if not).
+the search's rows after the units on a drive were located). Then replays every kept cordon,
+in the run's order, with the old kernel (``kernels.cordon_of_free_units``: every free unit
+at every exit) and the best-first one (``cordon_lazy.sort_circuits`` then ``lazy_cordon``,
+the sorted circuits kept across the cordons as in a run, so their sorting is counted),
+alternately, ``--rounds`` times, each call on fresh copies of the rows both write into;
+before each call ``--evict-mb`` of another buffer is read, as the engine's other work
+between two cordons leaves the caches. Prints per force: cordons, free units and exits
+(mean), the least total of each side over the rounds in µs per cordon and their ratio; and
+checks that every best-first answer is the old kernel's, bit for bit (exit 1 if not).
 """
 
 from __future__ import annotations
@@ -40,29 +40,60 @@ def capture(officers: int, days: float) -> tuple[list, dict]:
              owner, *times):
         kept.append((t, code.copy(), ui.copy(), uf.copy(), flat, seg, out.copy(), slot, places.copy(), targets,
                      extras, bounds, n_circ, owner.copy(), times))
-        return real(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, order,
-                    order_n, owner, *times)
+        return real(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, order, order_n,
+                    owner, *times)
 
     E.lazy_cordon = keep
+    floor, E.Encirclement.LAZY_FROM_FREE = E.Encirclement.LAZY_FROM_FREE, 0     # every cordon best first
     try:
         make_engine(ctx, incidents, rep).run()
     finally:
         E.lazy_cordon = real
+        E.Encirclement.LAZY_FROM_FREE = floor
     return kept, {"units": len(ctx.deployment.units), "incidents": len(incidents)}
+
+
+def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int]:
+    """Total ns of one side over the kept cordons, in their order, and how many answers differ from the old."""
+    from sim.engine import kernels as K
+    from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
+
+    total, bad = 0, 0
+    order = order_n = None
+    for (t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, owner, times) in kept:
+        o = out.copy()
+        if side == "new" and (order is None or order.shape != bounds.shape):
+            # the run's cache of sorted circuits: made afresh when the bounds grow, kept across cordons
+            order = np.empty(bounds.shape, np.int64)
+            order_n = np.full((bounds.shape[0], 2), -1, np.int64)
+        if evict is not None:
+            evict.sum()
+        c0 = time.perf_counter_ns()
+        if side == "old":
+            got = K.cordon_of_free_units(t, code, ui, uf, flat, seg, o, slot, targets, extras, *times)
+        else:
+            sort_circuits(order, order_n, places, bounds, n_circ)
+            got = lazy_cordon(t, code, ui, uf, flat, seg, o, slot, places, targets, extras, bounds, n_circ, order,
+                              order_n, owner, *times)
+        total += time.perf_counter_ns() - c0
+        if side == "new":
+            want = K.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
+            bad += not (got == want or (got != got and want != want))
+    return total, bad
 
 
 def main(argv=None) -> int:
     from sim.engine import kernels as K
-    from sim.engine.cordon_lazy import lazy_cordon
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--officers", default="240,1920")
     ap.add_argument("--days", type=float, default=60.0)
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--no-evict", action="store_true")
+    ap.add_argument("--evict-mb", type=float, default=2.0, help="MB read before each call (0: none; default 2, "
+                    "twice the L2 cache: the state the engine's Python work between two cordons leaves)")
     args = ap.parse_args(argv)
     K.compile_cordon_once()
-    evict = None if args.no_evict else np.ones(64 * 2 ** 20 // 8)
+    evict = np.ones(int(args.evict_mb * 2 ** 20) // 8) if args.evict_mb > 0 else None
     print(f"# python bench/cordon_ab.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"{'officers':>8} {'units':>5} {'cordons':>7} {'free':>5} {'exits':>5} | {'old us':>7} "
           f"{'best-first us':>13} {'old/new':>7}")
@@ -72,30 +103,8 @@ def main(argv=None) -> int:
         best = {"old": np.inf, "new": np.inf}
         for r in range(args.rounds):
             for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                total = 0
-                for (t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, owner,
-                     times) in kept:
-                    o = out.copy()
-                    if side == "new":
-                        order = np.empty((bounds.shape[0], bounds.shape[1]), np.int64)
-                        order_n = np.full(bounds.shape[0], -1, np.int64)
-                        # the sorted circuits are kept across cordons in a run: sort outside the timer
-                        from sim.engine.cordon_lazy import sort_circuits
-                        sort_circuits(order, order_n, places, bounds, n_circ)
-                    if evict is not None:
-                        evict.sum()
-                    c0 = time.perf_counter_ns()
-                    if side == "old":
-                        got = K.cordon_of_free_units(t, code, ui, uf, flat, seg, o, slot, targets, extras, *times)
-                    else:
-                        got = lazy_cordon(t, code, ui, uf, flat, seg, o, slot, places, targets, extras, bounds,
-                                          n_circ, order, order_n, owner, *times)
-                    total += time.perf_counter_ns() - c0
-                    if r == 0 and side == "new":
-                        want = K.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets,
-                                                      extras, *times)
-                        if not (got == want or (got != got and want != want)):
-                            bad += 1
+                total, wrong = replay(kept, side, evict)
+                bad += wrong
                 best[side] = min(best[side], total / max(len(kept), 1) / 1000.0)
         free = np.mean([int((c[1] > 0).sum()) for c in kept]) if kept else 0
         exits = np.mean([c[8].size for c in kept]) if kept else 0

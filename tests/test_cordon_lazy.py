@@ -18,7 +18,7 @@ import pytest
 
 from sim.engine import encircle as E
 from sim.engine import kernels as K
-from sim.engine.cordon_lazy import lazy_cordon
+from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
 from sim.engine.encircle import greedy_cordon_s
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def _state(rng: np.random.Generator):
     for tm in times:
         tm[rng.random(tm.shape) < 0.05] = np.inf      # unreachable pairs
     # circuits: nodes every 10 patrol seconds, 5 response seconds apart (a unit at a node waits 5 s)
-    n_circ = n_units + int(rng.integers(0, n_units + 1))
+    n_circ = n_units + int(rng.integers(0, n_units + 1)) + (int(rng.integers(0, 100)) if rng.random() < 0.3 else 0)
     flat_cols, seg = [], np.zeros((n_circ, 3))
     lo = 0
     for s in range(n_circ):
@@ -100,7 +100,7 @@ def _state(rng: np.random.Generator):
         tm = times[slot[u]]
         for j in range(k):
             eta[a, j] = (tm[int(located[1, u]), targets[slot[u], j]] + located[2, u]) + extras[slot[u], j]
-    cap = 64
+    cap = n_circ + 1
     bounds = np.zeros((n_nodes, cap))
     for s in range(n_circ):
         bounds[:, s + 1] = rng.integers(-3, span + 6, n_nodes)        # stale circuits: any bound
@@ -120,7 +120,8 @@ def _state(rng: np.random.Generator):
 def _lazy(state) -> float:
     t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, owner, times = state
     order = np.empty(bounds.shape, np.int64)
-    order_n = np.full(bounds.shape[0], -1, np.int64)
+    order_n = np.full((bounds.shape[0], 2), -1, np.int64)
+    sort_circuits(order, order_n, places, bounds, n_circ)
     return lazy_cordon(t, code, ui, uf, flat, seg, out.copy(), slot, places, targets, extras, bounds, n_circ,
                        order, order_n, owner, *times)
 
@@ -169,9 +170,30 @@ def test_every_cordon_of_the_default_town_is_the_old_kernels(monkeypatch, office
         return got
 
     monkeypatch.setattr(E, "lazy_cordon", both)
+    monkeypatch.setattr(E.Encirclement, "LAZY_FROM_FREE", 0)          # every cordon best first
     engine = make_engine(ctx, incidents, rep)
     engine.run()
     assert seen["cordons"] > 50
     assert np.isfinite(engine.encircle_s).sum() >= seen["cordons"] // 2
     if officers == 1920:              # most units the search skipped stay unlocated
         assert seen["located"] < seen["skipped"] / 2
+
+
+def test_the_sorted_prefix_and_its_rest_walk_every_circuit_in_order_of_bound():
+    from sim.engine.cordon_lazy import PREFIX, extend_order
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n_circ = int(rng.integers(1, 4 * PREFIX))
+        bounds = np.zeros((3, n_circ + 1))
+        bounds[:, 1:] = rng.integers(0, int(rng.integers(1, 20)), (3, n_circ))      # many ties
+        bounds[rng.random(bounds.shape) < 0.02] = np.nan                             # walked first
+        order = np.empty((3, n_circ + 1), np.int64)
+        order_n = np.full((3, 2), -1, np.int64)
+        sort_circuits(order, order_n, np.array([1], np.int64), bounds, n_circ)
+        assert order_n[1, 0] == n_circ and min(n_circ, PREFIX) <= order_n[1, 1] <= n_circ
+        extend_order(order, order_n, 1, bounds, n_circ)
+        walk = order[1, :n_circ]
+        assert sorted(walk.tolist()) == list(range(n_circ))
+        keys = np.where(np.isnan(bounds[1, walk + 1]), -np.inf, bounds[1, walk + 1])
+        assert (keys[1:] >= keys[:-1]).all()

@@ -34,8 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.engine.kernels import (BOUND_MARGIN_S, FIXED_NODE, LEG_TEND, SEG, SKIPPED, _locate_skipped,
-                                cordon_of_free_units)
+from sim.engine.kernels import BOUND_MARGIN_S, FIXED_NODE, LEG_TEND, SEG, SKIPPED, _locate_skipped
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -77,14 +76,58 @@ def _sift_down(hk, ht, size, i):
     ht[i] = tie
 
 
+#: circuits sorted per exit place at first (the rest sorted only if an exit's walk gets past them)
+PREFIX = 48
+
+
+@njit(cache=True, nogil=True)
+def _bound_key(b):
+    """A bound as sorted and walked: nan (no order) as -inf, so that the unit's time is read at once."""
+    return -np.inf if b != b else b
+
+
 @njit(cache=True, nogil=True)
 def sort_circuits(order, order_n, places, bounds, n_circ):
-    """Per exit place in ``places``: its row of ``order``, the circuits (segments) by bound there, if stale."""
+    """Per exit place in ``places`` whose row is stale: the ``PREFIX`` circuits of least bound there, sorted.
+
+    ``order[p, :order_n[p, 1]]`` are circuits (segments) in order of their bound at place ``p``,
+    every one of them bounded by at most any circuit after them (``extend_order`` sorts the
+    rest when a walk needs it); ``order_n[p, 0]`` is the number of circuits the row was made
+    for (a row made for fewer circuits is stale). Sorting only a prefix: at 1,920 officers
+    there are 693 circuits, and an exit is held after a few dozen.
+    """
     for j in range(places.shape[0]):
         p = places[j]
-        if order_n[p] != n_circ:
-            order[p, :n_circ] = np.argsort(bounds[p, 1:n_circ + 1], kind="mergesort")
-            order_n[p] = n_circ
+        if order_n[p, 0] == n_circ:
+            continue
+        vals = np.empty(n_circ)
+        for s in range(n_circ):
+            vals[s] = _bound_key(bounds[p, s + 1])
+        if n_circ <= PREFIX:
+            head = np.argsort(vals, kind="mergesort")
+        else:
+            cut = np.partition(vals, PREFIX - 1)[PREFIX - 1]
+            head = np.flatnonzero(vals <= cut)
+            head = head[np.argsort(vals[head], kind="mergesort")]
+        order[p, :head.size] = head
+        order_n[p, 0] = n_circ
+        order_n[p, 1] = head.size
+
+
+@njit(cache=True, nogil=True)
+def extend_order(order, order_n, p, bounds, n_circ):
+    """Sort the rest of place ``p``'s circuits after its sorted prefix (every one bounded above it)."""
+    done = order_n[p, 1]
+    if done >= n_circ:
+        return
+    cut = _bound_key(bounds[p, order[p, done - 1] + 1]) if done > 0 else -np.inf
+    vals = np.empty(n_circ)
+    for s in range(n_circ):
+        vals[s] = _bound_key(bounds[p, s + 1])
+    rest = np.flatnonzero(vals > cut) if done > 0 else np.arange(n_circ)
+    rest = rest[np.argsort(vals[rest], kind="mergesort")]
+    order[p, done:done + rest.size] = rest
+    order_n[p, 1] = done + rest.size
 
 
 @njit(cache=True, nogil=True)
@@ -101,23 +144,21 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
     """
     n = code.shape[0]
     k = places.shape[0]
+    on_circuit = np.zeros(n, np.bool_)
+    n_off = 0
     n_free = 0
     for u in range(n):
-        if code[u] > 0:
+        c = code[u]
+        if c == 1 or (c == 2 and ui[u, FIXED_NODE] < 0 and t >= uf[u, LEG_TEND]):
+            on_circuit[u] = True
+            n_free += 1
+        elif c > 0:
+            n_off += 1
             n_free += 1
     if n_free < k:
         return np.inf
     if k == 0:
         return 0.0
-    sort_circuits(order, order_n, places, bounds, n_circ)
-    on_circuit = np.zeros(n, np.bool_)
-    n_off = 0
-    for u in range(n):
-        c = code[u]
-        if c == 1 or (c == 2 and ui[u, FIXED_NODE] < 0 and t >= uf[u, LEG_TEND]):
-            on_circuit[u] = True
-        elif c > 0:
-            n_off += 1
     # entries: the units off a circuit at every exit, one per open exit's list, one per exact read
     cap = k * (n_off + 1) + k * n_free + 1
     hk = np.empty(cap)
@@ -134,8 +175,7 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
         for j in range(k):
             e = (times[node, targets[m, j]] + wait) + extras[m, j]
             if e != e:
-                return cordon_of_free_units(t, code, ui, uf, flat, seg, out, slot, targets, extras,
-                                            times0, times1, times2, times3)
+                return np.nan
             hk[size] = e
             ht[size] = nk + u * k + j
             size += 1
@@ -145,7 +185,7 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
     held = np.zeros(k, np.bool_)
     pos = np.zeros(k, np.int64)                # each exit's place in its sorted circuits
     for j in range(k):
-        size = _next_circuit(j, places[j], pos, order, owner, code, on_circuit, taken, ui, bounds, n_circ,
+        size = _next_circuit(j, places[j], pos, order, order_n, owner, code, on_circuit, taken, ui, bounds, n_circ,
                              k, hk, ht, size)
     n_held = 0
     worst = 0.0
@@ -162,7 +202,7 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
         if held[j]:
             continue                           # a held exit's list stops for good
         if not exact:                          # a bound came first: read the unit's time, and the exit's next
-            size = _next_circuit(j, places[j], pos, order, owner, code, on_circuit, taken, ui, bounds, n_circ,
+            size = _next_circuit(j, places[j], pos, order, order_n, owner, code, on_circuit, taken, ui, bounds, n_circ,
                                  k, hk, ht, size)
             if taken[u]:
                 continue
@@ -172,8 +212,7 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
             times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
             e = (times[np.int64(out[1, u]), targets[m, j]] + out[2, u]) + extras[m, j]
             if e != e:
-                return cordon_of_free_units(t, code, ui, uf, flat, seg, out, slot, targets, extras,
-                                            times0, times1, times2, times3)
+                return np.nan
             size = _push(hk, ht, size, e, nk + r)
             continue
         if taken[u]:
@@ -188,18 +227,18 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
     return np.inf
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _next_circuit(j, p, pos, order, owner, code, on_circuit, taken, ui, bounds, n_circ, k, hk, ht, size):
+@njit(cache=True, nogil=True)
+def _next_circuit(j, p, pos, order, order_n, owner, code, on_circuit, taken, ui, bounds, n_circ, k, hk, ht, size):
     """Push exit ``j``'s next circuit (at place ``p``) whose owner is free, on it and not taken; the heap's size."""
     i = pos[j]
     while i < n_circ:
+        if i == order_n[p, 1]:                 # past the sorted prefix: the rest sorted now
+            extend_order(order, order_n, p, bounds, n_circ)
         s = order[p, i]
         i += 1
         u = owner[s]
         if u >= 0 and on_circuit[u] and not taken[u] and ui[u, SEG] == s:
-            b = bounds[p, s + 1] - BOUND_MARGIN_S
-            if b != b:
-                b = -np.inf                    # no order: read the unit's time at once
+            b = _bound_key(bounds[p, s + 1]) - BOUND_MARGIN_S
             pos[j] = i
             return _push(hk, ht, size, b, u * k + j)
     pos[j] = i

@@ -17,7 +17,7 @@ import numpy as np
 from sim.engine import kernels as K
 from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
-from sim.engine.cordon_lazy import lazy_cordon
+from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
 from sim.engine.warm import load_lazy_cordon
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
@@ -115,6 +115,8 @@ class Encirclement:
 
     COMPILED_WALK = True     # large graphs: the best-first walk compiled (False: in Python; tests compare)
     LAZY = True              # full matrices: the cordon best first (False: every pair read; tests compare)
+    #: free units from which the best-first cordon costs less than reading every pair (``bench/cordon_ab.py``)
+    LAZY_FROM_FREE = 128
 
     def __init__(self, settings: EncircleSettings, *, city, units: list[UnitState], index: DispatchIndex,
                  search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
@@ -157,7 +159,7 @@ class Encirclement:
             # bound (valid for ``_order_n[place]`` circuits), and each circuit's unit
             self._bounds_seen = None
             self._order = np.empty((0, 0), np.int64)
-            self._order_n = np.full(index.n_places, -1, np.int64)
+            self._order_n = np.full((index.n_places, 2), -1, np.int64)
             self._owner = np.empty(0, np.int64)
             self._owners_known = 0
             K.compile_cordon_once()
@@ -261,15 +263,30 @@ class Encirclement:
             node[u], wait[u] = hit if hit is not None else self.where(self.units[u], t)
         hit = self._exit_rows.get(key)
         if hit is None:         # per mode, the node driven to for each exit and the walk from it
-            hit = self._exit_rows[key] = (
+            hit = self._exit_rows[key] = [
                 np.array([self.target[m][todo_arr] for m in self._modes], np.int64),
-                np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64))
-        targets, extras = hit
-        if not self.LAZY:
-            return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
-                                          *self._times)
+                np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64), -1]
+        targets, extras = hit[0], hit[1]
+        if self.LAZY and np.count_nonzero(code) >= self.LAZY_FROM_FREE:
+            index = self.index
+            n_circ = index.flat.count
+            if hit[2] != n_circ or index.bounds_by_place is not self._bounds_seen:
+                self._sort_exits(todo_arr, n_circ)
+                hit[2] = n_circ
+            got = lazy_cordon(float(t), code, *search.circuit_arrays, self._slot, todo_arr, targets, extras,
+                              self._bounds_seen, n_circ, self._order, self._order_n, self._owner, *self._times)
+            if got == got:
+                return got
+        return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
+                                      *self._times)
+
+    def _sort_exits(self, todo_arr: np.ndarray, n_circ: int) -> None:
+        """Keep, for the best-first cordon, each circuit's unit and per exit place the circuits by bound.
+
+        Circuits are added at shift changes (none after the first few in the default town):
+        each exit place is sorted once per number of circuits, at its first cordon after.
+        """
         index = self.index
-        n_circ = index.flat.count
         bounds = index.bounds_by_place
         if bounds is not self._bounds_seen:        # new (grown) bounds: the sorted circuits start afresh
             self._bounds_seen = bounds
@@ -281,8 +298,7 @@ class Encirclement:
             for key_c, s in islice(index.flat.seg_of.items(), self._owners_known, None):
                 self._owner[s] = key_c[0]
             self._owners_known = n_circ
-        return lazy_cordon(float(t), code, *search.circuit_arrays, self._slot, todo_arr, targets, extras,
-                           bounds, n_circ, self._order, self._order_n, self._owner, *self._times)
+        sort_circuits(self._order, self._order_n, todo_arr, bounds, n_circ)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:

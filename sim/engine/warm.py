@@ -41,11 +41,13 @@ def load_loops() -> None:
 
 def load_lazy_cordon() -> None:
     """Load ``sim.engine.cordon_lazy.lazy_cordon`` for the argument types ``Encirclement`` passes (no free unit)."""
-    from sim.engine.cordon_lazy import lazy_cordon
-    if lazy_cordon.signatures:
+    from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
+    if lazy_cordon.signatures and sort_circuits.signatures:
         return
     i1, f1, t = np.zeros(1, np.int64), np.zeros(1), np.zeros((1, 1))
+    K._held(lambda: sort_circuits(np.zeros((1, 1), np.int64), np.zeros((1, 2), np.int64), i1, t, 0))
     K._held(lambda: lazy_cordon(0.0, np.zeros(1, np.int8), np.zeros((1, K.UI_COLUMNS), np.int64),
                                 np.zeros((1, K.UF_COLUMNS)), np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((3, 1)),
-                                i1, i1, np.zeros((1, 1), np.int64), t, t, 0, np.zeros((1, 1), np.int64), i1, i1,
+                                i1, i1, np.zeros((1, 1), np.int64), t, t, 0, np.zeros((1, 1), np.int64),
+                                np.zeros((1, 2), np.int64), i1,
                                 t, t, t, t))
