@@ -1,6 +1,7 @@
 """The cordon of the default town, every pair read against best first, per cordon, in one process.
 
     python bench/cordon_ab.py --officers 240,1920 --days 60 --rounds 7
+    python bench/cordon_ab.py --officers 240,1920 --days 30 --rounds 5 --in-engine
 
 Runs the default town (``--days``, one replication, ``force.total_officers`` from
 ``--officers``) and keeps, at every major incident's cordon over full time matrices, the
@@ -14,6 +15,9 @@ before each call ``--evict-mb`` of another buffer is read, as the engine's other
 between two cordons leaves the caches. Prints per force: cordons, free units and exits
 (mean), the least total of each side over the rounds in µs per cordon and their ratio; and
 checks that every best-first answer is the old kernel's, bit for bit (exit 1 if not).
+Every cordon is taken best first here, whatever the number of free units (the engine
+does so from ``Encirclement.LAZY_FROM_FREE``), so that the crossover shows. ``--in-engine``
+times ``Encirclement._compiled_cordon_s`` inside engine runs instead (``in_engine``).
 """
 
 from __future__ import annotations
@@ -53,12 +57,13 @@ def capture(officers: int, days: float) -> tuple[list, dict]:
     return kept, {"units": len(ctx.deployment.units), "incidents": len(incidents)}
 
 
-def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int]:
-    """Total ns of one side over the kept cordons, in their order, and how many answers differ from the old."""
+def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int, int, int]:
+    """Total ns of one side over the kept cordons, in their order, how many answers differ from the old, and
+    the units the search skipped and the side located (summed over the cordons)."""
     from sim.engine import kernels as K
     from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
 
-    total, bad = 0, 0
+    total, bad, skipped, located = 0, 0, 0, 0
     order = order_n = None
     for (t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, owner, times) in kept:
         o = out.copy()
@@ -76,10 +81,55 @@ def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int]
             got = lazy_cordon(t, code, ui, uf, flat, seg, o, slot, places, targets, extras, bounds, n_circ, order,
                               order_n, owner, *times)
         total += time.perf_counter_ns() - c0
+        was = (out[1] == K.SKIPPED) & (code > 0)
+        skipped += int(was.sum())
+        located += int((was & (o[1] != K.SKIPPED)).sum())
         if side == "new":
             want = K.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
             bad += not (got == want or (got != got and want != want))
-    return total, bad
+    return total, bad, skipped, located
+
+
+def in_engine(officers: int, days: float, rounds: int) -> dict:
+    """``Encirclement._compiled_cordon_s`` timed call by call inside engine runs, the old way and best first in turn.
+
+    Each round runs the engine once with every cordon read in full (``Encirclement.LAZY`` off) and once
+    best first (from any number of free units), in ABBA order; per side the least mean µs per cordon
+    over the rounds, and the engine's CPU µs per incident (least)."""
+    from sim.engine import encircle as E
+    from sim.experiment.replicate import make_engine
+
+    ctx, rep, incidents = default_town(days, [f"force.total_officers={officers}"])
+    make_engine(ctx, incidents, rep).run()
+    acc = {"ns": 0, "n": 0}
+    plain = E.Encirclement._compiled_cordon_s
+
+    def timed(self, *a):
+        c0 = time.perf_counter_ns()
+        got = plain(self, *a)
+        acc["ns"] += time.perf_counter_ns() - c0
+        acc["n"] += 1
+        return got
+
+    best = {"old": np.inf, "new": np.inf}
+    cpu = {"old": np.inf, "new": np.inf}
+    saved = E.Encirclement.LAZY, E.Encirclement.LAZY_FROM_FREE
+    E.Encirclement._compiled_cordon_s = timed
+    E.Encirclement.LAZY_FROM_FREE = 0
+    try:
+        for r in range(rounds):
+            for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
+                E.Encirclement.LAZY = side == "new"
+                acc["ns"] = acc["n"] = 0
+                engine = make_engine(ctx, incidents, rep)
+                c0 = time.process_time()
+                engine.run()
+                cpu[side] = min(cpu[side], (time.process_time() - c0) / len(incidents) * 1e6)
+                best[side] = min(best[side], acc["ns"] / max(acc["n"], 1) / 1000.0)
+    finally:
+        E.Encirclement._compiled_cordon_s = plain
+        E.Encirclement.LAZY, E.Encirclement.LAZY_FROM_FREE = saved
+    return {"cordons": acc["n"], "us": best, "engine_us": cpu}
 
 
 def main(argv=None) -> int:
@@ -91,25 +141,41 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--evict-mb", type=float, default=2.0, help="MB read before each call (0: none; default 2, "
                     "twice the L2 cache: the state the engine's Python work between two cordons leaves)")
+    ap.add_argument("--in-engine", action="store_true", help="time the cordon call by call inside engine runs "
+                    "(in_engine) instead of replaying")
     args = ap.parse_args(argv)
     K.compile_cordon_once()
+    if args.in_engine:
+        print(f"# python bench/cordon_ab.py {' '.join(argv if argv is not None else sys.argv[1:])}")
+        print(f"{'officers':>8} {'cordons':>7} | {'old us':>7} {'best-first us':>13} {'old/new':>7} | "
+              f"{'engine us/inc old':>17} {'best-first':>10}")
+        for officers in [int(x) for x in args.officers.split(",")]:
+            res = in_engine(officers, args.days, args.rounds)
+            us, eng = res["us"], res["engine_us"]
+            print(f"{officers:>8} {res['cordons']:>7} | {us['old']:>7.2f} {us['new']:>13.2f} "
+                  f"{us['old'] / us['new']:>6.2f}x | {eng['old']:>17.1f} {eng['new']:>10.1f}", flush=True)
+        return 0
     evict = np.ones(int(args.evict_mb * 2 ** 20) // 8) if args.evict_mb > 0 else None
     print(f"# python bench/cordon_ab.py {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print(f"{'officers':>8} {'units':>5} {'cordons':>7} {'free':>5} {'exits':>5} | {'old us':>7} "
-          f"{'best-first us':>13} {'old/new':>7}")
+    print(f"{'officers':>8} {'units':>5} {'cordons':>7} {'free':>5} {'exits':>5} {'skipped':>7} {'located':>7} | "
+          f"{'old us':>7} {'best-first us':>13} {'old/new':>7}")
     bad = 0
     for officers in [int(x) for x in args.officers.split(",")]:
         kept, info = capture(officers, args.days)
         best = {"old": np.inf, "new": np.inf}
         for r in range(args.rounds):
             for side in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                total, wrong = replay(kept, side, evict)
+                total, wrong, skipped, located = replay(kept, side, evict)
                 bad += wrong
+                if side == "new":
+                    n_skipped, n_located = skipped, located
                 best[side] = min(best[side], total / max(len(kept), 1) / 1000.0)
         free = np.mean([int((c[1] > 0).sum()) for c in kept]) if kept else 0
         exits = np.mean([c[8].size for c in kept]) if kept else 0
-        print(f"{officers:>8} {info['units']:>5} {len(kept):>7} {free:>5.0f} {exits:>5.1f} | {best['old']:>7.2f} "
-              f"{best['new']:>13.2f} {best['old'] / best['new']:>6.2f}x", flush=True)
+        per = max(len(kept), 1)
+        print(f"{officers:>8} {info['units']:>5} {len(kept):>7} {free:>5.0f} {exits:>5.1f} {n_skipped / per:>7.1f} "
+              f"{n_located / per:>7.1f} | {best['old']:>7.2f} {best['new']:>13.2f} {best['old'] / best['new']:>6.2f}x",
+              flush=True)
     if bad:
         print(f"DIFFERENT ANSWERS: {bad}")
         return 1

@@ -31,6 +31,8 @@ arrival (no order) hands the whole cordon to ``kernels.cordon_of_free_units``.
 
 from __future__ import annotations
 
+from itertools import islice
+
 import numpy as np
 from numba import njit
 
@@ -243,3 +245,37 @@ def _next_circuit(j, p, pos, order, order_n, owner, code, on_circuit, taken, ui,
             return _push(hk, ht, size, b, u * k + j)
     pos[j] = i
     return size
+
+
+class CircuitOrder:
+    """What ``lazy_cordon`` reads beside the engine's arrays, kept across the cordons of a run.
+
+    ``order``/``order_n``: per exit place, the circuits sorted by their bound there
+    (``sort_circuits``), ``owner[s]``: the unit whose circuit segment ``s`` is (circuit keys are
+    (uid, level, period)), ``bounds``: the index's place-major bounds these were made from. When
+    the index replaces its bounds by larger ones (circuits added past their columns) all start afresh.
+    """
+
+    def __init__(self, index) -> None:
+        self.index = index
+        self.bounds = None
+        self.order = np.empty((0, 0), np.int64)
+        self.order_n = np.full((index.n_places, 2), -1, np.int64)
+        self.owner = np.empty(0, np.int64)
+        self._owners_known = 0
+
+    def sort(self, places: np.ndarray, n_circ: int) -> None:
+        """Make the rows of the exit places ``places`` current for ``n_circ`` circuits."""
+        index = self.index
+        bounds = index.bounds_by_place
+        if bounds is not self.bounds:
+            self.bounds = bounds
+            self.order = np.empty((index.n_places, bounds.shape[1]), np.int64)
+            self.order_n[:] = -1
+            self.owner = np.full(bounds.shape[1], -1, np.int64)
+            self._owners_known = 0
+        if self._owners_known < n_circ:        # segments are numbered in the order circuits were added
+            for key, s in islice(index.flat.seg_of.items(), self._owners_known, None):
+                self.owner[s] = key[0]
+            self._owners_known = n_circ
+        sort_circuits(self.order, self.order_n, places, bounds, n_circ)

@@ -10,14 +10,13 @@ positions at the moment of dispatch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 
 from sim.engine import kernels as K
 from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
-from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
+from sim.engine.cordon_lazy import CircuitOrder, lazy_cordon
 from sim.engine.warm import load_lazy_cordon
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
@@ -155,13 +154,7 @@ class Encirclement:
             times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._exit_rows: dict = {}     # open exits (bytes, or the place) -> targets and walks per mode
-            # the best-first form (``sim.engine.cordon_lazy``): per exit place the circuits sorted by
-            # bound (valid for ``_order_n[place]`` circuits), and each circuit's unit
-            self._bounds_seen = None
-            self._order = np.empty((0, 0), np.int64)
-            self._order_n = np.full((index.n_places, 2), -1, np.int64)
-            self._owner = np.empty(0, np.int64)
-            self._owners_known = 0
+            self._circuits = CircuitOrder(index)    # the best-first form's circuits by bound per exit place
             K.compile_cordon_once()
             load_lazy_cordon()
 
@@ -191,7 +184,9 @@ class Encirclement:
         assignment (``exhaustive`` computes that, for tests).
 
         (2) With full time matrices and the compiled dispatch search, the whole assignment over
-        every free unit is one compiled call instead (``_compiled_cordon_s``). (3) Where the
+        every free unit is one compiled call instead (``_compiled_cordon_s``): from
+        ``LAZY_FROM_FREE`` free units best first (``sim.engine.cordon_lazy``: a unit's exact times
+        read only when its circuit's bound at an exit comes first), below that every pair read. (3) Where the
         oracles stop their searches at a limit (large graphs, the kernel backend), the walk
         takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
         only for a pair whose bound comes first (``sim.engine.cordon``); when every mode is
@@ -247,8 +242,17 @@ class Encirclement:
         free units those rows leave unlocated (node -1: on a drive) are written into them here, in
         unit order: where the search located them in Python (``located.off``), else located now
         (``Movement.where``, which may end a drive). When no search ran at ``t`` (a request held
-        by call stacking) every free unit is located here. No pruning: over a few dozen units and
-        a handful of exits the whole matrix costs less than the bounds that would prune it.
+        by call stacking) every free unit is located here (the units on a drive stay located
+        eagerly, in Python: ``Movement.where`` may end a drive, and the run must not depend on
+        which pairs the walk reads).
+
+        With fewer than ``LAZY_FROM_FREE`` free units (a few dozen units and a handful of exits)
+        the whole matrix costs less than the bounds that would prune it: every pair is read
+        (``kernels.cordon_of_free_units``). From there on the walk is best first
+        (``sim.engine.cordon_lazy.lazy_cordon``): the same answer, bit for bit, reading only the
+        pairs that can win an exit before it is held; the units the search skipped and this walk
+        does not read stay unlocated (``SKIPPED``), which the ``Located`` of the search handles
+        as before (it locates such a unit when asked).
         """
         search, code = self.search, self.index.code
         node, wait = search.where_rows
@@ -268,37 +272,17 @@ class Encirclement:
                 np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64), -1]
         targets, extras = hit[0], hit[1]
         if self.LAZY and np.count_nonzero(code) >= self.LAZY_FROM_FREE:
-            index = self.index
-            n_circ = index.flat.count
-            if hit[2] != n_circ or index.bounds_by_place is not self._bounds_seen:
-                self._sort_exits(todo_arr, n_circ)
+            c = self._circuits
+            n_circ = self.index.flat.count
+            if hit[2] != n_circ or self.index.bounds_by_place is not c.bounds:
+                c.sort(todo_arr, n_circ)           # once per set of exits and number of circuits
                 hit[2] = n_circ
             got = lazy_cordon(float(t), code, *search.circuit_arrays, self._slot, todo_arr, targets, extras,
-                              self._bounds_seen, n_circ, self._order, self._order_n, self._owner, *self._times)
-            if got == got:
+                              c.bounds, n_circ, c.order, c.order_n, c.owner, *self._times)
+            if got == got:      # nan: an arrival with no order, the full walk below decides
                 return got
         return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
                                       *self._times)
-
-    def _sort_exits(self, todo_arr: np.ndarray, n_circ: int) -> None:
-        """Keep, for the best-first cordon, each circuit's unit and per exit place the circuits by bound.
-
-        Circuits are added at shift changes (none after the first few in the default town):
-        each exit place is sorted once per number of circuits, at its first cordon after.
-        """
-        index = self.index
-        bounds = index.bounds_by_place
-        if bounds is not self._bounds_seen:        # new (grown) bounds: the sorted circuits start afresh
-            self._bounds_seen = bounds
-            self._order = np.empty((index.n_places, bounds.shape[1]), np.int64)
-            self._order_n[:] = -1
-            self._owner = np.full(bounds.shape[1], -1, np.int64)
-            self._owners_known = 0
-        if self._owners_known < n_circ:            # circuit keys are (uid, level, period): the owner
-            for key_c, s in islice(index.flat.seg_of.items(), self._owners_known, None):
-                self._owner[s] = key_c[0]
-            self._owners_known = n_circ
-        sort_circuits(self._order, self._order_n, todo_arr, bounds, n_circ)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:
