@@ -17,7 +17,10 @@ exit is held. Here it takes them from one heap ordered by (key, kind, unit, exit
 - when a bound entry comes first, the unit is located (if the search skipped it) and its
   exact arrival at that exit goes into the heap (kind 1), and the exit's next circuit follows;
 - a unit off its circuit (at a station, a scene just cleared, on a drive located by the
-  caller) enters with its exact arrival at every exit (kind 1) from the start.
+  caller) enters with its exact arrival at every exit (kind 1) from the start; units at the
+  same node after the same wait in the same mode (a station's) have the same arrivals: only
+  the first of them not taken is in the heap for an exit (its successor, in unit order,
+  enters at the same time when it comes first and is taken elsewhere).
 
 An exact entry is taken only when it comes first: every pair not yet read exactly has a
 bound entry (or one behind it in its exit's sorted list) with a key above it (a bound
@@ -78,6 +81,8 @@ def _sift_down(hk, ht, size, i):
     ht[i] = tie
 
 
+#: groups of units off their circuit looked for (at the same node, wait and mode); past them a unit is its own
+MAX_GROUPS = 32
 #: circuits sorted per exit place at first (the rest sorted only if an exit's walk gets past them)
 PREFIX = 48
 
@@ -167,13 +172,34 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
     ht = np.empty(cap, np.int64)
     size = 0
     nk = n * k
-    for u in range(n):                         # off their circuit: exact times from the start
+    # off their circuit: exact times from the start, once per group of units at the same node, wait and
+    # mode (the units at a station): the same times, so only the group's first free unit (in unit
+    # order, the order of their ties) is in the heap for an exit, and the next follows when it is taken
+    g_node = np.empty(n_off, np.int64)
+    g_wait = np.empty(n_off)
+    g_slot = np.empty(n_off, np.int64)
+    g_last = np.empty(n_off, np.int64)
+    after = np.full(n, -1, np.int64)           # the next unit of a unit's group, in unit order
+    n_groups = 0
+    for u in range(n):
         if code[u] <= 0 or on_circuit[u]:
             continue
-        m = slot[u]
-        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
         node = np.int64(out[1, u])
         wait = out[2, u]
+        m = slot[u]
+        g = -1
+        if n_groups < MAX_GROUPS:
+            for h in range(n_groups):
+                if g_node[h] == node and g_wait[h] == wait and g_slot[h] == m:
+                    g = h
+                    break
+        if g >= 0:
+            after[g_last[g]] = u
+            g_last[g] = u
+            continue
+        g_node[n_groups], g_wait[n_groups], g_slot[n_groups], g_last[n_groups] = node, wait, m, u
+        n_groups += 1
+        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
         for j in range(k):
             e = (times[node, targets[m, j]] + wait) + extras[m, j]
             if e != e:
@@ -218,6 +244,12 @@ def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, 
             size = _push(hk, ht, size, e, nk + r)
             continue
         if taken[u]:
+            if not on_circuit[u]:              # the next free unit of its group, at the same time
+                v = after[u]
+                while v >= 0 and taken[v]:
+                    v = after[v]
+                if v >= 0:
+                    size = _push(hk, ht, size, key, nk + v * k + j)
             continue
         taken[u] = True
         held[j] = True

@@ -115,7 +115,7 @@ class Encirclement:
     COMPILED_WALK = True     # large graphs: the best-first walk compiled (False: in Python; tests compare)
     LAZY = True              # full matrices: the cordon best first (False: every pair read; tests compare)
     #: free units from which the best-first cordon costs less than reading every pair (``bench/cordon_ab.py``)
-    LAZY_FROM_FREE = 128
+    LAZY_FROM_FREE = 112
 
     def __init__(self, settings: EncircleSettings, *, city, units: list[UnitState], index: DispatchIndex,
                  search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
