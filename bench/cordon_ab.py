@@ -90,6 +90,19 @@ def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int,
     return total, bad, skipped, located
 
 
+def off_circuit_groups(kept: list) -> tuple[float, float]:
+    """Mean free units off their circuit per cordon, and their groups (same node, wait and mode)."""
+    from sim.engine import kernels as K
+
+    off, groups = [], []
+    for (t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, owner, times) in kept:
+        on = (code == 1) | ((code == 2) & (ui[:, K.FIXED_NODE] < 0) & (t >= uf[:, K.LEG_TEND]))
+        us = np.flatnonzero((code > 0) & ~on)
+        off.append(us.size)
+        groups.append(len({(int(out[1, u]), float(out[2, u]), int(slot[u])) for u in us.tolist()}))
+    return (float(np.mean(off)), float(np.mean(groups))) if kept else (0.0, 0.0)
+
+
 def in_engine(officers: int, days: float, rounds: int) -> dict:
     """``Encirclement._compiled_cordon_s`` timed call by call inside engine runs, the old way and best first in turn.
 
@@ -157,8 +170,8 @@ def main(argv=None) -> int:
         return 0
     evict = np.ones(int(args.evict_mb * 2 ** 20) // 8) if args.evict_mb > 0 else None
     print(f"# python bench/cordon_ab.py {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print(f"{'officers':>8} {'units':>5} {'cordons':>7} {'free':>5} {'exits':>5} {'skipped':>7} {'located':>7} | "
-          f"{'old us':>7} {'best-first us':>13} {'old/new':>7}")
+    print(f"{'officers':>8} {'units':>5} {'cordons':>7} {'free':>5} {'off':>4} {'groups':>6} {'exits':>5} {'skipped':>7} "
+          f"{'located':>7} | {'old us':>7} {'best-first us':>13} {'old/new':>7}")
     bad = 0
     for officers in [int(x) for x in args.officers.split(",")]:
         kept, info = capture(officers, args.days)
@@ -171,9 +184,11 @@ def main(argv=None) -> int:
                     n_skipped, n_located = skipped, located
                 best[side] = min(best[side], total / max(len(kept), 1) / 1000.0)
         free = np.mean([int((c[1] > 0).sum()) for c in kept]) if kept else 0
+        off, groups = off_circuit_groups(kept)
         exits = np.mean([c[8].size for c in kept]) if kept else 0
         per = max(len(kept), 1)
-        print(f"{officers:>8} {info['units']:>5} {len(kept):>7} {free:>5.0f} {exits:>5.1f} {n_skipped / per:>7.1f} "
+        print(f"{officers:>8} {info['units']:>5} {len(kept):>7} {free:>5.0f} {off:>4.1f} {groups:>6.1f} {exits:>5.1f} "
+              f"{n_skipped / per:>7.1f} "
               f"{n_located / per:>7.1f} | {best['old']:>7.2f} {best['new']:>13.2f} {best['old'] / best['new']:>6.2f}x",
               flush=True)
     if bad:
