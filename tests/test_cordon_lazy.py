@@ -197,3 +197,42 @@ def test_the_sorted_prefix_and_its_rest_walk_every_circuit_in_order_of_bound():
         assert sorted(walk.tolist()) == list(range(n_circ))
         keys = np.where(np.isnan(bounds[1, walk + 1]), -np.inf, bounds[1, walk + 1])
         assert (keys[1:] >= keys[:-1]).all()
+
+
+def test_the_best_first_cordon_leaves_the_whole_run_as_it_was(monkeypatch):
+    """The engine's log at 1,920 officers (cordons best first from 112 free units) is the full read's, field for field.
+
+    The best-first walk leaves most skipped units unlocated; whatever reads the search's rows after it
+    (sending units, backup, the rules' walk) must find the same, and every cordon time must be the same.
+    """
+    from sim.demand import sample_incidents
+    from sim.experiment import prepare
+    from sim.experiment.replicate import make_engine
+    from sim.scenario_file import load_scenario
+    from sim.streams import replication_seed
+
+    sc = load_scenario(REPO / "scenarios" / "default.yaml",
+                       overrides=["horizon_days=3", "replications=1", "force.total_officers=1920"])
+    ctx = prepare(sc, quiet=True)
+    rep = replication_seed(sc.seed, 0)
+    incidents = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+    calls = {"lazy": 0}
+    real = E.lazy_cordon
+
+    def counted(*args):
+        calls["lazy"] += 1
+        return real(*args)
+
+    monkeypatch.setattr(E, "lazy_cordon", counted)
+    logs = {}
+    for lazy in (False, True):
+        monkeypatch.setattr(E.Encirclement, "LAZY", lazy)
+        logs[lazy] = make_engine(ctx, incidents, rep).run()
+    assert calls["lazy"] > 20
+    a, b = logs[False], logs[True]
+    for name in ("dispatch_s", "first_unit", "clear_s", "encircle_s"):
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+    assert a.arrivals_s == b.arrivals_s and a.units_sent == b.units_sent
+    assert a.patrol_intervals == b.patrol_intervals
+    assert [(st.uid, st.patrol_s, st.travel_s, st.distance_m, st.calls) for st in a.units] == \
+        [(st.uid, st.patrol_s, st.travel_s, st.distance_m, st.calls) for st in b.units]
