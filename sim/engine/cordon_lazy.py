@@ -1,9 +1,11 @@
 """The greedy cordon over full time matrices, best first: exact arrivals read only for pairs that can win.
 
 Why: ``kernels.cordon_of_free_units`` reads every free unit's arrival at every open exit
-(at 1,920 officers about 280 units by 9 exits: some 2,500 random reads from a matrix of
-megabytes, and every unit the dispatch search skipped located on its circuit) although
-the greedy walk keeps only one pair per exit, mostly of the nearest few units.
+(at 1,920 officers about 270 free units by 9 exits: some 2,400 random reads from matrices
+of megabytes, and every unit the dispatch search skipped located on its circuit) although
+the greedy walk keeps only one pair per exit, mostly of the nearest few units. Its fixed
+cost (the heap, the sorted circuits) is above that full read's in a small force, so
+``Encirclement`` uses it from ``LAZY_FROM_FREE`` free units (measured: ``bench/cordon_ab.py``).
 
 The greedy walk (``sim.engine.encircle.greedy_cordon_s``) takes the (unit, exit) pairs in
 order of (time, unit, exit) and keeps a pair whose unit and exit are both free until every
@@ -12,7 +14,8 @@ exit is held. Here it takes them from one heap ordered by (key, kind, unit, exit
 - a unit on its circuit enters each exit's list by its circuit's lower bound at the exit
   (``DispatchIndex.bounds_by_place``, less ``kernels.BOUND_MARGIN_S`` for rounding, the
   margin the dispatch search prunes with). Per exit place the circuits are kept sorted by
-  that bound (re-sorted when circuits were added), and each open exit has one entry in the
+  that bound (``sort_circuits``: the ``PREFIX`` least at first, the rest when a walk gets
+  past them; again when circuits were added), and each open exit has one entry in the
   heap: the next circuit in that order whose owner is free and on it (kind 0);
 - when a bound entry comes first, the unit is located (if the search skipped it) and its
   exact arrival at that exit goes into the heap (kind 1), and the exit's next circuit follows;
@@ -29,7 +32,7 @@ larger; exact entries of equal time come in (unit, exit) order, the row-major or
 full walk's stable sort. So the pairs kept, and the answer, are the full walk's, bit for
 bit: the same arrivals (``kernels.cordon_from_matrix``'s additions in its order), the same
 ties. An exit held drops its list for good; a unit taken is skipped by every list. A nan
-arrival (no order) hands the whole cordon to ``kernels.cordon_of_free_units``.
+arrival (no order) returns nan: the caller then takes ``kernels.cordon_of_free_units``.
 """
 
 from __future__ import annotations
