@@ -16,6 +16,8 @@ import numpy as np
 from sim.engine import kernels as K
 from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
+from sim.engine.cordon_lazy import CircuitOrder, lazy_cordon
+from sim.engine.warm import load_lazy_cordon
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.search import UnitSearch
@@ -111,6 +113,9 @@ class Encirclement:
     """The encirclement measure over the engine's units (``seconds_s`` per major incident)."""
 
     COMPILED_WALK = True     # large graphs: the best-first walk compiled (False: in Python; tests compare)
+    LAZY = True              # full matrices: the cordon best first (False: every pair read; tests compare)
+    #: free units from which the best-first cordon costs less than reading every pair (``bench/cordon_ab.py``)
+    LAZY_FROM_FREE = 112
 
     def __init__(self, settings: EncircleSettings, *, city, units: list[UnitState], index: DispatchIndex,
                  search: UnitSearch, movement: Movement, travel: dict[str, ModeTravel], target: dict,
@@ -149,7 +154,9 @@ class Encirclement:
             times = [np.ascontiguousarray(travel[m].oracle.time_matrix, dtype=float) for m in self._modes]
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._exit_rows: dict = {}     # open exits (bytes, or the place) -> targets and walks per mode
+            self._circuits = CircuitOrder(index)    # the best-first form's circuits by bound per exit place
             K.compile_cordon_once()
+            load_lazy_cordon()
 
     def exits(self, place: int) -> np.ndarray:
         """Places just outside the cordon radius reached by a road from inside it (cached per place)."""
@@ -177,7 +184,9 @@ class Encirclement:
         assignment (``exhaustive`` computes that, for tests).
 
         (2) With full time matrices and the compiled dispatch search, the whole assignment over
-        every free unit is one compiled call instead (``_compiled_cordon_s``). (3) Where the
+        every free unit is one compiled call instead (``_compiled_cordon_s``): from
+        ``LAZY_FROM_FREE`` free units best first (``sim.engine.cordon_lazy``: a unit's exact times
+        read only when its circuit's bound at an exit comes first), below that every pair read. (3) Where the
         oracles stop their searches at a limit (large graphs, the kernel backend), the walk
         takes the (unit, exit) pairs best first by lower bounds and runs an A* pair search
         only for a pair whose bound comes first (``sim.engine.cordon``); when every mode is
@@ -233,8 +242,17 @@ class Encirclement:
         free units those rows leave unlocated (node -1: on a drive) are written into them here, in
         unit order: where the search located them in Python (``located.off``), else located now
         (``Movement.where``, which may end a drive). When no search ran at ``t`` (a request held
-        by call stacking) every free unit is located here. No pruning: over a few dozen units and
-        a handful of exits the whole matrix costs less than the bounds that would prune it.
+        by call stacking) every free unit is located here (the units on a drive stay located
+        eagerly, in Python: ``Movement.where`` may end a drive, and the run must not depend on
+        which pairs the walk reads).
+
+        With fewer than ``LAZY_FROM_FREE`` free units (a few dozen units and a handful of exits)
+        the whole matrix costs less than the bounds that would prune it: every pair is read
+        (``kernels.cordon_of_free_units``). From there on the walk is best first
+        (``sim.engine.cordon_lazy.lazy_cordon``): the same answer, bit for bit, reading only the
+        pairs that can win an exit before it is held; the units the search skipped and this walk
+        does not read stay unlocated (``SKIPPED``), which the ``Located`` of the search handles
+        as before (it locates such a unit when asked).
         """
         search, code = self.search, self.index.code
         node, wait = search.where_rows
@@ -249,10 +267,20 @@ class Encirclement:
             node[u], wait[u] = hit if hit is not None else self.where(self.units[u], t)
         hit = self._exit_rows.get(key)
         if hit is None:         # per mode, the node driven to for each exit and the walk from it
-            hit = self._exit_rows[key] = (
+            hit = self._exit_rows[key] = [
                 np.array([self.target[m][todo_arr] for m in self._modes], np.int64),
-                np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64))
-        targets, extras = hit
+                np.array([self.extra_s[m][todo_arr] for m in self._modes], np.float64), -1]
+        targets, extras = hit[0], hit[1]
+        if self.LAZY and np.count_nonzero(code) >= self.LAZY_FROM_FREE:
+            c = self._circuits
+            n_circ = self.index.flat.count
+            if hit[2] != n_circ or self.index.bounds_by_place is not c.bounds:
+                c.sort(todo_arr, n_circ)           # once per set of exits and number of circuits
+                hit[2] = n_circ
+            got = lazy_cordon(float(t), code, *search.circuit_arrays, self._slot, todo_arr, targets, extras,
+                              c.bounds, n_circ, c.order, c.order_n, c.owner, *self._times)
+            if got == got:      # nan: an arrival with no order, the full walk below decides
+                return got
         return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
                                       *self._times)
 

@@ -20,9 +20,10 @@ from sim.engine import shift_kernels as SK
 
 
 def load_loops() -> None:
-    """``compile_once``, ``compile_cordon_once`` and the shift change's loop (no-ops once loaded)."""
+    """``compile_once``, ``compile_cordon_once``, the best-first cordon and the shift change's loop (no-ops once loaded)."""
     K.compile_once()
     K.compile_cordon_once()
+    load_lazy_cordon()
     from sim import circuit_jit as CJ                # circuits' builds (sim.patrol) on full time matrices
     if not CJ.bound_from_nodes.signatures:
         one, node = np.zeros((1, 1)), np.zeros(1, np.int64)
@@ -36,3 +37,17 @@ def load_loops() -> None:
         0.0, 0.0, 0.0, np.zeros((0, SK.U_COLUMNS)), z, np.zeros((3, 2)), np.zeros((1, 3)),
         np.zeros((1, 1), np.int32), np.zeros((1, 2), np.int64), np.zeros((1, 1)), t, t, t, t, t, t, t, t, True,
         np.zeros((0, SK.O_I_COLUMNS), np.int64), np.zeros((0, SK.O_F_COLUMNS))))
+
+
+def load_lazy_cordon() -> None:
+    """Load ``sim.engine.cordon_lazy.lazy_cordon`` for the argument types ``Encirclement`` passes (no free unit)."""
+    from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
+    if lazy_cordon.signatures and sort_circuits.signatures:
+        return
+    i1, f1, t = np.zeros(1, np.int64), np.zeros(1), np.zeros((1, 1))
+    K._held(lambda: sort_circuits(np.zeros((1, 1), np.int64), np.zeros((1, 2), np.int64), i1, t, 0))
+    K._held(lambda: lazy_cordon(0.0, np.zeros(1, np.int8), np.zeros((1, K.UI_COLUMNS), np.int64),
+                                np.zeros((1, K.UF_COLUMNS)), np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((3, 1)),
+                                i1, i1, np.zeros((1, 1), np.int64), t, t, 0, np.zeros((1, 1), np.int64),
+                                np.zeros((1, 2), np.int64), i1,
+                                t, t, t, t))
