@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.alert import AlertPlan
 from sim.engine.rejoin import Rejoin
+from sim.engine.stream_prefix import StreamPrefix
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.units import BUSY, CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
 from sim.force import Deployment
@@ -54,6 +55,7 @@ class Circuits:
         self.index = index
         self.periods = periods
         self.by_key: dict = {}         # (uid, level, period) -> Circuit
+        self.streams = prefix_streams(rep)   # the circuits' named streams, made faster (or None)
 
     def get(self, st: UnitState, level: str, period: int) -> Circuit:
         c = self.by_key.get((st.uid, level, period))
@@ -71,7 +73,8 @@ class Circuits:
         nodes = pn[places]
         beat_nodes = np.unique(nodes)
         for period in range(self.periods):
-            rng = stream(self.rep, f"patrol-unit-{u.uid}-{level}-{period}")
+            name = f"patrol-unit-{u.uid}-{level}-{period}"
+            rng = self.streams.generator(name) if self.streams is not None else stream(self.rep, name)
             weights = None
             pw = self.patrol.period_weights
             if self.patrol.strategy == "hotspot" and pw is not None:
@@ -88,6 +91,15 @@ class Circuits:
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
             self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
                 mt.oracle, [c], pn, self.extra_s[st.mode], time_m=mt.oracle.time_matrix))
+
+
+def prefix_streams(rep: np.random.SeedSequence) -> StreamPrefix | None:
+    """The replication's ``StreamPrefix``, if it gives ``sim.streams.stream``'s states (checked on one name), else None."""
+    try:
+        prefix = StreamPrefix(rep)
+    except ValueError:                 # a pool size other than numpy's default: make every stream the slow way
+        return None
+    return prefix if prefix.check("patrol-stream-check") else None
 
 
 class Duty:
@@ -115,10 +127,12 @@ class Duty:
         self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
         self._on_duty_at: dict = {}  # levels -> (officers on duty, patrol units per kind): see _on_duty
         self.alert_log: list[dict] = []
-        # each unit's stream of its start point, made when first drawn from: only units on patrol at
-        # time 0 draw (in the default town 30 of 36 units at 240 officers, 231 of 279 at 1,920)
+        # each unit's start point: the first draw of its own stream, made when drawn from: only units
+        # on patrol at time 0 draw (in the default town 30 of 36 units at 240 officers, 231 of 279
+        # at 1,920), through the circuits' StreamPrefix when there is one
         self._rep = rep
-        self._start_rng: dict = {}
+        self._start_rng: dict = {}   # uid -> its stream after the first draw (made only if asked again)
+        self._start_drawn: set = set()
         # officers on duty in a shift under the normal rota (one team): beyond it, teams called in
         # a patrol unit that stays on patrol switches circuits in one pass (sim.engine.rejoin);
         # False: every unit through apply (the engine's trace, which records each refresh, sets it)
@@ -188,7 +202,7 @@ class Duty:
                 # at the start every patrol unit is somewhere on its circuit already
                 st.status, st.moving = PATROL, CIRCUIT
                 st.anchor_t = 0.0
-                st.anchor_tau = float(self._start_stream(st.uid).random() * circuit.duration_s)
+                st.anchor_tau = float(self._start_draw(st.uid) * circuit.duration_s)
                 self.index.refresh(st)
                 return
             move.join_circuit(st, node, t, wait_s=wait)     # tells the index
@@ -209,12 +223,25 @@ class Duty:
             st.status, st.moving, st.since = want, STILL, t
             self.index.refresh(st)
 
-    def _start_stream(self, uid: int):
-        """The unit's named stream of its start point (``patrol-start-{uid}``), made at its first draw and kept."""
+    def _start_draw(self, uid: int) -> float:
+        """The next draw (``random()``) of the unit's stream of its start point, ``patrol-start-{uid}``.
+
+        The first draw comes from the circuits' reused generator set to the stream's start
+        (``StreamPrefix``); a later one (not made by the engine today: a unit starts once)
+        from the stream itself, made then and its first draw skipped, so that it goes on.
+        """
+        name = f"patrol-start-{uid}"
+        prefix = self.circuits.streams if self.circuits.rep is self._rep else None
+        if uid not in self._start_drawn:
+            self._start_drawn.add(uid)
+            if prefix is not None:
+                return prefix.generator(name).random()
         rng = self._start_rng.get(uid)
         if rng is None:
-            rng = self._start_rng[uid] = stream(self._rep, f"patrol-start-{uid}")
-        return rng
+            rng = self._start_rng[uid] = stream(self._rep, name)
+            if prefix is not None:
+                rng.random()               # the first draw was the prefix generator's
+        return rng.random()
 
     # ------------------------------------------------------------------ alert levels
     def _count_calls(self, t: float) -> None:
