@@ -320,14 +320,14 @@ class Rejoin:
         # each drive's metres: read by the compiled switch, else row by row (TravelOracle.metres_from)
         metres = out_f[:, SK.O_METRES].tolist() if tables.all_metres else \
             [float(plan[METRES_FROM](node)[dst]) for plan, node, dst in zip(plans, nodes, dsts)]
-        for st, plan, node, dst, wait, t_end, anchor_t, anchor_tau, patrol, dist, m in zip(
-                sts, plans, nodes, dsts,
-                out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(), batch[:, SK.U_T1].tolist(), anchor_taus,
+        # The anchor (anchor_t, anchor_tau) is not written: Movement.sync of an ended drive would
+        # set it, but a unit on a drive has it read by nothing before Movement.sync of the new
+        # drive sets it afresh; the patrol interval it closes has it (the placeholders above)
+        for st, plan, node, dst, wait, t_end, patrol, dist, m in zip(
+                sts, plans, nodes, dsts, out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(),
                 out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist(), metres):
             st.patrol_s = patrol
             st.distance_m = dist
-            st.anchor_t = anchor_t             # Movement.sync of an ended drive (else the same anchor)
-            st.anchor_tau = anchor_tau
             key = plan[KEY]
             st.level = key[1]
             st.beat = plan[BEAT]
