@@ -38,50 +38,14 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from sim.network.dijkstra_jit import _pop_root, _push
+
 #: Bump when the labels' layout or how they are computed changes, so old files are not reused.
 LABELS_VERSION = 1
 ORDER_SAMPLES = 96          # fastest-path trees sampled to rank the nodes (32: 192 hubs a label on the
                             # 13,002-node bike graph; 96: 174, and a faster build)
 ORDER_SEED = 20261130       # their sources: drawn from a fixed seed (the same labels on any machine)
 _START_CAP = 64             # label entries per node and kind the build's pool holds before it first grows
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _push(hk, hn, size, key, node):
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hn[i] = hn[p]
-        i = p
-    hk[i] = key
-    hn[i] = node
-    return size + 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pop(hk, hn, size):
-    k0, n0 = hk[0], hn[0]
-    size -= 1
-    if size > 0:
-        key, node = hk[size], hn[size]
-        i = 0
-        while True:
-            c = 2 * i + 1
-            if c >= size:
-                break
-            if c + 1 < size and hk[c + 1] < hk[c]:
-                c += 1
-            if hk[c] >= key:
-                break
-            hk[i] = hk[c]
-            hn[i] = hn[c]
-            i = c
-        hk[i] = key
-        hn[i] = node
-    return k0, n0, size
 
 
 @njit(cache=True, nogil=True)
@@ -95,9 +59,12 @@ def _subtree_sizes(ptr, idx, w, source):
     seq = np.empty(n, np.int64)
     ns = 0
     dist[source] = 0.0
-    size = _push(hk, hn, 0, 0.0, source)
+    _push(hk, hn, 0, 0.0, source)
+    size = 1
     while size > 0:
-        d, v, size = _pop(hk, hn, size)
+        d, v = hk[0], hn[0]
+        size -= 1
+        _pop_root(hk, hn, size)
         if d > dist[v]:
             continue
         seq[ns] = v
@@ -108,7 +75,8 @@ def _subtree_sizes(ptr, idx, w, source):
             if nd < dist[u]:
                 dist[u] = nd
                 pred[u] = v
-                size = _push(hk, hn, size, nd, u)
+                _push(hk, hn, size, nd, u)
+                size += 1
     size_below = np.ones(n)
     for k in range(ns - 1, 0, -1):
         v = seq[k]
@@ -175,9 +143,12 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
             touched[0] = h
             dist[h] = 0.0
             metres[h] = 0.0
-            size = _push(hk, hn, 0, 0.0, h)
+            _push(hk, hn, 0, 0.0, h)
+            size = 1
             while size > 0:
-                d, v, size = _pop(hk, hn, size)
+                d, v = hk[0], hn[0]
+                size -= 1
+                _pop_root(hk, hn, size)
                 if d > dist[v]:
                     continue
                 best = np.inf
@@ -215,7 +186,8 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
                             nt += 1
                         dist[u] = nd
                         metres[u] = metres[v] + wm[e]
-                        size = _push(hk, hn, size, nd, u)
+                        _push(hk, hn, size, nd, u)
+                        size += 1
             for k in range(nt):
                 dist[touched[k]] = np.inf
             b, left = state[h, own], state[h, own + 2]
