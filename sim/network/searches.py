@@ -61,7 +61,6 @@ N_LANDMARKS = 8                      # landmarks of the A* bound (two searches e
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
-_ABOVE = (float("inf"), None)      # a pair's answer when its time is above the limit asked
 
 
 def _jit():
@@ -151,7 +150,6 @@ class SearchColumns:
         self.labels = labels
         self.walk_labels = labels.walk_arrays
         labels.warm()
-        self._above: dict[tuple[int, int], float] = {}    # pairs searched in vain: the limit they are above
         self.pair_asked = 0     # pairs answered by the labels (``time``, ``times``, the compiled walks)
         self.pair_searches = 0  # A* searches run (``path``: the nodes of a route)
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
@@ -190,29 +188,21 @@ class SearchColumns:
         self._jit.advance(*self._rev, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
         return dist
 
-    def _pair(self, source: int, target: int, limit_s: float) -> tuple[float, np.ndarray | None]:
-        """(seconds, path) from ``source`` to ``target`` by A*; (inf, None) if above ``limit_s``."""
+    def _pair(self, source: int, target: int) -> tuple[float, np.ndarray | None]:
+        """(seconds, path) from ``source`` to ``target`` by A* (inf, None: no route); a route's nodes."""
         key = (source, target)
         hit = self._pairs.get(key)
         if hit is not None:
             return hit
-        above_s = self._above.get(key)
-        if above_s is not None and limit_s <= above_s:   # searched before: its time is above the limit
-            return _ABOVE
         self.pair_searches += 1
         d, path, self._touched, n_t = self._jit.toward_rows(
-            *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, float(limit_s),
+            *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, np.inf,
             self._lm_from_rows, self._lm_to_rows)
         self.pair_reached += n_t
         out = (float(d), path if d < np.inf else None)
-        if d < np.inf or limit_s == np.inf:       # exact (or unreachable): keep it
-            if len(self._pairs) >= MAX_PAIRS:
-                del self._pairs[next(iter(self._pairs))]
-            self._pairs[key] = out
-        else:                                     # above the limit: a search up to it is not needed again
-            if len(self._above) >= MAX_PAIRS:
-                self._above.clear()
-            self._above[key] = float(limit_s)
+        if len(self._pairs) >= MAX_PAIRS:
+            del self._pairs[next(iter(self._pairs))]
+        self._pairs[key] = out
         return out
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
@@ -377,11 +367,11 @@ class SearchColumns:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
         if source == target:
             return [source]
-        d, path = self._pair(source, target, np.inf)
+        d, path = self._pair(source, target)
         return None if path is None else path.tolist()
 
     def path_array(self, source: int, target: int) -> np.ndarray | None:
         """``path`` as the search's array (int32; read only), for callers that sum along it."""
         if source == target:
             return np.array([source], np.int32)
-        return self._pair(source, target, np.inf)[1]
+        return self._pair(source, target)[1]

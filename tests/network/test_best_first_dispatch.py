@@ -83,7 +83,6 @@ def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, mon
         # each engine gets fresh pair caches, so that the searches counted are its own
         for mt in ctx.travel.values():
             mt.oracle._kernel._pairs.clear()
-            mt.oracle._kernel._above.clear()
         n0, r0 = _pair_searches(ctx), len(rejected)
         fast = make_engine(ctx, inc, seq).run()
         n_fast = _pair_searches(ctx) - n0
@@ -92,7 +91,6 @@ def test_best_first_runs_equal_the_walk_and_exhaustive_runs(small_town_dict, mon
         monkeypatch.setattr(UnitSearch, "BEST_FIRST", False)
         for mt in ctx.travel.values():
             mt.oracle._kernel._pairs.clear()
-            mt.oracle._kernel._above.clear()
         n0 = _pair_searches(ctx)
         walk = make_engine(ctx, inc, seq).run()
         n_walk = _pair_searches(ctx) - n0

@@ -64,7 +64,6 @@ def _fresh_caches(ctx) -> None:
         if mt.oracle._kernel is None:         # a full time matrix: nothing cached
             continue
         mt.oracle._kernel._pairs.clear()
-        mt.oracle._kernel._above.clear()
         mt.oracle._routes.clear()
 
 
