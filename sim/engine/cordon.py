@@ -10,8 +10,7 @@ keyed by what is known of its arrival, and the smallest entry is taken again and
   place (``DispatchIndex.lb_rows``), which costs nothing;
 - tier 1, a located unit: its wait, plus the landmark (ALT) bound on the travel seconds
   from where it is to the exit (``TravelOracle.lower_bounds_s``), plus the walk from the
-  road; taking it runs one A* pair search limited to a little past the next smallest key
-  (``limit_s``). Above the limit the pair goes back with the limit as its bound;
+  road; taking it asks the pair's exact time (the hub labels: a look-up, no search);
 - tier 2, the exact arrival (the same sum as ``Encirclement._eta``: travel + wait + walk).
 
 Taking an exact entry whose unit and exit are both free assigns them. Every bound is
@@ -19,8 +18,8 @@ at most the exact arrival (less a margin for rounding) and, at equal keys, bound
 before exact entries and exact entries in (unit, exit) order, so exact entries are taken
 in the order of (arrival, unit, exit): the walk of the full greedy assignment
 (``greedy_cordon_s``, rows in unit order), which this therefore equals. A pair whose
-unit or exit is already taken is dropped without a search; a pair whose bound is above
-the cordon's time is never searched.
+unit or exit is already taken is dropped without a question; a pair whose bound is above
+the cordon's time is never asked.
 
 ``CompiledCordon`` runs the same walk in one compiled call (``sim.engine.cordon_jit``)
 when every mode travels on the kernel backend: the answers are this walk's, bit for
@@ -38,9 +37,6 @@ from sim.network.searches import ALT_MARGIN_S
 
 INF = float("inf")
 MARGIN_S = 1e-6          # bounds are lowered by this: rounding may put a bound a hair above the exact time
-LIMIT_GROWTH = 1.5       # a pair search's limit: this times the next smallest key on the heap (or its own) ...
-LIMIT_FLOOR_S = 30.0     # ... plus this, so that a search that stopped at its limit is not repeated at once
-MAX_LIMIT_S = 4 * 3600.0  # a limit past this is dropped (the search then runs to the end)
 
 TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 
@@ -111,19 +107,12 @@ def best_first_cordon_s(avail: np.ndarray, todo: np.ndarray, t: float, *, units,
                 located(a)
             push(heap, (max(key, bound[a][e]), TIER_LOCATED, a, e))
             continue
-        # a located unit's bound came first: its exact arrival, if it is at most a limit a little ahead
+        # a located unit's bound came first: its exact arrival
         m = modes[a]
-        limit = LIMIT_GROWTH * max(heap[0][0] if heap else key, key, 0.0) + LIMIT_FLOOR_S
-        if limit > MAX_LIMIT_S:
-            limit = INF
         w, x = wait[a], exit_xl[m][e]
-        travel_s = travel[m].oracle.time(node[a], exit_tl[m][e], limit_s=INF if limit == INF else limit - w - x)
+        travel_s = travel[m].oracle.time(node[a], exit_tl[m][e])
         if count is not None:
             count.searched += 1
-        if travel_s == INF and limit < INF:      # above the limit: the limit is its new bound
-            push(heap, (limit - MARGIN_S, TIER_LOCATED, a, e))
-            continue
-        if count is not None:
             count.exact += 1
         push(heap, ((travel_s + w) + x, TIER_EXACT, a, e))
     return INF
@@ -200,8 +189,7 @@ class CompiledCordon:
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
         args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, np.ascontiguousarray(slot, np.int64),
                 np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
-                ui, uf, flat, seg, *self._graphs, self._touched, ALT_MARGIN_S, MARGIN_S, float(LIMIT_GROWTH),
-                float(LIMIT_FLOOR_S), float(MAX_LIMIT_S))
+                ui, uf, flat, seg, *self._graphs, self._touched, ALT_MARGIN_S, MARGIN_S)
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.engine.kernels import direct
             self._call = direct(self._walk, args)

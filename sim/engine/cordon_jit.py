@@ -20,7 +20,7 @@ Here the same walk runs in one call, with the same keys and the same order:
 - a located unit's bound is ``((landmark bound + wait) + walk) - MARGIN_S`` with the
   landmark bound of ``alt_jit._pair_bound`` (``SearchColumns.lower_bounds``'s);
 - a pair's seconds are the oracle's hub labels' (``best_first_jit.pair_seconds``: the query
-  ``SearchColumns.time`` makes), exact even above the limit asked, so a pair is asked once.
+  ``SearchColumns.time`` makes), exact at its first question: a pair is asked once.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s
 def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
                 indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, lab_ptr, lab_sec, lab_hub, tm, has_tm,
                 touched,
-                alt_margin_s, margin_s, growth, floor_s, max_limit_s):
+                alt_margin_s, margin_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
 
     Per free unit ``a`` (``uids[a]``, ascending): ``node[a]``/``wait[a]`` where it is (``node``
@@ -109,7 +109,6 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     whether they bound (``lm_exact``), the A* loop's scratch arrays (``sd``, ``sp``, ``sh``) and the
     oracle's hub labels (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``);
     a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
-    ``growth``, ``floor_s``, ``max_limit_s``: a pair search's limit (``cordon.LIMIT_*``).
 
     Returns ``(seconds, searched, exact, runs, nodes reached)``: the pair searches asked and those
     that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's node needs
@@ -187,28 +186,17 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
             b = bound[a, e]
             size = _push(ks, ts, as_, es, size, key if key >= b else b, TIER_LOCATED, a, e)
             continue
-        # a located unit's bound came first: its exact arrival, if it is at most a limit a little ahead
-        nxt = ks[0] if size > 0 else key
-        top = nxt if nxt >= key else key           # Python's max(next, key, 0.0): the first largest
-        if 0.0 > top:
-            top = 0.0
-        limit = growth * top + floor_s
-        if limit > max_limit_s:
-            limit = np.inf
+        # a located unit's bound came first: its exact arrival
         w = wait[a]
         x = exit_x[m, e]
         source = node[a]
         target = exit_t[m, e]
         searched += 1
-        limit_s = np.inf if limit == np.inf else limit - w - x     # a matrix's seconds: whatever the limit
-        travel_s, _, touched, ran, n_t = pair_seconds(m, source, target, limit_s, tm, has_tm, indptr, indices,
+        travel_s, _, touched, ran, n_t = pair_seconds(m, source, target, np.inf, tm, has_tm, indptr, indices,
                                                       weights, sd, sp, sh, touched, lm_from, lm_to,
                                                       lab_ptr, lab_sec, lab_hub)
         runs += ran
         reached += n_t
-        if travel_s == np.inf and limit < np.inf:      # above the limit: the limit is its new bound
-            size = _push(ks, ts, as_, es, size, limit - margin_s, TIER_LOCATED, a, e)
-            continue
         exact += 1
         size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
     return np.inf, searched, exact, runs, reached
@@ -223,4 +211,4 @@ def warm(slots: int = 4) -> None:
                 np.zeros(0, np.bool_), np.zeros((0, 1)),
                 np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
                 np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
-                exact, *scratch, *pairs, tm, exact, np.empty(16, np.int32), 0.0, 0.0, 1.5, 30.0, 3600.0)
+                exact, *scratch, *pairs, tm, exact, np.empty(16, np.int32), 0.0, 0.0)

@@ -20,7 +20,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.engine import cordon as cordon_mod
 from sim.engine import kernels as K
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine.encircle import _RoadEnds, exit_places, greedy_cordon_s
@@ -90,12 +89,8 @@ def _random_case(rng, graph, oracles):
 
 
 @pytest.mark.parametrize("town_name", ["small_town", "large_town"])
-@pytest.mark.parametrize("limits", ["as shipped", "tight"])
-def test_best_first_equals_the_full_assignment_on_random_units(request, monkeypatch, town_name, limits):
+def test_best_first_equals_the_full_assignment_on_random_units(request, monkeypatch, town_name):
     graph, oracles = request.getfixturevalue(town_name)
-    if limits == "tight":      # A* pair searches stopped at such limits; the labels answer exactly at once
-        monkeypatch.setattr(cordon_mod, "LIMIT_GROWTH", 1.01)
-        monkeypatch.setattr(cordon_mod, "LIMIT_FLOOR_S", 0.5)
     rng = np.random.default_rng(14)
     count = PairCounter()
     pairs = 0
@@ -113,15 +108,11 @@ def test_best_first_equals_the_full_assignment_on_random_units(request, monkeypa
 
 
 @pytest.mark.parametrize("town_name", ["small_town", "large_town", "small_town with a matrix"])
-@pytest.mark.parametrize("limits", ["as shipped", "tight"])
-def test_compiled_walk_equals_the_full_assignment_and_the_python_walk(request, monkeypatch, town_name, limits):
+def test_compiled_walk_equals_the_full_assignment_and_the_python_walk(request, monkeypatch, town_name):
     graph, oracles = request.getfixturevalue(town_name.split(" ")[0])
     if town_name.endswith("matrix"):       # motorbikes read a full time matrix, cars search (Liechtenstein's mix)
         oracles = {**oracles, "motorbike": TravelOracle(graph, speed_factor=1.3, backend="kernel")}
         assert oracles["motorbike"].time_matrix is not None and oracles["car"].time_matrix is None
-    if limits == "tight":
-        monkeypatch.setattr(cordon_mod, "LIMIT_GROWTH", 1.01)
-        monkeypatch.setattr(cordon_mod, "LIMIT_FLOOR_S", 0.5)
     rng = np.random.default_rng(15)
     count, count_py = PairCounter(), PairCounter()
     finite = 0
