@@ -22,20 +22,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, sys
-import numba
 from sim.experiment.replicate import load_loops
 from sim.experiment import prepare, run_replication
 from sim.scenario_file import load_scenario
 
-def signatures():
-    out = {}
-    for name, mod in sorted(sys.modules.items()):
-        if not name.startswith("sim.") or mod is None:
-            continue
-        for attr, f in sorted(vars(mod).items()):
-            if isinstance(f, numba.core.registry.CPUDispatcher):
-                out[f"{f.py_func.__module__}.{f.py_func.__name__}"] = sorted(str(s) for s in f.signatures)
-    return out
+from tests.loaded_loops import signatures
 
 sc = load_scenario(sys.argv[1], overrides=["horizon_days=1", "replications=1", "warmup_days=0"])
 ctx = prepare(sc, quiet=True)

@@ -166,6 +166,20 @@ def pair_seconds(m, source, goal, limit_s, tm, has_tm, indptr, indices, weights,
     return seconds_only(lab_ptr[m], lab_sec[m], lab_hub[m], source, goal), NO_PATH, touched, 1, 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel):
+    """Keep the walk's place and its best so far in ``istate``/``fstate``, to go on when called again."""
+    istate[I_NEXT] = i
+    istate[I_SIZE] = size
+    istate[I_BEST_UID] = best_uid
+    istate[I_BEST_NODE] = best_node
+    istate[I_RUNS] = runs
+    istate[I_REACHED] = reached
+    fstate[F_BEST] = best
+    fstate[F_BEST_WAIT] = best_wait
+    fstate[F_BEST_TRAVEL] = best_travel
+
+
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s,
@@ -243,16 +257,8 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                 if size > 0:
                     _sift_down(heap_k, heap_u, size)
                 if checked[u]:                   # the rules decide: ask the caller, go on when called again
-                    istate[I_NEXT] = i
-                    istate[I_SIZE] = size
-                    istate[I_BEST_UID] = best_uid
-                    istate[I_BEST_NODE] = best_node
-                    istate[I_RUNS] = runs
-                    istate[I_REACHED] = reached
+                    _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel)
                     istate[I_PENDING] = u
-                    fstate[F_BEST] = best
-                    fstate[F_BEST_WAIT] = best_wait
-                    fstate[F_BEST_TRAVEL] = best_travel
                     fstate[F_PENDING_KEY] = key
                     return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path
                 own = True
@@ -276,16 +282,8 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     at, w = _on_circuit(flat, seg, s, (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2])
                     nd = np.int64(at)
                 else:                                    # a drive under way: the caller locates it, then again
-                    istate[I_NEXT] = i
-                    istate[I_SIZE] = size
-                    istate[I_BEST_UID] = best_uid
-                    istate[I_BEST_NODE] = best_node
-                    istate[I_RUNS] = runs
-                    istate[I_REACHED] = reached
+                    _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel)
                     istate[I_LOCATE] = u
-                    fstate[F_BEST] = best
-                    fstate[F_BEST_WAIT] = best_wait
-                    fstate[F_BEST_TRAVEL] = best_travel
                     return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf, best_path
                 i += 1
                 heap_node[u] = nd

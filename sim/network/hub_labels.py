@@ -310,6 +310,11 @@ class HubLabels:
         """Metres along that fastest path (nan: none)."""
         return seconds_metres(*self.arrays, np.int64(source), np.int64(target))[1]
 
+    def time_and_metres(self, source: int, target: int) -> tuple[float, float]:
+        """``time`` and ``metres`` of the pair from one look-up."""
+        seconds, metres = seconds_metres(*self.arrays, np.int64(source), np.int64(target))
+        return float(seconds), float(metres)
+
     # ---------------------------------------------------------------- on disk
     def save(self, path: Path) -> None:
         """Store the labels atomically (a temporary file, then a rename); a full disk only costs the cache."""

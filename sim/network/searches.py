@@ -252,10 +252,8 @@ class SearchColumns:
 
     def time_and_metres(self, source: int, target: int) -> tuple[float, float]:
         """``time`` and the metres of the same fastest path (``HubLabels.metres``), from one look-up."""
-        from sim.network.hub_labels import seconds_metres
         self.pair_asked += 1
-        seconds, metres = seconds_metres(*self.labels.arrays, source, target)
-        return float(seconds), float(metres)
+        return self.labels.time_and_metres(source, target)
 
     def times(self, sources: np.ndarray, target: int, *, limit_s: float = np.inf) -> np.ndarray:
         """Seconds from each of ``sources`` to ``target``: ``time`` of each (exact, whatever ``limit_s``)."""

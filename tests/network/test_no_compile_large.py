@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
 import json, sys
-import numba
 from sim.network import travel as travel_mod
 travel_mod.FULL_MATRIX_MAX_NODES = 0
 from sim.experiment.replicate import load_loops
@@ -27,15 +26,7 @@ from sim.experiment import prepare, run_replication
 from sim.scenario import scenario_from_dict
 from sim.engine import best_first_jit, cordon_jit
 
-def signatures():
-    out = {}
-    for name, mod in sorted(sys.modules.items()):
-        if not name.startswith("sim.") or mod is None:
-            continue
-        for attr, f in sorted(vars(mod).items()):
-            if isinstance(f, numba.core.registry.CPUDispatcher):
-                out[f"{f.py_func.__module__}.{f.py_func.__name__}"] = sorted(str(s) for s in f.signatures)
-    return out
+from tests.loaded_loops import signatures
 
 sc = scenario_from_dict({
     "name": "kernel-town", "seed": 5, "horizon_days": 1.5, "warmup_days": 0, "replications": 1,
