@@ -16,6 +16,9 @@ from sim.kinds import Role
 
 INF = float("inf")
 RESERVE = Role.RESERVE
+# circuits a run is expected to build per unit (one per shift of the day at one level): the room the
+# circuit arrays start with (``FlatCircuits``, ``bounds_by_place``), so that the common run never grows them
+CIRCUITS_PER_UNIT_HINT = 3
 
 
 class DispatchIndex:
@@ -51,7 +54,7 @@ class DispatchIndex:
         # per unit: a memoryview of its row (a write through one costs half a numpy item write)
         self._ui_row, self._uf_row = [memoryview(r) for r in self.ui], [memoryview(r) for r in self.uf]
         self.off_circuit: set = set()                # free units on a drive (to a circuit or the station)
-        self.flat = FlatCircuits()
+        self.flat = FlatCircuits(circuits_hint=CIRCUITS_PER_UNIT_HINT * n)
         self.code = np.zeros(n, np.int8)
         self.n_places = n_places
         self.is_reserve = np.array([st.role is RESERVE for st in units], bool)
@@ -74,7 +77,7 @@ class DispatchIndex:
         Column 0 is zeros (segment -1: no circuit); columns past the last circuit's are not
         read. Called before the first circuit is added.
         """
-        self.bounds_by_place = np.zeros((self.n_places, 64))
+        self.bounds_by_place = np.zeros((self.n_places, self.flat.seg.shape[0] + 1))
 
     def refresh(self, st: UnitState) -> None:
         """Update the arrays after ``st`` changed status or movement (runs about three times per call).
