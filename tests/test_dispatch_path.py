@@ -155,3 +155,26 @@ def test_a_replication_keeps_the_world_frozen_through_its_tables_too(ctx, monkey
     out = R.run_replication(ctx, 0)
     assert seen["engine"] > 0 and seen["tables"] > 0 and gc.get_freeze_count() == 0
     assert len(out.incidents) > 0
+
+
+def test_a_nested_freeze_leaves_the_outer_one_in_place():
+    """``world_frozen`` inside its own (the engine's run in ``run_replication``) freezes and unfreezes nothing."""
+    from sim.engine.collector import world_frozen
+
+    assert gc.get_freeze_count() == 0
+    with world_frozen():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with world_frozen():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen          # the inner block's end let nothing go
+        try:
+            with world_frozen():
+                raise KeyError("inside")
+        except KeyError:
+            pass
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == 0
+    with world_frozen():                               # and the next outer block freezes again
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
