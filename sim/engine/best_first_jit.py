@@ -1,12 +1,13 @@
 """The dispatch search of large graphs (``UnitSearch._best_first``) as two compiled calls.
 
 On the kernel backend (no time matrix) the dispatch search visits units in order of a
-lower bound and runs an A* pair search for each unit whose own bound comes first
+lower bound and asks the exact seconds of each unit whose own bound comes first
 (``sim.engine.search.UnitSearch._best_first``, whose docstring gives the walk). In Python
 each unit reached cost a ``Circuit.where``, a landmark bound through numba's dispatcher
-and tuple work on ``heapq``; each search a call into the A* loop through ``SearchColumns``
-(cProfile of the 13,002-node town, 14 days, all cars: about 0.25 ms per dispatch, a
-third of it in the searches).
+and tuple work on ``heapq``; each pair a call through ``SearchColumns`` (cProfile of the
+13,002-node town, 14 days, all cars: about 0.25 ms per dispatch when the pairs were A*
+searches). The walks take only what they read: the graphs' arrays and the A* loop's scratch
+went with the searches (the hub labels answer every pair).
 
 ``bounds`` makes the walk's bounds (``lb_rows[:, place] + bias`` raised by the landmarks
 for units waiting at a node: ``UnitSearch._bound_fixed``'s sums; for units on a drive, a bound
@@ -45,7 +46,6 @@ from sim.network.alt_jit import _pair_bound
 from sim.network.hub_labels import seconds_only
 
 FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
-NO_PATH = np.empty(0, np.int32)
 
 
 @njit(cache=True, nogil=True)
@@ -153,17 +153,15 @@ def _sift_up(heap_k, heap_u, size, key, u):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def pair_seconds(m, source, goal, limit_s, tm, has_tm, indptr, indices, weights, sd, sp, sh, touched,
-                 lm_from, lm_to, lab_ptr, lab_sec, lab_hub):
+def pair_seconds(m, source, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub):
     """Seconds from ``source`` to ``goal`` in mode slot ``m``, as ``TravelOracle.time`` gives them, for both walks.
 
     The slot's full matrix if it has one, else its hub labels (``lab_*``: ``HubLabels.walk_arrays``),
-    exact whatever ``limit_s``. Returns ``(seconds, path, touched, asked, nodes reached)``: no path
-    and no search (the graph and scratch arrays are not read); ``asked`` 1 when the labels answered.
+    exact (no search, no limit). Returns ``(seconds, asked)``: ``asked`` 1 when the labels answered.
     """
     if has_tm[m]:
-        return tm[m][source, goal], NO_PATH, touched, 0, 0
-    return seconds_only(lab_ptr[m], lab_sec[m], lab_hub[m], source, goal), NO_PATH, touched, 1, 0
+        return tm[m][source, goal], 0
+    return seconds_only(lab_ptr[m], lab_sec[m], lab_hub[m], source, goal), 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -182,8 +180,8 @@ def _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, be
 
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
-         indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, touched, alt_margin_s, margin_s,
-         lab_ptr, lab_sec, lab_hub, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate, best_path):
+         lm_from, lm_to, lm_exact, alt_margin_s, margin_s,
+         lab_ptr, lab_sec, lab_hub, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate):
     """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
 
     ``bound`` per unit (from ``bounds``; ``inf``: never a candidate); ``node[u] >= 0``: the unit
@@ -202,14 +200,11 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     has ended is located here, on the circuit (``ui[u, LEG_SEG]``, at lap time ``uf[u, LEG_TAU]`` at
     ``uf[u, LEG_TEND]``), as ``kernels.nearest_unit`` locates it.
 
-    Returns ``(status, uid, arrival, node, wait, travel seconds, path)`` when ``FOUND``: the choice
-    (-1 if none), where it is, the seconds of its pair search and its path (empty when it needed
-    none or came from the table); the A* searches run and the nodes they reached are
-    ``istate[I_RUNS]`` and ``istate[I_REACHED]``. The scratch list of reached nodes (``touched``)
-    is not returned: each array a compiled call returns is boxed, at the cost of one
-    ``numba.core.serialize._numba_unpickle`` of its type; the caller gives one with room for every
-    node of the largest graph and the most edges of one node (``touched_size``), which the A*
-    loop never has to grow (were it grown, the larger copy would serve that call only).
+    Returns ``(status, uid, arrival, node, wait, travel seconds)`` when ``FOUND``: the choice (-1 if
+    none), where it is and the seconds of its pair; the pairs the hub labels answered are
+    ``istate[I_RUNS]`` (``istate[I_REACHED]``, nodes reached by searches, stays 0: the labels search
+    nothing). No array is returned: each one a compiled call returns is boxed, at the cost of one
+    ``numba.core.serialize._numba_unpickle`` of its type.
     """
     n = bound.size
     if istate[I_STARTED] == 0:
@@ -225,7 +220,6 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         fstate[F_BEST] = np.inf
         fstate[F_BEST_WAIT] = 0.0
         fstate[F_BEST_TRAVEL] = np.inf
-        best_path = NO_PATH
     i = istate[I_NEXT]
     size = istate[I_SIZE]
     best = fstate[F_BEST]
@@ -260,7 +254,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel)
                     istate[I_PENDING] = u
                     fstate[F_PENDING_KEY] = key
-                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf, best_path
+                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf
                 own = True
                 cap = np.inf
             else:
@@ -284,7 +278,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                 else:                                    # a drive under way: the caller locates it, then again
                     _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel)
                     istate[I_LOCATE] = u
-                    return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf, best_path
+                    return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf
                 i += 1
                 heap_node[u] = nd
                 heap_wait[u] = w
@@ -298,52 +292,33 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                 _sift_up(heap_k, heap_u, size, key, u)
                 size += 1
                 continue
-        # the exact arrival of unit u (popped with ``key``), searched up to the best so far (and its cap)
-        limit_s = best if best_uid >= 0 else np.inf
-        if not own:
-            if key > cap:
-                continue
-            if cap < limit_s:
-                limit_s = cap
+        # the exact arrival of unit u (popped with ``key``): none past its travel limit (its cap)
+        if not own and key > cap:
+            continue
         m = slot[u]
         nd = heap_node[u]
         w = heap_wait[u]
         x = extra[m]
         goal = target[m]
-        travel, path, touched, ran, n_t = pair_seconds(m, nd, goal, limit_s - w - x + 1e-3, tm, has_tm, indptr,
-                                                       indices, weights, sd, sp, sh, touched, lm_from, lm_to,
-                                                       lab_ptr, lab_sec, lab_hub)
-        runs += ran
-        reached += n_t
+        travel, asked = pair_seconds(m, nd, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub)
+        runs += asked
         eta = w + travel + x
         if not own and not eta <= cap:            # a checked unit past its travel limit may not answer
             continue
         if best_uid < 0 or eta < best or (eta == best and u < best_uid):
-            best, best_uid, best_node, best_wait, best_travel, best_path = eta, u, nd, w, travel, path
+            best, best_uid, best_node, best_wait, best_travel = eta, u, nd, w, travel
     istate[I_STARTED] = 0
     istate[I_RUNS] = runs
     istate[I_REACHED] = reached
-    return FOUND, best_uid, best, best_node, best_wait, best_travel, best_path
-
-def touched_size(indptrs) -> int:
-    """Room in a scratch list of reached nodes that the A* loop never grows on these graphs (CSR ``indptr`` each).
-
-    ``toward_rows`` grows the list when the nodes reached plus the edges of the node it expands
-    could pass its size: with every node of the graph and the most edges of one node, never.
-    """
-    return max(int(p.size - 1) + int(np.diff(p).max(initial=0)) for p in indptrs) + 16
+    return FOUND, best_uid, best, best_node, best_wait, best_travel
 
 
 def warm_graph_arrays(slots: int) -> tuple:
-    """Tiny per-slot arrays of the types both walks take (``csr``, ``scratch``, ``pairs``: the labels, ``tm``), for loading them."""
-    csr = (tuple(np.array([0, 1, 1], np.int64) for _ in range(slots)),
-           tuple(np.array([1], np.int32) for _ in range(slots)), tuple(np.ones(1) for _ in range(slots)))
-    scratch = (tuple(np.full(2, np.inf) for _ in range(slots)), tuple(np.full(2, -1, np.int32) for _ in range(slots)),
-               tuple(np.zeros(2) for _ in range(slots)))
+    """Tiny per-slot arrays of the types both walks take (``pairs``: the labels, ``tm``), for loading them."""
     pairs = (tuple(np.zeros(4, np.int64) for _ in range(slots)), tuple(np.zeros(0) for _ in range(slots)),
              tuple(np.zeros(0, np.int64) for _ in range(slots)))
     tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
-    return csr, scratch, pairs, tm
+    return pairs, tm
 
 
 def warm(slots: int = 4) -> None:
@@ -355,12 +330,11 @@ def warm(slots: int = 4) -> None:
     b = np.zeros(1)
     bounds(0, 0.0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
            np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b)
-    csr, scratch, pairs, tm = warm_graph_arrays(slots)
+    pairs, tm = warm_graph_arrays(slots)
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
-         np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), *csr, lm, lm, exact,
-         *scratch, np.empty(16, np.int32), 0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
-         np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL), NO_PATH)
-
+         np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact,
+         0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
+         np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL))
 
 
 def read_only(a: np.ndarray) -> np.ndarray:
@@ -373,26 +347,22 @@ def read_only(a: np.ndarray) -> np.ndarray:
 def slot_arrays(oracles: list, slots: int = 4) -> dict:
     """Per mode slot (``oracles`` in slot order, padded to ``slots`` with the first), what the compiled walks read.
 
-    A mode on the kernel backend brings its ``SearchColumns``' arrays (reversed graph, landmarks, the
-    A* loop's scratch, the hub labels) and a dummy matrix; a mode with a full time matrix
-    brings the matrix (read only) and dummies of a one-node graph. Tuples of equal types, so that one
-    compiled signature serves every force.
+    A mode on the kernel backend brings its ``SearchColumns``' landmarks and hub labels and a dummy
+    matrix; a mode with a full time matrix brings the matrix (read only) and dummy landmarks and
+    labels. Tuples of equal types, so that one compiled signature serves every force.
     """
     pad = [oracles[i] for i in list(range(len(oracles))) + [0] * (slots - len(oracles))]
-    out = {k: [] for k in ("indptr", "indices", "weights", "lm_from", "lm_to", "sd", "sp", "sh",
-                           "lab_ptr", "lab_sec", "lab_hub", "tm")}
+    out = {k: [] for k in ("lm_from", "lm_to", "lab_ptr", "lab_sec", "lab_hub", "tm")}
     exact, has_tm = [], []
     for o in pad:
         k = o._kernel
         if k is not None:
-            parts = (*k._rev, k._lm_from_rows, k._lm_to_rows, k._sd, k._sp, k._sh, *k.walk_labels,
-                     read_only(np.zeros((1, 1))))
+            parts = (k._lm_from_rows, k._lm_to_rows, *k.walk_labels, read_only(np.zeros((1, 1))))
             exact.append(k._lm_exact)
             has_tm.append(False)
         else:
-            parts = (np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros((1, 1)), np.zeros((1, 1)),
-                     np.full(1, np.inf), np.full(1, -1, np.int32), np.zeros(1), np.zeros(4, np.int64),
-                     np.zeros(0), np.zeros(0, np.int64), read_only(o.time_matrix))
+            parts = (np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int64),
+                     read_only(o.time_matrix))
             exact.append(False)
             has_tm.append(True)
         for key, a in zip(out, parts):

@@ -134,18 +134,17 @@ class CompiledCordon:
 
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
-        from sim.engine.best_first_jit import slot_arrays, touched_size
+        from sim.engine.best_first_jit import slot_arrays
         self._walk = cordon_jit.cordon_walk
         self._call = None
         self.slot_of = {m: i for i, m in enumerate(modes)}
         pad = list(range(len(modes))) + [0] * (SLOTS - len(modes))
         a = slot_arrays(oracles, SLOTS)
-        self._graphs = (a["indptr"], a["indices"], a["weights"], a["lm_from"], a["lm_to"], a["lm_exact"],
-                        a["sd"], a["sp"], a["sh"], a["lab_ptr"], a["lab_sec"], a["lab_hub"], a["tm"], a["has_tm"])
+        self._graphs = (a["lm_from"], a["lm_to"], a["lm_exact"], a["lab_ptr"], a["lab_sec"], a["lab_hub"], a["tm"],
+                        a["has_tm"])
         self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
-        self._touched = np.empty(touched_size(a["indptr"]), np.int32)    # never grown: not returned
         self.searches = 0       # A* searches run (also added to the first kernel's ``pair_searches``)
         self.reached = 0        # nodes they reached
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
@@ -189,7 +188,7 @@ class CompiledCordon:
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
         args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, np.ascontiguousarray(slot, np.int64),
                 np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
-                ui, uf, flat, seg, *self._graphs, self._touched, ALT_MARGIN_S, MARGIN_S)
+                ui, uf, flat, seg, *self._graphs, ALT_MARGIN_S, MARGIN_S)
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.engine.kernels import direct
             self._call = direct(self._walk, args)

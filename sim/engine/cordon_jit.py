@@ -94,9 +94,7 @@ def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s
 
 @njit(cache=True, nogil=True)
 def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
-                indptr, indices, weights, lm_from, lm_to, lm_exact, sd, sp, sh, lab_ptr, lab_sec, lab_hub, tm, has_tm,
-                touched,
-                alt_margin_s, margin_s):
+                lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm, alt_margin_s, margin_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
 
     Per free unit ``a`` (``uids[a]``, ascending): ``node[a]``/``wait[a]`` where it is (``node``
@@ -104,17 +102,14 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     index's arrays; ``ended[a]``: its drive to the circuit has ended, and it is located on that
     circuit from the drive's end, as ``best_first_jit.walk`` locates it); ``on_circuit[a]``: its circuit bounds its arrivals, ``lb[a, e]`` (the bound at
     exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` is
-    ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the reversed
-    graph's CSR (``indptr``, ``indices``, ``weights``), the landmarks' seconds a node per row,
-    whether they bound (``lm_exact``), the A* loop's scratch arrays (``sd``, ``sp``, ``sh``) and the
-    oracle's hub labels (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``);
-    a mode with a full time matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
+    ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the landmarks'
+    seconds a node per row, whether they bound (``lm_exact``) and the oracle's hub labels
+    (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``); a mode with a full time
+    matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
 
-    Returns ``(seconds, searched, exact, runs, nodes reached)``: the pair searches asked and those
-    that gave an exact time (``PairCounter``), the A* searches run (a unit at the exit's node needs
-    none) and the nodes they reached. The scratch list of reached nodes (``touched``) is not
-    returned (a returned array is boxed, one ``_numba_unpickle`` each): the caller's has room
-    enough never to grow (``best_first_jit.touched_size``).
+    Returns ``(seconds, searched, exact, runs, nodes reached)``: the pair questions asked and those
+    that gave an exact time (``PairCounter``), the pairs the hub labels answered (a mode with a
+    matrix needs none) and the nodes searches reached (0: the labels search nothing).
     """
     n_avail = uids.size
     n_exits = exit_t.shape[1]
@@ -192,11 +187,8 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
         source = node[a]
         target = exit_t[m, e]
         searched += 1
-        travel_s, _, touched, ran, n_t = pair_seconds(m, source, target, np.inf, tm, has_tm, indptr, indices,
-                                                      weights, sd, sp, sh, touched, lm_from, lm_to,
-                                                      lab_ptr, lab_sec, lab_hub)
-        runs += ran
-        reached += n_t
+        travel_s, asked = pair_seconds(m, source, target, tm, has_tm, lab_ptr, lab_sec, lab_hub)
+        runs += asked
         exact += 1
         size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
     return np.inf, searched, exact, runs, reached
@@ -205,10 +197,10 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
 def warm(slots: int = 4) -> None:
     """Load (or compile) the walk now, for the argument types ``cordon.CompiledCordon`` passes."""
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
-    csr, scratch, pairs, tm = warm_graph_arrays(slots)
+    pairs, tm = warm_graph_arrays(slots)
     exact = np.zeros(slots, np.bool_)
     cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_),
                 np.zeros(0, np.bool_), np.zeros((0, 1)),
                 np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
-                np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), *csr, lm, lm,
-                exact, *scratch, *pairs, tm, exact, np.empty(16, np.int32), 0.0, 0.0)
+                np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), lm, lm,
+                exact, *pairs, tm, exact, 0.0, 0.0)

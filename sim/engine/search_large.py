@@ -155,10 +155,7 @@ class LargeGraphSearch:
         self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
         self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
         self._walk_has_tm = arrays["has_tm"]
-        self._walk_graph = (arrays["indptr"], arrays["indices"], arrays["weights"])
-        self._walk_scratch = (arrays["sd"], arrays["sp"], arrays["sh"])
         self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"])
-        self._walk_touched = np.empty(BFJ.touched_size(arrays["indptr"]), np.int32)   # never grown: not returned
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
 
@@ -189,9 +186,8 @@ class LargeGraphSearch:
                                 None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound]
             self._walk_args = tuple(
                 [self._walk_bound, self._walk_node, self._walk_wait, checked, index.code, 0.0, index.ui, index.uf,
-                 flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_graph, *self._walk_lm,
-                 *self._walk_scratch, self._walk_touched, *self._walk_margins, *self._walk_pairs, *self._walk_state,
-                 BFJ.NO_PATH] for checked in self._walk_checked)
+                 flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm, *self._walk_margins,
+                 *self._walk_pairs, *self._walk_state] for checked in self._walk_checked)
         target, extra = self._walk_target[place], self._walk_extra[place]
         bound = self._walk_bound
         t = float(t)
@@ -213,12 +209,12 @@ class LargeGraphSearch:
         istate, fstate = self._walk_istate, self._walk_fstate
         istate[BFJ.I_STARTED] = 0
         args = self._walk_args[is_backup]
-        args[5], args[11], args[12], args[-1] = t, target, extra, BFJ.NO_PATH
+        args[5], args[11], args[12] = t, target, extra
         fn = self._walk_call
         if fn is None:
             fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
         while True:
-            status, uid, eta, at, w, travel_s, path = fn(*args)
+            status, uid, eta, at, w, travel_s = fn(*args)
             if status == BFJ.NEEDS_LOCATE:       # a drive under way came first: where it is now
                 u = int(istate[BFJ.I_LOCATE])
                 node[u], wait[u] = located[u] = self.where(units[u], t)
@@ -233,7 +229,6 @@ class LargeGraphSearch:
                 fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
             else:
                 break
-            args[-1] = path                      # the best so far
         for u in ahead:
             node[u] = -1
         runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])

@@ -114,26 +114,3 @@ def test_time_and_metres_is_time_then_metres(monkeypatch):
         assert type(got[0]) is float and type(got[1]) is float
         assert got == want or (got[0] == want[0] and np.isnan(got[1]) and np.isnan(want[1]))
         assert two.time_and_metres(s, t) == got or np.isnan(got[1])       # cached: the same again
-
-
-def test_the_walks_scratch_list_is_never_grown():
-    """``best_first_jit.touched_size``: a list of that size comes back from every A* search as it went in
-    (the compiled walks do not return it), where a smaller one is grown."""
-    from sim.engine.best_first_jit import touched_size
-
-    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
-    o = TravelOracle(city.graphs["drive"], backend="kernel")
-    k = o._kernel
-    size = touched_size([k._rev[0]])
-    assert k.n < size < k.n + 64
-    big, small = np.empty(size, np.int32), np.empty(16, np.int32)
-    h_s = np.zeros(k.n)
-    grew = 0
-    for s, t in [(0, k.n - 1), (k.n - 1, 0), (k.n // 2, 3)]:
-        _, _, out, n_t = jit.toward_rows(*k._rev, k._sd, k._sp, h_s, big, t, s, np.inf, k._lm_from_rows,
-                                         k._lm_to_rows)
-        assert out.ctypes.data == big.ctypes.data and n_t > 20
-        _, _, out, _ = jit.toward_rows(*k._rev, k._sd, k._sp, h_s, small, t, s, np.inf, k._lm_from_rows,
-                                       k._lm_to_rows)
-        grew += out.ctypes.data != small.ctypes.data
-    assert grew == 3
