@@ -93,6 +93,15 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
         return out
 
     cls._pair, cls._advance, cls.from_sources = counted_pair, counted_advance, counted_full
+    tour = getattr(cls, "tour", None)     # a circuit's legs searched in one compiled call (eighth session on)
+    if tour is not None:
+        def counted_tour(self, *a, **k):
+            n0, c0 = self.pair_reached, self.pair_searches
+            out = tour(self, *a, **k)
+            nodes[("A*", tag[0])] += self.pair_reached - n0
+            calls[("A*", tag[0])] += self.pair_searches - c0
+            return out
+        cls.tour = counted_tour
     try:                        # the cordon's compiled walk runs its A* searches itself (sixth session on)
         from sim.engine.cordon import CompiledCordon
     except ImportError:

@@ -320,3 +320,60 @@ def path_sums(path, edge_key, edge_s, edge_m, n_nodes):
         cum_s[i] = acc_s
         cum_m[i] = acc_m
     return cum_s, cum_m
+
+
+@njit(cache=True, nogil=True)
+def tour_by_pairs(indptr, indices, weights, dist, pred, h_s, touched, stops, close, lm_from_t, lm_to_t,
+                  edge_key, edge_s, edge_m, n_nodes):
+    """A closed (``close``) or open tour through ``stops``, one A* search per leg, in one call.
+
+    ``TravelOracle.tour`` without a time matrix: each leg ``(a, b)`` is ``toward_rows`` from ``a``
+    to ``b`` and ``path_sums`` along its path (``route``'s work), joined as ``join_legs`` joins them:
+    the leg's nodes after its first, its cumulative seconds and metres each added to where the tour
+    stood (the same additions, so the same bits); a leg between equal stops adds nothing.
+    Returns ``(nodes, seconds, metres, bad_leg, searches, nodes reached, touched)``: ``bad_leg`` the
+    index of the first leg with no path (-1 if none; the arrays are then not the tour), and the
+    scratch list of reached nodes as the searches left it (grown, maybe).
+    """
+    k = stops.size
+    n_legs = k if close else k - 1
+    cap = 256
+    nodes = np.empty(cap, np.int64)
+    cum_s = np.empty(cap, np.float64)
+    cum_m = np.empty(cap, np.float64)
+    nodes[0] = stops[0]
+    cum_s[0] = 0.0
+    cum_m[0] = 0.0
+    size = 1
+    searches = 0
+    reached = 0
+    for leg in range(n_legs):
+        a = stops[leg]
+        b = stops[leg + 1] if leg + 1 < k else stops[0]
+        if a == b:
+            continue
+        d, path, touched, n_t = toward_rows(indptr, indices, weights, dist, pred, h_s, touched, b, a, np.inf,
+                                            lm_from_t, lm_to_t)
+        searches += 1
+        reached += n_t
+        if d == np.inf:
+            return nodes[:0], cum_s[:0], cum_m[:0], leg, searches, reached, touched
+        leg_s, leg_m = path_sums(path, edge_key, edge_s, edge_m, n_nodes)
+        need = size + path.size - 1
+        if need > cap:
+            cap = max(need, 2 * cap)
+            grown_n = np.empty(cap, np.int64)
+            grown_s = np.empty(cap, np.float64)
+            grown_m = np.empty(cap, np.float64)
+            grown_n[:size] = nodes[:size]
+            grown_s[:size] = cum_s[:size]
+            grown_m[:size] = cum_m[:size]
+            nodes, cum_s, cum_m = grown_n, grown_s, grown_m
+        base_s = cum_s[size - 1]
+        base_m = cum_m[size - 1]
+        for i in range(1, path.size):
+            nodes[size] = path[i]
+            cum_s[size] = base_s + leg_s[i]
+            cum_m[size] = base_m + leg_m[i]
+            size += 1
+    return nodes[:size], cum_s[:size], cum_m[:size], -1, searches, reached, touched

@@ -85,6 +85,9 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
+    dist[:], pred[:] = np.inf, -1
+    jit.tour_by_pairs(*csr, dist, pred, np.zeros(2), touched, np.array([0, 1], np.int64), True, np.zeros((2, 1)),
+                      np.zeros((2, 1)), np.array([1, 2], np.int64), np.ones(2), np.ones(2), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
     from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
@@ -360,6 +363,21 @@ class SearchColumns:
         self._sd[reached] = np.inf          # leave the scratch arrays as they came
         self._sp[reached] = -1
         return out
+
+    def tour(self, stops: np.ndarray, close: bool, edge_key: np.ndarray, edge_s: np.ndarray, edge_m: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``TravelOracle.tour`` in one compiled call (``dijkstra_jit.tour_by_pairs``): an A* search per leg.
+
+        Returns the tour's nodes, cumulative seconds and metres, and the first leg with no path
+        (-1 if none). The searches count as the pair searches of ``_pair`` do (none is cached:
+        a circuit's legs join random stops, which seldom come again).
+        """
+        nodes, cum_s, cum_m, bad, runs, n_t, self._touched = self._jit.tour_by_pairs(
+            *self._rev, self._sd, self._sp, self._sh, self._touched, np.ascontiguousarray(stops, np.int64),
+            bool(close), self._lm_from_rows, self._lm_to_rows, edge_key, edge_s, edge_m, self.n)
+        self.pair_searches += runs
+        self.pair_reached += n_t
+        return nodes, cum_s, cum_m, int(bad)
 
     def path(self, source: int, target: int) -> list[int] | None:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""

@@ -404,12 +404,19 @@ class TravelOracle:
         Nodes, cumulative response seconds and cumulative metres: each leg's sums from 0 in
         path order (``route``'s), added to where the previous leg ended; a leg between equal
         stops adds nothing. With the all-pairs tables the whole tour is one compiled call
-        (``sim.network.paths_jit.tour_from_pred``, the same numbers); else leg by leg.
+        (``sim.network.paths_jit.tour_from_pred``, the same numbers); so it is on the kernel backend
+        (``SearchColumns.tour``: an A* search per leg, as ``route`` searches each); else leg by leg.
         """
         if self._pred_full is not None:
             out = self._tour_compiled(stops, close)
             if out is not None:
                 return out
+        elif self._kernel is not None and len(stops) > 1:
+            # an A* search per leg and the sums along it, in one compiled call (the same numbers as route's)
+            nodes, cum_s, cum_m, bad = self._kernel.tour(stops, close, self._edge_key, self._edge_s, self._edge_m)
+            if bad >= 0:
+                raise self._no_route(int(stops[bad]), int(stops[(bad + 1) % len(stops)]))
+            return nodes.tolist(), cum_s.tolist(), cum_m.tolist()
         return join_legs(self.route, stops, close=close)
 
     def _tour_compiled(self, stops: list[int], close: bool) -> tuple[list, list, list] | None:
