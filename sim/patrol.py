@@ -99,7 +99,8 @@ def choose_stops(beat_nodes: np.ndarray, rng: np.random.Generator, *, n_stops: i
     return rng.choice(beat_nodes, size=k, replace=False, p=p)
 
 
-def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_m: np.ndarray | None = None) -> list[int]:
+def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_m: np.ndarray | None = None,
+                order_fn=None) -> list[int]:
     """Greedy nearest-neighbour order starting from the first stop (ties: the lower node).
 
     ``bounds_fn(here, nodes)``, when given, bounds ``time_fn(here, n)`` from below for each
@@ -108,11 +109,15 @@ def order_stops(stops: np.ndarray, time_fn, bounds_fn=None, *, time_m: np.ndarra
     further once a bound passes it. A stop skipped so has a time above the nearest, so the
     order is the one of timing every pair, for fewer and shorter searches.
     ``time_m``: the full time matrix ``time_fn`` reads (``TravelOracle.time_matrix``), if
-    any: the same order in one compiled call (``sim.circuit_jit``).
+    any: the same order in one compiled call (``sim.circuit_jit``). ``order_fn(stops)``: that order
+    of distinct stops computed by the oracle in one call, if it can (``TravelOracle.stop_order``:
+    the kernel backend's bounds and hub labels, compiled).
     """
     if time_m is not None and len(stops) > 2:
         from sim.circuit_jit import nearest_neighbour_order     # numba loads on first use
         return nearest_neighbour_order(time_m, np.asarray(stops, np.int64)).tolist()
+    if order_fn is not None and len(stops) > 2:
+        return order_fn(stops)
     left = [int(s) for s in stops[1:]]
     order = [int(stops[0])]
     while left:

@@ -79,10 +79,11 @@ class Circuits:
                 np.add.at(per_node, nodes, pw[period % pw.shape[0], places])
                 weights = per_node[beat_nodes]
             stops = choose_stops(beat_nodes, rng, n_stops=self.patrol.circuit_stops, weights=weights)
-            # large graphs: lower bounds (no search) spare most of the pairs' searches; same order
+            # large graphs: lower bounds (no search) spare most of the pairs' questions, in one compiled
+            # call on the kernel backend (TravelOracle.stop_order); the same order
             stops = order_stops(stops, mt.oracle.time,
                                 mt.oracle.lower_bounds_s if mt.oracle.stops_at_limit else None,
-                                time_m=mt.oracle.time_matrix)
+                                time_m=mt.oracle.time_matrix, order_fn=mt.oracle.stop_order)
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit

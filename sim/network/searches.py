@@ -92,6 +92,9 @@ def _warm(jit) -> None:
                    np.zeros((2, 1)), 0.0)
     from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
     nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
+    from sim.network import stop_order_jit    # a circuit's stops in order (SearchColumns.stop_order)
+    stop_order_jit.nearest_neighbour_order(np.array([0, 1], np.int64), np.zeros((2, 1)), np.zeros((2, 1)), True, 0.0,
+                                           np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int64))
 
 
 class _Column:
@@ -363,6 +366,15 @@ class SearchColumns:
         self._sd[reached] = np.inf          # leave the scratch arrays as they came
         self._sp[reached] = -1
         return out
+
+    def stop_order(self, stops: np.ndarray) -> list[int]:
+        """``sim.patrol.order_stops`` of distinct ``stops`` by ``time`` in one compiled call
+        (``stop_order_jit.nearest_neighbour_order``: the landmarks' bounds, the hub labels' seconds)."""
+        from sim.network.stop_order_jit import nearest_neighbour_order
+        order, asked = nearest_neighbour_order(np.ascontiguousarray(stops, np.int64), self._lm_from_rows,
+                                               self._lm_to_rows, self._lm_exact, ALT_MARGIN_S, *self.walk_labels)
+        self.pair_asked += asked
+        return order.tolist()
 
     def tour(self, stops: np.ndarray, close: bool, edge_key: np.ndarray, edge_s: np.ndarray, edge_m: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

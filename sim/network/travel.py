@@ -306,6 +306,12 @@ class TravelOracle:
         return np.column_stack([self.times_to(int(t))[sources] for t in targets]) if targets.size else \
             np.empty((sources.size, 0))
 
+    @property
+    def stop_order(self):
+        """``sim.patrol.order_stops`` of distinct stops in one compiled call where the oracle can
+        (``SearchColumns.stop_order`` on the kernel backend), else None."""
+        return self._kernel.stop_order if self._kernel is not None else None
+
     def times_from(self, source: int) -> np.ndarray:
         if self._full is not None:
             return self._full[source]

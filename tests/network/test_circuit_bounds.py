@@ -140,3 +140,20 @@ def test_bounds_on_a_real_osm_network(li_city):
 
 
 from tests.network.test_liechtenstein import li_city, li_scenario  # noqa: E402,F401  (fixtures)
+
+
+def test_the_compiled_stop_order_is_the_order_of_timing_every_pair(big_town):
+    """``TravelOracle.stop_order`` (landmark bounds and hub labels, compiled) gives the order of timing
+    every pair with ``time``, on the drive graph and a slower one, asking fewer pairs than all."""
+    rng = np.random.default_rng(8)
+    for kw in ({}, {"speed_kph_override": 15.0}):
+        o, plain = kernel(big_town, **kw), kernel(big_town, **kw)
+        assert o.stop_order is not None
+        all_pairs = 0
+        for _ in range(30):
+            stops = rng.choice(big_town.n_nodes, size=int(rng.integers(3, 14)), replace=False)
+            got = order_stops(stops, o.time, o.lower_bounds_s, order_fn=o.stop_order)
+            assert got == order_stops(stops, plain.time)
+            assert all(type(s) is int for s in got)
+            all_pairs += len(stops) * (len(stops) - 1) // 2
+        assert 0 < o._kernel.pair_asked < all_pairs
