@@ -170,4 +170,6 @@ def prepare(scenario: "Scenario", *, quiet: bool = False, city: City | None = No
     if compiled_search_reads(scenario, deployment):
         for mt in travel.values():     # the transposed time matrix, made with the tables (not at a first dispatch)
             mt.times_by_target()
+    for mt in travel.values():         # and the metres table, which a replication's first trip would make
+        mt.oracle.make_metres_table()
     return World(scenario=scenario, city=city, demand=demand_l, deployment=deployment, travel=travel)

@@ -93,3 +93,15 @@ def test_transposed_time_matrix_made_only_for_the_compiled_search(small_town_dic
     if not made:     # an engine that does search compiled still gets it, at its first search
         mt = next(iter(w.travel.values()))
         assert mt.times_by_target() is not None and mt.oracle._by_target is not None
+
+
+def test_prepare_makes_the_metres_table_a_first_trip_would_make(small_ctx):
+    """The metres rows of a small graph come with the world (every row, the bits ``metres_from`` gives)."""
+    from sim.network.metres_jit import metres_row_in_edges
+
+    for mt in small_ctx.travel.values():
+        o = mt.oracle
+        assert len(o._m_rows) == o.n_nodes
+        for s in (0, o.n_nodes // 2, o.n_nodes - 1):
+            want = metres_row_in_edges(o._pred_row(s), s, o._in_ptr, o._in_from, o._in_m)
+            assert np.array_equal(o.metres_from(s).view(np.int64), want.view(np.int64))

@@ -231,6 +231,14 @@ class TravelOracle:
             self._m_rows.popitem(last=False)
         return m
 
+    def make_metres_table(self) -> None:
+        """Make now the table of every row ``metres_from`` makes at its first question (a graph with the
+        all-pairs tables of at most ``METRES_TABLE_MAX_NODES`` nodes; else nothing): a travel table,
+        made once per oracle by ``sim.world.prepare`` with the others (a sweep's worker shares it between
+        its replications), not inside the first replication."""
+        if self._pred_full is not None and self.n_nodes <= METRES_TABLE_MAX_NODES and not self._m_rows:
+            self.metres_from(0)
+
     def metres(self, source: int, target: int) -> float:
         """Metres along the fastest path (the one ``route`` returns; nan when unreachable).
 
