@@ -73,12 +73,16 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
     cls = S.SearchColumns
     pair, advance, full = cls._pair, cls._advance, cls.from_sources
 
-    def counted_pair(self, *a, **k):
-        n0, c0 = self.pair_reached, self.pair_searches
-        out = pair(self, *a, **k)
-        nodes[("A*", tag[0])] += self.pair_reached - n0
-        calls[("A*", tag[0])] += self.pair_searches - c0
-        return out
+    def counted_a_star(method):
+        """``method`` of SearchColumns with its A* searches counted (``pair_searches``, ``pair_reached``)."""
+        def counted(self, *a, **k):
+            n0, c0 = self.pair_reached, self.pair_searches
+            out = method(self, *a, **k)
+            nodes[("A*", tag[0])] += self.pair_reached - n0
+            calls[("A*", tag[0])] += self.pair_searches - c0
+            return out
+        return counted
+    counted_pair = counted_a_star(pair)
 
     def counted_advance(self, *a, **k):
         n0 = self.settled
@@ -95,13 +99,7 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
     cls._pair, cls._advance, cls.from_sources = counted_pair, counted_advance, counted_full
     tour = getattr(cls, "tour", None)     # a circuit's legs searched in one compiled call (eighth session on)
     if tour is not None:
-        def counted_tour(self, *a, **k):
-            n0, c0 = self.pair_reached, self.pair_searches
-            out = tour(self, *a, **k)
-            nodes[("A*", tag[0])] += self.pair_reached - n0
-            calls[("A*", tag[0])] += self.pair_searches - c0
-            return out
-        cls.tour = counted_tour
+        cls.tour = counted_a_star(tour)
     try:                        # the cordon's compiled walk runs its A* searches itself (sixth session on)
         from sim.engine.cordon import CompiledCordon
     except ImportError:

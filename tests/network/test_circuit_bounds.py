@@ -17,21 +17,9 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from sim.network import TravelOracle
-from sim.network import travel as travel_mod
-from sim.network.synthetic import synthetic_city
 from sim.patrol import build_circuit, circuit_lower_bound_s, order_stops
-from sim.scenario import SyntheticNetwork
 
 ROUNDING_S = 1e-9      # a bound computed in another order than scipy's may differ by this
-
-
-@pytest.fixture(scope="module")
-def big_town():
-    """A synthetic town of 4,901 nodes: above the all-pairs matrix's limit of 4,000."""
-    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
-    graph = city.graphs["drive"]
-    assert graph.n_nodes > travel_mod.FULL_MATRIX_MAX_NODES
-    return graph
 
 
 def kernel(graph, **kw) -> TravelOracle:

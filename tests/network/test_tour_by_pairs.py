@@ -13,20 +13,8 @@ import pytest
 
 from sim.errors import NetworkError
 from sim.network import TravelOracle
-from sim.network import travel as travel_mod
 from sim.network.graph import RoadGraph
-from sim.network.synthetic import synthetic_city
 from sim.network.travel import join_legs
-from sim.scenario import SyntheticNetwork
-
-
-@pytest.fixture(scope="module")
-def big_town():
-    """A synthetic town of 4,901 nodes: above the all-pairs matrix's limit."""
-    city = synthetic_city(SyntheticNetwork(seed=5, area_km2=12.0, block_m=50, stations=2, exits=2))
-    graph = city.graphs["drive"]
-    assert graph.n_nodes > travel_mod.FULL_MATRIX_MAX_NODES
-    return graph
 
 
 def _bits(values) -> list:
