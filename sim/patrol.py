@@ -19,12 +19,13 @@ import numpy as np
 
 MIN_CIRCUIT_S = 60.0   # a one-node "circuit" (a unit standing at a post) lasts this long per lap
 # Large graphs: a circuit's lower bound is searched exactly this far from it, and bounded by the
-# landmarks beyond. Measured on the 13,002-node town (bench/scale.py, mixed force, 3 days): 60 s
-# cuts the bound's searches from 13,002 nodes to about 1,300 per circuit for about 11% more (and
-# shorter) A* searches at dispatch; 0 s (landmarks only) spares 120 more nodes per incident but
-# needs 170 more A* searches in the 3 days. The bound changes no result, only how many units are
-# located (docs/performance.md, "Scale").
-BOUND_EXACT_WITHIN_S = 60.0
+# landmarks beyond. While a pair's time at dispatch was an A* search, 60 s paid (the seventh session's
+# note in docs/performance.md, "Scale"); since the hub labels answer a pair in about 2 µs, the search
+# around every new circuit (about 1,300 nodes at 60 s) costs more than the looser bound near the
+# circuit: with 0 s (the landmarks alone) 3-day runs of the 13,002-node town took 5-15% less CPU for
+# every force and 14-day runs and the county's week the same, with the same results
+# (docs/performance.md, eighth session). The bound changes no result, only how many units are located.
+BOUND_EXACT_WITHIN_S = 0.0
 TIE_MARGIN_S = 1e-3    # ordering stops: a time this far above the nearest so far still comes back exact
 
 
