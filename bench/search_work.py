@@ -100,7 +100,7 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
     tour = getattr(cls, "tour", None)     # a circuit's legs searched in one compiled call (eighth session on)
     if tour is not None:
         cls.tour = counted_a_star(tour)
-    try:                        # the cordon's compiled walk runs its A* searches itself (sixth session on)
+    try:                        # the compiled walks ask their pairs themselves (A* to the seventh session, then the labels)
         from sim.engine.cordon import CompiledCordon
     except ImportError:
         CompiledCordon = None
@@ -115,10 +115,12 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
             continue
 
         def counted_walk(self, *a, _walk=walk, **k):
-            n0, c0 = self.reached, self.searches
+            n0, c0 = getattr(self, "reached", 0), self.searches       # older trees count the nodes searched
             out = _walk(self, *a, **k)
-            nodes[("A*", tag[0])] += self.reached - n0
-            calls[("A*", tag[0])] += self.searches - c0
+            reached = getattr(self, "reached", 0) - n0
+            kind = "A*" if reached else "labels"                      # a pair the labels answer reaches no node
+            nodes[(kind, tag[0])] += reached
+            calls[(kind, tag[0])] += self.searches - c0
             return out
         setattr(owner, name, functools.wraps(walk)(counted_walk))
     bounded = getattr(cls, "lower_bounds_from_set", None)

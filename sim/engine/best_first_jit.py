@@ -111,9 +111,9 @@ def stable_order(bound):
 
 
 #: the walk's state between calls (``istate`` and ``fstate`` entries)
-I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_REACHED, I_PENDING, I_STARTED, I_LOCATE = range(9)
+I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_PENDING, I_STARTED, I_LOCATE = range(8)
 F_BEST, F_BEST_WAIT, F_BEST_TRAVEL, F_PENDING_KEY, F_OK, F_OWN, F_CAP = range(7)
-I_SIZE_ALL, F_SIZE_ALL = 9, 7
+I_SIZE_ALL, F_SIZE_ALL = 8, 7
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -165,14 +165,13 @@ def pair_seconds(m, source, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel):
+def _pause(istate, fstate, i, size, best_uid, best_node, runs, best, best_wait, best_travel):
     """Keep the walk's place and its best so far in ``istate``/``fstate``, to go on when called again."""
     istate[I_NEXT] = i
     istate[I_SIZE] = size
     istate[I_BEST_UID] = best_uid
     istate[I_BEST_NODE] = best_node
     istate[I_RUNS] = runs
-    istate[I_REACHED] = reached
     fstate[F_BEST] = best
     fstate[F_BEST_WAIT] = best_wait
     fstate[F_BEST_TRAVEL] = best_travel
@@ -202,8 +201,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
 
     Returns ``(status, uid, arrival, node, wait, travel seconds)`` when ``FOUND``: the choice (-1 if
     none), where it is and the seconds of its pair; the pairs the hub labels answered are
-    ``istate[I_RUNS]`` (``istate[I_REACHED]``, nodes reached by searches, stays 0: the labels search
-    nothing). No array is returned: each one a compiled call returns is boxed, at the cost of one
+    ``istate[I_RUNS]``. No array is returned: each one a compiled call returns is boxed, at the cost of one
     ``numba.core.serialize._numba_unpickle`` of its type.
     """
     n = bound.size
@@ -215,7 +213,6 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         istate[I_BEST_UID] = -1
         istate[I_BEST_NODE] = -1
         istate[I_RUNS] = 0
-        istate[I_REACHED] = 0
         istate[I_PENDING] = -1
         fstate[F_BEST] = np.inf
         fstate[F_BEST_WAIT] = 0.0
@@ -228,7 +225,6 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     best_wait = fstate[F_BEST_WAIT]
     best_travel = fstate[F_BEST_TRAVEL]
     runs = istate[I_RUNS]
-    reached = istate[I_REACHED]
     pending = istate[I_PENDING]
     istate[I_PENDING] = -1
     while True:
@@ -251,7 +247,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                 if size > 0:
                     _sift_down(heap_k, heap_u, size)
                 if checked[u]:                   # the rules decide: ask the caller, go on when called again
-                    _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel)
+                    _pause(istate, fstate, i, size, best_uid, best_node, runs, best, best_wait, best_travel)
                     istate[I_PENDING] = u
                     fstate[F_PENDING_KEY] = key
                     return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf
@@ -276,7 +272,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     at, w = _on_circuit(flat, seg, s, (uf[u, LEG_TAU] + (t - uf[u, LEG_TEND])) % seg[s, 2])
                     nd = np.int64(at)
                 else:                                    # a drive under way: the caller locates it, then again
-                    _pause(istate, fstate, i, size, best_uid, best_node, runs, reached, best, best_wait, best_travel)
+                    _pause(istate, fstate, i, size, best_uid, best_node, runs, best, best_wait, best_travel)
                     istate[I_LOCATE] = u
                     return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf
                 i += 1
@@ -309,7 +305,6 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
             best, best_uid, best_node, best_wait, best_travel = eta, u, nd, w, travel
     istate[I_STARTED] = 0
     istate[I_RUNS] = runs
-    istate[I_REACHED] = reached
     return FOUND, best_uid, best, best_node, best_wait, best_travel
 
 

@@ -145,8 +145,7 @@ class CompiledCordon:
         self._count_kernel = next(o._kernel for o in oracles if o._kernel is not None)
         self._target = np.array([target[modes[i]] for i in pad], np.int64)
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
-        self.searches = 0       # A* searches run (also added to the first kernel's ``pair_searches``)
-        self.reached = 0        # nodes they reached
+        self.searches = 0       # pairs the hub labels answered (also added to the first kernel's ``pair_asked``)
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
 
     def seconds_s(self, avail: np.ndarray, todo: np.ndarray, t: float, *, slot: np.ndarray, code: np.ndarray,
@@ -192,11 +191,10 @@ class CompiledCordon:
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.engine.kernels import direct
             self._call = direct(self._walk, args)
-        seconds, searched, exact, runs, reached = self._call(*args)
+        seconds, searched, exact, runs = self._call(*args)
         if count is not None:
             count.searched += searched
             count.exact += exact
         self.searches += runs
-        self.reached += reached
-        self._count_kernel.count_walk(runs, reached)     # the oracles' counts include the walk's
+        self._count_kernel.count_walk(runs)     # the oracles' counts include the walk's
         return float(seconds)

@@ -107,16 +107,14 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``); a mode with a full time
     matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
 
-    Returns ``(seconds, searched, exact, runs, nodes reached)``: the pair questions asked and those
-    that gave an exact time (``PairCounter``), the pairs the hub labels answered (a mode with a
-    matrix needs none) and the nodes searches reached (0: the labels search nothing).
+    Returns ``(seconds, searched, exact, labels)``: the pair questions asked and those that gave an
+    exact time (``PairCounter``), and the pairs the hub labels answered (a mode with a matrix needs none).
     """
     n_avail = uids.size
     n_exits = exit_t.shape[1]
     searched = 0
     exact = 0
     runs = 0
-    reached = 0
     cap = n_avail * n_exits + 1
     ks = np.empty(cap, np.float64)
     ts = np.empty(cap, np.int64)
@@ -164,12 +162,12 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
             continue
         if tier == TIER_EXACT:
             if key == np.inf:              # no free unit can reach the exits still open
-                return np.inf, searched, exact, runs, reached
+                return np.inf, searched, exact, runs
             unit_free[a] = False
             exit_free[e] = False
             left -= 1
             if left == 0:
-                return key, searched, exact, runs, reached
+                return key, searched, exact, runs
             continue
         m = slot[a]
         if tier == TIER_CIRCUIT:
@@ -191,7 +189,7 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
         runs += asked
         exact += 1
         size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
-    return np.inf, searched, exact, runs, reached
+    return np.inf, searched, exact, runs
 
 
 def warm(slots: int = 4) -> None:

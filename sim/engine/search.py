@@ -98,7 +98,7 @@ class UnitSearch(LargeGraphSearch):
             K.compile_once()
         # large graphs, every mode on the kernel backend: the best-first walk compiled (``_best_first_compiled``)
         self._walk_on = False
-        self.searches = self.reached = 0     # its A* searches and the nodes they reached (benchmarks)
+        self.searches = 0     # the compiled walk's pair questions, answered by the hub labels (benchmarks)
         if (not self.compiled and self.best_only and self.COMPILED_WALK and self._fixed_lb and len(travel) <= BFJ_SLOTS
                 and all(travel[m].oracle._kernel is not None or self._T[m] is not None for m in travel)):
             self._setup_walk(list(travel), travel)

@@ -231,10 +231,9 @@ class LargeGraphSearch:
                 break
         for u in ahead:
             node[u] = -1
-        runs, reached = int(istate[BFJ.I_RUNS]), int(istate[BFJ.I_REACHED])
+        runs = int(istate[BFJ.I_RUNS])
         self.searches += runs
-        self.reached += reached
-        self._count_kernel.count_walk(runs, reached)     # the oracles' counts include the walk's
+        self._count_kernel.count_walk(runs)     # the oracles' counts include the walk's
         if status != BFJ.FOUND:
             self.located = {}
             return self._best_first(place, t, bound.copy(), is_backup=is_backup)

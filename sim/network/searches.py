@@ -161,11 +161,10 @@ class SearchColumns:
         self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
         self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
-    def count_walk(self, runs: int, reached: int) -> None:
+    def count_walk(self, asked: int) -> None:
         """Count a compiled walk's pair questions (``sim.engine.best_first_jit``, ``cordon_jit``: the labels,
-        no search) with this oracle's own (``pair_asked``; ``reached``, nodes searched, is 0: benchmarks)."""
-        self.pair_asked += runs
-        self.pair_reached += reached
+        no search) with this oracle's own (``pair_asked``: benchmarks)."""
+        self.pair_asked += asked
 
     def _landmarks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Seconds from and to ``k`` landmarks spread by farthest-point selection (deterministic)."""

@@ -30,7 +30,6 @@ def test_the_compiled_tour_is_the_legs_joined(big_town, speed):
     n = big_town.n_nodes
     cases = [[int(x) for x in rng.choice(n, size=int(rng.integers(2, 12)), replace=False)] for _ in range(20)]
     cases += [[3, 3, 9, 9, 3], [7, 8], [7, 7], [5, 6, 5]]       # equal neighbours, a stop repeated, two stops
-    searched = 0
     for stops in cases:
         for close in (True, False):
             before = compiled._kernel.pair_searches
@@ -41,14 +40,11 @@ def test_the_compiled_tour_is_the_legs_joined(big_town, speed):
             assert _bits(got[1]) == _bits(want[1]) and _bits(got[2]) == _bits(want[2])
             legs = list(zip(stops, stops[1:] + stops[:1] if close else stops[1:]))
             assert compiled._kernel.pair_searches - before == sum(a != b for a, b in legs)
-            searched += 1
-    assert searched == 2 * len(cases)
 
 
-def test_a_leg_with_no_path_raises_the_routes_error(tmp_path, monkeypatch):
+def test_a_leg_with_no_path_raises_the_routes_error():
     """A two-way street of 4,300 nodes and one dead end off it: no tour comes back from the dead end,
     and the error is the one ``route`` gives for that leg."""
-    monkeypatch.setenv("PATROLSIM_CACHE_DIR", str(tmp_path))
     n = 4301                                       # above the full matrix's limit: the kernel backend
     line = np.arange(n - 2)
     u = np.concatenate([line, line + 1, [0]]).astype(np.int32)
