@@ -176,3 +176,55 @@ def test_the_first_unit_needing_a_check_is_the_walks_answer(small_town_dict, ove
     search._first_eligible = both
     engine.run()
     assert seen["first"] > 100 and seen["walked"] > 10, seen      # both outcomes were exercised
+
+
+def _one_event_per_request(self, ev):
+    """``Engine._next_request`` as it was: the next request's event scheduled, then this request."""
+    from simpy.events import NORMAL
+
+    from sim.engine.event import Call
+
+    k = ev.args
+    order = self._request_order
+    if k + 1 < len(order):
+        nxt = Call()
+        nxt.callbacks = self._request_callbacks
+        nxt.args = k + 1
+        self._schedule(nxt, NORMAL, self._request_s[order[k + 1]] - self.env.now)
+    i = order[k]
+    self._request(i, self._needed[i])
+
+
+def test_requests_run_without_their_own_event_as_they_would_with_it(big_ctx, monkeypatch):
+    """A request that comes before every queued event runs at once, without an event of its own
+    (``Engine._next_request``): the run must be the one with an event per request, also when
+    requests fall at the same second as each other, as shift changes and as the drain's end.
+    Call times are rounded to 10 minutes and handling is zero, so requests tie in groups and
+    with the 8-hour shift changes."""
+    from dataclasses import replace
+
+    from sim.engine.core import Engine
+
+    rep = replication_seed(big_ctx.scenario.seed, 0)
+    inc = sample_incidents(big_ctx.demand, rep, horizon_s=big_ctx.horizon_s)
+    tied = replace(inc, call_s=np.floor(inc.call_s / 600.0) * 600.0, handling_s=np.zeros(len(inc)))
+    assert len(np.unique(tied.call_s)) < len(tied) and np.isin(tied.call_s, np.arange(0, 6 * 86400, 28800)).any()
+    logs, events = [], []
+    for plain in (False, True):
+        run_request = _one_event_per_request if plain else Engine._next_request
+        processed = [0]
+
+        def counted(self, ev, _run=run_request, _processed=processed):
+            _processed[0] += 1            # a request's event that SimPy processed
+            return _run(self, ev)
+        monkeypatch.setattr(Engine, "_next_request", counted)
+        logs.append(make_engine(big_ctx, tied, rep).run())
+        events.append(processed[0])
+    a, b = logs
+    assert events[1] == len(tied)                  # the plain way: an event per request
+    assert 1 < events[0] < len(tied) * 0.9         # else: many requests ran at once, and some from the queue
+    assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s
+    np.testing.assert_array_equal(a.dispatch_s, b.dispatch_s)
+    np.testing.assert_array_equal(a.clear_s, b.clear_s)
+    assert [u.trips for u in a.units] == [u.trips for u in b.units]
+    assert a.patrol_intervals == b.patrol_intervals and a.end_s == b.end_s

@@ -177,23 +177,45 @@ class Engine(Trips, OtherWork):
         self._schedule(ev, NORMAL, delay_s)
 
     def _next_request(self, ev: Call) -> None:
-        """The ``k``-th dispatch request (in order of call + handling time), then schedule the next.
+        """The ``k``-th dispatch request (in order of call + handling time), then the ones after it.
 
         All incidents are known in advance, so the requests form one chain of events;
         a call needs no event of its own (calls are counted when a level is decided).
+        The next request's place among events at its time is taken before this one runs
+        (its event id, as ``Environment.schedule`` would draw it), so the order is SimPy's.
+        When, after this request, it comes strictly before every event in SimPy's queue
+        (and before the drain's end), it is the event SimPy would run next: it runs here,
+        at its time, without an event of its own (about half the requests of the default
+        town). Else its event goes into the queue, with that id (``heapq.heappush``, as
+        ``Environment.schedule`` does).
         """
         k = ev.args
-        order = self._request_order
-        i = order[k]
-        if k + 1 < len(order):             # _at, written out: one event per incident
-            delay_s = self._request_s[order[k + 1]] - self.env.now
-            if delay_s < 0:
-                raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+        order, request_s, needed = self._request_order, self._request_s, self._needed
+        n = len(order)
+        env = self.env
+        queue, eid_of = env._queue, env._eid
+        limit = self._drain_end_s
+        while True:
+            i = order[k]
+            k += 1
+            if k < n:
+                now = env._now
+                delay_s = request_s[order[k]] - now
+                if delay_s < 0:
+                    raise ValueError(f"Negative delay {delay_s}")     # as env.timeout
+                at = now + delay_s          # Environment.schedule's time, to the bit
+                eid = next(eid_of)
+            self._request(i, needed[i])
+            if k >= n:
+                return
+            if at < limit and (not queue or at < queue[0][0]):
+                env._now = at               # Environment.step of the next request, written out
+                continue
             nxt = Call()
             nxt.callbacks = self._request_callbacks
-            nxt.args = k + 1
-            self._schedule(nxt, NORMAL, delay_s)
-        self._request(i, self._needed[i])
+            nxt.args = k
+            heapq.heappush(queue, (at, NORMAL, eid, nxt))
+            return
 
     def _shifts(self):
         duty = self.duty

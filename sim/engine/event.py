@@ -1,6 +1,7 @@
 """The engine's SimPy events: a scheduled call without a closure (``Call``).
 
-Every incident makes two events (its dispatch request, each unit's clearance). SimPy's
+Every incident makes up to two events (its dispatch request, unless it runs straight after
+the request before it, ``Engine._next_request``; each unit's clearance). SimPy's
 ``env.timeout(delay)`` with a closure appended to its callbacks cost about a fifth of
 the Python work of such an event; ``Call`` is the same event without either, scheduled
 the way a ``Timeout`` is, so SimPy still orders the events.

@@ -309,51 +309,83 @@ def greedy_cordon(eta):
     The same walk: all (unit, exit) pairs once in order of time, ties in row-major order
     (a stable sort of the flattened matrix), each pair kept when its unit and its exit
     are both still free; the answer is the last pair kept (inf with fewer units than exits).
-
-    With many more units than exits only a few pairs can ever be kept: the walk keeps at
-    most ``k`` pairs (k exits), so when it keeps pair (a, j) at most k - 1 units are taken
-    and every unit before ``a`` in column j's order (time, then row) is taken: ``a`` is
-    among the first k of column j. The walk over those k x k pairs only (in the same
-    order: time, then row-major index) keeps the same pairs. A matrix with a nan takes
-    the full walk (nan has no order).
+    Kept pairs are found one at a time from each free unit's least pair
+    (``_greedy_by_row_minima``), which needs no sort of the pairs. A matrix with a nan
+    takes the sorted walk over every pair (nan has no order).
     """
     n_units, n_exits = eta.shape
     if n_exits == 0:
         return 0.0
     if n_units < n_exits:
         return np.inf
-    if n_units > 2 * n_exits and not np.isnan(eta).any():
-        return _greedy_walk(eta.ravel(), _first_k_per_column(eta), n_units, n_exits)
+    if not _has_nan(eta):
+        return _greedy_by_row_minima(eta)
     flat = eta.ravel()
     return _greedy_walk(flat, np.arange(flat.size), n_units, n_exits)
 
 
 @njit(cache=True, nogil=True)
-def _first_k_per_column(eta):
-    """Row-major indices (ascending) of the first k rows of each column by (time, row); k = columns."""
-    n_units, k = eta.shape
-    top_v = np.empty(k)
-    top_a = np.empty(k, np.int64)
-    picked = np.empty(k * k, np.int64)
-    for j in range(k):
-        m = 0
+def _has_nan(eta):
+    """Whether a time of ``eta`` is nan (a loop: no array of flags made)."""
+    for a in range(eta.shape[0]):
+        for j in range(eta.shape[1]):
+            if eta[a, j] != eta[a, j]:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _row_minimum(eta, a, exit_used):
+    """The first free exit of row ``a`` by (time, column), and its time (-1 when no exit is free)."""
+    best_j = -1
+    best_v = 0.0
+    for j in range(eta.shape[1]):
+        if exit_used[j]:
+            continue
+        v = eta[a, j]
+        if best_j < 0 or v < best_v:
+            best_j = j
+            best_v = v
+    return best_j, best_v
+
+
+@njit(cache=True, nogil=True)
+def _greedy_by_row_minima(eta):
+    """The greedy walk, one pair per step: the least (time, row-major index) pair of a free unit and exit.
+
+    Each free row keeps its least free pair (``_row_minimum``: time, then column); a step
+    takes the least of those (time, then row), so the pair taken is the least by (time,
+    row-major index) among all free pairs: the pair the sorted walk keeps next. Only the
+    rows whose least pair was at the exit just held look again. About ``k x n`` reads
+    for ``k`` exits and ``n`` units, and no sort. Times must have an order (no nan).
+    """
+    n_units, n_exits = eta.shape
+    exit_used = np.zeros(n_exits, np.bool_)
+    unit_used = np.zeros(n_units, np.bool_)
+    row_j = np.empty(n_units, np.int64)
+    row_v = np.empty(n_units)
+    for a in range(n_units):
+        row_j[a], row_v[a] = _row_minimum(eta, a, exit_used)
+    worst = 0.0
+    for _ in range(n_exits):
+        best_a = -1
+        best_v = 0.0
         for a in range(n_units):
-            v = eta[a, j]
-            if m == k and not v < top_v[k - 1]:      # an equal time on a later row comes after
+            if unit_used[a]:
                 continue
-            p = m if m < k else k - 1                # insert after every kept time <= v
-            while p > 0 and top_v[p - 1] > v:
-                if p < k:
-                    top_v[p] = top_v[p - 1]
-                    top_a[p] = top_a[p - 1]
-                p -= 1
-            top_v[p] = v
-            top_a[p] = a
-            if m < k:
-                m += 1
-        for q in range(k):
-            picked[j * k + q] = top_a[q] * k + j
-    return np.sort(picked)
+            v = row_v[a]
+            if best_a < 0 or v < best_v:
+                best_a = a
+                best_v = v
+        j = row_j[best_a]
+        unit_used[best_a] = True
+        exit_used[j] = True
+        if best_v > worst:
+            worst = best_v
+        for a in range(n_units):
+            if not unit_used[a] and row_j[a] == j:
+                row_j[a], row_v[a] = _row_minimum(eta, a, exit_used)
+    return worst
 
 
 @njit(cache=True, nogil=True)
