@@ -98,13 +98,16 @@ def child(scenario: str, overrides: list[str], days: float, rounds: int) -> None
 
 
 class _Done:
-    """An engine whose run is already done (``run_replication`` asks for ``run`` and ``horizon_s``)."""
+    """An engine whose run is already done (``run_replication`` asks for ``run``, ``release`` and ``horizon_s``)."""
 
     def __init__(self, log, horizon_s: float) -> None:
         self._log, self.horizon_s = log, horizon_s
 
     def run(self):
         return self._log
+
+    def release(self) -> None:
+        """``Engine.release``: the log is reused by later rounds, so nothing is let go."""
 
 
 def main(argv=None) -> int:

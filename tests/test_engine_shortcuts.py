@@ -228,3 +228,32 @@ def test_requests_run_without_their_own_event_as_they_would_with_it(big_ctx, mon
     np.testing.assert_array_equal(a.clear_s, b.clear_s)
     assert [u.trips for u in a.units] == [u.trips for u in b.units]
     assert a.patrol_intervals == b.patrol_intervals and a.end_s == b.end_s
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_calls_counted_by_day_are_the_calls_made_before_each_decision(in_order):
+    """``Duty._count_calls`` finds the calls made before ``t`` by binary search when call times are in
+    order (as ``sample_incidents`` makes them) and by a pass otherwise: either way, after each
+    decision time the counts per (area, day) are those of every call made before it."""
+    from types import SimpleNamespace
+
+    from sim.engine.duty import DAY_S, Duty
+
+    rng = np.random.default_rng(4)
+    call_s = rng.uniform(0, 6 * DAY_S, 2000)
+    call_s[100:110] = call_s[100]                    # equal call times, and two at a decision time below
+    call_s[500] = call_s[501] = 2 * DAY_S
+    call_s = np.sort(call_s)
+    if not in_order:
+        call_s[[10, 900]] = call_s[[900, 10]]
+    place = rng.integers(0, 5, call_s.size).tolist()
+    area_of_place = np.array([0, 1, 1, 0, 1])
+    duty = SimpleNamespace(_counted=0, _call_arr=None, _call_s=call_s.tolist(), _place=place, n_scope=2,
+                           area_of_place=area_of_place, calls_by_day=np.zeros((2, 6)), _calls_in_order=True)
+    for t in (0.0, 0.5 * DAY_S, 2 * DAY_S, 2 * DAY_S, 3.25 * DAY_S, 7 * DAY_S):
+        Duty._count_calls(duty, t)
+        made = np.flatnonzero(np.cumprod(call_s < t))     # the calls before the first one at t or later
+        want = np.zeros((2, 6))
+        np.add.at(want, (area_of_place[np.asarray(place)[made]], (call_s[made] // DAY_S).astype(int)), 1)
+        np.testing.assert_array_equal(duty.calls_by_day, want)
+    assert duty._calls_in_order is in_order

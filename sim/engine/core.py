@@ -315,6 +315,28 @@ class Engine(Trips, OtherWork):
         self.queue[:] = keep             # a sorted list is a heap
 
     # ------------------------------------------------------------------ run
+    def release(self) -> None:
+        """Break the engine's reference cycles once its log is taken: the engine is unusable after.
+
+        The engine and its collaborators refer to each other (callbacks, the shift process's
+        generator, components that hold the engine's other components), so when dropped
+        they are cyclic garbage: the collection that ends a replication
+        (``sim.engine.collector.world_frozen``) then visits every object of the engine, some
+        60 ms a simulated year of the default town. Emptying the attributes of the engine and
+        of the collaborators it made (the clock, the dispatch index and search, movement,
+        circuits, duty and its rejoin, encirclement) leaves nothing of it that reference
+        counting cannot free. The log keeps what it holds (units, circuits, intervals, ...);
+        objects the engine was given (scenario settings, travel tables) are not touched.
+        ``run_replication`` calls it; a caller that inspects the engine after ``run`` does not.
+        """
+        duty = self.__dict__.get("duty")
+        own = (self.__dict__.get("env"), self.__dict__.get("index"), self.__dict__.get("move"),
+               self.__dict__.get("search"), self.__dict__.get("circuits"), duty,
+               getattr(duty, "rejoin", None), self.__dict__.get("encircle"), self)
+        for obj in own:
+            if obj is not None and hasattr(obj, "__dict__"):
+                obj.__dict__.clear()
+
     def run(self) -> EngineLog:
         """Run the replication to the horizon and drain it; the engine's log.
 

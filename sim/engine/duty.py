@@ -112,6 +112,7 @@ class Duty:
         self._call_s, self._place = call_s, place
         self._counted = 0            # calls counted into calls_by_day so far
         self._call_arr: np.ndarray | None = None
+        self._calls_in_order = True  # call times ascending (checked with the arrays): counted by binary search
         self.staffing_log: list[dict] = []
         self._wants: dict = {}       # level -> per unit: where its duty puts it (see wants)
         self._on_duty_at: dict = {}  # levels -> (officers on duty, patrol units per kind): see _on_duty
@@ -224,9 +225,16 @@ class Duty:
         k = self._counted
         if self._call_arr is None:         # once per run: the columns as arrays
             self._call_arr = np.asarray(self._call_s, np.float64)
+            self._calls_in_order = bool(np.all(self._call_arr[1:] >= self._call_arr[:-1]))
         calls = self._call_arr
-        late = np.flatnonzero(calls[k:] >= t)   # counted: the calls from k up to the first made at t or later
-        j = k + int(late[0]) if late.size else calls.size
+        # counted: the calls from k up to the first made at t or later; with call times in order (as
+        # sample_incidents makes them) a binary search, not a pass over every call left (15-20 ms a
+        # simulated year of the default town)
+        if self._calls_in_order:
+            j = max(k, int(np.searchsorted(calls, t, side="left")))
+        else:
+            late = np.flatnonzero(calls[k:] >= t)
+            j = k + int(late[0]) if late.size else calls.size
         if j > k:
             area = (self.area_of_place[np.asarray(self._place[k:j], np.int64)].astype(np.int64)
                     if self.n_scope > 1 else np.zeros(j - k, np.int64))

@@ -208,7 +208,7 @@ class Rejoin:
         node = st.at_node
         st.circuit, st.circuit_key = circuit, key
         dst = join_at.table[node]               # Movement.join_circuit, _start_leg (TravelOracle.time, metres)
-        t_end = t + (0.0 + float(time_m[node, dst])) * scale
+        t_end = t + (0.0 + time_m.item(node, dst)) * scale
         tau = circuit.tau_at(dst)
         if t_end <= t:
             # a drive of no length (it cleared on its circuit): Movement.sync ends it at once, booking
@@ -220,7 +220,7 @@ class Rejoin:
             self.index.on_circuit(st.uid, seg, t_end, tau)
             return
         st.moving = LEG
-        st.leg = Leg(node, dst, t, 0.0, t_end, float(metres_from(node)[dst]), False, scale)
+        st.leg = Leg(node, dst, t, 0.0, t_end, metres_from(node).item(dst), False, scale)
         # DispatchIndex.refresh of the drive, its values at hand
         self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg)
 
@@ -239,7 +239,7 @@ class Rejoin:
         table = join_at.table
         dst = table[node] if table is not None else join_at[node]
         if time_m is not None:
-            travel_s, metres = float(time_m[node, dst]), float(metres_from(node)[dst])
+            travel_s, metres = time_m.item(node, dst), metres_from(node).item(dst)
         else:
             travel_s, metres = self.travel[st.mode].oracle.time_and_metres(node, dst)
         t_end = t + (wait + travel_s) * scale

@@ -190,8 +190,9 @@ class UnitSearch(LargeGraphSearch):
         mode = st.mode
         target = self._target_of[mode][place]
         T = self._T[mode]
-        # float(): the sums and comparisons that follow are several times faster on Python floats
-        return wait + (float(T[node, target]) if T is not None else self._time[mode](
+        # .item(): a Python float (the sums and comparisons that follow are several times faster on
+        # them), without the numpy scalar that float(T[node, target]) makes first
+        return wait + (T.item(node, target) if T is not None else self._time[mode](
             node, target, limit_s=limit_s - wait - self._extra_of[mode][place] + 1e-3)) \
             + self._extra_of[mode][place]
 
@@ -315,7 +316,7 @@ class UnitSearch(LargeGraphSearch):
                 st = units[u]
                 node, wait = off[u] = self.where(st, t)
                 mode = st.mode
-                e = eta[u] = wait + float(T[mode][node, target_of[mode][place]]) + extra_of[mode][place]
+                e = eta[u] = wait + T[mode].item(node, target_of[mode][place]) + extra_of[mode][place]
                 if best < 0 or e < best_eta or (e == best_eta and u < best):
                     ahead.append((e, u))
         else:                      # no unit located here: the Located reads the kernel's arrays alone

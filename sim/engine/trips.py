@@ -59,7 +59,7 @@ class Trips:
         target = target_of[place]
         if eta_s is None:
             # TravelOracle.time, read from the full matrix
-            resp_s = float(T[node, target]) if T is not None else oracle.time(node, target)
+            resp_s = T.item(node, target) if T is not None else oracle.time(node, target)
             if not resp_s < INF:
                 oracle.route(node, target)      # raises the one-line "no route" error
             eta = wait + resp_s + extra_of[place]
@@ -71,7 +71,7 @@ class Trips:
             row = rows.get(node)
             if row is None:
                 row = rows[node] = oracle.metres_from(node)
-            metres = float(row[target]) + offset_of[place]
+            metres = row.item(target) + offset_of[place]
         else:
             metres = oracle.metres(node, target) + offset_of[place]
         # the cross-area flag is the one thing a dispatch asks of the beats (patrol units only)

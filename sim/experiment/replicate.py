@@ -67,6 +67,7 @@ def _replication(ctx: Context, replication: int, progress) -> ReplicationOutput:
     if progress is not None:
         report_simulated_time(engine, progress)
     log = engine.run()
+    engine.release()           # reference counting frees it: the collection that ends the replication skips it
     with collector_paused():
         return replication_output(ctx, log, replication)
 
