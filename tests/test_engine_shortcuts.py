@@ -257,3 +257,35 @@ def test_calls_counted_by_day_are_the_calls_made_before_each_decision(in_order):
         np.add.at(want, (area_of_place[np.asarray(place)[made]], (call_s[made] // DAY_S).astype(int)), 1)
         np.testing.assert_array_equal(duty.calls_by_day, want)
     assert duty._calls_in_order is in_order
+
+
+def test_the_cordon_skips_its_scan_for_unlocated_drives_only_when_there_are_none(small_town_dict):
+    """The cordon locates the units on a drive that the dispatch search left unlocated; when the
+    search's compiled call reports none (``UnitSearch.drives_unlocated``) it skips the scan for them.
+    Forcing the scan after every search must give the same run, on a force where both happen."""
+    ctx = prepare(scenario_from_dict(small_town_dict(
+        force={"total_officers": 200, "teams": 4}, demand={"incidents_per_day": 300}, horizon_days=2,
+        encirclement={"radius_m": 400.0, "roads": "all"})), quiet=True)
+    rep = replication_seed(ctx.scenario.seed, 0)
+    inc = sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s)
+    logs, seen = [], []
+    for force_scan in (False, True):
+        engine = make_engine(ctx, inc, rep)
+        search = engine.search
+        assert search.compiled and engine.encircle is not None
+        compiled, counts = search._search_compiled, []
+
+        def wrapped(*args, _compiled=compiled, _search=search, _force=force_scan, _counts=counts, **kw):
+            got = _compiled(*args, **kw)
+            _counts.append(_search.drives_unlocated)
+            if _force:
+                _search.drives_unlocated = 10**6
+            return got
+        search._search_compiled = wrapped
+        logs.append(engine.run())
+        seen.append(counts)
+    assert sum(c == 0 for c in seen[0]) > 100 and sum(c > 0 for c in seen[0]) > 5     # both cases happened
+    a, b = logs
+    assert np.isfinite(a.encircle_s).sum() > 20
+    np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
+    assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s

@@ -142,3 +142,32 @@ def test_the_first_best_from_the_least_bound_changes_no_choice_even_on_ties(seed
         assert (got[0], got[1]) == want
         ties += want[0] >= 0 and want[0] % 2 == 0 and want[0] + 1 < n_units and code[want[0] + 1] == 1
     assert ties > 0          # the tied pairs were exercised
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_cordons_direct_call_gives_the_dispatchers_answers_bit_for_bit(seed):
+    """``Encirclement`` calls ``cordon_of_free_units`` through ``K.direct`` as well: the same cordon
+    seconds, and the same rows written (units the search skipped, located on their circuit)."""
+    rng = np.random.default_rng(100 + seed)
+    n_modes = 1 + seed % 3
+    n_units, n_nodes = int(rng.integers(5, 60)), 40
+    code, ui, uf, flat, seg, te, out, bounds, *times = _state(rng, n_units, n_nodes, 25, n_modes)
+    slot = ui[:, K.MODE].copy()
+    K.compile_cordon_once()
+    entry = None
+    for _ in range(30):
+        # where the search left each unit: skipped on its circuit, or located at a node
+        out[1] = np.where((code == 1) & (rng.random(n_units) < 0.6), K.SKIPPED, rng.integers(0, n_nodes, n_units))
+        out[2] = rng.uniform(0, 30, n_units)
+        n_exits = int(rng.integers(1, 8))
+        targets = rng.integers(0, n_nodes, (n_modes, n_exits)).astype(np.int64)
+        extras = rng.uniform(0, 40, (n_modes, n_exits))
+        rows = out.copy()
+        args = (float(rng.uniform(0, 9000)), code, ui, uf, flat, seg, out, slot, targets, extras, *times)
+        a = K.cordon_of_free_units(*args)
+        rows_a, out[:] = out.copy(), rows
+        if entry is None:
+            entry = K.direct(K.cordon_of_free_units, args)
+            assert entry is not K.cordon_of_free_units
+        b = entry(*args)
+        assert repr(a) == repr(b) and rows_a.tobytes() == out.tobytes()

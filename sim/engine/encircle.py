@@ -155,6 +155,9 @@ class Encirclement:
             self._times = tuple(times + [times[0]] * (K.MODE_SLOTS - len(times)))
             self._exit_rows: dict = {}     # open exits (bytes, or the place) -> targets and walks per mode
             self._circuits = CircuitOrder(index)    # the best-first form's circuits by bound per exit place
+            # cordon_of_free_units' compiled code for the argument types of this engine (K.direct): the
+            # arrays may be replaced by larger ones, never by ones of another type
+            self._full_walk = None
             K.compile_cordon_once()
             load_lazy_cordon()
 
@@ -259,12 +262,16 @@ class Encirclement:
         located = search.located
         if isinstance(located, Located) and search.located_t == t:
             off = located.off
+            # the search left no unit on a drive unlocated (the common case): none to find below
+            scan = search.drives_unlocated > 0
         else:                   # the rows are another time's: every free unit located here
             off = {}
             node[code > 0] = -1.0
-        for u in np.flatnonzero((node == -1.0) & (code > 0)).tolist():
-            hit = off.get(u)
-            node[u], wait[u] = hit if hit is not None else self.where(self.units[u], t)
+            scan = True
+        if scan:
+            for u in np.flatnonzero((node == -1.0) & (code > 0)).tolist():
+                hit = off.get(u)
+                node[u], wait[u] = hit if hit is not None else self.where(self.units[u], t)
         hit = self._exit_rows.get(key)
         if hit is None:         # per mode, the node driven to for each exit and the walk from it
             hit = self._exit_rows[key] = [
@@ -281,8 +288,12 @@ class Encirclement:
                               c.bounds, n_circ, c.order, c.order_n, c.owner, *self._times)
             if got == got:      # nan: an arrival with no order, the full walk below decides
                 return got
-        return K.cordon_of_free_units(float(t), code, *search.circuit_arrays, self._slot, targets, extras,
-                                      *self._times)
+        args = (float(t), code, *search.circuit_arrays, self._slot, targets, extras, *self._times)
+        walk = self._full_walk
+        if walk is None:        # the dispatcher once, then its compiled code for these types (kernels.direct)
+            walk = K.cordon_of_free_units
+            self._full_walk = K.direct(walk, args)
+        return walk(*args)
 
     def _cut_cordon_s(self, avail: np.ndarray, on_circuit: np.ndarray, todo_arr: np.ndarray, t: float
                       ) -> float:

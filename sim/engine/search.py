@@ -94,6 +94,9 @@ class UnitSearch(LargeGraphSearch):
             self._where_now = Located(self._out[1], self._out[2], K.locate_on_circuit)
             self._kernel_version, self._kernel_args = -1, ()
             self._kernel = None        # nearest_unit's compiled code for the current arguments (K.direct)
+            # units on a drive the last compiled call left unlocated (node -1 in ``where_rows``, or
+            # located here in Python): when none, the cordon finds nothing to locate (``Encirclement``)
+            self.drives_unlocated = 0
             index.keep_bounds_by_place()
             K.compile_once()
         # large graphs, every mode on the kernel backend: the best-first walk compiled (``_best_first_compiled``)
@@ -303,6 +306,7 @@ class UnitSearch(LargeGraphSearch):
             kernel = nearest_unit
         best, best_eta, checked_first, drive_lb, drives, best_node, best_wait, first_checked = kernel(
             place, tf, is_backup, *self._kernel_args)
+        self.drives_unlocated = drives
         if self._kernel is None and type(place) is int:
             self._kernel = K.direct(nearest_unit, (place, tf, is_backup) + self._kernel_args)
         # units on a drive the call did not locate, if one could win (else _could_win finds none)
