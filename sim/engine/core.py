@@ -29,6 +29,7 @@ from sim.engine.encircle import EncircleSettings, Encirclement
 from sim.engine.event import Call, call_with_args
 from sim.engine.log import EngineLog
 from sim.engine.dispatch_index import DispatchIndex
+from sim.engine.join_tables import metres_reader
 from sim.engine.search import UnitSearch
 from sim.engine.trips import MAX_DRAIN_S, Trips
 from sim.engine.units import BUSY, OFF, ModeTravel, Movement, UnitState
@@ -101,11 +102,12 @@ class Engine(Trips, OtherWork):
         self._extra_of = {m: extra_s[m].astype(float).tolist() for m in travel}
         self._offset_m = city.place_offset_m
         self.travel = travel
-        # per mode: the full time matrix (None on large graphs) and the metres rows read so far
         # per mode, what sending a unit reads (``Trips._send``), one look-up: the node driven to per
-        # place, the full time matrix (None on large graphs), the metres rows read so far, the
-        # metres and seconds walked from that node per place, and the oracle
-        self._trip_of = {m: (self._target_of[m], travel[m].oracle.time_matrix, {},
+        # place, the full time matrix (None on large graphs), the metres of a pair read from the
+        # all-pairs table (``join_tables.metres_reader``; None without a full matrix), the metres
+        # and seconds walked from that node per place, and the oracle
+        self._trip_of = {m: (self._target_of[m], travel[m].oracle.time_matrix,
+                             metres_reader(travel[m].oracle) if travel[m].oracle.time_matrix is not None else None,
                              city.place_offset_m[m].astype(float).tolist(), self._extra_of[m], travel[m].oracle)
                          for m in travel}
         self._drain_end_s = horizon_s + MAX_DRAIN_S    # the drain stops here: no arrival recorded after it

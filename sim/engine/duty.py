@@ -238,7 +238,10 @@ class Duty:
         if j > k:
             area = (self.area_of_place[np.asarray(self._place[k:j], np.int64)].astype(np.int64)
                     if self.n_scope > 1 else np.zeros(j - k, np.int64))
-            np.add.at(self.calls_by_day, (area, (calls[k:j] // DAY_S).astype(np.int64)), 1)   # whole counts: any order
+            # whole counts (exact in floats, any order): one bincount over (area, day), not np.add.at per call
+            by_day = self.calls_by_day
+            cell = area * by_day.shape[1] + (calls[k:j] // DAY_S).astype(np.int64)
+            by_day += np.bincount(cell, minlength=by_day.size).reshape(by_day.shape)
         self._counted = j
 
     def decide_levels(self, t: float) -> None:

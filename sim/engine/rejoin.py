@@ -34,14 +34,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import shift_kernels as SK
-from sim.engine.join_tables import JoinTables
+from sim.engine.join_tables import JoinTables, metres_reader
 from sim.engine.units import BUSY, CIRCUIT, LEG, PATROL, STILL, Leg, UnitState
 from sim.kinds import Role
 
 RESERVE = Role.RESERVE
 DAY_S = 86_400.0
 # plan tuple fields (see _plan)
-KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_FROM, SCALE, ROW = range(9)
+KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW = range(9)
 
 
 class Rejoin:
@@ -64,6 +64,7 @@ class Rejoin:
         self.tables = JoinTables(self.index.flat)
         self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
         self._plan_lists: dict = {}             # (level, period) -> per unit its plan or None
+        self._metres_of: dict = {}              # mode -> metres of a pair (join_tables.metres_reader)
         self.batched = self.one_by_one = 0      # units switched at shift changes: in batches, one by one
         # the batch of the shift change under way (shift_change fills it, flush empties it)
         self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns), flat
@@ -201,7 +202,7 @@ class Rejoin:
         if plan is None:
             plan = self._plan(st, level, period)
         st.level = level
-        key, st.beat, circuit, join_at, seg, time_m, metres_from, scale, row = plan
+        key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row = plan
         if row < 0:
             self._drive(st, plan, st.at_node, 0.0, t, False)
             return
@@ -220,7 +221,7 @@ class Rejoin:
             self.index.on_circuit(st.uid, seg, t_end, tau)
             return
         st.moving = LEG
-        st.leg = Leg(node, dst, t, 0.0, t_end, metres_from(node).item(dst), False, scale)
+        st.leg = Leg(node, dst, t, 0.0, t_end, metres_of(node, dst), False, scale)
         # DispatchIndex.refresh of the drive, its values at hand
         self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg)
 
@@ -233,13 +234,13 @@ class Rejoin:
         trace, whose ``on_change`` records every change). Without a full matrix the drive's seconds and
         metres come from one look-up of the pair (``TravelOracle.time_and_metres``).
         """
-        key, _, circuit, join_at, seg, time_m, metres_from, scale, _ = plan
+        key, _, circuit, join_at, seg, time_m, metres_of, scale, _ = plan
         st.circuit, st.circuit_key = circuit, key
         # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
         table = join_at.table
         dst = table[node] if table is not None else join_at[node]
         if time_m is not None:
-            travel_s, metres = time_m.item(node, dst), metres_from(node).item(dst)
+            travel_s, metres = time_m.item(node, dst), metres_of(node, dst)
         else:
             travel_s, metres = self.travel[st.mode].oracle.time_and_metres(node, dst)
         t_end = t + (wait + travel_s) * scale
@@ -260,8 +261,8 @@ class Rejoin:
 
         The circuit is built here when first needed, as ``Duty.apply`` builds it (same order).
         ``time_m`` is the mode's full time matrix (``TravelOracle.time`` reads it; None on
-        large graphs, where the oracle is called), ``metres_from`` the oracle's cached rows
-        (``TravelOracle.metres`` on a graph with a full matrix). ``ROW``: the plan's row in the
+        large graphs, where the oracle is called), ``metres_of(source, target)`` the metres of a
+        pair on a graph with a full matrix (``join_tables.metres_reader``; None without one). ``ROW``: the plan's row in the
         stacked join tables (``JoinTables``), -1 if it takes the per-unit path.
         """
         key = (st.uid, level, period)
@@ -271,8 +272,11 @@ class Rejoin:
         o = mt.oracle
         seg = self._seg_of[key]
         row = self.tables.add_plan(join_at.table, seg, st.mode, o.time_matrix, mt.patrol_scale, o)
+        metres_of = self._metres_of.get(st.mode)
+        if metres_of is None and o.time_matrix is not None:
+            metres_of = self._metres_of[st.mode] = metres_reader(o)
         plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
-                                   o.time_matrix, o.metres_from, mt.patrol_scale, row)
+                                   o.time_matrix, metres_of, mt.patrol_scale, row)
         self._plan_list(level, period)[st.uid] = plan
         return plan
 
@@ -317,9 +321,9 @@ class Rejoin:
         move, leg_cls = self.move, Leg
         zero = False
         nodes, dsts = out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist()
-        # each drive's metres: read by the compiled switch, else row by row (TravelOracle.metres_from)
+        # each drive's metres: read by the compiled switch, else pair by pair (join_tables.metres_reader)
         metres = out_f[:, SK.O_METRES].tolist() if tables.all_metres else \
-            [float(plan[METRES_FROM](node)[dst]) for plan, node, dst in zip(plans, nodes, dsts)]
+            [plan[METRES_OF](node, dst) for plan, node, dst in zip(plans, nodes, dsts)]
         # The anchor (anchor_t, anchor_tau) is not written: Movement.sync of an ended drive would
         # set it, but a unit on a drive has it read by nothing before Movement.sync of the new
         # drive sets it afresh; the patrol interval it closes has it (the placeholders above)

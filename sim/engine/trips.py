@@ -54,8 +54,8 @@ class Trips:
                 move.leave_patrol(st, t)
         elif status is STATION:
             move.account_idle(st, t)
-        # the mode's per-place targets, time matrix, metres rows read so far, walks and oracle
-        target_of, T, rows, offset_of, extra_of, oracle = self._trip_of[st.mode]
+        # the mode's per-place targets, time matrix, metres reader, walks and oracle
+        target_of, T, metres_of, offset_of, extra_of, oracle = self._trip_of[st.mode]
         target = target_of[place]
         if eta_s is None:
             # TravelOracle.time, read from the full matrix
@@ -67,11 +67,8 @@ class Trips:
             eta = eta_s
             if not eta < INF:
                 oracle.route(node, target)      # raises the one-line "no route" error
-        if T is not None:           # TravelOracle.metres, from the metres rows read so far
-            row = rows.get(node)
-            if row is None:
-                row = rows[node] = oracle.metres_from(node)
-            metres = row.item(target) + offset_of[place]
+        if metres_of is not None:   # TravelOracle.metres, read from the all-pairs metres
+            metres = metres_of(node, target) + offset_of[place]
         else:
             metres = oracle.metres(node, target) + offset_of[place]
         # the cross-area flag is the one thing a dispatch asks of the beats (patrol units only)
