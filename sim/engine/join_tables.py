@@ -122,4 +122,3 @@ def metres_reader(oracle):
         return table.item
     metres_from = oracle.metres_from
     return lambda source, target: metres_from(source).item(target)
-
