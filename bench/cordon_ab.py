@@ -7,7 +7,7 @@ Runs the default town (``--days``, one replication, ``force.total_officers`` fro
 ``--officers``) and keeps, at every major incident's cordon over full time matrices, the
 arguments of the compiled call (``Encirclement._compiled_cordon_s``: the units' state and
 the search's rows after the units on a drive were located). Then replays every kept cordon,
-in the run's order, with the old kernel (``kernels.cordon_of_free_units``: every free unit
+in the run's order, with the old kernel (``cordon_kernels.cordon_of_free_units``: every free unit
 at every exit) and the best-first one (``cordon_lazy.sort_circuits`` then ``lazy_cordon``,
 the sorted circuits kept across the cordons as in a run, so their sorting is counted),
 alternately, ``--rounds`` times, each call on fresh copies of the rows both write into;
@@ -60,6 +60,7 @@ def capture(officers: int, days: float) -> tuple[list, dict]:
 def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int, int, int]:
     """Total ns of one side over the kept cordons, in their order, how many answers differ from the old, and
     the units the search skipped and the side located (summed over the cordons)."""
+    from sim.engine import cordon_kernels as CK
     from sim.engine import kernels as K
     from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
 
@@ -75,7 +76,7 @@ def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int,
             evict.sum()
         c0 = time.perf_counter_ns()
         if side == "old":
-            got = K.cordon_of_free_units(t, code, ui, uf, flat, seg, o, slot, targets, extras, *times)
+            got = CK.cordon_of_free_units(t, code, ui, uf, flat, seg, o, slot, targets, extras, *times)
         else:
             sort_circuits(order, order_n, places, bounds, n_circ)
             got = lazy_cordon(t, code, ui, uf, flat, seg, o, slot, places, targets, extras, bounds, n_circ, order,
@@ -85,7 +86,7 @@ def replay(kept: list, side: str, evict: np.ndarray | None) -> tuple[float, int,
         skipped += int(was.sum())
         located += int((was & (o[1] != K.SKIPPED)).sum())
         if side == "new":
-            want = K.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
+            want = CK.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
             bad += not (got == want or (got != got and want != want))
     return total, bad, skipped, located
 
@@ -146,7 +147,7 @@ def in_engine(officers: int, days: float, rounds: int) -> dict:
 
 
 def main(argv=None) -> int:
-    from sim.engine import kernels as K
+    from sim.engine import cordon_kernels as CK
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--officers", default="240,1920")
@@ -157,7 +158,7 @@ def main(argv=None) -> int:
     ap.add_argument("--in-engine", action="store_true", help="time the cordon call by call inside engine runs "
                     "(in_engine) instead of replaying")
     args = ap.parse_args(argv)
-    K.compile_cordon_once()
+    CK.compile_cordon_once()
     if args.in_engine:
         print(f"# python bench/cordon_ab.py {' '.join(argv if argv is not None else sys.argv[1:])}")
         print(f"{'officers':>8} {'cordons':>7} | {'old us':>7} {'best-first us':>13} {'old/new':>7} | "

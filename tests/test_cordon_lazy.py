@@ -4,7 +4,7 @@ Two checks. (1) Random states of units, circuits and small integer time matrices
 ties are everywhere (between exact times, and between a bound and an exact time, with
 bounds as tight as the exact time): the answer must be the full walk's
 (``greedy_cordon_s`` over every free unit at every exit, rows in unit order) and the old
-kernel's (``kernels.cordon_of_free_units``), bit for bit; a tie taken in another order
+kernel's (``cordon_kernels.cordon_of_free_units``), bit for bit; a tie taken in another order
 changes which unit holds which exit and so the answer. (2) Every cordon of real runs of the
 default town at 240 and 1,920 officers, against the old kernel on the same state.
 """
@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from sim.engine import encircle as E
+from sim.engine import cordon_kernels as CK
 from sim.engine import kernels as K
 from sim.engine.cordon_lazy import lazy_cordon, sort_circuits
 from sim.engine.encircle import greedy_cordon_s
@@ -133,7 +134,7 @@ def test_best_first_equals_the_full_walk_on_random_states_with_ties():
         state, eta = _state(rng)
         t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, owner, times = state
         want = greedy_cordon_s(eta) if eta.shape[0] else (0.0 if places.size == 0 else np.inf)
-        old = K.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
+        old = CK.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
         got = _lazy(state)
         assert old == want
         assert got == want, (eta, got, want)
@@ -158,7 +159,7 @@ def test_every_cordon_of_the_default_town_is_the_old_kernels(monkeypatch, office
 
     def both(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, order, order_n,
              owner, *times):
-        want = K.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
+        want = CK.cordon_of_free_units(t, code, ui, uf, flat, seg, out.copy(), slot, targets, extras, *times)
         before = out[1].copy()
         got = lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, order,
                           order_n, owner, *times)

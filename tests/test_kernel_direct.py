@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine import cordon_kernels as CK
 from sim.engine import kernels as K
 
 
@@ -153,7 +154,7 @@ def test_the_cordons_direct_call_gives_the_dispatchers_answers_bit_for_bit(seed)
     n_units, n_nodes = int(rng.integers(5, 60)), 40
     code, ui, uf, flat, seg, te, out, bounds, *times = _state(rng, n_units, n_nodes, 25, n_modes)
     slot = ui[:, K.MODE].copy()
-    K.compile_cordon_once()
+    CK.compile_cordon_once()
     entry = None
     for _ in range(30):
         # where the search left each unit: skipped on its circuit, or located at a node
@@ -164,10 +165,10 @@ def test_the_cordons_direct_call_gives_the_dispatchers_answers_bit_for_bit(seed)
         extras = rng.uniform(0, 40, (n_modes, n_exits))
         rows = out.copy()
         args = (float(rng.uniform(0, 9000)), code, ui, uf, flat, seg, out, slot, targets, extras, *times)
-        a = K.cordon_of_free_units(*args)
+        a = CK.cordon_of_free_units(*args)
         rows_a, out[:] = out.copy(), rows
         if entry is None:
-            entry = K.direct(K.cordon_of_free_units, args)
-            assert entry is not K.cordon_of_free_units
+            entry = K.direct(CK.cordon_of_free_units, args)
+            assert entry is not CK.cordon_of_free_units
         b = entry(*args)
         assert repr(a) == repr(b) and rows_a.tobytes() == out.tobytes()

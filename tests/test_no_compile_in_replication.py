@@ -53,7 +53,7 @@ def test_a_replication_compiles_nothing_after_load_loops():
     # the loops the replication calls were among those loaded (the check looked at something)
     for name in ("sim.engine.kernels.nearest_unit", "sim.engine.shift_kernels.switch_circuits",
                  "sim.network.metres_jit.metres_row_in_edges", "sim.network.paths_jit.tour_from_pred",
-                 "sim.network.nearest_jit.nearest_of_set", "sim.engine.kernels.cordon_from_matrix",
-                 "sim.engine.kernels.cordon_of_free_units", "sim.engine.cordon_lazy.lazy_cordon",
+                 "sim.network.nearest_jit.nearest_of_set", "sim.engine.cordon_kernels.cordon_from_matrix",
+                 "sim.engine.cordon_kernels.cordon_of_free_units", "sim.engine.cordon_lazy.lazy_cordon",
                  "sim.visibility_kernel._both"):
         assert before.get(name), name

@@ -1,6 +1,6 @@
 """The greedy cordon over full time matrices, best first: exact arrivals read only for pairs that can win.
 
-Why: ``kernels.cordon_of_free_units`` reads every free unit's arrival at every open exit
+Why: ``cordon_kernels.cordon_of_free_units`` reads every free unit's arrival at every open exit
 (at 1,920 officers about 270 free units by 9 exits: some 2,400 random reads from matrices
 of megabytes, and every unit the dispatch search skipped located on its circuit) although
 the greedy walk keeps only one pair per exit, mostly of the nearest few units. Its fixed
@@ -30,9 +30,9 @@ bound entry (or one behind it in its exit's sorted list) with a key above it (a 
 equal to its time sorts before it: kind 0 first, and is resolved first), so its time is
 larger; exact entries of equal time come in (unit, exit) order, the row-major order of the
 full walk's stable sort. So the pairs kept, and the answer, are the full walk's, bit for
-bit: the same arrivals (``kernels.cordon_from_matrix``'s additions in its order), the same
+bit: the same arrivals (``cordon_kernels.cordon_from_matrix``'s additions in its order), the same
 ties. An exit held drops its list for good; a unit taken is skipped by every list. A nan
-arrival (no order) returns nan: the caller then takes ``kernels.cordon_of_free_units``.
+arrival (no order) returns nan: the caller then takes ``cordon_kernels.cordon_of_free_units``.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def extend_order(order, order_n, p, bounds, n_circ):
 @njit(cache=True, nogil=True)
 def lazy_cordon(t, code, ui, uf, flat, seg, out, slot, places, targets, extras, bounds, n_circ, order, order_n,
                 owner, times0, times1, times2, times3):
-    """Seconds until every exit in ``places`` is held (``kernels.cordon_of_free_units``' answer), best first.
+    """Seconds until every exit in ``places`` is held (``cordon_kernels.cordon_of_free_units``' answer), best first.
 
     The arguments of ``cordon_of_free_units`` plus: ``places`` the open exits (places, in
     ``targets``' column order), ``bounds`` the place-major circuit bounds (column ``s + 1``

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.engine import cordon_kernels as CK
 from sim.engine import kernels as K
 from sim.engine.cordon import SLOTS as CORDON_SLOTS
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
@@ -90,7 +91,7 @@ class _RoadEnds:
     ``exit_places`` computes the distance of every node to the place; a road leaves the
     circle only if its inner end is within the radius, so only the roads whose inner end
     lies in the strip ``x0 ± radius`` (plus a metre, against rounding) are looked at, with
-    the same ``hypot`` of the same differences: the same exits (compiled: ``kernels.exits_in_strip``).
+    the same ``hypot`` of the same differences: the same exits (compiled: ``cordon_kernels.exits_in_strip``).
     """
 
     def __init__(self, graph, road_mask: np.ndarray | None) -> None:
@@ -102,10 +103,10 @@ class _RoadEnds:
         self.v = np.ascontiguousarray(v[order], np.int64)
         self.xu, self.yu = (np.ascontiguousarray(a[u][order], np.float64) for a in (x, y))
         self.xv, self.yv = (np.ascontiguousarray(a[v][order], np.float64) for a in (x, y))
-        K.compile_cordon_once()
+        CK.compile_cordon_once()
 
     def exits(self, place: int, radius_m: float) -> np.ndarray:
-        return K.exits_in_strip(self.xu, self.yu, self.xv, self.yv, self.v, float(self.x[place]),
+        return CK.exits_in_strip(self.xu, self.yu, self.xv, self.yv, self.v, float(self.x[place]),
                                 float(self.y[place]), float(radius_m))
 
 
@@ -158,7 +159,7 @@ class Encirclement:
             # cordon_of_free_units' compiled code for the argument types of this engine (K.direct): the
             # arrays may be replaced by larger ones, never by ones of another type
             self._full_walk = None
-            K.compile_cordon_once()
+            CK.compile_cordon_once()
             load_lazy_cordon()
 
     def exits(self, place: int) -> np.ndarray:
@@ -241,7 +242,7 @@ class Encirclement:
 
         Every unit on a circuit or at a fixed node was located by the dispatch search a moment
         ago, at the same ``t``, in its arrays (``UnitSearch.where_rows``: node, wait), or skipped
-        as unable to win (``kernels.cordon_of_free_units`` locates those on their circuit). The
+        as unable to win (``cordon_kernels.cordon_of_free_units`` locates those on their circuit). The
         free units those rows leave unlocated (node -1: on a drive) are written into them here, in
         unit order: where the search located them in Python (``located.off``), else located now
         (``Movement.where``, which may end a drive). When no search ran at ``t`` (a request held
@@ -251,7 +252,7 @@ class Encirclement:
 
         With fewer than ``LAZY_FROM_FREE`` free units (a few dozen units and a handful of exits)
         the whole matrix costs less than the bounds that would prune it: every pair is read
-        (``kernels.cordon_of_free_units``). From there on the walk is best first
+        (``cordon_kernels.cordon_of_free_units``). From there on the walk is best first
         (``sim.engine.cordon_lazy.lazy_cordon``): the same answer, bit for bit, reading only the
         pairs that can win an exit before it is held; the units the search skipped and this walk
         does not read stay unlocated (``SKIPPED``), which the ``Located`` of the search handles
@@ -291,7 +292,7 @@ class Encirclement:
         args = (float(t), code, *search.circuit_arrays, self._slot, targets, extras, *self._times)
         walk = self._full_walk
         if walk is None:        # the dispatcher once, then its compiled code for these types (kernels.direct)
-            walk = K.cordon_of_free_units
+            walk = CK.cordon_of_free_units
             self._full_walk = K.direct(walk, args)
         return walk(*args)
 

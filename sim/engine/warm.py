@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine import cordon_kernels as CK
 from sim.engine import kernels as K
 from sim.engine import shift_kernels as SK
 
@@ -22,7 +23,7 @@ from sim.engine import shift_kernels as SK
 def load_loops() -> None:
     """``compile_once``, ``compile_cordon_once``, the best-first cordon and the shift change's loop (no-ops once loaded)."""
     K.compile_once()
-    K.compile_cordon_once()
+    CK.compile_cordon_once()
     load_lazy_cordon()
     from sim import circuit_jit as CJ                # circuits' builds (sim.patrol) on full time matrices
     if not CJ.bound_from_nodes.signatures:

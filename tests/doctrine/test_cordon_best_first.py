@@ -3,7 +3,7 @@
 - ``best_first_cordon_s`` (sim/engine/cordon.py, the kernel backend): (unit, exit) pairs
   taken best first by lower bounds, A* pair searches only where a bound comes first;
 - ``CompiledCordon`` (the same walk in one compiled call, ``sim.engine.cordon_jit``);
-- ``kernels.cordon_from_matrix`` (full time matrices): the whole assignment compiled;
+- ``cordon_kernels.cordon_from_matrix`` (full time matrices): the whole assignment compiled;
 - ``_RoadEnds.exits``: the exits from the measured roads' ends only.
 
 The reference is ``greedy_cordon_s`` over every unit's time to every exit from the
@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.engine import kernels as K
+from sim.engine import cordon_kernels as CK
 from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine.encircle import _RoadEnds, exit_places, greedy_cordon_s
 from sim.kinds import MAJOR_ROAD_CLASSES
@@ -159,7 +159,7 @@ def test_compiled_greedy_equals_the_python_walk_on_ties_and_inf():
         n_units, n_exits = int(rng.integers(0, 9)), int(rng.integers(0, 6))
         eta = rng.integers(0, 4, (n_units, n_exits)).astype(float)
         eta[rng.random(eta.shape) < 0.1] = np.inf
-        assert K.greedy_cordon(eta) == greedy_cordon_s(eta)
+        assert CK.greedy_cordon(eta) == greedy_cordon_s(eta)
 
 
 def test_compiled_cordon_equals_the_python_sums_on_full_matrices():
@@ -176,7 +176,7 @@ def test_compiled_cordon_equals_the_python_sums_on_full_matrices():
         targets = rng.integers(0, n, (len(mats), n_exits))
         extras = rng.choice([0.0, 7.25], (len(mats), n_exits))
         eta = np.array([(mats[s][nd, targets[s]] + w) + extras[s] for nd, w, s in zip(nodes, waits, slots)])
-        got = K.cordon_from_matrix(nodes, waits, slots, targets, extras, *mats, mats[0])
+        got = CK.cordon_from_matrix(nodes, waits, slots, targets, extras, *mats, mats[0])
         assert got == greedy_cordon_s(eta)
 
 
