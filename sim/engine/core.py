@@ -103,11 +103,10 @@ class Engine(Trips, OtherWork):
         self._offset_m = city.place_offset_m
         self.travel = travel
         # per mode, what sending a unit reads (``Trips._send``), one look-up: the node driven to per
-        # place, the full time matrix (None on large graphs), the metres of a pair read from the
-        # all-pairs table (``join_tables.metres_reader``; None without a full matrix), the metres
-        # and seconds walked from that node per place, and the oracle
-        self._trip_of = {m: (self._target_of[m], travel[m].oracle.time_matrix,
-                             metres_reader(travel[m].oracle) if travel[m].oracle.time_matrix is not None else None,
+        # place, the full time matrix (None on large graphs), the metres of a pair (read from the
+        # all-pairs table where there is one: ``join_tables.metres_reader``), the metres and seconds
+        # walked from that node per place, and the oracle
+        self._trip_of = {m: (self._target_of[m], travel[m].oracle.time_matrix, metres_reader(travel[m].oracle),
                              city.place_offset_m[m].astype(float).tolist(), self._extra_of[m], travel[m].oracle)
                          for m in travel}
         self._drain_end_s = horizon_s + MAX_DRAIN_S    # the drain stops here: no arrival recorded after it

@@ -112,13 +112,9 @@ def metres_table(oracle) -> np.ndarray | None:
 def metres_reader(oracle):
     """``reader(source, target)``: the metres of the fastest path, as a Python float (``TravelOracle.metres``).
 
-    With the all-pairs metres table (``metres_table``) it is the table's ``item``: one read,
-    no row looked up first (sending a unit and every drive back to a circuit ask once). Else
-    the oracle's cached rows (``TravelOracle.metres_from``). Only for oracles with a full time
-    matrix: there, the first row asked brings the table (``metres_from``).
+    With the all-pairs metres table (``metres_table``: a graph with a full time matrix, where the
+    first row asked brings every row) it is the table's ``item``: one read, no row looked up
+    first (sending a unit and every drive back to a circuit ask once). Else the oracle's own.
     """
-    table = metres_table(oracle)
-    if table is not None:
-        return table.item
-    metres_from = oracle.metres_from
-    return lambda source, target: metres_from(source).item(target)
+    table = metres_table(oracle) if oracle.time_matrix is not None else None
+    return table.item if table is not None else oracle.metres

@@ -262,7 +262,7 @@ class Rejoin:
         The circuit is built here when first needed, as ``Duty.apply`` builds it (same order).
         ``time_m`` is the mode's full time matrix (``TravelOracle.time`` reads it; None on
         large graphs, where the oracle is called), ``metres_of(source, target)`` the metres of a
-        pair on a graph with a full matrix (``join_tables.metres_reader``; None without one). ``ROW``: the plan's row in the
+        pair (``join_tables.metres_reader``). ``ROW``: the plan's row in the
         stacked join tables (``JoinTables``), -1 if it takes the per-unit path.
         """
         key = (st.uid, level, period)
@@ -273,7 +273,7 @@ class Rejoin:
         seg = self._seg_of[key]
         row = self.tables.add_plan(join_at.table, seg, st.mode, o.time_matrix, mt.patrol_scale, o)
         metres_of = self._metres_of.get(st.mode)
-        if metres_of is None and o.time_matrix is not None:
+        if metres_of is None:
             metres_of = self._metres_of[st.mode] = metres_reader(o)
         plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
                                    o.time_matrix, metres_of, mt.patrol_scale, row)

@@ -67,10 +67,7 @@ class Trips:
             eta = eta_s
             if not eta < INF:
                 oracle.route(node, target)      # raises the one-line "no route" error
-        if metres_of is not None:   # TravelOracle.metres, read from the all-pairs metres
-            metres = metres_of(node, target) + offset_of[place]
-        else:
-            metres = oracle.metres(node, target) + offset_of[place]
+        metres = metres_of(node, target) + offset_of[place]      # TravelOracle.metres
         # the cross-area flag is the one thing a dispatch asks of the beats (patrol units only)
         cross = st.role is ROLE_PATROL and not self.search.in_beat(st, place)
         sent = self.sent[i]
