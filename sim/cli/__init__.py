@@ -15,7 +15,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from sim import __version__
+from sim import __version__, interrupts
 from sim.errors import InputError
 
 # Command name -> module under sim.cli. Modules are imported lazily so that
@@ -57,21 +57,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
-    """SIGTERM (kill, a batch system's time limit) ends a command like Ctrl-C: cleanly, exit 130."""
+    """Ctrl-C and SIGTERM (kill, a batch system's time limit) end a command cleanly, exit 130.
+
+    The request is also recorded (``sim.interrupts``): where the exception is lost (raised
+    inside a ctypes callback), the next progress report raises it again."""
+    interrupts.ask_to_stop()
     raise KeyboardInterrupt
 
 
 @contextmanager
-def _sigterm_as_interrupt():
-    """Within the block, SIGTERM raises KeyboardInterrupt (main thread only; restored after)."""
+def _signals_as_interrupt():
+    """Within the block, SIGINT and SIGTERM raise KeyboardInterrupt and are remembered (main
+    thread only; the previous handlers restored after, and a request left over forgotten)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    # a signal the parent set to be ignored (nohup, a background job) stays ignored
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        interrupts.forget()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        with _sigterm_as_interrupt():
+        with _signals_as_interrupt():
             return int(args.func(args) or 0)
     except InputError as exc:
         print(f"patrolsim: error: {exc.one_line()}", file=sys.stderr)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim import metrics, visibility
+from sim import interrupts, metrics, visibility
 from sim.demand import expected_by_period, sample_incidents
 from sim.dispatch import DispatchRules
 from sim.engine import EncircleSettings, Engine, PatrolSettings
@@ -54,7 +54,9 @@ def load_loops() -> None:
 
 def run_replication(ctx: Context, replication: int, *, progress=None) -> ReplicationOutput:
     """One replication. ``progress(share)``: called as simulated time passes, with the share of the
-    horizon simulated so far (at most ``PROGRESS_STEPS`` times; it changes no result)."""
+    horizon simulated so far (at most ``PROGRESS_STEPS`` times; it changes no result).
+    A Ctrl-C whose exception was lost (``sim.interrupts``) stops the work here, with or without progress."""
+    interrupts.raise_if_asked()
     with world_frozen():       # collections visit only what the replication makes (sim.engine.collector)
         return _replication(ctx, replication, progress)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from sim import metrics
+from sim import interrupts, metrics
 from sim.kinds import KIND_NAMES
 
 
@@ -202,6 +202,7 @@ class Progress:
         self.open = False
 
     def __call__(self, done: float, total: int) -> None:
+        interrupts.raise_if_asked()  # a Ctrl-C or SIGTERM whose exception was lost on the way
         self.state = (done, total)
         if not self.enabled:
             return
@@ -259,6 +260,7 @@ class Throttled:
         self.last = -1e9
 
     def __call__(self, done: float, total: int) -> None:
+        interrupts.raise_if_asked()  # as in Progress: a stop asked for is acted on here
         now = time.perf_counter()
         if done == 0 or done >= total or now - self.last >= self.every_s:
             self.last = now
