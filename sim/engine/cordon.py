@@ -189,7 +189,7 @@ class CompiledCordon:
                 np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
                 ui, uf, flat, seg, *self._graphs, ALT_MARGIN_S, MARGIN_S)
         if self._call is None:        # the entry point for these argument types (they never change)
-            from sim.engine.kernels import direct
+            from sim.jit_entry import direct
             self._call = direct(self._walk, args)
         seconds, searched, exact, runs = self._call(*args)
         if count is not None:

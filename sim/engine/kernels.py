@@ -22,6 +22,8 @@ import threading
 import numpy as np
 from numba import njit
 
+from sim.jit_entry import direct  # noqa: F401  (the engine's callers use kernels.direct)
+
 #: columns of the per-unit integer array ``ui``
 FIXED_NODE, SEG, MODE, RULED, NO_BACKUP, LEG_SEG = range(6)
 #: columns of the per-unit float array ``uf``
@@ -223,26 +225,6 @@ def _locate_skipped(u, t, code, ui, uf, flat, seg, out):
     at, wait = _on_circuit(flat, seg, s, tau)
     out[2, u] = wait
     out[1, u] = at
-
-
-def direct(dispatcher, args: tuple):
-    """The compiled code of ``dispatcher`` for the types of ``args``, to call without the type dispatch.
-
-    A call through numba's dispatcher first finds the type of every argument and the
-    overload compiled for them (about a microsecond for ``nearest_unit``'s fifteen
-    arguments, as much as the loop itself in the default town); the overload's entry
-    point takes the same arguments and unboxes them alike, without that look-up. It is
-    only valid for arguments of exactly these types: the caller asks again whenever an
-    argument may have changed type (new arrays), and gets the dispatcher back when no
-    overload matches (the first call then compiles or loads one) or numba keeps no entry point.
-    """
-    try:
-        sig = tuple(dispatcher.typeof_pyval(a) for a in args)
-        cres = dispatcher.overloads.get(sig)
-    except Exception:          # a numba without these attributes: the dispatcher is always right
-        return dispatcher
-    entry = getattr(cres, "entry_point", None)
-    return entry if callable(entry) else dispatcher
 
 
 def compile_once() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.force import Unit
+from sim.jit_entry import direct
 from sim.kinds import Motion, Role, Status
 from sim.network.travel import TravelOracle
 from sim.patrol import Circuit
@@ -135,7 +136,7 @@ class NearestOnCircuit:
     def __init__(self, c: Circuit, graph, *, lazy: bool = False) -> None:
         self._cn = np.asarray(c.nodes[:-1], np.int64)
         self._x, self._y = graph.x_m, graph.y_m
-        from sim.network.nearest_jit import nearest_of_set, nearest_one    # numba loads on first use
+        from sim.network.nearest_jit import nearest_of_set    # numba loads on first use
         if not lazy:
             # compiled (sim.network.nearest_jit: numpy's squared distances and argmin, the same node);
             # an array of machine ints: a unit rejoins at every clearance and shift change, and an
@@ -146,14 +147,22 @@ class NearestOnCircuit:
             self.table = None
             self._known: dict[int, int] = {}
             self._cx, self._cy = self._x[self._cn], self._y[self._cn]
-            self._one = nearest_one
+            self._one = None       # nearest_one's compiled code for these arrays (sim.jit_entry.direct)
 
     def __getitem__(self, node: int) -> int:
         if self.table is not None:
             return self.table[node]
         hit = self._known.get(node)
         if hit is None:
-            hit = self._known[node] = int(self._one(self._cx, self._cy, self._cn, self._x[node], self._y[node]))
+            args = (self._cx, self._cy, self._cn, self._x.item(node), self._y.item(node))
+            one = self._one
+            if one is None:        # the dispatcher once (it loads the code), then its code directly
+                from sim.network.nearest_jit import nearest_one
+                hit = nearest_one(*args)
+                self._one = direct(nearest_one, args)
+            else:
+                hit = one(*args)
+            hit = self._known[node] = int(hit)
         return hit
 
 

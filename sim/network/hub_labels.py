@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from sim.jit_entry import direct
 from sim.network.dijkstra_jit import _pop_root, _push
 
 #: Bump when the labels' layout or how they are computed changes, so old files are not reused.
@@ -247,6 +248,25 @@ class HubLabels:
     def __init__(self, ptr: np.ndarray, hub: np.ndarray, seconds: np.ndarray, metres: np.ndarray) -> None:
         self.ptr, self.hub, self.seconds, self.metres_ = ptr, hub, seconds, metres
         self.n_nodes = (ptr.size - 2) // 2
+        self._pair = None        # seconds_metres' compiled code for these arrays (see _pair_code)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_pair": None}      # compiled code is not pickled; found again on use
+
+    def _pair_code(self):
+        """``seconds_metres``'s compiled code for these arrays, called without numba's type dispatch.
+
+        A pair's question (a unit's drive back to its circuit, at every clearance) is about a
+        microsecond of label merging on the 13,002-node town, and the dispatcher's look-up of
+        six argument types about as much again (``sim.jit_entry.direct``). Found at the first
+        question (the compiled code loaded for these arrays' types first, if it is not yet).
+        """
+        code = self._pair
+        if code is None:
+            args = self.arrays + (0, 0)
+            seconds_metres(*args)
+            code = self._pair = direct(seconds_metres, args)
+        return code
 
     @classmethod
     def build(cls, w, wt, metres_of) -> "HubLabels":
@@ -304,16 +324,18 @@ class HubLabels:
 
     def time(self, source: int, target: int) -> float:
         """Seconds of the fastest path from ``source`` to ``target`` (inf: none)."""
-        return seconds_metres(*self.arrays, np.int64(source), np.int64(target))[0]
+        return (self._pair or self._pair_code())(self.ptr, self.hub, self.seconds, self.metres_,
+                                                 int(source), int(target))[0]
 
     def metres(self, source: int, target: int) -> float:
         """Metres along that fastest path (nan: none)."""
-        return seconds_metres(*self.arrays, np.int64(source), np.int64(target))[1]
+        return (self._pair or self._pair_code())(self.ptr, self.hub, self.seconds, self.metres_,
+                                                 int(source), int(target))[1]
 
     def time_and_metres(self, source: int, target: int) -> tuple[float, float]:
         """``time`` and ``metres`` of the pair from one look-up."""
-        seconds, metres = seconds_metres(*self.arrays, np.int64(source), np.int64(target))
-        return float(seconds), float(metres)
+        return (self._pair or self._pair_code())(self.ptr, self.hub, self.seconds, self.metres_,
+                                                 int(source), int(target))
 
     # ---------------------------------------------------------------- on disk
     def save(self, path: Path) -> None:

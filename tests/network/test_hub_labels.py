@@ -147,3 +147,24 @@ def test_kept_on_disk_and_read_back(town, tmp_path, monkeypatch):
     for a, b in zip(first.arrays, rebuilt.arrays):
         np.testing.assert_array_equal(a, b)
     assert HL.HubLabels.load(files[0], drive.n_nodes) is not None
+
+
+def test_pair_questions_skip_the_type_dispatch_and_give_its_answers(town):
+    """``time``/``metres``/``time_and_metres`` call ``seconds_metres``' compiled code directly
+    (``sim.jit_entry.direct``): bit for bit the dispatcher's answers, numpy or Python node ids, and
+    labels pickled to a worker (the compiled code is not pickled) find it again."""
+    import pickle
+
+    drive, _ = town
+    labels = labels_of(TravelOracle(drive, cache_tables=False))
+    rng = np.random.default_rng(11)
+    pairs = rng.integers(0, labels.n_nodes, size=(500, 2))
+    for s, t in pairs:
+        want = HL.seconds_metres(*labels.arrays, np.int64(s), np.int64(t))
+        assert labels.time_and_metres(s, t) == want == labels.time_and_metres(int(s), int(t))
+        assert (labels.time(s, t), labels.metres(s, t)) == want
+    assert labels._pair is not HL.seconds_metres and labels._pair is not None   # the code, not the dispatcher
+    again = pickle.loads(pickle.dumps(labels))
+    assert again._pair is None
+    s, t = pairs[0].tolist()
+    assert again.time_and_metres(s, t) == labels.time_and_metres(s, t)
