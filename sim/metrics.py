@@ -143,7 +143,7 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
     needs_backup = inc.units_needed >= 2
     names = [u.name for u in deployment.units]
     place = inc.place
-    cells = grid_cell(g.x_m, g.y_m, x0=float(g.x_m.min()), y0=float(g.y_m.min()))
+    x0, y0 = float(g.x_m.min()), float(g.y_m.min())
     cols = {
         "replication": np.full(n, replication, np.int32),
         "incident": np.arange(n, dtype=np.int64),
@@ -152,7 +152,9 @@ def incident_records(log, *, city, deployment, demand, replication: int, lines,
         "day": (inc.call_s // 86400).astype(np.int32),
         "place": np.array(place),
         "lon": g.lon[place], "lat": g.lat[place], "x_m": g.x_m[place], "y_m": g.y_m[place],
-        "grid_cell": _labels(cells, place),
+        # the cells of the places with incidents only (spelling out every place's cell cost
+        # 3-4 ms a replication on the 13,002-node town, whatever its length)
+        "grid_cell": _labels(lambda used: grid_cell(g.x_m[used], g.y_m[used], x0=x0, y0=y0), place),
         "type": _labels(np.asarray(demand.type_name, dtype=object), inc.type_idx),
         "priority": inc.priority.astype(np.int16),
         "units_needed": inc.units_needed.astype(np.int16),
@@ -220,23 +222,28 @@ def _first_two(arrivals: list) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-def _labels(values: np.ndarray | list, index: np.ndarray):
+def _labels(values, index: np.ndarray):
     """``values[index]`` as a text column, converted to pandas' text type once per distinct value.
 
     Building the column from ~10^5 Python strings makes pandas check and convert every one;
     taking from the few values used (from which pandas infers the same column type) gives the
     same column at a fraction of the cost. With no rows it is the plain empty array (or list),
-    so that pandas types an empty table's columns as it always has.
+    so that pandas types an empty table's columns as it always has. ``values`` may be a function
+    of the distinct indices used (ascending) giving their values, for values costly to make
+    for every index (``values(index)`` is then ``values[index]``).
     """
     index = np.asarray(index, np.int64)
     if index.size == 0:
+        if callable(values):
+            return values(index)
         return values[index] if isinstance(values, np.ndarray) else []
     # np.unique(index, return_inverse=True) by counting: the indices are few and small
     low = int(index.min())
     present = np.bincount(index - low) > 0
     used = np.flatnonzero(present) + low
     where = (np.cumsum(present) - 1)[index - low]
-    return pd.Series(np.asarray(values, dtype=object)[used]).array.take(where)
+    taken = np.asarray(values(used), dtype=object) if callable(values) else np.asarray(values, dtype=object)[used]
+    return pd.Series(taken).array.take(where)
 
 
 def unit_records(log, *, deployment, replication: int) -> pd.DataFrame:

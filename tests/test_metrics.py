@@ -276,3 +276,24 @@ def test_tables_follow_the_metric_table(monkeypatch):
              "first_error": None}]
     header = sweep_table(summ, ["x"]).splitlines()[0].split()
     assert "busy" in header and "utilisation" not in header
+
+
+
+def test_labels_made_for_the_used_indices_only_are_the_full_tables():
+    """``_labels(values_of_used, index)`` (the grid cells of the places with incidents only, on the
+    grid anchored at the south-west corner of every place) gives the column ``_labels`` gives
+    from every place's cell: the same values and type, with and without rows."""
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-3000, 3000, 500), rng.uniform(-3000, 3000, 500)
+    x0, y0 = float(x.min()), float(y.min())
+    every = metrics.grid_cell(x, y, x0=x0, y0=y0)
+    asked = []
+
+    def of_used(used):
+        asked.append(used)
+        return metrics.grid_cell(x[used], y[used], x0=x0, y0=y0)
+
+    for index in (rng.integers(100, 140, 1000), np.array([7]), np.zeros(0, np.int64)):
+        want, got = metrics._labels(every, index), metrics._labels(of_used, index)
+        assert pd.Series(got).equals(pd.Series(want)) and pd.Series(got).dtype == pd.Series(want).dtype
+    assert asked[0].tolist() == sorted(set(asked[0].tolist())) and asked[0].size <= 40   # the places used
