@@ -6,7 +6,8 @@ compiler writing its cache calls one), Python prints "Exception ignored" and the
 on as if no signal had come. So the handler also records the request here, and the places
 the work passes often (every progress report: each replication, and 200 times within one)
 call ``raise_if_asked`` to raise it again. A stop is then never lost, only delayed until
-the next progress report.
+the next progress report; and Python's report of the lost exception (a traceback on stderr)
+is held back, since the stop is acted on (``sim.cli``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ def ask_to_stop() -> None:
     """Record that the user asked the command to stop (called from the signal handler)."""
     global _asked
     _asked = True
+
+
+def asked() -> bool:
+    """Whether a stop was asked for and not yet acted on."""
+    return _asked
 
 
 def raise_if_asked() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import sys
 
 import pytest
 
@@ -31,10 +32,14 @@ def _signal_inside_a_callback(sig: int):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-def test_the_next_progress_report_raises_a_lost_interrupt(sig):
+def test_the_next_progress_report_raises_a_lost_interrupt(sig, monkeypatch):
+    reported = []                                    # the hook before the command (Python's prints a traceback)
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
     callback = _signal_inside_a_callback(sig)
     with _signals_as_interrupt():
         callback()                                   # raises nothing: the exception is lost
+        # and its report held back (the user sees one line in the end): the stop is remembered
+        assert reported == [] and interrupts.asked()
         with pytest.raises(KeyboardInterrupt):
             Progress("replications", quiet=True)(1, 10)
         Progress("replications", quiet=True)(2, 10)  # acted on once, not again
@@ -52,11 +57,28 @@ def test_a_throttled_callback_and_a_replication_raise_it_too():
 
 
 def test_the_handlers_and_a_leftover_request_are_gone_after_the_command():
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), sys.unraisablehook
     with _signals_as_interrupt():
         _signal_inside_a_callback(signal.SIGTERM)()
-    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT), sys.unraisablehook) == before
     interrupts.raise_if_asked()                      # nothing left to raise
+
+
+def test_other_lost_exceptions_are_still_reported():
+    """Only a remembered stop is kept quiet: another exception lost in a callback reaches the
+    hook that was there before (here pytest's, which makes it a warning)."""
+    def body() -> None:
+        raise ValueError("not a stop")
+    callback = ctypes.CFUNCTYPE(None)(body)
+    seen = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = seen.append
+    try:
+        with _signals_as_interrupt():
+            callback()
+    finally:
+        sys.unraisablehook = previous
+    assert len(seen) == 1 and isinstance(seen[0].exc_value, ValueError)
 
 
 def test_an_ignored_signal_stays_ignored():

@@ -75,11 +75,22 @@ def _signals_as_interrupt():
     # a signal the parent set to be ignored (nohup, a background job) stays ignored
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)
                 if signal.getsignal(sig) is not signal.SIG_IGN}
+    previous_hook = sys.unraisablehook
+
+    def quiet_when_remembered(unraisable) -> None:
+        # Python reports an exception lost in a callback with a traceback on stderr; ours is
+        # remembered and raised again at the next progress report, so the user sees one line
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and interrupts.asked():
+            return
+        previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_when_remembered
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = previous_hook
         interrupts.forget()
 
 
