@@ -7,7 +7,8 @@ The town of ``bench/scale.py`` (same area, force and demand; only the block size
 Each block size runs in its own process: the world is prepared and the compiled loops
 loaded, then ``--runs`` replications (index 0, the same work each time). The steps of
 ``Circuits._build`` (the named streams, the stops drawn, their order, the tour, the circuit's
-lower bound per place, adding it and its bound row to the dispatch index) and the nearest-node tables of
+lower bound per place, adding it and its bound row to the dispatch index; on graphs whose
+bounds are worked out on demand, the bound search kept and added instead) and the nearest-node tables of
 ``Movement.nearest_on`` are wrapped with a timer; for each the least total over the runs is
 printed, with the calls and microseconds per call, beside the replication's least CPU time.
 A circuit is built per unit, level and period in every replication (its stops are drawn
@@ -68,6 +69,10 @@ def child(block_m: float, days: float, mix: str, runs: int) -> None:
         timed(D, name, name)
     timed(D.Circuits, "_build", "all of Circuits._build")
     timed(DispatchIndex, "add_circuit", "add_circuit (bound row kept)")
+    from sim.network.travel import TravelOracle
+    if hasattr(TravelOracle, "bound_params_from_set"):      # bounds kept on demand (large graphs)
+        timed(TravelOracle, "bound_params_from_set", "bound search kept (on demand)")
+        timed(DispatchIndex, "add_circuit_bound", "add_circuit_bound (kept on demand)")
     timed(U.Movement, "nearest_on", "nearest node tables (nearest_on)")
     best: dict = {}
     replication = []

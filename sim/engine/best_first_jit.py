@@ -43,6 +43,7 @@ from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SCALE, LEG_SEG, LEG_SRC,
                                 LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, SEG)
 from sim.network.alt_jit import _pair_bound
+from sim.network.dijkstra_jit import bound_at
 from sim.network.hub_labels import seconds_only
 
 FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
@@ -50,7 +51,7 @@ FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
 
 @njit(cache=True, nogil=True)
 def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm,
-           alt_margin_s, margin_s, out):
+           alt_margin_s, margin_s, out, on_demand, c_ff, c_nt, c_radius, c_ptr, c_nodes, c_seconds, c_n_lm):
     """Each unit's bound at ``place`` at ``t``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a
     unit free off its circuit (bias -inf) on a mode without a full time matrix a finite bound:
 
@@ -72,6 +73,10 @@ def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_fro
     to and the walk from it), the landmarks' tables (tuples) and whether they bound, and whether the
     mode has a full time matrix (``has_tm``: then its units off their circuit keep -inf, as
     ``_bound_fixed`` leaves them, and are located first).
+    ``on_demand``: the circuits keep their bounds as their bound search found them
+    (``positions.CircuitBounds``: ``c_ff`` ... ``c_seconds``; ``c_n_lm[slot]`` landmarks used), and a
+    unit's circuit bound at the place is worked out here (``dijkstra_jit.bound_at`` at the node driven
+    to, plus the walk from it: the bits of the row ``bound_rows`` would hold).
     Writes ``out``; returns ``(units at -inf, whether the Python walk must run)``: the units the
     caller locates before the walk and whether a bound is NaN (an unreachable place: no order of
     numpy's to copy).
@@ -81,7 +86,16 @@ def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_fro
     python = False
     has_rows = bound_rows.shape[0] > 0
     for u in range(n):
-        b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
+        if on_demand:
+            s = ui[u, SEG]
+            if s < 0:
+                b = 0.0
+            else:
+                ms = slot[u]
+                b = bound_at(target[ms], s, c_ff, c_nt, c_radius, c_ptr, c_nodes, c_seconds, c_n_lm[ms], lm_from[ms],
+                             lm_to[ms], alt_margin_s) + extra[ms]
+        else:
+            b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
         v = b + bias[u]
         if v == -np.inf:
             m = slot[u]
@@ -323,13 +337,25 @@ def warm(slots: int = 4) -> None:
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
     exact = np.zeros(slots, np.bool_)
     b = np.zeros(1)
-    bounds(0, 0.0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi, np.zeros(slots, np.int64),
-           np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b)
+    for on_demand in (False, True):
+        bounds(0, 0.0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi,
+               np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b, on_demand,
+               *on_demand_arrays(slots))
+    from sim.network.dijkstra_jit import bounds_of_units     # lb_rows' bounds on demand (DispatchIndex)
+    bounds_of_units(zi, zi, zi, zi, *on_demand_arrays(slots), lm, lm, np.zeros((1, slots), np.int64),
+                    np.zeros((1, slots)), 0.0)
     pairs, tm = warm_graph_arrays(slots)
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
          np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact,
          0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
          np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL))
+
+
+def on_demand_arrays(slots: int) -> tuple:
+    """``bounds``' circuit-bound arguments when the circuits keep bound rows (placeholders of the
+    types ``positions.CircuitBounds`` holds, never read): one compiled signature for both."""
+    return (np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), np.zeros(2, np.int64), np.zeros(1, np.int64),
+            np.zeros(1), np.zeros(slots, np.int64))
 
 
 def read_only(a: np.ndarray) -> np.ndarray:

@@ -64,6 +64,7 @@ class DispatchIndex:
         # search reads the arrays)
         self._code_w, self._bias_w = memoryview(self.code), memoryview(self.bias)
         self.lb_rows = BoundRows(self)
+        self.on_demand: tuple | None = None        # bounds worked out where read (bounds_on_demand)
         # the same bounds place-major (``keep_bounds_by_place``), for the compiled search
         self.bounds_by_place: np.ndarray | None = None
 
@@ -181,6 +182,21 @@ class DispatchIndex:
         self._bias_w[u] = INF
         self.off_circuit.discard(u)
 
+    def bounds_on_demand(self, slot_of_unit: np.ndarray, n_lm: np.ndarray, lm_from: tuple, lm_to: tuple,
+                         target: np.ndarray, extra: np.ndarray, margin_s: float) -> None:
+        """Keep each circuit's bound on demand (``FlatCircuits.bounds``; graphs on the kernel backend):
+        ``add_circuit_bound`` then takes what the bound search found, and ``lb_rows`` works a bound out
+        where it is read. Per unit its mode slot; per slot the landmarks the bound uses (``n_lm`` of
+        ``lm_from``/``lm_to``) and, per place, the node driven to and the walk from it (``target``,
+        ``extra``: (places, slots)); ``margin_s`` as the oracle's bound takes it."""
+        self.flat.bounds_on_demand(max(1, int(np.max(n_lm))))
+        self.on_demand = (np.ascontiguousarray(slot_of_unit, np.int64), np.ascontiguousarray(n_lm, np.int64),
+                          tuple(lm_from), tuple(lm_to), target, extra, float(margin_s))
+
+    def add_circuit_bound(self, key, circuit, params: tuple) -> None:
+        """A new circuit and its bound as the oracle's bound search found it (``bounds_on_demand``)."""
+        self.flat.add_bound(key, circuit, params)
+
     def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
         """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
         flat = self.flat
@@ -216,9 +232,28 @@ class BoundRows:
     def __getitem__(self, key):
         ix = self._index
         rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if ix.on_demand is not None:
+            return self._on_demand(ix, rows, cols)
         if ix.flat.bound.shape[0] == 0:              # no circuit yet
             return np.zeros((len(ix.code), ix.n_places))[rows, cols]
         return ix.flat.bound[ix.ui[rows, K.SEG] + 1, cols]
+
+    @staticmethod
+    def _on_demand(ix, rows, cols) -> np.ndarray:
+        """The same values, worked out for the (unit, place) pairs asked (``DispatchIndex.bounds_on_demand``),
+        in the shape numpy's indexing of a (units, places) array gives."""
+        from sim.network.dijkstra_jit import bounds_of_units
+        r = np.arange(len(ix.code))[rows]
+        c = np.arange(ix.n_places)[cols]
+        if (isinstance(rows, slice) and c.ndim == 1) or (isinstance(cols, slice) and r.ndim == 1):
+            r, c = r[:, None], c[None, :]            # a slice beside a list of indices: every pair
+        r, c = np.broadcast_arrays(r, c)
+        slot, n_lm, lm_from, lm_to, target, extra, margin_s = ix.on_demand
+        b = ix.flat.bounds
+        out = bounds_of_units(np.ascontiguousarray(r.ravel(), np.int64), np.ascontiguousarray(c.ravel(), np.int64),
+                              np.ascontiguousarray(ix.ui[:, K.SEG]), slot, *b.arrays, n_lm, lm_from, lm_to,
+                              target, extra, margin_s)
+        return out.reshape(r.shape)
 
     def copy(self) -> np.ndarray:
         return self[:]

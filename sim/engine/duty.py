@@ -22,7 +22,8 @@ from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.units import BUSY, CIRCUIT, OFF, PATROL, POST, STATION, STILL, ModeTravel, Movement, UnitState
 from sim.force import Deployment
 from sim.kinds import Role, Status
-from sim.patrol import Circuit, build_circuit, choose_stops, circuit_lower_bound_s, order_stops
+from sim.patrol import (BOUND_EXACT_WITHIN_S, Circuit, build_circuit, choose_stops, circuit_lower_bound_s,
+                        order_stops)
 from sim.roster import shift_index, teams_for_shift
 from sim.streams import stream
 
@@ -87,8 +88,12 @@ class Circuits:
             c = build_circuit(mt.oracle, stops, patrol_scale=mt.patrol_scale)
             self.by_key[(u.uid, level, period)] = c
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
-            self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
-                mt.oracle, [c], pn, self.extra_s[st.mode], time_m=mt.oracle.time_matrix))
+            if self.index.on_demand is not None:     # kept as its bound search found it, worked out when read
+                self.index.add_circuit_bound((u.uid, level, period), c, mt.oracle.bound_params_from_set(
+                    c.node_set(), exact_within_s=BOUND_EXACT_WITHIN_S))
+            else:
+                self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
+                    mt.oracle, [c], pn, self.extra_s[st.mode], time_m=mt.oracle.time_matrix))
 
 
 class Duty:

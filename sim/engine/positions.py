@@ -40,6 +40,56 @@ def rows_written_one_by_one(n_rows: int, n_cols: int) -> np.ndarray:
     return np.frombuffer(buf, np.float64).reshape(n_rows, n_cols)
 
 
+class CircuitBounds:
+    """Each circuit's lower bound kept as what its bound search found, for graphs on the kernel backend.
+
+    A row of every place per circuit (``FlatCircuits.bound``) cost a pass over every place when
+    the circuit was built and 100 KB of memory written, on the 13,002-node town about 180 µs a
+    circuit, most of what a circuit cost there; a search asks the bound at one place for each
+    unit. Kept instead, per circuit (segment ``s``): the worst sources per landmark (``ff``,
+    ``nt``: ``n_lm`` columns, of which the mode's landmarks use the first), the search's
+    ``radius``, and the nodes within it with their seconds (``nodes[ptr[s]:ptr[s + 1]]``,
+    sorted). ``sim.network.dijkstra_jit.bound_at`` gives from them the same bits as the row.
+    """
+
+    def __init__(self, circuits_hint: int, n_lm: int) -> None:
+        cap = max(int(circuits_hint), 1)
+        self.ff = np.empty((cap, n_lm))
+        self.nt = np.empty((cap, n_lm))
+        self.radius = np.empty(cap)
+        self.ptr = np.zeros(cap + 1, np.int64)
+        self.nodes = np.empty(1024, np.int64)
+        self.seconds = np.empty(1024)
+
+    def add(self, s: int, params: tuple) -> bool:
+        """Keep segment ``s``'s bound (``TravelOracle.bound_params_from_set``); True when an array was replaced."""
+        far_from, near_to, radius, nodes, seconds = params
+        grown = False
+        if s >= self.radius.size:
+            cap = 2 * self.radius.size
+            self.ff, self.nt = (np.concatenate([a, np.empty_like(a)]) for a in (self.ff, self.nt))
+            self.radius = np.concatenate([self.radius, np.empty_like(self.radius)])
+            self.ptr = np.concatenate([self.ptr, np.zeros(cap + 1 - self.ptr.size, np.int64)])
+            grown = True
+        lo = int(self.ptr[s])
+        hi = lo + nodes.size
+        while hi > self.nodes.size:
+            self.nodes = np.concatenate([self.nodes, np.empty_like(self.nodes)])
+            self.seconds = np.concatenate([self.seconds, np.empty_like(self.seconds)])
+            grown = True
+        k = far_from.size
+        self.ff[s, :k], self.nt[s, :k] = far_from, near_to
+        self.radius[s] = radius
+        self.nodes[lo:hi], self.seconds[lo:hi] = nodes, seconds
+        self.ptr[s + 1] = hi
+        return grown
+
+    @property
+    def arrays(self) -> tuple:
+        """What the compiled walks read (``bound_at``'s per-circuit arguments)."""
+        return self.ff, self.nt, self.radius, self.ptr, self.nodes, self.seconds
+
+
 class FlatCircuits:
     """Every circuit of the run as a segment of flat, growing arrays.
 
@@ -66,7 +116,19 @@ class FlatCircuits:
         self.count = 0
         self.seg_of: dict = {}             # circuit_key -> segment
         self.bound = np.zeros((0, 0))      # segment + 1 -> lower bound per place (made at the first bound)
+        self.bounds: CircuitBounds | None = None   # or each circuit's bound kept small (bounds_on_demand)
         self.version = 0                   # bumped when the arrays are replaced by larger ones
+
+    def bounds_on_demand(self, n_lm: int) -> None:
+        """Keep each circuit's bound as ``CircuitBounds`` (``add_bound``), not as a row of every place."""
+        self.bounds = CircuitBounds(self.seg.shape[0], n_lm)
+
+    def add_bound(self, key, c: Circuit, params: tuple) -> int:
+        """``add`` of a circuit whose bound is kept on demand (``CircuitBounds.add``)."""
+        s = self.add(key, c)
+        if self.bounds.add(s, params):
+            self.version += 1
+        return s
 
     def add(self, key, c: Circuit, bound: np.ndarray | None = None) -> int:
         n = len(c.t_s)

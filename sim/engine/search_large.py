@@ -29,6 +29,9 @@ class LargeGraphSearch:
 
     BEST_FIRST = True       # large graphs: searches in order of the located units' bounds (_best_first)
     COMPILED_WALK = True    # ... in compiled code, every mode on the kernel backend or a matrix (_best_first_compiled)
+    #: ... and, every mode on the kernel backend, each circuit's bound worked out where it is read (no row of
+    #: every place per circuit: DispatchIndex.bounds_on_demand); False: rows (tests compare)
+    BOUNDS_ON_DEMAND = True
 
     def _bound_fixed(self, bound: np.ndarray, place: int) -> None:
         """Units at a fixed node (the station, a scene just cleared) on a large graph: a bound, not -inf.
@@ -158,6 +161,12 @@ class LargeGraphSearch:
         self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"])
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
+        if self.BOUNDS_ON_DEMAND and all(travel[m].oracle.bounds_on_demand for m in modes):
+            # every mode on the kernel backend: a circuit keeps its bound as its search found it, and the
+            # walk and ``lb_rows`` work it out at the place asked (DispatchIndex.bounds_on_demand)
+            n_lm = np.array([k._lm_from_rows.shape[1] if k._lm_exact else 0 for k in ks], np.int64)
+            self.index.bounds_on_demand(self._walk_slot, n_lm, arrays["lm_from"], arrays["lm_to"],
+                                        self._walk_target, self._walk_extra, ALT_MARGIN_S)
 
     def _best_first_compiled(self, place: int, t: float, *, is_backup: bool) -> int | None:
         """``_best_first``'s choice in compiled calls (``sim.engine.best_first_jit``): the same unit.
@@ -182,8 +191,11 @@ class LargeGraphSearch:
             # entries change; the index's arrays are replaced only when they grow: a new version)
             self._walk_version = flat.version
             self._walk_bounds = self._walk_call = None
+            on_demand = (True, *flat.bounds.arrays, index.on_demand[1]) if index.on_demand is not None \
+                else (False, *BFJ.on_demand_arrays(BFJ_SLOTS))
             self._walk_bargs = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
-                                None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound]
+                                None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound,
+                                *on_demand]
             self._walk_args = tuple(
                 [self._walk_bound, self._walk_node, self._walk_wait, checked, index.code, 0.0, index.ui, index.uf,
                  flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm, *self._walk_margins,

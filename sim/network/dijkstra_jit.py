@@ -254,16 +254,9 @@ def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal
     return found, path, touched, n_touched
 
 
-@njit(cache=True, nogil=True)
-def set_bounds(dist, radius, sources, nodes, lm_from_t, lm_to_t, margin_s):
-    """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
-
-    ``dist``: a search from ``sources`` that stopped at ``radius`` (exact where at most it).
-    Beyond it a node gets the larger of the radius and the landmarks' bound, which holds
-    for every source c (``d(c, x) >= d(L, x) - d(L, c)`` and ``>= d(c, L) - d(x, L)``) and
-    so is taken at the worst source: the largest ``d(L, c)``, the smallest ``d(c, L)``; less
-    ``margin_s`` for rounding. ``lm_from_t``/``lm_to_t``: a node per row; no columns, no bound.
-    """
+@njit(cache=True, nogil=True, inline="always")
+def _worst_source(sources, lm_from_t, lm_to_t):
+    """Per landmark, the largest ``d(L, c)`` and the smallest ``d(c, L)`` over the sources ``c``."""
     n_lm = lm_from_t.shape[1]
     far_from = np.full(n_lm, -np.inf)
     near_to = np.full(n_lm, np.inf)
@@ -273,23 +266,105 @@ def set_bounds(dist, radius, sources, nodes, lm_from_t, lm_to_t, margin_s):
                 far_from[k] = lm_from_t[c, k]
             if lm_to_t[c, k] < near_to[k]:
                 near_to[k] = lm_to_t[c, k]
+    return far_from, near_to
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bound_beyond(v, radius, far_from, near_to, n_lm, lm_from_t, lm_to_t, margin_s):
+    """``set_bounds``' answer for a node ``v`` the search did not settle within ``radius`` (the first
+    ``n_lm`` landmarks; none: the radius)."""
+    h = 0.0
+    for k in range(n_lm):
+        a = lm_from_t[v, k] - far_from[k]
+        if a > h:
+            h = a
+        b = near_to[k] - lm_to_t[v, k]
+        if b > h:
+            h = b
+    h -= margin_s
+    return h if h > radius else radius
+
+
+@njit(cache=True, nogil=True)
+def set_bounds(dist, radius, sources, nodes, lm_from_t, lm_to_t, margin_s):
+    """Lower bounds on the seconds from the nearest of ``sources`` to each of ``nodes``.
+
+    ``dist``: a search from ``sources`` that stopped at ``radius`` (exact where at most it).
+    Beyond it a node gets the larger of the radius and the landmarks' bound, which holds
+    for every source c (``d(c, x) >= d(L, x) - d(L, c)`` and ``>= d(c, L) - d(x, L)``) and
+    so is taken at the worst source: the largest ``d(L, c)``, the smallest ``d(c, L)``; less
+    ``margin_s`` for rounding. ``lm_from_t``/``lm_to_t``: a node per row; no columns, no bound.
+    ``bound_params`` keeps what this reads of the search, for ``bound_at`` to give the same bits later.
+    """
+    far_from, near_to = _worst_source(sources, lm_from_t, lm_to_t)
     out = np.empty(nodes.size, np.float64)
     for i in range(nodes.size):
         v = nodes[i]
         d = dist[v]
-        if d <= radius:
-            out[i] = d
+        out[i] = d if d <= radius else bound_beyond(v, radius, far_from, near_to, far_from.size, lm_from_t,
+                                                    lm_to_t, margin_s)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def bound_params(dist, radius, sources, touched, n_touched, lm_from_t, lm_to_t):
+    """What ``set_bounds`` reads of a search, kept small: (worst sources per landmark, the nodes within
+    ``radius``, sorted, and their seconds). Every other node is beyond the radius (``bound_beyond``)."""
+    far_from, near_to = _worst_source(sources, lm_from_t, lm_to_t)
+    n_in = 0
+    for i in range(n_touched):
+        if dist[touched[i]] <= radius:
+            n_in += 1
+    nodes = np.empty(n_in, np.int64)
+    j = 0
+    for i in range(n_touched):
+        v = touched[i]
+        if dist[v] <= radius:
+            nodes[j] = v
+            j += 1
+    nodes.sort()
+    seconds = np.empty(n_in, np.float64)
+    for j in range(n_in):
+        seconds[j] = dist[nodes[j]]
+    return far_from, near_to, nodes, seconds
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bound_at(v, s, ff, nt, radius, ptr, nodes, seconds, n_lm, lm_from_t, lm_to_t, margin_s):
+    """``set_bounds``' answer at node ``v`` for the search kept as row ``s`` of ``bound_params``' output
+    (``ff``/``nt``: its worst sources per landmark, the first ``n_lm`` used (0: landmarks that do not
+    bound); ``ptr``: its nodes within the radius in ``nodes[ptr[s]:ptr[s + 1]]``, with their
+    ``seconds``): the same bits."""
+    lo = ptr[s]
+    hi = ptr[s + 1]
+    while lo < hi:                          # binary search of the sorted nodes within the radius
+        mid = (lo + hi) // 2
+        if nodes[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < ptr[s + 1] and nodes[lo] == v:
+        return seconds[lo]
+    return bound_beyond(v, radius[s], ff[s], nt[s], n_lm, lm_from_t, lm_to_t, margin_s)
+
+
+@njit(cache=True, nogil=True)
+def bounds_of_units(rows, cols, seg_of_unit, slot_of_unit, ff, nt, radius, ptr, nodes, seconds, n_lm,
+                    lm_from, lm_to, target, extra, margin_s):
+    """``bound_at`` + the walk to the place for each (unit ``rows[i]``, place ``cols[i]``): the row the
+    unit's circuit would have kept (``sim.patrol.circuit_lower_bound_s``); 0 for a unit never on a circuit.
+    Per mode slot: ``n_lm[m]``, ``lm_from[m]``/``lm_to[m]`` (tuples), ``target[place, m]``, ``extra[place, m]``."""
+    out = np.empty(rows.size)
+    for i in range(rows.size):
+        u = rows[i]
+        s = seg_of_unit[u]
+        if s < 0:
+            out[i] = 0.0
             continue
-        h = 0.0
-        for k in range(n_lm):
-            a = lm_from_t[v, k] - far_from[k]
-            if a > h:
-                h = a
-            b = near_to[k] - lm_to_t[v, k]
-            if b > h:
-                h = b
-        h -= margin_s
-        out[i] = h if h > radius else radius
+        m = slot_of_unit[u]
+        p = cols[i]
+        out[i] = bound_at(target[p, m], s, ff, nt, radius, ptr, nodes, seconds, n_lm[m], lm_from[m], lm_to[m],
+                          margin_s) + extra[p, m]
     return out
 
 

@@ -90,6 +90,7 @@ def _warm(jit) -> None:
                       np.zeros((2, 1)), np.array([1, 2], np.int64), np.ones(2), np.ones(2), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
+    jit.bound_params(dist, 0.0, np.array([0], np.int64), np.zeros(4, np.int32), 0, np.zeros((2, 1)), np.zeros((2, 1)))
     from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
     nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
     from sim.network import stop_order_jit    # a circuit's stops in order (SearchColumns.stop_order)
@@ -365,6 +366,37 @@ class SearchColumns:
         self._sd[reached] = np.inf          # leave the scratch arrays as they came
         self._sp[reached] = -1
         return out
+
+    def bound_params_from_set(self, sources: np.ndarray, *, exact_within_s: float) -> tuple:
+        """What ``lower_bounds_from_set`` reads to bound every node, without bounding every node:
+        ``(far_from, near_to, radius, nodes within it (sorted), their seconds)``. ``dijkstra_jit.bound_at``
+        gives from them the bound of any node, the same bits as the row ``lower_bounds_from_set``
+        makes of all of them (one search of the same neighbourhood; no pass over the graph's nodes)."""
+        sources = np.unique(np.asarray(sources, np.int64))
+        jit = self._jit
+        self.steps += 1
+        heap_s, heap_node, size, touched, n_t = jit.seed(
+            self._sd, self._sp, np.empty(64, np.float64), np.empty(64, np.int32), self._touched, sources)
+        heap_s, heap_node, size, touched, n_t, radius = jit.advance(
+            *self._fwd, self._sd, self._sp, heap_s, heap_node, size, touched, n_t, float(exact_within_s),
+            _NO_STOP)
+        self._touched = touched
+        self.bound_reached += n_t
+        lm_from, lm_to = self.bound_landmarks
+        far_from, near_to, nodes, seconds = jit.bound_params(self._sd, float(radius), sources, touched, n_t,
+                                                             lm_from, lm_to)
+        reached = touched[:n_t]
+        self._sd[reached] = np.inf          # leave the scratch arrays as they came
+        self._sp[reached] = -1
+        return far_from, near_to, float(radius), nodes, seconds
+
+    @property
+    def bound_landmarks(self) -> tuple[np.ndarray, np.ndarray]:
+        """The landmark tables a circuit's bound reads (a node per row); no columns when they do not bound."""
+        if self._lm_exact:
+            return self._lm_from_rows, self._lm_to_rows
+        empty = np.empty((self.n, 0))
+        return empty, empty
 
     def stop_order(self, stops: np.ndarray) -> list[int]:
         """``sim.patrol.order_stops`` of distinct ``stops`` by ``time`` in one compiled call

@@ -348,6 +348,16 @@ class TravelOracle:
             return self._kernel.lower_bounds_from_set(sources, nodes, exact_within_s=exact_within_s)
         return self.times_from_set(sources)[np.asarray(nodes)]
 
+    @property
+    def bounds_on_demand(self) -> bool:
+        """Whether a circuit's bound can be kept as a few numbers and worked out at a node when asked
+        (``bound_params_from_set``; the kernel backend), rather than as a row of every place."""
+        return self._kernel is not None
+
+    def bound_params_from_set(self, sources: np.ndarray, *, exact_within_s: float) -> tuple:
+        """``SearchColumns.bound_params_from_set`` (kernel backend only: ``bounds_on_demand``)."""
+        return self._kernel.bound_params_from_set(sources, exact_within_s=exact_within_s)
+
     def _pred_row(self, source: int) -> np.ndarray:
         if self._pred_full is not None:
             return self._pred_full[source]
