@@ -334,7 +334,16 @@ def bound_at(v, s, ff, nt, radius, ptr, nodes, seconds, n_lm, lm_from_t, lm_to_t
     """``set_bounds``' answer at node ``v`` for the search kept as row ``s`` of ``bound_params``' output
     (``ff``/``nt``: its worst sources per landmark, the first ``n_lm`` used (0: landmarks that do not
     bound); ``ptr``: its nodes within the radius in ``nodes[ptr[s]:ptr[s + 1]]``, with their
-    ``seconds``): the same bits."""
+    ``seconds``): the same bits.
+
+    The landmarks' bound comes first: above the radius, ``v`` is not one of the nodes within it (a
+    node within the radius has a bound of at most its seconds, the landmarks' bounds holding less
+    their rounding margin, so its bound beyond is the radius itself), and the answer is that bound;
+    only at the radius are the nodes within it searched. Most places are far from a circuit, and the
+    search among its few hundred nodes (on the 13,002-node town) cost more than the bound."""
+    beyond = bound_beyond(v, radius[s], ff[s], nt[s], n_lm, lm_from_t, lm_to_t, margin_s)
+    if beyond > radius[s]:
+        return beyond
     lo = ptr[s]
     hi = ptr[s + 1]
     while lo < hi:                          # binary search of the sorted nodes within the radius
@@ -345,7 +354,7 @@ def bound_at(v, s, ff, nt, radius, ptr, nodes, seconds, n_lm, lm_from_t, lm_to_t
             hi = mid
     if lo < ptr[s + 1] and nodes[lo] == v:
         return seconds[lo]
-    return bound_beyond(v, radius[s], ff[s], nt[s], n_lm, lm_from_t, lm_to_t, margin_s)
+    return beyond
 
 
 @njit(cache=True, nogil=True)
@@ -365,6 +374,29 @@ def bounds_of_units(rows, cols, seg_of_unit, slot_of_unit, ff, nt, radius, ptr, 
         p = cols[i]
         out[i] = bound_at(target[p, m], s, ff, nt, radius, ptr, nodes, seconds, n_lm[m], lm_from[m], lm_to[m],
                           margin_s) + extra[p, m]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def bounds_of_units_outer(units, places, seg_of_unit, slot_of_unit, ff, nt, radius, ptr, nodes, seconds, n_lm,
+                          lm_from, lm_to, target, extra, margin_s):
+    """``bounds_of_units`` of every (unit, place) pair of ``units`` x ``places``: a (units, places) array,
+    as ``lb_rows[np.ix_(units, places)]`` reads it (the cordon: the free units at its exits)."""
+    out = np.empty((units.size, places.size))
+    for i in range(units.size):
+        u = units[i]
+        s = seg_of_unit[u]
+        if s < 0:
+            out[i, :] = 0.0
+            continue
+        m = slot_of_unit[u]
+        k = n_lm[m]
+        lmf = lm_from[m]
+        lmt = lm_to[m]
+        for j in range(places.size):
+            p = places[j]
+            out[i, j] = bound_at(target[p, m], s, ff, nt, radius, ptr, nodes, seconds, k, lmf, lmt,
+                                 margin_s) + extra[p, m]
     return out
 
 
