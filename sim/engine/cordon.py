@@ -147,6 +147,8 @@ class CompiledCordon:
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
         self.searches = 0       # pairs the hub labels answered (also added to the first kernel's ``pair_asked``)
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
+        self._prep = None       # cordon_jit.cordon_prep's compiled code (jit_entry.direct)
+        self._rows_placeholders = cordon_jit.rows_placeholders(SLOTS)
 
     def seconds_s(self, avail: np.ndarray, todo: np.ndarray, t: float, *, slot: np.ndarray, code: np.ndarray,
                   lb_rows, locate, circuits: tuple | None, count: PairCounter | None = None) -> float:
@@ -163,27 +165,44 @@ class CompiledCordon:
         order, before the walk (``locate``, as the Python walk does: it may end a drive to the station).
         """
         n = avail.size
-        c = code[avail]
-        on_circuit = c == 1
-        node = np.full(n, -1, np.int64)
-        wait = np.zeros(n)
-        if circuits is not None:
-            ui, uf = circuits[0], circuits[1]
-            fixed = ui[avail, FIXED_NODE]
-            at_node = (c == 2) & (fixed >= 0)
-            node[at_node] = fixed[at_node]
-            wait[at_node] = uf[avail[at_node], FIXED_WAIT]
-            ended = (c == 2) & (fixed < 0) & (uf[avail, LEG_TEND] <= t)
-            on_circuit |= ended
-            rest = np.flatnonzero(~(on_circuit | at_node)).tolist()
+        if circuits is not None and hasattr(lb_rows, "compiled_args"):
+            # where each unit starts from and its bounds at the exits, in one compiled call (cordon_prep)
+            avail = np.ascontiguousarray(avail, np.int64)
+            todo = np.ascontiguousarray(todo, np.int64)
+            args = (avail, todo, float(t), code, circuits[0], circuits[1],
+                    *lb_rows.compiled_args(self._rows_placeholders), ALT_MARGIN_S, MARGIN_S)
+            prep = self._prep
+            if prep is None:
+                from sim.engine.cordon_jit import cordon_prep
+                from sim.jit_entry import direct
+                node, wait, on_circuit, ended, rest, lb = cordon_prep(*args)
+                self._prep = direct(cordon_prep, args)
+            else:
+                node, wait, on_circuit, ended, rest, lb = prep(*args)
+            for a in rest.tolist():
+                node[a], wait[a] = locate(int(avail[a]))
         else:
-            ended = np.zeros(n, np.bool_)
-            rest = range(n)
-        for a in rest:
-            node[a], wait[a] = locate(int(avail[a]))
-        lb = np.empty((n, todo.size))
-        if on_circuit.any():
-            lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
+            c = code[avail]
+            on_circuit = c == 1
+            node = np.full(n, -1, np.int64)
+            wait = np.zeros(n)
+            if circuits is not None:
+                ui, uf = circuits[0], circuits[1]
+                fixed = ui[avail, FIXED_NODE]
+                at_node = (c == 2) & (fixed >= 0)
+                node[at_node] = fixed[at_node]
+                wait[at_node] = uf[avail[at_node], FIXED_WAIT]
+                ended = (c == 2) & (fixed < 0) & (uf[avail, LEG_TEND] <= t)
+                on_circuit |= ended
+                rest = np.flatnonzero(~(on_circuit | at_node)).tolist()
+            else:
+                ended = np.zeros(n, np.bool_)
+                rest = range(n)
+            for a in rest:
+                node[a], wait[a] = locate(int(avail[a]))
+            lb = np.empty((n, todo.size))
+            if on_circuit.any():
+                lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
         args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, np.ascontiguousarray(slot, np.int64),
                 np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),

@@ -29,11 +29,71 @@ import numpy as np
 from numba import njit
 
 from sim.engine.kernels import _on_circuit
-from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, LEG_SEG, LEG_TAU, LEG_TEND, SEG
+from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SEG, LEG_TAU, LEG_TEND, SEG
 from sim.network.alt_jit import _pair_bound
-from sim.engine.best_first_jit import pair_seconds, warm_graph_arrays
+from sim.network.dijkstra_jit import bound_at
+from sim.engine.best_first_jit import on_demand_arrays, pair_seconds, warm_graph_arrays
 
 TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_unit, ff, nt, radius, ptr, nodes,
+                seconds, n_lm, lm_from, lm_to, target, extra, alt_margin_s, margin_s):
+    """Where the walk starts from, per free unit ``avail[a]``: ``(node, wait, on_circuit, ended, rest, lb)``.
+
+    As ``cordon.CompiledCordon.seconds_s`` made it with numpy: a unit waiting at a fixed node (the
+    station, a scene just cleared) has its node and wait; a unit on its circuit, or whose drive to it
+    ended by ``t`` (``ended``), is ``on_circuit`` and gets its circuit's bound at every exit ``todo[j]``
+    less ``margin_s`` in ``lb[a, j]`` (``DispatchIndex.lb_rows``: the bound row ``bound_rows[SEG + 1]``,
+    or worked out on demand, ``dijkstra_jit.bound_at``; other rows of ``lb`` are not written); the rest
+    (a drive under way) are listed in ``rest``, in unit order, for the caller to locate.
+    """
+    n = avail.size
+    m = todo.size
+    node = np.full(n, -1, np.int64)
+    wait = np.zeros(n)
+    on_circuit = np.zeros(n, np.bool_)
+    ended = np.zeros(n, np.bool_)
+    rest = np.empty(n, np.int64)
+    n_rest = 0
+    lb = np.empty((n, m))
+    has_rows = bound_rows.shape[0] > 0
+    for a in range(n):
+        u = avail[a]
+        c = code[u]
+        fixed = ui[u, FIXED_NODE]
+        at = c == 2 and fixed >= 0
+        if at:
+            node[a] = fixed
+            wait[a] = uf[u, FIXED_WAIT]
+        en = c == 2 and fixed < 0 and uf[u, LEG_TEND] <= t
+        ended[a] = en
+        oc = c == 1 or en
+        on_circuit[a] = oc
+        if not oc:
+            if not at:
+                rest[n_rest] = a
+                n_rest += 1
+            continue
+        s = ui[u, SEG]
+        if on_demand:
+            if s < 0:
+                for j in range(m):
+                    lb[a, j] = 0.0 - margin_s
+                continue
+            ms = slot_of_unit[u]
+            k = n_lm[ms]
+            lmf = lm_from[ms]
+            lmt = lm_to[ms]
+            for j in range(m):
+                p = todo[j]
+                lb[a, j] = (bound_at(target[p, ms], s, ff, nt, radius, ptr, nodes, seconds, k, lmf, lmt,
+                                     alt_margin_s) + extra[p, ms]) - margin_s
+        else:
+            for j in range(m):
+                lb[a, j] = (bound_rows[s + 1, todo[j]] if has_rows else 0.0) - margin_s
+    return node, wait, on_circuit, ended, rest[:n_rest], lb
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -192,8 +252,20 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     return np.inf, searched, exact, runs
 
 
+def rows_placeholders(slots: int = 4) -> tuple:
+    """``cordon_prep``'s on-demand arguments after ``bound_rows`` when the bounds are rows (never read)."""
+    lm = tuple(np.zeros((1, 1)) for _ in range(slots))
+    ff, nt, radius, ptr, nodes, seconds, n_lm = on_demand_arrays(slots)
+    return (np.zeros(1, np.int64), ff, nt, radius, ptr, nodes, seconds, n_lm, lm, lm,
+            np.zeros((1, slots), np.int64), np.zeros((1, slots)))
+
+
 def warm(slots: int = 4) -> None:
     """Load (or compile) the walk now, for the argument types ``cordon.CompiledCordon`` passes."""
+    z = np.zeros(0, np.int64)
+    for on_demand in (False, True):
+        cordon_prep(z, z, 0.0, np.zeros(0, np.int8), np.zeros((1, 6), np.int64), np.zeros((1, 9)), on_demand,
+                    np.zeros((0, 0)), *rows_placeholders(slots), 0.0, 0.0)
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
     pairs, tm = warm_graph_arrays(slots)
     exact = np.zeros(slots, np.bool_)

@@ -22,6 +22,13 @@ from sim.scenario import scenario_from_dict
 from sim.streams import replication_seed
 
 
+#: every incident major, so that a short run measures many cordons
+MAJOR_ONLY = [{"name": "robbery", "share": 0.5, "priority": 1, "units_needed": 1, "on_scene_mean_s": 900,
+               "major": True},
+              {"name": "violent", "share": 0.5, "priority": 1, "units_needed": 2, "on_scene_mean_s": 1200,
+               "major": True}]
+
+
 @pytest.fixture(scope="module")
 def kernel_ctx(small_town_dict):
     mp = pytest.MonkeyPatch()
@@ -29,7 +36,7 @@ def kernel_ctx(small_town_dict):
     mp.delenv(travel_mod.BACKEND_ENV, raising=False)
     sc = scenario_from_dict(small_town_dict(
         force={"total_officers": 40, "teams": 2, "mix": {"car": 0.5, "bicycle": 0.25, "foot": 0.25}},
-        demand={"incidents_per_day": 150}, encirclement={"radius_m": 300.0, "roads": "all"}))
+        demand={"incidents_per_day": 150, "types": MAJOR_ONLY}, encirclement={"radius_m": 300.0, "roads": "all"}))
     try:
         ctx = prepare(sc, quiet=True)
     finally:
@@ -80,3 +87,68 @@ def test_a_run_is_the_same_with_rows(kernel_ctx, monkeypatch):
         assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s
         np.testing.assert_array_equal(a.dispatch_s, b.dispatch_s)
         np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
+
+
+@pytest.mark.parametrize("on_demand", [True, False], ids=["on-demand", "rows"])
+def test_the_cordons_compiled_start_is_numpys(kernel_ctx, monkeypatch, on_demand):
+    """``cordon_jit.cordon_prep`` (where each free unit starts from, its bounds at the exits) gives the
+    cordons the numpy form gave, with bounds on demand and with rows (the numpy form runs when the
+    bounds offer no compiled form: ``BoundRows.compiled_args`` taken away)."""
+    from sim.engine.dispatch_index import BoundRows
+
+    sc, ctx = kernel_ctx
+    monkeypatch.setattr(LargeGraphSearch, "BOUNDS_ON_DEMAND", on_demand)
+    fast = _engine(sc, ctx, 1)
+    a = fast.run()
+    assert fast.encircle.walk._prep is not None                      # the compiled start ran
+    monkeypatch.delattr(BoundRows, "compiled_args")
+    slow = _engine(sc, ctx, 1)
+    b = slow.run()
+    assert slow.encircle.walk._prep is None
+    assert np.isfinite(a.encircle_s).sum() >= 5
+    np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
+    assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s
+
+
+@pytest.mark.parametrize("on_demand", [True, False], ids=["on-demand", "rows"])
+def test_cordon_prep_gives_numpys_arrays_bit_for_bit(kernel_ctx, monkeypatch, on_demand):
+    """At every cordon of a run (units on circuits, on drives, at stations), ``cordon_prep``'s arrays for
+    the cordon's free units and exits are the numpy form's: the same nodes, waits, flags, units left to
+    locate, and bounds (``lb_rows`` less the margin) bit for bit."""
+    from sim.engine import cordon_jit
+    from sim.engine.cordon import MARGIN_S, CompiledCordon
+    from sim.engine.kernels import FIXED_NODE, FIXED_WAIT, LEG_TEND
+    from sim.network.searches import ALT_MARGIN_S
+
+    sc, ctx = kernel_ctx
+    monkeypatch.setattr(LargeGraphSearch, "BOUNDS_ON_DEMAND", on_demand)
+    eng = _engine(sc, ctx, 0)
+    index = eng.index
+    checked = [0, 0]                         # cordons, and those with a unit on a drive or at a node
+    original = CompiledCordon.seconds_s
+
+    def check(self, avail, todo, t, **kw):
+        avail, todo = np.asarray(avail, np.int64), np.asarray(todo, np.int64)
+        got = cordon_jit.cordon_prep(avail, todo, float(t), index.code, index.ui, index.uf,
+                                     *index.lb_rows.compiled_args(cordon_jit.rows_placeholders()),
+                                     ALT_MARGIN_S, MARGIN_S)
+        c = index.code[avail]
+        fixed = index.ui[avail, FIXED_NODE]
+        at_node = (c == 2) & (fixed >= 0)
+        ended = (c == 2) & (fixed < 0) & (index.uf[avail, LEG_TEND] <= t)
+        on_circuit = (c == 1) | ended
+        node = np.where(at_node, fixed, -1)
+        wait = np.where(at_node, index.uf[avail, FIXED_WAIT], 0.0)
+        rest = np.flatnonzero(~(on_circuit | at_node))
+        assert (got[0] == node).all() and got[1].tobytes() == wait.tobytes()
+        assert (got[2] == on_circuit).all() and (got[3] == ended).all() and (got[4] == rest).all()
+        if on_circuit.any():
+            want = index.lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
+            assert got[5][on_circuit].tobytes() == want.tobytes()
+        checked[0] += 1
+        checked[1] += bool((~on_circuit).any())
+        return original(self, avail, todo, t, **kw)
+
+    monkeypatch.setattr(CompiledCordon, "seconds_s", check)
+    eng.run()
+    assert checked[0] >= 5 and checked[1] >= 1
