@@ -156,6 +156,23 @@ def seed(dist, pred, heap_s, heap_node, touched, sources):
     return heap_s, heap_node, size, touched, size
 
 
+@njit(cache=True, nogil=True, inline="always")
+def landmark_bound(v, from_set, to_set, n_lm, lm_from_t, lm_to_t):
+    """The landmarks' lower bound (at least 0) on the seconds between node ``v`` and a set: for each of
+    the first ``n_lm`` landmarks L, ``d(L, v) - from_set[L]`` and ``to_set[L] - d(v, L)``, where
+    ``from_set``/``to_set`` are the set's worst ``d(L, c)`` (largest) and ``d(c, L)`` (smallest) (a
+    single node's own: the A* heuristic of ``toward_rows``)."""
+    h = 0.0
+    for k in range(n_lm):
+        a = lm_from_t[v, k] - from_set[k]
+        if a > h:
+            h = a
+        b = to_set[k] - lm_to_t[v, k]
+        if b > h:
+            h = b
+    return h
+
+
 @njit(cache=True, nogil=True)
 def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal, limit_s, lm_from_t, lm_to_t):
     """Seconds from ``goal`` to ``target`` by A* on the reversed graph (CSR of the transpose), and its path.
@@ -183,14 +200,7 @@ def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal
     pred[target] = -1
     touched[0] = target
     n_touched = 1
-    h = 0.0
-    for k in range(n_lm):
-        a = lm_from_t[target, k] - goal_from[k]
-        if a > h:
-            h = a
-        b = goal_to[k] - lm_to_t[target, k]
-        if b > h:
-            h = b
+    h = landmark_bound(target, goal_from, goal_to, n_lm, lm_from_t, lm_to_t)
     h_s[target] = h
     heap_s[0] = h
     heap_node[0] = target
@@ -222,15 +232,7 @@ def toward_rows(indptr, indices, weights, dist, pred, h_s, touched, target, goal
                 if dist[v] == np.inf:
                     touched[n_touched] = v
                     n_touched += 1
-                    h = 0.0
-                    for k in range(n_lm):
-                        a = lm_from_t[v, k] - goal_from[k]
-                        if a > h:
-                            h = a
-                        b = goal_to[k] - lm_to_t[v, k]
-                        if b > h:
-                            h = b
-                    h_s[v] = h
+                    h_s[v] = landmark_bound(v, goal_from, goal_to, n_lm, lm_from_t, lm_to_t)
                 dist[v] = d
                 pred[v] = node
                 _push(heap_s, heap_node, size, d + h_s[v], v)
@@ -273,15 +275,7 @@ def _worst_source(sources, lm_from_t, lm_to_t):
 def bound_beyond(v, radius, far_from, near_to, n_lm, lm_from_t, lm_to_t, margin_s):
     """``set_bounds``' answer for a node ``v`` the search did not settle within ``radius`` (the first
     ``n_lm`` landmarks; none: the radius)."""
-    h = 0.0
-    for k in range(n_lm):
-        a = lm_from_t[v, k] - far_from[k]
-        if a > h:
-            h = a
-        b = near_to[k] - lm_to_t[v, k]
-        if b > h:
-            h = b
-    h -= margin_s
+    h = landmark_bound(v, far_from, near_to, n_lm, lm_from_t, lm_to_t) - margin_s
     return h if h > radius else radius
 
 

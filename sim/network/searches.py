@@ -150,6 +150,7 @@ class SearchColumns:
         self._sd = np.full(n, np.inf)
         self._sp = np.full(n, -1, np.int32)
         self._touched = np.empty(1024, np.int32)
+        self._n_around = 0                         # nodes reached by the last _around search (_touched[:n])
         # answers in the order found; when full the oldest goes (a hit does not reorder: the
         # bookkeeping of least-recently-used cost more than the searches it saved)
         self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
@@ -348,24 +349,9 @@ class SearchColumns:
         """
         sources = np.unique(np.asarray(sources, np.int64))
         nodes = np.asarray(nodes, np.int64)
-        jit = self._jit
-        self.steps += 1
-        heap_s, heap_node, size, touched, n_t = jit.seed(
-            self._sd, self._sp, np.empty(64, np.float64), np.empty(64, np.int32), self._touched, sources)
-        heap_s, heap_node, size, touched, n_t, radius = jit.advance(
-            *self._fwd, self._sd, self._sp, heap_s, heap_node, size, touched, n_t, float(exact_within_s),
-            _NO_STOP)
-        self._touched = touched
-        self.bound_reached += n_t
-        if self._lm_exact:
-            lm_from, lm_to = self._lm_from_rows, self._lm_to_rows
-        else:                        # landmarks that do not bound: the radius alone
-            lm_from = lm_to = np.empty((self.n, 0))
-        out = jit.set_bounds(self._sd, float(radius), sources, nodes, lm_from, lm_to, ALT_MARGIN_S)
-        reached = touched[:n_t]
-        self._sd[reached] = np.inf          # leave the scratch arrays as they came
-        self._sp[reached] = -1
-        return out
+        lm_from, lm_to = self.bound_landmarks
+        return self._around(sources, exact_within_s, lambda radius: self._jit.set_bounds(
+            self._sd, radius, sources, nodes, lm_from, lm_to, ALT_MARGIN_S))
 
     def bound_params_from_set(self, sources: np.ndarray, *, exact_within_s: float) -> tuple:
         """What ``lower_bounds_from_set`` reads to bound every node, without bounding every node:
@@ -373,6 +359,17 @@ class SearchColumns:
         gives from them the bound of any node, the same bits as the row ``lower_bounds_from_set``
         makes of all of them (one search of the same neighbourhood; no pass over the graph's nodes)."""
         sources = np.unique(np.asarray(sources, np.int64))
+        lm_from, lm_to = self.bound_landmarks
+
+        def kept(radius: float) -> tuple:
+            far_from, near_to, nodes, seconds = self._jit.bound_params(
+                self._sd, radius, sources, self._touched, self._n_around, lm_from, lm_to)
+            return far_from, near_to, radius, nodes, seconds
+        return self._around(sources, exact_within_s, kept)
+
+    def _around(self, sources: np.ndarray, exact_within_s: float, read):
+        """One forward search from ``sources`` stopped at ``exact_within_s``; ``read(radius)`` reads the
+        scratch arrays it leaves (``_sd``; ``_touched[:_n_around]`` the nodes reached) before they are reset."""
         jit = self._jit
         self.steps += 1
         heap_s, heap_node, size, touched, n_t = jit.seed(
@@ -380,15 +377,14 @@ class SearchColumns:
         heap_s, heap_node, size, touched, n_t, radius = jit.advance(
             *self._fwd, self._sd, self._sp, heap_s, heap_node, size, touched, n_t, float(exact_within_s),
             _NO_STOP)
-        self._touched = touched
+        self._touched, self._n_around = touched, n_t
         self.bound_reached += n_t
-        lm_from, lm_to = self.bound_landmarks
-        far_from, near_to, nodes, seconds = jit.bound_params(self._sd, float(radius), sources, touched, n_t,
-                                                             lm_from, lm_to)
-        reached = touched[:n_t]
-        self._sd[reached] = np.inf          # leave the scratch arrays as they came
-        self._sp[reached] = -1
-        return far_from, near_to, float(radius), nodes, seconds
+        try:
+            return read(float(radius))
+        finally:
+            reached = touched[:n_t]
+            self._sd[reached] = np.inf          # leave the scratch arrays as they came
+            self._sp[reached] = -1
 
     @property
     def bound_landmarks(self) -> tuple[np.ndarray, np.ndarray]:
