@@ -341,9 +341,9 @@ def warm(slots: int = 4) -> None:
         bounds(0, 0.0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi,
                np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b, on_demand,
                *on_demand_arrays(slots))
-    from sim.network.dijkstra_jit import bounds_of_units, bounds_of_units_outer   # lb_rows on demand (DispatchIndex)
-    for fn in (bounds_of_units, bounds_of_units_outer):
-        fn(zi, zi, zi, zi, *on_demand_arrays(slots), lm, lm, np.zeros((1, slots), np.int64), np.zeros((1, slots)), 0.0)
+    from sim.network.dijkstra_jit import bounds_of_units     # lb_rows' bounds on demand (DispatchIndex)
+    bounds_of_units(zi, zi, zi, zi, *on_demand_arrays(slots), lm, lm, np.zeros((1, slots), np.int64),
+                    np.zeros((1, slots)), 0.0)
     pairs, tm = warm_graph_arrays(slots)
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
          np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact,

@@ -132,6 +132,10 @@ class CompiledCordon:
     fixed tuples of ``SLOTS`` (so that one compiled signature serves every force).
     """
 
+    #: where each free unit starts from and its bounds at the exits in one compiled call
+    #: (``cordon_jit.cordon_prep``, reading ``lb_rows.compiled_args``); False: with numpy (tests compare)
+    COMPILED_PREP = True
+
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
         from sim.engine.best_first_jit import slot_arrays
@@ -165,7 +169,7 @@ class CompiledCordon:
         order, before the walk (``locate``, as the Python walk does: it may end a drive to the station).
         """
         n = avail.size
-        if circuits is not None and hasattr(lb_rows, "compiled_args"):
+        if circuits is not None and self.COMPILED_PREP:
             # where each unit starts from and its bounds at the exits, in one compiled call (cordon_prep)
             avail = np.ascontiguousarray(avail, np.int64)
             todo = np.ascontiguousarray(todo, np.int64)

@@ -67,7 +67,6 @@ class DispatchIndex:
         self.lb_rows = BoundRows(self)
         self.on_demand: tuple | None = None        # bounds worked out where read (bounds_on_demand)
         self._bounds_of_units = None               # its compiled code for lb_rows (BoundRows._on_demand)
-        self._bounds_outer = None                  # ... and of every pair of units x places (BoundRows._outer)
         # the same bounds place-major (``keep_bounds_by_place``), for the compiled search
         self.bounds_by_place: np.ndarray | None = None
 
@@ -245,9 +244,6 @@ class BoundRows:
     def _on_demand(ix, rows, cols) -> np.ndarray:
         """The same values, worked out for the (unit, place) pairs asked (``DispatchIndex.bounds_on_demand``),
         in the shape numpy's indexing of a (units, places) array gives."""
-        if (isinstance(rows, np.ndarray) and isinstance(cols, np.ndarray) and rows.ndim == 2 and cols.ndim == 2
-                and rows.shape[1] == 1 and cols.shape[0] == 1):
-            return BoundRows._outer(ix, rows.ravel(), cols.ravel())      # np.ix_(units, places): every pair
         r = np.arange(len(ix.code))[rows]
         c = np.arange(ix.n_places)[cols]
         if (isinstance(rows, slice) and c.ndim == 1) or (isinstance(cols, slice) and r.ndim == 1):
@@ -265,21 +261,6 @@ class BoundRows:
         else:
             out = fn(*args)
         return out.reshape(r.shape)
-
-    @staticmethod
-    def _outer(ix, units: np.ndarray, places: np.ndarray) -> np.ndarray:
-        """``[np.ix_(units, places)]`` on demand, in one compiled call over the pairs (the cordon's read)."""
-        slot, n_lm, lm_from, lm_to, target, extra, margin_s = ix.on_demand
-        args = (np.ascontiguousarray(units, np.int64), np.ascontiguousarray(places, np.int64),
-                np.ascontiguousarray(ix.ui[:, K.SEG]), slot, *ix.flat.bounds.arrays, n_lm, lm_from, lm_to,
-                target, extra, margin_s)
-        fn = ix._bounds_outer
-        if fn is None:     # the dispatcher once, then its compiled code
-            from sim.network.dijkstra_jit import bounds_of_units_outer
-            out = bounds_of_units_outer(*args)
-            ix._bounds_outer = direct(bounds_of_units_outer, args)
-            return out
-        return fn(*args)
 
     def copy(self) -> np.ndarray:
         return self[:]

@@ -90,7 +90,7 @@ class Circuits:
             # the bound of the circuit alone: a unit with a lower bound in use is on that circuit
             if self.index.on_demand is not None:     # kept as its bound search found it, worked out when read
                 self.index.add_circuit_bound((u.uid, level, period), c, mt.oracle.bound_params_from_set(
-                    c.node_set(), exact_within_s=BOUND_EXACT_WITHIN_S))
+                    np.asarray(c.nodes, np.int64), exact_within_s=BOUND_EXACT_WITHIN_S))   # made unique there
             else:
                 self.index.add_circuit((u.uid, level, period), c, circuit_lower_bound_s(
                     mt.oracle, [c], pn, self.extra_s[st.mode], time_m=mt.oracle.time_matrix))

@@ -164,7 +164,7 @@ class LargeGraphSearch:
         if self.BOUNDS_ON_DEMAND and all(travel[m].oracle.bounds_on_demand for m in modes):
             # every mode on the kernel backend: a circuit keeps its bound as its search found it, and the
             # walk and ``lb_rows`` work it out at the place asked (DispatchIndex.bounds_on_demand)
-            n_lm = np.array([k._lm_from_rows.shape[1] if k._lm_exact else 0 for k in ks], np.int64)
+            n_lm = np.array([k.bound_landmarks[0].shape[1] for k in ks], np.int64)
             self.index.bounds_on_demand(self._walk_slot, n_lm, arrays["lm_from"], arrays["lm_to"],
                                         self._walk_target, self._walk_extra, ALT_MARGIN_S)
 

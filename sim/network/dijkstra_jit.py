@@ -372,29 +372,6 @@ def bounds_of_units(rows, cols, seg_of_unit, slot_of_unit, ff, nt, radius, ptr, 
 
 
 @njit(cache=True, nogil=True)
-def bounds_of_units_outer(units, places, seg_of_unit, slot_of_unit, ff, nt, radius, ptr, nodes, seconds, n_lm,
-                          lm_from, lm_to, target, extra, margin_s):
-    """``bounds_of_units`` of every (unit, place) pair of ``units`` x ``places``: a (units, places) array,
-    as ``lb_rows[np.ix_(units, places)]`` reads it (the cordon: the free units at its exits)."""
-    out = np.empty((units.size, places.size))
-    for i in range(units.size):
-        u = units[i]
-        s = seg_of_unit[u]
-        if s < 0:
-            out[i, :] = 0.0
-            continue
-        m = slot_of_unit[u]
-        k = n_lm[m]
-        lmf = lm_from[m]
-        lmt = lm_to[m]
-        for j in range(places.size):
-            p = places[j]
-            out[i, j] = bound_at(target[p, m], s, ff, nt, radius, ptr, nodes, seconds, k, lmf, lmt,
-                                 margin_s) + extra[p, m]
-    return out
-
-
-@njit(cache=True, nogil=True)
 def path_sums(path, edge_key, edge_s, edge_m, n_nodes):
     """Cumulative seconds and metres along ``path`` (0 at its first node), edge by edge.
 

@@ -93,15 +93,15 @@ def test_a_run_is_the_same_with_rows(kernel_ctx, monkeypatch):
 def test_the_cordons_compiled_start_is_numpys(kernel_ctx, monkeypatch, on_demand):
     """``cordon_jit.cordon_prep`` (where each free unit starts from, its bounds at the exits) gives the
     cordons the numpy form gave, with bounds on demand and with rows (the numpy form runs when the
-    bounds offer no compiled form: ``BoundRows.compiled_args`` taken away)."""
-    from sim.engine.dispatch_index import BoundRows
+    compiled start is turned off: ``CompiledCordon.COMPILED_PREP``)."""
+    from sim.engine.cordon import CompiledCordon
 
     sc, ctx = kernel_ctx
     monkeypatch.setattr(LargeGraphSearch, "BOUNDS_ON_DEMAND", on_demand)
     fast = _engine(sc, ctx, 1)
     a = fast.run()
     assert fast.encircle.walk._prep is not None                      # the compiled start ran
-    monkeypatch.delattr(BoundRows, "compiled_args")
+    monkeypatch.setattr(CompiledCordon, "COMPILED_PREP", False)
     slow = _engine(sc, ctx, 1)
     b = slow.run()
     assert slow.encircle.walk._prep is None
