@@ -80,6 +80,33 @@ class _CtrlCRaceFilter(logging.Filter):
 logging.getLogger("tornado.application").addFilter(_CtrlCRaceFilter())
 
 
+class _SchedulerClosedFilter(logging.Filter):
+    """Drops a local worker's "Failed to communicate with scheduler during heartbeat" error.
+
+    Why: a local cluster's scheduler lives in the submitting command, so it goes away only when
+    the command closes it (at the end, or on Ctrl-C). A worker whose heartbeat was under way at
+    that moment logs the closed connection with a traceback, on the command's stderr, although
+    nothing went wrong. Only that record, with a closed-connection error, is dropped.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, OSError)
+                    and record.getMessage().startswith("Failed to communicate with scheduler during heartbeat"))
+
+
+class QuietSchedulerClose(WorkerPlugin):
+    """Puts :class:`_SchedulerClosedFilter` on the worker loggers of a local cluster patrolsim started.
+
+    Not registered on a ``--scheduler`` or batch-queue cluster: there a lost scheduler is news.
+    """
+
+    name = "patrolsim-quiet-scheduler-close"
+
+    def setup(self, worker) -> None:
+        logging.getLogger("distributed.worker").addFilter(_SchedulerClosedFilter())
+
+
 class NetworkCacheFolder(WorkerPlugin):
     """Points a joining worker without ``PATROLSIM_CACHE_DIR`` at the submitting command's cache folder.
 
@@ -275,7 +302,7 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
     from distributed import Client, LocalCluster
 
     own_cluster = None
-    place_groups = False
+    local = False   # a local cluster this command starts: groups placed, scheduler's close kept quiet
     if scheduler and cluster:
         raise InputError("give --scheduler or --cluster, not both", key="--cluster",
                          fix="drop one of them")
@@ -309,11 +336,13 @@ def dask_executor(*, scheduler: str | None = None, cluster: str | None = None, w
                                        dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(own_cluster, set_as_default=False)
         description = f"local Dask cluster ({n} worker processes)"
-        place_groups = True
+        local = True
     try:
         client.register_plugin(NetworkCacheFolder(network_cache_dir()))
+        if local:
+            client.register_plugin(QuietSchedulerClose())
         yield DaskExecutor(client, description, expected_workers=workers if cluster else None,
-                           place_groups=place_groups)
+                           place_groups=local)
     finally:
         try:
             client.close()
