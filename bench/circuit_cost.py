@@ -48,7 +48,7 @@ def child(block_m: float, days: float, mix: str, runs: int) -> None:
     ctx = prepare(scenario_from_dict(scale.scenario_dict(block_m, days, mix)), quiet=True)
     kernels.compile_once()
     load_loops()
-    for name in ("cordon_jit", "best_first_jit"):
+    for name in ("cordon_jit", "walk_handle"):
         __import__(f"sim.engine.{name}", fromlist=["warm"]).warm()
     totals: dict = {}
     counts: dict = {}

@@ -122,7 +122,8 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool 
             load_loops = None
     if load_loops is not None:
         load_loops()
-    for name in ("cordon_jit", "best_first_jit"):     # the large graphs' compiled walks (sixth session on)
+    # the large graphs' compiled walks (sixth session on; walk_handle: the dispatch walk behind one handle)
+    for name in ("cordon_jit", "best_first_jit", "walk_handle"):
         try:
             __import__(f"sim.engine.{name}", fromlist=["warm"]).warm()
         except ImportError:

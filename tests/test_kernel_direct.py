@@ -93,6 +93,41 @@ def test_direct_falls_back_to_the_dispatcher_when_no_compiled_code_matches():
     assert K.direct(plain, (1, 2.0)) is plain   # not a numba dispatcher
 
 
+def test_direct_keeps_one_entry_point_per_numba_type():
+    """``direct`` remembers entry points by a key of the arguments' types made without numba's typeof:
+    arguments numba types alike share one entry, and any difference numba sees (dtype, dimensions,
+    layout, read-only, a tuple's items, an int past 64 bits) gets that type's own entry, never another's."""
+    from numba import njit
+
+    from sim.jit_entry import _type_key, direct
+
+    @njit
+    def first(a, pair, x):
+        return a.ravel()[0] + pair[0][0] + x
+
+    c = np.arange(6.0).reshape(2, 3)
+    frozen = c.copy()
+    frozen.flags.writeable = False
+    variants = {"C": (c, (np.ones(2), np.ones(3)), 1.0), "F": (np.asfortranarray(c), (np.ones(2), np.ones(3)), 1.0),
+                "read-only": (frozen, (np.ones(2), np.ones(3)), 1.0),
+                "float32": (c.astype(np.float32), (np.ones(2), np.ones(3)), 1.0),
+                "int pair": (c, (np.ones(2, np.int64), np.ones(3)), 1.0), "int x": (c, (np.ones(2), np.ones(3)), 1)}
+    for args in variants.values():
+        first(*args)
+    entries = {}
+    for name, args in variants.items():
+        sig = tuple(first.typeof_pyval(a) for a in args)
+        entries[name] = direct(first, args)
+        assert entries[name] is first.overloads[sig].entry_point, name
+        assert direct(first, args) is entries[name]               # remembered, the same
+        assert entries[name](*args) == first(*args)
+    assert len({id(e) for e in entries.values()}) == len(variants)
+    # the same types in new arrays: the remembered entry
+    assert direct(first, (c.copy(), (np.zeros(2), np.zeros(3)), 2.5)) is entries["C"]
+    # what the key cannot tell from numba's type has no key: numba's own look-up, never a remembered entry
+    assert _type_key(1 << 63) is None and _type_key(np.float64(1.0)) is None and _type_key((c, None)) is None
+
+
 def _best_of_every_unit(args: tuple, place: int, t: float, backup: bool) -> tuple[int, float]:
     """The least (arrival, unit id) over the units that need no check, with every unit located:
     ``nearest_unit`` with bounds that never prune (-inf), its arrival row read back."""

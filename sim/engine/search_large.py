@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.dispatch import Candidate, eligible
 from sim.engine import best_first_jit as BFJ
+from sim.engine import walk_handle as WH
 from sim.engine import kernels as K
 from sim.engine.kernels import BOUND_MARGIN_S
 from sim.engine.units import CIRCUIT, PATROL
@@ -147,7 +148,8 @@ class LargeGraphSearch:
         self._walk_bound = np.empty(n)
         self._walk_node, self._walk_wait = np.full(n, -1, np.int64), np.zeros(n)
         self._walk_version = -1
-        self._walk_bounds = self._walk_call = None
+        self._walk_handle = None
+        self._walk_search = self._walk_resume = None     # the handle's compiled calls (jit_entry.direct)
         # the walk's order, heap and state between its calls (a unit the rules decide is decided here)
         self._walk_istate = np.zeros(BFJ.I_SIZE_ALL, np.int64)
         self._walk_fstate = np.zeros(BFJ.F_SIZE_ALL)
@@ -187,46 +189,41 @@ class LargeGraphSearch:
         index = self.index
         flat = index.flat
         if self._walk_version != flat.version:
-            # the argument lists of both calls, kept between calls (only the place's and the time's
-            # entries change; the index's arrays are replaced only when they grow: a new version)
+            # the handle of both calls' arrays, made again only when the index's arrays are replaced
+            # (when they grow: a new version); place, time, target, extra and checked are per call
             self._walk_version = flat.version
-            self._walk_bounds = self._walk_call = None
             on_demand = (True, *flat.bounds.arrays, index.on_demand[1]) if index.on_demand is not None \
                 else (False, *BFJ.on_demand_arrays(BFJ_SLOTS))
-            self._walk_bargs = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
-                                None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound,
-                                *on_demand]
-            self._walk_args = tuple(
-                [self._walk_bound, self._walk_node, self._walk_wait, checked, index.code, 0.0, index.ui, index.uf,
-                 flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm, *self._walk_margins,
-                 *self._walk_pairs, *self._walk_state] for checked in self._walk_checked)
-        target, extra = self._walk_target[place], self._walk_extra[place]
-        bound = self._walk_bound
+            bounds_args = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
+                           None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound,
+                           *on_demand]
+            walk_args = [self._walk_bound, self._walk_node, self._walk_wait, None, index.code, 0.0, index.ui,
+                         index.uf, flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm,
+                         *self._walk_margins, *self._walk_pairs, *self._walk_state]
+            self._walk_handle = WH.make(bounds_args, walk_args, self._walk_checked, self._walk_target,
+                                        self._walk_extra, self._walk_istate)
+            self._walk_search = self._walk_resume = None
+        h = self._walk_handle
         t = float(t)
-        args = self._walk_bargs
-        args[0], args[1], args[8], args[9] = place, t, target, extra
-        fn = self._walk_bounds
+        fn = self._walk_search
         if fn is None:
-            fn = self._walk_bounds = K.direct(BFJ.bounds, tuple(args))
-        drives, python = fn(*args)
-        if python:
-            return self._best_first(place, t, bound.copy(), is_backup=is_backup)
+            fn = self._walk_search = K.direct(WH.search, (h, place, t, is_backup))
+        status, uid, eta, at, w, travel_s = fn(h, place, t, is_backup)
+        bound = self._walk_bound
         self.located, self.located_t = {}, t
         located = self.located
         node, wait = self._walk_node, self._walk_wait
         units = self.units
-        ahead = np.flatnonzero(bound == -INF).tolist() if drives else []
-        for u in ahead:
-            node[u], wait[u] = located[u] = self.where(units[u], t)
+        ahead = []
+        if status == BFJ.NO_WALK:
+            if at:                               # a NaN bound: no order to copy
+                return self._best_first(place, t, bound.copy(), is_backup=is_backup)
+            ahead = np.flatnonzero(bound == -INF).tolist()
+            for u in ahead:
+                node[u], wait[u] = located[u] = self.where(units[u], t)
         istate, fstate = self._walk_istate, self._walk_fstate
-        istate[BFJ.I_STARTED] = 0
-        args = self._walk_args[is_backup]
-        args[5], args[11], args[12] = t, target, extra
-        fn = self._walk_call
-        if fn is None:
-            fn = self._walk_call = K.direct(BFJ.walk, tuple(args))
+        resume = self._walk_resume
         while True:
-            status, uid, eta, at, w, travel_s = fn(*args)
             if status == BFJ.NEEDS_LOCATE:       # a drive under way came first: where it is now
                 u = int(istate[BFJ.I_LOCATE])
                 node[u], wait[u] = located[u] = self.where(units[u], t)
@@ -239,8 +236,11 @@ class LargeGraphSearch:
                                             is_backup=is_backup)
                 fstate[BFJ.F_OWN] = own
                 fstate[BFJ.F_CAP] = INF if own else self.rules.max_travel_s.get(st.kind, INF)
-            else:
+            elif status != BFJ.NO_WALK:
                 break
+            if resume is None:
+                resume = self._walk_resume = K.direct(WH.resume, (h, place, t, is_backup))
+            status, uid, eta, at, w, travel_s = resume(h, place, t, is_backup)
         for u in ahead:
             node[u] = -1
         runs = int(istate[BFJ.I_RUNS])

@@ -24,7 +24,7 @@ travel_mod.FULL_MATRIX_MAX_NODES = 0
 from sim.experiment.replicate import load_loops
 from sim.experiment import prepare, run_replication
 from sim.scenario import scenario_from_dict
-from sim.engine import best_first_jit, cordon_jit
+from sim.engine import best_first_jit, cordon_jit, walk_handle
 
 from tests.loaded_loops import signatures
 
@@ -39,6 +39,7 @@ sc = scenario_from_dict({
 ctx = prepare(sc, quiet=True)
 load_loops()
 best_first_jit.warm()
+walk_handle.warm()
 cordon_jit.warm()
 kernels = [mt.oracle._kernel for mt in ctx.travel.values()]
 before = signatures()
@@ -61,7 +62,7 @@ def test_a_kernel_backend_replication_loads_nothing_after_the_warm_ups():
     added = {name: sorted(set(sigs) - set(before.get(name, []))) for name, sigs in after.items()}
     added = {name: sigs for name, sigs in added.items() if sigs}
     assert not added, f"compiled or loaded inside the replication: {added}"
-    for name in ("sim.engine.best_first_jit.walk", "sim.engine.cordon_jit.cordon_walk",
+    for name in ("sim.engine.walk_handle.search", "sim.engine.cordon_jit.cordon_walk",
                  "sim.network.hub_labels.seconds_metres", "sim.network.hub_labels.seconds_of_pairs",
                  "sim.network.nearest_jit.nearest_one"):
         assert before.get(name), name
