@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     from scipy import sparse
     w = sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     warm(w, w.T.tocsr(), lambda u, v: np.ones(u.size))
-    HL.seconds_of_pairs(np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(1, np.int64),
+    HL.seconds_of_pairs(np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int32), np.zeros(1, np.int64),
                         np.zeros(1, np.int64), np.empty(1))
     modes = [m for m in args.modes.split(",") if m]
     print(f"{'network':>22} {'mode':>6} {'nodes':>7} {'build s':>8} {'hubs':>8} {'MiB':>8} "

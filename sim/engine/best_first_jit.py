@@ -325,7 +325,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
 def warm_graph_arrays(slots: int) -> tuple:
     """Tiny per-slot arrays of the types both walks take (``pairs``: the labels, ``tm``), for loading them."""
     pairs = (tuple(np.zeros(4, np.int64) for _ in range(slots)), tuple(np.zeros(0) for _ in range(slots)),
-             tuple(np.zeros(0, np.int64) for _ in range(slots)))
+             tuple(np.zeros(0, np.int32) for _ in range(slots)))
     tm = tuple(read_only(np.zeros((1, 1))) for _ in range(slots))
     return pairs, tm
 
@@ -382,7 +382,7 @@ def slot_arrays(oracles: list, slots: int = 4) -> dict:
             exact.append(k._lm_exact)
             has_tm.append(False)
         else:
-            parts = (np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int64),
+            parts = (np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int32),
                      read_only(o.time_matrix))
             exact.append(False)
             has_tm.append(True)

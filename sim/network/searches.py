@@ -95,7 +95,7 @@ def _warm(jit) -> None:
     nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
     from sim.network import stop_order_jit    # a circuit's stops in order (SearchColumns.stop_order)
     stop_order_jit.nearest_neighbour_order(np.array([0, 1], np.int64), np.zeros((2, 1)), np.zeros((2, 1)), True, 0.0,
-                                           np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int64))
+                                           np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int32))
 
 
 class _Column:
