@@ -153,6 +153,69 @@ def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s
 
 
 @njit(cache=True, nogil=True)
+def _exit_rows(lm_from, lm_to, lm_exact, has_tm, exit_t):
+    """Per slot and exit, the landmarks' seconds of the node driven to (``ef``: from each landmark,
+    ``et``: to it), read once per cordon: ``_unit_bounds`` reads them for every unit, and the rows
+    of a few exits copied side by side stay in cache where the landmark tables' rows did not.
+    ``nk[slot]``: the slot's landmarks (0: the slot's bounds come from ``_bound``: a matrix, or
+    landmarks that do not bound)."""
+    n_slots, n_exits = exit_t.shape
+    kmax = 1
+    for m in range(n_slots):
+        if lm_from[m].shape[1] > kmax:
+            kmax = lm_from[m].shape[1]
+    ef = np.empty((n_slots, n_exits, kmax))
+    et = np.empty((n_slots, n_exits, kmax))
+    nk = np.zeros(n_slots, np.int64)
+    for m in range(n_slots):
+        if has_tm[m] or not lm_exact[m]:
+            continue
+        lf = lm_from[m]
+        lt = lm_to[m]
+        nk[m] = lf.shape[1]
+        for e in range(n_exits):
+            x = exit_t[m, e]
+            for q in range(lf.shape[1]):
+                ef[m, e, q] = lf[x, q]
+                et[m, e, q] = lt[x, q]
+    return ef, et, nk
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit_bounds(bound, a, m, source, wait_a, exit_t, exit_x, ef, et, nk, lm_from, lm_to, lm_exact, tm, has_tm,
+                 alt_margin_s, margin_s):
+    """``bound[a, e] = ((_bound(..., source, exit e) + wait) + walk) - margin_s`` for every exit, from the
+    exits' rows (``_exit_rows``): ``_pair_bound``'s operations on the same values, so the same bits.
+
+    The landmark bound of (unit, exit) was read from the two tables for every pair, through the
+    tuple of the slots' tables: 215 ns a pair, two thirds of the cordon's time on the 13,002-node
+    town (cars, 14 days: 39 to 22 µs a cordon with the rows read once, the same answers)."""
+    n_exits = exit_t.shape[1]
+    k = nk[m]
+    if k == 0:
+        for e in range(n_exits):
+            b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, exit_t[m, e], alt_margin_s)
+            bound[a, e] = ((b + wait_a) + exit_x[m, e]) - margin_s
+        return
+    lf = lm_from[m]
+    lt = lm_to[m]
+    for e in range(n_exits):
+        hi_from = -np.inf
+        hi_to = -np.inf
+        for q in range(k):
+            x = ef[m, e, q] - lf[source, q]
+            if x > hi_from:
+                hi_from = x
+            y = lt[source, q] - et[m, e, q]
+            if y > hi_to:
+                hi_to = y
+        h = hi_from if hi_from >= hi_to else hi_to
+        v = h - alt_margin_s
+        b = v if v > 0.0 else 0.0
+        bound[a, e] = ((b + wait_a) + exit_x[m, e]) - margin_s
+
+
+@njit(cache=True, nogil=True)
 def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
                 lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm, alt_margin_s, margin_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
@@ -194,16 +257,16 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
                 at, w = _on_circuit(flat, seg, s, (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2])
             node[a] = np.int64(at)
             wait[a] = w
+    ef, et, nk = _exit_rows(lm_from, lm_to, lm_exact, has_tm, exit_t)
     for a in range(n_avail):
         if on_circuit[a]:
             for e in range(n_exits):
                 ks[size], ts[size], as_[size], es[size] = lb[a, e], TIER_CIRCUIT, a, e
                 size += 1
         else:
-            m = slot[a]
+            _unit_bounds(bound, a, slot[a], node[a], wait[a], exit_t, exit_x, ef, et, nk, lm_from, lm_to, lm_exact,
+                         tm, has_tm, alt_margin_s, margin_s)
             for e in range(n_exits):
-                b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, node[a], exit_t[m, e], alt_margin_s)
-                bound[a, e] = ((b + wait[a]) + exit_x[m, e]) - margin_s
                 ks[size], ts[size], as_[size], es[size] = bound[a, e], TIER_LOCATED, a, e
                 size += 1
             have_bound[a] = True
@@ -232,9 +295,8 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
         m = slot[a]
         if tier == TIER_CIRCUIT:
             if not have_bound[a]:
-                for k in range(n_exits):
-                    b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, node[a], exit_t[m, k], alt_margin_s)
-                    bound[a, k] = ((b + wait[a]) + exit_x[m, k]) - margin_s
+                _unit_bounds(bound, a, m, node[a], wait[a], exit_t, exit_x, ef, et, nk, lm_from, lm_to, lm_exact,
+                             tm, has_tm, alt_margin_s, margin_s)
                 have_bound[a] = True
             b = bound[a, e]
             size = _push(ks, ts, as_, es, size, key if key >= b else b, TIER_LOCATED, a, e)
