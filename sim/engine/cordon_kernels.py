@@ -3,7 +3,7 @@
 At a major incident every free unit's arrival at every open exit of the circle around it
 is read from the mode's time matrix, where the dispatch search left the unit, and the
 greedy walk (shortest pair first) gives the seconds until every exit is held. The exits of
-a circle are found here too (``exits_in_strip``). The search's loops and the unit arrays'
+a circle are found here too (``exits_in_cells``). The search's loops and the unit arrays'
 columns are ``sim.engine.kernels``'; a unit the search skipped is located here with its
 operations (``kernels._locate_skipped``), so the arrivals are the same to the bit.
 """
@@ -180,7 +180,7 @@ def cordon_of_free_units(t, code, ui, uf, flat, seg, out, slot, targets, extras,
 
 def compile_cordon_once() -> None:
     """Compile (or load from the cache) the cordon kernels now, with Ctrl-C held back (as ``compile_once``)."""
-    if cordon_from_matrix.signatures and exits_in_strip.signatures and cordon_of_free_units.signatures:
+    if cordon_from_matrix.signatures and exits_in_cells.signatures and cordon_of_free_units.signatures:
         return
     t = np.zeros((1, 1))
     args = (np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros((1, 1), np.int64),
@@ -189,23 +189,59 @@ def compile_cordon_once() -> None:
     state = (0.0, np.zeros(1, np.int8), np.zeros((1, UI_COLUMNS), np.int64), np.zeros((1, UF_COLUMNS)),
              np.zeros((3, 2)), np.zeros((1, 3)), np.zeros((3, 1)), np.zeros(1, np.int64))
     _held(lambda: (cordon_from_matrix(*args), cordon_of_free_units(*state, *args[3:]),
-                   greedy_cordon(np.zeros((1, 1))), exits_in_strip(z, z, z, z, np.zeros(1, np.int64), 0.0, 0.0, 1.0)))
+                   greedy_cordon(np.zeros((1, 1))),
+                   exits_in_cells(np.zeros(2, np.int64), z, z, z, z, np.zeros(1, np.int64),
+                                  np.array([0.0, 0.0, 1.0, 1.0, 1.0, 0.0]), 0.0, 0.0, 1.0)))
 
 
 @njit(cache=True, nogil=True)
-def exits_in_strip(xu, yu, xv, yv, v, x0, y0, radius_m):
+def exits_in_cells(cell_ptr, xu, yu, xv, yv, v, grid, x0, y0, radius_m):
     """Ends ``v`` (sorted, unique) of the roads leaving the circle: inner end within ``radius_m``, outer end past it.
 
-    The roads come sorted by ``xu`` (their inner end's x), so only those in the strip
-    ``x0 ± (radius_m + 1 m)`` are looked at; ``np.hypot`` of the same differences as
-    ``sim.engine.encircle.exit_places`` (numba calls the C library's ``hypot``, as numpy does).
+    The roads come sorted by the grid cell of their inner end (``cell_ptr``: each cell's roads,
+    row by row; ``grid``: x and y of the first cell's corner, the cell's side, columns, rows, and
+    the longest road in a straight line, ``reach``). A road can cross the circle only if its inner
+    end lies in the ring from ``radius - reach`` to ``radius`` (its outer end is at most ``reach``
+    farther out), so per row of cells only the cells that reach into that ring (a metre wider on
+    both sides, against rounding) are looked at; every road in them is tested with ``np.hypot``
+    of the same differences as ``sim.engine.encircle.exit_places`` (numba calls the C library's
+    ``hypot``, as numpy does), so the same exits. On the 13,002-node town's major roads a circle of
+    1 km looked at the 1,700 roads of a strip of its width; the ring's cells hold about 300.
     """
-    lo = np.searchsorted(xu, x0 - radius_m - 1.0)
-    hi = np.searchsorted(xu, x0 + radius_m + 1.0)
-    out = np.empty(hi - lo, np.int64)
+    gx0, gy0, cell_m = grid[0], grid[1], grid[2]
+    nx, ny, reach = np.int64(grid[3]), np.int64(grid[4]), grid[5]
+    r_out = radius_m + 1.0
+    r_in = radius_m - reach - 1.0          # an inner end within this has its outer end within the radius
+    out = np.empty(16, np.int64)
     k = 0
-    for e in range(lo, hi):
-        if np.hypot(xu[e] - x0, yu[e] - y0) <= radius_m and np.hypot(xv[e] - x0, yv[e] - y0) > radius_m:
-            out[k] = v[e]
-            k += 1
+    cy_lo = max(np.int64(0), np.int64(np.floor((y0 - r_out - gy0) / cell_m)))
+    cy_hi = min(ny - 1, np.int64(np.floor((y0 + r_out - gy0) / cell_m)))
+    for cy in range(cy_lo, cy_hi + 1):
+        ya = gy0 + cy * cell_m
+        yb = ya + cell_m
+        dy_near = ya - y0 if ya > y0 else (y0 - yb if yb < y0 else 0.0)
+        dy_far = max(abs(ya - y0), abs(yb - y0))
+        if dy_near > r_out:
+            continue
+        w_out = np.sqrt(r_out * r_out - dy_near * dy_near)
+        cx_lo = max(np.int64(0), np.int64(np.floor((x0 - w_out - gx0) / cell_m)))
+        cx_hi = min(nx - 1, np.int64(np.floor((x0 + w_out - gx0) / cell_m)))
+        # the cells wholly within r_in (every corner): none of their roads leaves the circle
+        in_lo, in_hi = np.int64(1), np.int64(0)
+        if r_in > 0.0 and dy_far < r_in:
+            w_in = np.sqrt(r_in * r_in - dy_far * dy_far)
+            in_lo = np.int64(np.ceil((x0 - w_in - gx0) / cell_m))
+            in_hi = np.int64(np.floor((x0 + w_in - gx0) / cell_m)) - 1
+        for cx in range(cx_lo, cx_hi + 1):
+            if in_lo <= cx <= in_hi:
+                continue
+            c = cy * nx + cx
+            for e in range(cell_ptr[c], cell_ptr[c + 1]):
+                if np.hypot(xu[e] - x0, yu[e] - y0) <= radius_m and np.hypot(xv[e] - x0, yv[e] - y0) > radius_m:
+                    if k == out.size:
+                        grown = np.empty(2 * out.size, np.int64)
+                        grown[:k] = out
+                        out = grown
+                    out[k] = v[e]
+                    k += 1
     return np.unique(out[:k])

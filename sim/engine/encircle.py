@@ -86,28 +86,40 @@ NOT_APPLICABLE = float("-inf")
 
 
 class _RoadEnds:
-    """The measured roads (``road_mask``) sorted by the x of their inner end, for ``exit_places`` on a slice.
+    """The measured roads (``road_mask``) by the grid cell of their inner end, for ``exit_places`` around a place.
 
-    ``exit_places`` computes the distance of every node to the place; a road leaves the
-    circle only if its inner end is within the radius, so only the roads whose inner end
-    lies in the strip ``x0 ± radius`` (plus a metre, against rounding) are looked at, with
-    the same ``hypot`` of the same differences: the same exits (compiled: ``cordon_kernels.exits_in_strip``).
+    ``exit_places`` computes the distance of every node to the place; a road leaves the circle
+    only if its inner end is within the radius and its outer end beyond it, so only the roads
+    whose inner end lies in the ring from the radius less the longest road to the radius (plus a
+    metre each way, against rounding) are looked at, with the same ``hypot`` of the same
+    differences: the same exits (compiled: ``cordon_kernels.exits_in_cells``). The cells are
+    about as many as the roads, and never narrower than the longest road.
     """
 
     def __init__(self, graph, road_mask: np.ndarray | None) -> None:
         keep = np.arange(graph.edge_u.size) if road_mask is None else np.flatnonzero(road_mask)
         x, y = graph.x_m, graph.y_m
         u, v = graph.edge_u[keep], graph.edge_v[keep]
-        order = np.argsort(x[u], kind="stable")
+        xu, yu, xv, yv = x[u], y[u], x[v], y[v]
+        reach = float(np.hypot(xv - xu, yv - yu).max()) if keep.size else 0.0
+        x0, y0 = (float(a.min()) if keep.size else 0.0 for a in (xu, yu))
+        width, height = (float(a.max()) - b if keep.size else 0.0 for a, b in ((xu, x0), (yu, y0)))
+        cell = max(reach, float(np.sqrt(width * height / max(keep.size, 1))), 1.0)
+        nx, ny = int(width // cell) + 1, int(height // cell) + 1
+        cx = np.minimum((xu - x0) // cell, nx - 1).astype(np.int64)
+        cy = np.minimum((yu - y0) // cell, ny - 1).astype(np.int64)
+        c = cy * nx + cx
+        order = np.argsort(c, kind="stable")
+        self.cell_ptr = np.searchsorted(c[order], np.arange(nx * ny + 1)).astype(np.int64)
+        self.grid = np.array([x0, y0, cell, nx, ny, reach], np.float64)
         self.x, self.y = x, y
         self.v = np.ascontiguousarray(v[order], np.int64)
-        self.xu, self.yu = (np.ascontiguousarray(a[u][order], np.float64) for a in (x, y))
-        self.xv, self.yv = (np.ascontiguousarray(a[v][order], np.float64) for a in (x, y))
+        self.xu, self.yu, self.xv, self.yv = (np.ascontiguousarray(a[order], np.float64) for a in (xu, yu, xv, yv))
         CK.compile_cordon_once()
 
     def exits(self, place: int, radius_m: float) -> np.ndarray:
-        return CK.exits_in_strip(self.xu, self.yu, self.xv, self.yv, self.v, float(self.x[place]),
-                                float(self.y[place]), float(radius_m))
+        return CK.exits_in_cells(self.cell_ptr, self.xu, self.yu, self.xv, self.yv, self.v, self.grid,
+                                 float(self.x[place]), float(self.y[place]), float(radius_m))
 
 
 class Encirclement:

@@ -186,6 +186,7 @@ def test_exits_from_the_road_ends_equal_exit_places(small_town):
     for mask in (major, None):
         ends = _RoadEnds(graph, mask)
         for place in range(0, graph.n_nodes, 7):
-            for radius_m in (80.0, 1000.0):
+            # radii within a road, on a block's multiple (nodes exactly on the circle), past the town
+            for radius_m in (80.0, 333.3, 400.0, 1000.0, 2500.0, 1e5):
                 np.testing.assert_array_equal(ends.exits(place, radius_m),
                                               exit_places(graph, place, radius_m=radius_m, road_mask=mask))
