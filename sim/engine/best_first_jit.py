@@ -389,6 +389,8 @@ def slot_arrays(oracles: list, slots: int = 4) -> dict:
         for key, a in zip(out, parts):
             out[key].append(a)
     res = {key: tuple(v) for key, v in out.items()}
+    # the labels' metres (``lab_met``: a chosen unit's metres, ``walk_handle.search``); none with a matrix
+    res["lab_met"] = tuple(o._kernel.labels.metres_ if o._kernel is not None else np.zeros(0) for o in pad)
     res["lm_exact"] = np.array(exact, np.bool_)
     res["has_tm"] = np.array(has_tm, np.bool_)
     return res

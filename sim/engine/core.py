@@ -264,7 +264,7 @@ class Engine(Trips, OtherWork):
             else:
                 at = search.chosen_at
                 if at is not None:          # the compiled search's choice: where it is and its arrival
-                    self._send(self.units[uid], i, t, at, search.chosen_eta_s)
+                    self._send(self.units[uid], i, t, at, search.chosen_eta_s, search.chosen_metres)
                 else:
                     self._send(self.units[uid], i, t, search.located.get(uid))
         if self.encircle is not None and self._is_major[i]:

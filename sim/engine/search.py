@@ -74,6 +74,8 @@ class UnitSearch(LargeGraphSearch):
         # (then ``located.get(uid)`` says), and its arrival; the other searches leave it None
         self.chosen_at: tuple[int, float] | None = None
         self.chosen_eta_s = INF
+        # the large graphs' compiled walk: the metres of its choice's drive, when a mode's hub labels gave them
+        self.chosen_metres: float | None = None
         # the compiled search: nearest-unit choice and a full time matrix for every mode
         self.compiled = (self.best_only and all(self._T[m] is not None for m in travel)
                          and len(travel) <= K.MODE_SLOTS)
@@ -237,6 +239,7 @@ class UnitSearch(LargeGraphSearch):
         include every unit that could win, plus the reserve and, under ``own_beat_first``,
         the beat owners and neighbours, for ``select_unit`` to choose from.
         """
+        self.chosen_metres = None
         if self.compiled:
             return self._search_compiled(place, t, is_backup=is_backup)
         self.chosen_at = None

@@ -161,6 +161,7 @@ class LargeGraphSearch:
         self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
         self._walk_has_tm = arrays["has_tm"]
         self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"])
+        self._walk_lab_met = arrays["lab_met"]
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
         if self.BOUNDS_ON_DEMAND and all(travel[m].oracle.bounds_on_demand for m in modes):
@@ -182,7 +183,8 @@ class LargeGraphSearch:
         it (``Movement.where``; a drive that has ended is located on its circuit by the walk, and
         booked by the engine when it next touches the unit, as on small graphs), and the walk goes on.
         When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
-        The chosen unit's place and arrival go into ``chosen_at``/``chosen_eta_s`` (sending it reads them). The compiled code is
+        The chosen unit's place and arrival go into ``chosen_at``/``chosen_eta_s``, and for a unit of a mode
+        with hub labels the metres of its drive into ``chosen_metres`` (sending it reads them). The compiled code is
         called through its entry point (``kernels.direct``: the argument types never change; the
         index's circuit arrays are fetched again when they grow).
         """
@@ -201,14 +203,14 @@ class LargeGraphSearch:
                          index.uf, flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm,
                          *self._walk_margins, *self._walk_pairs, *self._walk_state]
             self._walk_handle = WH.make(bounds_args, walk_args, self._walk_checked, self._walk_target,
-                                        self._walk_extra, self._walk_istate)
+                                        self._walk_extra, self._walk_istate, self._walk_lab_met)
             self._walk_search = self._walk_resume = None
         h = self._walk_handle
         t = float(t)
         fn = self._walk_search
         if fn is None:
             fn = self._walk_search = K.direct(WH.search, (h, place, t, is_backup))
-        status, uid, eta, at, w, travel_s = fn(h, place, t, is_backup)
+        status, uid, eta, at, w, travel_s, metres = fn(h, place, t, is_backup)
         bound = self._walk_bound
         self.located, self.located_t = {}, t
         located = self.located
@@ -240,7 +242,7 @@ class LargeGraphSearch:
                 break
             if resume is None:
                 resume = self._walk_resume = K.direct(WH.resume, (h, place, t, is_backup))
-            status, uid, eta, at, w, travel_s = resume(h, place, t, is_backup)
+            status, uid, eta, at, w, travel_s, metres = resume(h, place, t, is_backup)
         for u in ahead:
             node[u] = -1
         runs = int(istate[BFJ.I_RUNS])
@@ -254,4 +256,5 @@ class LargeGraphSearch:
         at = int(at)
         located[uid] = self.chosen_at = (at, float(w))
         self.chosen_eta_s = float(eta)
+        self.chosen_metres = None if metres != metres else metres    # nan: a slot with a matrix
         return int(uid)

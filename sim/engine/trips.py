@@ -27,12 +27,14 @@ class Trips:
     """The trip of a unit to an incident and back to its duty (mixed into ``Engine``)."""
 
     def _send(self, st: UnitState, i: int, t: float, located: tuple[int, float] | None = None,
-              eta_s: float | None = None) -> None:
+              eta_s: float | None = None, metres: float | None = None) -> None:
         """Send ``st`` to incident ``i`` now: stop what it was doing, account it, start the trip.
 
         ``located``: where the unit is now (node it heads to, seconds to it), if known;
         ``eta_s``: its arrival from there, if known (the compiled search's, the same sum
-        ``wait + time + walk`` as here).
+        ``wait + time + walk`` as here); ``metres``: the metres from there to the place's node,
+        if known (the large graphs' compiled walk reads them from the hub labels as
+        ``TravelOracle.metres`` does).
 
         The trip is one event, at clearance: nothing can divert a unit on its way, so its
         arrival is known when it leaves and is recorded now (unless it falls after the
@@ -67,7 +69,7 @@ class Trips:
             eta = eta_s
             if not eta < INF:
                 oracle.route(node, target)      # raises the one-line "no route" error
-        metres = metres_of(node, target) + offset_of[place]      # TravelOracle.metres
+        metres = (metres_of(node, target) if metres is None else metres) + offset_of[place]   # TravelOracle.metres
         # the cross-area flag is the one thing a dispatch asks of the beats (patrol units only)
         cross = st.role is ROLE_PATROL and not self.search.in_beat(st, place)
         sent = self.sent[i]

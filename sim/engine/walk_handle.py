@@ -23,7 +23,8 @@ from numba import njit, types
 from numba.experimental import structref
 from numba.extending import overload
 
-from sim.engine.best_first_jit import I_STARTED, NO_WALK, bounds, walk
+from sim.engine.best_first_jit import FOUND, I_STARTED, NO_WALK, bounds, walk
+from sim.network.hub_labels import seconds_metres
 
 
 @structref.register
@@ -43,9 +44,10 @@ structref.define_boxing(WalkHandleType, WalkHandle)
 #: the handle's fields, in ``make``'s order: per place (slot columns) the node driven to and the
 #: walk from it; ``bounds``' arguments before ``target`` (after place and time) and after ``extra``;
 #: ``walk``'s before ``checked``, between ``checked`` and ``t``, between ``t`` and ``target``, after
-#: ``extra``; ``checked`` for a first unit and for a backup; the walk's integer state
+#: ``extra``; ``checked`` for a first unit and for a backup; the walk's integer state; per slot the
+#: labels' metres (``chosen_metres``)
 FIELDS = ("target", "extra", "b_head", "b_tail", "w_head", "w_code", "w_units", "w_tail", "checked",
-          "checked_backup", "istate")
+          "checked_backup", "istate", "lab_met")
 
 
 def _new(*args):          # pragma: no cover - replaced in compiled code by the overload below
@@ -60,40 +62,54 @@ def _new_overload(*args):
         h = structref.new(handle_type)
         h.target, h.extra, h.b_head, h.b_tail = args[0], args[1], args[2], args[3]
         h.w_head, h.w_code, h.w_units, h.w_tail = args[4], args[5], args[6], args[7]
-        h.checked, h.checked_backup, h.istate = args[8], args[9], args[10]
+        h.checked, h.checked_backup, h.istate, h.lab_met = args[8], args[9], args[10], args[11]
         return h
     return impl
 
 
 @njit(cache=True)
-def _make(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate):
-    return _new(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate)
+def _make(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate, lab_met):
+    return _new(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate,
+                lab_met)
 
 
 def make(bounds_args: list, walk_args: list, checked: tuple, target: np.ndarray, extra: np.ndarray,
-         istate: np.ndarray) -> WalkHandle:
+         istate: np.ndarray, lab_met: tuple) -> WalkHandle:
     """The handle of ``bounds(*bounds_args)`` and ``walk(*walk_args)`` (their arguments in order, the
     entries that change per call, place, time, target, extra and checked, as placeholders),
     ``checked`` for a first unit and for a backup, the per-place ``target``/``extra`` (a row per
-    place) and the walk's ``istate`` (also the last but one of ``walk_args``)."""
+    place), the walk's ``istate`` (also the last but one of ``walk_args``) and per slot the labels'
+    metres (``slot_arrays``' ``lab_met``)."""
     return _make(target, extra, tuple(bounds_args[2:8]), tuple(bounds_args[10:]), tuple(walk_args[0:3]),
-                 walk_args[4], tuple(walk_args[6:11]), tuple(walk_args[13:]), checked[0], checked[1], istate)
+                 walk_args[4], tuple(walk_args[6:11]), tuple(walk_args[13:]), checked[0], checked[1], istate,
+                 lab_met)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _walk(h, place, t, backup):
+    """``walk``, and with its choice (a unit of a slot with hub labels) the metres of its pair, as
+    ``TravelOracle.metres`` gives them (``hub_labels.seconds_metres``: the same merge); else nan."""
     checked = h.checked_backup if backup else h.checked
-    return walk(*h.w_head, checked, h.w_code, t, *h.w_units, h.target[place], h.extra[place], *h.w_tail)
+    target = h.target[place]
+    status, uid, eta, at, w, travel_s = walk(*h.w_head, checked, h.w_code, t, *h.w_units, target, h.extra[place],
+                                              *h.w_tail)
+    metres = np.nan
+    if status == FOUND and uid >= 0:
+        m = h.w_units[4][uid]                 # the unit's slot
+        has_tm = h.w_tail[9]
+        if not has_tm[m]:
+            metres = seconds_metres(h.w_tail[5][m], h.w_tail[7][m], h.w_tail[6][m], h.lab_met[m], at, target[m])[1]
+    return status, uid, eta, at, w, travel_s, metres
 
 
 @njit(cache=True, nogil=True)
 def search(h, place, t, backup):
-    """``bounds`` then, unless it leaves units for Python, a new ``walk``: ``walk``'s answer, or
-    ``(NO_WALK, units at -inf, 0.0, 1 if a bound is NaN else 0, 0.0, 0.0)``."""
+    """``bounds`` then, unless it leaves units for Python, a new ``walk``: ``_walk``'s answer, or
+    ``(NO_WALK, units at -inf, 0.0, 1 if a bound is NaN else 0, 0.0, 0.0, nan)``."""
     drives, python = bounds(place, t, *h.b_head, h.target[place], h.extra[place], *h.b_tail)
     h.istate[I_STARTED] = 0
     if drives > 0 or python:
-        return NO_WALK, np.int64(drives), 0.0, np.int64(1 if python else 0), 0.0, 0.0
+        return NO_WALK, np.int64(drives), 0.0, np.int64(1 if python else 0), 0.0, 0.0, np.nan
     return _walk(h, place, t, backup)
 
 
@@ -101,7 +117,6 @@ def search(h, place, t, backup):
 def resume(h, place, t, backup):
     """``walk`` called again: a new walk after ``search``'s ``NO_WALK``, or where it paused."""
     return _walk(h, place, t, backup)
-
 
 def warm(slots: int = 4) -> None:
     """Load (or compile) ``search`` and ``resume`` for the handle ``UnitSearch`` makes (``slots`` mode slots),
@@ -127,7 +142,7 @@ def warm(slots: int = 4) -> None:
         walk_args = [bound, node, wait, None, code, 0.0, ui, uf, np.zeros((3, 2)), np.zeros((1, 3)), zi, None, None,
                      lm, lm, exact, 0.0, 0.0, *pairs, tm, exact, *state]
         h = make(bounds_args, walk_args, (np.zeros(1, np.bool_), np.zeros(1, np.bool_)),
-                 np.zeros((1, slots), np.int64), np.zeros((1, slots)), istate)
+                 np.zeros((1, slots), np.int64), np.zeros((1, slots)), istate, tuple(np.zeros(0) for _ in range(slots)))
         for backup in (False, True):
             search(h, 0, 0.0, backup)
             resume(h, 0, 0.0, backup)

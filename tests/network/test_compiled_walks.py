@@ -71,6 +71,8 @@ def _same(a, b) -> None:
     np.testing.assert_array_equal(a.dispatch_s, b.dispatch_s)
     assert a.arrivals_s == b.arrivals_s
     np.testing.assert_array_equal(a.encircle_s, b.encircle_s)
+    # the metres driven (a sent unit's drive: the compiled walk's chosen_metres, or TravelOracle.metres)
+    assert [u.distance_m for u in a.units] == [u.distance_m for u in b.units]
 
 
 @pytest.mark.parametrize("mix,level,rules", [("car", "green", None), ("car", "red", None), ("mixed", "green", None),
@@ -95,11 +97,11 @@ def test_compiled_walks_on_liechtenstein(shared_data, monkeypatch):
     assert (True, False) in kinds.values() and (False, True) in kinds.values(), kinds
     # most units are cars, whose times come from the drive matrix: few A* searches
     _compare_walks(sc, ctx, monkeypatch, ruled=True, turned_away=False, min_cordons=1, min_searches=20,
-                   min_asked=20)
+                   min_asked=20, min_metres=10)
 
 
 def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_cordons: int = 20,
-                   min_searches: int = 100, min_asked: int = 50) -> None:
+                   min_searches: int = 100, min_asked: int = 50, min_metres: int = 100) -> None:
     """Both walks at every dispatch and cordon of one run, then the run with the compiled walks off."""
     want_turned_away = turned_away
     real_eligible = search_mod.eligible
@@ -121,6 +123,11 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
         python_calls.clear()
         v0 = len(verdicts)
         uid = compiled_dispatch(self, place, t, is_backup=is_backup)
+        if self.chosen_metres is not None:   # the metres of its drive, as the oracle gives them, to the bit
+            st = self.units[uid]
+            oracle = self._time[st.mode].__self__        # the mode's TravelOracle
+            want = oracle.metres(self.chosen_at[0], self._target_of[st.mode][place])
+            metres_checked.append(repr(self.chosen_metres) == repr(want))
         if python_calls:            # the compiled walk handed over (a NaN bound)
             handed_over.append(1)
             return uid
@@ -134,6 +141,7 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
         return uid
 
     python_calls: list = []
+    metres_checked: list = []
     handed_over: list = []
     turned_away: list = []
     asked_rules: list = []
@@ -176,6 +184,7 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
     assert len(cordons) >= min_cordons and sum(np.isfinite(a) for a, _ in cordons) >= min_cordons // 2
     # the compiled walk made every choice, with searches
     assert not handed_over
+    assert len(metres_checked) >= min_metres and all(metres_checked)
     assert len(dispatches) >= 100 and sum(n for _, _, n in dispatches) >= min_searches
     if not ruled:           # no unit the rules decide
         assert sum(asked_rules) == 0
