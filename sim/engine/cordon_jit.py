@@ -155,8 +155,8 @@ def _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, target, alt_margin_s
 @njit(cache=True, nogil=True)
 def _exit_rows(lm_from, lm_to, lm_exact, has_tm, exit_t):
     """Per slot and exit, the landmarks' seconds of the node driven to (``ef``: from each landmark,
-    ``et``: to it), read once per cordon: ``_unit_bounds`` reads them for every unit, and the rows
-    of a few exits copied side by side stay in cache where the landmark tables' rows did not.
+    ``et``: to it), read once per cordon and copied side by side: ``_unit_bounds`` reads them for
+    every unit, where the bound of each (unit, exit) pair read them from the tables again.
     ``nk[slot]``: the slot's landmarks (0: the slot's bounds come from ``_bound``: a matrix, or
     landmarks that do not bound)."""
     n_slots, n_exits = exit_t.shape

@@ -3,8 +3,9 @@
 ``best_first_jit.bounds`` takes 25 arguments and ``walk`` 30, nearly all arrays that stay the
 same from one dispatch to the next (the dispatch index's, the graphs' landmarks and labels, the
 walk's scratch). Calling compiled code from Python unboxes every argument, about 30 ns an array:
-about 1 µs per call, as much as the work of ``bounds`` over the 30 units of the 13,002-node town,
-twice per dispatch, with Python between the calls. Here the arrays are held in a numba
+about 1 µs per call (``bounds`` took 2.7 µs a call over the 30 units of the 13,002-node town's cars,
+an empty function of the same arguments 0.95 µs), twice per dispatch, with Python between the calls;
+the handle's call costs 0.14 µs. Here the arrays are held in a numba
 structure (``numba.experimental.structref``) made once per version of the index's arrays, and
 one compiled call (``search``) makes the bounds and walks: Python unboxes the handle, a place,
 a time and a flag. The compiled code is ``best_first_jit``'s own, called from compiled code
