@@ -43,7 +43,7 @@ from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SCALE, LEG_SEG, LEG_SRC,
                                 LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, SEG)
 from sim.network.alt_jit import _pair_bound
-from sim.network.dijkstra_jit import bound_at
+from sim.network.dijkstra_jit import bound_at_rows
 from sim.network.hub_labels import seconds_only
 
 FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
@@ -85,6 +85,19 @@ def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_fro
     drives = 0
     python = False
     has_rows = bound_rows.shape[0] > 0
+    if on_demand:                  # the place's rows of each slot's landmark tables, read once for every circuit
+        n_slots = target.size
+        k_max = 1
+        for m in range(n_slots):
+            k_max = max(k_max, lm_from[m].shape[1])
+        t_from = np.zeros((n_slots, k_max))
+        t_to = np.zeros((n_slots, k_max))
+        for m in range(n_slots):
+            lf = lm_from[m]
+            lt = lm_to[m]
+            for q in range(lf.shape[1]):
+                t_from[m, q] = lf[target[m], q]
+                t_to[m, q] = lt[target[m], q]
     for u in range(n):
         if on_demand:
             s = ui[u, SEG]
@@ -92,8 +105,8 @@ def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_fro
                 b = 0.0
             else:
                 ms = slot[u]
-                b = bound_at(target[ms], s, c_ff, c_nt, c_radius, c_ptr, c_nodes, c_seconds, c_n_lm[ms], lm_from[ms],
-                             lm_to[ms], alt_margin_s) + extra[ms]
+                b = bound_at_rows(target[ms], t_from[ms], t_to[ms], s, c_ff, c_nt, c_radius, c_ptr, c_nodes,
+                                  c_seconds, c_n_lm[ms], alt_margin_s) + extra[ms]
         else:
             b = bound_rows[ui[u, SEG] + 1, place] if has_rows else 0.0
         v = b + bias[u]

@@ -162,12 +162,19 @@ def landmark_bound(v, from_set, to_set, n_lm, lm_from_t, lm_to_t):
     the first ``n_lm`` landmarks L, ``d(L, v) - from_set[L]`` and ``to_set[L] - d(v, L)``, where
     ``from_set``/``to_set`` are the set's worst ``d(L, c)`` (largest) and ``d(c, L)`` (smallest) (a
     single node's own: the A* heuristic of ``toward_rows``)."""
+    return landmark_bound_of_rows(lm_from_t[v], lm_to_t[v], from_set, to_set, n_lm)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def landmark_bound_of_rows(v_from, v_to, from_set, to_set, n_lm):
+    """``landmark_bound`` from node v's rows of the landmark tables (``lm_from_t[v]``, ``lm_to_t[v]``):
+    for a caller that reads one node's rows for many sets (the dispatch walk's place, every circuit)."""
     h = 0.0
     for k in range(n_lm):
-        a = lm_from_t[v, k] - from_set[k]
+        a = v_from[k] - from_set[k]
         if a > h:
             h = a
-        b = to_set[k] - lm_to_t[v, k]
+        b = to_set[k] - v_to[k]
         if b > h:
             h = b
     return h
@@ -328,15 +335,24 @@ def bound_at(v, s, ff, nt, radius, ptr, nodes, seconds, n_lm, lm_from_t, lm_to_t
     """``set_bounds``' answer at node ``v`` for the search kept as row ``s`` of ``bound_params``' output
     (``ff``/``nt``: its worst sources per landmark, the first ``n_lm`` used (0: landmarks that do not
     bound); ``ptr``: its nodes within the radius in ``nodes[ptr[s]:ptr[s + 1]]``, with their
-    ``seconds``): the same bits.
+    ``seconds``): the same bits. ``bound_at_rows`` with v's rows of the landmark tables."""
+    return bound_at_rows(v, lm_from_t[v], lm_to_t[v], s, ff, nt, radius, ptr, nodes, seconds, n_lm, margin_s)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bound_at_rows(v, v_from, v_to, s, ff, nt, radius, ptr, nodes, seconds, n_lm, margin_s):
+    """``bound_at`` from node v's rows of the landmark tables (``v_from``, ``v_to``), read once by a caller
+    that asks many circuits at one place (the dispatch walk's bounds).
 
     The landmarks' bound comes first: above the radius, ``v`` is not one of the nodes within it (a
     node within the radius has a bound of at most its seconds, the landmarks' bounds holding less
     their rounding margin, so its bound beyond is the radius itself), and the answer is that bound;
     only at the radius are the nodes within it searched. Most places are far from a circuit, and the
     search among its few hundred nodes (on the 13,002-node town) cost more than the bound."""
-    beyond = bound_beyond(v, radius[s], ff[s], nt[s], n_lm, lm_from_t, lm_to_t, margin_s)
-    if beyond > radius[s]:
+    h = landmark_bound_of_rows(v_from, v_to, ff[s], nt[s], n_lm) - margin_s
+    r = radius[s]
+    beyond = h if h > r else r              # bound_beyond's answer
+    if beyond > r:
         return beyond
     lo = ptr[s]
     hi = ptr[s + 1]
