@@ -242,10 +242,10 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     located, ``node[u]`` -1: see ``bounds``) that comes first in order goes onto the heap under a tighter
     bound, its drive's source's exact seconds to the place (the labels) less the response seconds driven
     since: locating it costs its route's A* search (the routes searched at dispatch on the 13,002-node
-    town fell 4% for foot officers, 17% for cars, 20% for the mixed force: ``bench/search_work.py``). When it comes first again (or at once, for a mode with a
-    matrix) the call returns ``NEEDS_LOCATE`` with the unit in ``istate[I_LOCATE]``; the caller locates it
-    (``Movement.where``) into ``node[u]`` and ``wait[u]`` and calls again: the walk takes it up where it
-    stopped. A drive to a circuit that
+    town fell 4% for foot officers, 17% for cars, 20% for the mixed force: ``bench/search_work.py``).
+    When it comes first again (or at once, for a mode with a matrix) the call returns ``NEEDS_LOCATE``
+    with the unit in ``istate[I_LOCATE]``; the caller locates it (``Movement.where``) into ``node[u]``
+    and ``wait[u]`` and calls again: the walk takes it up where it stopped. A drive to a circuit that
     has ended is located here, on the circuit (``ui[u, LEG_SEG]``, at lap time ``uf[u, LEG_TAU]`` at
     ``uf[u, LEG_TEND]``), as ``kernels.nearest_unit`` locates it.
 

@@ -119,6 +119,7 @@ def resume(h, place, t, backup):
     """``walk`` called again: a new walk after ``search``'s ``NO_WALK``, or where it paused."""
     return _walk(h, place, t, backup)
 
+
 def warm(slots: int = 4) -> None:
     """Load (or compile) ``search`` and ``resume`` for the handle ``UnitSearch`` makes (``slots`` mode slots),
     and ``best_first_jit``'s loops (``best_first_jit.warm``: ``lb_rows``' bounds on demand among them)."""

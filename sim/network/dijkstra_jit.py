@@ -282,7 +282,13 @@ def _worst_source(sources, lm_from_t, lm_to_t):
 def bound_beyond(v, radius, far_from, near_to, n_lm, lm_from_t, lm_to_t, margin_s):
     """``set_bounds``' answer for a node ``v`` the search did not settle within ``radius`` (the first
     ``n_lm`` landmarks; none: the radius)."""
-    h = landmark_bound(v, far_from, near_to, n_lm, lm_from_t, lm_to_t) - margin_s
+    return _beyond_of_rows(lm_from_t[v], lm_to_t[v], radius, far_from, near_to, n_lm, margin_s)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _beyond_of_rows(v_from, v_to, radius, far_from, near_to, n_lm, margin_s):
+    """``bound_beyond`` from node v's rows of the landmark tables (``bound_at_rows`` reads them once)."""
+    h = landmark_bound_of_rows(v_from, v_to, far_from, near_to, n_lm) - margin_s
     return h if h > radius else radius
 
 
@@ -349,10 +355,8 @@ def bound_at_rows(v, v_from, v_to, s, ff, nt, radius, ptr, nodes, seconds, n_lm,
     their rounding margin, so its bound beyond is the radius itself), and the answer is that bound;
     only at the radius are the nodes within it searched. Most places are far from a circuit, and the
     search among its few hundred nodes (on the 13,002-node town) cost more than the bound."""
-    h = landmark_bound_of_rows(v_from, v_to, ff[s], nt[s], n_lm) - margin_s
-    r = radius[s]
-    beyond = h if h > r else r              # bound_beyond's answer
-    if beyond > r:
+    beyond = _beyond_of_rows(v_from, v_to, radius[s], ff[s], nt[s], n_lm, margin_s)
+    if beyond > radius[s]:
         return beyond
     lo = ptr[s]
     hi = ptr[s + 1]
