@@ -11,6 +11,11 @@ from sim.experiment import tasks
 
 GRID = ("name: killed-worker\nreplications: 6\ngrid:\n  alert.level: [green, red]\n"
         "  force.total_officers: [12, 24, 36]\n")
+#: the same points over 10 simulated days. The killer looks for a busy worker from the first row in, on a
+#: client connected before the sweep, and tasks last long enough for some to be in flight then: with 1-day
+#: tasks (about 40 ms), a new client per look and the sixth row as the start, a loaded machine's workers
+#: had sometimes finished every task before the command had taken in the rows, and none was left to kill
+KILL_GRID = GRID + "  horizon_days: [10]\n"
 
 
 def values(df: pd.DataFrame) -> pd.DataFrame:
@@ -22,8 +27,9 @@ class KillOneWorkerMidSweep:
 
     tty = True
 
-    def __init__(self, cluster, after: int) -> None:
+    def __init__(self, cluster, client, after: int) -> None:
         self.cluster = cluster
+        self.client = client      # connected before the sweep: a connection made here took longer than tasks
         self.after = after
         self.killed: str | None = None
         self.busy_keys: list = []
@@ -32,9 +38,7 @@ class KillOneWorkerMidSweep:
         if self.killed or done < self.after or done >= total:
             return
         names = {addr: name for name, addr in self.cluster.worker_addresses().items()}
-        with self.cluster.client() as c:
-            processing = c.processing()
-        busy = [(addr, keys) for addr, keys in processing.items() if keys and addr in names]
+        busy = [(addr, keys) for addr, keys in self.client.processing().items() if keys and addr in names]
         if not busy:
             return  # try again at the next update
         addr, keys = busy[0]
@@ -44,13 +48,14 @@ class KillOneWorkerMidSweep:
 
 
 def test_sweep_on_a_scheduler_survives_a_killed_worker(dask_loopback, write_sweep, tmp_path, monkeypatch):
-    f = write_sweep(GRID)
-    killer = KillOneWorkerMidSweep(dask_loopback, after=6)
+    f = write_sweep(KILL_GRID)
     import sim.report.terminal as terminal
 
-    monkeypatch.setattr(terminal, "Progress", lambda label: killer)
     out = tmp_path / "dask"
-    assert main(["sweep", str(f), "--scheduler", dask_loopback.address, "--out", str(out)]) == 0
+    with dask_loopback.client() as watching:
+        killer = KillOneWorkerMidSweep(dask_loopback, watching, after=1)
+        monkeypatch.setattr(terminal, "Progress", lambda label: killer)
+        assert main(["sweep", str(f), "--scheduler", dask_loopback.address, "--out", str(out)]) == 0
     assert killer.killed is not None, "no worker was busy when the test tried to kill one"
     assert killer.busy_keys, "the killed worker had no task in flight"
     df = pd.read_parquet(out / "results.parquet")
