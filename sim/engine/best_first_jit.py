@@ -41,7 +41,8 @@ from numba import njit
 
 from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SCALE, LEG_SEG, LEG_SRC,
-                                LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, SEG)
+                                LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, OWN_BEAT, OWN_ROW, SEG)
+from sim.engine.owners import NOT_TABLED
 from sim.network.alt_jit import _pair_bound
 from sim.network.dijkstra_jit import bound_at_rows
 from sim.network.hub_labels import seconds_only
@@ -138,9 +139,9 @@ def stable_order(bound):
 
 
 #: the walk's state between calls (``istate`` and ``fstate`` entries)
-I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_PENDING, I_STARTED, I_LOCATE, I_LOCATE_HEAP = range(9)
+I_NEXT, I_SIZE, I_BEST_UID, I_BEST_NODE, I_RUNS, I_PENDING, I_STARTED, I_LOCATE, I_LOCATE_HEAP, I_DECIDED = range(10)
 F_BEST, F_BEST_WAIT, F_BEST_TRAVEL, F_PENDING_KEY, F_OK, F_OWN, F_CAP = range(7)
-I_SIZE_ALL, F_SIZE_ALL = 9, 7
+I_SIZE_ALL, F_SIZE_ALL = 10, 7
 #: ``heap_node`` of a unit on a drive under way on the heap under its exact bound, not yet located
 NOT_LOCATED = -2
 
@@ -226,7 +227,8 @@ def _push_located(u, nd, w, floor, slot, target, extra, lm_from, lm_to, lm_exact
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          lm_from, lm_to, lm_exact, alt_margin_s, margin_s,
-         lab_ptr, lab_sec, lab_hub, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate):
+         lab_ptr, lab_sec, lab_hub, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate,
+         place, rule_ok, owner_tab, cap_u):
     """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
 
     ``bound`` per unit (from ``bounds``; ``inf``: never a candidate); ``node[u] >= 0``: the unit
@@ -235,10 +237,15 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     and time are the matrix's seconds, no search). ``lab_ptr``/``lab_sec``/``lab_hub`` per slot: the
     oracle's hub labels (``SearchColumns.walk_labels``), which give a pair's exact seconds. ``order``, ``heap_*`` (a unit each, one more for the heap) and ``istate``/``fstate``
     hold the walk between calls: ``istate[I_STARTED]`` 0 starts a walk. When a checked unit comes
-    first the call returns ``NEEDS_RULES`` with the unit in ``istate[I_PENDING]``; the caller writes
-    the rules' verdict (``fstate[F_OK]``: eligible with arrival 0; ``F_OWN``: the place is in its
-    beat; ``F_CAP``: its travel limit, inf if none or if it owns the place) and calls again, with
-    the same arrays, to go on: the Python walk's checks, in its order. A unit on a drive under way (not
+    first, the rules' verdict is made here when the unit's beat is in a table (``ui[u, OWN_ROW]``, see
+    ``sim.engine.owners``): the place is in its beat when ``owner_tab[OWN_ROW, place]`` is its
+    ``OWN_BEAT``; ``rule_ok[u, own]`` says whether it is eligible at arrival 0 (of a first unit or a
+    backup, as the caller passes), ``cap_u[u]`` its travel limit outside its beat (counted in
+    ``istate[I_DECIDED]``). Otherwise the call returns ``NEEDS_RULES`` with the unit in
+    ``istate[I_PENDING]``; the caller writes the rules' verdict (``fstate[F_OK]``: eligible with
+    arrival 0; ``F_OWN``: the place is in its beat; ``F_CAP``: its travel limit, inf if none or if it
+    owns the place) and calls again, with the same arrays, to go on. Either way the Python walk's
+    checks, in its order. A unit on a drive under way (not
     located, ``node[u]`` -1: see ``bounds``) that comes first in order goes onto the heap under a tighter
     bound, its drive's source's exact seconds to the place (the labels) less the response seconds driven
     since: locating it costs its route's A* search (the routes searched at dispatch on the 13,002-node
@@ -264,6 +271,7 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         istate[I_BEST_NODE] = -1
         istate[I_RUNS] = 0
         istate[I_PENDING] = -1
+        istate[I_DECIDED] = 0
         fstate[F_BEST] = np.inf
         fstate[F_BEST_WAIT] = 0.0
         fstate[F_BEST_TRAVEL] = np.inf
@@ -307,13 +315,22 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     istate[I_LOCATE_HEAP] = 1
                     fstate[F_PENDING_KEY] = key
                     return NEEDS_LOCATE, -1, np.inf, -1, 0.0, np.inf
-                if checked[u]:                   # the rules decide: ask the caller, go on when called again
-                    _pause(istate, fstate, i, size, best_uid, best_node, runs, best, best_wait, best_travel)
-                    istate[I_PENDING] = u
-                    fstate[F_PENDING_KEY] = key
-                    return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf
-                own = True
-                cap = np.inf
+                if checked[u]:                   # the rules decide
+                    r = ui[u, OWN_ROW]
+                    if r == NOT_TABLED:          # ... in Python: ask the caller, go on when called again
+                        _pause(istate, fstate, i, size, best_uid, best_node, runs, best, best_wait, best_travel)
+                        istate[I_PENDING] = u
+                        fstate[F_PENDING_KEY] = key
+                        return NEEDS_RULES, -1, np.inf, -1, 0.0, np.inf
+                    # ... here, as the caller would: the place in its beat (owns), eligible at arrival 0, its limit
+                    istate[I_DECIDED] += 1
+                    own = r >= 0 and owner_tab[r, place] == ui[u, OWN_BEAT]
+                    if rule_ok[u, 1 if own else 0] == 0:
+                        continue
+                    cap = np.inf if own else cap_u[u]
+                else:
+                    own = True
+                    cap = np.inf
             else:
                 if b0 > best or b0 == np.inf:
                     break
@@ -399,7 +416,14 @@ def warm(slots: int = 4) -> None:
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
          np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact,
          0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
-         np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL))
+         np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL),
+         *rule_arrays(1))
+
+
+def rule_arrays(n: int) -> tuple:
+    """``walk``'s last arguments for ``n`` units whose beat no table holds (the rules asked in Python):
+    a place, ``rule_ok``, ``owner_tab`` and ``cap_u`` (``sim.engine.owners``), of the types the engine passes."""
+    return 0, np.zeros((n, 2), np.int8), np.full((1, 1), -1, np.int64), np.full(n, np.inf)
 
 
 def on_demand_arrays(slots: int) -> tuple:

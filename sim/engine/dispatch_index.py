@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import kernels as K
+from sim.engine.owners import NO_BEAT, BeatOwners
 from sim.engine.positions import FlatCircuits
 from sim.engine.units import CIRCUIT, LEG, PATROL, STATION, UnitState
 from sim.jit_entry import direct
@@ -69,6 +70,11 @@ class DispatchIndex:
         self._bounds_of_units = None               # its compiled code for lb_rows (BoundRows._on_demand)
         # the same bounds place-major (``keep_bounds_by_place``), for the compiled search
         self.bounds_by_place: np.ndarray | None = None
+        # each unit's beat in ``ui``'s OWN_ROW and OWN_BEAT columns, for the large graphs' compiled walk
+        # (``keep_owners``; None: not kept)
+        self.owners: BeatOwners | None = None
+        self.ui[:, K.OWN_ROW] = NO_BEAT
+        self.ui[:, K.OWN_BEAT] = -1
 
     def keep_bounds_by_place(self) -> None:
         """Keep, beside ``flat.bound``, the bounds place by place: ``bounds_by_place[place, s + 1]``.
@@ -81,6 +87,20 @@ class DispatchIndex:
         read. Called before the first circuit is added.
         """
         self.bounds_by_place = np.zeros((self.n_places, self.flat.seg.shape[0] + 1))
+
+    def keep_owners(self, owners: BeatOwners, units: list[UnitState]) -> None:
+        """Keep each unit's beat in ``ui`` (``sim.engine.owners``): from now on ``beat_changed`` writes it."""
+        self.owners = owners
+        for st in units:
+            self.beat_changed(st)
+
+    def beat_changed(self, st: UnitState) -> None:
+        """``st``'s level or beat was set: its ``OWN_ROW`` and ``OWN_BEAT`` columns (when ``owners`` are
+        kept). Called wherever the engine sets a unit's ``level`` and ``beat`` (``Duty.apply``, ``Rejoin``)."""
+        owners = self.owners
+        if owners is not None:
+            row = self._ui_row[st.uid]
+            row[6], row[7] = owners.columns(st)                          # OWN_ROW, OWN_BEAT
 
     def refresh(self, st: UnitState) -> None:
         """Update the arrays after ``st`` changed status or movement (runs about three times per call).

@@ -186,6 +186,7 @@ class Duty:
             key_level = ALL_LEVELS if reserve else level
             st.level = key_level
             st.beat = st.unit.beat if reserve else st.unit.assignment(level)[0]
+            self.index.beat_changed(st)
             circuit = self.circuits.get(st, key_level, period)
             where = move.stop(st, t)
             if where is None:                  # busy (the index knows): the shift change waits for it

@@ -24,11 +24,11 @@ from numba import njit
 
 from sim.jit_entry import direct  # noqa: F401  (the engine's callers use kernels.direct)
 
-#: columns of the per-unit integer array ``ui``
-FIXED_NODE, SEG, MODE, RULED, NO_BACKUP, LEG_SEG = range(6)
+#: columns of the per-unit integer array ``ui`` (``OWN_ROW``, ``OWN_BEAT``: the unit's beat, ``sim.engine.owners``)
+FIXED_NODE, SEG, MODE, RULED, NO_BACKUP, LEG_SEG, OWN_ROW, OWN_BEAT = range(8)
 #: columns of the per-unit float array ``uf``
 FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE, LEG_TEND, LEG_TAU = range(9)
-UI_COLUMNS, UF_COLUMNS = 6, 9
+UI_COLUMNS, UF_COLUMNS = 8, 9
 #: travel modes the compiled search takes (one time matrix per slot)
 MODE_SLOTS = 4
 #: a circuit's lower bound, summed in another order, may exceed an exact arrival by rounding

@@ -161,6 +161,7 @@ class Rejoin:
         self.one_by_one += 1
         st.level = plan[KEY][1]
         st.beat = plan[BEAT]
+        self.index.beat_changed(st)
         lo, hi = self.warmup_s, self.horizon_s
         old = st.circuit
         if moving is LEG:                      # Movement.sync: the drive to the old circuit has ended
@@ -203,6 +204,7 @@ class Rejoin:
             plan = self._plan(st, level, period)
         st.level = level
         key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row = plan
+        self.index.beat_changed(st)
         if row < 0:
             self._drive(st, plan, st.at_node, 0.0, t, False)
             return
@@ -319,6 +321,7 @@ class Rejoin:
         for pos, k, uid, t1, key in self._fix:
             intervals[pos] = (uid, t1, t, key, t1, anchor_taus[k])
         move, leg_cls = self.move, Leg
+        beat_changed = self.index.beat_changed
         zero = False
         nodes, dsts = out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist()
         # each drive's metres: read by the compiled switch, else pair by pair (join_tables.metres_reader)
@@ -335,6 +338,7 @@ class Rejoin:
             key = plan[KEY]
             st.level = key[1]
             st.beat = plan[BEAT]
+            beat_changed(st)
             st.circuit, st.circuit_key = plan[CIRCUIT_], key
             st.moving = LEG
             st.leg = leg_cls(node, dst, t, wait, t_end, m, False, plan[SCALE])

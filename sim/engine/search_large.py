@@ -19,6 +19,7 @@ from sim.engine import best_first_jit as BFJ
 from sim.engine import walk_handle as WH
 from sim.engine import kernels as K
 from sim.engine.kernels import BOUND_MARGIN_S
+from sim.engine.owners import BeatOwners, verdicts
 from sim.engine.units import CIRCUIT, PATROL
 
 INF = float("inf")
@@ -144,6 +145,12 @@ class LargeGraphSearch:
         ruled = np.array([st.kind in self._ruled for st in self.units], bool)
         no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
         self._walk_checked = (ruled, ruled | no_backup)          # by is_backup: units the rules decide
+        # ... decided in the walk where the unit's beat is in a table (sim.engine.owners): the index keeps the beats
+        owners = BeatOwners(self.dep, self.index.n_places)
+        ok_first, cap = verdicts(self.units, self.rules, is_backup=False)
+        ok_backup, _ = verdicts(self.units, self.rules, is_backup=True)
+        self._walk_rules = (ok_first, ok_backup, owners.table, cap)
+        self.index.keep_owners(owners, self.units)
         n = len(self.units)
         self._walk_bound = np.empty(n)
         self._walk_node, self._walk_wait = np.full(n, -1, np.int64), np.zeros(n)
@@ -177,9 +184,10 @@ class LargeGraphSearch:
         The bounds (``bounds``: ``lb_rows[:, place] + bias`` raised as ``_bound_fixed`` does, and a
         bound for the units on a drive), then the units still at -inf (of a mode with a full time
         matrix) located here in unit order (locating one may end its drive), then the walk
-        (``walk``) over the rest. A unit whose eligibility the rules decide is decided here when
-        the walk reaches it (``owns``, ``eligible`` at arrival 0 and its travel limit, as
-        ``_best_first``), and a unit on a drive under way is located here when the walk reaches
+        (``walk``) over the rest. A unit whose eligibility the rules decide is decided when the walk
+        reaches it (``owns``, ``eligible`` at arrival 0 and its travel limit, as ``_best_first``): in
+        the walk from the beats the index keeps (``sim.engine.owners``), or here for a unit whose
+        beat no table holds; and a unit on a drive under way is located here when the walk reaches
         it (``Movement.where``; a drive that has ended is located on its circuit by the walk, and
         booked by the engine when it next touches the unit, as on small graphs), and the walk goes on.
         When a bound is NaN (no order to copy) ``_best_first`` runs instead, from the same bounds.
@@ -203,7 +211,7 @@ class LargeGraphSearch:
                          index.uf, flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm,
                          *self._walk_margins, *self._walk_pairs, *self._walk_state]
             self._walk_handle = WH.make(bounds_args, walk_args, self._walk_checked, self._walk_target,
-                                        self._walk_extra, self._walk_istate, self._walk_lab_met)
+                                        self._walk_extra, self._walk_istate, self._walk_lab_met, self._walk_rules)
             self._walk_search = self._walk_resume = None
         h = self._walk_handle
         t = float(t)

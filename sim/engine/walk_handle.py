@@ -46,9 +46,10 @@ structref.define_boxing(WalkHandleType, WalkHandle)
 #: walk from it; ``bounds``' arguments before ``target`` (after place and time) and after ``extra``;
 #: ``walk``'s before ``checked``, between ``checked`` and ``t``, between ``t`` and ``target``, after
 #: ``extra``; ``checked`` for a first unit and for a backup; the walk's integer state; per slot the
-#: labels' metres (``chosen_metres``)
+#: labels' metres (``chosen_metres``); the rules' verdicts per unit for a first unit and for a backup,
+#: the beats' table and the units' travel limits (``walk``'s last arguments: ``sim.engine.owners``)
 FIELDS = ("target", "extra", "b_head", "b_tail", "w_head", "w_code", "w_units", "w_tail", "checked",
-          "checked_backup", "istate", "lab_met")
+          "checked_backup", "istate", "lab_met", "rule_ok", "rule_ok_backup", "owner_tab", "cap_u")
 
 
 def _new(*args):          # pragma: no cover - replaced in compiled code by the overload below
@@ -64,26 +65,29 @@ def _new_overload(*args):
         h.target, h.extra, h.b_head, h.b_tail = args[0], args[1], args[2], args[3]
         h.w_head, h.w_code, h.w_units, h.w_tail = args[4], args[5], args[6], args[7]
         h.checked, h.checked_backup, h.istate, h.lab_met = args[8], args[9], args[10], args[11]
+        h.rule_ok, h.rule_ok_backup, h.owner_tab, h.cap_u = args[12], args[13], args[14], args[15]
         return h
     return impl
 
 
 @njit(cache=True)
-def _make(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate, lab_met):
+def _make(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate, lab_met,
+          rule_ok, rule_ok_backup, owner_tab, cap_u):
     return _new(target, extra, b_head, b_tail, w_head, w_code, w_units, w_tail, checked, checked_backup, istate,
-                lab_met)
+                lab_met, rule_ok, rule_ok_backup, owner_tab, cap_u)
 
 
 def make(bounds_args: list, walk_args: list, checked: tuple, target: np.ndarray, extra: np.ndarray,
-         istate: np.ndarray, lab_met: tuple) -> WalkHandle:
-    """The handle of ``bounds(*bounds_args)`` and ``walk(*walk_args)`` (their arguments in order, the
-    entries that change per call, place, time, target, extra and checked, as placeholders),
-    ``checked`` for a first unit and for a backup, the per-place ``target``/``extra`` (a row per
-    place), the walk's ``istate`` (also the last but one of ``walk_args``) and per slot the labels'
-    metres (``slot_arrays``' ``lab_met``)."""
+         istate: np.ndarray, lab_met: tuple, rules: tuple) -> WalkHandle:
+    """The handle of ``bounds(*bounds_args)`` and ``walk(*walk_args)`` (their arguments in order up to
+    ``walk``'s ``fstate``, the entries that change per call, place, time, target, extra and checked, as
+    placeholders), ``checked`` for a first unit and for a backup, the per-place ``target``/``extra`` (a
+    row per place), the walk's ``istate`` (also the last but one of ``walk_args``), per slot the labels'
+    metres (``slot_arrays``' ``lab_met``) and ``rules``: ``rule_ok`` for a first unit and for a backup,
+    ``owner_tab`` and ``cap_u`` (``walk``'s last arguments)."""
     return _make(target, extra, tuple(bounds_args[2:8]), tuple(bounds_args[10:]), tuple(walk_args[0:3]),
                  walk_args[4], tuple(walk_args[6:11]), tuple(walk_args[13:]), checked[0], checked[1], istate,
-                 lab_met)
+                 lab_met, *rules)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -91,9 +95,10 @@ def _walk(h, place, t, backup):
     """``walk``, and with its choice (a unit of a slot with hub labels) the metres of its pair, as
     ``TravelOracle.metres`` gives them (``hub_labels.seconds_metres``: the same merge); else nan."""
     checked = h.checked_backup if backup else h.checked
+    rule_ok = h.rule_ok_backup if backup else h.rule_ok
     target = h.target[place]
     status, uid, eta, at, w, travel_s = walk(*h.w_head, checked, h.w_code, t, *h.w_units, target, h.extra[place],
-                                              *h.w_tail)
+                                              *h.w_tail, place, rule_ok, h.owner_tab, h.cap_u)
     metres = np.nan
     if status == FOUND and uid >= 0:
         m = h.w_units[4][uid]                 # the unit's slot
@@ -124,7 +129,7 @@ def warm(slots: int = 4) -> None:
     """Load (or compile) ``search`` and ``resume`` for the handle ``UnitSearch`` makes (``slots`` mode slots),
     and ``best_first_jit``'s loops (``best_first_jit.warm``: ``lb_rows``' bounds on demand among them)."""
     from sim.engine import best_first_jit
-    from sim.engine.best_first_jit import F_SIZE_ALL, I_SIZE_ALL, on_demand_arrays, warm_graph_arrays
+    from sim.engine.best_first_jit import F_SIZE_ALL, I_SIZE_ALL, on_demand_arrays, rule_arrays, warm_graph_arrays
 
     best_first_jit.warm(slots)
 
@@ -144,7 +149,8 @@ def warm(slots: int = 4) -> None:
         walk_args = [bound, node, wait, None, code, 0.0, ui, uf, np.zeros((3, 2)), np.zeros((1, 3)), zi, None, None,
                      lm, lm, exact, 0.0, 0.0, *pairs, tm, exact, *state]
         h = make(bounds_args, walk_args, (np.zeros(1, np.bool_), np.zeros(1, np.bool_)),
-                 np.zeros((1, slots), np.int64), np.zeros((1, slots)), istate, tuple(np.zeros(0) for _ in range(slots)))
+                 np.zeros((1, slots), np.int64), np.zeros((1, slots)), istate, tuple(np.zeros(0) for _ in range(slots)),
+                 (rule_arrays(1)[1],) + rule_arrays(1)[1:])
         for backup in (False, True):
             search(h, 0, 0.0, backup)
             resume(h, 0, 0.0, backup)

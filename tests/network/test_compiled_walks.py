@@ -11,8 +11,9 @@
 
 Runs of the small town on the kernel backend (the all-pairs limit set to 0), all cars (no
 unit whose eligibility the rules decide), the default mix (bicycles and foot officers with
-travel limits: the compiled walk hands each to the rules when it reaches it) and strict rules
-(short limits, foot officers kept to their beat, backups by cars only: many units turned away).
+travel limits: the compiled walk decides each from the beats the index keeps, checked against
+``UnitSearch.owns`` before every dispatch) and strict rules (short limits, foot officers kept to their
+beat, backups by cars only: many units turned away).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from sim.engine import best_first_jit
 from sim.engine import search as search_mod
 from sim.engine import search_large
 from sim.engine.cordon import CompiledCordon, best_first_cordon_s
+from sim.engine import kernels as K
 from sim.engine.encircle import Encirclement
+from sim.engine.owners import NOT_TABLED
 from sim.engine.search import UnitSearch
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
@@ -44,16 +47,17 @@ STRICT = {"foot_max_travel_s": 60.0, "bicycle_max_travel_s": 90.0, "foot_own_bea
           "backup_kinds": ["car"]}
 
 
-def _kernel_ctx(small_town_dict, monkeypatch, mix: str, level: str = "green", dispatch: dict | None = None):
+def _kernel_ctx(small_town_dict, monkeypatch, mix: str, level: str = "green", dispatch: dict | None = None,
+                alert: dict | None = None, days: float = 1.0, per_day: int = 300, all_kernel: bool = True):
     extra = {"dispatch": dispatch} if dispatch else {}
     sc = scenario_from_dict(small_town_dict(**extra,
-        horizon_days=1.0, force={"total_officers": 48, "teams": 2, "mix": MIXES[mix]}, alert={"level": level},
-        demand={"incidents_per_day": 300, "types": MAJOR_SOME},
+        horizon_days=days, force={"total_officers": 48, "teams": 2, "mix": MIXES[mix]},
+        alert=alert or {"level": level}, demand={"incidents_per_day": per_day, "types": MAJOR_SOME},
         encirclement={"radius_m": 200.0, "roads": "all"}))
     monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 0)
     monkeypatch.delenv(travel_mod.BACKEND_ENV, raising=False)
     ctx = prepare(sc, quiet=True)
-    assert all(mt.oracle._kernel is not None for mt in ctx.travel.values())
+    assert not all_kernel or all(mt.oracle._kernel is not None for mt in ctx.travel.values())
     return sc, ctx
 
 
@@ -80,6 +84,25 @@ def _same(a, b) -> None:
 def test_compiled_walks_give_the_python_walks_answers(small_town_dict, monkeypatch, mix, level, rules):
     sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, mix, level, STRICT if rules else None)
     _compare_walks(sc, ctx, monkeypatch, ruled=mix != "car", turned_away=bool(rules))
+
+
+def test_compiled_walks_follow_the_beats_as_the_level_changes(small_town_dict, monkeypatch):
+    """Levels that change by the day move units to other beats (at shift changes and clearances): the
+    beats the walk's rules read (``sim.engine.owners``) follow, and the choices stay the Python walk's."""
+    calendar = [{"day": 0, "level": "green"}, {"day": 1, "level": "red"}, {"day": 2, "level": "yellow"}]
+    # cars on a full time matrix (their shift changes switched as a batch: Rejoin._switch), the others on
+    # the kernel backend, as on a real network whose drive graph is the smallest
+    real_init = travel_mod.TravelOracle.__init__
+
+    def init(self, graph, *a, **k):
+        monkeypatch.setattr(travel_mod, "FULL_MATRIX_MAX_NODES", 10 ** 6 if graph.mode == "drive" else 0)
+        real_init(self, graph, *a, **k)
+
+    monkeypatch.setattr(travel_mod.TravelOracle, "__init__", init)
+    sc, ctx = _kernel_ctx(small_town_dict, monkeypatch, "mixed", dispatch=STRICT, days=3.0, per_day=150,
+                          alert={"mode": "calendar", "calendar": calendar}, all_kernel=False)
+    assert ctx.travel["drive"].oracle.time_matrix is not None and ctx.travel["walk"].oracle._kernel is not None
+    _compare_walks(sc, ctx, monkeypatch, ruled=True, turned_away=True, min_metres=30, min_searches=30)
 
 
 @pytest.mark.slow
@@ -121,8 +144,15 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
     def both_dispatch(self, place, t, *, is_backup):
         n0 = self.searches
         python_calls.clear()
+        # the beats the index keeps for the walk's rules (sim.engine.owners) are the units' beats now
+        ui, table = self.index.ui, self.index.owners.table
+        for u in np.flatnonzero(self.index.code > 0).tolist():
+            r, b = int(ui[u, K.OWN_ROW]), int(ui[u, K.OWN_BEAT])
+            if r != NOT_TABLED:
+                owners_checked.append((r >= 0 and table[r, place] == b) == self.owns(self.units[u], place)[0])
         v0 = len(verdicts)
         uid = compiled_dispatch(self, place, t, is_backup=is_backup)
+        decided = int(self._walk_istate[best_first_jit.I_DECIDED])     # verdicts made in the walk
         if self.chosen_metres is not None:   # the metres of its drive, as the oracle gives them, to the bit
             st = self.units[uid]
             oracle = self._time[st.mode].__self__        # the mode's TravelOracle
@@ -131,16 +161,17 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
         if python_calls:            # the compiled walk handed over (a NaN bound)
             handed_over.append(1)
             return uid
-        asked = verdicts[v0:]
-        turned_away.extend(ok for ok in asked if not ok)
-        asked_rules.append(len(asked))
+        asked_rules.append(len(verdicts) - v0 + decided)
         saved = (self._located, self.located_t, self.chosen_at, self.chosen_eta_s)
+        v1 = len(verdicts)
         again = python_dispatch(self, place, t, self._walk_bound.copy(), is_backup=is_backup)
+        turned_away.extend(ok for ok in verdicts[v1:] if not ok)      # the same units' checks, in Python
         self._located, self.located_t, self.chosen_at, self.chosen_eta_s = saved
         dispatches.append((uid, again, self.searches - n0))
         return uid
 
     python_calls: list = []
+    owners_checked: list = []
     metres_checked: list = []
     handed_over: list = []
     turned_away: list = []
@@ -185,6 +216,7 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
     # the compiled walk made every choice, with searches
     assert not handed_over
     assert len(metres_checked) >= min_metres and all(metres_checked)
+    assert len(owners_checked) >= 100 and all(owners_checked)
     assert len(dispatches) >= 100 and sum(n for _, _, n in dispatches) >= min_searches
     if not ruled:           # no unit the rules decide
         assert sum(asked_rules) == 0
