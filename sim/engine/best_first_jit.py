@@ -40,8 +40,8 @@ import numpy as np
 from numba import njit
 
 from sim.engine.kernels import _on_circuit
-from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SCALE, LEG_SEG, LEG_SRC,
-                                LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, OWN_BEAT, OWN_ROW, SEG)
+from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_ARRIVE, LEG_DST, LEG_SCALE,
+                                LEG_SEG, LEG_SRC, LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, OWN_BEAT, OWN_ROW, SEG)
 from sim.engine.owners import NOT_TABLED
 from sim.network.alt_jit import _pair_bound
 from sim.network.dijkstra_jit import bound_at_rows
@@ -51,7 +51,7 @@ FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
 
 
 @njit(cache=True, nogil=True)
-def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm,
+def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_from, lm_to, lm_exact, has_tm, sym,
            alt_margin_s, margin_s, out, on_demand, c_ff, c_nt, c_radius, c_ptr, c_nodes, c_seconds, c_n_lm):
     """Each unit's bound at ``place`` at ``t``: ``bound_rows[ui[u, SEG] + 1, place] + bias[u]``, and for a
     unit free off its circuit (bias -inf) on a mode without a full time matrix a finite bound:
@@ -124,12 +124,32 @@ def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_fro
                     src = np.int64(uf[u, LEG_SRC])
                     lb = _pair_bound(lm_from[m], lm_to[m], src, target[m], alt_margin_s) if lm_exact[m] else 0.0
                     v = ((uf[u, LEG_WAIT] + lb - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE]) + extra[m]) - margin_s
+                    if sym[m] and lm_exact[m]:   # ... and from its end
+                        lb = _pair_bound(lm_from[m], lm_to[m], ui[u, LEG_DST], target[m], alt_margin_s)
+                        vd = ((lb - _left_s(uf, u, t)) + extra[m]) - margin_s
+                        if vd > v:
+                            v = vd
         out[u] = v
         if v == -np.inf:
             drives += 1
         elif v != v:
             python = True
     return drives, python
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _left_s(uf, u, t):
+    """Response seconds left at ``t`` of unit ``u``'s drive (to ``LEG_DST``, reached at ``LEG_ARRIVE``; 0 past it).
+
+    On a graph whose every street is as fast both ways (``sym``: ``SearchColumns.symmetric``) a unit
+    on a drive is at most these seconds from the drive's end, so its seconds to a target are at
+    least the end's seconds to it less these (the triangle inequality, the end's seconds to the unit
+    being the unit's to the end): a bound beside the one from the drive's source. It holds in the wait
+    before the source too (the source is on the way), and past the end of a drive to the station
+    (the unit waits there: 0 seconds left, its turnout still to come).
+    """
+    left = uf[u, LEG_ARRIVE] - t
+    return left / uf[u, LEG_SCALE] if left > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -227,7 +247,7 @@ def _push_located(u, nd, w, floor, slot, target, extra, lm_from, lm_to, lm_exact
 @njit(cache=True, nogil=True)
 def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, extra,
          lm_from, lm_to, lm_exact, alt_margin_s, margin_s,
-         lab_ptr, lab_sec, lab_hub, tm, has_tm, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate,
+         lab_ptr, lab_sec, lab_hub, tm, has_tm, sym, order, heap_k, heap_u, heap_node, heap_wait, istate, fstate,
          place, rule_ok, owner_tab, cap_u):
     """The eligible unit with the smallest (arrival, unit id), searched best first; see the module docstring.
 
@@ -248,8 +268,10 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     checks, in its order. A unit on a drive under way (not
     located, ``node[u]`` -1: see ``bounds``) that comes first in order goes onto the heap under a tighter
     bound, its drive's source's exact seconds to the place (the labels) less the response seconds driven
-    since: locating it costs its route's A* search (the routes searched at dispatch on the 13,002-node
-    town fell 4% for foot officers, 17% for cars, 20% for the mixed force: ``bench/search_work.py``).
+    since, or on a mode whose streets are as fast both ways (``sym``), if larger, its drive's end's exact
+    seconds less the seconds left (``_left_s``): locating it costs its route's A* search (the routes
+    searched at dispatch on the 13,002-node town fell 4% for foot officers, 17% for cars, 20% for the
+    mixed force with the source's bound: ``bench/search_work.py``).
     When it comes first again (or at once, for a mode with a matrix) the call returns ``NEEDS_LOCATE``
     with the unit in ``istate[I_LOCATE]``; the caller locates it (``Movement.where``) into ``node[u]``
     and ``wait[u]`` and calls again: the walk takes it up where it stopped. A drive to a circuit that
@@ -361,6 +383,13 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
                     exact_s, asked = pair_seconds(m, src, target[m], tm, has_tm, lab_ptr, lab_sec, lab_hub)
                     runs += asked
                     kr = ((uf[u, LEG_WAIT] + exact_s - (t - uf[u, LEG_T0]) / uf[u, LEG_SCALE]) + extra[m]) - margin_s
+                    if sym[m] and kr <= best:    # ... and of its end, less the seconds left (``_left_s``)
+                        exact_s, asked = pair_seconds(m, ui[u, LEG_DST], target[m], tm, has_tm, lab_ptr, lab_sec,
+                                                      lab_hub)
+                        runs += asked
+                        kd = ((exact_s - _left_s(uf, u, t)) + extra[m]) - margin_s
+                        if kd > kr:
+                            kr = kd
                     i += 1
                     heap_node[u] = NOT_LOCATED
                     _sift_up(heap_k, heap_u, size, kr if kr > b0 else b0, u)
@@ -407,7 +436,7 @@ def warm(slots: int = 4) -> None:
     b = np.zeros(1)
     for on_demand in (False, True):
         bounds(0, 0.0, np.zeros(1, np.int8), np.full(1, np.inf), ui, uf, np.zeros((0, 2)), zi,
-               np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact, exact, 0.0, 0.0, b, on_demand,
+               np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact, exact, exact, 0.0, 0.0, b, on_demand,
                *on_demand_arrays(slots))
     from sim.network.dijkstra_jit import bounds_of_units     # lb_rows' bounds on demand (DispatchIndex)
     bounds_of_units(zi, zi, zi, zi, *on_demand_arrays(slots), lm, lm, np.zeros((1, slots), np.int64),
@@ -415,7 +444,7 @@ def warm(slots: int = 4) -> None:
     pairs, tm = warm_graph_arrays(slots)
     walk(b, np.full(1, -1, np.int64), z1, np.zeros(1, np.bool_), np.zeros(1, np.int8), 0.0, ui, uf,
          np.zeros((3, 2)), np.zeros((1, 3)), zi, np.zeros(slots, np.int64), np.zeros(slots), lm, lm, exact,
-         0.0, 0.0, *pairs, tm, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
+         0.0, 0.0, *pairs, tm, exact, exact, np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64),
          np.zeros(1, np.int64), np.zeros(1), np.zeros(I_SIZE_ALL, np.int64), np.zeros(F_SIZE_ALL),
          *rule_arrays(1))
 
@@ -449,18 +478,20 @@ def slot_arrays(oracles: list, slots: int = 4) -> dict:
     """
     pad = [oracles[i] for i in list(range(len(oracles))) + [0] * (slots - len(oracles))]
     out = {k: [] for k in ("lm_from", "lm_to", "lab_ptr", "lab_sec", "lab_hub", "tm")}
-    exact, has_tm = [], []
+    exact, has_tm, sym = [], [], []
     for o in pad:
         k = o._kernel
         if k is not None:
             parts = (k._lm_from_rows, k._lm_to_rows, *k.walk_labels, read_only(np.zeros((1, 1))))
             exact.append(k._lm_exact)
             has_tm.append(False)
+            sym.append(k.symmetric)
         else:
             parts = (np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(4, np.int64), np.zeros(0), np.zeros(0, np.int32),
                      read_only(o.time_matrix))
             exact.append(False)
             has_tm.append(True)
+            sym.append(False)
         for key, a in zip(out, parts):
             out[key].append(a)
     res = {key: tuple(v) for key, v in out.items()}
@@ -468,4 +499,5 @@ def slot_arrays(oracles: list, slots: int = 4) -> dict:
     res["lab_met"] = tuple(o._kernel.labels.metres_ if o._kernel is not None else np.zeros(0) for o in pad)
     res["lm_exact"] = np.array(exact, np.bool_)
     res["has_tm"] = np.array(has_tm, np.bool_)
+    res["sym"] = np.array(sym, np.bool_)
     return res

@@ -225,7 +225,7 @@ class Rejoin:
         st.moving = LEG
         st.leg = Leg(node, dst, t, 0.0, t_end, metres_of(node, dst), False, scale)
         # DispatchIndex.refresh of the drive, its values at hand
-        self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg)
+        self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg, dst)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
@@ -253,10 +253,10 @@ class Rejoin:
             self.move.sync(st, t)
             return
         if not batched:
-            self.index.drive_started(st.uid, node, t, wait, t_end, scale, circuit.tau_at(dst), seg)
+            self.index.drive_started(st.uid, node, t, wait, t_end, scale, circuit.tau_at(dst), seg, dst)
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
-        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), seg))
+        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), seg, dst))
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
         """What a switch to the circuit of (unit, level, period) reads, looked up once per run.
@@ -350,7 +350,7 @@ class Rejoin:
         pr = batch[:, SK.U_PLAN].astype(np.int64)
         rows = np.column_stack([batch[:, SK.U_UID], out_i[:, SK.O_NODE], np.full(n, t), out_f[:, SK.O_WAIT],
                                 tables.plan_f[pr, SK.P_SCALE], out_f[:, SK.O_TEND], out_f[:, SK.O_TAU],
-                                tables.plan_i[pr, SK.P_SEG]])
+                                tables.plan_i[pr, SK.P_SEG], out_i[:, SK.O_DST]])
         if zero:
             rows = rows[out_f[:, SK.O_TEND] > t]
         return rows

@@ -166,8 +166,9 @@ class LargeGraphSearch:
         self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
         self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
         self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
-        self._walk_has_tm = arrays["has_tm"]
-        self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"])
+        self._walk_tm_sym = (arrays["has_tm"], arrays["sym"])
+        self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"],
+                            arrays["sym"])
         self._walk_lab_met = arrays["lab_met"]
         self._walk_margins = (ALT_MARGIN_S, BOUND_MARGIN_S)
         self._walk_on = True
@@ -205,7 +206,7 @@ class LargeGraphSearch:
             on_demand = (True, *flat.bounds.arrays, index.on_demand[1]) if index.on_demand is not None \
                 else (False, *BFJ.on_demand_arrays(BFJ_SLOTS))
             bounds_args = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
-                           None, None, *self._walk_lm, self._walk_has_tm, *self._walk_margins, self._walk_bound,
+                           None, None, *self._walk_lm, *self._walk_tm_sym, *self._walk_margins, self._walk_bound,
                            *on_demand]
             walk_args = [self._walk_bound, self._walk_node, self._walk_wait, None, index.code, 0.0, index.ui,
                          index.uf, flat.flat, flat.seg, self._walk_slot, None, None, *self._walk_lm,

@@ -144,10 +144,10 @@ def warm(slots: int = 4) -> None:
     state = (np.zeros(1, np.int64), np.zeros(2), np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), istate,
              np.zeros(F_SIZE_ALL))
     for on_demand in (False, True):
-        bounds_args = [0, 0.0, code, np.zeros(1), ui, uf, np.zeros((0, 2)), zi, None, None, lm, lm, exact, exact,
+        bounds_args = [0, 0.0, code, np.zeros(1), ui, uf, np.zeros((0, 2)), zi, None, None, lm, lm, exact, exact, exact,
                        0.0, 0.0, bound, on_demand, *on_demand_arrays(slots)]
         walk_args = [bound, node, wait, None, code, 0.0, ui, uf, np.zeros((3, 2)), np.zeros((1, 3)), zi, None, None,
-                     lm, lm, exact, 0.0, 0.0, *pairs, tm, exact, *state]
+                     lm, lm, exact, 0.0, 0.0, *pairs, tm, exact, exact, *state]
         h = make(bounds_args, walk_args, (np.zeros(1, np.bool_), np.zeros(1, np.bool_)),
                  np.zeros((1, slots), np.int64), np.zeros((1, slots)), istate, tuple(np.zeros(0) for _ in range(slots)),
                  (rule_arrays(1)[1],) + rule_arrays(1)[1:])

@@ -129,6 +129,9 @@ class SearchColumns:
         budget_bytes = DEFAULT_BUDGET_BYTES if budget_bytes is None else budget_bytes
         self._fwd = csr_arrays(w)
         self._rev = csr_arrays(wt)
+        # every street as fast both ways (a walk graph): a node's seconds to a target equal the target's
+        # to it, so a unit's drive is also bounded from its end (``best_first_jit``: ``sym``)
+        self.symmetric = all(np.array_equal(a, b) for a, b in zip(self._fwd, self._rev))
         self.n = n = wt.shape[0]
         self._jit = _jit()
         _warm(self._jit)
