@@ -243,7 +243,7 @@ def main(argv=None) -> int:
         for mix in dict.fromkeys(m for _, m in points):
             if (mix, coarse, cols[0][0]) in cost and (mix, fine, cols[0][0]) in cost:
                 print(f"{mix:>15} " + "   ".join(
-                    f"{label} {cost[(mix, fine, label)] / cost[(mix, coarse, label)]:.1f}x"
+                    f"{label} {cost[(mix, fine, label)] / cost[(mix, coarse, label)]:.2f}x"
                     for label, _, _ in cols), flush=True)
     return 0
 
