@@ -28,6 +28,7 @@ from sim.engine.duty import DAY_S, Circuits, Duty, PatrolSettings
 from sim.engine.encircle import EncircleSettings, Encirclement
 from sim.engine.event import Call, call_with_args
 from sim.engine.log import EngineLog
+from sim.engine.memo import made_once
 from sim.engine.dispatch_index import DispatchIndex
 from sim.engine.join_tables import metres_reader
 from sim.engine.search import UnitSearch
@@ -39,6 +40,14 @@ from sim.kinds import Role
 from sim.network.graph import City
 
 NAN = float("nan")
+
+
+def place_columns(node, offset_m, offset_speed_mps: float) -> tuple:
+    """One mode's per-place columns an engine reads: seconds walked from the node driven to (an array),
+    and as lists (Python items, which the engine reads one at a time faster) the node driven to, those
+    seconds and the metres walked."""
+    extra_s = offset_m / offset_speed_mps
+    return extra_s, node.astype(np.int64).tolist(), extra_s.astype(float).tolist(), offset_m.astype(float).tolist()
 
 
 class Engine(Trips, OtherWork):
@@ -96,10 +105,13 @@ class Engine(Trips, OtherWork):
         self._requested = 0          # requests made so far
 
         # per mode, per place: the node a unit drives to and the seconds from there on foot
+        # (made once per process for the city's arrays: ``sim.engine.memo``; no engine changes them)
         target = {m: city.place_node[m] for m in travel}
-        extra_s = {m: city.place_offset_m[m] / travel[m].offset_speed_mps for m in travel}
-        self._target_of = {m: target[m].astype(np.int64).tolist() for m in travel}
-        self._extra_of = {m: extra_s[m].astype(float).tolist() for m in travel}
+        columns = {m: made_once(place_columns, target[m], city.place_offset_m[m],
+                                args=(float(travel[m].offset_speed_mps),)) for m in travel}
+        extra_s = {m: columns[m][0] for m in travel}
+        self._target_of = {m: columns[m][1] for m in travel}
+        self._extra_of = {m: columns[m][2] for m in travel}
         self._offset_m = city.place_offset_m
         self.travel = travel
         # per mode, what sending a unit reads (``Trips._send``), one look-up: the node driven to per
@@ -107,7 +119,7 @@ class Engine(Trips, OtherWork):
         # all-pairs table where there is one: ``join_tables.metres_reader``), the metres and seconds
         # walked from that node per place, and the oracle
         self._trip_of = {m: (self._target_of[m], travel[m].oracle.time_matrix, metres_reader(travel[m].oracle),
-                             city.place_offset_m[m].astype(float).tolist(), self._extra_of[m], travel[m].oracle)
+                             columns[m][3], self._extra_of[m], travel[m].oracle)
                          for m in travel}
         self._drain_end_s = horizon_s + MAX_DRAIN_S    # the drain stops here: no arrival recorded after it
         self.units: list[UnitState] = []

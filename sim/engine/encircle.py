@@ -21,6 +21,7 @@ from sim.engine.cordon_lazy import CircuitOrder, lazy_cordon
 from sim.engine.warm import load_lazy_cordon
 from sim.engine.positions import Located
 from sim.engine.dispatch_index import DispatchIndex
+from sim.engine.memo import made_once
 from sim.engine.search import UnitSearch
 from sim.engine.units import POST, ModeTravel, Movement, UnitState
 from sim.kinds import MAJOR_ROAD_CLASSES as MAJOR_ROADS
@@ -85,6 +86,11 @@ def greedy_cordon_s(eta_s: np.ndarray) -> float:
 NOT_APPLICABLE = float("-inf")
 
 
+def _road_ends(graph, roads: str) -> "_RoadEnds":
+    """The ``_RoadEnds`` of the roads the cordon measures (``roads``: "major" or "all")."""
+    return _RoadEnds(graph, np.isin(graph.edge_class, MAJOR_ROADS) if roads == "major" else None)
+
+
 class _RoadEnds:
     """The measured roads (``road_mask``) by the grid cell of their inner end, for ``exit_places`` around a place.
 
@@ -144,9 +150,9 @@ class Encirclement:
         self.target = target
         self.extra_s = extra_s
         self._posts = [st for st in units if st.role is Role.CHECKPOINT]
-        self._road_mask = np.isin(self.places.edge_class, MAJOR_ROADS) if settings.roads == "major" else None
         self._exits: dict = {}
-        self._edges = _RoadEnds(self.places, self._road_mask)
+        # the roads measured, by grid cell (made once per process for the city's graph: sim.engine.memo)
+        self._edges = made_once(_road_ends, self.places, args=(settings.roads,))
         self.pairs = PairCounter()         # pair searches of the best-first cordon (tests, benchmarks)
         self._t = -1.0                     # the time of the cordon being measured (``_locate``)
         # where the oracles stop their searches at a limit (the kernel backend): pair searches, best first

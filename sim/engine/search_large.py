@@ -19,11 +19,19 @@ from sim.engine import best_first_jit as BFJ
 from sim.engine import walk_handle as WH
 from sim.engine import kernels as K
 from sim.engine.kernels import BOUND_MARGIN_S
+from sim.engine.memo import made_once
 from sim.engine.owners import BeatOwners, verdicts
 from sim.engine.units import CIRCUIT, PATROL
 
 INF = float("inf")
 BFJ_SLOTS = 4                # mode slots of the compiled best-first walk (unused slots repeat the first)
+
+
+def by_slot(*columns) -> tuple[np.ndarray, np.ndarray]:
+    """Per place, per mode slot, the node driven to and the seconds walked from it (a row per place: the
+    walk's one contiguous argument each), from the slots' per-place lists (targets, then seconds)."""
+    k = len(columns) // 2
+    return np.array(columns[:k], np.int64).T.copy(), np.array(columns[k:], np.float64).T.copy()
 
 
 class LargeGraphSearch:
@@ -163,8 +171,9 @@ class LargeGraphSearch:
         self._walk_state = (np.empty(n, np.int64), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n, np.int64),
                             np.empty(n), self._walk_istate, self._walk_fstate)
         # per place, per slot (a row per place: the walk's one contiguous argument)
-        self._walk_target = np.array([self._target_of[modes[i]] for i in pad], np.int64).T.copy()
-        self._walk_extra = np.array([self._extra_of[modes[i]] for i in pad], np.float64).T.copy()
+        # (made once per process for the engine's per-place lists, which are: sim.engine.memo)
+        self._walk_target, self._walk_extra = made_once(
+            by_slot, *(self._target_of[modes[i]] for i in pad), *(self._extra_of[modes[i]] for i in pad))
         self._walk_lm = (arrays["lm_from"], arrays["lm_to"], arrays["lm_exact"])
         self._walk_tm_sym = (arrays["has_tm"], arrays["sym"])
         self._walk_pairs = (arrays["lab_ptr"], arrays["lab_sec"], arrays["lab_hub"], arrays["tm"], arrays["has_tm"],

@@ -19,6 +19,7 @@ from sim.dispatch import DispatchRules
 from sim.engine import EncircleSettings, Engine, PatrolSettings
 from sim.engine.availability import AvailabilitySettings
 from sim.engine.collector import collector_paused, world_frozen
+from sim.engine.memo import made_once
 from sim.metrics_groups import grouped_metrics
 from sim.streams import replication_seed
 from sim.world import World, build_travel, prepare, with_level_multipliers  # noqa: F401  (re-exported)
@@ -154,12 +155,17 @@ def level_by_incident(log, inc: pd.DataFrame):
     return metrics._labels(np.asarray(names, dtype=object), np.where(codes < 0, len(names) - 1, codes))
 
 
+def _weights_by_period(demand, period_h: float) -> np.ndarray:
+    """``expected_by_period`` (the patrol's hotspot weights), made once per process (``sim.engine.memo``)."""
+    return expected_by_period(demand, period_h=period_h)
+
+
 def make_engine(ctx: Context, incidents, rep, *, exhaustive: bool = False) -> Engine:
     """The engine for one replication, with every doctrine setting of the scenario."""
     sc = ctx.scenario
     period_h = sc.force.shift_hours
     patrol = PatrolSettings(strategy=sc.patrol.strategy, circuit_stops=sc.patrol.circuit_stops,
-                            period_weights=expected_by_period(ctx.demand, period_h=period_h))
+                            period_weights=made_once(_weights_by_period, ctx.demand, args=(period_h,)))
     major = np.array([False] * len(ctx.demand.type_name))
     major_names = {t.name for t in sc.demand.types if t.major}
     major = np.array([n in major_names for n in ctx.demand.type_name])
