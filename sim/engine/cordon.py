@@ -138,7 +138,7 @@ class CompiledCordon:
 
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
         from sim.engine import cordon_jit
-        from sim.engine.best_first_jit import slot_arrays
+        from sim.engine.walk_arrays import slot_arrays
         self._walk = cordon_jit.cordon_walk
         self._call = None
         self.slot_of = {m: i for i, m in enumerate(modes)}

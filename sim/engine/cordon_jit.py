@@ -32,7 +32,8 @@ from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SEG, LEG_TAU, LEG_TEND, SEG
 from sim.network.alt_jit import _pair_bound
 from sim.network.dijkstra_jit import bound_at
-from sim.engine.best_first_jit import on_demand_arrays, pair_seconds, warm_graph_arrays
+from sim.engine.best_first_jit import pair_seconds
+from sim.engine.walk_arrays import on_demand_arrays, warm_graph_arrays
 
 TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 

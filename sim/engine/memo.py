@@ -3,9 +3,9 @@
 Each replication builds an engine (``sim.experiment.replicate.make_engine``), and an engine
 turned the city's per-place arrays into the lists and tables it reads (the node driven to
 and the seconds walked from it, per place and mode; the demand's weights by shift; the
-cordon's roads by grid cell). On the 13,002-node town that cost 4.4 ms a replication against
-1.1 ms on the 847-node one (median of 15 engines made, all motorbikes), about 1 µs per
-incident of a 14-day replication. The world's parts do not change once prepared, so these
+cordon's roads by grid cell). Making an engine took 5.5 ms on the 13,002-node town against
+1.1 ms on the 847-node one (median of 15 engines made, all motorbikes; 1.9 and 0.7 ms with
+this memo): the 4.4 ms more were about 1.2 µs per incident of a 14-day replication. The world's parts do not change once prepared, so these
 are kept here, keyed by the identity of the objects they are made from. The memo holds those
 objects, so an identity is not reused while its entry lives; the ``KEEP`` newest entries
 stay. The values are shared by every engine: their readers only read them (arrays are not

@@ -22,6 +22,7 @@ from sim.engine.kernels import BOUND_MARGIN_S
 from sim.engine.memo import made_once
 from sim.engine.owners import BeatOwners, verdicts
 from sim.engine.units import CIRCUIT, PATROL
+from sim.engine.walk_arrays import on_demand_arrays, slot_arrays
 
 INF = float("inf")
 BFJ_SLOTS = 4                # mode slots of the compiled best-first walk (unused slots repeat the first)
@@ -148,7 +149,7 @@ class LargeGraphSearch:
         ks = [travel[modes[i]].oracle._kernel for i in pad]       # None: a mode with a full time matrix
         self._walk_kernels = ks
         self._count_kernel = next(k for k in ks if k is not None)
-        arrays = BFJ.slot_arrays([travel[m].oracle for m in modes], BFJ_SLOTS)
+        arrays = slot_arrays([travel[m].oracle for m in modes], BFJ_SLOTS)
         self._walk_slot = np.array([modes.index(st.mode) for st in self.units], np.int64)
         ruled = np.array([st.kind in self._ruled for st in self.units], bool)
         no_backup = np.array([st.kind not in self._backup_kinds for st in self.units], bool)
@@ -213,7 +214,7 @@ class LargeGraphSearch:
             # (when they grow: a new version); place, time, target, extra and checked are per call
             self._walk_version = flat.version
             on_demand = (True, *flat.bounds.arrays, index.on_demand[1]) if index.on_demand is not None \
-                else (False, *BFJ.on_demand_arrays(BFJ_SLOTS))
+                else (False, *on_demand_arrays(BFJ_SLOTS))
             bounds_args = [0, 0.0, index.code, index.bias, index.ui, index.uf, flat.bound, self._walk_slot,
                            None, None, *self._walk_lm, *self._walk_tm_sym, *self._walk_margins, self._walk_bound,
                            *on_demand]

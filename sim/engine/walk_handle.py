@@ -129,7 +129,8 @@ def warm(slots: int = 4) -> None:
     """Load (or compile) ``search`` and ``resume`` for the handle ``UnitSearch`` makes (``slots`` mode slots),
     and ``best_first_jit``'s loops (``best_first_jit.warm``: ``lb_rows``' bounds on demand among them)."""
     from sim.engine import best_first_jit
-    from sim.engine.best_first_jit import F_SIZE_ALL, I_SIZE_ALL, on_demand_arrays, rule_arrays, warm_graph_arrays
+    from sim.engine.best_first_jit import F_SIZE_ALL, I_SIZE_ALL
+    from sim.engine.walk_arrays import on_demand_arrays, rule_arrays, warm_graph_arrays
 
     best_first_jit.warm(slots)
 
@@ -150,7 +151,7 @@ def warm(slots: int = 4) -> None:
                      lm, lm, exact, 0.0, 0.0, *pairs, tm, exact, exact, *state]
         h = make(bounds_args, walk_args, (np.zeros(1, np.bool_), np.zeros(1, np.bool_)),
                  np.zeros((1, slots), np.int64), np.zeros((1, slots)), istate, tuple(np.zeros(0) for _ in range(slots)),
-                 (rule_arrays(1)[1],) + rule_arrays(1)[1:])
+                 (rule_arrays(1)[0], *rule_arrays(1)))
         for backup in (False, True):
             search(h, 0, 0.0, backup)
             resume(h, 0, 0.0, backup)
