@@ -7,7 +7,8 @@ Counts, not times, so the figures do not depend on the machine's load: for one
 replication of ``bench/scale.py``'s town (50 m blocks, 3 days by default) on the kernel
 backend, the nodes reached per incident by each kind of search, split by the engine
 step that asked (a throw-away wrapper around the steps, set up in the child process):
-columns of the cordon measure, A* pair searches of the dispatch search (``eta_s``), of
+columns of the cordon measure, A* pair searches (to the twelfth session; then paths read
+from the hub labels, "label paths", counted as their nodes) of the dispatch search (``eta_s``), of
 ordering a circuit's stops and joining its legs, of drives back to a circuit, and the
 searches for a new circuit's lower bounds (``bound``: the full search of the old tree,
 counted as the graph's nodes; the A* searches of the compiled walks of the cordon and the
@@ -73,13 +74,21 @@ def _wrap_searches(tag: list, nodes: Counter, calls: Counter) -> None:
     cls = S.SearchColumns
     pair, advance, full = cls._pair, cls._advance, cls.from_sources
 
+    def route_counts(oracle) -> tuple[str, int, int]:
+        """(kind, nodes, calls) of the oracle's route questions so far: A* searches to the twelfth
+        session (``pair_reached``, ``pair_searches``), then paths read from the hub labels' steps."""
+        if hasattr(oracle, "paths_read"):
+            return "label paths", oracle.path_nodes, oracle.paths_read
+        return "A*", oracle.pair_reached, oracle.pair_searches
+
     def counted_a_star(method):
-        """``method`` of SearchColumns with its A* searches counted (``pair_searches``, ``pair_reached``)."""
+        """``method`` of SearchColumns with its route questions counted (``route_counts``)."""
         def counted(self, *a, **k):
-            n0, c0 = self.pair_reached, self.pair_searches
+            _, n0, c0 = route_counts(self)
             out = method(self, *a, **k)
-            nodes[("A*", tag[0])] += self.pair_reached - n0
-            calls[("A*", tag[0])] += self.pair_searches - c0
+            kind, n1, c1 = route_counts(self)
+            nodes[(kind, tag[0])] += n1 - n0
+            calls[(kind, tag[0])] += c1 - c0
             return out
         return counted
     counted_pair = counted_a_star(pair)

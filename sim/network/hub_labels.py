@@ -42,7 +42,7 @@ from sim.jit_entry import direct
 from sim.network.dijkstra_jit import _pop_root, _push
 
 #: Bump when the labels' layout or how they are computed changes, so old files are not reused.
-LABELS_VERSION = 2          # 2: hubs stored as int32 (1: int64)
+LABELS_VERSION = 3          # 3: each entry's step along its path (2: hubs stored as int32; 1: int64)
 ORDER_SAMPLES = 96          # fastest-path trees sampled to rank the nodes (32: 192 hubs a label on the
                             # 13,002-node bike graph; 96: 174, and a faster build)
 ORDER_SEED = 20261130       # their sources: drawn from a fixed seed (the same labels on any machine)
@@ -105,8 +105,15 @@ BLOCK = 64                  # label entries per block of the build's pool (a nod
 
 
 @njit(cache=True, nogil=True)
-def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h, pool_s, pool_m, nxt, state):
+def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h, pool_s, pool_m, pool_p, nxt,
+           state):
     """Labels for the hubs ``order[start:]``, into the pool; returns the rank reached.
+
+    ``pool_p``: each entry's step, the node before v on the hub's search tree (forward: the node
+    v is reached from, coming from the hub; backward: the node v goes on to, towards the hub; -1 at
+    the hub itself). A node is given an entry only if it is not pruned, and only nodes not pruned
+    are expanded, so the node a step names holds an entry of the same hub: following steps walks
+    a fastest path between a node and its hub (``sim.network.label_paths``).
 
     Each node's in and out labels are chains of ``BLOCK``-entry blocks taken from one pool
     (``pool_*`` entries, ``nxt`` the next block of each; ``state[v]`` columns 0-5: the first block, the
@@ -120,6 +127,7 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
     dense = np.full(n, np.inf)           # the hub's own label, by hub rank (the pruning test)
     dist = np.full(n, np.inf)
     metres = np.zeros(n)
+    pred = np.full(n, -1, np.int64)
     touched = np.empty(n, np.int64)
     hk = np.empty(max(f_idx.size, r_idx.size) + 1)
     hn = np.empty(max(f_idx.size, r_idx.size) + 1, np.int64)
@@ -144,6 +152,7 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
             touched[0] = h
             dist[h] = 0.0
             metres[h] = 0.0
+            pred[h] = -1
             _push(hk, hn, 0, 0.0, h)
             size = 1
             while size > 0:
@@ -177,6 +186,7 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
                 pool_h[k] = rank
                 pool_s[k] = d
                 pool_m[k] = metres[v]
+                pool_p[k] = pred[v]
                 state[v, lab + 2] = c + 1
                 for e in range(ptr[v], ptr[v + 1]):
                     u = idx[e]
@@ -187,6 +197,7 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
                             nt += 1
                         dist[u] = nd
                         metres[u] = metres[v] + wm[e]
+                        pred[u] = v
                         _push(hk, hn, size, nd, u)
                         size += 1
             for k in range(nt):
@@ -201,7 +212,7 @@ def _build(order, start, f_ptr, f_idx, f_s, f_m, r_ptr, r_idx, r_s, r_m, pool_h,
 
 
 @njit(cache=True, nogil=True)
-def _packed(pool_h, pool_s, pool_m, nxt, state):
+def _packed(pool_h, pool_s, pool_m, pool_p, nxt, state):
     """Both labels out of the pool, every out label then every in label (the layout of ``HubLabels``)."""
     n = state.shape[0]
     ptr = np.zeros(2 * n + 2, np.int64)
@@ -214,6 +225,7 @@ def _packed(pool_h, pool_s, pool_m, nxt, state):
     hub = np.empty(ptr[2 * n + 1], np.int32)
     sec = np.empty(ptr[2 * n + 1])
     met = np.empty(ptr[2 * n + 1])
+    step = np.empty(ptr[2 * n + 1], np.int32)
     for part, lab in ((0, 3), (1, 0)):
         base = part * (n + 1)
         for v in range(n):
@@ -224,10 +236,11 @@ def _packed(pool_h, pool_s, pool_m, nxt, state):
                     hub[j] = pool_h[k]
                     sec[j] = pool_s[k]
                     met[j] = pool_m[k]
+                    step[j] = pool_p[k]
                     j += 1
                 left -= BLOCK
                 b = nxt[b]
-    return ptr, hub, sec, met
+    return ptr, hub, sec, met, step
 
 
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
@@ -239,15 +252,16 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
 class HubLabels:
     """The labels of one graph at one set of speeds: ``time``/``metres`` of any pair, and the arrays compiled code reads.
 
-    Four arrays: ``ptr`` (2n + 2), then per entry its hub (a rank, int32: half the memory a merge
-    reads), seconds and metres.
+    Five arrays: ``ptr`` (2n + 2), then per entry its hub (a rank, int32: half the memory a merge
+    reads), seconds, metres and step (int32: the next node on the entry's path, ``_build``).
     Entries ``ptr[u]:ptr[u + 1]`` are node u's out label (the hubs it reaches, the seconds and
     metres to each); entries ``ptr[n + 1 + v]:ptr[n + 2 + v]`` node v's in label (the hubs that
     reach it). Each label is sorted by hub rank.
     """
 
-    def __init__(self, ptr: np.ndarray, hub: np.ndarray, seconds: np.ndarray, metres: np.ndarray) -> None:
-        self.ptr, self.hub, self.seconds, self.metres_ = ptr, hub, seconds, metres
+    def __init__(self, ptr: np.ndarray, hub: np.ndarray, seconds: np.ndarray, metres: np.ndarray,
+                 step: np.ndarray) -> None:
+        self.ptr, self.hub, self.seconds, self.metres_, self.step = ptr, hub, seconds, metres, step
         self.n_nodes = (ptr.size - 2) // 2
         self._pair = None        # seconds_metres' compiled code for these arrays (see _pair_code)
 
@@ -286,7 +300,8 @@ class HubLabels:
         r_m = np.ascontiguousarray(metres_of(r_idx, r_v), np.float64)     # the reverse edge r_v <- r_idx
         order = rank_order(f_ptr, f_idx, f_s)
         n_blocks = 2 * n * max(1, _START_CAP // BLOCK) + 2 * n
-        pool = [np.empty(n_blocks * BLOCK, np.int32), np.empty(n_blocks * BLOCK), np.empty(n_blocks * BLOCK)]
+        pool = [np.empty(n_blocks * BLOCK, np.int32), np.empty(n_blocks * BLOCK), np.empty(n_blocks * BLOCK),
+                np.empty(n_blocks * BLOCK, np.int32)]
         nxt = np.empty(n_blocks, np.int64)
         state = np.zeros((n, 7), np.int64)
         start = 0
@@ -301,8 +316,13 @@ class HubLabels:
 
     @property
     def arrays(self) -> tuple:
-        """The four arrays: ``ptr``, hub, seconds, metres."""
+        """The four arrays a pair's seconds and metres read: ``ptr``, hub, seconds, metres."""
         return (self.ptr, self.hub, self.seconds, self.metres_)
+
+    @property
+    def path_arrays(self) -> tuple:
+        """What a path's nodes read (``sim.network.label_paths``): ``ptr``, hub, seconds, step."""
+        return (self.ptr, self.hub, self.seconds, self.step)
 
     @property
     def walk_arrays(self) -> tuple:
@@ -316,7 +336,7 @@ class HubLabels:
 
     @property
     def nbytes(self) -> int:
-        return int(sum(a.nbytes for a in self.arrays))
+        return int(sum(a.nbytes for a in self.arrays) + self.step.nbytes)
 
     @property
     def mean_hubs(self) -> float:
@@ -344,7 +364,7 @@ class HubLabels:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, *self.arrays)
+                np.savez(fh, *self.arrays, self.step)
             os.replace(tmp, path)
         except OSError:
             return
@@ -357,13 +377,13 @@ class HubLabels:
         """Labels stored by ``save`` for a graph of ``n_nodes`` nodes, or None (missing or unreadable)."""
         try:
             with np.load(path, allow_pickle=False) as z:
-                ptr, hub, sec, met = (z[f"arr_{k}"] for k in range(4))
+                ptr, hub, sec, met, step = (z[f"arr_{k}"] for k in range(5))
         except (OSError, ValueError, KeyError, EOFError):
             return None
         if ptr.shape != (2 * n_nodes + 2,) or ptr.dtype != np.int64 or hub.dtype != np.int32 \
-                or not (hub.size == sec.size == met.size == ptr[-1]):
+                or step.dtype != np.int32 or not (hub.size == sec.size == met.size == step.size == ptr[-1]):
             return None
-        return cls(ptr, hub, sec, met)
+        return cls(ptr, hub, sec, met, step)
 
 
 def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) -> HubLabels:

@@ -13,13 +13,14 @@ the graph's hub labels (``sim.network.hub_labels``, built by ``TravelOracle``): 
 merged, about a microsecond, where an A* search cost 10 to 70 µs (``bench/hub_labels.py``);
 exact whatever limit the caller gives (a limit only says which answers it needs).
 
-A route's nodes (``path``) are one A* search from the target on the reversed graph towards
-the source, its keys raised by a lower bound on the rest of the way from 8 landmarks (the
-seconds from and to each, computed once: the triangle inequality). The bound is consistent,
-so each node is settled at its exact time, the search stops when the source is, and it
-explores a corridor between the two rather than a ball around the target; each answer is
-cached with its path. The nodes' landmark seconds are also kept a node per row, the layout
-the A* loop reads (``toward_rows``).
+A route's nodes (``path``) are read from the same labels (``sim.network.label_paths``): each
+label entry keeps the next node of its path, so the path through the pair's hub is followed
+from both ends, a binary search a node, no search of the graph (an A* search reached about
+490 nodes for a drive of the 13,002-node scale town, ``astar`` below, kept as the reference
+the benchmarks compare with). Each answer is cached with its path.
+
+The nodes' seconds from and to 8 landmarks (computed once) give lower bounds by the triangle
+inequality; they are kept a node per row, the layout the A* loop reads (``toward_rows``).
 
 Lower bounds without a search of the whole graph (``lower_bounds``: a pair's landmark
 bound, a look-up; ``lower_bounds_from_set``: from the nearest of a set of sources, exact
@@ -36,7 +37,7 @@ the order of additions among paths of equal time (tested: within 1e-6 s,
 tests/network/test_searches.py).
 
 Each kind of question always takes the same way to its answer: a pair's time always the
-labels, a route always A*, every node's time always the target's column. Two ways add
+labels, a route always the labels' steps, every node's time always the target's column. Two ways add
 the same edges in other orders and can differ in the last bit, and which one answered
 would then depend on what was asked before; so each answer is a function of the
 question alone and a replication's numbers do not depend on what ran before it in the process.
@@ -57,7 +58,7 @@ from collections import OrderedDict
 import numpy as np
 
 DEFAULT_BUDGET_BYTES = 48 * 2**20    # memory for cached columns, per oracle (mode)
-N_LANDMARKS = 8                      # landmarks of the A* bound (two searches each when built)
+N_LANDMARKS = 8                      # landmarks of the lower bounds (two searches each when built)
 MAX_PAIRS = 50_000                   # point-to-point answers kept (with their paths)
 ALT_MARGIN_S = 1e-6                  # landmark bounds are differences of computed times: room for rounding
 _NO_STOP = np.empty(0, np.int64)
@@ -85,9 +86,6 @@ def _warm(jit) -> None:
     dist[:], pred[:] = np.inf, -1
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
-    dist[:], pred[:] = np.inf, -1
-    jit.tour_by_pairs(*csr, dist, pred, np.zeros(2), touched, np.array([0, 1], np.int64), True, np.zeros((2, 1)),
-                      np.zeros((2, 1)), np.array([1, 2], np.int64), np.ones(2), np.ones(2), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
     jit.bound_params(dist, 0.0, np.array([0], np.int64), np.zeros(4, np.int32), 0, np.zeros((2, 1)), np.zeros((2, 1)))
@@ -141,7 +139,7 @@ class SearchColumns:
         self.steps = 0          # compiled calls run (for the benchmark and tests)
         self.settled = 0        # nodes reached by column searches (for the benchmark and tests)
         self.evicted = 0        # columns evicted (their arrays reused)
-        # point-to-point questions: A* towards the source with landmark bounds, on a scratch pair
+        # landmark bounds (and ``astar``: towards the source with them, on a scratch pair)
         self._lm_from, self._lm_to = self._landmarks(N_LANDMARKS)
         # the same seconds a node per row, for the A* loop (``toward_rows``: one cache line a node)
         self._lm_from_rows = np.ascontiguousarray(self._lm_from.T)
@@ -156,14 +154,18 @@ class SearchColumns:
         self._n_around = 0                         # nodes reached by the last _around search (_touched[:n])
         # answers in the order found; when full the oldest goes (a hit does not reorder: the
         # bookkeeping of least-recently-used cost more than the searches it saved)
-        self._pairs: dict[tuple[int, int], tuple[float, np.ndarray | None]] = {}
+        self._pairs: dict[tuple[int, int], np.ndarray | None] = {}
         # a pair's seconds: from the hub labels, here and in the compiled walks (``walk_labels``)
         self.labels = labels
         self.walk_labels = labels.walk_arrays
         labels.warm()
+        self._paths = labels.path_arrays
+        from sim.network import label_paths     # a route's nodes from the labels' steps
+        self._label_paths = label_paths
+        label_paths.warm(labels)
         self.pair_asked = 0     # pairs answered by the labels (``time``, ``times``, the compiled walks)
-        self.pair_searches = 0  # A* searches run (``path``: the nodes of a route)
-        self.pair_reached = 0   # nodes they reached (for the benchmark and tests)
+        self.paths_read = 0     # routes' nodes read from the labels (``path``, ``tour``'s legs)
+        self.path_nodes = 0     # their nodes (for the benchmark and tests)
         self.bound_reached = 0  # nodes reached by lower-bound searches (``lower_bounds_from_set``)
 
     def count_walk(self, asked: int) -> None:
@@ -198,22 +200,30 @@ class SearchColumns:
         self._jit.advance(*self._rev, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
         return dist
 
-    def _pair(self, source: int, target: int) -> tuple[float, np.ndarray | None]:
-        """(seconds, path) from ``source`` to ``target`` by A* (inf, None: no route); a route's nodes."""
+    def _pair(self, source: int, target: int) -> np.ndarray | None:
+        """A fastest path's nodes from ``source`` to ``target`` (None: no route), read from the labels; cached."""
         key = (source, target)
-        hit = self._pairs.get(key)
-        if hit is not None:
+        hit = self._pairs.get(key, False)
+        if hit is not False:
             return hit
-        self.pair_searches += 1
-        d, path, self._touched, n_t = self._jit.toward_rows(
-            *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, np.inf,
-            self._lm_from_rows, self._lm_to_rows)
-        self.pair_reached += n_t
-        out = (float(d), path if d < np.inf else None)
+        path = self._label_paths.label_path(*self._paths, source, target)
+        self.paths_read += 1
+        self.path_nodes += path.size
+        out = path if path.size else None
         if len(self._pairs) >= MAX_PAIRS:
             del self._pairs[next(iter(self._pairs))]
         self._pairs[key] = out
         return out
+
+    def astar(self, source: int, target: int) -> tuple[float, np.ndarray | None]:
+        """(seconds, path) from ``source`` to ``target`` by A* with the landmark bounds (inf, None: no route).
+
+        Not the engine's way (``_pair``): the reference ``bench/hub_labels.py`` times the labels against.
+        """
+        d, path, self._touched, _ = self._jit.toward_rows(
+            *self._rev, self._sd, self._sp, self._sh, self._touched, target, source, np.inf,
+            self._lm_from_rows, self._lm_to_rows)
+        return float(d), (path if d < np.inf else None)
 
     def _advance(self, col: _Column, *, limit_s: float = np.inf, stop: np.ndarray = _NO_STOP) -> None:
         """Run ``col`` on until ``limit_s`` or until all of ``stop`` are settled."""
@@ -408,28 +418,27 @@ class SearchColumns:
 
     def tour(self, stops: np.ndarray, close: bool, edge_key: np.ndarray, edge_s: np.ndarray, edge_m: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """``TravelOracle.tour`` in one compiled call (``dijkstra_jit.tour_by_pairs``): an A* search per leg.
+        """``TravelOracle.tour`` in one compiled call (``label_paths.tour_by_labels``): each leg's path from the labels.
 
         Returns the tour's nodes, cumulative seconds and metres, and the first leg with no path
-        (-1 if none). The searches count as the pair searches of ``_pair`` do (none is cached:
-        a circuit's legs join random stops, which seldom come again).
+        (-1 if none). The legs count as ``_pair``'s paths do (none is cached: a circuit's legs
+        join random stops, which seldom come again).
         """
-        nodes, cum_s, cum_m, bad, runs, n_t, self._touched = self._jit.tour_by_pairs(
-            *self._rev, self._sd, self._sp, self._sh, self._touched, np.ascontiguousarray(stops, np.int64),
-            bool(close), self._lm_from_rows, self._lm_to_rows, edge_key, edge_s, edge_m, self.n)
-        self.pair_searches += runs
-        self.pair_reached += n_t
+        nodes, cum_s, cum_m, bad, paths, path_nodes = self._label_paths.tour_by_labels(
+            *self._paths, np.ascontiguousarray(stops, np.int64), bool(close), edge_key, edge_s, edge_m, self.n)
+        self.paths_read += paths
+        self.path_nodes += path_nodes
         return nodes, cum_s, cum_m, int(bad)
 
     def path(self, source: int, target: int) -> list[int] | None:
         """Nodes of the fastest path from ``source`` to ``target`` (None when unreachable)."""
         if source == target:
             return [source]
-        d, path = self._pair(source, target)
+        path = self._pair(source, target)
         return None if path is None else path.tolist()
 
     def path_array(self, source: int, target: int) -> np.ndarray | None:
         """``path`` as the search's array (int32; read only), for callers that sum along it."""
         if source == target:
             return np.array([source], np.int32)
-        return self._pair(source, target)[1]
+        return self._pair(source, target)

@@ -47,7 +47,7 @@ out = run_replication(ctx, 0)
 after = signatures()
 print("RESULT " + json.dumps({"before": before, "after": after, "incidents": int(len(out.incidents)),
                               "kernel": all(k is not None for k in kernels),
-                              "walk_searches": sum(k.pair_searches for k in kernels if k is not None)}))
+                              "walk_searches": sum(k.paths_read for k in kernels if k is not None)}))
 """
 
 

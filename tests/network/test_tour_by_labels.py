@@ -1,4 +1,4 @@
-"""A circuit's tour on a graph without a time matrix, in one compiled call (``dijkstra_jit.tour_by_pairs``).
+"""A circuit's tour on a graph without a time matrix, in one compiled call (``label_paths.tour_by_labels``).
 
 ``TravelOracle.tour`` on the kernel backend must give what joining ``route`` leg by leg gives
 (``join_legs``): the same nodes and the same cumulative seconds and metres, bit for bit, for
@@ -32,14 +32,14 @@ def test_the_compiled_tour_is_the_legs_joined(big_town, speed):
     cases += [[3, 3, 9, 9, 3], [7, 8], [7, 7], [5, 6, 5]]       # equal neighbours, a stop repeated, two stops
     for stops in cases:
         for close in (True, False):
-            before = compiled._kernel.pair_searches
+            before = compiled._kernel.paths_read
             got = compiled.tour(stops, close=close)
             want = join_legs(plain.route, stops, close=close)
             assert got[0] == want[0]
             assert all(type(v) is int for v in got[0])
             assert _bits(got[1]) == _bits(want[1]) and _bits(got[2]) == _bits(want[2])
             legs = list(zip(stops, stops[1:] + stops[:1] if close else stops[1:]))
-            assert compiled._kernel.pair_searches - before == sum(a != b for a, b in legs)
+            assert compiled._kernel.paths_read - before == sum(a != b for a, b in legs)
 
 
 def test_a_leg_with_no_path_raises_the_routes_error():

@@ -1,0 +1,175 @@
+"""The nodes of a fastest path read from the hub labels, and a circuit's tour joined from them.
+
+Why: a unit located in the middle of a drive (the dispatch search's best candidates, the
+cordon's, the shift change's) needs the nodes of the path it drives, and a circuit's tour
+needs the paths between its stops. On graphs without an all-pairs matrix each path was an
+A* search with landmark bounds (``dijkstra_jit.toward_rows``), which reached about 490 nodes
+for a drive of the 13,002-node scale town's mobile reserve: the largest part of what a foot
+force's replication spent there beyond the 847-node town's.
+
+How: the hub labels (``sim.network.hub_labels``) already name, for any pair, a hub on one of
+its fastest paths (the least out(s)[h] + in(t)[h], the first hub by rank on a tie, as
+``seconds_only`` takes it); each label entry also keeps its *step*, the next node of its path
+(out label: from the node towards the hub; in label: from the node back towards the hub).
+Every node a step names holds an entry of the same hub, so the path is read by following
+steps from the source up to the hub and from the target back to it: one short binary search
+a node, no search of the graph. The path is a fastest path (its seconds are the labels'
+answer up to the order of the float additions, within 1e-9 s: tests/network/test_label_paths.py).
+On a graph with two paths of exactly equal seconds it may be another of them than a search
+would find.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.network.dijkstra_jit import path_sums
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _entry(hub, lo, hi, rank):
+    """The index of ``rank`` in the sorted ``hub[lo:hi]`` (a label), -1 if the label has no such hub."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        x = hub[mid]
+        if x < rank:
+            lo = mid + 1
+        elif x > rank:
+            hi = mid
+        else:
+            return mid
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _grown(a, need):
+    out = np.empty(max(need, 2 * a.size), a.dtype)
+    out[:a.size] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def label_path(ptr, hub, sec, step, s, t):
+    """The nodes (int32) of a fastest path from ``s`` to ``t``; empty when ``t`` cannot be reached.
+
+    The hub is the one ``seconds_only`` answers with; the source's side is walked forward
+    along out-label steps, the target's backward along in-label steps, and the two joined at
+    the hub.
+    """
+    if s == t:
+        out = np.empty(1, np.int32)
+        out[0] = s
+        return out
+    half = ptr.size // 2
+    i, a = ptr[s], ptr[s + 1]
+    j, b = ptr[half + t], ptr[half + t + 1]
+    best, bi, bj = np.inf, -1, -1
+    while i < a and j < b:
+        x, y = hub[i], hub[j]
+        if x == y:
+            d = sec[i] + sec[j]
+            if d < best:
+                best, bi, bj = d, i, j
+            i += 1
+            j += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+    if bi < 0:
+        return np.empty(0, np.int32)
+    rank = hub[bi]
+    head = np.empty(64, np.int32)        # s ... hub
+    head[0] = s
+    nh = 1
+    e = bi
+    while step[e] >= 0:
+        v = step[e]
+        if nh == head.size:
+            head = _grown(head, nh + 1)
+        head[nh] = v
+        nh += 1
+        e = _entry(hub, ptr[v], ptr[v + 1], rank)
+        if e < 0:
+            raise AssertionError("hub labels: a step names a node without the hub's entry")
+    tail = np.empty(64, np.int32)        # t ... hub (backwards)
+    tail[0] = t
+    nt = 1
+    e = bj
+    while step[e] >= 0:
+        v = step[e]
+        if nt == tail.size:
+            tail = _grown(tail, nt + 1)
+        tail[nt] = v
+        nt += 1
+        e = _entry(hub, ptr[half + v], ptr[half + v + 1], rank)
+        if e < 0:
+            raise AssertionError("hub labels: a step names a node without the hub's entry")
+    out = np.empty(nh + nt - 1, np.int32)
+    out[:nh] = head[:nh]
+    for k in range(nt - 1):             # the hub once: the head's last node
+        out[nh + k] = tail[nt - 2 - k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def tour_by_labels(ptr, hub, sec, step, stops, close, edge_key, edge_s, edge_m, n_nodes):
+    """A closed (``close``) or open tour through ``stops``, each leg's path read from the labels, in one call.
+
+    ``TravelOracle.tour`` without a time matrix: each leg ``(a, b)`` is ``label_path`` from ``a``
+    to ``b`` and ``path_sums`` along it (``route``'s work), joined as ``join_legs`` joins them: the
+    leg's nodes after its first, its cumulative seconds and metres each added to where the tour
+    stood (the same additions, so the same bits); a leg between equal stops adds nothing.
+    Returns ``(nodes, seconds, metres, bad_leg, paths, path_nodes)``: ``bad_leg`` the index of the
+    first leg with no path (-1 if none; the arrays are then not the tour), then the paths read and
+    their nodes (the oracle's counters).
+    """
+    k = stops.size
+    n_legs = k if close else k - 1
+    cap = 256
+    nodes = np.empty(cap, np.int64)
+    cum_s = np.empty(cap, np.float64)
+    cum_m = np.empty(cap, np.float64)
+    nodes[0] = stops[0]
+    cum_s[0] = 0.0
+    cum_m[0] = 0.0
+    size = 1
+    paths = 0
+    path_nodes = 0
+    for leg in range(n_legs):
+        a = stops[leg]
+        b = stops[leg + 1] if leg + 1 < k else stops[0]
+        if a == b:
+            continue
+        path = label_path(ptr, hub, sec, step, a, b)
+        paths += 1
+        path_nodes += path.size
+        if path.size == 0:
+            return nodes[:0], cum_s[:0], cum_m[:0], leg, paths, path_nodes
+        leg_s, leg_m = path_sums(path, edge_key, edge_s, edge_m, n_nodes)
+        need = size + path.size - 1
+        if need > cap:
+            cap = max(need, 2 * cap)
+            grown_n = np.empty(cap, np.int64)
+            grown_s = np.empty(cap, np.float64)
+            grown_m = np.empty(cap, np.float64)
+            grown_n[:size] = nodes[:size]
+            grown_s[:size] = cum_s[:size]
+            grown_m[:size] = cum_m[:size]
+            nodes, cum_s, cum_m = grown_n, grown_s, grown_m
+        base_s = cum_s[size - 1]
+        base_m = cum_m[size - 1]
+        for i in range(1, path.size):
+            nodes[size] = path[i]
+            cum_s[size] = base_s + leg_s[i]
+            cum_m[size] = base_m + leg_m[i]
+            size += 1
+    return nodes[:size], cum_s[:size], cum_m[:size], -1, paths, path_nodes
+
+
+def warm(labels) -> None:
+    """Load the compiled paths and tours for ``labels``' array types (not at a first question, in a replication)."""
+    arrays = labels.path_arrays
+    label_path(*arrays, 0, 0)
+    tour_by_labels(*arrays, np.zeros(2, np.int64), True, np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1)
