@@ -22,9 +22,11 @@ from sim.demand import sample_incidents
 from sim.engine import kernels as K
 from sim.engine import shift_kernels as SK
 from sim.engine.join_tables import JoinTables
+from sim.engine.rejoin import BY_LABELS, CIRCUIT_, JOIN
 from sim.engine.units import LEG, PATROL
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
+from sim.kinds import Role
 from sim.network import travel
 from sim.scenario import scenario_from_dict
 from sim.streams import replication_seed
@@ -213,6 +215,38 @@ def test_join_tables_grow_and_keep_their_rows():
 def test_without_full_matrices_units_switch_one_by_one_as_the_plain_run(no_matrix_ctx, monkeypatch):
     rejoin, seen = _same_runs(no_matrix_ctx, monkeypatch)
     assert rejoin.batched == 0 and rejoin.one_by_one > 100              # the oracle's calls, per unit
+    # every plan drives by the labels' compiled look-ups (sim.engine.join_drive), the plain run by the oracle's
+    assert rejoin._plans and all(plan[BY_LABELS] is not None for plan in rejoin._plans.values())
+
+
+def test_a_drive_by_the_labels_is_the_oracles_drive(no_matrix_ctx):
+    """``LabelJoin(node)``: the node ``NearestOnCircuit`` gives, ``Circuit.tau_at`` there and
+    ``TravelOracle.time_and_metres`` to it, bit for bit, from every node of the graph (the circuit's
+    own nodes among them: a drive of no length) to circuits of every mode."""
+    engine = _engine(no_matrix_ctx)
+    rejoin, move = engine.duty.rejoin, engine.duty.move
+    checked = 0
+    for st in engine.duty.units:
+        if st.role is Role.RESERVE or st.unit.assignment("green") is None:     # no circuit at green
+            continue
+        plan = rejoin._plan(st, "green", 0)
+        circuit, join_at, by_labels = plan[CIRCUIT_], plan[JOIN], plan[BY_LABELS]
+        oracle = no_matrix_ctx.travel[st.mode].oracle
+        asked = oracle._kernel.pair_asked
+        same_node = 0
+        for node in range(move.graphs[st.mode].n_nodes):
+            dst = join_at[node]
+            want = (dst, circuit.tau_at(dst), *oracle.time_and_metres(node, dst))
+            got = by_labels(node)
+            assert [type(v) for v in got[:1]] == [int]
+            assert np.array(got[1:]).view(np.int64).tolist() == np.array(want[1:]).view(np.int64).tolist()
+            assert got[0] == want[0]
+            same_node += dst == node
+            checked += 1
+        assert same_node > 0                      # the circuit's own nodes: no drive
+        # as the oracle counts: every pair of two nodes once (the oracle's question above, and the join's)
+        assert oracle._kernel.pair_asked - asked == 2 * (move.graphs[st.mode].n_nodes - same_node)
+    assert checked > 2000
 
 
 def test_ended_drives_are_located_on_their_circuit_as_sync_would(ctx):

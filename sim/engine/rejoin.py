@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import shift_kernels as SK
+from sim.engine.join_drive import LabelJoin
 from sim.engine.join_tables import JoinTables, metres_reader
 from sim.engine.units import BUSY, CIRCUIT, LEG, PATROL, STILL, Leg, UnitState
 from sim.kinds import Role
@@ -41,7 +42,7 @@ from sim.kinds import Role
 RESERVE = Role.RESERVE
 DAY_S = 86_400.0
 # plan tuple fields (see _plan)
-KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW = range(9)
+KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW, BY_LABELS = range(10)
 
 
 class Rejoin:
@@ -203,7 +204,7 @@ class Rejoin:
         if plan is None:
             plan = self._plan(st, level, period)
         st.level = level
-        key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row = plan
+        key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row, _ = plan
         self.index.beat_changed(st)
         if row < 0:
             self._drive(st, plan, st.at_node, 0.0, t, False)
@@ -234,17 +235,22 @@ class Rejoin:
         (``DispatchIndex.refresh`` of a drive to a circuit, with the values at hand: ``drive_started``,
         as ``take_cleared`` does; only ``take_cleared`` passes False, and only when the engine keeps no
         trace, whose ``on_change`` records every change). Without a full matrix the drive's seconds and
-        metres come from one look-up of the pair (``TravelOracle.time_and_metres``).
+        metres come from one look-up of the pair (``TravelOracle.time_and_metres``); with hub labels
+        the join node, its lap time and the look-up are one compiled call (``sim.engine.join_drive``).
         """
-        key, _, circuit, join_at, seg, time_m, metres_of, scale, _ = plan
+        key, _, circuit, join_at, seg, time_m, metres_of, scale, _, by_labels = plan
         st.circuit, st.circuit_key = circuit, key
         # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
-        table = join_at.table
-        dst = table[node] if table is not None else join_at[node]
-        if time_m is not None:
-            travel_s, metres = time_m.item(node, dst), metres_of(node, dst)
+        tau = None
+        if by_labels is not None:
+            dst, tau, travel_s, metres = by_labels(node)
         else:
-            travel_s, metres = self.travel[st.mode].oracle.time_and_metres(node, dst)
+            table = join_at.table
+            dst = table[node] if table is not None else join_at[node]
+            if time_m is not None:
+                travel_s, metres = time_m.item(node, dst), metres_of(node, dst)
+            else:
+                travel_s, metres = self.travel[st.mode].oracle.time_and_metres(node, dst)
         t_end = t + (wait + travel_s) * scale
         st.moving = LEG
         st.leg = Leg(node, dst, t, wait, t_end, metres, False, scale)
@@ -252,11 +258,13 @@ class Rejoin:
             self.move.on_change(st)
             self.move.sync(st, t)
             return
+        if tau is None:
+            tau = circuit.tau_at(dst)
         if not batched:
-            self.index.drive_started(st.uid, node, t, wait, t_end, scale, circuit.tau_at(dst), seg, dst)
+            self.index.drive_started(st.uid, node, t, wait, t_end, scale, tau, seg, dst)
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
-        self._rows.append((st.uid, node, t, wait, scale, t_end, circuit.tau_at(dst), seg, dst))
+        self._rows.append((st.uid, node, t, wait, scale, t_end, tau, seg, dst))
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
         """What a switch to the circuit of (unit, level, period) reads, looked up once per run.
@@ -265,7 +273,9 @@ class Rejoin:
         ``time_m`` is the mode's full time matrix (``TravelOracle.time`` reads it; None on
         large graphs, where the oracle is called), ``metres_of(source, target)`` the metres of a
         pair (``join_tables.metres_reader``). ``ROW``: the plan's row in the
-        stacked join tables (``JoinTables``), -1 if it takes the per-unit path.
+        stacked join tables (``JoinTables``), -1 if it takes the per-unit path. ``BY_LABELS``: on a
+        graph with hub labels and no full matrix, the drive's compiled look-ups (``join_drive.LabelJoin``);
+        else None.
         """
         key = (st.uid, level, period)
         circuit = self.circuits.get(st, level, period)
@@ -277,8 +287,10 @@ class Rejoin:
         metres_of = self._metres_of.get(st.mode)
         if metres_of is None:
             metres_of = self._metres_of[st.mode] = metres_reader(o)
+        kernel = o._kernel if o.time_matrix is None else None
+        by_labels = None if kernel is None else LabelJoin(circuit, self.move.graphs[st.mode], kernel.labels, kernel)
         plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
-                                   o.time_matrix, metres_of, mt.patrol_scale, row)
+                                   o.time_matrix, metres_of, mt.patrol_scale, row, by_labels)
         self._plan_list(level, period)[st.uid] = plan
         return plan
 

@@ -69,13 +69,20 @@ def nearest_one(cx, cy, nodes, xi, yi):
     few hundred nodes of a circuit's lifetime, not at every node of the graph
     (``NearestOnCircuit``).
     """
+    return nodes[nearest_index(cx, cy, xi, yi)]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def nearest_index(cx, cy, xi, yi):
+    """``nearest_one``'s loop: the index of the nearest point of (``cx``, ``cy``), the first of equal
+    distances (so, of a repeated node, its first copy)."""
     best = np.inf
     best_j = 0
-    for j in range(nodes.shape[0]):
+    for j in range(cx.shape[0]):
         dx = xi - cx[j]
         dy = yi - cy[j]
         d2 = dx * dx + dy * dy
         if d2 < best:
             best = d2
             best_j = j
-    return nodes[best_j]
+    return best_j
