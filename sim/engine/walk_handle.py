@@ -24,8 +24,7 @@ from numba import njit, types
 from numba.experimental import structref
 from numba.extending import overload
 
-from sim.engine.best_first_jit import FOUND, I_STARTED, NO_WALK, bounds, walk
-from sim.network.hub_labels import seconds_metres
+from sim.engine.best_first_jit import FOUND, I_BEST_I, I_BEST_J, I_STARTED, NO_WALK, bounds, walk
 
 
 @structref.register
@@ -93,7 +92,8 @@ def make(bounds_args: list, walk_args: list, checked: tuple, target: np.ndarray,
 @njit(cache=True, nogil=True, inline="always")
 def _walk(h, place, t, backup):
     """``walk``, and with its choice (a unit of a slot with hub labels) the metres of its pair, as
-    ``TravelOracle.metres`` gives them (``hub_labels.seconds_metres``: the same merge); else nan."""
+    ``TravelOracle.metres`` gives them: ``hub_labels.seconds_metres``' sum at the hub the walk's own
+    merge of the pair found (``hub_labels.seconds_at``; no second merge); else nan."""
     checked = h.checked_backup if backup else h.checked
     rule_ok = h.rule_ok_backup if backup else h.rule_ok
     target = h.target[place]
@@ -103,8 +103,9 @@ def _walk(h, place, t, backup):
     if status == FOUND and uid >= 0:
         m = h.w_units[4][uid]                 # the unit's slot
         has_tm = h.w_tail[9]
-        if not has_tm[m]:
-            metres = seconds_metres(h.w_tail[5][m], h.w_tail[7][m], h.w_tail[6][m], h.lab_met[m], at, target[m])[1]
+        i = h.istate[I_BEST_I]
+        if not has_tm[m] and i >= 0:          # the walk's merge of the pair kept where its hub is
+            metres = h.lab_met[m][i] + h.lab_met[m][h.istate[I_BEST_J]]
     return status, uid, eta, at, w, travel_s, metres
 
 

@@ -465,6 +465,30 @@ def seconds_only(ptr, sec, hub, u, v):
     return best
 
 
+@njit(cache=True, nogil=True, inline="always")
+def seconds_at(ptr, sec, hub, u, v):
+    """``seconds_only`` and where its hub is: ``(seconds, i, j)``, the hub's entries in out(u) and in(v)
+    (-1, -1: no common hub). ``metres[i] + metres[j]`` are then ``seconds_metres``' metres, bits and
+    all (the same merge, the same first hub of the least time), without merging the labels again."""
+    i, a = ptr[u], ptr[u + 1]
+    m = ptr.size // 2 + v
+    j, b = ptr[m], ptr[m + 1]
+    best, bi, bj = np.inf, -1, -1
+    while i < a and j < b:
+        x, y = hub[i], hub[j]
+        if x == y:
+            s = sec[i] + sec[j]
+            if s < best:
+                best, bi, bj = s, i, j
+            i += 1
+            j += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+    return best, bi, bj
+
+
 @njit(cache=True, nogil=True)
 def seconds_of_pairs(ptr, sec, hub, sources, targets, out):
     """``seconds_only`` of each (sources[k], targets[k]) into ``out`` (benchmarks, bulk questions)."""
