@@ -152,6 +152,7 @@ class CompiledCordon:
         self.searches = 0       # pairs the hub labels answered (also added to the first kernel's ``pair_asked``)
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
         self._prep = None       # cordon_jit.cordon_prep's compiled code (jit_entry.direct)
+        self._buffers = None    # its output arrays (cordon_jit.prep_buffers), grown when a cordon needs more
         self._rows_placeholders = cordon_jit.rows_placeholders(SLOTS)
 
     def seconds_s(self, avail: np.ndarray, todo: np.ndarray, t: float, *, slot: np.ndarray, code: np.ndarray,
@@ -175,15 +176,23 @@ class CompiledCordon:
             todo = np.ascontiguousarray(todo, np.int64)
             args = (avail, todo, float(t), code, circuits[0], circuits[1],
                     *lb_rows.compiled_args(self._rows_placeholders), ALT_MARGIN_S, MARGIN_S)
+            buffers = self._buffers
+            if buffers is None or buffers[0].size < n or buffers[5].shape[1] < todo.size:
+                from sim.engine.cordon_jit import prep_buffers
+                rows = max(n, circuits[0].shape[0])      # every unit of the index
+                cols = max(todo.size, 2 * buffers[5].shape[1] if buffers is not None else 8)
+                buffers = self._buffers = prep_buffers(rows, cols)
+            args = args + buffers
             prep = self._prep
             if prep is None:
                 from sim.engine.cordon_jit import cordon_prep
                 from sim.jit_entry import direct
-                node, wait, on_circuit, ended, rest, lb = cordon_prep(*args)
+                n_rest = cordon_prep(*args)
                 self._prep = direct(cordon_prep, args)
             else:
-                node, wait, on_circuit, ended, rest, lb = prep(*args)
-            for a in rest.tolist():
+                n_rest = prep(*args)
+            node, wait, on_circuit, ended, rest, lb = buffers
+            for a in rest[:n_rest].tolist():
                 node[a], wait[a] = locate(int(avail[a]))
         else:
             c = code[avail]
@@ -209,7 +218,7 @@ class CompiledCordon:
                 lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
         args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, np.ascontiguousarray(slot, np.int64),
-                np.ascontiguousarray(self._target[:, todo]), np.ascontiguousarray(self._extra[:, todo]), float(t),
+                self._target, self._extra, np.ascontiguousarray(todo, np.int64), float(t),
                 ui, uf, flat, seg, *self._graphs, ALT_MARGIN_S, MARGIN_S)
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.jit_entry import direct

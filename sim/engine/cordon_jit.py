@@ -40,25 +40,28 @@ TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 
 @njit(cache=True, nogil=True)
 def cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_unit, ff, nt, radius, ptr, nodes,
-                seconds, n_lm, lm_from, lm_to, target, extra, alt_margin_s, margin_s):
-    """Where the walk starts from, per free unit ``avail[a]``: ``(node, wait, on_circuit, ended, rest, lb)``.
+                seconds, n_lm, lm_from, lm_to, target, extra, alt_margin_s, margin_s,
+                node, wait, on_circuit, ended, rest, lb):
+    """Where the walk starts from, per free unit ``avail[a]``, into ``node``, ``wait``, ``on_circuit``,
+    ``ended``, ``rest`` and ``lb`` (``prep_buffers``: at least a row per unit and a column per exit; the
+    rows of the free units written); returns how many units ``rest`` lists.
 
     As ``cordon.CompiledCordon.seconds_s`` made it with numpy: a unit waiting at a fixed node (the
     station, a scene just cleared) has its node and wait; a unit on its circuit, or whose drive to it
     ended by ``t`` (``ended``), is ``on_circuit`` and gets its circuit's bound at every exit ``todo[j]``
     less ``margin_s`` in ``lb[a, j]`` (``DispatchIndex.lb_rows``: the bound row ``bound_rows[SEG + 1]``,
     or worked out on demand, ``dijkstra_jit.bound_at``; other rows of ``lb`` are not written); the rest
-    (a drive under way) are listed in ``rest``, in unit order, for the caller to locate.
+    (a drive under way) are listed in ``rest``, in unit order, for the caller to locate. The arrays are
+    the caller's, kept from one cordon to the next: six arrays returned were boxed at every cordon,
+    most of the call's 15 µs on the 13,002-node town.
     """
     n = avail.size
     m = todo.size
-    node = np.full(n, -1, np.int64)
-    wait = np.zeros(n)
-    on_circuit = np.zeros(n, np.bool_)
-    ended = np.zeros(n, np.bool_)
-    rest = np.empty(n, np.int64)
+    node[:n] = -1
+    wait[:n] = 0.0
+    on_circuit[:n] = False
+    ended[:n] = False
     n_rest = 0
-    lb = np.empty((n, m))
     has_rows = bound_rows.shape[0] > 0
     for a in range(n):
         u = avail[a]
@@ -94,7 +97,13 @@ def cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_uni
         else:
             for j in range(m):
                 lb[a, j] = (bound_rows[s + 1, todo[j]] if has_rows else 0.0) - margin_s
-    return node, wait, on_circuit, ended, rest[:n_rest], lb
+    return n_rest
+
+
+def prep_buffers(n_units: int, n_exits: int) -> tuple:
+    """``cordon_prep``'s output arrays for up to ``n_units`` free units and ``n_exits`` exits."""
+    return (np.full(n_units, -1, np.int64), np.zeros(n_units), np.zeros(n_units, np.bool_),
+            np.zeros(n_units, np.bool_), np.zeros(n_units, np.int64), np.zeros((n_units, n_exits)))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -217,7 +226,7 @@ def _unit_bounds(bound, a, m, source, wait_a, exit_t, exit_x, ef, et, nk, lm_fro
 
 
 @njit(cache=True, nogil=True)
-def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t, ui, uf, flat, seg,
+def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, target, extra, todo, t, ui, uf, flat, seg,
                 lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm, alt_margin_s, margin_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
 
@@ -225,8 +234,10 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     -1: on its circuit, located here from ``ui``/``uf``/``flat``/``seg`` at ``t``, the dispatch
     index's arrays; ``ended[a]``: its drive to the circuit has ended, and it is located on that
     circuit from the drive's end, as ``best_first_jit.walk`` locates it); ``on_circuit[a]``: its circuit bounds its arrivals, ``lb[a, e]`` (the bound at
-    exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` is
-    ``exit_t[slot, e]`` and walk from there ``exit_x[slot, e]``. Per slot (tuples): the landmarks'
+    exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` (place
+    ``todo[e]``) is ``target[slot, todo[e]]`` and walk from there ``extra[slot, todo[e]]`` (taken here
+    into ``exit_t``/``exit_x``, a row per slot). ``node``, ``wait``, ``on_circuit``, ``ended`` and ``lb``
+    may have more rows than free units (``cordon_prep``'s buffers). Per slot (tuples): the landmarks'
     seconds a node per row, whether they bound (``lm_exact``) and the oracle's hub labels
     (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``); a mode with a full time
     matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
@@ -235,7 +246,14 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, exit_t, exit_x, t
     exact time (``PairCounter``), and the pairs the hub labels answered (a mode with a matrix needs none).
     """
     n_avail = uids.size
-    n_exits = exit_t.shape[1]
+    n_exits = todo.size
+    n_slots = target.shape[0]
+    exit_t = np.empty((n_slots, n_exits), np.int64)
+    exit_x = np.empty((n_slots, n_exits))
+    for m in range(n_slots):
+        for e in range(n_exits):
+            exit_t[m, e] = target[m, todo[e]]
+            exit_x[m, e] = extra[m, todo[e]]
     searched = 0
     exact = 0
     runs = 0
@@ -328,12 +346,12 @@ def warm(slots: int = 4) -> None:
     z = np.zeros(0, np.int64)
     for on_demand in (False, True):
         cordon_prep(z, z, 0.0, np.zeros(0, np.int8), np.zeros((1, 6), np.int64), np.zeros((1, 9)), on_demand,
-                    np.zeros((0, 0)), *rows_placeholders(slots), 0.0, 0.0)
+                    np.zeros((0, 0)), *rows_placeholders(slots), 0.0, 0.0, *prep_buffers(1, 1))
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
     pairs, tm = warm_graph_arrays(slots)
     exact = np.zeros(slots, np.bool_)
     cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_),
                 np.zeros(0, np.bool_), np.zeros((0, 1)),
-                np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), 0.0,
+                np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), np.zeros(1, np.int64), 0.0,
                 np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), lm, lm,
                 exact, *pairs, tm, exact, 0.0, 0.0)

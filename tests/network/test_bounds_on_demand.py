@@ -129,9 +129,15 @@ def test_cordon_prep_gives_numpys_arrays_bit_for_bit(kernel_ctx, monkeypatch, on
 
     def check(self, avail, todo, t, **kw):
         avail, todo = np.asarray(avail, np.int64), np.asarray(todo, np.int64)
-        got = cordon_jit.cordon_prep(avail, todo, float(t), index.code, index.ui, index.uf,
-                                     *index.lb_rows.compiled_args(cordon_jit.rows_placeholders()),
-                                     ALT_MARGIN_S, MARGIN_S)
+        # into buffers with rows and columns to spare, filled with what an earlier cordon could leave
+        buffers = cordon_jit.prep_buffers(avail.size + 3, todo.size + 2)
+        for b in buffers:
+            b[...] = 7
+        n_rest = cordon_jit.cordon_prep(avail, todo, float(t), index.code, index.ui, index.uf,
+                                        *index.lb_rows.compiled_args(cordon_jit.rows_placeholders()),
+                                        ALT_MARGIN_S, MARGIN_S, *buffers)
+        n = avail.size
+        got = [b[:n] for b in buffers[:4]] + [buffers[4][:n_rest], buffers[5][:n, :todo.size]]
         c = index.code[avail]
         fixed = index.ui[avail, FIXED_NODE]
         at_node = (c == 2) & (fixed >= 0)
