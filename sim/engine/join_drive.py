@@ -44,14 +44,21 @@ class LabelJoin:
 
     __slots__ = ("_args", "_call", "_counter", "_labels")
 
-    def __init__(self, circuit, graph, labels, counter) -> None:
+    def __init__(self, circuit, graph, labels, counter, call=None) -> None:
+        """``call``: the compiled code another ``LabelJoin`` of the same graph and labels found (``call``):
+        the arguments' types are the same (finding it again cost 9 µs a plan, 1% of a replication)."""
         cn = np.asarray(circuit.nodes[:-1], np.int64)
         tau = np.asarray(circuit.t_s[:-1], np.float64)
         x, y = graph.x_m, graph.y_m
         self._args = (x[cn], y[cn], cn, tau, x, y)
-        self._call = None
+        self._call = call
         self._counter = counter
         self._labels = labels.arrays
+
+    @property
+    def call(self):
+        """The compiled code this join calls (None before its first drive)."""
+        return self._call
 
     def __call__(self, node: int) -> tuple[int, float, float, float]:
         args = (*self._args, node, *self._labels)

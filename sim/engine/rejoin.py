@@ -66,6 +66,7 @@ class Rejoin:
         self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
         self._plan_lists: dict = {}             # (level, period) -> per unit its plan or None
         self._metres_of: dict = {}              # mode -> metres of a pair (join_tables.metres_reader)
+        self._label_joins: dict = {}            # mode -> a LabelJoin whose compiled code the next ones take
         self.batched = self.one_by_one = 0      # units switched at shift changes: in batches, one by one
         # the batch of the shift change under way (shift_change fills it, flush empties it)
         self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns), flat
@@ -288,7 +289,14 @@ class Rejoin:
         if metres_of is None:
             metres_of = self._metres_of[st.mode] = metres_reader(o)
         kernel = o._kernel if o.time_matrix is None else None
-        by_labels = None if kernel is None else LabelJoin(circuit, self.move.graphs[st.mode], kernel.labels, kernel)
+        by_labels = None
+        if kernel is not None:
+            # the compiled code of the mode's first join, for every later one (the same argument types)
+            first = self._label_joins.get(st.mode)
+            by_labels = LabelJoin(circuit, self.move.graphs[st.mode], kernel.labels, kernel,
+                                  None if first is None else first.call)
+            if first is None or first.call is None:
+                self._label_joins[st.mode] = by_labels
         plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
                                    o.time_matrix, metres_of, mt.patrol_scale, row, by_labels)
         self._plan_list(level, period)[st.uid] = plan
