@@ -9,10 +9,12 @@ graphs that get no all-pairs matrix): the labels' build time (ranking the nodes 
 pruned searches, numba's compiled code loaded before the timer), their entries per label
 and bytes, then ``--pairs`` random pairs of nodes at most ``--radius-m`` apart in a
 straight line (the distances at which units are sent): the seconds per pair of the labels
-(one compiled loop over all pairs) and of the A* search (``SearchColumns._pair``: what
-every pair's time cost before the labels, and what a route's nodes still cost; each pair
-asked once, called from Python), side by side in the same process, and the largest
-difference of their answers.
+(one compiled loop over all pairs) and of the A* search (``SearchColumns.astar``: what
+every pair's time cost before the labels, and to the twelfth session a route's nodes; each
+pair asked once, called from Python), side by side in the same process, and the largest
+difference of their answers; then the seconds per pair of a route's nodes, from the A*
+search (its path) and read from the labels' steps (``sim.network.label_paths.label_path``,
+what a route's nodes cost now), both called from Python.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def near_pairs(graph, n_pairs: int, radius_m: float, rng) -> tuple[np.ndarray, n
 
 def measure(name: str, ctx, modes: list[str] | None, n_pairs: int, radius_m: float) -> None:
     from sim.network import hub_labels as HL
+    from sim.network.label_paths import label_path
     from sim.network.travel import FULL_MATRIX_MAX_NODES
 
     for mode, mt in ctx.travel.items():
@@ -61,12 +64,19 @@ def measure(name: str, ctx, modes: list[str] | None, n_pairs: int, radius_m: flo
         label_s = time.perf_counter() - t0
         kernel = o._kernel
         t0 = time.perf_counter()
-        astar = np.array([kernel._pair(int(u), int(v))[0] for u, v in zip(us.tolist(), vs.tolist())])
+        astar = np.array([kernel.astar(int(u), int(v))[0] for u, v in zip(us.tolist(), vs.tolist())])
         astar_s = time.perf_counter() - t0
         diff = float(np.max(np.abs(astar - out)))
+        pairs = list(zip(us.tolist(), vs.tolist()))
+        read = [label_path(*labels.path_arrays, u, v) for u, v in pairs[:2]]      # loaded before the timer
+        t0 = time.perf_counter()
+        read = [label_path(*labels.path_arrays, u, v) for u, v in pairs]
+        path_s = time.perf_counter() - t0
+        assert all(p.size == 0 or (p[0] == u and p[-1] == v) for p, (u, v) in zip(read, pairs))
         print(f"{name:>22} {mode:>6} {o.n_nodes:>7,} {build_s:>8.2f} {labels.mean_hubs:>8.1f} "
               f"{labels.nbytes / 2**20:>8.1f} {label_s / us.size * 1e6:>10.2f} {astar_s / us.size * 1e6:>10.1f} "
-              f"{astar_s / label_s:>8.0f}x {diff:>9.1e}", flush=True)
+              f"{astar_s / label_s:>8.0f}x {diff:>9.1e} {path_s / us.size * 1e6:>10.2f} "
+              f"{astar_s / path_s:>8.1f}x", flush=True)
 
 
 def main(argv=None) -> int:
@@ -92,7 +102,7 @@ def main(argv=None) -> int:
                         np.zeros(1, np.int64), np.empty(1))
     modes = [m for m in args.modes.split(",") if m]
     print(f"{'network':>22} {'mode':>6} {'nodes':>7} {'build s':>8} {'hubs':>8} {'MiB':>8} "
-          f"{'labels µs':>10} {'A* µs':>10} {'ratio':>9} {'max diff s':>9}")
+          f"{'labels µs':>10} {'A* µs':>10} {'ratio':>9} {'max diff s':>9} {'path µs':>10} {'A*/path':>9}")
     for b in [float(x) for x in args.blocks.split(",") if x]:
         ctx = prepare(scenario_from_dict(scale.scenario_dict(b, 1, "mixed")), quiet=True)
         measure(f"scale town {b:g} m", ctx, modes, args.pairs, args.radius_m)
