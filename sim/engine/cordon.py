@@ -133,7 +133,8 @@ class CompiledCordon:
     """
 
     #: where each free unit starts from and its bounds at the exits in one compiled call
-    #: (``cordon_jit.cordon_prep``, reading ``lb_rows.compiled_args``); False: with numpy (tests compare)
+    #: (``cordon_jit.cordon_prep``, reading ``lb_rows.compiled_args``; with the walk when no unit is left to
+    #: locate, ``cordon_prep_walk``); False: with numpy (tests compare)
     COMPILED_PREP = True
 
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
@@ -151,7 +152,7 @@ class CompiledCordon:
         self._extra = np.array([extra_s[modes[i]] for i in pad], np.float64)
         self.searches = 0       # pairs the hub labels answered (also added to the first kernel's ``pair_asked``)
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
-        self._prep = None       # cordon_jit.cordon_prep's compiled code (jit_entry.direct)
+        self._prep = None       # cordon_jit.cordon_prep_walk's compiled code (jit_entry.direct)
         self._buffers = None    # its output arrays (cordon_jit.prep_buffers), grown when a cordon needs more
         self._rows_placeholders = cordon_jit.rows_placeholders(SLOTS)
 
@@ -182,15 +183,20 @@ class CompiledCordon:
                 rows = max(n, circuits[0].shape[0])      # every unit of the index
                 cols = max(todo.size, 2 * buffers[5].shape[1] if buffers is not None else 8)
                 buffers = self._buffers = prep_buffers(rows, cols)
-            args = args + buffers
+            # the walk's own arguments, for the call that walks at once when no unit is left to locate
+            args = args + buffers + (np.ascontiguousarray(slot, np.int64), self._target, self._extra,
+                                     circuits[2], circuits[3], *self._graphs)
             prep = self._prep
             if prep is None:
-                from sim.engine.cordon_jit import cordon_prep
+                from sim.engine.cordon_jit import cordon_prep_walk
                 from sim.jit_entry import direct
-                n_rest = cordon_prep(*args)
-                self._prep = direct(cordon_prep, args)
+                out = cordon_prep_walk(*args)
+                self._prep = direct(cordon_prep_walk, args)
             else:
-                n_rest = prep(*args)
+                out = prep(*args)
+            n_rest = out[0]
+            if n_rest == 0:
+                return self._walked(out[1:], count)
             node, wait, on_circuit, ended, rest, lb = buffers
             for a in rest[:n_rest].tolist():
                 node[a], wait[a] = locate(int(avail[a]))
@@ -223,7 +229,11 @@ class CompiledCordon:
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.jit_entry import direct
             self._call = direct(self._walk, args)
-        seconds, searched, exact, runs = self._call(*args)
+        return self._walked(self._call(*args), count)
+
+    def _walked(self, out: tuple, count: PairCounter | None) -> float:
+        """The walk's seconds from its ``(seconds, searched, exact, labels)``, its questions counted."""
+        seconds, searched, exact, runs = out
         if count is not None:
             count.searched += searched
             count.exact += exact
