@@ -29,9 +29,9 @@ from pathlib import Path
 COMPILED_MODULES = (
     "circuit_jit.py", "visibility_kernel.py",
     "engine/best_first_jit.py", "engine/cordon_jit.py", "engine/cordon_kernels.py", "engine/cordon_lazy.py",
-    "engine/kernels.py", "engine/shift_kernels.py", "engine/walk_handle.py",
-    "network/alt_jit.py", "network/dijkstra_jit.py", "network/hub_labels.py", "network/metres_jit.py",
-    "network/nearest_jit.py", "network/paths_jit.py", "network/stop_order_jit.py",
+    "engine/join_drive.py", "engine/kernels.py", "engine/shift_kernels.py", "engine/walk_handle.py",
+    "network/alt_jit.py", "network/dijkstra_jit.py", "network/hub_labels.py", "network/label_paths.py",
+    "network/metres_jit.py", "network/nearest_jit.py", "network/paths_jit.py", "network/stop_order_jit.py",
 )
 PACKAGE = Path(__file__).resolve().parent
 PREFIX = "patrolsim-"
