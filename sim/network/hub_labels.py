@@ -414,27 +414,11 @@ def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) 
 def seconds_metres(ptr, hub, sec, met, u, v):
     """(seconds, metres) from ``u`` to ``v``: the least out(u)[h] + in(v)[h] over common hubs (inf, nan: none).
 
-    Both labels are sorted by hub rank, so one merge of the two finds every common hub; a
-    tie keeps the first hub (the lowest rank), whose path's metres are returned.
+    Both labels are sorted by hub rank, so one merge of the two finds every common hub
+    (``seconds_at``); a tie keeps the first hub (the lowest rank), whose path's metres are returned.
     """
-    i, a = ptr[u], ptr[u + 1]
-    m = ptr.size // 2 + v
-    j, b = ptr[m], ptr[m + 1]
-    best, best_m = np.inf, np.nan
-    while i < a and j < b:
-        x, y = hub[i], hub[j]
-        if x == y:
-            s = sec[i] + sec[j]
-            if s < best:
-                best = s
-                best_m = met[i] + met[j]
-            i += 1
-            j += 1
-        elif x < y:
-            i += 1
-        else:
-            j += 1
-    return best, best_m
+    best, i, j = seconds_at(ptr, sec, hub, u, v)
+    return best, (met[i] + met[j] if i >= 0 else np.nan)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -446,30 +430,15 @@ def seconds_only(ptr, sec, hub, u, v):
     labels, int64 hubs the same loop; random pairs 447 against 509). A merge that steps by adding
     the comparisons instead of branching on them measured slower (523 ns), and was not kept.
     """
-    i, a = ptr[u], ptr[u + 1]
-    m = ptr.size // 2 + v
-    j, b = ptr[m], ptr[m + 1]
-    best = np.inf
-    while i < a and j < b:
-        x, y = hub[i], hub[j]
-        if x == y:
-            s = sec[i] + sec[j]
-            if s < best:
-                best = s
-            i += 1
-            j += 1
-        elif x < y:
-            i += 1
-        else:
-            j += 1
-    return best
+    return seconds_at(ptr, sec, hub, u, v)[0]
 
 
 @njit(cache=True, nogil=True, inline="always")
 def seconds_at(ptr, sec, hub, u, v):
-    """``seconds_only`` and where its hub is: ``(seconds, i, j)``, the hub's entries in out(u) and in(v)
-    (-1, -1: no common hub). ``metres[i] + metres[j]`` are then ``seconds_metres``' metres, bits and
-    all (the same merge, the same first hub of the least time), without merging the labels again."""
+    """The labels' merge: ``(seconds, i, j)``, the least out(u)[h] + in(v)[h] and that hub's entries in
+    out(u) and in(v) (inf, -1, -1: no common hub); a tie keeps the first hub (the lowest rank).
+    ``metres[i] + metres[j]`` are that path's metres (``seconds_metres``; the dispatch walk keeps
+    ``i``, ``j`` of its choice rather than merging the labels again)."""
     i, a = ptr[u], ptr[u + 1]
     m = ptr.size // 2 + v
     j, b = ptr[m], ptr[m + 1]

@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from sim.network.dijkstra_jit import path_sums
+from sim.network.hub_labels import seconds_at
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -49,6 +50,25 @@ def _grown(a, need):
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _to_hub(ptr, hub, step, base, e, v, rank):
+    """The nodes from ``v`` to the hub of rank ``rank`` along the steps of ``v``'s entry ``e`` (out labels:
+    ``base`` 0; in labels: ``base`` the in labels' offset), and how many: ``(nodes, count)``."""
+    nodes = np.empty(64, np.int32)
+    nodes[0] = v
+    n = 1
+    while step[e] >= 0:
+        v = step[e]
+        if n == nodes.size:
+            nodes = _grown(nodes, n + 1)
+        nodes[n] = v
+        n += 1
+        e = _entry(hub, ptr[base + v], ptr[base + v + 1], rank)
+        if e < 0:
+            raise AssertionError("hub labels: a step names a node without the hub's entry")
+    return nodes, n
+
+
 @njit(cache=True, nogil=True)
 def label_path(ptr, hub, sec, step, s, t):
     """The nodes (int32) of a fastest path from ``s`` to ``t``; empty when ``t`` cannot be reached.
@@ -62,50 +82,12 @@ def label_path(ptr, hub, sec, step, s, t):
         out[0] = s
         return out
     half = ptr.size // 2
-    i, a = ptr[s], ptr[s + 1]
-    j, b = ptr[half + t], ptr[half + t + 1]
-    best, bi, bj = np.inf, -1, -1
-    while i < a and j < b:
-        x, y = hub[i], hub[j]
-        if x == y:
-            d = sec[i] + sec[j]
-            if d < best:
-                best, bi, bj = d, i, j
-            i += 1
-            j += 1
-        elif x < y:
-            i += 1
-        else:
-            j += 1
+    best, bi, bj = seconds_at(ptr, sec, hub, s, t)
     if bi < 0:
         return np.empty(0, np.int32)
     rank = hub[bi]
-    head = np.empty(64, np.int32)        # s ... hub
-    head[0] = s
-    nh = 1
-    e = bi
-    while step[e] >= 0:
-        v = step[e]
-        if nh == head.size:
-            head = _grown(head, nh + 1)
-        head[nh] = v
-        nh += 1
-        e = _entry(hub, ptr[v], ptr[v + 1], rank)
-        if e < 0:
-            raise AssertionError("hub labels: a step names a node without the hub's entry")
-    tail = np.empty(64, np.int32)        # t ... hub (backwards)
-    tail[0] = t
-    nt = 1
-    e = bj
-    while step[e] >= 0:
-        v = step[e]
-        if nt == tail.size:
-            tail = _grown(tail, nt + 1)
-        tail[nt] = v
-        nt += 1
-        e = _entry(hub, ptr[half + v], ptr[half + v + 1], rank)
-        if e < 0:
-            raise AssertionError("hub labels: a step names a node without the hub's entry")
+    head, nh = _to_hub(ptr, hub, step, 0, bi, s, rank)          # s ... hub
+    tail, nt = _to_hub(ptr, hub, step, half, bj, t, rank)       # t ... hub (backwards)
     out = np.empty(nh + nt - 1, np.int32)
     out[:nh] = head[:nh]
     for k in range(nt - 1):             # the hub once: the head's last node
