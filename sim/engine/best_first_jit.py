@@ -45,7 +45,7 @@ from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LE
 from sim.engine.owners import NOT_TABLED
 from sim.network.alt_jit import _pair_bound
 from sim.network.dijkstra_jit import bound_at_rows
-from sim.network.hub_labels import seconds_at, seconds_only
+from sim.network.hub_labels import seconds_at
 
 FOUND, NEEDS_RULES, NO_WALK, NEEDS_LOCATE = 0, 1, 2, 3
 
@@ -111,7 +111,8 @@ def bounds(place, t, code, bias, ui, uf, bound_rows, slot, target, extra, lm_fro
                 # read: the unit is busy or off duty (bias +inf), or free at a node or on a drive under way
                 # (-inf; only a drive that has ended takes its circuit's bound, below), so its sum with
                 # the bias is the bias, as with the bound worked out. Most units at a dispatch: at green,
-                # 42 of the 13,002-node town's 54 motorbikes wait at a station, 7 are busy or off duty
+                # of the 13,002-node town's 54 motorbikes 42 are free off their circuit (at a station or a
+                # scene, or driving) and 7 busy or off duty (means over a 3-day run's dispatches)
                 b = 0.0
             else:
                 ms = slot[u]
@@ -220,9 +221,18 @@ def pair_seconds(m, source, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub):
     The slot's full matrix if it has one, else its hub labels (``lab_*``: ``HubLabels.walk_arrays``),
     exact (no search, no limit). Returns ``(seconds, asked)``: ``asked`` 1 when the labels answered.
     """
+    seconds, asked, _, _ = pair_seconds_at(m, source, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub)
+    return seconds, asked
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_seconds_at(m, source, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub):
+    """``pair_seconds`` and where the labels' hub is: ``(seconds, asked, i, j)``, the hub's entries in the
+    labels (``hub_labels.seconds_at``; -1, -1 with a matrix or no common hub): the pair's metres."""
     if has_tm[m]:
-        return tm[m][source, goal], 0
-    return seconds_only(lab_ptr[m], lab_sec[m], lab_hub[m], source, goal), 1
+        return tm[m][source, goal], 0, -1, -1
+    seconds, i, j = seconds_at(lab_ptr[m], lab_sec[m], lab_hub[m], source, goal)
+    return seconds, 1, i, j
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -280,9 +290,10 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
     located, ``node[u]`` -1: see ``bounds``) that comes first in order goes onto the heap under a tighter
     bound, its drive's source's exact seconds to the place (the labels) less the response seconds driven
     since, or on a mode whose streets are as fast both ways (``sym``), if larger, its drive's end's exact
-    seconds less the seconds left (``_left_s``): locating it costs its route's A* search (the routes
-    searched at dispatch on the 13,002-node town fell 4% for foot officers, 17% for cars, 20% for the
-    mixed force with the source's bound: ``bench/search_work.py``).
+    seconds less the seconds left (``_left_s``): locating it costs its route's nodes (read from the hub
+    labels since the thirteenth session, an A* search before: the routes searched at dispatch on the
+    13,002-node town fell 4% for foot officers, 17% for cars, 20% for the mixed force with the source's
+    bound, ``bench/search_work.py``).
     When it comes first again (or at once, for a mode with a matrix) the call returns ``NEEDS_LOCATE``
     with the unit in ``istate[I_LOCATE]``; the caller locates it (``Movement.where``) into ``node[u]``
     and ``wait[u]`` and calls again: the walk takes it up where it stopped. A drive to a circuit that
@@ -420,11 +431,8 @@ def walk(bound, node, wait, checked, code, t, ui, uf, flat, seg, slot, target, e
         w = heap_wait[u]
         x = extra[m]
         goal = target[m]
-        if has_tm[m]:                             # pair_seconds, and where the labels' hub is
-            travel, bi, bj = tm[m][nd, goal], -1, -1
-        else:
-            travel, bi, bj = seconds_at(lab_ptr[m], lab_sec[m], lab_hub[m], nd, goal)
-            runs += 1
+        travel, asked, bi, bj = pair_seconds_at(m, nd, goal, tm, has_tm, lab_ptr, lab_sec, lab_hub)
+        runs += asked
         eta = w + travel + x
         if not own and not eta <= cap:            # a checked unit past its travel limit may not answer
             continue

@@ -171,6 +171,7 @@ class CompiledCordon:
         order, before the walk (``locate``, as the Python walk does: it may end a drive to the station).
         """
         n = avail.size
+        slot = np.ascontiguousarray(slot, np.int64)
         if circuits is not None and self.COMPILED_PREP:
             # where each unit starts from and its bounds at the exits, in one compiled call (cordon_prep)
             avail = np.ascontiguousarray(avail, np.int64)
@@ -184,8 +185,7 @@ class CompiledCordon:
                 cols = max(todo.size, 2 * buffers[5].shape[1] if buffers is not None else 8)
                 buffers = self._buffers = prep_buffers(rows, cols)
             # the walk's own arguments, for the call that walks at once when no unit is left to locate
-            args = args + buffers + (np.ascontiguousarray(slot, np.int64), self._target, self._extra,
-                                     circuits[2], circuits[3], *self._graphs)
+            args = args + buffers + (slot, self._target, self._extra, circuits[2], circuits[3], *self._graphs)
             prep = self._prep
             if prep is None:
                 from sim.engine.cordon_jit import cordon_prep_walk
@@ -223,7 +223,7 @@ class CompiledCordon:
             if on_circuit.any():
                 lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
-        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, np.ascontiguousarray(slot, np.int64),
+        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, slot,
                 self._target, self._extra, np.ascontiguousarray(todo, np.int64), float(t),
                 ui, uf, flat, seg, *self._graphs, ALT_MARGIN_S, MARGIN_S)
         if self._call is None:        # the entry point for these argument types (they never change)

@@ -52,8 +52,8 @@ def cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_uni
     less ``margin_s`` in ``lb[a, j]`` (``DispatchIndex.lb_rows``: the bound row ``bound_rows[SEG + 1]``,
     or worked out on demand, ``dijkstra_jit.bound_at``; other rows of ``lb`` are not written); the rest
     (a drive under way) are listed in ``rest``, in unit order, for the caller to locate. The arrays are
-    the caller's, kept from one cordon to the next: six arrays returned were boxed at every cordon,
-    most of the call's 15 µs on the 13,002-node town.
+    the caller's, kept from one cordon to the next: six arrays returned were boxed at every cordon
+    (the call took 14.8 µs that way, 12.3 µs so, on the 13,002-node town's motorbikes).
     """
     n = avail.size
     m = todo.size
@@ -341,9 +341,9 @@ def cordon_prep_walk(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_o
     """``cordon_prep``, then, when it leaves no unit for the caller to locate, ``cordon_walk`` in the same call.
 
     Returns ``(units left to locate, seconds, searched, exact, labels)``: with units left (a drive under
-    way) only the first is meaningful, and the caller locates them and calls ``cordon_walk``. Four
-    cordons in five on the 13,002-node town leave none: one call, with its arguments' unboxing and the
-    Python between, instead of two.
+    way) only the first is meaningful, and the caller locates them and calls ``cordon_walk``. On the
+    13,002-node town 74% (mixed force) to 83% (motorbikes) of the cordons of 14 days leave none: one
+    call, with its arguments' unboxing and the Python between, instead of two.
     """
     n_rest = cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_unit, ff, nt, radius, ptr,
                          nodes, seconds, n_lm, b_lm_from, b_lm_to, b_target, b_extra, alt_margin_s, margin_s,
