@@ -18,6 +18,7 @@ from sim.demand import sample_incidents
 from sim.engine.search import UnitSearch
 from sim.experiment import prepare
 from sim.experiment.replicate import make_engine
+from sim.patrol import circuit_lower_bound_s
 from sim.scenario import scenario_from_dict
 from sim.streams import replication_seed
 
@@ -110,6 +111,16 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
     engine = make_engine(big_ctx, inc, rep)
     index, circuits = engine.index, engine.circuits
     checked, wrong = [0], []
+    truth: dict = {}       # circuit key -> its bound, worked out here from the circuit (as Circuits does)
+
+    def circuit_bound(st):
+        want = truth.get(st.circuit_key)
+        if want is None:
+            oracle = engine.travel[st.mode].oracle
+            want = truth[st.circuit_key] = circuit_lower_bound_s(
+                oracle, [circuits.by_key[st.circuit_key]], engine.circuits.target[st.mode],
+                engine.circuits.extra_s[st.mode], time_m=oracle.time_matrix)
+        return want
 
     def check():
         rows = index.lb_rows[:]
@@ -117,7 +128,7 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
             on = st.status is PATROL and (st.moving is CIRCUIT or (st.moving is LEG and not st.leg.to_station))
             if on and st.circuit_key is not None:
                 row = index.flat.seg_of[st.circuit_key] + 1
-                want = index.flat.bound[row]
+                want = circuit_bound(st)
                 if not np.array_equal(rows[st.uid], want):
                     wrong.append((engine.env.now, st.uid))
                 # what the compiled search reads: the same bounds, place-major

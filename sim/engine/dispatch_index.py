@@ -77,14 +77,16 @@ class DispatchIndex:
         self.ui[:, K.OWN_BEAT] = -1
 
     def keep_bounds_by_place(self) -> None:
-        """Keep, beside ``flat.bound``, the bounds place by place: ``bounds_by_place[place, s + 1]``.
+        """Keep the bounds place by place, ``bounds_by_place[place, s + 1]``, instead of ``flat.bound``.
 
         The compiled search reads the bound of every free unit's circuit at one place per call.
         Read from ``flat.bound`` (a row of every place per circuit) that is one cache line per
         unit, fetched from memory after the Python work between two dispatches; here the
-        circuits' bounds at a place are side by side. The values are the same (a copy).
-        Column 0 is zeros (segment -1: no circuit); columns past the last circuit's are not
-        read. Called before the first circuit is added.
+        circuits' bounds at a place are side by side. ``flat.bound`` is then not written: its
+        rows were a second copy, written into fresh memory at every circuit built (at 1,920
+        officers in the default town, 693 rows of 847 places a replication), and ``lb_rows``
+        reads this array. Column 0 is zeros (segment -1: no circuit); columns past the last
+        circuit's are not read. Called before the first circuit is added.
         """
         self.bounds_by_place = np.zeros((self.n_places, self.flat.seg.shape[0] + 1))
 
@@ -228,8 +230,9 @@ class DispatchIndex:
     def add_circuit(self, key, circuit, bound: np.ndarray) -> None:
         """A new circuit (``key`` = (uid, level, period)) and its lower bound per place."""
         flat = self.flat
-        s = flat.add(key, circuit, bound)
         by_place = self.bounds_by_place
+        # kept place by place only (``keep_bounds_by_place``), or as a row of every place per circuit
+        s = flat.add(key, circuit, None if by_place is not None else bound)
         if by_place is not None:
             if by_place.shape[1] <= s + 1:         # twice the columns (a new array: its version)
                 grown = np.empty((self.n_places, 2 * by_place.shape[1]))
@@ -248,8 +251,9 @@ class BoundRows:
     """``[u, place]``: the lower bound of unit ``u``'s circuit at ``place``, as one (units, places) array.
 
     The rows are not kept per unit: a unit's row is ``flat.bound[ui[u, SEG] + 1]`` (the circuit it
-    is on or drives to last; row 0, zeros, for a unit never on a circuit). Indexing reads them: ``[u]`` a
-    row, ``[:, place]`` a column, ``[np.ix_(us, places)]`` a block.
+    is on or drives to last; row 0, zeros, for a unit never on a circuit), or the column ``SEG + 1`` of
+    ``bounds_by_place`` when the index keeps that instead. Indexing reads them: ``[u]`` a row,
+    ``[:, place]`` a column, ``[np.ix_(us, places)]`` a block.
     """
 
     __slots__ = ("_index",)
@@ -262,19 +266,33 @@ class BoundRows:
         rows, cols = key if isinstance(key, tuple) else (key, slice(None))
         if ix.on_demand is not None:
             return self._on_demand(ix, rows, cols)
+        if ix.bounds_by_place is not None:
+            return self._by_place(ix, rows, cols)
         if ix.flat.bound.shape[0] == 0:              # no circuit yet
             return np.zeros((len(ix.code), ix.n_places))[rows, cols]
         return ix.flat.bound[ix.ui[rows, K.SEG] + 1, cols]
 
     @staticmethod
-    def _on_demand(ix, rows, cols) -> np.ndarray:
-        """The same values, worked out for the (unit, place) pairs asked (``DispatchIndex.bounds_on_demand``),
-        in the shape numpy's indexing of a (units, places) array gives."""
+    def _pairs(ix, rows, cols) -> tuple[np.ndarray, np.ndarray]:
+        """Unit and place indices of every value asked, broadcast to the shape numpy's indexing of a
+        (units, places) array gives."""
         r = np.arange(len(ix.code))[rows]
         c = np.arange(ix.n_places)[cols]
         if (isinstance(rows, slice) and c.ndim == 1) or (isinstance(cols, slice) and r.ndim == 1):
             r, c = r[:, None], c[None, :]            # a slice beside a list of indices: every pair
-        r, c = np.broadcast_arrays(r, c)
+        return np.broadcast_arrays(r, c)
+
+    @staticmethod
+    def _by_place(ix, rows, cols) -> np.ndarray:
+        """The same values read from ``bounds_by_place`` (the same floats, place-major)."""
+        r, c = BoundRows._pairs(ix, rows, cols)
+        return ix.bounds_by_place[c, ix.ui[r, K.SEG] + 1]
+
+    @staticmethod
+    def _on_demand(ix, rows, cols) -> np.ndarray:
+        """The same values, worked out for the (unit, place) pairs asked (``DispatchIndex.bounds_on_demand``),
+        in the shape numpy's indexing of a (units, places) array gives."""
+        r, c = BoundRows._pairs(ix, rows, cols)
         slot, n_lm, lm_from, lm_to, target, extra, margin_s = ix.on_demand
         args = (np.ascontiguousarray(r.ravel(), np.int64), np.ascontiguousarray(c.ravel(), np.int64),
                 np.ascontiguousarray(ix.ui[:, K.SEG]), slot, *ix.flat.bounds.arrays, n_lm, lm_from, lm_to,
@@ -298,6 +316,9 @@ class BoundRows:
         (arrays of the same types, never read) stand in."""
         ix = self._index
         if ix.on_demand is None:
-            return (False, ix.flat.bound, *rows_placeholders)
+            rows = ix.flat.bound
+            if ix.bounds_by_place is not None:       # (never in the engine: kept by place for the full matrices)
+                rows = np.ascontiguousarray(ix.bounds_by_place.T)
+            return (False, rows, *rows_placeholders)
         slot, n_lm, lm_from, lm_to, target, extra, _ = ix.on_demand
         return (True, ix.flat.bound, slot, *ix.flat.bounds.arrays, n_lm, lm_from, lm_to, target, extra)
