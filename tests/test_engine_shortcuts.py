@@ -118,8 +118,8 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
         if want is None:
             oracle = engine.travel[st.mode].oracle
             want = truth[st.circuit_key] = circuit_lower_bound_s(
-                oracle, [circuits.by_key[st.circuit_key]], engine.circuits.target[st.mode],
-                engine.circuits.extra_s[st.mode], time_m=oracle.time_matrix)
+                oracle, [circuits.by_key[st.circuit_key]], circuits.target[st.mode], circuits.extra_s[st.mode],
+                time_m=oracle.time_matrix)
         return want
 
     def check():
@@ -153,6 +153,10 @@ def test_every_units_bound_row_is_its_circuits_after_every_shift_change_and_clea
     engine.run()
     assert checked[0] > 1000 and len(circuits.by_key) > 10
     assert not wrong, f"bound rows not the circuit's: {wrong[:3]}"
+    # the rows a compiled cordon would be handed (``BoundRows.compiled_args``) are the same bounds
+    rows_given = index.lb_rows.compiled_args(())[1]
+    for key, want in truth.items():
+        np.testing.assert_array_equal(rows_given[index.flat.seg_of[key] + 1], want)
 
 
 @pytest.mark.parametrize("overrides", [
