@@ -143,10 +143,6 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
             out[0, u] = np.inf
             out[1, u] = -1.0
             continue
-        m = ui[u, MODE]
-        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
-        target = np.int64(te[0, m, place])
-        extra = te[1, m, place]
         fixed = ui[u, FIXED_NODE]
         on_circuit = c == 1
         if c == 2 and fixed < 0 and t >= uf[u, LEG_TEND]:    # a drive to its circuit that has ended
@@ -157,6 +153,13 @@ def nearest_unit(place, t, is_backup, code, ui, uf, flat, seg, te, out, bounds, 
                 out[0, u] = bound
                 out[1, u] = SKIPPED
                 continue
+        # the unit's mode and the place's target only for a unit its bound did not skip: at 1,920
+        # officers most units are skipped (4.8-4.9 against 4.4-4.6 µs a call, bench/search_call.py)
+        m = ui[u, MODE]
+        times = times0 if m == 0 else (times1 if m == 1 else (times2 if m == 2 else times3))
+        target = np.int64(te[0, m, place])
+        extra = te[1, m, place]
+        if on_circuit:
             if c == 1:
                 s = ui[u, SEG]
                 tau = (uf[u, ANCHOR_TAU] + (t - uf[u, ANCHOR_T])) % seg[s, 2]
