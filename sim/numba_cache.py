@@ -27,7 +27,7 @@ from pathlib import Path
 
 #: every module that compiles loops with numba (``tests/test_numba_cache.py`` checks this is all of them)
 COMPILED_MODULES = (
-    "circuit_jit.py", "visibility_kernel.py",
+    "circuit_jit.py", "seed_jit.py", "visibility_kernel.py",
     "engine/best_first_jit.py", "engine/cordon_jit.py", "engine/cordon_kernels.py", "engine/cordon_lazy.py",
     "engine/join_drive.py", "engine/kernels.py", "engine/shift_kernels.py", "engine/walk_handle.py",
     "network/alt_jit.py", "network/dijkstra_jit.py", "network/hub_labels.py", "network/label_paths.py",

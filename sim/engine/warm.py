@@ -5,8 +5,8 @@ new argument types. ``kernels.compile_once`` (which the dispatch search calls as
 starts) loads the search's loops and the network's (metres rows, circuits' tours, rejoin
 tables), ``compile_cordon_once`` the encirclement's; the shift change's loop
 (``shift_kernels.switch_circuits``) sits in a module above ``kernels`` and is loaded here,
-with the circuits' builds (``sim.circuit_jit``) and the drives back to a circuit on graphs
-with hub labels (``sim.engine.join_drive``).
+with the circuits' builds (``sim.circuit_jit``), the named streams' seeds (``sim.seed_jit``) and the
+drives back to a circuit on graphs with hub labels (``sim.engine.join_drive``).
 ``sim.experiment.replicate.load_loops`` calls it and loads the tables' loop too;
 ``bench/run_patrolsim.py`` calls that while preparing, so that the timed replication
 compiles and loads nothing (``tests/test_no_compile_in_replication.py``).
@@ -31,6 +31,10 @@ def load_loops() -> None:
         one, node = np.zeros((1, 1)), np.zeros(1, np.int64)
         K._held(lambda: (CJ.nearest_neighbour_order(one, np.zeros(2, np.int64)),
                          CJ.bound_from_nodes(one, node, node, np.zeros(1))))
+    from sim import seed_jit                          # the named streams' seeds (sim.streams)
+    if not seed_jit.named_state.signatures:
+        u32 = np.zeros(4, np.uint32)
+        K._held(lambda: seed_jit.named_state(u32, np.zeros((4, 2), np.uint32), np.zeros((8, 2), np.uint32), 0))
     from sim.engine import join_drive                 # drives back to a circuit on graphs with hub labels
     if not join_drive.join_by_labels.signatures:
         K._held(join_drive.warm)
