@@ -152,32 +152,40 @@ def _interval_columns(intervals: list) -> _Intervals:
     n = len(intervals)
     times = np.fromiter(chain.from_iterable(map(itemgetter(1, 2, 4, 5), intervals)), float, count=4 * n)
     t0, t1, anchor_t, anchor_tau = (np.ascontiguousarray(c) for c in times.reshape(n, 4).T)
-    return _Intervals(*_number_keys(list(map(itemgetter(3), intervals))), t0, t1, anchor_t, anchor_tau)
+    keys = list(map(itemgetter(3), intervals))
+    return _Intervals(*_number_keys(np.fromiter(map(id, keys), np.int64, count=n), keys.__getitem__),
+                      t0, t1, anchor_t, anchor_tau)
 
 
-def _number_keys(keys: list) -> tuple[list, np.ndarray]:
+def _number_keys(codes: np.ndarray, key_at) -> tuple[list, np.ndarray]:
     """Distinct circuit keys in order of first appearance, and each entry's number among them.
 
-    A unit's records share its key object, so the entries are told apart first by identity
-    (integers, hashed in C) and only the few distinct objects are then compared by value,
-    which gives the same numbers as comparing every entry by value.
+    ``codes[i]`` is equal for entries that share a key object (``id`` of the object), ``key_at(i)``
+    entry ``i``'s key. A unit's records share its key object, so the entries are told apart
+    first by their codes (integers, hashed in C) and only the few distinct objects are then
+    compared by value, which gives the same numbers as comparing every entry by value.
     """
-    if not keys:
+    if not len(codes):
         return [], np.empty(0, np.int64)
-    ids = np.fromiter(map(id, keys), np.int64, count=len(keys))
-    by_object, _ = pd.factorize(ids)                       # numbered in order of first appearance
+    by_object, _ = pd.factorize(codes)                     # numbered in order of first appearance
     # so an object appears first where its number exceeds every number before it
     running = np.maximum.accumulate(by_object)
     first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]]))
     numbers: dict = {}
-    by_value = np.array([numbers.setdefault(keys[i], len(numbers)) for i in first.tolist()], np.int64)
+    by_value = np.array([numbers.setdefault(key_at(i), len(numbers)) for i in first.tolist()], np.int64)
     return list(numbers), by_value[by_object]
 
 
 def interval_columns(log) -> _Intervals | None:
     """``log.patrol_intervals`` as columns (None without any), read once and shared by ``presence`` and
     ``seen_within`` (pass it to both: reading a year's 10^5 records is a good part of their cost)."""
-    return _interval_columns(log.patrol_intervals) if log.patrol_intervals else None
+    ivs = log.patrol_intervals
+    if not ivs:
+        return None
+    if isinstance(ivs, list):
+        return _interval_columns(ivs)
+    codes, key_at, t0, t1, anchor_t, anchor_tau = ivs.columns()       # the engine's PatrolIntervals
+    return _Intervals(*_number_keys(codes, key_at), t0, t1, anchor_t, anchor_tau)
 
 
 def presence(log, *, city, modes: dict[int, str], intervals: _Intervals | None = None) -> pd.DataFrame:

@@ -42,6 +42,7 @@ class JoinTables:
         self._slot_of: dict = {}                           # mode -> slot
         self.speed = np.zeros(64)                          # per segment: patrol metres per second
         self.seg_speed: dict = {}                          # circuit key -> its segment, speed set
+        self.key_of_seg: dict = {}                         # and back (the patrol intervals' blocks read it)
 
     def add_plan(self, table: list | None, seg: int, mode: str, time_m: np.ndarray | None, scale: float,
                  oracle=None) -> int:
@@ -85,6 +86,7 @@ class JoinTables:
             self.speed = np.concatenate([self.speed, np.zeros(max(self.speed.size, s + 1))])
         self.speed[s] = circuit.length_m / circuit.duration_s
         self.seg_speed[key] = s
+        self.key_of_seg[s] = key
         return s
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,6 @@ class EngineLog:
     end_s: float
     staffing: list                   # one dict per shift
     alert_log: list                  # one dict per decision (day, area, level, observed, expected)
-    patrol_intervals: list           # (uid, t0, t1, circuit_key, anchor_t, anchor_tau)
+    patrol_intervals: Sequence       # (uid, t0, t1, circuit_key, anchor_t, anchor_tau): sim.engine.intervals
     circuits: dict                   # circuit_key -> Circuit
     lost: np.ndarray | None = None   # per incident: a request was dropped (loss system)

@@ -11,9 +11,10 @@ batch, with the same floating-point operations in the same order:
 - ``take`` (in the shift change's loop over the units) checks the unit is common, looks
   up its plan (the new circuit, built here when first needed, in the loop's order as
   ``Duty.apply`` builds it) and notes what the switch reads: one row of floats. The
-  patrol interval the switch closes is appended at once (a placeholder when its lap time
-  is yet to be found), so ``Movement.intervals`` keeps the plain path's order between
-  units whatever ``Duty.apply`` appends for the others.
+  patrol interval the switch closes gets its place in ``Movement.intervals`` at once (a
+  placeholder: its lap time is yet to be found), so the records keep the plain path's
+  order between units whatever ``Duty.apply`` appends for the others; ``flush`` hands
+  the records over as one block of arrays (``PatrolIntervals.add_block``).
 - ``flush`` (after the loop) switches them all in one compiled call
   (``sim.engine.shift_kernels.switch_circuits``: locate on the old circuit, book the
   patrol, pick the join node in the plan's stacked join table, time the drive on the full
@@ -43,6 +44,8 @@ RESERVE = Role.RESERVE
 DAY_S = 86_400.0
 # plan tuple fields (see _plan)
 KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW, BY_LABELS = range(10)
+#: a batch row's columns a closed patrol interval reads (``PatrolIntervals.add_block``)
+_INTERVAL_COLUMNS = [SK.U_UID, SK.U_T1, SK.U_SEG]
 
 
 class Rejoin:
@@ -72,7 +75,6 @@ class Rejoin:
         self._batch: list = []                  # per unit: a row of floats (shift_kernels' U_ columns), flat
         self._sts: list = []                    # its UnitState
         self._batch_plans: list = []            # its plan
-        self._fix: list = []                    # (place in intervals, batch row, uid, anchor_t, circuit key)
         self._rows: list = []                   # per unit on a new drive of the per-unit path: index row
 
     def shift_change(self, t: float, period: int) -> None:
@@ -92,7 +94,7 @@ class Rejoin:
             plan_of = self._plan_list(level, period)
         plans = self._plans
         intervals = self.intervals
-        to_fix, add_interval = self._fix.append, intervals.append
+        add_interval = intervals.append
         add_row, add_st, add_plan = self._batch.extend, self._sts.append, self._batch_plans.append
         tables = self.tables
         seg_of = tables.seg_speed
@@ -143,14 +145,13 @@ class Rejoin:
                 seg = tables.learn(key, st.circuit)
             if moving is LEG:                  # its drive to the old circuit has ended: booked in the batch
                 t1 = leg.t_end
-                if t > t1:                     # the patrol interval since then (its lap time found in flush)
-                    to_fix((len(intervals), n, uid, t1, key))
+                if t > t1:                     # the patrol interval since then (a block's record: flush)
                     add_interval(None)
                 add_row((1.0, seg, t1, 0.0, leg.t_start, leg.metres, leg.dst, st.patrol_s, st.distance_m, row, uid))
             else:
                 anchor_t, anchor_tau = st.anchor_t, st.anchor_tau
-                if t > anchor_t:
-                    add_interval((uid, anchor_t, t, key, anchor_t, anchor_tau))
+                if t > anchor_t:               # the patrol interval since then (a block's record: flush)
+                    add_interval(None)
                 add_row((0.0, seg, anchor_t, anchor_tau, 0.0, 0.0, -1.0, st.patrol_s, st.distance_m, row, uid))
             add_st(st)
             add_plan(plan)
@@ -335,11 +336,9 @@ class Rejoin:
         SK.switch_circuits(t, self.warmup_s, self.horizon_s, batch, tables.speed, tables.flat.flat,
                            tables.flat.seg, tables.join, tables.plan_i, tables.plan_f, *tables.times,
                            *tables.metres, tables.all_metres, out_i, out_f)
+        # the patrol intervals closed (their placeholders, in row order): from the anchor to t, on the old circuit
+        self.intervals.add_block(batch[:, _INTERVAL_COLUMNS], out_f[:, SK.O_ANCHOR_TAU].copy(), t, tables.key_of_seg)
         # columns as lists (Python ints and floats, as the plain path has them; no list per unit)
-        anchor_taus = out_f[:, SK.O_ANCHOR_TAU].tolist()
-        intervals = self.intervals
-        for pos, k, uid, t1, key in self._fix:
-            intervals[pos] = (uid, t1, t, key, t1, anchor_taus[k])
         move, leg_cls = self.move, Leg
         beat_changed = self.index.beat_changed
         zero = False
@@ -366,7 +365,7 @@ class Rejoin:
                 move.on_change(st)
                 move.sync(st, t)
                 zero = True
-        self._batch, self._sts, self._batch_plans, self._fix = [], [], [], []
+        self._batch, self._sts, self._batch_plans = [], [], []
         pr = batch[:, SK.U_PLAN].astype(np.int64)
         rows = np.column_stack([batch[:, SK.U_UID], out_i[:, SK.O_NODE], np.full(n, t), out_f[:, SK.O_WAIT],
                                 tables.plan_f[pr, SK.P_SCALE], out_f[:, SK.O_TEND], out_f[:, SK.O_TAU],

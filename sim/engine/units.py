@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.engine.intervals import PatrolIntervals
 from sim.force import Unit
 from sim.jit_entry import direct
 from sim.kinds import Motion, Role, Status
@@ -183,7 +184,7 @@ class Movement:
         self.horizon_s = horizon_s
         self.on_change = on_change
         self.closed = False
-        self.intervals: list = []          # (uid, t0, t1, circuit_key, anchor_t, anchor_tau) on a circuit
+        self.intervals = PatrolIntervals()  # (uid, t0, t1, circuit_key, anchor_t, anchor_tau) on a circuit
         self._join: dict = {}              # circuit_key -> NearestOnCircuit
 
     # ------------------------------------------------------------------ accounts
