@@ -17,8 +17,11 @@ least of ``--repeat`` replications), the first engine run's CPU seconds (cold ca
 circuits built, the compiled search loaded), and microseconds per incident of each.
 With ``--old`` every point runs the old checkout and this one alternately (old, new,
 new, old, ...), so load from other work on a shared machine falls on both alike; the
-table shows the least CPU time of each side (other work on the machine only ever adds
-to it) and their ratio. Results (incidents, response compliance) must match.
+rounds are outermost and the points alternate within them too, so that the growth from
+the first point to the last (printed after the table with ``--sweep``) compares runs
+made close together. The table shows the least CPU time of each side (other work on the
+machine only ever adds to it) and their ratio. Results (incidents, response compliance)
+must match.
 """
 
 from __future__ import annotations
@@ -92,28 +95,38 @@ def main(argv=None) -> int:
     if len(sides) == 2:
         head += f" | {'old/new':>7}"
     print(head, flush=True)
+    # rounds outermost, points and sides alternating within a round (ABBA), so that a change in the
+    # machine's load during the command falls on every point alike, and the growth from the first
+    # point to the last (the goal's ratio) compares runs made close together
+    runs: dict = {p: {s: [] for s in sides} for p in points}
+    order = list(sides)
+    for r in range(args.rounds):
+        for k, officers in enumerate(points if r % 2 == 0 else points[::-1]):
+            for s in (order if (r + k) % 2 == 0 else order[::-1]):
+                runs[officers][s].append(run(sides[s], args.days, officers, args.repeat))
+    least: dict = {}
     for officers in points:
-        runs: dict = {s: [] for s in sides}
-        order = list(sides)
-        for r in range(args.rounds):
-            for s in (order if r % 2 == 0 else order[::-1]):
-                runs[s].append(run(sides[s], args.days, officers, args.repeat))
-        first = runs["new"][0]
+        first = runs[officers]["new"][0]
         row = f"{first['officers']:>8} {first['units']:>5} {first['incidents']:>6}"
-        med = {}
+        med = least[officers] = {}
         for s in sides:
-            med[s] = min(r["replication_us"] for r in runs[s])
-            eng = min(r["engine_us"] for r in runs[s])
-            sec = min(r["replication_cpu_s"] for r in runs[s])
+            med[s] = min(r["replication_us"] for r in runs[officers][s])
+            eng = min(r["engine_us"] for r in runs[officers][s])
+            sec = min(r["replication_cpu_s"] for r in runs[officers][s])
             row += f" | {med[s]:>16.1f} {eng:>11.1f} {sec:>6.2f}"
         if len(sides) == 2:
             row += f" | {med['old'] / med['new']:>6.2f}x"
-            a, b = runs["old"][0], runs["new"][0]
+            a, b = runs[officers]["old"][0], runs[officers]["new"][0]
             if (a["incidents"], a["response_within_line"]) != (b["incidents"], b["response_within_line"]):
                 row += f"  RESULTS DIFFER: old {a['response_within_line']} new {b['response_within_line']}"
         print(row, flush=True)
+    if len(points) > 1:
+        lo, hi = points[0], points[-1]
+        print(f"growth of the cost per incident from {lo} to {hi} officers (goal: within 1.5x): " +
+              ", ".join(f"{s} {least[hi][s] / least[lo][s]:.2f}x" for s in sides))
+    for officers in points:
         for s in sides:
-            print("RUNS " + json.dumps({"side": s, "officers": officers, "runs": runs[s]}), flush=True)
+            print("RUNS " + json.dumps({"side": s, "officers": officers, "runs": runs[officers][s]}), flush=True)
     return 0
 
 
