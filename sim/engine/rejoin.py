@@ -32,6 +32,8 @@ once and the row is masked (``bias``) and rewritten when the unit is next on a c
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from sim.engine import shift_kernels as SK
@@ -43,7 +45,9 @@ from sim.kinds import Role
 RESERVE = Role.RESERVE
 DAY_S = 86_400.0
 # plan tuple fields (see _plan)
-KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW, BY_LABELS = range(10)
+KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW, BY_LABELS, WRITTEN = range(11)
+#: a plan's ``WRITTEN``: what the batch's write-back sets on the unit, (level, beat, circuit, key, patrol scale)
+_WRITTEN = itemgetter(WRITTEN)
 #: a batch row's columns a closed patrol interval reads (``PatrolIntervals.add_block``)
 _INTERVAL_COLUMNS = [SK.U_UID, SK.U_T1, SK.U_SEG]
 
@@ -206,7 +210,7 @@ class Rejoin:
         if plan is None:
             plan = self._plan(st, level, period)
         st.level = level
-        key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row, _ = plan
+        key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row, _, _ = plan
         self.index.beat_changed(st)
         if row < 0:
             self._drive(st, plan, st.at_node, 0.0, t, False)
@@ -240,7 +244,7 @@ class Rejoin:
         metres come from one look-up of the pair (``TravelOracle.time_and_metres``); with hub labels
         the join node, its lap time and the look-up are one compiled call (``sim.engine.join_drive``).
         """
-        key, _, circuit, join_at, seg, time_m, metres_of, scale, _, by_labels = plan
+        key, _, circuit, join_at, seg, time_m, metres_of, scale, _, by_labels, _ = plan
         st.circuit, st.circuit_key = circuit, key
         # Movement.join_circuit and _start_leg (TravelOracle.time and metres on a full matrix)
         tau = None
@@ -298,8 +302,9 @@ class Rejoin:
                                   None if first is None else first.call)
             if first is None or first.call is None:
                 self._label_joins[st.mode] = by_labels
-        plan = self._plans[key] = (key, st.unit.assignment(level)[0], circuit, join_at, seg,
-                                   o.time_matrix, metres_of, mt.patrol_scale, row, by_labels)
+        beat = st.unit.assignment(level)[0]
+        plan = self._plans[key] = (key, beat, circuit, join_at, seg, o.time_matrix, metres_of, mt.patrol_scale, row,
+                                   by_labels, (level, beat, circuit, key, mt.patrol_scale))
         self._plan_list(level, period)[st.uid] = plan
         return plan
 
@@ -340,7 +345,8 @@ class Rejoin:
         self.intervals.add_block(batch[:, _INTERVAL_COLUMNS], out_f[:, SK.O_ANCHOR_TAU].copy(), t, tables.key_of_seg)
         # columns as lists (Python ints and floats, as the plain path has them; no list per unit)
         move, leg_cls = self.move, Leg
-        beat_changed = self.index.beat_changed
+        # an index that keeps no beats (``owners``, kept for the large graphs' walk) needs no word per unit
+        beat_changed = self.index.beat_changed if self.index.owners is not None else None
         zero = False
         nodes, dsts = out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist()
         # each drive's metres: read by the compiled switch, else pair by pair (join_tables.metres_reader)
@@ -349,18 +355,19 @@ class Rejoin:
         # The anchor (anchor_t, anchor_tau) is not written: Movement.sync of an ended drive would
         # set it, but a unit on a drive has it read by nothing before Movement.sync of the new
         # drive sets it afresh; the patrol interval it closes has it (the placeholders above)
-        for st, plan, node, dst, wait, t_end, patrol, dist, m in zip(
-                sts, plans, nodes, dsts, out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(),
+        for st, (level, beat, circuit, key, scale), node, dst, wait, t_end, patrol, dist, m in zip(
+                sts, map(_WRITTEN, plans), nodes, dsts, out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(),
                 out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist(), metres):
             st.patrol_s = patrol
             st.distance_m = dist
-            key = plan[KEY]
-            st.level = key[1]
-            st.beat = plan[BEAT]
-            beat_changed(st)
-            st.circuit, st.circuit_key = plan[CIRCUIT_], key
+            st.level = level
+            st.beat = beat
+            if beat_changed is not None:
+                beat_changed(st)
+            st.circuit = circuit
+            st.circuit_key = key
             st.moving = LEG
-            st.leg = leg_cls(node, dst, t, wait, t_end, m, False, plan[SCALE])
+            st.leg = leg_cls(node, dst, t, wait, t_end, m, False, scale)
             if t_end <= t:                     # a drive of no length: on the circuit now, as join_circuit
                 move.on_change(st)
                 move.sync(st, t)
