@@ -143,6 +143,40 @@ def test_the_batched_shift_change_gives_the_plain_run(ctx, monkeypatch):
     assert rejoin.tables.all_metres                                    # the drives' metres read by the switch
 
 
+def test_an_ended_drive_s_leg_is_reused_only_where_the_unit_alone_holds_it(ctx, monkeypatch):
+    """The write-back gives a unit whose drive ended that same ``Leg`` for its new drive (``Rejoin._switch``).
+
+    Safe only while nothing but the unit holds it: counted here by references, at every
+    batched switch (the unit's slot and the count's own argument; the shift change's loop
+    variable holds one of them). A trace keeps every ``Leg`` it sees, and turns the batch off.
+    """
+    import sys
+
+    from sim.engine.rejoin import Rejoin
+
+    seen = {"legs": 0, "held_elsewhere": 0, "loop_variable": 0}
+    switch = Rejoin._switch
+
+    def checked(self, t):
+        for st in self._sts:
+            if st.leg is not None:
+                seen["legs"] += 1
+                refs = sys.getrefcount(st.leg)
+                seen["loop_variable"] += refs == 3
+                seen["held_elsewhere"] += refs > 3
+        return switch(self, t)
+    monkeypatch.setattr(Rejoin, "_switch", checked)
+    engine = make_engine(ctx, sample_incidents(ctx.demand, replication_seed(ctx.scenario.seed, 0),
+                                               horizon_s=ctx.horizon_s), replication_seed(ctx.scenario.seed, 0))
+    engine.run()
+    assert seen["legs"] > 20 and seen["held_elsewhere"] == 0
+    assert seen["loop_variable"] <= engine.duty.rejoin.batched        # at most one a shift change
+    traced = make_engine(ctx, sample_incidents(ctx.demand, replication_seed(ctx.scenario.seed, 0),
+                                               horizon_s=ctx.horizon_s), replication_seed(ctx.scenario.seed, 0))
+    traced.enable_trace()
+    assert traced.duty.batch is False
+
+
 def test_metres_row_by_row_when_the_oracle_has_no_table(ctx, monkeypatch):
     """Without one metres table per mode (``join_tables.metres_table`` None) the write-back reads rows: the same run."""
     from sim.engine import join_tables

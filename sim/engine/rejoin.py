@@ -367,7 +367,15 @@ class Rejoin:
             st.circuit = circuit
             st.circuit_key = key
             st.moving = LEG
-            st.leg = leg_cls(node, dst, t, wait, t_end, m, False, scale)
+            leg = st.leg
+            if leg is None:                    # it was on its circuit
+                st.leg = leg_cls(node, dst, t, wait, t_end, m, False, scale)
+            else:
+                # its ended drive's Leg, reused for the new drive (a fifth of a new one's cost): only the unit
+                # holds it (the engine's trace keeps every Leg it sees, and turns the batch off)
+                leg.src, leg.dst, leg.t_start, leg.wait_s, leg.t_end, leg.metres, leg.scale = \
+                    node, dst, t, wait, t_end, m, scale
+                leg._path = None
             if t_end <= t:                     # a drive of no length: on the circuit now, as join_circuit
                 move.on_change(st)
                 move.sync(st, t)
