@@ -230,7 +230,7 @@ class Rejoin:
             self.index.on_circuit(st.uid, seg, t_end, tau)
             return
         st.moving = LEG
-        st.leg = Leg(node, dst, t, 0.0, t_end, metres_of(node, dst), False, scale)
+        st.leg = Leg(node, dst, t, 0.0, t_end, metres_of(node, dst), False, scale, tau)
         # DispatchIndex.refresh of the drive, its values at hand
         self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg, dst)
 
@@ -266,6 +266,7 @@ class Rejoin:
             return
         if tau is None:
             tau = circuit.tau_at(dst)
+        st.leg.tau = tau
         if not batched:
             self.index.drive_started(st.uid, node, t, wait, t_end, scale, tau, seg, dst)
             return
@@ -355,9 +356,9 @@ class Rejoin:
         # The anchor (anchor_t, anchor_tau) is not written: Movement.sync of an ended drive would
         # set it, but a unit on a drive has it read by nothing before Movement.sync of the new
         # drive sets it afresh; the patrol interval it closes has it (the placeholders above)
-        for st, (level, beat, circuit, key, scale), node, dst, wait, t_end, patrol, dist, m in zip(
+        for st, (level, beat, circuit, key, scale), node, dst, wait, t_end, patrol, dist, m, tau in zip(
                 sts, map(_WRITTEN, plans), nodes, dsts, out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(),
-                out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist(), metres):
+                out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist(), metres, out_f[:, SK.O_TAU].tolist()):
             st.patrol_s = patrol
             st.distance_m = dist
             st.level = level
@@ -369,12 +370,12 @@ class Rejoin:
             st.moving = LEG
             leg = st.leg
             if leg is None:                    # it was on its circuit
-                st.leg = leg_cls(node, dst, t, wait, t_end, m, False, scale)
+                st.leg = leg_cls(node, dst, t, wait, t_end, m, False, scale, tau)
             else:
                 # its ended drive's Leg, reused for the new drive (a fifth of a new one's cost): only the unit
                 # holds it (the engine's trace keeps every Leg it sees, and turns the batch off)
-                leg.src, leg.dst, leg.t_start, leg.wait_s, leg.t_end, leg.metres, leg.scale = \
-                    node, dst, t, wait, t_end, m, scale
+                leg.src, leg.dst, leg.t_start, leg.wait_s, leg.t_end, leg.metres, leg.scale, leg.tau = \
+                    node, dst, t, wait, t_end, m, scale, tau
                 leg._path = None
             if t_end <= t:                     # a drive of no length: on the circuit now, as join_circuit
                 move.on_change(st)

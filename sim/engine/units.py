@@ -68,6 +68,9 @@ class Leg:
     metres: float          # metres from src to dst
     to_station: bool       # parks at the station at the end (else joins the circuit)
     scale: float           # patrol seconds per response second
+    # a drive to a circuit: the lap time of ``dst`` on it (``Circuit.tau_at``), where the drive's maker had it at
+    # hand; ``Movement.sync`` reads it rather than look the node up on the circuit (None: it looks)
+    tau: float | None = None
     _path: tuple | None = None
 
     def path(self, oracle: TravelOracle) -> tuple[list, list, list, list]:
@@ -298,7 +301,8 @@ class Movement:
             else:
                 st.moving, st.leg = CIRCUIT, None
                 st.anchor_t = leg.t_end
-                st.anchor_tau = st.circuit.tau_at(leg.dst)
+                tau = leg.tau
+                st.anchor_tau = tau if tau is not None else st.circuit.tau_at(leg.dst)
             if tell:
                 self.on_change(st)
 
