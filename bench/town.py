@@ -19,15 +19,17 @@ With ``--old`` every point runs the old checkout and this one alternately (old, 
 new, old, ...), so load from other work on a shared machine falls on both alike; the
 rounds are outermost and the points alternate within them too, so that the growth from
 the first point to the last (printed after the table with ``--sweep``) compares runs
-made close together. The table shows the least CPU time of each side (other work on the
-machine only ever adds to it) and their ratio. Results (incidents, response compliance)
-must match.
+made close together; with ``--rounds`` above one the growth is also printed round by round
+(median and range), which shows how far the machine's load moves it. The table shows the
+least CPU time of each side (other work on the machine only ever adds to it) and their
+ratio. Results (incidents, response compliance) must match.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -124,6 +126,14 @@ def main(argv=None) -> int:
         lo, hi = points[0], points[-1]
         print(f"growth of the cost per incident from {lo} to {hi} officers (goal: within 1.5x): " +
               ", ".join(f"{s} {least[hi][s] / least[lo][s]:.2f}x" for s in sides))
+        if args.rounds > 1:
+            # the same ratio round by round (each round's two points ran close together): its spread shows
+            # how far the machine's load moves it
+            parts = []
+            for s in sides:
+                g = sorted(b["replication_us"] / a["replication_us"] for a, b in zip(runs[lo][s], runs[hi][s]))
+                parts.append(f"{s} median {statistics.median(g):.2f}x ({g[0]:.2f}-{g[-1]:.2f})")
+            print(f"  round by round ({args.rounds} rounds): " + ", ".join(parts))
     for officers in points:
         for s in sides:
             print("RUNS " + json.dumps({"side": s, "officers": officers, "runs": runs[officers][s]}), flush=True)
