@@ -373,7 +373,8 @@ class Rejoin:
                 st.leg = leg_cls(node, dst, t, wait, t_end, m, False, scale, tau)
             else:
                 # its ended drive's Leg, reused for the new drive (a fifth of a new one's cost): only the unit
-                # holds it (the engine's trace keeps every Leg it sees, and turns the batch off)
+                # holds it (the engine's trace keeps every Leg it sees, and turns the batch off); a drive to its
+                # circuit, so ``to_station`` is False already (the loop sends a drive home through Duty.apply)
                 leg.src, leg.dst, leg.t_start, leg.wait_s, leg.t_end, leg.metres, leg.scale, leg.tau = \
                     node, dst, t, wait, t_end, m, scale, tau
                 leg._path = None
