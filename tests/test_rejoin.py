@@ -48,6 +48,8 @@ MIXED = {"network": {"synthetic": {"seed": 3, "area_km2": 6.0, "population": 600
                    "thresholds": {"yellow": 1.02, "orange": 1.05, "red": 1.08}},
          "beats": {"areas": "stations"},
          "demand": {"incidents_per_day": 500}, "horizon_days": 6}
+# one level all along: after the first day the shift change's common units are found in the index's arrays
+STEADY = {"force": {"total_officers": 200, "teams": 4}, "demand": {"incidents_per_day": 150}, "horizon_days": 4}
 ACCOUNTS = ("status", "patrol_s", "travel_s", "scene_s", "station_s", "off_s", "post_s", "overtime_s",
             "distance_m", "calls", "cross_area_calls", "trips")
 
@@ -55,6 +57,11 @@ ACCOUNTS = ("status", "patrol_s", "travel_s", "scene_s", "station_s", "off_s", "
 @pytest.fixture(scope="module")
 def ctx(small_town_dict):
     return prepare(scenario_from_dict(small_town_dict(**FORCE)), quiet=True)
+
+
+@pytest.fixture(scope="module")
+def steady_ctx(small_town_dict):
+    return prepare(scenario_from_dict(small_town_dict(**STEADY)), quiet=True)
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +183,67 @@ def test_an_ended_drive_s_leg_is_reused_only_where_the_unit_alone_holds_it(ctx, 
                                                horizon_s=ctx.horizon_s), replication_seed(ctx.scenario.seed, 0))
     traced.enable_trace()
     assert traced.duty.batch is False
+
+
+@pytest.mark.parametrize("which", ["ctx", "steady_ctx"])
+def test_the_units_the_index_shows_common_are_the_loops_with_the_loops_rows(which, request, monkeypatch):
+    """``Rejoin._common_by_arrays`` finds, in the dispatch index's arrays, the units the loop would batch, with the
+    rows the loop reads off the units (at every shift change it answers; the runs are the plain path's:
+    ``test_the_batched_shift_change_gives_the_plain_run``). With a level a day, the loop makes each
+    new level's plans first; with one level all along the arrays answer from the second day."""
+    from sim.engine.rejoin import ROW, Rejoin
+    from sim.engine.units import CIRCUIT
+
+    seen = {"answered": 0, "fell_back": 0, "found": 0}
+    find = Rejoin._common_by_arrays
+
+    def checked(self, t, level, period):
+        got = find(self, t, level, period)
+        if got is None:
+            seen["fell_back"] += 1
+            return got
+        seen["answered"] += 1
+        want, rows = [], []
+        plan_of, want_of = self._plan_list(level, period), self.duty.wants_table(level)
+        for st in self.duty.units:           # the loop's test of a common unit, and the row it builds
+            if st.status is not PATROL or st.role is Role.RESERVE or want_of[st.uid] is not PATROL:
+                continue
+            ended = st.moving is LEG and not st.leg.to_station and st.leg.t_end <= t
+            if not (ended or st.moving is CIRCUIT):
+                continue
+            plan = plan_of[st.uid]
+            assert plan is not None            # a plan not made yet: the arrays give no answer
+            if plan is False or plan[ROW] < 0:
+                continue
+            seg = self.index.flat.seg_of[st.circuit_key]
+            want.append(st.uid)
+            leg = st.leg
+            rows.append((1.0, seg, leg.t_end, 0.0, leg.t_start, leg.metres, leg.dst, plan[ROW], st.uid) if ended else
+                        (0.0, seg, st.anchor_t, st.anchor_tau, 0.0, 0.0, -1.0, plan[ROW], st.uid))
+        uids, found_rows, _ = self._arrays
+        assert uids.tolist() == want
+        assert np.array_equal(found_rows, np.array(rows, np.float64).reshape(-1, SK.U_COLUMNS))
+        others, gaps, trailing = got
+        assert sorted(others + want) == list(range(len(self.duty.units)))
+        closing = [u for u, r in zip(want, rows) if t > r[SK.U_T1]]
+        assert sum(gaps) + trailing == len(closing)
+        seen["found"] += len(want)
+        return got
+    monkeypatch.setattr(Rejoin, "_common_by_arrays", checked)
+    ctx = request.getfixturevalue(which)
+    rep = replication_seed(ctx.scenario.seed, 0)
+    engine = make_engine(ctx, sample_incidents(ctx.demand, rep, horizon_s=ctx.horizon_s), rep)
+    engine.run()
+    if which == "steady_ctx":
+        assert seen["answered"] >= 8 and seen["fell_back"] <= 4
+        assert seen["found"] > engine.duty.rejoin.batched * 0.6
+    else:                             # a new level each day: its plans are made in the loop first
+        assert seen["answered"] >= 2 and seen["fell_back"] >= 10
+
+
+def test_with_one_level_the_batch_found_in_the_arrays_gives_the_plain_run(steady_ctx, monkeypatch):
+    rejoin, seen = _same_runs(steady_ctx, monkeypatch)
+    assert rejoin.batched > 100 and seen["ended"] > 20
 
 
 def test_metres_row_by_row_when_the_oracle_has_no_table(ctx, monkeypatch):

@@ -123,7 +123,8 @@ class DispatchIndex:
                 leg = st.leg
                 if not (leg.to_station or st.role is RESERVE):
                     self.drive_started(u, leg.src, leg.t_start, leg.wait_s, leg.t_end, leg.scale,
-                                       st.circuit.tau_at(leg.dst), self.flat.seg_of[st.circuit_key], leg.dst)
+                                       st.circuit.tau_at(leg.dst), self.flat.seg_of[st.circuit_key], leg.dst,
+                                       leg.metres)
                     return
                 code[u] = 2
                 bias[u] = INF if st.role is RESERVE else -INF
@@ -135,6 +136,7 @@ class DispatchIndex:
                 uf[6] = leg.scale                                         # LEG_SCALE
                 uf[7] = INF                                               # LEG_TEND: never "ended" here
                 uf[9] = leg.t_end                                         # LEG_ARRIVE
+                uf[10] = leg.metres                                       # LEG_METRES
                 self._ui_row[u][8] = leg.dst                              # LEG_DST
                 self.off_circuit.add(u)
                 return
@@ -157,7 +159,7 @@ class DispatchIndex:
         """``refresh`` of many units that each started a drive to a circuit (not the reserve), at once.
 
         ``rows``: per unit (uid, source node, start, wait_s, patrol scale, end, lap time at
-        the circuit node driven to, the circuit's segment, that node), as ``refresh`` would read them
+        the circuit node driven to, the circuit's segment, that node, the drive's metres), as ``refresh`` would read them
         from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change). The
         segment is also the unit's bound row: one integer per unit, no row copied.
         """
@@ -171,10 +173,11 @@ class DispatchIndex:
         self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
         self.uf[uids, K.LEG_ARRIVE] = rows[:, 5]
         self.ui[uids, K.LEG_DST] = rows[:, 8].astype(np.int64)
+        self.uf[uids, K.LEG_METRES] = rows[:, 9]
         self.off_circuit.update(uids.tolist())
 
     def drive_started(self, u: int, src: int, t0: float, wait_s: float, t_end: float, scale: float, tau: float,
-                      seg: int, dst: int) -> None:
+                      seg: int, dst: int, metres: float) -> None:
         """The index of a patrol unit (not the reserve) that starts at ``t0`` a drive from ``src``
         (reached after ``wait_s``) to a circuit (segment ``seg``, reached at ``t_end`` at node ``dst``, at lap
         time ``tau``): ``refresh`` of such a unit, and called with the values at hand where a unit rejoins
@@ -191,6 +194,7 @@ class DispatchIndex:
         uf[7] = t_end                                                     # LEG_TEND
         uf[8] = tau                                                       # LEG_TAU
         uf[9] = t_end                                                     # LEG_ARRIVE
+        uf[10] = metres                                                   # LEG_METRES
         ui[5] = seg                                                       # LEG_SEG
         ui[8] = dst                                                       # LEG_DST
         ui[1] = seg                                                       # SEG: its bound row

@@ -31,6 +31,7 @@ class PatrolIntervals:
     def __init__(self) -> None:
         self.rows: list = []           # a record's tuple, or None where a block's record goes
         self.append = self.rows.append
+        self.extend = self.rows.extend     # placeholders by the run (``extend(repeat(None, n))``)
         # per block, in order: (rows: uid, anchor time, segment; anchor_tau; t1; key of a segment);
         # its records (the rows anchored before t1) fill the next placeholders in order
         self._blocks: list = []

@@ -40,7 +40,7 @@ class JoinTables:
         self.metres: list = [_NO_MATRIX] * MODE_SLOTS      # per slot: its all-pairs metres (metres_table)
         self.all_metres = True                             # every slot has its metres: the switch reads them
         self._slot_of: dict = {}                           # mode -> slot
-        self.speed = np.zeros(64)                          # per segment: patrol metres per second
+        self.speed = np.full(64, np.nan)                   # per segment: patrol metres per second (nan: not learned)
         self.seg_speed: dict = {}                          # circuit key -> its segment, speed set
         self.key_of_seg: dict = {}                         # and back (the patrol intervals' blocks read it)
 
@@ -83,7 +83,7 @@ class JoinTables:
         """The segment of circuit ``key``, its patrol speed set (``Circuit.length_m / duration_s``, as leave_patrol)."""
         s = self.flat.seg_of[key]
         if s >= self.speed.size:
-            self.speed = np.concatenate([self.speed, np.zeros(max(self.speed.size, s + 1))])
+            self.speed = np.concatenate([self.speed, np.full(max(self.speed.size, s + 1), np.nan)])
         self.speed[s] = circuit.length_m / circuit.duration_s
         self.seg_speed[key] = s
         self.key_of_seg[s] = key

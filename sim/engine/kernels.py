@@ -28,9 +28,9 @@ from sim.jit_entry import direct  # noqa: F401  (the engine's callers use kernel
 #: ``LEG_DST``: the node a drive ends at)
 FIXED_NODE, SEG, MODE, RULED, NO_BACKUP, LEG_SEG, OWN_ROW, OWN_BEAT, LEG_DST = range(9)
 #: columns of the per-unit float array ``uf`` (``LEG_ARRIVE``: when a drive reaches ``LEG_DST``, to a circuit
-#: or the station; ``LEG_TEND`` is inf for a drive to the station)
-FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE, LEG_TEND, LEG_TAU, LEG_ARRIVE = range(10)
-UI_COLUMNS, UF_COLUMNS = 9, 10
+#: or the station; ``LEG_TEND`` is inf for a drive to the station; ``LEG_METRES``: the drive's metres, ``Leg.metres``)
+FIXED_WAIT, ANCHOR_T, ANCHOR_TAU, LEG_SRC, LEG_T0, LEG_WAIT, LEG_SCALE, LEG_TEND, LEG_TAU, LEG_ARRIVE, LEG_METRES = range(11)
+UI_COLUMNS, UF_COLUMNS = 9, 11
 #: travel modes the compiled search takes (one time matrix per slot)
 MODE_SLOTS = 4
 #: a circuit's lower bound, summed in another order, may exceed an exact arrival by rounding

@@ -32,6 +32,7 @@ once and the row is masked (``bias``) and rewritten when the unit is next on a c
 
 from __future__ import annotations
 
+from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
@@ -50,6 +51,9 @@ KEY, BEAT, CIRCUIT_, JOIN, SEG, TIME_M, METRES_OF, SCALE, ROW, BY_LABELS, WRITTE
 _WRITTEN = itemgetter(WRITTEN)
 #: a batch row's columns a closed patrol interval reads (``PatrolIntervals.add_block``)
 _INTERVAL_COLUMNS = [SK.U_UID, SK.U_T1, SK.U_SEG]
+#: a unit's plan row (``_rows_of``) when its plan is not made yet, and when it has none (the reserve, or not on
+#: patrol at the level: ``Duty.apply`` moves it)
+UNKNOWN, NO_PLAN = SK.PLAN_UNKNOWN, -3
 
 
 class Rejoin:
@@ -72,6 +76,8 @@ class Rejoin:
         self.tables = JoinTables(self.index.flat)
         self._plans: dict = {}                  # (uid, level, period) -> what a switch reads (_plan)
         self._plan_lists: dict = {}             # (level, period) -> per unit its plan or None
+        self._plan_rows: dict = {}              # (level, period) -> per unit its plan's ROW, UNKNOWN or NO_PLAN
+        self._patrol_wanted: dict = {}          # level -> per unit: duty wants it on patrol, and not the reserve
         self._metres_of: dict = {}              # mode -> metres of a pair (join_tables.metres_reader)
         self._label_joins: dict = {}            # mode -> a LabelJoin whose compiled code the next ones take
         self.batched = self.one_by_one = 0      # units switched at shift changes: in batches, one by one
@@ -80,6 +86,7 @@ class Rejoin:
         self._sts: list = []                    # its UnitState
         self._batch_plans: list = []            # its plan
         self._rows: list = []                   # per unit on a new drive of the per-unit path: index row
+        self._arrays: tuple | None = None       # the units the index shows common: (uids, their rows, plans)
 
     def shift_change(self, t: float, period: int) -> None:
         """``Duty.shift_change``'s loop over the units, the common ones switched as a batch.
@@ -88,22 +95,39 @@ class Rejoin:
         the batch (its new circuit built here when first needed, in the loop's order, as
         ``Duty.apply`` builds it), every other unit whose duty changes goes through
         ``Duty.apply`` at once; ``flush`` then switches the batch.
+
+        Where one level holds everywhere, the common units are found first in the dispatch
+        index's arrays (``_common_by_arrays``: a few array operations, where the loop's checks
+        cost most of a microsecond per unit in a large force), their rows read from there; the
+        loop then only gives each of them its patrol record's place, and looks at the others.
         """
         duty = self.duty
         apply, wants, level_of = duty.apply, duty.wants, duty.level_of
         one_scope = duty.n_scope == 1
+        found = None
         if one_scope:
             level = duty.levels[0]
             want_of = duty.wants_table(level)
             plan_of = self._plan_list(level, period)
+            rows_of = self._rows_of(level, period)
+            found = self._common_by_arrays(t, level, period)
+        # the units the loop looks at, each after the placeholders of the batch's records before it (those the
+        # arrays found), and the placeholders after the last of them
+        if found is None:
+            todo, gaps, trailing = duty.units, repeat(0), 0
+        else:
+            others, gaps, trailing = found
+            todo = map(duty.units.__getitem__, others)
         plans = self._plans
         intervals = self.intervals
-        add_interval = intervals.append
+        add_interval, add_placeholders = intervals.append, intervals.extend
         add_row, add_st, add_plan = self._batch.extend, self._sts.append, self._batch_plans.append
         tables = self.tables
         seg_of = tables.seg_speed
         n = 0
-        for st in duty.units:
+        for st, gap in zip(todo, gaps):
+            if gap:
+                add_placeholders(repeat(None, gap))
             status = st.status
             if status is BUSY:
                 duty.hold_for_call(st, t)
@@ -128,6 +152,7 @@ class Rejoin:
                 if not plan:                   # not known yet, or False: the reserve, or off patrol at this level
                     if plan is False or st.role is RESERVE or want_of[uid] is not PATROL:
                         plan_of[uid] = False
+                        rows_of[uid] = NO_PLAN
                         apply(st, t)
                         continue
                     plan = self._plan(st, level, period)
@@ -151,17 +176,64 @@ class Rejoin:
                 t1 = leg.t_end
                 if t > t1:                     # the patrol interval since then (a block's record: flush)
                     add_interval(None)
-                add_row((1.0, seg, t1, 0.0, leg.t_start, leg.metres, leg.dst, st.patrol_s, st.distance_m, row, uid))
+                add_row((1.0, seg, t1, 0.0, leg.t_start, leg.metres, leg.dst, row, uid))
             else:
                 anchor_t, anchor_tau = st.anchor_t, st.anchor_tau
                 if t > anchor_t:               # the patrol interval since then (a block's record: flush)
                     add_interval(None)
-                add_row((0.0, seg, anchor_t, anchor_tau, 0.0, 0.0, -1.0, st.patrol_s, st.distance_m, row, uid))
+                add_row((0.0, seg, anchor_t, anchor_tau, 0.0, 0.0, -1.0, row, uid))
             add_st(st)
             add_plan(plan)
             n += 1
+        if trailing:
+            add_placeholders(repeat(None, trailing))
+        if self._arrays is not None:
+            n += self._arrays[0].size
         self.batched += n
         self.flush(t)
+
+    def _common_by_arrays(self, t: float, level: str, period: int) -> tuple | None:
+        """The units the dispatch index shows common, for one level everywhere (``shift_kernels.common_units``).
+
+        Returns the other units' uids in order, the placeholders of the common units' patrol records
+        before each (a unit closes one if it has been on its circuit since before ``t``), and those after
+        the last; the common units' batch rows are kept in ``_arrays`` for ``flush``.
+
+        Common, as the loop decides it: a unit on its circuit (``code`` 1) or whose drive to it has
+        ended (``code`` 2, no fixed node, ``LEG_TEND`` at most ``t``: a drive home has inf there), that
+        duty wants on patrol at ``level`` and is not the reserve (``_wanted``), whose plan for
+        (``level``, ``period``) is made and switches in the batch (a row of the join tables). The index
+        holds what the loop would read off the unit (``refresh`` runs after every change of it): the
+        segment, the anchor or the drive's end, start, metres and node. None (the loop looks at every
+        unit) when a unit's plan is not made yet (the loop makes plans, and builds circuits, in its
+        order) or a circuit a unit leaves has not been left before (``JoinTables.learn`` in the loop).
+        """
+        index = self.index
+        n = len(self.duty.units)
+        rows = np.empty((n, SK.U_COLUMNS))
+        others, gaps = np.empty(n, np.int64), np.empty(n, np.int64)
+        k, n_others, trailing = SK.common_units(t, index.code, index.ui, index.uf, self._wanted(level),
+                                                self._rows_of(level, period), self.tables.speed, rows, others, gaps)
+        if k <= 0:
+            return None
+        rows = rows[:k]
+        self._arrays = (rows[:, SK.U_UID].astype(np.int64), rows, self._plan_list(level, period))
+        return others[:n_others].tolist(), gaps[:n_others].tolist(), trailing
+
+    def _wanted(self, level: str) -> np.ndarray:
+        """Per unit: duty wants it on patrol at ``level``, and it is not the reserve (a function of the level)."""
+        hit = self._patrol_wanted.get(level)
+        if hit is None:
+            hit = self._patrol_wanted[level] = np.array(
+                [w is PATROL for w in self.duty.wants_table(level)], bool) & ~self.index.is_reserve
+        return hit
+
+    def _rows_of(self, level: str, period: int) -> np.ndarray:
+        """Per unit, its plan's ``ROW`` at (``level``, ``period``), or ``UNKNOWN``/``NO_PLAN`` (``_plan_list``'s None/False)."""
+        hit = self._plan_rows.get((level, period))
+        if hit is None:
+            hit = self._plan_rows[(level, period)] = np.full(len(self.duty.units), UNKNOWN, np.int64)
+        return hit
 
     def _take_one(self, st: UnitState, t: float, plan: tuple, moving, leg) -> None:
         """The switch of one unit at once (no full time matrix): the batch's operations, in Python."""
@@ -230,9 +302,10 @@ class Rejoin:
             self.index.on_circuit(st.uid, seg, t_end, tau)
             return
         st.moving = LEG
-        st.leg = Leg(node, dst, t, 0.0, t_end, metres_of(node, dst), False, scale, tau)
+        metres = metres_of(node, dst)
+        st.leg = Leg(node, dst, t, 0.0, t_end, metres, False, scale, tau)
         # DispatchIndex.refresh of the drive, its values at hand
-        self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg, dst)
+        self.index.drive_started(st.uid, node, t, 0.0, t_end, scale, tau, seg, dst, metres)
 
     def _drive(self, st: UnitState, plan: tuple, node: int, wait: float, t: float, batched: bool) -> None:
         """Movement.join_circuit of the plan's circuit from ``node`` (after ``wait``): the drive starts.
@@ -268,10 +341,10 @@ class Rejoin:
             tau = circuit.tau_at(dst)
         st.leg.tau = tau
         if not batched:
-            self.index.drive_started(st.uid, node, t, wait, t_end, scale, tau, seg, dst)
+            self.index.drive_started(st.uid, node, t, wait, t_end, scale, tau, seg, dst, metres)
             return
         # DispatchIndex.refresh of a drive to a circuit, written by flush()
-        self._rows.append((st.uid, node, t, wait, scale, t_end, tau, seg, dst))
+        self._rows.append((st.uid, node, t, wait, scale, t_end, tau, seg, dst, metres))
 
     def _plan(self, st: UnitState, level: str, period: int) -> tuple:
         """What a switch to the circuit of (unit, level, period) reads, looked up once per run.
@@ -290,6 +363,8 @@ class Rejoin:
         mt = self.travel[st.mode]
         o = mt.oracle
         seg = self._seg_of[key]
+        if key not in self.tables.seg_speed:   # its patrol speed, for the switch away from it (``_common_by_arrays``)
+            self.tables.learn(key, circuit)
         row = self.tables.add_plan(join_at.table, seg, st.mode, o.time_matrix, mt.patrol_scale, o)
         metres_of = self._metres_of.get(st.mode)
         if metres_of is None:
@@ -307,6 +382,7 @@ class Rejoin:
         plan = self._plans[key] = (key, beat, circuit, join_at, seg, o.time_matrix, metres_of, mt.patrol_scale, row,
                                    by_labels, (level, beat, circuit, key, mt.patrol_scale))
         self._plan_list(level, period)[st.uid] = plan
+        self._rows_of(level, period)[st.uid] = row
         return plan
 
     def _plan_list(self, level: str, period: int) -> list:
@@ -319,7 +395,7 @@ class Rejoin:
     def flush(self, t: float) -> None:
         """Switch the batch of the shift change at ``t``, and tell the dispatch index of every drive it started."""
         parts = []
-        if self._sts:
+        if self._sts or self._arrays is not None:
             parts.append(self._switch(t))
         if self._rows:
             parts.append(np.array(self._rows))
@@ -334,8 +410,22 @@ class Rejoin:
         Returns the index rows of the drives started (``DispatchIndex.legs_started``).
         """
         sts, plans = self._sts, self._batch_plans
+        batch = np.array(self._batch, np.float64).reshape(len(sts), SK.U_COLUMNS)
+        if self._arrays is not None:           # the units found in the index's arrays, merged in unit order
+            uids, rows, plan_of = self._arrays
+            self._arrays = None
+            ul = uids.tolist()
+            found_sts, found_plans = list(map(self.duty.units.__getitem__, ul)), list(map(plan_of.__getitem__, ul))
+            if sts:
+                batch = np.concatenate([batch, rows])
+                order = np.argsort(batch[:, SK.U_UID], kind="stable")
+                batch = batch[order]
+                both_sts, both_plans = sts + found_sts, plans + found_plans
+                sts = [both_sts[i] for i in order.tolist()]
+                plans = [both_plans[i] for i in order.tolist()]
+            else:
+                batch, sts, plans = rows, found_sts, found_plans
         n = len(sts)
-        batch = np.array(self._batch, np.float64).reshape(n, SK.U_COLUMNS)
         tables = self.tables
         out_i = np.empty((n, SK.O_I_COLUMNS), np.int64)
         out_f = np.empty((n, SK.O_F_COLUMNS))
@@ -356,11 +446,14 @@ class Rejoin:
         # The anchor (anchor_t, anchor_tau) is not written: Movement.sync of an ended drive would
         # set it, but a unit on a drive has it read by nothing before Movement.sync of the new
         # drive sets it afresh; the patrol interval it closes has it (the placeholders above)
-        for st, (level, beat, circuit, key, scale), node, dst, wait, t_end, patrol, dist, m, tau in zip(
-                sts, map(_WRITTEN, plans), nodes, dsts, out_f[:, SK.O_WAIT].tolist(), out_f[:, SK.O_TEND].tolist(),
-                out_f[:, SK.O_PATROL].tolist(), out_f[:, SK.O_DIST].tolist(), metres, out_f[:, SK.O_TAU].tolist()):
-            st.patrol_s = patrol
-            st.distance_m = dist
+        # the accounts gain the ended drive's seconds and metres, then the patrol's, in that order (the plain path's)
+        for st, (level, beat, circuit, key, scale), node, dst, wait, t_end, drive_s, drive_m, patrol_s, patrol_m, m, \
+                tau in zip(sts, map(_WRITTEN, plans), nodes, dsts, out_f[:, SK.O_WAIT].tolist(),
+                           out_f[:, SK.O_TEND].tolist(), out_f[:, SK.O_DRIVE_S].tolist(),
+                           out_f[:, SK.O_DRIVE_M].tolist(), out_f[:, SK.O_PATROL_S].tolist(),
+                           out_f[:, SK.O_PATROL_M].tolist(), metres, out_f[:, SK.O_TAU].tolist()):
+            st.patrol_s = st.patrol_s + drive_s + patrol_s
+            st.distance_m = st.distance_m + drive_m + patrol_m
             st.level = level
             st.beat = beat
             if beat_changed is not None:
@@ -386,7 +479,8 @@ class Rejoin:
         pr = batch[:, SK.U_PLAN].astype(np.int64)
         rows = np.column_stack([batch[:, SK.U_UID], out_i[:, SK.O_NODE], np.full(n, t), out_f[:, SK.O_WAIT],
                                 tables.plan_f[pr, SK.P_SCALE], out_f[:, SK.O_TEND], out_f[:, SK.O_TAU],
-                                tables.plan_i[pr, SK.P_SEG], out_i[:, SK.O_DST]])
+                                tables.plan_i[pr, SK.P_SEG], out_i[:, SK.O_DST],
+                                out_f[:, SK.O_METRES] if tables.all_metres else np.asarray(metres, np.float64)])
         if zero:
             rows = rows[out_f[:, SK.O_TEND] > t]
         return rows

@@ -20,18 +20,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.engine.kernels import _on_circuit
+from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, LEG_DST, LEG_METRES, LEG_T0, LEG_TEND, SEG,
+                                _on_circuit)
 
 #: columns of ``units`` (floats, one row per unit switching circuits)
-U_LEG, U_SEG, U_T1, U_TAU, U_T0, U_METRES, U_DST, U_PATROL, U_DIST, U_PLAN, U_UID = range(11)
-U_COLUMNS = 11
+U_LEG, U_SEG, U_T1, U_TAU, U_T0, U_METRES, U_DST, U_PLAN, U_UID = range(9)
+U_COLUMNS = 9
 #: columns of ``plan_i`` (per plan: the circuit of one (unit, level, period)) and ``plan_f``
 P_SEG, P_SLOT = range(2)
 P_SCALE = 0
 #: columns of ``out_i`` and ``out_f``
 O_NODE, O_DST = range(2)
-O_WAIT, O_TEND, O_ANCHOR_TAU, O_TAU, O_PATROL, O_DIST, O_METRES = range(7)
-O_I_COLUMNS, O_F_COLUMNS = 2, 7
+O_WAIT, O_TEND, O_ANCHOR_TAU, O_TAU, O_DRIVE_S, O_DRIVE_M, O_PATROL_S, O_PATROL_M, O_METRES = range(9)
+O_I_COLUMNS, O_F_COLUMNS = 2, 9
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -51,7 +52,7 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
     ``units`` row: whether it was on a drive that has ended (``U_LEG`` 1) or on its circuit;
     the old circuit's segment; the anchor (``U_T1`` time, ``U_TAU`` lap time; for an ended
     drive ``U_T1`` is its end, ``U_T0`` its start, ``U_METRES`` its length, ``U_DST`` the
-    circuit node it reached); the unit's patrol seconds and metres so far; its plan. ``lo``
+    circuit node it reached); its plan. ``lo``
     and ``hi`` are the measured window (warm-up, horizon); ``speed[s]`` the patrol metres
     per second of segment ``s`` (``Circuit.length_m / duration_s``). ``join[p, node]`` is the
     node of plan ``p``'s circuit nearest to ``node`` (``NearestOnCircuit``), ``plan_i[p]``
@@ -61,13 +62,15 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
 
     Writes per unit: node it heads to and the join node (``out_i``); response seconds to
     that node, the drive's end, the anchor lap time on the old circuit after an ended
-    drive, the lap time of the join node on the new circuit, the new patrol seconds and
-    metres, and (``with_metres``) the drive's metres (``out_f``).
+    drive, the lap time of the join node on the new circuit, what the unit's patrol seconds and
+    metres gain (the ended drive's, ``O_DRIVE_*``, 0 if none, then the patrol's, ``O_PATROL_*``:
+    the write-back adds them in that order, the plain path's additions), and (``with_metres``)
+    the drive's metres (``out_f``).
     """
     for i in range(units.shape[0]):
         s = np.int64(units[i, U_SEG])
-        patrol = units[i, U_PATROL]
-        dist = units[i, U_DIST]
+        drive_s = 0.0
+        drive_m = 0.0
         anchor_t = units[i, U_T1]
         if units[i, U_LEG] == 1.0:                   # Movement.sync: the drive to the old circuit ended
             t0 = units[i, U_T0]
@@ -75,8 +78,8 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
             b = anchor_t if anchor_t < hi else hi
             inside = b - a if b > a else 0.0
             if inside > 0:                          # Movement.account_drive
-                dist += units[i, U_METRES] * inside / (anchor_t - t0)
-                patrol += inside
+                drive_m = units[i, U_METRES] * inside / (anchor_t - t0)
+                drive_s = inside
             anchor_tau = _first_tau(flat, seg, s, units[i, U_DST])
         else:
             anchor_tau = units[i, U_TAU]
@@ -86,10 +89,10 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
         a = anchor_t if anchor_t > lo else lo
         b = t if t < hi else hi
         inside = b - a if b > a else 0.0
-        patrol += inside
-        dist += inside * speed[s]
-        out_f[i, O_PATROL] = patrol
-        out_f[i, O_DIST] = dist
+        out_f[i, O_DRIVE_S] = drive_s
+        out_f[i, O_DRIVE_M] = drive_m
+        out_f[i, O_PATROL_S] = inside
+        out_f[i, O_PATROL_M] = inside * speed[s]
         # Movement.join_circuit: the drive to the new circuit's nearest node, at patrol speed
         p = np.int64(units[i, U_PLAN])
         node = np.int64(at)
@@ -104,3 +107,72 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
             metres = metres0 if slot == 0 else (metres1 if slot == 1 else (metres2 if slot == 2 else metres3))
             out_f[i, O_METRES] = metres[node, dst]
         out_f[i, O_TAU] = _first_tau(flat, seg, plan_i[p, P_SEG], np.float64(dst))
+
+
+#: ``common_units``' plan row of a unit whose plan is not made yet (``sim.engine.rejoin.UNKNOWN``)
+PLAN_UNKNOWN = -2
+
+
+@njit(cache=True, nogil=True)
+def common_units(t, code, ui, uf, wanted, plan_rows, speed, rows, others, gaps):
+    """The units of a shift change at ``t`` that switch in the batch, found in the dispatch index's arrays.
+
+    A unit on its circuit (``code`` 1) or whose drive to it has ended (``code`` 2, no fixed node,
+    ``LEG_TEND`` at most ``t``; a drive home has inf there), that duty wants on patrol and is not
+    the reserve (``wanted``), whose plan switches in the batch (``plan_rows[u]`` a row of the join
+    tables, at least 0). Writes its batch row (``U_`` columns, from the index's columns: the
+    segment, the anchor or the drive's end, start, metres and end node) to ``rows``. Every other
+    unit goes to ``others``, in unit order, with in ``gaps`` the patrol records the batch's units
+    before it (and after the one before it) close: a unit closes one if it has been on its circuit
+    since before ``t``. Returns (rows written, others, the records closed after the last other), or
+    rows -1 when the shift change's loop must look at every unit: a unit's plan not made yet
+    (``PLAN_UNKNOWN``), or a circuit a unit leaves whose patrol speed is not known yet (nan in ``speed``).
+    """
+    k = 0
+    n_others = 0
+    gap = 0
+    for u in range(code.shape[0]):
+        c = code[u]
+        common = False
+        leg = False
+        r = -1
+        s = -1
+        if c == 1 or (c == 2 and ui[u, FIXED_NODE] < 0 and uf[u, LEG_TEND] <= t):
+            leg = c == 2
+            if wanted[u]:
+                r = plan_rows[u]
+                if r == PLAN_UNKNOWN:
+                    return -1, 0, 0
+                if r >= 0:
+                    s = ui[u, SEG]
+                    if s >= speed.shape[0] or speed[s] != speed[s]:
+                        return -1, 0, 0
+                    common = True
+        if not common:
+            others[n_others] = u
+            gaps[n_others] = gap
+            n_others += 1
+            gap = 0
+            continue
+        if leg:
+            t1 = uf[u, LEG_TEND]
+            rows[k, U_LEG] = 1.0
+            rows[k, U_TAU] = 0.0
+            rows[k, U_T0] = uf[u, LEG_T0]
+            rows[k, U_METRES] = uf[u, LEG_METRES]
+            rows[k, U_DST] = ui[u, LEG_DST]
+        else:
+            t1 = uf[u, ANCHOR_T]
+            rows[k, U_LEG] = 0.0
+            rows[k, U_TAU] = uf[u, ANCHOR_TAU]
+            rows[k, U_T0] = 0.0
+            rows[k, U_METRES] = 0.0
+            rows[k, U_DST] = -1.0
+        rows[k, U_SEG] = s
+        rows[k, U_T1] = t1
+        rows[k, U_PLAN] = r
+        rows[k, U_UID] = u
+        if t > t1:
+            gap += 1
+        k += 1
+    return k, n_others, gap

@@ -38,6 +38,11 @@ def load_loops() -> None:
     from sim.engine import join_drive                 # drives back to a circuit on graphs with hub labels
     if not join_drive.join_by_labels.signatures:
         K._held(join_drive.warm)
+    if not SK.common_units.signatures:
+        K._held(lambda: SK.common_units(0.0, np.zeros(1, np.int8), np.zeros((1, K.UI_COLUMNS), np.int64),
+                                        np.zeros((1, K.UF_COLUMNS)), np.zeros(1, bool), np.zeros(1, np.int64),
+                                        np.zeros(1), np.zeros((1, SK.U_COLUMNS)), np.zeros(1, np.int64),
+                                        np.zeros(1, np.int64)))
     if SK.switch_circuits.signatures:
         return
     z, t = np.zeros(1), np.zeros((1, 1))
