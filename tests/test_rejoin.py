@@ -70,6 +70,12 @@ def mixed_ctx(small_town_dict):
 
 
 @pytest.fixture(scope="module")
+def mixed_orange_ctx(small_town_dict):
+    """The mixed force at orange everywhere all along (checkpoints staffed): one level, so the arrays find the batch."""
+    return prepare(scenario_from_dict(small_town_dict(**{**MIXED, "alert": {"level": "orange"}})), quiet=True)
+
+
+@pytest.fixture(scope="module")
 def no_matrix_ctx(small_town_dict):
     """The calendar town with travel times searched as on a large graph (no full matrices)."""
     mp = pytest.MonkeyPatch()
@@ -290,6 +296,26 @@ def test_a_mixed_force_with_levels_per_area_gives_the_plain_run(mixed_ctx, monke
     rejoin, seen = _same_runs(mixed_ctx, monkeypatch)
     assert rejoin.batched > 300 and seen["circuit"] > 300 and seen["ended"] > 5
     assert len(rejoin.tables._slot_of) == (3 if one_by_one else 4)
+    assert (rejoin.one_by_one > 50) if one_by_one else rejoin.one_by_one == 0
+
+
+@pytest.mark.parametrize("one_by_one", [None, "walk"])
+def test_a_mixed_force_at_one_level_found_in_the_arrays_gives_the_plain_run(mixed_orange_ctx, monkeypatch,
+                                                                            one_mode_without_matrix, one_by_one):
+    """Four modes, a reserve and staffed checkpoints at one level: the batch found in the index's arrays
+    (``Rejoin._common_by_arrays``) from the second day; with ``one_by_one`` the foot units switch one by one
+    in the loop beside it."""
+    from sim.engine.rejoin import Rejoin
+
+    if one_by_one:
+        one_mode_without_matrix(monkeypatch, one_by_one)
+    answered = []
+    find = Rejoin._common_by_arrays
+    monkeypatch.setattr(Rejoin, "_common_by_arrays",
+                        lambda self, *a: answered.append(find(self, *a)) or answered[-1])
+    rejoin, seen = _same_runs(mixed_orange_ctx, monkeypatch)
+    assert rejoin.batched > 300 and seen["ended"] > 0
+    assert sum(a is not None for a in answered) >= 8
     assert (rejoin.one_by_one > 50) if one_by_one else rejoin.one_by_one == 0
 
 
