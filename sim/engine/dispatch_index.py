@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import kernels as K
+from sim.engine import shift_kernels as SK
 from sim.engine.owners import NO_BEAT, BeatOwners
 from sim.engine.positions import FlatCircuits
 from sim.engine.units import CIRCUIT, LEG, PATROL, STATION, UnitState
@@ -163,18 +164,8 @@ class DispatchIndex:
         from the unit's ``Leg`` (``sim.engine.rejoin`` builds them at a shift change). The
         segment is also the unit's bound row: one integer per unit, no row copied.
         """
-        uids = rows[:, 0].astype(np.int64)
-        segs = rows[:, 7].astype(np.int64)
-        self.ui[uids, K.SEG] = segs
-        self.code[uids] = 2
-        self.bias[uids] = -INF
-        self.ui[uids, K.FIXED_NODE] = -1
-        self.ui[uids, K.LEG_SEG] = segs
-        self.uf[uids, K.LEG_SRC:K.LEG_TAU + 1] = rows[:, 1:7]
-        self.uf[uids, K.LEG_ARRIVE] = rows[:, 5]
-        self.ui[uids, K.LEG_DST] = rows[:, 8].astype(np.int64)
-        self.uf[uids, K.LEG_METRES] = rows[:, 9]
-        self.off_circuit.update(uids.tolist())
+        SK.legs_started(rows, self.code, self.bias, self.ui, self.uf)     # compiled: the columns unit by unit
+        self.off_circuit.update(rows[:, 0].astype(np.int64).tolist())
 
     def drive_started(self, u: int, src: int, t0: float, wait_s: float, t_end: float, scale: float, tau: float,
                       seg: int, dst: int, metres: float) -> None:

@@ -43,6 +43,9 @@ def load_loops() -> None:
                                         np.zeros((1, K.UF_COLUMNS)), np.zeros(1, bool), np.zeros(1, np.int64),
                                         np.zeros(1), np.zeros((1, SK.U_COLUMNS)), np.zeros(1, np.int64),
                                         np.zeros(1, np.int64)))
+    if not SK.legs_started.signatures:
+        K._held(lambda: SK.legs_started(np.zeros((0, 10)), np.zeros(1, np.int8), np.zeros(1),
+                                        np.zeros((1, K.UI_COLUMNS), np.int64), np.zeros((1, K.UF_COLUMNS))))
     if SK.switch_circuits.signatures:
         return
     z, t = np.zeros(1), np.zeros((1, 1))
