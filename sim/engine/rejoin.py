@@ -8,9 +8,12 @@ in a dozen calls per unit (``Movement.stop``, ``where``, ``sync``, ``leave_patro
 patrol unit on its circuit, or whose drive to it has ended) is switched as part of a
 batch, with the same floating-point operations in the same order:
 
-- ``take`` (in the shift change's loop over the units) checks the unit is common, looks
-  up its plan (the new circuit, built here when first needed, in the loop's order as
-  ``Duty.apply`` builds it) and notes what the switch reads: one row of floats. The
+- the shift change's loop over the units checks a unit is common, looks up its plan
+  (the new circuit, built here when first needed, in the loop's order as ``Duty.apply``
+  builds it) and notes what the switch reads: one row of floats. Where one level holds
+  everywhere and every plan is made, one compiled pass finds the common units and their
+  rows in the dispatch index's arrays first (``_common_by_arrays``), and the loop looks
+  only at the others. The
   patrol interval the switch closes gets its place in ``Movement.intervals`` at once (a
   placeholder: its lap time is yet to be found), so the records keep the plain path's
   order between units whatever ``Duty.apply`` appends for the others; ``flush`` hands
@@ -19,7 +22,7 @@ batch, with the same floating-point operations in the same order:
   (``sim.engine.shift_kernels.switch_circuits``: locate on the old circuit, book the
   patrol, pick the join node in the plan's stacked join table, time the drive on the full
   matrix, the lap time at the join node), writes back per unit only what the rest of the
-  engine reads (its accounts, anchor, circuit and ``Leg``), and tells the dispatch index of
+  engine reads (its accounts, circuit and ``Leg``), and tells the dispatch index of
   every drive at once (``DispatchIndex.legs_started``).
 
 Graphs without a full time matrix (or a join table) take the per-unit path
@@ -97,9 +100,10 @@ class Rejoin:
         ``Duty.apply`` at once; ``flush`` then switches the batch.
 
         Where one level holds everywhere, the common units are found first in the dispatch
-        index's arrays (``_common_by_arrays``: a few array operations, where the loop's checks
+        index's arrays (``_common_by_arrays``: one compiled pass, where the loop's checks
         cost most of a microsecond per unit in a large force), their rows read from there; the
-        loop then only gives each of them its patrol record's place, and looks at the others.
+        loop then looks at the other units only, the common ones' patrol records given their
+        places in runs between them.
         """
         duty = self.duty
         apply, wants, level_of = duty.apply, duty.wants, duty.level_of
