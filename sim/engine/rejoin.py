@@ -472,8 +472,14 @@ class Rejoin:
                 # its ended drive's Leg, reused for the new drive (a fifth of a new one's cost): only the unit
                 # holds it (the engine's trace keeps every Leg it sees, and turns the batch off); a drive to its
                 # circuit, so ``to_station`` is False already (the loop sends a drive home through Duty.apply)
-                leg.src, leg.dst, leg.t_start, leg.wait_s, leg.t_end, leg.metres, leg.scale, leg.tau = \
-                    node, dst, t, wait, t_end, m, scale, tau
+                leg.src = node                 # one statement a field: a tuple assigned at once cost 70% more
+                leg.dst = dst
+                leg.t_start = t
+                leg.wait_s = wait
+                leg.t_end = t_end
+                leg.metres = m
+                leg.scale = scale
+                leg.tau = tau
                 leg._path = None
             if t_end <= t:                     # a drive of no length: on the circuit now, as join_circuit
                 move.on_change(st)
