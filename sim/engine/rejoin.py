@@ -413,22 +413,15 @@ class Rejoin:
 
         Returns the index rows of the drives started (``DispatchIndex.legs_started``).
         """
-        sts, plans = self._sts, self._batch_plans
-        batch = np.array(self._batch, np.float64).reshape(len(sts), SK.U_COLUMNS)
-        if self._arrays is not None:           # the units found in the index's arrays, merged in unit order
-            uids, rows, plan_of = self._arrays
+        if self._arrays is None:               # the loop found the batch
+            sts, plans = self._sts, self._batch_plans
+            batch = np.array(self._batch, np.float64).reshape(len(sts), SK.U_COLUMNS)
+        else:                                  # the index's arrays did: the loop looked only at the other units
+            assert not self._sts, "a unit the index's arrays left out was batched by the loop"
+            uids, batch, plan_of = self._arrays
             self._arrays = None
             ul = uids.tolist()
-            found_sts, found_plans = list(map(self.duty.units.__getitem__, ul)), list(map(plan_of.__getitem__, ul))
-            if sts:
-                batch = np.concatenate([batch, rows])
-                order = np.argsort(batch[:, SK.U_UID], kind="stable")
-                batch = batch[order]
-                both_sts, both_plans = sts + found_sts, plans + found_plans
-                sts = [both_sts[i] for i in order.tolist()]
-                plans = [both_plans[i] for i in order.tolist()]
-            else:
-                batch, sts, plans = rows, found_sts, found_plans
+            sts, plans = list(map(self.duty.units.__getitem__, ul)), list(map(plan_of.__getitem__, ul))
         n = len(sts)
         tables = self.tables
         out_i = np.empty((n, SK.O_I_COLUMNS), np.int64)
