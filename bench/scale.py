@@ -25,8 +25,10 @@ stopped at a guessed limit, ``sim/network/bounded.py``) and ``kernel`` (the defa
 compiled, resumable searches, ``sim/network/searches.py``). Below that size all use
 the full matrix, so their figures there differ only by noise. The backends of a
 point run one after the other, so that the machine's load hits them alike;
-``--repeat N`` runs each point N times (alternating backends) and keeps each
-backend's smallest CPU time. ``--old TREE`` also runs every backend with the code of
+``--repeat N`` runs every point N times in rounds (a round runs every point; a force's
+grids run one after the other, fine first in every other round, and the backends
+alternate) and keeps each backend's smallest CPU time; the ratio of the finest grid
+to the coarsest is also printed round by round (median and range). ``--old TREE`` also runs every backend with the code of
 another tree of the repository (e.g. a worktree of main), alternating with this one,
 in columns marked "old": the same town, seed and measurement for both.
 
@@ -44,6 +46,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -174,6 +177,14 @@ def run_point(block_m: float, days: float, mix: str, backend: str, repo: Path = 
     return json.loads(line[len("RESULT "):])
 
 
+def _pairs_reversed(points: list) -> list:
+    """``points`` with each force's run of grids reversed (fine first), the forces in the same order."""
+    out: list = []
+    for mix in dict.fromkeys(m for _, m in points):
+        out += [p for p in points if p[1] == mix][::-1]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=float, default=3.0, help="simulated days per point (default 3)")
@@ -183,7 +194,8 @@ def main(argv=None) -> int:
     ap.add_argument("--kinds", default="car,bicycle,foot,motorbike",
                     help="one-kind forces run at the coarsest and the finest grid (default car,bicycle,foot,"
                          "motorbike; '' for none)")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per point and backend (the fastest is kept)")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds: runs per point and backend (the fastest is kept; "
+                    "the ratio is also given round by round)")
     ap.add_argument("--no-mixed", action="store_true", help="skip the rows of the default mixed force")
     ap.add_argument("--old", default=None,
                     help="another tree of the repository (e.g. a worktree of main): each backend also runs "
@@ -212,14 +224,18 @@ def main(argv=None) -> int:
     for label, _, _ in cols:
         head += f" | {label + ' us/inc':>18} {'peak MB':>7} {'prep s':>6}"
     print(head, flush=True)
+    # rounds outermost (``--repeat``), each point's backends and trees alternating within a round, and a
+    # force's coarse and fine grids run one after the other (the order reversed every other round): the
+    # ratio of a round compares runs made close together, so a change in the machine's load during the
+    # command falls on both alike; the table keeps each column's least CPU time (load only ever adds to it)
+    runs: dict = {p: {label: [] for label, _, _ in cols} for p in points}
+    for r in range(max(1, args.repeat)):
+        for block_m, mix in (points if r % 2 == 0 else _pairs_reversed(points)):
+            for label, b, tree in (cols if r % 2 == 0 else cols[::-1]):
+                runs[(block_m, mix)][label].append(run_point(block_m, args.days, mix, b, tree, args.calls))
     cost: dict = {}
     for block_m, mix in points:
-        res: dict = {}
-        for _ in range(max(1, args.repeat)):
-            for label, b, tree in cols:
-                r = run_point(block_m, args.days, mix, b, tree, args.calls)
-                if label not in res or r["us_per_incident"] < res[label]["us_per_incident"]:
-                    res[label] = r
+        res = {label: min(rs, key=lambda x: x["us_per_incident"]) for label, rs in runs[(block_m, mix)].items()}
         r0 = res[cols[0][0]]
         row = f"{block_m:>7g} {mix:>7} {r0['nodes']:>6} {r0['units']:>5} {r0['incidents']:>6}"
         for label, _, _ in cols:
@@ -240,12 +256,19 @@ def main(argv=None) -> int:
         print(row, flush=True)
     if len(blocks) > 1:
         coarse, fine = max(blocks), min(blocks)
-        print(f"# cost per incident at {fine:g} m blocks over {coarse:g} m (goal: at most 2)")
+        print(f"# cost per incident at {fine:g} m blocks over {coarse:g} m (goal: at most 2); with --repeat above "
+              "one, also round by round (median, range: how far the machine's load moves it)")
         for mix in dict.fromkeys(m for _, m in points):
             if (mix, coarse, cols[0][0]) in cost and (mix, fine, cols[0][0]) in cost:
-                print(f"{mix:>15} " + "   ".join(
-                    f"{label} {cost[(mix, fine, label)] / cost[(mix, coarse, label)]:.2f}x"
-                    for label, _, _ in cols), flush=True)
+                parts = []
+                for label, _, _ in cols:
+                    part = f"{label} {cost[(mix, fine, label)] / cost[(mix, coarse, label)]:.2f}x"
+                    if args.repeat > 1:
+                        g = sorted(f["us_per_incident"] / c["us_per_incident"] for c, f in
+                                   zip(runs[(coarse, mix)][label], runs[(fine, mix)][label]))
+                        part += f" (rounds median {statistics.median(g):.2f}x, {g[0]:.2f}-{g[-1]:.2f})"
+                    parts.append(part)
+                print(f"{mix:>15} " + "   ".join(parts), flush=True)
     return 0
 
 
