@@ -96,7 +96,7 @@ def label_path(ptr, hub, sec, step, s, t):
 
 
 @njit(cache=True, nogil=True)
-def tour_by_labels(ptr, hub, sec, step, stops, close, edge_key, edge_s, edge_m, n_nodes):
+def tour_by_labels(ptr, hub, sec, step, stops, close, edge_ptr, edge_key, edge_s, edge_m, n_nodes):
     """A closed (``close``) or open tour through ``stops``, each leg's path read from the labels, in one call.
 
     ``TravelOracle.tour`` without a time matrix: each leg ``(a, b)`` is ``label_path`` from ``a``
@@ -129,7 +129,7 @@ def tour_by_labels(ptr, hub, sec, step, stops, close, edge_key, edge_s, edge_m, 
         path_nodes += path.size
         if path.size == 0:
             return nodes[:0], cum_s[:0], cum_m[:0], leg, paths, path_nodes
-        leg_s, leg_m = path_sums(path, edge_key, edge_s, edge_m, n_nodes)
+        leg_s, leg_m = path_sums(path, edge_ptr, edge_key, edge_s, edge_m, n_nodes)
         need = size + path.size - 1
         if need > cap:
             cap = max(need, 2 * cap)
@@ -154,4 +154,5 @@ def warm(labels) -> None:
     """Load the compiled paths and tours for ``labels``' array types (not at a first question, in a replication)."""
     arrays = labels.path_arrays
     label_path(*arrays, 0, 0)
-    tour_by_labels(*arrays, np.zeros(2, np.int64), True, np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1)
+    tour_by_labels(*arrays, np.zeros(2, np.int64), True, np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1),
+                   np.zeros(1), 1)

@@ -85,7 +85,8 @@ def _warm(jit) -> None:
     jit.advance(*csr, dist, pred, heap_s, heap_node, size, touched, n_touched, np.inf, _NO_STOP)
     dist[:], pred[:] = np.inf, -1
     jit.toward_rows(*csr, dist, pred, np.zeros(2), touched, 1, 0, np.inf, np.zeros((2, 1)), np.zeros((2, 1)))
-    jit.path_sums(np.array([0, 1], np.int32), np.array([1], np.int64), np.ones(1), np.ones(1), 2)
+    jit.path_sums(np.array([0, 1], np.int32), np.array([0, 1, 1], np.int64), np.array([1], np.int64), np.ones(1),
+                  np.ones(1), 2)
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
     jit.bound_params(dist, 0.0, np.array([0], np.int64), np.zeros(4, np.int32), 0, np.zeros((2, 1)), np.zeros((2, 1)))
@@ -416,8 +417,8 @@ class SearchColumns:
         self.pair_asked += asked
         return order.tolist()
 
-    def tour(self, stops: np.ndarray, close: bool, edge_key: np.ndarray, edge_s: np.ndarray, edge_m: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    def tour(self, stops: np.ndarray, close: bool, edge_ptr: np.ndarray, edge_key: np.ndarray, edge_s: np.ndarray,
+             edge_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """``TravelOracle.tour`` in one compiled call (``label_paths.tour_by_labels``): each leg's path from the labels.
 
         Returns the tour's nodes, cumulative seconds and metres, and the first leg with no path
@@ -425,7 +426,7 @@ class SearchColumns:
         join random stops, which seldom come again).
         """
         nodes, cum_s, cum_m, bad, paths, path_nodes = self._label_paths.tour_by_labels(
-            *self._paths, np.ascontiguousarray(stops, np.int64), bool(close), edge_key, edge_s, edge_m, self.n)
+            *self._paths, np.ascontiguousarray(stops, np.int64), bool(close), edge_ptr, edge_key, edge_s, edge_m, self.n)
         self.paths_read += paths
         self.path_nodes += path_nodes
         return nodes, cum_s, cum_m, int(bad)

@@ -90,6 +90,8 @@ class TravelOracle:
         self._edge_key = key[first]
         self._edge_s = np.maximum(edge_time_s[order][first], 1e-6)
         self._edge_m = graph.edge_length_m[order][first]
+        # where each node's keys begin (the compiled path sums read a node's few keys, not all of them)
+        self._edge_ptr = np.searchsorted(self._edge_key, np.arange(n + 1, dtype=np.int64) * n)
         # the same edges by their second end: a node's incoming edges (``metres_row_in_edges``)
         by_v = np.argsort(self._edge_key % n, kind="stable")
         self._in_ptr = np.searchsorted(self._edge_key[by_v] % n, np.arange(n + 1, dtype=np.int64))
@@ -393,7 +395,7 @@ class TravelOracle:
             if path is None:
                 raise self._no_route(source, target)
             # one compiled pass: the same edge look-ups and sums as below
-            cum_s, cum_m = self._kernel._jit.path_sums(path, self._edge_key, self._edge_s, self._edge_m,
+            cum_s, cum_m = self._kernel._jit.path_sums(path, self._edge_ptr, self._edge_key, self._edge_s, self._edge_m,
                                                        self._n_nodes)
             out = (path.tolist(), cum_s.tolist(), cum_m.tolist())
         elif self._bounded is not None:
@@ -437,7 +439,8 @@ class TravelOracle:
                 return out
         elif self._kernel is not None and len(stops) > 1:
             # an A* search per leg and the sums along it, in one compiled call (the same numbers as route's)
-            nodes, cum_s, cum_m, bad = self._kernel.tour(stops, close, self._edge_key, self._edge_s, self._edge_m)
+            nodes, cum_s, cum_m, bad = self._kernel.tour(stops, close, self._edge_ptr, self._edge_key, self._edge_s,
+                                                          self._edge_m)
             if bad >= 0:
                 raise self._no_route(int(stops[bad]), int(stops[(bad + 1) % len(stops)]))
             return nodes.tolist(), cum_s.tolist(), cum_m.tolist()
