@@ -25,6 +25,9 @@ stopped at a guessed limit, ``sim/network/bounded.py``) and ``kernel`` (the defa
 compiled, resumable searches, ``sim/network/searches.py``). Below that size all use
 the full matrix, so their figures there differ only by noise. The backends of a
 point run one after the other, so that the machine's load hits them alike;
+``--next`` also times replication 1 in the same process after replication 0 (column
+"next"): what each further replication of a run or a sweep's worker costs, with the
+process's lazily filled caches warm (another seed, so not the first's questions again).
 ``--repeat N`` runs every point N times in rounds (a round runs every point; a force's
 grids run one after the other, fine first in every other round, and the backends
 alternate) and keeps each backend's smallest CPU time; the ratio of the finest grid
@@ -90,8 +93,14 @@ def scenario_dict(block_m: float, days: float, mix: str) -> dict:
     }
 
 
-def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool = False) -> None:
+def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool = False, next_rep: bool = False
+          ) -> None:
     """Run one point (with the code of ``repo``) in this process and print one RESULT line.
+
+    ``next_rep``: then time replication 1 in the same process as well (``next_us_per_incident``): what
+    each further replication of a run (``patrolsim run``'s default is 3) or of a sweep's worker costs, once
+    the process's lazily filled caches (the routes of drives asked for, pandas' first string columns)
+    hold what the first left; another seed, so not the first's questions again.
 
     ``calls``: after the timed replication, run it again under cProfile and report the Python
     function calls (and C calls cProfile sees: numpy, the compiled loops' entry points) per
@@ -144,6 +153,11 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool 
     reached_pairs = sum(getattr(k, "path_nodes", getattr(k, "pair_reached", 0)) for k in kernels.values())
     reached_bounds = sum(getattr(k, "bound_reached", 0) for k in kernels.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0      # the timed replication's
+    next_us = None
+    if next_rep:
+        c3 = time.process_time()
+        again = run_replication(ctx, 1)
+        next_us = (time.process_time() - c3) / max(len(again.incidents), 1) * 1e6
     calls_per_incident = None
     if calls:
         import cProfile
@@ -156,7 +170,7 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool 
     print("RESULT " + json.dumps({
         "block_m": block_m, "mix": mix, "nodes": max(nodes.values()), "units": len(ctx.deployment.units),
         "incidents": n_inc, "prepare_s": t1 - t0, "replication_cpu_s": c2 - c1,
-        "us_per_incident": (c2 - c1) / max(n_inc, 1) * 1e6,
+        "us_per_incident": (c2 - c1) / max(n_inc, 1) * 1e6, "next_us_per_incident": next_us,
         "reached_per_incident": reached / max(n_inc, 1),
         "pair_reached_per_incident": reached_pairs / max(n_inc, 1),
         "bound_reached_per_incident": reached_bounds / max(n_inc, 1),
@@ -165,11 +179,12 @@ def child(block_m: float, days: float, mix: str, repo: Path = REPO, calls: bool 
         "backend": os.environ.get("PATROLSIM_TRAVEL_BACKEND", "kernel")}), flush=True)
 
 
-def run_point(block_m: float, days: float, mix: str, backend: str, repo: Path = REPO, calls: bool = False) -> dict:
+def run_point(block_m: float, days: float, mix: str, backend: str, repo: Path = REPO, calls: bool = False,
+              next_rep: bool = False) -> dict:
     env = {**os.environ, **ONE_THREAD, "PATROLSIM_TRAVEL_BACKEND": backend,
            "PYTHONPATH": str(repo)}
     cmd = [sys.executable, __file__, "--child", f"{block_m:g}", "--days", f"{days:g}", "--mix", mix,
-           "--repo", str(repo)] + (["--calls"] if calls else [])
+           "--repo", str(repo)] + (["--calls"] if calls else []) + (["--next"] if next_rep else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"error: {' '.join(cmd[2:])} with backend {backend} failed:\n{proc.stderr[-3000:]}")
@@ -200,6 +215,9 @@ def main(argv=None) -> int:
     ap.add_argument("--old", default=None,
                     help="another tree of the repository (e.g. a worktree of main): each backend also runs "
                          "there, alternating with this tree, in columns marked old")
+    ap.add_argument("--next", action="store_true",
+                    help="also time replication 1 in the same process after replication 0 (the cost of each "
+                         "further replication of a run, its caches warm; column 'next')")
     ap.add_argument("--calls", action="store_true",
                     help="also count the Python calls per incident (cProfile of the replication run again "
                          "after the timed one; a count the machine's load does not move)")
@@ -208,7 +226,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mix", default="mixed", choices=sorted(MIXES), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
-        child(args.child, args.days, args.mix, Path(args.repo), args.calls)
+        child(args.child, args.days, args.mix, Path(args.repo), args.calls, args.next)
         return 0
     blocks = [float(b) for b in args.blocks.split(",") if b]
     backends = [b for b in args.backends.split(",") if b]
@@ -222,7 +240,7 @@ def main(argv=None) -> int:
           f"per point, {AREA_KM2:g} km2, python bench/scale.py {' '.join(argv or sys.argv[1:])}")
     head = f"{'block_m':>7} {'force':>7} {'nodes':>6} {'units':>5} {'incid.':>6}"
     for label, _, _ in cols:
-        head += f" | {label + ' us/inc':>18} {'peak MB':>7} {'prep s':>6}"
+        head += f" | {label + ' us/inc':>18} {'peak MB':>7} {'prep s':>6}" + (f" {'next':>5}" if args.next else "")
     print(head, flush=True)
     # rounds outermost (``--repeat``), each point's backends and trees alternating within a round, and a
     # force's coarse and fine grids run one after the other (the order reversed every other round): the
@@ -232,7 +250,10 @@ def main(argv=None) -> int:
     for r in range(max(1, args.repeat)):
         for block_m, mix in (points if r % 2 == 0 else _pairs_reversed(points)):
             for label, b, tree in (cols if r % 2 == 0 else cols[::-1]):
-                runs[(block_m, mix)][label].append(run_point(block_m, args.days, mix, b, tree, args.calls))
+                runs[(block_m, mix)][label].append(run_point(block_m, args.days, mix, b, tree, args.calls,
+                                                                          args.next))
+    # the first replication's cost per incident, and with --next the next replication's ("next")
+    measures = {"us_per_incident": ""} | ({"next_us_per_incident": "next replication: "} if args.next else {})
     cost: dict = {}
     for block_m, mix in points:
         res = {label: min(rs, key=lambda x: x["us_per_incident"]) for label, rs in runs[(block_m, mix)].items()}
@@ -241,7 +262,10 @@ def main(argv=None) -> int:
         for label, _, _ in cols:
             r = res[label]
             row += f" | {r['us_per_incident']:>18.0f} {r['peak_mb']:>7.0f} {r['prepare_s']:>6.1f}"
-            cost[(mix, block_m, label)] = r["us_per_incident"]
+            for m in measures:                 # each measure's least over the rounds
+                cost[(mix, block_m, label, m)] = min(x[m] for x in runs[(block_m, mix)][label])
+            if args.next:
+                row += f" {cost[(mix, block_m, label, 'next_us_per_incident')]:>5.0f}"
         for label, _, _ in cols:
             r = res[label]
             if r.get("calls_per_incident") is not None:
@@ -259,16 +283,17 @@ def main(argv=None) -> int:
         print(f"# cost per incident at {fine:g} m blocks over {coarse:g} m (goal: at most 2); with --repeat above "
               "one, also round by round (median, range: how far the machine's load moves it)")
         for mix in dict.fromkeys(m for _, m in points):
-            if (mix, coarse, cols[0][0]) in cost and (mix, fine, cols[0][0]) in cost:
+            if (coarse, mix) not in runs or (fine, mix) not in runs:
+                continue
+            for m, title in measures.items():
                 parts = []
                 for label, _, _ in cols:
-                    part = f"{label} {cost[(mix, fine, label)] / cost[(mix, coarse, label)]:.2f}x"
+                    part = f"{label} {cost[(mix, fine, label, m)] / cost[(mix, coarse, label, m)]:.2f}x"
                     if args.repeat > 1:
-                        g = sorted(f["us_per_incident"] / c["us_per_incident"] for c, f in
-                                   zip(runs[(coarse, mix)][label], runs[(fine, mix)][label]))
+                        g = sorted(f[m] / c[m] for c, f in zip(runs[(coarse, mix)][label], runs[(fine, mix)][label]))
                         part += f" (rounds median {statistics.median(g):.2f}x, {g[0]:.2f}-{g[-1]:.2f})"
                     parts.append(part)
-                print(f"{mix:>15} " + "   ".join(parts), flush=True)
+                print(f"{mix:>15} {title}" + "   ".join(parts), flush=True)
     return 0
 
 
