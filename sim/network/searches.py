@@ -90,6 +90,8 @@ def _warm(jit) -> None:
     jit.set_bounds(dist, 0.0, np.array([0], np.int64), np.array([0, 1], np.int64), np.zeros((2, 1)),
                    np.zeros((2, 1)), 0.0)
     jit.bound_params(dist, 0.0, np.array([0], np.int64), np.zeros(4, np.int32), 0, np.zeros((2, 1)), np.zeros((2, 1)))
+    jit.bound_params_at_zero(*csr, dist, np.array([0], np.int64), np.zeros(4, np.int32), np.zeros((2, 1)),
+                             np.zeros((2, 1)))
     from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
     nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
     from sim.network import stop_order_jit    # a circuit's stops in order (SearchColumns.stop_order)
@@ -123,6 +125,10 @@ class SearchColumns:
     ``labels``: the graph's ``HubLabels`` (``sim.network.hub_labels``), which answer ``time``.
     ``budget_bytes`` bounds the memory of the cached columns.
     """
+
+    #: a circuit's bound search of radius 0 in one pass (``dijkstra_jit.bound_params_at_zero``); False: the
+    #: search itself (the tests compare both)
+    BOUND_AT_ZERO = True
 
     def __init__(self, w, wt, labels, *, budget_bytes: int | None = None) -> None:
         budget_bytes = DEFAULT_BUDGET_BYTES if budget_bytes is None else budget_bytes
@@ -374,6 +380,14 @@ class SearchColumns:
         makes of all of them (one search of the same neighbourhood; no pass over the graph's nodes)."""
         sources = np.unique(np.asarray(sources, np.int64))
         lm_from, lm_to = self.bound_landmarks
+        if exact_within_s == 0.0 and self.BOUND_AT_ZERO:
+            # the search of radius 0 in one pass (dijkstra_jit.bound_params_at_zero): the same bits
+            ok, far_from, near_to, radius, nodes, seconds, self._touched, n_t = self._jit.bound_params_at_zero(
+                *self._fwd, self._sd, sources, self._touched, lm_from, lm_to)
+            if ok:
+                self.steps += 1
+                self.bound_reached += n_t
+                return far_from, near_to, radius, nodes, seconds
 
         def kept(radius: float) -> tuple:
             far_from, near_to, nodes, seconds = self._jit.bound_params(
