@@ -37,7 +37,7 @@ from sim.network.bounded import BoundedColumns
 from sim.network.graph import RoadGraph
 from sim.network.searches import SearchColumns
 from sim.network.hub_labels import cached_labels
-from sim.network.travel_tables import all_pairs
+from sim.network.travel_tables import all_pairs, derived_table
 
 FULL_MATRIX_MAX_NODES = 4000
 # Up to this many nodes, ``metres_from`` computes every row at its first call (at most 32 MB,
@@ -110,6 +110,7 @@ class TravelOracle:
         self._preds: OrderedDict[int, np.ndarray] = OrderedDict()
         self._max_rows = max_cached_rows
         self._m_rows: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_tables = cache_tables
         if graph.n_nodes <= FULL_MATRIX_MAX_NODES:
             # one all-pairs search gives the seconds and, for little more, the predecessors
             # that routes and metres need
@@ -198,7 +199,10 @@ class TravelOracle:
         ``sim.world.prepare``, with the other travel tables: it costs as much memory as the matrix.
         """
         if self._by_target is None and self._full is not None:
-            self._by_target = np.ascontiguousarray(self._full.T, dtype=float)
+            # kept on disk beside the tables (travel_tables.derived_table): a copy-on-write map, shared
+            self._by_target = derived_table(self._w, "by_target", (),
+                                            lambda: np.ascontiguousarray(self._full.T, dtype=float),
+                                            cached=self._cache_tables)
         return self._by_target
 
     def metres_from(self, source: int) -> np.ndarray:
@@ -220,7 +224,10 @@ class TravelOracle:
         # imported here, so that numba loads on first use)
         from sim.network.metres_jit import metres_row, metres_row_in_edges, metres_table
         if self._pred_full is not None and self.n_nodes <= METRES_TABLE_MAX_NODES and not self._m_rows:
-            table = metres_table(self._pred_full, self._in_ptr, self._in_from, self._in_m)
+            # kept on disk beside the tables (travel_tables.derived_table; the edges' metres in its key)
+            table = derived_table(self._w, "metres", (self._in_ptr, self._in_from, self._in_m),
+                                  lambda: metres_table(self._pred_full, self._in_ptr, self._in_from, self._in_m),
+                                  cached=self._cache_tables)
             if table is not None:     # else a predecessor without its edge: row by row below
                 self._m_rows.update(enumerate(table))
                 return self._m_rows[source]

@@ -81,3 +81,50 @@ def test_the_key_reads_every_edge_second_bit_for_bit(graph):
     nudged.data[17] = np.nextafter(nudged.data[17], np.inf)
     assert travel_tables.table_key(w) == travel_tables.table_key(w.copy())
     assert travel_tables.table_key(nudged) != travel_tables.table_key(w)
+
+
+def test_derived_tables_are_kept_beside_the_tables_the_same_bits_writable_and_shared(cache_dir, graph):
+    """The transposed time matrix and the metres table (``travel_tables.derived_table``): made once, then read
+    back as copy-on-write maps of the file (writable: the compiled loops see the type they were made for)."""
+    from sim.network.metres_jit import metres_table
+
+    first = TravelOracle(graph, speed_factor=1.3)
+    by_target = first.times_by_target()
+    first.make_metres_table()
+    names = _entries(cache_dir)
+    assert sum(n.endswith(".by_target.npy") for n in names) == 1 and sum(n.endswith(".metres.npy") for n in names) == 1
+    second = TravelOracle(graph, speed_factor=1.3)
+    plain = TravelOracle(graph, speed_factor=1.3, cache_tables=False)
+    want_t = np.ascontiguousarray(plain.time_matrix.T)
+    want_m = metres_table(plain._pred_full, plain._in_ptr, plain._in_from, plain._in_m)
+    for o in (first, second):
+        got = o.times_by_target()
+        assert got.tobytes() == want_t.tobytes() and got.flags.writeable and got.flags.c_contiguous
+        assert isinstance(got.base, np.memmap)               # the file's pages, not a copy of this process
+        rows = np.array([o.metres_from(s) for s in range(graph.n_nodes)])
+        assert rows.tobytes() == want_m.tobytes()
+        assert o.metres_from(0).base is o.metres_from(graph.n_nodes - 1).base   # one table (join_tables reads it)
+    assert by_target.tobytes() == want_t.tobytes()
+    assert len(_entries(cache_dir)) == len(names)            # the second oracle read, wrote nothing
+
+
+def test_a_derived_table_reads_its_inputs_in_its_key(cache_dir, graph):
+    """Another graph's metres (the same seconds, other lengths) is another entry; a damaged entry is made again."""
+    from sim.network.travel_tables import derived_table
+
+    o = TravelOracle(graph)
+    made = []
+
+    def build(v):
+        made.append(v)
+        return np.full((graph.n_nodes, graph.n_nodes), float(v))
+
+    a = derived_table(o._w, "test", (np.arange(3.0),), lambda: build(1))
+    b = derived_table(o._w, "test", (np.arange(3.0),), lambda: build(2))
+    c = derived_table(o._w, "test", (np.arange(3.0) + 1,), lambda: build(3))
+    assert made == [1, 3] and a[0, 0] == b[0, 0] == 1.0 and c[0, 0] == 3.0
+    for p in (cache_dir / travel_tables.SUBDIR).glob("*.test.npy"):
+        p.write_bytes(b"not a table")
+    d = derived_table(o._w, "test", (np.arange(3.0),), lambda: build(4))
+    assert made == [1, 3, 4] and d[0, 0] == 4.0
+    assert derived_table(o._w, "none", (), lambda: None) is None
