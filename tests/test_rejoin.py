@@ -448,3 +448,31 @@ def test_units_the_search_leaves_out_could_not_win_and_are_located_when_asked(ct
     engine.run()
     assert seen["skipped"] > seen["searches"]          # more than one unit left out per search
     assert seen["ended"] > 100                          # among them units whose drive had ended
+
+
+@pytest.mark.parametrize("which", ["ctx", "no_matrix_ctx"])
+def test_a_drive_s_lap_time_is_that_of_its_end_on_the_circuit(which, request):
+    """``Leg.tau``, where a drive's maker set it, is ``Circuit.tau_at`` of its end on the unit's circuit:
+    ``Movement.sync`` reads it instead of looking the node up. Checked for every unit on a drive to its
+    circuit at every dispatch, with full matrices and with the hub labels' drives (``join_drive``)."""
+    from sim.engine.trips import Trips
+
+    engine = _engine(request.getfixturevalue(which))
+    checked = {"set": 0}
+    send = Trips._send
+
+    def checking(self, st, *args, **kw):
+        for u in engine.units:
+            leg = u.leg
+            if u.moving is LEG and leg is not None and not leg.to_station and leg.tau is not None:
+                assert leg.tau == u.circuit.tau_at(leg.dst), (u.uid, leg)
+                checked["set"] += 1
+        return send(self, st, *args, **kw)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(Trips, "_send", checking)
+    try:
+        engine.run()
+    finally:
+        mp.undo()
+    assert checked["set"] > 1000
