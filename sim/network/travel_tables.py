@@ -16,6 +16,10 @@ entry; an entry that cannot be read (corrupt, truncated, another layout) is buil
 again and replaced. Small graphs (under ``CACHE_MIN_NODES``) are searched in less time
 than reading a file takes and are not stored. Where the cache folder cannot be written
 (``sim.network.cache.writable_cache_dir`` returns None) the tables are built in memory.
+
+Tables a run derives from these (the time matrix by target, the metres table) are kept the
+same way (``derived_table``), as copy-on-write maps (shared, and writable for the compiled
+loops that read them).
 """
 
 from __future__ import annotations
@@ -109,7 +113,7 @@ def _read_one(path: Path, shape: tuple) -> np.ndarray | None:
         return None
     try:
         a = np.load(path, mmap_mode="c", allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):    # EOFError: an empty file
         return None                     # unreadable: built again and replaced
     if a.shape != shape or a.dtype != np.float64 or not a.flags.c_contiguous:
         return None
@@ -139,7 +143,7 @@ def _read(folder: Path, key: str, n_nodes: int) -> tuple[np.ndarray, np.ndarray]
     try:
         full = np.load(seconds, mmap_mode="r", allow_pickle=False)
         p = np.load(pred, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):    # EOFError: an empty file
         return None                     # unreadable: built again and replaced
     if full.shape != (n_nodes, n_nodes) or p.shape != (n_nodes, n_nodes) or full.dtype != np.float64 \
             or p.dtype != np.int32:

@@ -58,7 +58,7 @@ def test_another_speed_is_another_entry_and_small_graphs_are_not_stored(cache_di
     assert len(_entries(cache_dir)) == 4 and o.time_matrix.flags.writeable
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "empty"])
 def test_a_damaged_entry_is_searched_again_and_replaced(cache_dir, graph, damage):
     want = TravelOracle(graph, cache_tables=False).time_matrix.copy()
     TravelOracle(graph)
@@ -67,6 +67,8 @@ def test_a_damaged_entry_is_searched_again_and_replaced(cache_dir, graph, damage
         seconds.write_bytes(seconds.read_bytes()[:5000])
     elif damage == "garbage":
         seconds.write_bytes(b"not a numpy file at all")
+    elif damage == "empty":
+        seconds.write_bytes(b"")
     else:
         np.save(seconds, np.zeros((3, 3)))
     o = TravelOracle(graph)
@@ -123,8 +125,10 @@ def test_a_derived_table_reads_its_inputs_in_its_key(cache_dir, graph):
     b = derived_table(o._w, "test", (np.arange(3.0),), lambda: build(2))
     c = derived_table(o._w, "test", (np.arange(3.0) + 1,), lambda: build(3))
     assert made == [1, 3] and a[0, 0] == b[0, 0] == 1.0 and c[0, 0] == 3.0
-    for p in (cache_dir / travel_tables.SUBDIR).glob("*.test.npy"):
-        p.write_bytes(b"not a table")
-    d = derived_table(o._w, "test", (np.arange(3.0),), lambda: build(4))
-    assert made == [1, 3, 4] and d[0, 0] == 4.0
+    entry = next(p for p in (cache_dir / travel_tables.SUBDIR).glob("*.test.npy") if np.load(p)[0, 0] == 1.0)
+    for damage, v in ((b"not a table", 4), (b"", 5)):          # garbage, an empty file: made again, stored
+        entry.write_bytes(damage)
+        d = derived_table(o._w, "test", (np.arange(3.0),), lambda v=v: build(v))
+        assert d[0, 0] == float(v) and np.load(entry)[0, 0] == float(v)
+    assert made == [1, 3, 4, 5]
     assert derived_table(o._w, "none", (), lambda: None) is None
