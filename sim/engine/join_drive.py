@@ -68,10 +68,9 @@ class LabelJoin:
             self._call = direct(join_by_labels, args)
         else:
             out = call(*args)
-        dst = int(out[0])
-        if dst != node:
+        if out[0] != node:        # (a Python int: numba boxes the node so)
             self._counter.pair_asked += 1
-        return dst, out[1], out[2], out[3]
+        return out
 
 
 def warm() -> None:

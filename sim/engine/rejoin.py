@@ -285,9 +285,10 @@ class Rejoin:
         plan = self._plans.get((st.uid, level, period))
         if plan is None:
             plan = self._plan(st, level, period)
-        st.level = level
-        key, st.beat, circuit, join_at, seg, time_m, metres_of, scale, row, _, _ = plan
-        self.index.beat_changed(st)
+        key, beat, circuit, join_at, seg, time_m, metres_of, scale, row, _, _ = plan
+        if st.level != level or st.beat != beat:   # the index's beat columns follow the level and beat only
+            st.level, st.beat = level, beat
+            self.index.beat_changed(st)
         if row < 0:
             self._drive(st, plan, st.at_node, 0.0, t, False)
             return
