@@ -242,9 +242,10 @@ class Rejoin:
     def _take_one(self, st: UnitState, t: float, plan: tuple, moving, leg) -> None:
         """The switch of one unit at once (no full time matrix): the batch's operations, in Python."""
         self.one_by_one += 1
-        st.level = plan[KEY][1]
-        st.beat = plan[BEAT]
-        self.index.beat_changed(st)
+        level, beat = plan[KEY][1], plan[BEAT]
+        if st.level != level or st.beat != beat:   # the index's beat columns follow the level and beat only
+            st.level, st.beat = level, beat
+            self.index.beat_changed(st)
         lo, hi = self.warmup_s, self.horizon_s
         old = st.circuit
         if moving is LEG:                      # Movement.sync: the drive to the old circuit has ended
