@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -142,19 +141,18 @@ class _Intervals:
                           self.anchor_tau[rows])
 
 
-def _interval_columns(intervals: list) -> _Intervals:
+def _interval_columns(intervals) -> _Intervals:
     """Columns of ``log.patrol_intervals`` (uid, t0, t1, circuit_key, anchor_t, anchor_tau), in log order.
 
-    The four times of every record are read in one pass into one flat array: transposing
-    10^5 tuples in Python allocates enough objects to set off the garbage collector many
-    times over, and a pass per field reads the records (scattered over a year's memory) four times.
+    The engine's ``PatrolIntervals`` read their own columns (``PatrolIntervals.columns``: the four
+    times of every record in one pass); a plain list of the records (a log made elsewhere) is read
+    as such a sequence without blocks.
     """
-    n = len(intervals)
-    times = np.fromiter(chain.from_iterable(map(itemgetter(1, 2, 4, 5), intervals)), float, count=4 * n)
-    t0, t1, anchor_t, anchor_tau = (np.ascontiguousarray(c) for c in times.reshape(n, 4).T)
-    keys = list(map(itemgetter(3), intervals))
-    return _Intervals(*_number_keys(np.fromiter(map(id, keys), np.int64, count=n), keys.__getitem__),
-                      t0, t1, anchor_t, anchor_tau)
+    if isinstance(intervals, list):
+        from sim.engine.intervals import PatrolIntervals     # (the engine's package: imported only for a list)
+        intervals = PatrolIntervals.of(intervals)
+    codes, key_at, t0, t1, anchor_t, anchor_tau = intervals.columns()
+    return _Intervals(*_number_keys(codes, key_at), t0, t1, anchor_t, anchor_tau)
 
 
 def _number_keys(codes: np.ndarray, key_at) -> tuple[list, np.ndarray]:
@@ -179,13 +177,7 @@ def _number_keys(codes: np.ndarray, key_at) -> tuple[list, np.ndarray]:
 def interval_columns(log) -> _Intervals | None:
     """``log.patrol_intervals`` as columns (None without any), read once and shared by ``presence`` and
     ``seen_within`` (pass it to both: reading a year's 10^5 records is a good part of their cost)."""
-    ivs = log.patrol_intervals
-    if not ivs:
-        return None
-    if isinstance(ivs, list):
-        return _interval_columns(ivs)
-    codes, key_at, t0, t1, anchor_t, anchor_tau = ivs.columns()       # the engine's PatrolIntervals
-    return _Intervals(*_number_keys(codes, key_at), t0, t1, anchor_t, anchor_tau)
+    return _interval_columns(log.patrol_intervals) if log.patrol_intervals else None
 
 
 def presence(log, *, city, modes: dict[int, str], intervals: _Intervals | None = None) -> pd.DataFrame:

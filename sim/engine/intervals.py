@@ -36,6 +36,13 @@ class PatrolIntervals:
         # its records (the rows anchored before t1) fill the next placeholders in order
         self._blocks: list = []
 
+    @classmethod
+    def of(cls, records: list) -> PatrolIntervals:
+        """The records of a plain list (a log made elsewhere), as a sequence without blocks."""
+        held = cls()
+        held.extend(records)
+        return held
+
     def add_block(self, rows: np.ndarray, anchor_tau: np.ndarray, t1: float, key_of_seg: dict) -> None:
         """The records of the placeholders appended since the last block, in their order.
 
@@ -59,6 +66,10 @@ class PatrolIntervals:
 
     def columns(self) -> tuple[np.ndarray, object, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every record's columns, in order: (key codes, ``key_at``, t0, t1, anchor_t, anchor_tau).
+
+        The four times of the tuples are read in one pass into one flat array: transposing 10^5
+        tuples in Python allocates enough objects to set off the garbage collector many times over,
+        and a pass per field reads the records (scattered over a year's memory) four times.
 
         A record's circuit key is given as an integer code, equal for records that share the
         key object: ``id`` of a tuple's key, ``-1 - segment`` for a block's record (a segment
