@@ -21,9 +21,11 @@ in the order of (arrival, unit, exit): the walk of the full greedy assignment
 unit or exit is already taken is dropped without a question; a pair whose bound is above
 the cordon's time is never asked.
 
-``CompiledCordon`` runs the same walk in one compiled call (``sim.engine.cordon_jit``)
-when every mode travels on the kernel backend: the answers are this walk's, bit for
-bit (tests/doctrine/test_cordon_best_first.py, tests/network/test_cordon_compiled.py).
+The answer depends only on the exact arrivals, so any bounds that stay at most them give it:
+``CompiledCordon`` runs the walk in one compiled call (``sim.engine.cordon_jit``) when every
+mode travels on the kernel backend, its first tier one entry per unit under a bound at every
+exit (cheaper than a circuit's bound at each exit): the answers are this walk's, bit for bit
+(tests/doctrine/test_cordon_best_first.py, tests/network/test_compiled_walks.py).
 """
 
 from __future__ import annotations
@@ -132,9 +134,8 @@ class CompiledCordon:
     fixed tuples of ``SLOTS`` (so that one compiled signature serves every force).
     """
 
-    #: where each free unit starts from and its bounds at the exits in one compiled call
-    #: (``cordon_jit.cordon_prep``, reading ``lb_rows.compiled_args``; with the walk when no unit is left to
-    #: locate, ``cordon_prep_walk``); False: with numpy (tests compare)
+    #: where each free unit starts from in one compiled call (``cordon_jit.cordon_prep``; with the walk when
+    #: no unit is left to locate, ``cordon_prep_walk``); False: with numpy (tests compare)
     COMPILED_PREP = True
 
     def __init__(self, modes: list, oracles: list, target: dict, extra_s: dict) -> None:
@@ -154,38 +155,33 @@ class CompiledCordon:
         self._no_circuits = (np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 1)), np.zeros((1, 3)))
         self._prep = None       # cordon_jit.cordon_prep_walk's compiled code (jit_entry.direct)
         self._buffers = None    # its output arrays (cordon_jit.prep_buffers), grown when a cordon needs more
-        self._rows_placeholders = cordon_jit.rows_placeholders(SLOTS)
 
     def seconds_s(self, avail: np.ndarray, todo: np.ndarray, t: float, *, slot: np.ndarray, code: np.ndarray,
-                  lb_rows, locate, circuits: tuple | None, count: PairCounter | None = None) -> float:
+                  locate, circuits: tuple | None, count: PairCounter | None = None) -> float:
         """``best_first_cordon_s``'s answer. ``slot[a]``: the mode slot of unit ``avail[a]``.
 
         ``circuits``: the dispatch index's ``(ui, uf, flat, seg)``, from which the units on their
         circuit are located in the compiled call (as ``Circuit.where``); None: ``locate`` every
         unit here (the tests' units have no circuit). With them, a unit waiting at a node (the
         station, a scene just cleared) is read from the index's arrays (``Movement.where``'s
-        values), and a unit whose drive to its circuit has ended counts as on that circuit (its
-        bound row is the circuit's) and is located on it in the compiled call, as the dispatch walk
-        locates it (``best_first_jit``: the engine books the drive's end when it next touches the
-        unit). The other units off their circuit (on a drive under way) are located here, in unit
-        order, before the walk (``locate``, as the Python walk does: it may end a drive to the station).
+        values), and a unit whose drive to its circuit has ended is located on that circuit in the
+        compiled call, as the dispatch walk locates it (``best_first_jit``: the engine books the
+        drive's end when it next touches the unit). The other units off their circuit (on a drive
+        under way) are located here, in unit order, before the walk (``locate``, as the Python walk
+        does: it may end a drive to the station).
         """
         n = avail.size
         slot = np.ascontiguousarray(slot, np.int64)
+        avail = np.ascontiguousarray(avail, np.int64)
+        todo = np.ascontiguousarray(todo, np.int64)
         if circuits is not None and self.COMPILED_PREP:
-            # where each unit starts from and its bounds at the exits, in one compiled call (cordon_prep)
-            avail = np.ascontiguousarray(avail, np.int64)
-            todo = np.ascontiguousarray(todo, np.int64)
-            args = (avail, todo, float(t), code, circuits[0], circuits[1],
-                    *lb_rows.compiled_args(self._rows_placeholders), ALT_MARGIN_S, MARGIN_S)
+            # where each unit starts from, in one compiled call (cordon_prep), and the walk when it can
             buffers = self._buffers
-            if buffers is None or buffers[0].size < n or buffers[5].shape[1] < todo.size:
+            if buffers is None or buffers[0].size < n:
                 from sim.engine.cordon_jit import prep_buffers
-                rows = max(n, circuits[0].shape[0])      # every unit of the index
-                cols = max(todo.size, 2 * buffers[5].shape[1] if buffers is not None else 8)
-                buffers = self._buffers = prep_buffers(rows, cols)
-            # the walk's own arguments, for the call that walks at once when no unit is left to locate
-            args = args + buffers + (slot, self._target, self._extra, circuits[2], circuits[3], *self._graphs)
+                buffers = self._buffers = prep_buffers(max(n, circuits[0].shape[0]))   # every unit of the index
+            args = (avail, todo, float(t), code, circuits[0], circuits[1], *buffers, slot, self._target,
+                    self._extra, circuits[2], circuits[3], *self._graphs, ALT_MARGIN_S, MARGIN_S)
             prep = self._prep
             if prep is None:
                 from sim.engine.cordon_jit import cordon_prep_walk
@@ -197,12 +193,11 @@ class CompiledCordon:
             n_rest = out[0]
             if n_rest == 0:
                 return self._walked(out[1:], count)
-            node, wait, on_circuit, ended, rest, lb = buffers
+            node, wait, ended, rest = buffers
             for a in rest[:n_rest].tolist():
                 node[a], wait[a] = locate(int(avail[a]))
         else:
             c = code[avail]
-            on_circuit = c == 1
             node = np.full(n, -1, np.int64)
             wait = np.zeros(n)
             if circuits is not None:
@@ -212,20 +207,15 @@ class CompiledCordon:
                 node[at_node] = fixed[at_node]
                 wait[at_node] = uf[avail[at_node], FIXED_WAIT]
                 ended = (c == 2) & (fixed < 0) & (uf[avail, LEG_TEND] <= t)
-                on_circuit |= ended
-                rest = np.flatnonzero(~(on_circuit | at_node)).tolist()
+                rest = np.flatnonzero(~((c == 1) | ended | at_node)).tolist()
             else:
                 ended = np.zeros(n, np.bool_)
                 rest = range(n)
             for a in rest:
                 node[a], wait[a] = locate(int(avail[a]))
-            lb = np.empty((n, todo.size))
-            if on_circuit.any():
-                lb[on_circuit] = lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
         ui, uf, flat, seg = circuits if circuits is not None else self._no_circuits
-        args = (np.ascontiguousarray(avail, np.int64), node, wait, on_circuit, ended, lb, slot,
-                self._target, self._extra, np.ascontiguousarray(todo, np.int64), float(t),
-                ui, uf, flat, seg, *self._graphs, ALT_MARGIN_S, MARGIN_S)
+        args = (avail, node, wait, ended, slot, self._target, self._extra, todo, float(t), ui, uf, flat, seg,
+                *self._graphs, ALT_MARGIN_S, MARGIN_S)
         if self._call is None:        # the entry point for these argument types (they never change)
             from sim.jit_entry import direct
             self._call = direct(self._walk, args)

@@ -8,11 +8,15 @@ made through numpy and a call into the A* loop through numba's dispatcher; on th
 13,002-node town (14 days, all cars) the walk cost about 2 ms per cordon, a quarter of
 the replication, under half of it in the searches themselves (cProfile).
 
-Here the same walk runs in one call, with the same keys and the same order:
+Here the walk runs in one call, its exact entries taken in the same order (so the same
+answer):
 
 - the heap's entries are (key, tier, unit, exit), compared as Python compares the
   tuples (a total order on distinct entries: the heap's shape cannot change which
   entry comes out first);
+- its first tier is one entry per unit, under a bound on the unit's arrival at any exit,
+  rather than the Python walk's entry per (unit on its circuit, exit) under the circuit's
+  bound there (``cordon_walk``);
 - a unit on its circuit is located with ``kernels._on_circuit`` (``Circuit.where``'s
   operations in its order: the same node and wait as the Python walk's ``locate``);
   units elsewhere come located (the caller locates them in Python, in unit order,
@@ -31,79 +35,49 @@ from numba import njit
 from sim.engine.kernels import _on_circuit
 from sim.engine.kernels import ANCHOR_T, ANCHOR_TAU, FIXED_NODE, FIXED_WAIT, LEG_SEG, LEG_TAU, LEG_TEND, SEG
 from sim.network.alt_jit import _pair_bound
-from sim.network.dijkstra_jit import bound_at
 from sim.engine.best_first_jit import pair_seconds
-from sim.engine.walk_arrays import on_demand_arrays, warm_graph_arrays
+from sim.engine.walk_arrays import warm_graph_arrays
 
-TIER_CIRCUIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
+TIER_UNIT, TIER_LOCATED, TIER_EXACT = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_unit, ff, nt, radius, ptr, nodes,
-                seconds, n_lm, lm_from, lm_to, target, extra, alt_margin_s, margin_s,
-                node, wait, on_circuit, ended, rest, lb):
-    """Where the walk starts from, per free unit ``avail[a]``, into ``node``, ``wait``, ``on_circuit``,
-    ``ended``, ``rest`` and ``lb`` (``prep_buffers``: at least a row per unit and a column per exit; the
-    rows of the free units written); returns how many units ``rest`` lists.
+def cordon_prep(avail, t, code, ui, uf, node, wait, ended, rest):
+    """Where the walk starts from, per free unit ``avail[a]``, into ``node``, ``wait``, ``ended`` and ``rest``
+    (``prep_buffers``: at least a row per unit; the rows of the free units written); returns how many
+    units ``rest`` lists.
 
-    As ``cordon.CompiledCordon.seconds_s`` made it with numpy: a unit waiting at a fixed node (the
-    station, a scene just cleared) has its node and wait; a unit on its circuit, or whose drive to it
-    ended by ``t`` (``ended``), is ``on_circuit`` and gets its circuit's bound at every exit ``todo[j]``
-    less ``margin_s`` in ``lb[a, j]`` (``DispatchIndex.lb_rows``: the bound row ``bound_rows[SEG + 1]``,
-    or worked out on demand, ``dijkstra_jit.bound_at``; other rows of ``lb`` are not written); the rest
-    (a drive under way) are listed in ``rest``, in unit order, for the caller to locate. The arrays are
-    the caller's, kept from one cordon to the next: six arrays returned were boxed at every cordon
-    (the call took 14.8 µs that way, 12.3 µs so, on the 13,002-node town's motorbikes).
+    As ``cordon.CompiledCordon.seconds_s`` makes it with numpy: a unit waiting at a fixed node (the
+    station, a scene just cleared) has its node and wait; a unit on its circuit (node -1), or whose drive
+    to it ended by ``t`` (``ended``), is located by the walk; the rest (a drive under way) are listed in
+    ``rest``, in unit order, for the caller to locate. The arrays are the caller's, kept from one cordon
+    to the next (arrays returned are boxed at every call).
     """
     n = avail.size
-    m = todo.size
     node[:n] = -1
     wait[:n] = 0.0
-    on_circuit[:n] = False
     ended[:n] = False
     n_rest = 0
-    has_rows = bound_rows.shape[0] > 0
     for a in range(n):
         u = avail[a]
         c = code[u]
         fixed = ui[u, FIXED_NODE]
-        at = c == 2 and fixed >= 0
-        if at:
+        if c == 2 and fixed >= 0:
             node[a] = fixed
             wait[a] = uf[u, FIXED_WAIT]
-        en = c == 2 and fixed < 0 and uf[u, LEG_TEND] <= t
-        ended[a] = en
-        oc = c == 1 or en
-        on_circuit[a] = oc
-        if not oc:
-            if not at:
+        elif c == 2:
+            if uf[u, LEG_TEND] <= t:
+                ended[a] = True
+            else:
                 rest[n_rest] = a
                 n_rest += 1
-            continue
-        s = ui[u, SEG]
-        if on_demand:
-            if s < 0:
-                for j in range(m):
-                    lb[a, j] = 0.0 - margin_s
-                continue
-            ms = slot_of_unit[u]
-            k = n_lm[ms]
-            lmf = lm_from[ms]
-            lmt = lm_to[ms]
-            for j in range(m):
-                p = todo[j]
-                lb[a, j] = (bound_at(target[p, ms], s, ff, nt, radius, ptr, nodes, seconds, k, lmf, lmt,
-                                     alt_margin_s) + extra[p, ms]) - margin_s
-        else:
-            for j in range(m):
-                lb[a, j] = (bound_rows[s + 1, todo[j]] if has_rows else 0.0) - margin_s
     return n_rest
 
 
-def prep_buffers(n_units: int, n_exits: int) -> tuple:
-    """``cordon_prep``'s output arrays for up to ``n_units`` free units and ``n_exits`` exits."""
+def prep_buffers(n_units: int) -> tuple:
+    """``cordon_prep``'s output arrays (node, wait, ended, rest) for up to ``n_units`` free units."""
     return (np.full(n_units, -1, np.int64), np.zeros(n_units), np.zeros(n_units, np.bool_),
-            np.zeros(n_units, np.bool_), np.zeros(n_units, np.int64), np.zeros((n_units, n_exits)))
+            np.zeros(n_units, np.int64))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -226,21 +200,80 @@ def _unit_bounds(bound, a, m, source, wait_a, exit_t, exit_x, ef, et, nk, lm_fro
 
 
 @njit(cache=True, nogil=True)
-def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, target, extra, todo, t, ui, uf, flat, seg,
+def _exit_floor(ef, et, nk, exit_x):
+    """Per slot, what bounds a unit's arrival at every exit at once (``_unit_key``): per landmark the least
+    of the exits' seconds from it (``ef_min``) and the most of their seconds to it (``et_max``), and the
+    least walk from the node driven to (``x_min``)."""
+    n_slots, n_exits, kmax = ef.shape
+    ef_min = np.full((n_slots, kmax), np.inf)
+    et_max = np.full((n_slots, kmax), -np.inf)
+    x_min = np.full(n_slots, np.inf)
+    for m in range(n_slots):
+        for e in range(n_exits):
+            if exit_x[m, e] < x_min[m]:
+                x_min[m] = exit_x[m, e]
+            for q in range(nk[m]):
+                if ef[m, e, q] < ef_min[m, q]:
+                    ef_min[m, q] = ef[m, e, q]
+                if et[m, e, q] > et_max[m, q]:
+                    et_max[m, q] = et[m, e, q]
+    return ef_min, et_max, x_min
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unit_key(m, source, wait_a, ef_min, et_max, x_min, nk, lm_from, lm_to, alt_margin_s, margin_s):
+    """A bound on a unit's arrival at every exit: ``_unit_bounds``' sums with each landmark's term at its
+    least over the exits (``_exit_floor``), so at most each of its keys, bit for bit (a float sum or
+    difference does not fall when an operand rises). A slot without landmark rows (``nk`` 0: a matrix, or
+    landmarks that do not bound) bounds the travel by 0."""
+    k = nk[m]
+    b = 0.0
+    if k > 0:
+        lf = lm_from[m]
+        lt = lm_to[m]
+        hi_from = -np.inf
+        hi_to = -np.inf
+        for q in range(k):
+            x = ef_min[m, q] - lf[source, q]
+            if x > hi_from:
+                hi_from = x
+            y = lt[source, q] - et_max[m, q]
+            if y > hi_to:
+                hi_to = y
+        h = hi_from if hi_from >= hi_to else hi_to
+        v = h - alt_margin_s
+        b = v if v > 0.0 else 0.0
+    return ((b + wait_a) + x_min[m]) - margin_s
+
+
+@njit(cache=True, nogil=True)
+def cordon_walk(uids, node, wait, ended, slot, target, extra, todo, t, ui, uf, flat, seg,
                 lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm, alt_margin_s, margin_s):
     """Seconds until every exit is held by one of the free units (inf if never): the best-first walk.
 
     Per free unit ``a`` (``uids[a]``, ascending): ``node[a]``/``wait[a]`` where it is (``node``
     -1: on its circuit, located here from ``ui``/``uf``/``flat``/``seg`` at ``t``, the dispatch
     index's arrays; ``ended[a]``: its drive to the circuit has ended, and it is located on that
-    circuit from the drive's end, as ``best_first_jit.walk`` locates it); ``on_circuit[a]``: its circuit bounds its arrivals, ``lb[a, e]`` (the bound at
-    exit ``e`` less ``margin_s``); ``slot[a]`` its mode, whose node driven to for exit ``e`` (place
-    ``todo[e]``) is ``target[slot, todo[e]]`` and walk from there ``extra[slot, todo[e]]`` (taken here
-    into ``exit_t``/``exit_x``, a row per slot). ``node``, ``wait``, ``on_circuit``, ``ended`` and ``lb``
-    may have more rows than free units (``cordon_prep``'s buffers). Per slot (tuples): the landmarks'
-    seconds a node per row, whether they bound (``lm_exact``) and the oracle's hub labels
+    circuit from the drive's end, as ``best_first_jit.walk`` locates it); ``slot[a]`` its mode, whose
+    node driven to for exit ``e`` (place ``todo[e]``) is ``target[slot, todo[e]]`` and walk from there
+    ``extra[slot, todo[e]]`` (taken here into ``exit_t``/``exit_x``, a row per slot). ``node``, ``wait``
+    and ``ended`` may have more rows than free units (``cordon_prep``'s buffers). Per slot (tuples): the
+    landmarks' seconds a node per row, whether they bound (``lm_exact``) and the oracle's hub labels
     (``lab_ptr``, ``lab_sec``, ``lab_hub``: ``SearchColumns.walk_labels``); a mode with a full time
     matrix (``has_tm``) reads its bounds and times from it (``tm``), as the oracle does.
+
+    The heap starts with one entry per unit (``TIER_UNIT``), keyed by a bound on its arrival at every
+    exit (``_unit_key``); taking it puts the unit's entry at each open exit on the heap (``TIER_LOCATED``,
+    the landmarks' bound there: ``_unit_bounds``). Most units are never taken: of the 45 free units of a
+    cordon of the 13,002-node town's motorbikes (14 days, 7.5 exits), 16 on average, so 122 pairs were
+    bounded rather than 337. Before, a unit on its circuit had an entry per exit under its circuit's bound
+    there, worked out before the walk (``dijkstra_jit.bound_at``), and a unit elsewhere an entry per exit
+    under the landmarks' bound: the cordon's compiled call (``cordon_prep_walk``) took 38.6 µs against
+    25.0 now (the 370 cordons of such a replication, replayed warm in one process). The answer is the
+    same: it depends only on the exact arrivals, which are taken in (arrival, unit, exit) order whatever
+    the bounds below them (the module docstring of ``sim.engine.cordon``). The pairs asked may differ
+    where a circuit's bound was the tighter (in the 306 cordons of that replication the walk answered at
+    once, the same pairs were asked).
 
     Returns ``(seconds, searched, exact, labels)``: the pair questions asked and those that gave an
     exact time (``PairCounter``), and the pairs the hub labels answered (a mode with a matrix needs none).
@@ -257,14 +290,13 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, target, extra, to
     searched = 0
     exact = 0
     runs = 0
-    cap = n_avail * n_exits + 1
+    # a unit's entry is replaced by at most one per exit, a located pair's by its exact one
+    cap = n_avail * max(n_exits, 1) + 1
     ks = np.empty(cap, np.float64)
     ts = np.empty(cap, np.int64)
     as_ = np.empty(cap, np.int64)
     es = np.empty(cap, np.int64)
-    size = 0
     bound = np.empty((n_avail, n_exits), np.float64)
-    have_bound = np.zeros(n_avail, np.bool_)
     for a in range(n_avail):
         if node[a] < 0:                    # on its circuit: where Circuit.where puts it at t
             u = uids[a]
@@ -277,18 +309,12 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, target, extra, to
             node[a] = np.int64(at)
             wait[a] = w
     ef, et, nk = _exit_rows(lm_from, lm_to, lm_exact, has_tm, exit_t)
-    for a in range(n_avail):
-        if on_circuit[a]:
-            for e in range(n_exits):
-                ks[size], ts[size], as_[size], es[size] = lb[a, e], TIER_CIRCUIT, a, e
-                size += 1
-        else:
-            _unit_bounds(bound, a, slot[a], node[a], wait[a], exit_t, exit_x, ef, et, nk, lm_from, lm_to, lm_exact,
-                         tm, has_tm, alt_margin_s, margin_s)
-            for e in range(n_exits):
-                ks[size], ts[size], as_[size], es[size] = bound[a, e], TIER_LOCATED, a, e
-                size += 1
-            have_bound[a] = True
+    ef_min, et_max, x_min = _exit_floor(ef, et, nk, exit_x)
+    for a in range(n_avail):               # one entry per unit, in unit order (a heap already)
+        ks[a] = _unit_key(slot[a], node[a], wait[a], ef_min, et_max, x_min, nk, lm_from, lm_to, alt_margin_s,
+                          margin_s)
+        ts[a], as_[a], es[a] = TIER_UNIT, a, 0
+    size = n_avail
     for i in range(size // 2 - 1, -1, -1):
         _sift_down(ks, ts, as_, es, i, size)
     unit_free = np.ones(n_avail, np.bool_)
@@ -300,6 +326,17 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, target, extra, to
         if size > 0:
             _swap(ks, ts, as_, es, 0, size)
             _sift_down(ks, ts, as_, es, 0, size)
+        if tier == TIER_UNIT:              # the unit's bound at each exit still open
+            if not unit_free[a]:
+                continue
+            m = slot[a]
+            _unit_bounds(bound, a, m, node[a], wait[a], exit_t, exit_x, ef, et, nk, lm_from, lm_to, lm_exact,
+                         tm, has_tm, alt_margin_s, margin_s)
+            for j in range(n_exits):
+                if exit_free[j]:
+                    b = bound[a, j]
+                    size = _push(ks, ts, as_, es, size, key if key >= b else b, TIER_LOCATED, a, j)
+            continue
         if not (unit_free[a] and exit_free[e]):
             continue
         if tier == TIER_EXACT:
@@ -311,33 +348,19 @@ def cordon_walk(uids, node, wait, on_circuit, ended, lb, slot, target, extra, to
             if left == 0:
                 return key, searched, exact, runs
             continue
-        m = slot[a]
-        if tier == TIER_CIRCUIT:
-            if not have_bound[a]:
-                _unit_bounds(bound, a, m, node[a], wait[a], exit_t, exit_x, ef, et, nk, lm_from, lm_to, lm_exact,
-                             tm, has_tm, alt_margin_s, margin_s)
-                have_bound[a] = True
-            b = bound[a, e]
-            size = _push(ks, ts, as_, es, size, key if key >= b else b, TIER_LOCATED, a, e)
-            continue
         # a located unit's bound came first: its exact arrival
-        w = wait[a]
-        x = exit_x[m, e]
-        source = node[a]
-        target = exit_t[m, e]
+        m = slot[a]
         searched += 1
-        travel_s, asked = pair_seconds(m, source, target, tm, has_tm, lab_ptr, lab_sec, lab_hub)
+        travel_s, asked = pair_seconds(m, node[a], exit_t[m, e], tm, has_tm, lab_ptr, lab_sec, lab_hub)
         runs += asked
         exact += 1
-        size = _push(ks, ts, as_, es, size, (travel_s + w) + x, TIER_EXACT, a, e)
+        size = _push(ks, ts, as_, es, size, (travel_s + wait[a]) + exit_x[m, e], TIER_EXACT, a, e)
     return np.inf, searched, exact, runs
 
 
 @njit(cache=True, nogil=True)
-def cordon_prep_walk(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_unit, ff, nt, radius, ptr, nodes,
-                     seconds, n_lm, b_lm_from, b_lm_to, b_target, b_extra, alt_margin_s, margin_s,
-                     node, wait, on_circuit, ended, rest, lb, slot, target, extra, flat, seg,
-                     lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm):
+def cordon_prep_walk(avail, todo, t, code, ui, uf, node, wait, ended, rest, slot, target, extra, flat, seg,
+                     lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm, alt_margin_s, margin_s):
     """``cordon_prep``, then, when it leaves no unit for the caller to locate, ``cordon_walk`` in the same call.
 
     Returns ``(units left to locate, seconds, searched, exact, labels)``: with units left (a drive under
@@ -345,41 +368,25 @@ def cordon_prep_walk(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_o
     13,002-node town 74% (mixed force) to 83% (motorbikes) of the cordons of 14 days leave none: one
     call, with its arguments' unboxing and the Python between, instead of two.
     """
-    n_rest = cordon_prep(avail, todo, t, code, ui, uf, on_demand, bound_rows, slot_of_unit, ff, nt, radius, ptr,
-                         nodes, seconds, n_lm, b_lm_from, b_lm_to, b_target, b_extra, alt_margin_s, margin_s,
-                         node, wait, on_circuit, ended, rest, lb)
+    n_rest = cordon_prep(avail, t, code, ui, uf, node, wait, ended, rest)
     if n_rest > 0:
         return n_rest, np.nan, 0, 0, 0
-    sec, searched, exact, runs = cordon_walk(avail, node, wait, on_circuit, ended, lb, slot, target, extra, todo, t,
-                                             ui, uf, flat, seg, lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub,
-                                             tm, has_tm, alt_margin_s, margin_s)
+    sec, searched, exact, runs = cordon_walk(avail, node, wait, ended, slot, target, extra, todo, t, ui, uf, flat,
+                                             seg, lm_from, lm_to, lm_exact, lab_ptr, lab_sec, lab_hub, tm, has_tm,
+                                             alt_margin_s, margin_s)
     return 0, sec, searched, exact, runs
-
-
-def rows_placeholders(slots: int = 4) -> tuple:
-    """``cordon_prep``'s on-demand arguments after ``bound_rows`` when the bounds are rows (never read)."""
-    lm = tuple(np.zeros((1, 1)) for _ in range(slots))
-    ff, nt, radius, ptr, nodes, seconds, n_lm = on_demand_arrays(slots)
-    return (np.zeros(1, np.int64), ff, nt, radius, ptr, nodes, seconds, n_lm, lm, lm,
-            np.zeros((1, slots), np.int64), np.zeros((1, slots)))
 
 
 def warm(slots: int = 4) -> None:
     """Load (or compile) the walk now, for the argument types ``cordon.CompiledCordon`` passes."""
     z = np.zeros(0, np.int64)
-    for on_demand in (False, True):
-        cordon_prep(z, z, 0.0, np.zeros(0, np.int8), np.zeros((1, 6), np.int64), np.zeros((1, 9)), on_demand,
-                    np.zeros((0, 0)), *rows_placeholders(slots), 0.0, 0.0, *prep_buffers(1, 1))
+    ui, uf = np.zeros((1, 6), np.int64), np.zeros((1, 9))
+    cordon_prep(z, 0.0, np.zeros(0, np.int8), ui, uf, *prep_buffers(1))
     lm = tuple(np.zeros((2, 1)) for _ in range(slots))
     pairs, tm = warm_graph_arrays(slots)
     exact = np.zeros(slots, np.bool_)
-    for on_demand in (False, True):
-        cordon_prep_walk(z, z, 0.0, np.zeros(0, np.int8), np.zeros((1, 6), np.int64), np.zeros((1, 9)), on_demand,
-                         np.zeros((0, 0)), *rows_placeholders(slots), 0.0, 0.0, *prep_buffers(1, 1),
-                         z, np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), np.zeros((3, 2)),
-                         np.zeros((1, 3)), lm, lm, exact, *pairs, tm, exact)
-    cordon_walk(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.bool_),
-                np.zeros(0, np.bool_), np.zeros((0, 1)),
-                np.zeros(0, np.int64), np.zeros((slots, 1), np.int64), np.zeros((slots, 1)), np.zeros(1, np.int64), 0.0,
-                np.zeros((1, 6), np.int64), np.zeros((1, 9)), np.zeros((3, 2)), np.zeros((1, 3)), lm, lm,
-                exact, *pairs, tm, exact, 0.0, 0.0)
+    exits = (np.zeros((slots, 1), np.int64), np.zeros((slots, 1)))
+    cordon_prep_walk(z, z, 0.0, np.zeros(0, np.int8), ui, uf, *prep_buffers(1), z, *exits, np.zeros((3, 2)),
+                     np.zeros((1, 3)), lm, lm, exact, *pairs, tm, exact, 0.0, 0.0)
+    cordon_walk(z, z, np.zeros(0), np.zeros(0, np.bool_), z, *exits, np.zeros(1, np.int64), 0.0, ui, uf,
+                np.zeros((3, 2)), np.zeros((1, 3)), lm, lm, exact, *pairs, tm, exact, 0.0, 0.0)

@@ -303,17 +303,3 @@ class BoundRows:
 
     def copy(self) -> np.ndarray:
         return self[:]
-
-    def compiled_args(self, rows_placeholders: tuple) -> tuple:
-        """These bounds as a compiled reader takes them (``cordon_jit.cordon_prep``): ``(on_demand, rows,
-        per unit its slot, the circuits' kept bounds, per slot its landmarks, per place and slot the node and
-        walk)``, the bound's margin left to the caller (``ALT_MARGIN_S``); with rows, ``rows_placeholders``
-        (arrays of the same types, never read) stand in."""
-        ix = self._index
-        if ix.on_demand is None:
-            rows = ix.flat.bound
-            if ix.bounds_by_place is not None:       # (never in the engine: kept by place for the full matrices)
-                rows = np.ascontiguousarray(ix.bounds_by_place.T)
-            return (False, rows, *rows_placeholders)
-        slot, n_lm, lm_from, lm_to, target, extra, _ = ix.on_demand
-        return (True, ix.flat.bound, slot, *ix.flat.bounds.arrays, n_lm, lm_from, lm_to, target, extra)

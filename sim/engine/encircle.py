@@ -239,7 +239,7 @@ class Encirclement:
         if self.walk is not None:
             index = self.index
             return self.walk.seconds_s(avail, todo_arr, t, slot=self._walk_slot[avail], code=code,
-                                       lb_rows=index.lb_rows, locate=self._locate, count=self.pairs,
+                                       locate=self._locate, count=self.pairs,
                                        circuits=(index.ui, index.uf, index.flat.flat, index.flat.seg))
         if self._limited:
             return best_first_cordon_s(avail, todo_arr, t, units=self.units, code=code,

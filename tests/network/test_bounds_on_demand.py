@@ -2,7 +2,7 @@
 
 On the kernel backend a circuit keeps its lower bound as what its bound search found
 (``positions.CircuitBounds``); the dispatch walk (``best_first_jit.bounds``) and ``lb_rows`` (the
-cordon, the Python walks) work the bound out at the place asked (``dijkstra_jit.bound_at``), where
+Python walks) work the bound out at the place asked (``dijkstra_jit.bound_at``), where
 before every circuit wrote a row of every place (``patrol.circuit_lower_bound_s``). These tests
 compare both, value by value and run by run, on the test town with the kernel backend forced.
 """
@@ -91,7 +91,7 @@ def test_a_run_is_the_same_with_rows(kernel_ctx, monkeypatch):
 
 @pytest.mark.parametrize("on_demand", [True, False], ids=["on-demand", "rows"])
 def test_the_cordons_compiled_start_is_numpys(kernel_ctx, monkeypatch, on_demand):
-    """``cordon_jit.cordon_prep`` (where each free unit starts from, its bounds at the exits) gives the
+    """``cordon_jit.cordon_prep`` (where each free unit starts from) gives the
     cordons the numpy form gave, with bounds on demand and with rows (the numpy form runs when the
     compiled start is turned off: ``CompiledCordon.COMPILED_PREP``)."""
     from sim.engine.cordon import CompiledCordon
@@ -110,49 +110,39 @@ def test_the_cordons_compiled_start_is_numpys(kernel_ctx, monkeypatch, on_demand
     assert a.units_sent == b.units_sent and a.arrivals_s == b.arrivals_s
 
 
-@pytest.mark.parametrize("on_demand", [True, False], ids=["on-demand", "rows"])
-def test_cordon_prep_gives_numpys_arrays_bit_for_bit(kernel_ctx, monkeypatch, on_demand):
+def test_cordon_prep_gives_numpys_arrays_bit_for_bit(kernel_ctx, monkeypatch):
     """At every cordon of a run (units on circuits, on drives, at stations), ``cordon_prep``'s arrays for
-    the cordon's free units and exits are the numpy form's: the same nodes, waits, flags, units left to
-    locate, and bounds (``lb_rows`` less the margin) bit for bit."""
+    the cordon's free units are the numpy form's: the same nodes, waits, flags and units left to locate."""
     from sim.engine import cordon_jit
-    from sim.engine.cordon import MARGIN_S, CompiledCordon
+    from sim.engine.cordon import CompiledCordon
     from sim.engine.kernels import FIXED_NODE, FIXED_WAIT, LEG_TEND
-    from sim.network.searches import ALT_MARGIN_S
 
     sc, ctx = kernel_ctx
-    monkeypatch.setattr(LargeGraphSearch, "BOUNDS_ON_DEMAND", on_demand)
     eng = _engine(sc, ctx, 0)
     index = eng.index
     checked = [0, 0]                         # cordons, and those with a unit on a drive or at a node
     original = CompiledCordon.seconds_s
 
     def check(self, avail, todo, t, **kw):
-        avail, todo = np.asarray(avail, np.int64), np.asarray(todo, np.int64)
-        # into buffers with rows and columns to spare, filled with what an earlier cordon could leave
-        buffers = cordon_jit.prep_buffers(avail.size + 3, todo.size + 2)
+        avail = np.asarray(avail, np.int64)
+        # into buffers with rows to spare, filled with what an earlier cordon could leave
+        buffers = cordon_jit.prep_buffers(avail.size + 3)
         for b in buffers:
             b[...] = 7
-        n_rest = cordon_jit.cordon_prep(avail, todo, float(t), index.code, index.ui, index.uf,
-                                        *index.lb_rows.compiled_args(cordon_jit.rows_placeholders()),
-                                        ALT_MARGIN_S, MARGIN_S, *buffers)
+        n_rest = cordon_jit.cordon_prep(avail, float(t), index.code, index.ui, index.uf, *buffers)
         n = avail.size
-        got = [b[:n] for b in buffers[:4]] + [buffers[4][:n_rest], buffers[5][:n, :todo.size]]
+        got = [b[:n] for b in buffers[:3]] + [buffers[3][:n_rest]]
         c = index.code[avail]
         fixed = index.ui[avail, FIXED_NODE]
         at_node = (c == 2) & (fixed >= 0)
         ended = (c == 2) & (fixed < 0) & (index.uf[avail, LEG_TEND] <= t)
-        on_circuit = (c == 1) | ended
         node = np.where(at_node, fixed, -1)
         wait = np.where(at_node, index.uf[avail, FIXED_WAIT], 0.0)
-        rest = np.flatnonzero(~(on_circuit | at_node))
+        rest = np.flatnonzero(~((c == 1) | ended | at_node))
         assert (got[0] == node).all() and got[1].tobytes() == wait.tobytes()
-        assert (got[2] == on_circuit).all() and (got[3] == ended).all() and (got[4] == rest).all()
-        if on_circuit.any():
-            want = index.lb_rows[np.ix_(avail[on_circuit], todo)] - MARGIN_S
-            assert got[5][on_circuit].tobytes() == want.tobytes()
+        assert (got[2] == ended).all() and (got[3] == rest).all()
         checked[0] += 1
-        checked[1] += bool((~on_circuit).any())
+        checked[1] += bool(((c != 1) & ~ended).any())
         return original(self, avail, todo, t, **kw)
 
     monkeypatch.setattr(CompiledCordon, "seconds_s", check)

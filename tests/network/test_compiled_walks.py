@@ -25,7 +25,7 @@ from sim.demand import sample_incidents
 from sim.engine import best_first_jit
 from sim.engine import search as search_mod
 from sim.engine import search_large
-from sim.engine.cordon import CompiledCordon, best_first_cordon_s
+from sim.engine.cordon import CompiledCordon, PairCounter, best_first_cordon_s
 from sim.engine import kernels as K
 from sim.engine.encircle import Encirclement
 from sim.engine.owners import NOT_TABLED
@@ -183,14 +183,21 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
 
     compiled_cordon = CompiledCordon.seconds_s
     cordons: list = []
+    cordon_pairs: list = []
 
-    def both_cordon(self, avail, todo, t, *, slot, code, lb_rows, locate, circuits, count=None):
-        got = compiled_cordon(self, avail, todo, t, slot=slot, code=code, lb_rows=lb_rows, locate=locate,
-                              circuits=circuits, count=count)
+    def both_cordon(self, avail, todo, t, *, slot, code, locate, circuits, count=None):
+        asked, asked_py = PairCounter(), PairCounter()
+        got = compiled_cordon(self, avail, todo, t, slot=slot, code=code, locate=locate, circuits=circuits,
+                              count=asked)
         enc = encircles[-1]
-        want = best_first_cordon_s(avail, todo, t, units=enc.units, code=code, lb_rows=lb_rows, locate=locate,
-                                   travel=enc.travel, target=enc.target, extra_s=enc.extra_s)
+        want = best_first_cordon_s(avail, todo, t, units=enc.units, code=code, lb_rows=enc.index.lb_rows,
+                                   locate=locate, travel=enc.travel, target=enc.target, extra_s=enc.extra_s,
+                                   count=asked_py)
         cordons.append((got, want))
+        cordon_pairs.append((asked.exact, asked_py.exact))
+        if count is not None:
+            count.searched += asked.searched
+            count.exact += asked.exact
         return got
 
     encircles: list = []
@@ -212,6 +219,9 @@ def _compare_walks(sc, ctx, monkeypatch, *, ruled: bool, turned_away: bool, min_
     # every answer equal
     assert [a for a, _, _ in dispatches] == [b for _, b, _ in dispatches]
     assert [a for a, _ in cordons] == [b for _, b in cordons]
+    # the compiled walk bounds by landmarks alone (no circuit's bound): it asks a few more pairs at most
+    asked, asked_py = (sum(c[i] for c in cordon_pairs) for i in (0, 1))
+    assert asked <= 1.1 * asked_py + 10, (asked, asked_py)
     assert len(cordons) >= min_cordons and sum(np.isfinite(a) for a, _ in cordons) >= min_cordons // 2
     # the compiled walk made every choice, with searches
     assert not handed_over
