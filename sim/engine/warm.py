@@ -36,7 +36,7 @@ def load_loops() -> None:
         u32 = np.zeros(4, np.uint32)
         K._held(lambda: seed_jit.named_state(u32, np.zeros((4, 2), np.uint32), np.zeros((8, 2), np.uint32), 0))
     from sim.engine import join_drive                 # drives back to a circuit on graphs with hub labels
-    if not join_drive.join_by_labels.signatures:
+    if not join_drive.join.signatures:
         K._held(join_drive.warm)
     if not SK.common_units.signatures:
         K._held(lambda: SK.common_units(0.0, np.zeros(1, np.int8), np.zeros((1, K.UI_COLUMNS), np.int64),

@@ -66,5 +66,6 @@ def test_a_kernel_backend_replication_loads_nothing_after_the_warm_ups():
                  "sim.engine.cordon_jit.cordon_prep_walk",
                  "sim.network.hub_labels.seconds_metres", "sim.network.hub_labels.seconds_of_pairs",
                  "sim.network.nearest_jit.nearest_one", "sim.network.label_paths.label_path",
-                 "sim.network.label_paths.tour_by_labels", "sim.engine.join_drive.join_by_labels"):
+                 "sim.network.label_paths.tour_by_labels", "sim.engine.join_drive.join",
+                 "sim.engine.join_drive._make"):
         assert before.get(name), name
