@@ -92,6 +92,7 @@ def _warm(jit) -> None:
     jit.bound_params(dist, 0.0, np.array([0], np.int64), np.zeros(4, np.int32), 0, np.zeros((2, 1)), np.zeros((2, 1)))
     jit.bound_params_at_zero(*csr, dist, np.array([0], np.int64), np.zeros(4, np.int32), np.zeros((2, 1)),
                              np.zeros((2, 1)))
+    jit.unique_nodes(np.zeros(2, np.int64))
     from sim.network import nearest_jit       # the lazy rejoin table of graphs without a matrix (NearestOnCircuit)
     nearest_jit.nearest_one(np.zeros(1), np.zeros(1), np.zeros(1, np.int64), 0.0, 0.0)
     from sim.network import stop_order_jit    # a circuit's stops in order (SearchColumns.stop_order)
@@ -378,7 +379,7 @@ class SearchColumns:
         ``(far_from, near_to, radius, nodes within it (sorted), their seconds)``. ``dijkstra_jit.bound_at``
         gives from them the bound of any node, the same bits as the row ``lower_bounds_from_set``
         makes of all of them (one search of the same neighbourhood; no pass over the graph's nodes)."""
-        sources = np.unique(np.asarray(sources, np.int64))
+        sources = self._jit.unique_nodes(np.ascontiguousarray(sources, np.int64))     # np.unique's array
         lm_from, lm_to = self.bound_landmarks
         if exact_within_s == 0.0 and self.BOUND_AT_ZERO:
             # the search of radius 0 in one pass (dijkstra_jit.bound_params_at_zero): the same bits

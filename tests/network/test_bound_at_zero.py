@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim.network import TravelOracle
-from sim.network.dijkstra_jit import bound_params_at_zero
+from sim.network.dijkstra_jit import bound_params_at_zero, unique_nodes
 from sim.network.searches import SearchColumns
 
 
@@ -78,3 +78,15 @@ def test_ties_at_the_radius_are_all_within_it(size):
         np.zeros((n, 0)), np.zeros((n, 0)))
     assert ok and radius == 2.0 and nodes.tolist() == list(range(n)) and n_t == n
     assert seconds.tolist() == [0.0] + [2.0] * size
+
+
+def test_a_sets_nodes_are_numpys_unique():
+    """``unique_nodes`` (the circuit's nodes, sorted and distinct, that the one pass starts from) gives
+    ``np.unique``'s array: the same ids, in order, int64; empty and single sets too."""
+    rng = np.random.default_rng(21)
+    for size in (0, 1, 2, 7, 300, 2000):
+        for _ in range(20):
+            nodes = rng.integers(0, size // 3 + 2, size)
+            got = unique_nodes(nodes)
+            assert got.dtype == np.int64 and np.array_equal(got, np.unique(nodes))
+    assert np.array_equal(unique_nodes(np.array([5, 5, 5], np.int64)), [5])
