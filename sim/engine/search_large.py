@@ -229,7 +229,18 @@ class LargeGraphSearch:
         fn = self._walk_search
         if fn is None:
             fn = self._walk_search = K.direct(WH.search, (h, place, t, is_backup))
-        status, uid, eta, at, w, travel_s, metres = fn(h, place, t, is_backup)
+        status, uid, eta, at, w, travel_s, metres, runs = fn(h, place, t, is_backup)
+        if status == BFJ.FOUND:          # the walk answered at once (no unit located or decided here)
+            self.searches += runs
+            self._count_kernel.pair_asked += runs     # the oracles' counts include the walk's (count_walk)
+            if uid < 0:
+                self.located, self.located_t = {}, t
+                return None
+            self.located, self.located_t = {uid: (at, w)}, t
+            self.chosen_at = (at, w)
+            self.chosen_eta_s = eta
+            self.chosen_metres = None if metres != metres else metres    # nan: a slot with a matrix
+            return uid
         bound = self._walk_bound
         self.located, self.located_t = {}, t
         located = self.located
@@ -261,10 +272,9 @@ class LargeGraphSearch:
                 break
             if resume is None:
                 resume = self._walk_resume = K.direct(WH.resume, (h, place, t, is_backup))
-            status, uid, eta, at, w, travel_s, metres = resume(h, place, t, is_backup)
+            status, uid, eta, at, w, travel_s, metres, runs = resume(h, place, t, is_backup)
         for u in ahead:
             node[u] = -1
-        runs = int(istate[BFJ.I_RUNS])
         self.searches += runs
         self._count_kernel.count_walk(runs)     # the oracles' counts include the walk's
         if status != BFJ.FOUND:
@@ -272,8 +282,7 @@ class LargeGraphSearch:
             return self._best_first(place, t, bound.copy(), is_backup=is_backup)
         if uid < 0:
             return None
-        at = int(at)
-        located[uid] = self.chosen_at = (at, float(w))
-        self.chosen_eta_s = float(eta)
+        located[uid] = self.chosen_at = (at, w)
+        self.chosen_eta_s = eta
         self.chosen_metres = None if metres != metres else metres    # nan: a slot with a matrix
-        return int(uid)
+        return uid

@@ -24,7 +24,7 @@ from numba import njit, types
 from numba.experimental import structref
 from numba.extending import overload
 
-from sim.engine.best_first_jit import FOUND, I_BEST_I, I_BEST_J, I_STARTED, NO_WALK, bounds, walk
+from sim.engine.best_first_jit import FOUND, I_BEST_I, I_BEST_J, I_RUNS, I_STARTED, NO_WALK, bounds, walk
 
 
 @structref.register
@@ -93,7 +93,8 @@ def make(bounds_args: list, walk_args: list, checked: tuple, target: np.ndarray,
 def _walk(h, place, t, backup):
     """``walk``, and with its choice (a unit of a slot with hub labels) the metres of its pair, as
     ``TravelOracle.metres`` gives them: ``hub_labels.seconds_metres``' sum at the hub the walk's own
-    merge of the pair found (``hub_labels.seconds_at``; no second merge); else nan."""
+    merge of the pair found (``hub_labels.seconds_at``; no second merge); else nan. Last, the pairs the
+    labels answered (``istate[I_RUNS]``, returned: read from Python it cost a numpy scalar's look-up)."""
     checked = h.checked_backup if backup else h.checked
     rule_ok = h.rule_ok_backup if backup else h.rule_ok
     target = h.target[place]
@@ -106,17 +107,17 @@ def _walk(h, place, t, backup):
         i = h.istate[I_BEST_I]
         if not has_tm[m] and i >= 0:          # the walk's merge of the pair kept where its hub is
             metres = h.lab_met[m][i] + h.lab_met[m][h.istate[I_BEST_J]]
-    return status, uid, eta, at, w, travel_s, metres
+    return status, uid, eta, at, w, travel_s, metres, h.istate[I_RUNS]
 
 
 @njit(cache=True, nogil=True)
 def search(h, place, t, backup):
     """``bounds`` then, unless it leaves units for Python, a new ``walk``: ``_walk``'s answer, or
-    ``(NO_WALK, units at -inf, 0.0, 1 if a bound is NaN else 0, 0.0, 0.0, nan)``."""
+    ``(NO_WALK, units at -inf, 0.0, 1 if a bound is NaN else 0, 0.0, 0.0, nan, 0)``."""
     drives, python = bounds(place, t, *h.b_head, h.target[place], h.extra[place], *h.b_tail)
     h.istate[I_STARTED] = 0
     if drives > 0 or python:
-        return NO_WALK, np.int64(drives), 0.0, np.int64(1 if python else 0), 0.0, 0.0, np.nan
+        return NO_WALK, np.int64(drives), 0.0, np.int64(1 if python else 0), 0.0, 0.0, np.nan, np.int64(0)
     return _walk(h, place, t, backup)
 
 
