@@ -24,7 +24,10 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 
+from sim.arrow_pool import use_system_pool
 from sim.metrics_groups import grouped_metrics
+
+use_system_pool()          # the tables' text columns: pyarrow's system pool (sim.arrow_pool says why)
 
 GRID_CELL_M = 1000.0
 
