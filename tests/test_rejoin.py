@@ -337,13 +337,23 @@ def test_join_tables_grow_and_keep_their_rows():
         rows.append((r, table, p, mode))
     for r, table, p, mode in rows:
         assert tables.join[r, :len(table)].tolist() == table
-        assert tables.plan_i[r].tolist() == [p, modes.index(mode)] and tables.plan_f[r, SK.P_SCALE] == 1.0 + p
+        assert tables.plan_i[r].tolist() == [p, modes.index(mode), 0] and tables.plan_f[r, SK.P_SCALE] == 1.0 + p
     assert tables.add_plan(None, 0, "drive", T, 1.0) == -1 and tables.add_plan([0], 0, "drive", None, 1.0) == -1
 
 
-def test_without_full_matrices_units_switch_one_by_one_as_the_plain_run(no_matrix_ctx, monkeypatch):
+@pytest.mark.parametrize("label_batch", [True, False], ids=["labels-in-the-batch", "one-by-one"])
+def test_without_full_matrices_units_switch_as_the_plain_run(no_matrix_ctx, monkeypatch, label_batch):
+    """Hub labels, no full matrix: the plans switch in the compiled batch, joined by the labels
+    (``shift_kernels._join_by_labels``), or with ``Rejoin.LABEL_BATCH`` off one by one (``_take_one``):
+    every account, interval and index row as the plain run's."""
+    from sim.engine.rejoin import Rejoin
+
+    monkeypatch.setattr(Rejoin, "LABEL_BATCH", label_batch)
     rejoin, seen = _same_runs(no_matrix_ctx, monkeypatch)
-    assert rejoin.batched == 0 and rejoin.one_by_one > 100              # the oracle's calls, per unit
+    if label_batch:
+        assert rejoin.batched > 100 and rejoin.one_by_one == 0 and rejoin.tables.label_counters
+    else:
+        assert rejoin.batched == 0 and rejoin.one_by_one > 100              # the oracle's calls, per unit
     # every plan drives by the labels' compiled look-ups (sim.engine.join_drive), the plain run by the oracle's
     assert rejoin._plans and all(plan[BY_LABELS] is not None for plan in rejoin._plans.values())
 

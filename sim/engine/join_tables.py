@@ -14,6 +14,11 @@ metres_from``, a numpy scalar, a float) was a fifth of the switch's write-back.
 Why stacked arrays: one compiled call per shift change reads them all; per-circuit
 Python lists and dicts cost a call or a conversion per unit. The join rows cost 4 bytes
 per node and plan (at 1,920 officers in the default town, 693 plans of 847 nodes: 2.3 MB).
+
+A mode with hub labels and no full matrix (graphs above ``FULL_MATRIX_MAX_NODES``) has no join
+table: its plans (``add_label_plan``) are joined in the switch as ``Rejoin._drive`` joins them
+(the circuit's nearest node, the labels' seconds and metres: ``shift_kernels._join_by_labels``),
+from the slot's node coordinates and labels (``labels``: per slot x, y and the four label arrays).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class JoinTables:
         self.flat = flat
         self.count = 0
         self.join = np.zeros((16, 1), np.int32)
-        self.plan_i = np.zeros((16, 2), np.int64)          # P_SEG, P_SLOT
+        self.plan_i = np.zeros((16, 3), np.int64)          # P_SEG, P_SLOT, P_LABELS
         self.plan_f = np.zeros((16, 1))                    # P_SCALE
         self.times: list = [_NO_MATRIX] * MODE_SLOTS       # per slot: a mode's full time matrix
         self.metres: list = [_NO_MATRIX] * MODE_SLOTS      # per slot: its all-pairs metres (metres_table)
@@ -43,6 +48,44 @@ class JoinTables:
         self.speed = np.full(64, np.nan)                   # per segment: patrol metres per second (nan: not learned)
         self.seg_speed: dict = {}                          # circuit key -> its segment, speed set
         self.key_of_seg: dict = {}                         # and back (the patrol intervals' blocks read it)
+        # per label slot (modes with hub labels, no full matrix): x, y, ptr, hub, seconds, metres; unused slots
+        # repeat the first (one compiled signature); the counters of the pairs asked (the oracles' search stores)
+        self._label_slot_of: dict = {}                     # mode -> label slot
+        self._label_arrays: list = []
+        self.label_counters: list = []
+        self.labels: tuple = _no_labels()
+
+    def add_label_plan(self, seg: int, mode: str, graph, labels, scale: float, counter) -> int:
+        """A plan's row for a mode joined by its hub labels (``labels``: ``HubLabels``; ``graph``: the mode's
+        ``RoadGraph``, its nodes' coordinates; ``counter``: whose ``pair_asked`` counts the pairs asked),
+        or -1 when every label slot is taken by other modes (the plan takes the per-unit path)."""
+        slot = self._label_slot_of.get(mode)
+        if slot is None:
+            if len(self._label_slot_of) == MODE_SLOTS:
+                return -1
+            slot = self._label_slot_of[mode] = len(self._label_slot_of)
+            self._label_arrays.append((graph.x_m, graph.y_m, *labels.arrays))
+            self.label_counters.append(counter)
+            padded = self._label_arrays + [self._label_arrays[0]] * (MODE_SLOTS - len(self._label_arrays))
+            self.labels = tuple(tuple(a[k] for a in padded) for k in range(6))
+        r = self._new_row(0)
+        self.plan_i[r] = (seg, slot, 1)
+        self.plan_f[r, SK.P_SCALE] = scale
+        self.count = r + 1
+        return r
+
+    def _new_row(self, width: int) -> int:
+        """The next plan's row, the arrays grown for it (``join`` at least ``width`` wide)."""
+        r = self.count
+        if r == self.join.shape[0] or width > self.join.shape[1]:
+            rows = 2 * self.join.shape[0] if r == self.join.shape[0] else self.join.shape[0]
+            join = np.zeros((rows, max(width, self.join.shape[1])), np.int32)
+            join[:r, :self.join.shape[1]] = self.join[:r]
+            self.join = join
+            if rows > self.plan_i.shape[0]:
+                self.plan_i = np.concatenate([self.plan_i, np.zeros_like(self.plan_i)])
+                self.plan_f = np.concatenate([self.plan_f, np.zeros_like(self.plan_f)])
+        return r
 
     def add_plan(self, table: list | None, seg: int, mode: str, time_m: np.ndarray | None, scale: float,
                  oracle=None) -> int:
@@ -63,18 +106,9 @@ class JoinTables:
                 self.all_metres = False
             else:
                 self.metres[slot] = metres
-        r = self.count
-        if r == self.join.shape[0] or len(table) > self.join.shape[1]:
-            rows = 2 * self.join.shape[0] if r == self.join.shape[0] else self.join.shape[0]
-            join = np.zeros((rows, max(len(table), self.join.shape[1])), np.int32)
-            join[:r, :self.join.shape[1]] = self.join[:r]
-            self.join = join
-            if rows > self.plan_i.shape[0]:
-                self.plan_i = np.concatenate([self.plan_i, np.zeros_like(self.plan_i)])
-                self.plan_f = np.concatenate([self.plan_f, np.zeros_like(self.plan_f)])
+        r = self._new_row(len(table))
         self.join[r, :len(table)] = table
-        self.plan_i[r, SK.P_SEG] = seg
-        self.plan_i[r, SK.P_SLOT] = slot
+        self.plan_i[r] = (seg, slot, 0)
         self.plan_f[r, SK.P_SCALE] = scale
         self.count = r + 1
         return r
@@ -88,6 +122,13 @@ class JoinTables:
         self.seg_speed[key] = s
         self.key_of_seg[s] = key
         return s
+
+
+def _no_labels() -> tuple:
+    """The switch's label arguments when no mode has labels: per kind a tuple of ``MODE_SLOTS`` arrays of
+    the types real ones have (x, y, ptr, hub (int32), seconds, metres), never read."""
+    kinds = (np.zeros(1), np.zeros(1), np.zeros(2, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
+    return tuple((a,) * MODE_SLOTS for a in kinds)
 
 
 def metres_table(oracle) -> np.ndarray | None:

@@ -25,7 +25,10 @@ batch, with the same floating-point operations in the same order:
   engine reads (its accounts, circuit and ``Leg``), and tells the dispatch index of
   every drive at once (``DispatchIndex.legs_started``).
 
-Graphs without a full time matrix (or a join table) take the per-unit path
+A mode without a full time matrix but with hub labels (graphs above ``FULL_MATRIX_MAX_NODES``)
+switches in the same batch: the compiled switch joins its plans as ``_drive`` joins them (the
+circuit's nearest node, the labels' seconds and metres: ``shift_kernels._join_by_labels``).
+A mode with neither (or past the switch's four slots) takes the per-unit path
 (``_take_one``), with the oracle's calls in the plain path's order. What the plain path
 would do and this one skips: the index's row for the old circuit (``DispatchIndex.refresh``
 when the ended drive is booked) is not written, since the unit leaves that circuit at
@@ -57,6 +60,7 @@ _INTERVAL_COLUMNS = [SK.U_UID, SK.U_T1, SK.U_SEG]
 #: a unit's plan row (``_rows_of``) when its plan is not made yet, and when it has none (the reserve, or not on
 #: patrol at the level: ``Duty.apply`` moves it)
 UNKNOWN, NO_PLAN = SK.PLAN_UNKNOWN, -3
+_NONE_ASKED = np.zeros(1, np.int64)     # the switch's pair counts when no mode joins by labels (never written)
 
 
 class Rejoin:
@@ -65,6 +69,10 @@ class Rejoin:
     ``shift_change(t, period)`` is ``Duty.shift_change``'s loop with the batch;
     ``take_cleared`` rejoins one unit after a clearance.
     """
+
+    #: plans of modes with hub labels (no full matrix) switch in the batch, joined by the labels in the
+    #: compiled switch; False: one by one (``_take_one``; tests compare)
+    LABEL_BATCH = True
 
     def __init__(self, duty) -> None:
         self.duty = duty
@@ -290,7 +298,7 @@ class Rejoin:
         if st.level != level or st.beat != beat:   # the index's beat columns follow the level and beat only
             st.level, st.beat = level, beat
             self.index.beat_changed(st)
-        if row < 0:
+        if row < 0 or time_m is None:          # no join table (the labels' plans: in the shift change's batch)
             self._drive(st, plan, st.at_node, 0.0, t, False)
             return
         node = st.at_node
@@ -380,10 +388,12 @@ class Rejoin:
         if kernel is not None:
             # the compiled code of the mode's first join, for every later one (the same argument types)
             first = self._label_joins.get(st.mode)
-            by_labels = LabelJoin(circuit, self.move.graphs[st.mode], kernel.labels, kernel,
-                                  None if first is None else first.call)
+            graph = self.move.graphs[st.mode]
+            by_labels = LabelJoin(circuit, graph, kernel.labels, kernel, None if first is None else first.call)
             if first is None or first.call is None:
                 self._label_joins[st.mode] = by_labels
+            if row < 0 and self.LABEL_BATCH:   # the shift change's switch joins it by the labels, in the batch
+                row = self.tables.add_label_plan(seg, st.mode, graph, kernel.labels, mt.patrol_scale, kernel)
         beat = st.unit.assignment(level)[0]
         plan = self._plans[key] = (key, beat, circuit, join_at, seg, o.time_matrix, metres_of, mt.patrol_scale, row,
                                    by_labels, (level, beat, circuit, key, mt.patrol_scale))
@@ -428,9 +438,12 @@ class Rejoin:
         tables = self.tables
         out_i = np.empty((n, SK.O_I_COLUMNS), np.int64)
         out_f = np.empty((n, SK.O_F_COLUMNS))
+        asked = np.zeros(len(tables.label_counters), np.int64) if tables.label_counters else _NONE_ASKED
         SK.switch_circuits(t, self.warmup_s, self.horizon_s, batch, tables.speed, tables.flat.flat,
                            tables.flat.seg, tables.join, tables.plan_i, tables.plan_f, *tables.times,
-                           *tables.metres, tables.all_metres, out_i, out_f)
+                           *tables.metres, tables.all_metres, *tables.labels, asked, out_i, out_f)
+        for counter, k in zip(tables.label_counters, asked.tolist()):   # the pairs the labels answered
+            counter.pair_asked += k
         # the patrol intervals closed (their placeholders, in row order): from the anchor to t, on the old circuit
         self.intervals.add_block(batch[:, _INTERVAL_COLUMNS], out_f[:, SK.O_ANCHOR_TAU].copy(), t, tables.key_of_seg)
         # columns as lists (Python ints and floats, as the plain path has them; no list per unit)
@@ -439,9 +452,13 @@ class Rejoin:
         beat_changed = self.index.beat_changed if self.index.owners is not None else None
         zero = False
         nodes, dsts = out_i[:, SK.O_NODE].tolist(), out_i[:, SK.O_DST].tolist()
-        # each drive's metres: read by the compiled switch, else pair by pair (join_tables.metres_reader)
-        metres = out_f[:, SK.O_METRES].tolist() if tables.all_metres else \
-            [plan[METRES_OF](node, dst) for plan, node, dst in zip(plans, nodes, dsts)]
+        # each drive's metres: read by the compiled switch (always by the labels' plans), else pair by pair
+        # (join_tables.metres_reader)
+        metres = out_f[:, SK.O_METRES].tolist()
+        if not tables.all_metres:
+            by_labels = tables.plan_i[batch[:, SK.U_PLAN].astype(np.int64), SK.P_LABELS].tolist()
+            metres = [m if lab else plan[METRES_OF](node, dst)
+                      for plan, node, dst, m, lab in zip(plans, nodes, dsts, metres, by_labels)]
         # The anchor (anchor_t, anchor_tau) is not written: Movement.sync of an ended drive would
         # set it, but a unit on a drive has it read by nothing before Movement.sync of the new
         # drive sets it afresh; the patrol interval it closes has it (the placeholders above)
@@ -453,10 +470,11 @@ class Rejoin:
                            out_f[:, SK.O_PATROL_M].tolist(), metres, out_f[:, SK.O_TAU].tolist()):
             st.patrol_s = st.patrol_s + drive_s + patrol_s
             st.distance_m = st.distance_m + drive_m + patrol_m
-            st.level = level
-            st.beat = beat
-            if beat_changed is not None:
-                beat_changed(st)
+            if st.level != level or st.beat != beat:   # the index's beat columns follow the level and beat only
+                st.level = level
+                st.beat = beat
+                if beat_changed is not None:
+                    beat_changed(st)
             st.circuit = circuit
             st.circuit_key = key
             st.moving = LEG

@@ -22,12 +22,14 @@ from numba import njit
 
 from sim.engine.kernels import (ANCHOR_T, ANCHOR_TAU, FIXED_NODE, LEG_ARRIVE, LEG_DST, LEG_METRES, LEG_SCALE,
                                 LEG_SEG, LEG_SRC, LEG_T0, LEG_TAU, LEG_TEND, LEG_WAIT, SEG, _on_circuit)
+from sim.network.hub_labels import seconds_metres
 
 #: columns of ``units`` (floats, one row per unit switching circuits)
 U_LEG, U_SEG, U_T1, U_TAU, U_T0, U_METRES, U_DST, U_PLAN, U_UID = range(9)
 U_COLUMNS = 9
-#: columns of ``plan_i`` (per plan: the circuit of one (unit, level, period)) and ``plan_f``
-P_SEG, P_SLOT = range(2)
+#: columns of ``plan_i`` (per plan: the circuit of one (unit, level, period)) and ``plan_f``; ``P_LABELS`` 1:
+#: the plan's mode has hub labels, no full matrix (``P_SLOT`` its slot among the labels' arrays)
+P_SEG, P_SLOT, P_LABELS = range(3)
 P_SCALE = 0
 #: columns of ``out_i`` and ``out_f``
 O_NODE, O_DST = range(2)
@@ -44,9 +46,35 @@ def _first_tau(flat, seg, s, node):
     return -1.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _join_by_labels(flat, seg, s, node, x, y, ptr, hub, sec, met):
+    """``join_drive.join_by_labels`` on segment ``s`` (its nodes but the last, the first again: the
+    circuit's ``nodes[:-1]``): (join node, its lap time, seconds, metres) of the drive from ``node``."""
+    lo = np.int64(seg[s, 0])
+    hi = np.int64(seg[s, 1]) - 1
+    xi = x[node]
+    yi = y[node]
+    best = np.inf
+    j = lo
+    for k in range(lo, hi):                  # nearest_jit.nearest_index's loop, on the segment's nodes
+        v = np.int64(flat[1, k])
+        dx = xi - x[v]
+        dy = yi - y[v]
+        d2 = dx * dx + dy * dy
+        if d2 < best:
+            best = d2
+            j = k
+    dst = np.int64(flat[1, j])
+    seconds, metres = seconds_metres(ptr, hub, sec, met, node, dst)
+    if dst == node:
+        seconds = 0.0
+    return dst, flat[0, j], seconds, metres
+
+
 @njit(cache=True, nogil=True)
 def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, times0, times1, times2,
-                    times3, metres0, metres1, metres2, metres3, with_metres, out_i, out_f):
+                    times3, metres0, metres1, metres2, metres3, with_metres, lab_x, lab_y, lab_ptr, lab_hub, lab_sec,
+                    lab_met, asked, out_i, out_f):
     """Every unit of ``units`` leaves its circuit at ``t`` for its plan's circuit; results in ``out_*``.
 
     ``units`` row: whether it was on a drive that has ended (``U_LEG`` 1) or on its circuit;
@@ -58,7 +86,11 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
     node of plan ``p``'s circuit nearest to ``node`` (``NearestOnCircuit``), ``plan_i[p]``
     that circuit's segment and travel-mode slot (``times<slot>`` its full time matrix,
     ``[source, target]``), ``plan_f[p, P_SCALE]`` the mode's patrol scale; with
-    ``with_metres``, ``metres<slot>`` its all-pairs metres (``join_tables.metres_table``).
+    ``with_metres``, ``metres<slot>`` its all-pairs metres (``join_tables.metres_table``). A plan of a
+    mode with hub labels and no full matrix (``plan_i[p, P_LABELS]`` 1) is joined as ``Rejoin._drive``
+    joins it (``_join_by_labels``: ``join_drive.join_by_labels``' operations, on the circuit's segment),
+    from the slot's node coordinates and labels (``lab_*[slot]``: tuples of ``MODE_SLOTS`` arrays);
+    ``asked[slot]`` counts the pairs the labels answered (not a node to itself, as ``LabelJoin``).
 
     Writes per unit: node it heads to and the join node (``out_i``); response seconds to
     that node, the drive's end, the anchor lap time on the old circuit after an ended
@@ -96,12 +128,22 @@ def switch_circuits(t, lo, hi, units, speed, flat, seg, join, plan_i, plan_f, ti
         # Movement.join_circuit: the drive to the new circuit's nearest node, at patrol speed
         p = np.int64(units[i, U_PLAN])
         node = np.int64(at)
-        dst = np.int64(join[p, node])
         slot = plan_i[p, P_SLOT]
-        times = times0 if slot == 0 else (times1 if slot == 1 else (times2 if slot == 2 else times3))
         out_i[i, O_NODE] = node
-        out_i[i, O_DST] = dst
         out_f[i, O_WAIT] = wait
+        if plan_i[p, P_LABELS] == 1:             # Rejoin._drive's join by the labels
+            dst, tau, travel_s, m = _join_by_labels(flat, seg, plan_i[p, P_SEG], node, lab_x[slot], lab_y[slot],
+                                                    lab_ptr[slot], lab_hub[slot], lab_sec[slot], lab_met[slot])
+            if dst != node:
+                asked[slot] += 1
+            out_i[i, O_DST] = dst
+            out_f[i, O_TEND] = t + (wait + travel_s) * plan_f[p, P_SCALE]
+            out_f[i, O_METRES] = m
+            out_f[i, O_TAU] = tau
+            continue
+        dst = np.int64(join[p, node])
+        times = times0 if slot == 0 else (times1 if slot == 1 else (times2 if slot == 2 else times3))
+        out_i[i, O_DST] = dst
         out_f[i, O_TEND] = t + (wait + times[node, dst]) * plan_f[p, P_SCALE]
         if with_metres:
             metres = metres0 if slot == 0 else (metres1 if slot == 1 else (metres2 if slot == 2 else metres3))

@@ -50,10 +50,12 @@ def load_loops() -> None:
         return
     z, t = np.zeros(1), np.zeros((1, 1))
     # no unit switches (zero rows): the call only loads the loop for these argument types
+    from sim.engine.join_tables import _no_labels
     K._held(lambda: SK.switch_circuits(
         0.0, 0.0, 0.0, np.zeros((0, SK.U_COLUMNS)), z, np.zeros((3, 2)), np.zeros((1, 3)),
-        np.zeros((1, 1), np.int32), np.zeros((1, 2), np.int64), np.zeros((1, 1)), t, t, t, t, t, t, t, t, True,
-        np.zeros((0, SK.O_I_COLUMNS), np.int64), np.zeros((0, SK.O_F_COLUMNS))))
+        np.zeros((1, 1), np.int32), np.zeros((1, 3), np.int64), np.zeros((1, 1)), t, t, t, t, t, t, t, t, True,
+        *_no_labels(), np.zeros(1, np.int64), np.zeros((0, SK.O_I_COLUMNS), np.int64),
+        np.zeros((0, SK.O_F_COLUMNS))))
 
 
 def load_lazy_cordon() -> None:
