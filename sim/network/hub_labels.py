@@ -42,7 +42,8 @@ from sim.jit_entry import direct
 from sim.network.dijkstra_jit import _pop_root, _push
 
 #: Bump when the labels' layout or how they are computed changes, so old files are not reused.
-LABELS_VERSION = 3          # 3: each entry's step along its path (2: hubs stored as int32; 1: int64)
+LABELS_VERSION = 4          # 4: each step's entry too (3: each entry's step along its path; 2: hubs stored as
+                            # int32; 1: int64)
 ORDER_SAMPLES = 96          # fastest-path trees sampled to rank the nodes (32: 192 hubs a label on the
                             # 13,002-node bike graph; 96: 174, and a faster build)
 ORDER_SEED = 20261130       # their sources: drawn from a fixed seed (the same labels on any machine)
@@ -243,6 +244,43 @@ def _packed(pool_h, pool_s, pool_m, pool_p, nxt, state):
     return ptr, hub, sec, met, step
 
 
+@njit(cache=True, nogil=True)
+def step_entries(ptr, hub, step):
+    """Per entry, the entry of the same hub in the label of the node its step names (-1: no step).
+
+    A path is read by following steps from a node to the hub (``sim.network.label_paths``); each step
+    needed the next node's entry of that hub, a binary search of its label (most of a path's cost:
+    random 80-node paths of the 13,002-node town's drive labels, 3.3 against 1.9 µs a path with this array,
+    in a compiled loop).
+    Every node a step names holds an entry of the same hub (``_build``); one is missing only in damaged
+    labels, which then give -2 there (``label_paths`` raises on it)."""
+    n = (ptr.size - 2) // 2
+    half = ptr.size // 2
+    out = np.full(hub.size, -1, np.int32)
+    for part in range(2):
+        base = part * half
+        for v in range(n):
+            for e in range(ptr[base + v], ptr[base + v + 1]):
+                w = step[e]
+                if w < 0:
+                    continue
+                lo, hi = ptr[base + w], ptr[base + w + 1]
+                rank = hub[e]
+                found = -2
+                while lo < hi:                  # the hub in the step's label (sorted by rank)
+                    mid = (lo + hi) >> 1
+                    x = hub[mid]
+                    if x < rank:
+                        lo = mid + 1
+                    elif x > rank:
+                        hi = mid
+                    else:
+                        found = mid
+                        break
+                out[e] = found
+    return out
+
+
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
     out = np.empty(size, a.dtype)
     out[:a.size] = a
@@ -252,16 +290,18 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
 class HubLabels:
     """The labels of one graph at one set of speeds: ``time``/``metres`` of any pair, and the arrays compiled code reads.
 
-    Five arrays: ``ptr`` (2n + 2), then per entry its hub (a rank, int32: half the memory a merge
-    reads), seconds, metres and step (int32: the next node on the entry's path, ``_build``).
+    Six arrays: ``ptr`` (2n + 2), then per entry its hub (a rank, int32: half the memory a merge
+    reads), seconds, metres, step (int32: the next node on the entry's path, ``_build``) and the
+    step's entry (int32: that node's entry of the same hub, ``step_entries``).
     Entries ``ptr[u]:ptr[u + 1]`` are node u's out label (the hubs it reaches, the seconds and
     metres to each); entries ``ptr[n + 1 + v]:ptr[n + 2 + v]`` node v's in label (the hubs that
     reach it). Each label is sorted by hub rank.
     """
 
     def __init__(self, ptr: np.ndarray, hub: np.ndarray, seconds: np.ndarray, metres: np.ndarray,
-                 step: np.ndarray) -> None:
+                 step: np.ndarray, step_entry: np.ndarray | None = None) -> None:
         self.ptr, self.hub, self.seconds, self.metres_, self.step = ptr, hub, seconds, metres, step
+        self.step_entry = step_entries(ptr, hub, step) if step_entry is None else step_entry
         self.n_nodes = (ptr.size - 2) // 2
         self._pair = None        # seconds_metres' compiled code for these arrays (see _pair_code)
 
@@ -321,8 +361,8 @@ class HubLabels:
 
     @property
     def path_arrays(self) -> tuple:
-        """What a path's nodes read (``sim.network.label_paths``): ``ptr``, hub, seconds, step."""
-        return (self.ptr, self.hub, self.seconds, self.step)
+        """What a path's nodes read (``sim.network.label_paths``): ``ptr``, hub, seconds, step, step's entry."""
+        return (self.ptr, self.hub, self.seconds, self.step, self.step_entry)
 
     @property
     def walk_arrays(self) -> tuple:
@@ -336,7 +376,7 @@ class HubLabels:
 
     @property
     def nbytes(self) -> int:
-        return int(sum(a.nbytes for a in self.arrays) + self.step.nbytes)
+        return int(sum(a.nbytes for a in self.arrays) + self.step.nbytes + self.step_entry.nbytes)
 
     @property
     def mean_hubs(self) -> float:
@@ -364,7 +404,7 @@ class HubLabels:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, *self.arrays, self.step)
+                np.savez(fh, *self.arrays, self.step, self.step_entry)
             os.replace(tmp, path)
         except OSError:
             return
@@ -377,13 +417,14 @@ class HubLabels:
         """Labels stored by ``save`` for a graph of ``n_nodes`` nodes, or None (missing or unreadable)."""
         try:
             with np.load(path, allow_pickle=False) as z:
-                ptr, hub, sec, met, step = (z[f"arr_{k}"] for k in range(5))
+                ptr, hub, sec, met, step, step_entry = (z[f"arr_{k}"] for k in range(6))
         except (OSError, ValueError, KeyError, EOFError):
             return None
         if ptr.shape != (2 * n_nodes + 2,) or ptr.dtype != np.int64 or hub.dtype != np.int32 \
-                or step.dtype != np.int32 or not (hub.size == sec.size == met.size == step.size == ptr[-1]):
+                or step.dtype != np.int32 or step_entry.dtype != np.int32 \
+                or not (hub.size == sec.size == met.size == step.size == step_entry.size == ptr[-1]):
             return None
-        return cls(ptr, hub, sec, met, step)
+        return cls(ptr, hub, sec, met, step, step_entry)
 
 
 def cached_labels(w, wt, metres_of, *, cached: bool = True, quiet: bool = True) -> HubLabels:

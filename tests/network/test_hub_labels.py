@@ -138,13 +138,13 @@ def test_kept_on_disk_and_read_back(town, tmp_path, monkeypatch):
     monkeypatch.setattr(HL.HubLabels, "build", classmethod(lambda cls, *a: calls.append(1)))
     again = HL.cached_labels(o._w, o._wt, metres_of(o))
     assert not calls
-    for a, b in zip(first.arrays + (first.step,), again.arrays + (again.step,)):
+    for a, b in zip(first.path_arrays + first.arrays, again.path_arrays + again.arrays):
         np.testing.assert_array_equal(a, b)
     files[0].write_bytes(b"not a numpy file")
     monkeypatch.undo()
     monkeypatch.setenv("PATROLSIM_CACHE_DIR", str(tmp_path))
     rebuilt = HL.cached_labels(o._w, o._wt, metres_of(o))
-    for a, b in zip(first.arrays + (first.step,), rebuilt.arrays + (rebuilt.step,)):
+    for a, b in zip(first.path_arrays + first.arrays, rebuilt.path_arrays + rebuilt.arrays):
         np.testing.assert_array_equal(a, b)
     assert HL.HubLabels.load(files[0], drive.n_nodes) is not None
 
@@ -168,3 +168,21 @@ def test_pair_questions_skip_the_type_dispatch_and_give_its_answers(town):
     assert again._pair is None
     s, t = pairs[0].tolist()
     assert again.time_and_metres(s, t) == labels.time_and_metres(s, t)
+
+
+def test_each_step_keeps_the_entry_of_its_hub_in_the_next_nodes_label(town):
+    """``step_entries``: for every entry with a step, the entry of the same hub in the label of the node
+    the step names (in the same kind of label), found by a search of that label; -1 where no step."""
+    drive, walk = town
+    for graph in (drive, walk):
+        labels = labels_of(TravelOracle(graph, cache_tables=False))
+        ptr, hub, step, se = labels.ptr, labels.hub, labels.step, labels.step_entry
+        n, half = labels.n_nodes, ptr.size // 2
+        assert se.dtype == np.int32 and se.size == hub.size
+        assert (se[step < 0] == -1).all() and (se[step >= 0] >= 0).all()
+        owner = np.repeat(np.arange(2 * n + 1), np.diff(ptr))          # label index of each entry (in: n + 1 + v)
+        base = np.where(owner >= half, half, 0)
+        has = np.flatnonzero(step >= 0)
+        e2 = se[has]
+        assert (hub[e2] == hub[has]).all()
+        assert (owner[e2] == base[has] + step[has]).all()                # in the step's label, of the same kind
