@@ -181,22 +181,29 @@ def _unit_bounds(bound, a, m, source, wait_a, exit_t, exit_x, ef, et, nk, lm_fro
             b = _bound(lm_from, lm_to, lm_exact, tm, has_tm, m, source, exit_t[m, e], alt_margin_s)
             bound[a, e] = ((b + wait_a) + exit_x[m, e]) - margin_s
         return
-    lf = lm_from[m]
-    lt = lm_to[m]
+    s_from = lm_from[m][source]
+    s_to = lm_to[m][source]
     for e in range(n_exits):
-        hi_from = -np.inf
-        hi_to = -np.inf
-        for q in range(k):
-            x = ef[m, e, q] - lf[source, q]
-            if x > hi_from:
-                hi_from = x
-            y = lt[source, q] - et[m, e, q]
-            if y > hi_to:
-                hi_to = y
-        h = hi_from if hi_from >= hi_to else hi_to
-        v = h - alt_margin_s
-        b = v if v > 0.0 else 0.0
+        b = _rows_bound(ef[m, e], s_from, s_to, et[m, e], k, alt_margin_s)
         bound[a, e] = ((b + wait_a) + exit_x[m, e]) - margin_s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rows_bound(x_from, s_from, s_to, x_to, k, alt_margin_s):
+    """``alt_jit._pair_bound``'s operations from a source's and a target's landmark rows (their first ``k``
+    columns: seconds from each landmark, ``*_from``, and to it, ``*_to``)."""
+    hi_from = -np.inf
+    hi_to = -np.inf
+    for q in range(k):
+        x = x_from[q] - s_from[q]
+        if x > hi_from:
+            hi_from = x
+        y = s_to[q] - x_to[q]
+        if y > hi_to:
+            hi_to = y
+    h = hi_from if hi_from >= hi_to else hi_to
+    v = h - alt_margin_s
+    return v if v > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -229,20 +236,7 @@ def _unit_key(m, source, wait_a, ef_min, et_max, x_min, nk, lm_from, lm_to, alt_
     k = nk[m]
     b = 0.0
     if k > 0:
-        lf = lm_from[m]
-        lt = lm_to[m]
-        hi_from = -np.inf
-        hi_to = -np.inf
-        for q in range(k):
-            x = ef_min[m, q] - lf[source, q]
-            if x > hi_from:
-                hi_from = x
-            y = lt[source, q] - et_max[m, q]
-            if y > hi_to:
-                hi_to = y
-        h = hi_from if hi_from >= hi_to else hi_to
-        v = h - alt_margin_s
-        b = v if v > 0.0 else 0.0
+        b = _rows_bound(ef_min[m], lm_from[m][source], lm_to[m][source], et_max[m], k, alt_margin_s)
     return ((b + wait_a) + x_min[m]) - margin_s
 
 
